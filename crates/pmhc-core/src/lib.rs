@@ -1,0 +1,20 @@
+//! # pmhc-core
+//!
+//! The domain of pmhc, the data system of a police–mental health collaboration: the canonical
+//! [`Encounter`] record and its code lists, the rules that merge several source rows into one
+//! encounter, pseudonymous subject keys, and the field registry that mapping files address.
+//!
+//! Pure code: no I/O, no clock, no database. Storage, import, web and CLI crates depend on it.
+
+pub mod codes;
+pub mod encounter;
+pub mod field;
+pub mod pseudonym;
+
+pub use codes::{
+    AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,
+    ResponseModel, ServiceType, UnknownCode, UseOfForce,
+};
+pub use encounter::{Area, Encounter, InvalidEncounter, MergeRules, Officer, Referral};
+pub use field::{Field, FieldError, FieldKind, Value, codes_of};
+pub use pseudonym::PseudonymKey;
