@@ -19,6 +19,8 @@ pub enum FieldKind {
     Occurrence,
     /// One of a canonical code list (named).
     Code(&'static str),
+    /// A JSON array of structured items (officers, referrals): the lossless canonical CSV form.
+    Json,
 }
 
 /// A typed value produced by a mapping for a field.
@@ -31,6 +33,7 @@ pub enum Value {
     Decimal(f64),
     DateTime(NaiveDateTime),
     Occurrence { date: NaiveDate, time: Option<NaiveTime>, precision: DatePrecision },
+    Json(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +44,8 @@ pub enum FieldError {
     WrongKind { field: &'static str, expected: &'static str, got: &'static str },
     #[error(transparent)]
     Code(#[from] UnknownCode),
+    #[error("field `{field}`: not a valid JSON list: {message}")]
+    Json { field: &'static str, message: String },
     #[error("field `{field}`: {value} is out of range")]
     OutOfRange { field: &'static str, value: String },
 }
@@ -64,6 +69,7 @@ macro_rules! fields {
 }
 
 fields! {
+    SourceSystem = "source_system": FieldKind::Text, "The source system (defaults to the mapping's `source.system`).";
     SourceKey = "source_key": FieldKind::Text, "The source's own key (the mapping's `[key]` builds it).";
     SourceUpdatedAt = "source_updated_at": FieldKind::DateTime, "When the source last changed the record.";
     Agency = "agency": FieldKind::Text, "Agency that recorded the encounter.";
@@ -89,6 +95,7 @@ fields! {
     CitDispatched = "cit_dispatched": FieldKind::Bool, "A CIT officer was dispatched.";
     CitArrived = "cit_arrived": FieldKind::Bool, "A CIT officer arrived.";
     ClinicianOnScene = "clinician_on_scene": FieldKind::Bool, "A clinician was on scene.";
+    Officers = "officers": FieldKind::Json, "Every officer, as a JSON list of {id, years_experience, cit_certified} (canonical CSV).";
     OfficerId = "officer_id": FieldKind::Text, "The row's officer id (rows of one encounter add officers).";
     OfficerYearsExperience = "officer_years_experience": FieldKind::Integer, "The row's officer's years of experience.";
     OfficerCitCertified = "officer_cit_certified": FieldKind::Bool, "The row's officer is CIT certified.";
@@ -97,6 +104,7 @@ fields! {
     Arrested = "arrested": FieldKind::Bool, "The person was arrested.";
     Cited = "cited": FieldKind::Bool, "The person was cited.";
     InvoluntaryHold = "involuntary_hold": FieldKind::Bool, "Involuntary hold / emergency detention.";
+    Referrals = "referrals": FieldKind::Json, "Every referral, as a JSON list of {service_type, service, result} (canonical CSV).";
     ReferralServiceType = "referral_service_type": FieldKind::Code("service_type"), "The row's referral: type of service.";
     ReferralService = "referral_service": FieldKind::Text, "The row's referral: the service.";
     ReferralResult = "referral_result": FieldKind::Code("referral_result"), "The row's referral: its result.";
@@ -146,6 +154,7 @@ impl Value {
             Value::Decimal(_) => "a number",
             Value::DateTime(_) => "a date-time",
             Value::Occurrence { .. } => "a date",
+            Value::Json(_) => "JSON",
         }
     }
 }
@@ -228,8 +237,18 @@ impl Encounter {
                 }
             };
         }
+        macro_rules! json {
+            ($t:ty) => {
+                match value {
+                    Value::Json(s) => serde_json::from_str::<Vec<$t>>(&s)
+                        .map_err(|e| FieldError::Json { field: field.name(), message: e.to_string() })?,
+                    v => return Err(wrong("JSON", &v)),
+                }
+            };
+        }
         let range = |v: i64| FieldError::OutOfRange { field: field.name(), value: v.to_string() };
         match field {
+            Field::SourceSystem => self.source_system = text!(),
             Field::SourceKey => self.source_key = text!(),
             Field::SourceUpdatedAt => self.source_updated_at = Some(datetime!()),
             Field::Agency => self.agency = Some(text!()),
@@ -267,6 +286,7 @@ impl Encounter {
             Field::CitDispatched => self.cit_dispatched = Some(boolean!()),
             Field::CitArrived => self.cit_arrived = Some(boolean!()),
             Field::ClinicianOnScene => self.clinician_on_scene = Some(boolean!()),
+            Field::Officers => self.officers.extend(json!(Officer)),
             Field::OfficerId => officer(self).id = Some(text!()),
             Field::OfficerYearsExperience => {
                 let v = int!();
@@ -281,6 +301,7 @@ impl Encounter {
             Field::Arrested => self.arrested = Some(boolean!()),
             Field::Cited => self.cited = Some(boolean!()),
             Field::InvoluntaryHold => self.involuntary_hold = Some(boolean!()),
+            Field::Referrals => self.referrals.extend(json!(Referral)),
             Field::ReferralServiceType => referral(self).service_type = code!(ServiceType),
             Field::ReferralService => referral(self).service = Some(text!()),
             Field::ReferralResult => referral(self).result = code!(ReferralResult),

@@ -1,0 +1,398 @@
+//! The import engine: stream a CSV file through a compiled mapping, merge the rows of each
+//! encounter, hand batches of canonical encounters to a [`Sink`], and account for every row.
+//!
+//! Guarantees: rows received = accepted + rejected; every rejected row is written to the rejects
+//! CSV with its line, column and reason; codes the mapping does not know are counted. The file is
+//! streamed (memory holds one batch, plus a 64-bit hash per key when rows of one encounter may be
+//! spread through the file).
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use pmhc_core::{Encounter, PseudonymKey};
+use serde::Serialize;
+
+use crate::mapping::{CompiledMapping, Encoding, MappingError, MappingSpec, RowError, RowsPerEncounter, UnknownCodeSeen};
+
+/// Where mapped encounters go (the store, in the CLI; a vector in tests).
+pub trait Sink {
+    /// Write one batch; keys are unique within a batch.
+    fn write(&mut self, batch: Vec<Encounter>) -> Result<(), String>;
+}
+
+impl Sink for Vec<Encounter> {
+    fn write(&mut self, batch: Vec<Encounter>) -> Result<(), String> {
+        self.extend(batch);
+        Ok(())
+    }
+}
+
+/// An import that could not run or could not finish (as opposed to rows that were rejected).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Mapping { path: PathBuf, source: MappingError },
+    #[error("{path}: the file is empty (no header row)")]
+    Empty { path: PathBuf },
+    #[error("{path}: line {line}: {message}")]
+    Csv { path: PathBuf, line: u64, message: String },
+    #[error("cannot write the rejects file {path}: {source}")]
+    Rejects { path: PathBuf, source: csv::Error },
+    #[error("storing encounters failed after {rows} rows: {message}")]
+    Sink { rows: u64, message: String },
+}
+
+/// How often a code the mapping does not know was seen.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UnknownCodeCount {
+    pub field: String,
+    pub column: String,
+    pub value: String,
+    pub count: u64,
+}
+
+/// The first rejected rows, for the terminal and the JSON summary (all of them are in the file).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RejectedRow {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// What the engine did with a file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EngineSummary {
+    /// Data rows read (after the header and the mapping's `skip_rows`).
+    pub received: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Rows skipped as declared by the mapping (`skip_rows`), not data.
+    pub skipped_rows: u64,
+    /// Encounters the accepted rows made (fewer than rows when rows merge).
+    pub encounters: u64,
+    pub unknown_codes: Vec<UnknownCodeCount>,
+    pub rejects_path: Option<PathBuf>,
+    pub first_rejects: Vec<RejectedRow>,
+    pub bytes: u64,
+}
+
+/// Options of one run.
+pub struct EngineOptions<'a> {
+    pub batch_size: usize,
+    /// Where rejected rows go; `None` to not write them (they are still counted).
+    pub rejects_path: Option<PathBuf>,
+    pub pseudonym_key: Option<PseudonymKey>,
+    /// Called after every batch with the bytes read so far.
+    pub progress: Option<&'a dyn Fn(u64)>,
+}
+
+impl Default for EngineOptions<'_> {
+    fn default() -> Self {
+        EngineOptions { batch_size: 5_000, rejects_path: None, pseudonym_key: None, progress: None }
+    }
+}
+
+const FIRST_REJECTS: usize = 20;
+
+/// Rows decoded to text, reusing buffers.
+struct RowReader {
+    reader: csv::Reader<BufReader<File>>,
+    record: csv::ByteRecord,
+    encoding: Encoding,
+    decoded: Vec<String>,
+    utf8: String,
+    ends: Vec<usize>,
+}
+
+enum Row<'a> {
+    Fields(Vec<&'a str>),
+    /// Not decodable: the reason and the fields as far as they can be shown.
+    Undecodable(String, Vec<String>),
+}
+
+impl RowReader {
+    fn open(path: &Path, spec: &MappingSpec) -> Result<(RowReader, Vec<String>), ImportError> {
+        let io = |source| ImportError::Io { path: path.to_path_buf(), source };
+        let mut file = File::open(path).map_err(io)?;
+        // Skip a UTF-8 byte-order mark.
+        let mut bom = [0u8; 3];
+        let n = file.read(&mut bom).map_err(io)?;
+        let start = if n == 3 && bom == [0xEF, 0xBB, 0xBF] { 3 } else { 0 };
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut delim = [0u8; 4];
+        spec.source.delimiter.encode_utf8(&mut delim);
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delim[0])
+            .buffer_capacity(1 << 20)
+            .from_reader(BufReader::with_capacity(1 << 20, file));
+        let encoding = spec.encoding().map_err(|source| ImportError::Mapping { path: path.to_path_buf(), source })?;
+        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new(), utf8: String::new(), ends: Vec::new() };
+        let header = match rr.next(path)? {
+            None => return Err(ImportError::Empty { path: path.to_path_buf() }),
+            Some((_, Row::Fields(f))) => f.iter().map(|s| s.trim().to_string()).collect(),
+            Some((_, Row::Undecodable(why, _))) => {
+                return Err(ImportError::Csv { path: path.to_path_buf(), line: 1, message: format!("the header row {why}") });
+            }
+        };
+        Ok((rr, header))
+    }
+
+    fn bytes(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// The next row, decoded, with the line it starts on.
+    fn next(&mut self, path: &Path) -> Result<Option<(u64, Row<'_>)>, ImportError> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(ImportError::Csv { path: path.to_path_buf(), line, message: e.to_string() });
+            }
+        }
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let row = match self.encoding {
+            Encoding::Utf8 => {
+                self.utf8.clear();
+                self.ends.clear();
+                for (i, field) in self.record.iter().enumerate() {
+                    match std::str::from_utf8(field) {
+                        Ok(s) => self.utf8.push_str(s),
+                        Err(e) => {
+                            let shown = self.record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                            return Ok(Some((line, Row::Undecodable(
+                                format!(
+                                    "is not valid UTF-8 (field {} has byte 0x{:02X} at offset {}; declare the file's `encoding` in the mapping)",
+                                    i + 1,
+                                    field[e.valid_up_to()],
+                                    e.valid_up_to()
+                                ),
+                                shown,
+                            ))));
+                        }
+                    }
+                    self.ends.push(self.utf8.len());
+                }
+                let mut out = Vec::with_capacity(self.ends.len());
+                let mut start = 0;
+                for &end in &self.ends {
+                    out.push(&self.utf8[start..end]);
+                    start = end;
+                }
+                Row::Fields(out)
+            }
+            Encoding::Windows1252 => {
+                self.decoded.clear();
+                for field in self.record.iter() {
+                    let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(field);
+                    self.decoded.push(s.into_owned());
+                }
+                Row::Fields(self.decoded.iter().map(String::as_str).collect())
+            }
+        };
+        Ok(Some((line, row)))
+    }
+}
+
+struct Rejects {
+    writer: Option<csv::Writer<File>>,
+    path: Option<PathBuf>,
+    header: Vec<String>,
+    first: Vec<RejectedRow>,
+}
+
+impl Rejects {
+    fn reject(&mut self, line: u64, err: RowError, fields: &[&str]) -> Result<(), ImportError> {
+        if self.first.len() < FIRST_REJECTS {
+            self.first.push(RejectedRow { line, column: err.column.clone(), reason: err.reason.clone() });
+        }
+        let Some(path) = &self.path else { return Ok(()) };
+        let wrap = |source| ImportError::Rejects { path: path.clone(), source };
+        if self.writer.is_none() {
+            let file = File::create(path).map_err(|e| wrap(csv::Error::from(e)))?;
+            let mut w = csv::Writer::from_writer(file);
+            let mut head = vec!["line".to_string(), "column".into(), "reason".into()];
+            head.extend(self.header.iter().cloned());
+            w.write_record(&head).map_err(wrap)?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = self.writer.as_mut() {
+            let line_s = line.to_string();
+            let mut rec: Vec<&str> = vec![&line_s, err.column.as_deref().unwrap_or(""), &err.reason];
+            rec.extend_from_slice(fields);
+            w.write_record(&rec).map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<Option<PathBuf>, ImportError> {
+        if let Some(w) = self.writer.as_mut() {
+            let path = self.path.clone().unwrap_or_default();
+            w.flush().map_err(|e| ImportError::Rejects { path, source: csv::Error::from(e) })?;
+            return Ok(self.path.clone());
+        }
+        Ok(None)
+    }
+}
+
+fn key_hash(state: &impl BuildHasher, key: &str) -> u64 {
+    let mut h = state.build_hasher();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Import one file through a mapping into a sink.
+pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &mut dyn Sink) -> Result<EngineSummary, ImportError> {
+    let (mut rows, header) = RowReader::open(path, spec)?;
+    let mapping = CompiledMapping::compile(spec.clone(), &header, options.pseudonym_key.clone())
+        .map_err(|source| ImportError::Mapping { path: path.to_path_buf(), source })?;
+    let hasher = std::collections::hash_map::RandomState::new();
+    let skip = u64::from(spec.source.skip_rows);
+
+    // Pass 1 (only when rows of one encounter may be spread through the file): the index of the
+    // last row of every key, so each encounter is emitted, merged, as soon as it is complete.
+    let mut last_row: HashMap<u64, u64> = HashMap::new();
+    if mapping.rows_per_encounter() == RowsPerEncounter::Many {
+        let (mut pass1, _) = RowReader::open(path, spec)?;
+        let mut index = 0u64;
+        while let Some((_, row)) = pass1.next(path)? {
+            index += 1;
+            if index <= skip {
+                continue;
+            }
+            if let Row::Fields(f) = row
+                && let Ok(k) = mapping.key(&f)
+            {
+                last_row.insert(key_hash(&hasher, &k), index);
+            }
+        }
+    }
+
+    let mut summary = EngineSummary::default();
+    let mut rejects = Rejects { writer: None, path: options.rejects_path.clone(), header: header.clone(), first: Vec::new() };
+    let mut unknown: HashMap<UnknownCodeSeen, u64> = HashMap::new();
+    let mut unknown_row: Vec<UnknownCodeSeen> = Vec::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut pending: HashMap<String, Encounter> = HashMap::new();
+    let mut batch: Vec<Encounter> = Vec::with_capacity(options.batch_size);
+    let rules = mapping.merge_rules().clone();
+    let width = header.len();
+    let mut index = 0u64;
+
+    let flush = |batch: &mut Vec<Encounter>, sink: &mut dyn Sink, summary: &mut EngineSummary, bytes: u64| -> Result<(), ImportError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        summary.encounters += batch.len() as u64;
+        sink.write(std::mem::take(batch)).map_err(|message| ImportError::Sink { rows: summary.received, message })?;
+        if let Some(p) = options.progress {
+            p(bytes);
+        }
+        Ok(())
+    };
+
+    loop {
+        let Some((line, row)) = rows.next(path)? else { break };
+        index += 1;
+        if index <= skip {
+            summary.skipped_rows += 1;
+            continue;
+        }
+        summary.received += 1;
+        let fields = match row {
+            Row::Fields(f) => f,
+            Row::Undecodable(reason, shown) => {
+                summary.rejected += 1;
+                let refs: Vec<&str> = shown.iter().map(String::as_str).collect();
+                rejects.reject(line, RowError { column: None, reason: format!("the row {reason}") }, &refs)?;
+                continue;
+            }
+        };
+        if fields.len() != width {
+            summary.rejected += 1;
+            let reason = if fields.len() < width {
+                format!("the row has {} fields, the header has {width} (a truncated or broken line?)", fields.len())
+            } else {
+                format!("the row has {} fields, the header has {width} (an unquoted delimiter?)", fields.len())
+            };
+            rejects.reject(line, RowError { column: None, reason }, &fields)?;
+            continue;
+        }
+        unknown_row.clear();
+        let mapped = mapping.map_row(&fields, &mut unknown_row);
+        for u in unknown_row.drain(..) {
+            *unknown.entry(u).or_insert(0) += 1;
+        }
+        let enc = match mapped {
+            Ok(e) => e,
+            Err(err) => {
+                summary.rejected += 1;
+                rejects.reject(line, err, &fields)?;
+                continue;
+            }
+        };
+        let h = key_hash(&hasher, &enc.source_key);
+        match mapping.rows_per_encounter() {
+            RowsPerEncounter::One => {
+                let full = key_hash(&hasher, &format!("{}\u{0}{}", enc.source_system, enc.source_key));
+                if !seen.insert(full) {
+                    summary.rejected += 1;
+                    let err = RowError { column: None, reason: format!("duplicate encounter key `{}` (an earlier row of this file has it; set `rows_per_encounter = \"many\"` in the mapping if rows should merge)", enc.source_key) };
+                    rejects.reject(line, err, &fields)?;
+                    continue;
+                }
+                summary.accepted += 1;
+                batch.push(enc);
+            }
+            RowsPerEncounter::Many => {
+                summary.accepted += 1;
+                let complete = last_row.get(&h).is_none_or(|&last| last <= index);
+                let merged = match pending.remove(&enc.source_key) {
+                    Some(mut acc) => {
+                        acc.merge(enc, &rules);
+                        acc
+                    }
+                    None => enc,
+                };
+                if complete {
+                    batch.push(merged);
+                } else {
+                    pending.insert(merged.source_key.clone(), merged);
+                }
+            }
+        }
+        if batch.len() >= options.batch_size {
+            flush(&mut batch, sink, &mut summary, rows.bytes())?;
+        }
+    }
+    // Groups whose last row was rejected (or whose key hash was shared) end with the file.
+    let mut rest: Vec<Encounter> = pending.into_values().collect();
+    rest.sort_by(|a, b| a.source_key.cmp(&b.source_key));
+    for e in rest {
+        batch.push(e);
+        if batch.len() >= options.batch_size {
+            flush(&mut batch, sink, &mut summary, rows.bytes())?;
+        }
+    }
+    summary.bytes = rows.bytes();
+    let bytes = summary.bytes;
+    flush(&mut batch, sink, &mut summary, bytes)?;
+    summary.rejects_path = rejects.finish()?;
+    summary.first_rejects = std::mem::take(&mut rejects.first);
+    let mut codes: Vec<UnknownCodeCount> = unknown
+        .into_iter()
+        .map(|(u, count)| UnknownCodeCount { field: u.field.to_string(), column: u.column, value: u.value, count })
+        .collect();
+    codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.field, &a.value).cmp(&(&b.field, &b.value))));
+    summary.unknown_codes = codes;
+    debug_assert_eq!(summary.received, summary.accepted + summary.rejected);
+    Ok(summary)
+}

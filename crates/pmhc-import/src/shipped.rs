@@ -1,0 +1,30 @@
+//! The mappings shipped with pmhc (the `mappings/` folder of the repository, embedded in the
+//! binary), so `--mapping NAME` works anywhere.
+
+use crate::mapping::{MappingError, MappingSpec};
+
+/// (name, TOML text) of every shipped mapping.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("pmhc", include_str!("../../../mappings/pmhc.toml")),
+];
+
+/// The shipped mapping called `name`.
+pub fn shipped(name: &str) -> Option<Result<MappingSpec, MappingError>> {
+    SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, text)| MappingSpec::from_toml(text))
+}
+
+/// The names of the shipped mappings.
+pub fn names() -> Vec<&'static str> {
+    SHIPPED.iter().map(|(n, _)| *n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_shipped_mapping_is_valid_and_named_as_listed() {
+        for (name, text) in super::SHIPPED {
+            let spec = crate::MappingSpec::from_toml(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(spec.source.name, *name);
+        }
+    }
+}
