@@ -116,3 +116,123 @@ impl<W: Write> CanonicalWriter<W> {
         self.inner.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, NaiveTime};
+    use pmhc_core::*;
+    use proptest::prelude::*;
+
+    fn code<C: CodeList + std::fmt::Debug>() -> impl Strategy<Value = C> {
+        proptest::sample::select(C::ALL.to_vec())
+    }
+
+    fn text() -> impl Strategy<Value = Option<String>> {
+        // Printable text, including quotes, commas and non-ASCII; trimmed as imports trim.
+        proptest::option::of("[a-zA-Z0-9 ,\"'é\u{4e2d}|/-]{1,12}".prop_map(|s| s.trim().to_string()).prop_filter("non-empty", |s| !s.is_empty()))
+    }
+
+    fn yn() -> impl Strategy<Value = Option<bool>> {
+        proptest::option::of(any::<bool>())
+    }
+
+    fn when() -> impl Strategy<Value = Option<NaiveDateTime>> {
+        proptest::option::of((0i64..5_000_000).prop_map(|m| {
+            NaiveDate::from_ymd_opt(2015, 1, 1).unwrap().and_time(NaiveTime::MIN) + chrono::Duration::minutes(m)
+        }))
+    }
+
+    prop_compose! {
+        fn encounter()(
+            key in "[A-Z0-9-]{1,10}",
+            day in 0i64..3000,
+            time in proptest::option::of(0u32..86_399),
+            precision in code::<DatePrecision>(),
+            agency in text(), beat in text(), call in text(),
+            lat in proptest::option::of(-90.0f64..90.0),
+            source in code::<CallSource>(), model in code::<ResponseModel>(),
+            disp in code::<Disposition>(), force in code::<UseOfForce>(),
+            flags in proptest::collection::vec(yn(), 12),
+            updated in when(),
+            officers in proptest::collection::vec(("[0-9]{1,5}", proptest::option::of(0u16..40), yn()), 0..3),
+            referrals in proptest::collection::vec((code::<ServiceType>(), text(), code::<ReferralResult>()), 0..2),
+            force_types in proptest::collection::vec("[A-Za-z ,|\"]{1,10}", 0..3),
+            minutes in proptest::option::of(0u32..600),
+            subject in text(),
+            demo in (code::<AgeBand>(), code::<Gender>(), code::<RaceEthnicity>(), code::<HousingStatus>()),
+        ) -> Encounter {
+            let date = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap() + chrono::Duration::days(day);
+            let mut e = Encounter::new("src-a", key, date);
+            e.date_precision = precision;
+            if precision == DatePrecision::Minute {
+                e.occurred_time = time.and_then(|s| NaiveTime::from_num_seconds_from_midnight_opt(s, 0));
+            }
+            e.agency = agency;
+            e.area.beat = beat;
+            e.area.latitude = lat;
+            e.initial_call_type = call;
+            e.call_source = source;
+            e.response_model = model;
+            e.disposition = disp;
+            e.use_of_force = force;
+            e.source_updated_at = updated;
+            e.mh_recognised_at_dispatch = flags[0];
+            e.mental_health_flag = flags[1];
+            e.cit_requested = flags[2];
+            e.cit_dispatched = flags[3];
+            e.cit_arrived = flags[4];
+            e.clinician_on_scene = flags[5];
+            e.arrested = flags[6];
+            e.cited = flags[7];
+            e.involuntary_hold = flags[8];
+            e.subject_injured = flags[9];
+            e.veteran = flags[10];
+            e.substance_use = flags[11];
+            e.officers = officers.into_iter().map(|(id, y, c)| Officer { id: Some(id), years_experience: y, cit_certified: c }).collect();
+            e.referrals = referrals.into_iter().map(|(t, s, r)| Referral { service_type: t, service: s, result: r }).collect();
+            e.force_types = force_types.into_iter().map(|s| s.trim().to_string()).collect();
+            e.time_on_scene_minutes = minutes;
+            e.subject_key = subject;
+            (e.age_band, e.gender, e.race_ethnicity, e.housing_status) = demo;
+            e.normalize();
+            e
+        }
+    }
+
+    fn roundtrip(records: &[Encounter]) -> Vec<Encounter> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let mut w = CanonicalWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+        for e in records {
+            w.write(e).unwrap();
+        }
+        w.finish().unwrap();
+        let spec = crate::shipped::shipped("pmhc").unwrap().unwrap();
+        let mut out: Vec<Encounter> = Vec::new();
+        let s = crate::run(&path, &spec, crate::EngineOptions::default(), &mut out).unwrap();
+        assert_eq!(s.rejected, 0, "{:?}", s.first_rejects);
+        assert!(s.unknown_codes.is_empty());
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn canonical_csv_is_lossless(records in proptest::collection::vec(encounter(), 1..8)) {
+            let mut unique = records.clone();
+            unique.sort_by(|a, b| a.source_key.cmp(&b.source_key));
+            unique.dedup_by(|a, b| a.source_key == b.source_key);
+            prop_assume!(unique.iter().all(|e| e.validate().is_ok()));
+            let back = roundtrip(&unique);
+            prop_assert_eq!(back, unique);
+        }
+
+        #[test]
+        fn normalize_is_idempotent(e in encounter()) {
+            let mut again = e.clone();
+            again.normalize();
+            prop_assert_eq!(again, e);
+        }
+    }
+}

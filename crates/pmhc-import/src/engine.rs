@@ -218,7 +218,8 @@ impl Rejects {
         let wrap = |source| ImportError::Rejects { path: path.clone(), source };
         if self.writer.is_none() {
             let file = File::create(path).map_err(|e| wrap(csv::Error::from(e)))?;
-            let mut w = csv::Writer::from_writer(file);
+            // Flexible: a rejected row may have fewer or more fields than the header.
+            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(file);
             let mut head = vec!["line".to_string(), "column".into(), "reason".into()];
             head.extend(self.header.iter().cloned());
             w.write_record(&head).map_err(wrap)?;
@@ -395,4 +396,30 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
     summary.unknown_codes = codes;
     debug_assert_eq!(summary.received, summary.accepted + summary.rejected);
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_with_the_wrong_number_of_fields_are_written_to_the_rejects_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, "id,day,beat\n1,2021-05-01,K1\n2,2021-05-02\n3,2021-05-03,K2,extra\n4,2021-05-04,K3\n").expect("write");
+        let spec = MappingSpec::from_toml(
+            "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\n[fields.beat]\ncolumn = \"beat\"\n",
+        )
+        .expect("valid");
+        let rejects = dir.path().join("rejects.csv");
+        let mut sink: Vec<Encounter> = Vec::new();
+        let options = EngineOptions { rejects_path: Some(rejects.clone()), ..EngineOptions::default() };
+        let s = run(&path, &spec, options, &mut sink).expect("runs to the end");
+        assert_eq!((s.received, s.accepted, s.rejected), (4, 2, 2));
+        let text = std::fs::read_to_string(&rejects).expect("rejects file");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[1].starts_with("3,,\"the row has 2 fields") && lines[1].ends_with(",2,2021-05-02"), "{}", lines[1]);
+        assert!(lines[2].starts_with("4,,\"the row has 4 fields") && lines[2].ends_with(",3,2021-05-03,K2,extra"), "{}", lines[2]);
+    }
 }

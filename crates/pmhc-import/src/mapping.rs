@@ -96,6 +96,11 @@ pub struct KeySpec {
     pub separator: String,
     #[serde(default)]
     pub rows_per_encounter: RowsPerEncounter,
+    /// Replace the built key by a keyed hash (with the installation's pseudonym key, when the run
+    /// has one), for keys that contain a person's id: the source's person id is then stored
+    /// nowhere, not even in `source_key`. Default false.
+    #[serde(default)]
+    pub pseudonymize: bool,
 }
 
 fn default_key_sep() -> String {
@@ -151,6 +156,10 @@ pub struct FieldSpec {
     pub precision: Option<String>,
     /// For text lists: split one column's value on this separator.
     pub split: Option<String>,
+    /// Use only part of each value: a regular expression whose first group is kept before codes,
+    /// patterns and reading (e.g. `^(?:--)?(.*)$` drops a `--` prefix). A value it does not match
+    /// rejects the row.
+    pub extract: Option<String>,
     /// For `subject_key`: replace the id by a keyed hash (default true). Only turn off for ids
     /// that are already pseudonymous (e.g. pmhc's own canonical CSV).
     pub pseudonymize: Option<bool>,
@@ -328,6 +337,7 @@ pub(crate) struct CompiledField {
     default: Option<Value>,
     pseudonymize: Option<String>,
     required: bool,
+    extract: Option<Regex>,
 }
 
 #[derive(Debug, Clone)]
@@ -551,6 +561,16 @@ fn compile_field(
         }
         None
     };
+    let extract = match &spec.extract {
+        None => None,
+        Some(re) => {
+            let r = Regex::new(re).map_err(|e| err(format!("extract: {e}")))?;
+            if r.captures_len() < 2 {
+                return Err(err("extract: the expression needs a group `( )`".into()));
+            }
+            Some(r)
+        }
+    };
     let mut nulls: Vec<String> = spec.null.iter().map(|s| lower(s)).collect();
     nulls.sort();
     Ok(CompiledField {
@@ -565,6 +585,7 @@ fn compile_field(
         default,
         pseudonymize,
         required: spec.required,
+        extract,
     })
 }
 
@@ -790,6 +811,11 @@ impl CompiledMapping {
                 None => key.push_str(v),
             }
         }
+        if self.spec.key.pseudonymize
+            && let Some(k) = &self.pseudonym_key
+        {
+            return Ok(k.pseudonymize(&format!("{}#key", self.spec.source.system), &key));
+        }
         Ok(key)
     }
 
@@ -900,7 +926,21 @@ impl CompiledMapping {
 
     /// Codes, patterns and fallback, then the field's reader.
     fn translate(&self, f: &CompiledField, raw: &str, column: &str, unknown: &mut Vec<UnknownCodeSeen>) -> Result<Option<Value>, RowError> {
-        let t = raw.trim();
+        let mut t = raw.trim();
+        if let Some(re) = &f.extract {
+            match re.captures(t).and_then(|c| c.get(1)) {
+                Some(m) => t = m.as_str().trim(),
+                None => {
+                    return Err(RowError {
+                        column: Some(column.to_string()),
+                        reason: format!("`{t}` does not match the {} pattern `{}` (extract)", f.field.name(), re.as_str()),
+                    });
+                }
+            }
+            if t.is_empty() {
+                return Ok(None);
+            }
+        }
         let coded = !f.codes.is_empty() || !f.patterns.is_empty();
         if coded {
             if let Some(v) = f.codes.get(t).or_else(|| f.codes.get(&lower(t))) {
@@ -1013,6 +1053,100 @@ fn is_unset(e: &Encounter, field: Field) -> bool {
         Field::Sector => e.area.sector.is_none(),
         Field::Beat => e.area.beat.is_none(),
         Field::TimeOnSceneMinutes => e.time_on_scene_minutes.is_none(),
+        Field::CallNumber => e.call_number.is_none(),
+        Field::SubjectKey => e.subject_key.is_none(),
+        Field::Latitude => e.area.latitude.is_none(),
+        Field::Longitude => e.area.longitude.is_none(),
+        Field::OfficerId => e.officers.first().is_none_or(|o| o.id.is_none()),
+        Field::OfficerYearsExperience => e.officers.first().is_none_or(|o| o.years_experience.is_none()),
+        Field::OfficerCitCertified => e.officers.first().is_none_or(|o| o.cit_certified.is_none()),
+        Field::ReferralServiceType => e.referrals.first().is_none_or(|r| r.service_type == ServiceType::Unknown),
+        Field::ReferralService => e.referrals.first().is_none_or(|r| r.service.is_none()),
+        Field::ReferralResult => e.referrals.first().is_none_or(|r| r.result == ReferralResult::Unknown),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(toml_text: &str, header: &[&str]) -> CompiledMapping {
+        let spec = MappingSpec::from_toml(toml_text).expect("valid mapping");
+        let header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+        CompiledMapping::compile(spec, &header, None).expect("compiles")
+    }
+
+    const BASE: &str = "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\n";
+
+    #[test]
+    fn field_extract_keeps_the_first_group_before_codes_and_reading() {
+        let m = compile(
+            &format!(
+                "{BASE}[fields.final_call_type]\ncolumn = \"final\"\nextract = '^(?:--)?(.*)$'\n\
+                 [fields.mental_health_flag]\ncolumn = \"final\"\nextract = '^(?:--)?(.*)$'\ncodes = {{ \"CRISIS\" = true }}\n"
+            ),
+            &["id", "day", "final"],
+        );
+        let mut unknown = Vec::new();
+        let e = m.map_row(&["1", "2021-05-01", "--CRISIS"], &mut unknown).expect("maps");
+        assert_eq!(e.final_call_type.as_deref(), Some("CRISIS"));
+        assert_eq!(e.mental_health_flag, Some(true));
+        let e = m.map_row(&["2", "2021-05-01", "CRISIS"], &mut unknown).expect("maps");
+        assert_eq!(e.final_call_type.as_deref(), Some("CRISIS"));
+        assert!(unknown.is_empty());
+        // Only the prefix is dropped: a bare "--" leaves the field unknown.
+        let e = m.map_row(&["3", "2021-05-01", "--"], &mut unknown).expect("maps");
+        assert_eq!(e.final_call_type, None);
+    }
+
+    #[test]
+    fn field_extract_rejects_a_value_it_does_not_match_and_needs_a_group() {
+        let m = compile(&format!("{BASE}[fields.beat]\ncolumn = \"beat\"\nextract = '^([A-Z]\\d)$'\n"), &["id", "day", "beat"]);
+        let mut unknown = Vec::new();
+        assert_eq!(m.map_row(&["1", "2021-05-01", "K1"], &mut unknown).expect("maps").area.beat.as_deref(), Some("K1"));
+        let err = m.map_row(&["1", "2021-05-01", "K12"], &mut unknown).expect_err("rejected");
+        assert_eq!(err.column.as_deref(), Some("beat"));
+        assert!(err.reason.contains("`K12` does not match"), "{}", err.reason);
+        let bad = MappingSpec::from_toml(&format!("{BASE}[fields.beat]\ncolumn = \"beat\"\nextract = '^[A-Z]'\n"));
+        assert!(matches!(bad, Err(MappingError::Field { .. })));
+    }
+
+    #[test]
+    fn key_pseudonymize_hashes_the_whole_key_only_with_a_pseudonym_key() {
+        let text = format!("{BASE}[fields.subject_key]\ncolumn = \"id\"\n").replace("[key]\n", "[key]\npseudonymize = true\n");
+        let spec = MappingSpec::from_toml(&text).expect("valid");
+        let header = vec!["id".to_string(), "day".to_string()];
+        let plain = CompiledMapping::compile(spec.clone(), &header, None).expect("compiles");
+        assert_eq!(plain.key(&["46424", "x"]).expect("key"), "46424");
+        let secret = PseudonymKey::from_bytes([7; 32]);
+        let hashed = CompiledMapping::compile(spec, &header, Some(secret.clone())).expect("compiles");
+        let k = hashed.key(&["46424", "x"]).expect("key");
+        assert!(k.starts_with("p-") && !k.contains("46424"), "{k}");
+        assert_eq!(k, hashed.key(&[" 46424 ", "y"]).expect("key"));
+        let e = hashed.map_row(&["46424", "2021-05-01"], &mut Vec::new()).expect("maps");
+        assert_eq!(e.source_key, k);
+        assert_ne!(e.subject_key.as_deref(), Some(k.as_str()), "the key and the subject key use different namespaces");
+    }
+
+    #[test]
+    fn rules_do_not_overwrite_referral_and_officer_fields_already_set() {
+        let m = compile(
+            &format!(
+                "{BASE}[fields.officer_id]\ncolumn = \"officer\"\n\
+                 [[rules]]\ncolumn = \"disp\"\nmatches = 'Shelter'\nset = {{ referral_service_type = \"housing\" }}\n\
+                 [[rules]]\ncolumn = \"disp\"\nmatches = '^Referred to'\nset = {{ referral_service_type = \"other\", officer_id = \"x\" }}\n"
+            ),
+            &["id", "day", "officer", "disp"],
+        );
+        let mut unknown = Vec::new();
+        let e = m.map_row(&["1", "2021-05-01", "42", "Referred to Shelter"], &mut unknown).expect("maps");
+        assert_eq!(e.referrals.len(), 1);
+        assert_eq!(e.referrals[0].service_type, pmhc_core::ServiceType::Housing);
+        assert_eq!(e.officers.len(), 1);
+        assert_eq!(e.officers[0].id.as_deref(), Some("42"));
+        let e = m.map_row(&["2", "2021-05-01", "", "Referred to DESC"], &mut unknown).expect("maps");
+        assert_eq!(e.referrals[0].service_type, pmhc_core::ServiceType::Other);
+        assert_eq!(e.officers[0].id.as_deref(), Some("x"));
     }
 }

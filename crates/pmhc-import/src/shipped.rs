@@ -6,6 +6,12 @@ use crate::mapping::{MappingError, MappingSpec};
 /// (name, TOML text) of every shipped mapping.
 pub const SHIPPED: &[(&str, &str)] = &[
     ("pmhc", include_str!("../../../mappings/pmhc.toml")),
+    ("toronto-pic", include_str!("../../../mappings/toronto-pic.toml")),
+    ("dallas-uof", include_str!("../../../mappings/dallas-uof.toml")),
+    ("seattle-uof", include_str!("../../../mappings/seattle-uof.toml")),
+    ("seattle-call-data", include_str!("../../../mappings/seattle-call-data.toml")),
+    ("seattle-call-data-r", include_str!("../../../mappings/seattle-call-data-r.toml")),
+    ("seattle-crisis", include_str!("../../../mappings/seattle-crisis.toml")),
 ];
 
 /// The shipped mapping called `name`.
