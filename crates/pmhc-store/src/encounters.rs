@@ -1,0 +1,867 @@
+//! The `encounters` table: batch writes (insert / unchanged / update / stale) and reads.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+use pmhc_core::{CodeList, Encounter};
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::SqliteConnection;
+use sqlx::{
+    Arguments, AssertSqlSafe, ColumnIndex, Decode, Row, Type, postgres::PgArguments, sqlite::SqliteArguments,
+};
+
+use crate::sqlite_text::{self, Recent, SharedCode};
+use crate::{Backend, BatchCounts, EncounterFilter, Store, StoreError, count_from_db, on_pool};
+
+/// The stored columns of an encounter, in the order rows are bound and decoded. `content_hash`
+/// comes last and is written but not read back into the record.
+const COLUMNS: [&str; 49] = [
+    "source_system",
+    "source_key",
+    "source_updated_at",
+    "agency",
+    "call_number",
+    "occurred_on",
+    "occurred_time",
+    "date_precision",
+    "reported_at",
+    "dispatched_at",
+    "arrived_at",
+    "cleared_at",
+    "precinct",
+    "sector",
+    "beat",
+    "latitude",
+    "longitude",
+    "call_source",
+    "priority",
+    "initial_call_type",
+    "final_call_type",
+    "mh_recognised_at_dispatch",
+    "mental_health_flag",
+    "response_model",
+    "cit_requested",
+    "cit_dispatched",
+    "cit_arrived",
+    "clinician_on_scene",
+    "officers",
+    "time_on_scene_minutes",
+    "disposition",
+    "arrested",
+    "cited",
+    "involuntary_hold",
+    "referrals",
+    "use_of_force",
+    "force_types",
+    "subject_injured",
+    "officer_injured",
+    "weapon_involved",
+    "behaviours",
+    "veteran",
+    "housing_status",
+    "substance_use",
+    "subject_key",
+    "age_band",
+    "gender",
+    "race_ethnicity",
+    "content_hash",
+];
+/// Bound parameters per row.
+const PER_ROW: usize = COLUMNS.len();
+/// Columns read back into an `Encounter` (all but `content_hash`).
+const READ_COLUMNS: usize = COLUMNS.len() - 1;
+/// Largest number of rows per multi-row INSERT. Smaller chunks are powers of two, so at most
+/// `log2(MAX_CHUNK) + 1` distinct statements exist per kind and all stay in the statement cache.
+/// 512 rows × 49 parameters + 2 = 25 090 parameters: under SQLite's 32 766 and PostgreSQL's 65 535.
+const MAX_CHUNK: usize = 512;
+const CHUNK_SIZES: usize = MAX_CHUNK.trailing_zeros() as usize + 1;
+/// Keys per existence lookup query.
+const LOOKUP_CHUNK: usize = 8192;
+
+fn select_list() -> &'static str {
+    static S: OnceLock<String> = OnceLock::new();
+    S.get_or_init(|| COLUMNS[..READ_COLUMNS].join(", "))
+}
+
+/// The SQL dialect a statement is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite parameters per row: the columns, then `import_id`, `created_at`, `updated_at`.
+const SQLITE_PER_ROW: usize = PER_ROW + 3;
+const _: () = assert!(MAX_CHUNK * SQLITE_PER_ROW <= 32_766, "SQLite's bound-parameter limit");
+const _: () = assert!(2 + MAX_CHUNK * PER_ROW <= 65_535, "PostgreSQL's bound-parameter limit");
+
+/// The multi-row statement writing `rows` encounters (a power of two up to `MAX_CHUNK`). With
+/// `upsert`, an existing key is overwritten in place (every column but `created_at`).
+///
+/// - SQLite: anonymous `?` parameters, `SQLITE_PER_ROW` per row. (SQLite resolves named and
+///   numbered parameters through a linear list, so binding thousands of `$n` costs O(n²) per
+///   execution; anonymous parameters bind in O(n).)
+/// - PostgreSQL: `$1` is the import id and `$2` the write time, shared by every row; row `r`
+///   uses `$(3 + r * PER_ROW) ..`.
+fn write_sql(dialect: Dialect, rows: usize, upsert: bool) -> Arc<str> {
+    static CACHE: [[[OnceLock<Arc<str>>; CHUNK_SIZES]; 2]; 2] =
+        [const { [const { [const { OnceLock::new() }; CHUNK_SIZES] }; 2] }; 2];
+    debug_assert!(rows.is_power_of_two() && rows <= MAX_CHUNK);
+    let slot = rows.trailing_zeros() as usize;
+    CACHE[dialect as usize][usize::from(upsert)][slot]
+        .get_or_init(|| {
+            use std::fmt::Write;
+            let mut s = String::with_capacity(200 + rows * PER_ROW * 7);
+            s.push_str("INSERT INTO encounters (");
+            s.push_str(&COLUMNS.join(", "));
+            s.push_str(", import_id, created_at, updated_at) VALUES ");
+            let mut p = 3;
+            for r in 0..rows {
+                if r > 0 {
+                    s.push(',');
+                }
+                match dialect {
+                    Dialect::Sqlite => {
+                        s.push('(');
+                        s.push_str(&"?,".repeat(SQLITE_PER_ROW - 1));
+                        s.push_str("?)");
+                    }
+                    Dialect::Postgres => {
+                        s.push('(');
+                        for _ in 0..PER_ROW {
+                            let _ = write!(s, "${p},");
+                            p += 1;
+                        }
+                        s.push_str("$1,$2,$2)");
+                    }
+                }
+            }
+            if upsert {
+                s.push_str(" ON CONFLICT (source_system, source_key) DO UPDATE SET ");
+                for c in &COLUMNS[2..] {
+                    let _ = write!(s, "{c} = excluded.{c}, ");
+                }
+                s.push_str("import_id = excluded.import_id, updated_at = excluded.updated_at");
+            }
+            Arc::from(s)
+        })
+        .clone()
+}
+
+/// The JSON text of a list column (`[]` without serialising when empty).
+macro_rules! json_list {
+    ($e:expr, $field:ident) => {
+        if $e.$field.is_empty() {
+            "[]".to_string()
+        } else {
+            serde_json::to_string(&$e.$field).map_err(|err| StoreError::Encode {
+                source_system: $e.source_system.clone(),
+                source_key: $e.source_key.clone(),
+                field: stringify!($field),
+                detail: err.to_string(),
+            })?
+        }
+    };
+}
+
+/// `fn(args, encounter, hash)`: bind one encounter's `PER_ROW` values, in `COLUMNS` order.
+/// (A macro, not a generic function: sqlx implements `Encode` for `Option<T>` per database.
+/// SQLite has its own allocation-lean version, [`push_row_sqlite`].)
+macro_rules! push_row_fn {
+    ($name:ident, $args:ty) => {
+        fn $name(args: &mut $args, e: &Encounter, hash: &str) -> Result<(), StoreError> {
+            macro_rules! add {
+                ($field:literal, $v:expr) => {
+                    args.add($v).map_err(|err| StoreError::Encode {
+                        source_system: e.source_system.clone(),
+                        source_key: e.source_key.clone(),
+                        field: $field,
+                        detail: err.to_string(),
+                    })?
+                };
+            }
+            add!("source_system", e.source_system.as_str());
+            add!("source_key", e.source_key.as_str());
+            add!("source_updated_at", e.source_updated_at);
+            add!("agency", e.agency.as_deref());
+            add!("call_number", e.call_number.as_deref());
+            add!("occurred_on", e.occurred_on);
+            add!("occurred_time", e.occurred_time);
+            add!("date_precision", e.date_precision.as_str());
+            add!("reported_at", e.reported_at);
+            add!("dispatched_at", e.dispatched_at);
+            add!("arrived_at", e.arrived_at);
+            add!("cleared_at", e.cleared_at);
+            add!("precinct", e.area.precinct.as_deref());
+            add!("sector", e.area.sector.as_deref());
+            add!("beat", e.area.beat.as_deref());
+            add!("latitude", e.area.latitude);
+            add!("longitude", e.area.longitude);
+            add!("call_source", e.call_source.as_str());
+            add!("priority", e.priority.as_deref());
+            add!("initial_call_type", e.initial_call_type.as_deref());
+            add!("final_call_type", e.final_call_type.as_deref());
+            add!("mh_recognised_at_dispatch", e.mh_recognised_at_dispatch);
+            add!("mental_health_flag", e.mental_health_flag);
+            add!("response_model", e.response_model.as_str());
+            add!("cit_requested", e.cit_requested);
+            add!("cit_dispatched", e.cit_dispatched);
+            add!("cit_arrived", e.cit_arrived);
+            add!("clinician_on_scene", e.clinician_on_scene);
+            add!("officers", json_list!(e, officers));
+            add!("time_on_scene_minutes", e.time_on_scene_minutes.map(i64::from));
+            add!("disposition", e.disposition.as_str());
+            add!("arrested", e.arrested);
+            add!("cited", e.cited);
+            add!("involuntary_hold", e.involuntary_hold);
+            add!("referrals", json_list!(e, referrals));
+            add!("use_of_force", e.use_of_force.as_str());
+            add!("force_types", json_list!(e, force_types));
+            add!("subject_injured", e.subject_injured);
+            add!("officer_injured", e.officer_injured);
+            add!("weapon_involved", e.weapon_involved);
+            add!("behaviours", json_list!(e, behaviours));
+            add!("veteran", e.veteran);
+            add!("housing_status", e.housing_status.as_str());
+            add!("substance_use", e.substance_use);
+            add!("subject_key", e.subject_key.as_deref());
+            add!("age_band", e.age_band.as_str());
+            add!("gender", e.gender.as_str());
+            add!("race_ethnicity", e.race_ethnicity.as_str());
+            add!("content_hash", hash);
+            Ok(())
+        }
+    };
+}
+push_row_fn!(push_row_postgres, PgArguments);
+
+/// Read an encounter from a row whose first `READ_COLUMNS` columns are `COLUMNS` in order.
+fn decode_row<R>(row: &R, backend: &'static str) -> Result<Encounter, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> NaiveTime: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> NaiveDateTime: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> f64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let op = "read an encounter";
+    let mut i = 0usize;
+    macro_rules! get {
+        ($t:ty) => {{
+            let v: $t = row.try_get(i).map_err(StoreError::db(backend, op))?;
+            i += 1;
+            v
+        }};
+    }
+    let source_system: String = get!(String);
+    let source_key: String = get!(String);
+    let corrupt = |col: &str, detail: String| StoreError::Corrupt {
+        what: format!("encounters.{col} of {source_system}/{source_key}"),
+        detail,
+    };
+    macro_rules! code {
+        ($col:literal) => {{
+            let s: String = get!(String);
+            s.parse().map_err(|e: pmhc_core::UnknownCode| corrupt($col, e.to_string()))?
+        }};
+    }
+    macro_rules! list {
+        ($col:literal) => {{
+            let s: String = get!(String);
+            serde_json::from_str(&s).map_err(|e| corrupt($col, e.to_string()))?
+        }};
+    }
+    let source_updated_at = get!(Option<NaiveDateTime>);
+    let agency = get!(Option<String>);
+    let call_number = get!(Option<String>);
+    let occurred_on = get!(NaiveDate);
+    let occurred_time = get!(Option<NaiveTime>);
+    let date_precision = code!("date_precision");
+    let reported_at = get!(Option<NaiveDateTime>);
+    let dispatched_at = get!(Option<NaiveDateTime>);
+    let arrived_at = get!(Option<NaiveDateTime>);
+    let cleared_at = get!(Option<NaiveDateTime>);
+    let area = pmhc_core::Area {
+        precinct: get!(Option<String>),
+        sector: get!(Option<String>),
+        beat: get!(Option<String>),
+        latitude: get!(Option<f64>),
+        longitude: get!(Option<f64>),
+    };
+    let call_source = code!("call_source");
+    let priority = get!(Option<String>);
+    let initial_call_type = get!(Option<String>);
+    let final_call_type = get!(Option<String>);
+    let mh_recognised_at_dispatch = get!(Option<bool>);
+    let mental_health_flag = get!(Option<bool>);
+    let response_model = code!("response_model");
+    let cit_requested = get!(Option<bool>);
+    let cit_dispatched = get!(Option<bool>);
+    let cit_arrived = get!(Option<bool>);
+    let clinician_on_scene = get!(Option<bool>);
+    let officers = list!("officers");
+    let time_on_scene_minutes = match get!(Option<i64>) {
+        None => None,
+        Some(m) => Some(u32::try_from(m).map_err(|_| corrupt("time_on_scene_minutes", format!("{m} is out of range")))?),
+    };
+    let disposition = code!("disposition");
+    let arrested = get!(Option<bool>);
+    let cited = get!(Option<bool>);
+    let involuntary_hold = get!(Option<bool>);
+    let referrals = list!("referrals");
+    let use_of_force = code!("use_of_force");
+    let force_types = list!("force_types");
+    let subject_injured = get!(Option<bool>);
+    let officer_injured = get!(Option<bool>);
+    let weapon_involved = get!(Option<bool>);
+    let behaviours = list!("behaviours");
+    let veteran = get!(Option<bool>);
+    let housing_status = code!("housing_status");
+    let substance_use = get!(Option<bool>);
+    let subject_key = get!(Option<String>);
+    let age_band = code!("age_band");
+    let gender = code!("gender");
+    let race_ethnicity = code!("race_ethnicity");
+    debug_assert_eq!(i, READ_COLUMNS);
+    Ok(Encounter {
+        source_system,
+        source_key,
+        source_updated_at,
+        agency,
+        call_number,
+        occurred_on,
+        occurred_time,
+        date_precision,
+        reported_at,
+        dispatched_at,
+        arrived_at,
+        cleared_at,
+        area,
+        call_source,
+        priority,
+        initial_call_type,
+        final_call_type,
+        mh_recognised_at_dispatch,
+        mental_health_flag,
+        response_model,
+        cit_requested,
+        cit_dispatched,
+        cit_arrived,
+        clinician_on_scene,
+        officers,
+        time_on_scene_minutes,
+        disposition,
+        arrested,
+        cited,
+        involuntary_hold,
+        referrals,
+        use_of_force,
+        force_types,
+        subject_injured,
+        officer_injured,
+        weapon_involved,
+        behaviours,
+        veteran,
+        housing_status,
+        substance_use,
+        subject_key,
+        age_band,
+        gender,
+        race_ethnicity,
+    })
+}
+
+/// What the database holds for a key: its content hash and source version time.
+type Existing = (String, Option<NaiveDateTime>);
+
+/// The batch's keys grouped by source system (usually one), as batch indices.
+fn group_by_system(batch: &[Encounter]) -> Vec<(&str, Vec<usize>)> {
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, e) in batch.iter().enumerate() {
+        match groups.iter_mut().find(|(s, _)| *s == e.source_system) {
+            Some((_, v)) => v.push(i),
+            None => groups.push((&e.source_system, vec![i])),
+        }
+    }
+    groups
+}
+
+/// Fill `out[i]` with what is stored for `batch[i]`, one query per system and key chunk.
+async fn lookup_sqlite(
+    conn: &mut SqliteConnection,
+    batch: &[Encounter],
+    out: &mut [Option<Existing>],
+) -> Result<(), StoreError> {
+    let op = "look up existing encounters";
+    for (system, indices) in group_by_system(batch) {
+        for chunk in indices.chunks(LOOKUP_CHUNK) {
+            let by_key: HashMap<&str, usize> = chunk.iter().map(|&i| (batch[i].source_key.as_str(), i)).collect();
+            let keys: Vec<&str> = chunk.iter().map(|&i| batch[i].source_key.as_str()).collect();
+            let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Encode {
+                source_system: system.to_string(),
+                source_key: String::new(),
+                field: "source_key",
+                detail: e.to_string(),
+            })?;
+            let rows = sqlx::query(
+                "SELECT source_key, content_hash, source_updated_at FROM encounters \
+                 WHERE source_system = $1 AND source_key IN (SELECT value FROM json_each($2))",
+            )
+            .bind(system)
+            .bind(keys)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StoreError::db("sqlite", op))?;
+            for r in rows {
+                let key: &str = r.try_get(0).map_err(StoreError::db("sqlite", op))?;
+                if let Some(&i) = by_key.get(key) {
+                    out[i] = Some((
+                        r.try_get(1).map_err(StoreError::db("sqlite", op))?,
+                        r.try_get(2).map_err(StoreError::db("sqlite", op))?,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn lookup_postgres(
+    conn: &mut PgConnection,
+    batch: &[Encounter],
+    out: &mut [Option<Existing>],
+) -> Result<(), StoreError> {
+    let op = "look up existing encounters";
+    for (system, indices) in group_by_system(batch) {
+        for chunk in indices.chunks(LOOKUP_CHUNK) {
+            let by_key: HashMap<&str, usize> = chunk.iter().map(|&i| (batch[i].source_key.as_str(), i)).collect();
+            let keys: Vec<&str> = chunk.iter().map(|&i| batch[i].source_key.as_str()).collect();
+            let rows = sqlx::query(
+                "SELECT source_key, content_hash, source_updated_at FROM encounters \
+                 WHERE source_system = $1 AND source_key = ANY($2)",
+            )
+            .bind(system)
+            .bind(keys)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StoreError::db("postgres", op))?;
+            for r in rows {
+                let key: &str = r.try_get(0).map_err(StoreError::db("postgres", op))?;
+                if let Some(&i) = by_key.get(key) {
+                    out[i] = Some((
+                        r.try_get(1).map_err(StoreError::db("postgres", op))?,
+                        r.try_get(2).map_err(StoreError::db("postgres", op))?,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Split `n` rows into chunk sizes: `MAX_CHUNK` while possible, then descending powers of two.
+fn chunk_sizes(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if n == 0 {
+            return None;
+        }
+        let size = if n >= MAX_CHUNK { MAX_CHUNK } else { 1 << (usize::BITS - 1 - n.leading_zeros()) };
+        n -= size;
+        Some(size)
+    })
+}
+
+/// The content hash of `batch[i]`: already computed during the lookup, or computed now.
+fn hash_of(batch: &[Encounter], hashes: &[Option<String>], i: usize) -> String {
+    match &hashes[i] {
+        Some(h) => h.clone(),
+        None => batch[i].content_hash(),
+    }
+}
+
+fn encode_err(field: &'static str) -> impl FnOnce(sqlx::error::BoxDynError) -> StoreError {
+    move |e| StoreError::Encode { source_system: String::new(), source_key: String::new(), field, detail: e.to_string() }
+}
+
+/// Bind one encounter's `PER_ROW` values for SQLite, in `COLUMNS` order (see [`crate::sqlite_text`]).
+fn push_row_sqlite(
+    args: &mut SqliteArguments,
+    e: &Encounter,
+    hash: String,
+    system: &mut Recent,
+) -> Result<(), sqlx::error::BoxDynError> {
+    let text = |s: &Option<String>| s.as_deref().map(Arc::<str>::from);
+    macro_rules! list {
+        ($v:expr) => {
+            if $v.is_empty() { sqlite_text::empty_list() } else { Arc::<str>::from(serde_json::to_string(&$v)?) }
+        };
+    }
+    args.add(system.get(&e.source_system))?;
+    args.add(Arc::<str>::from(e.source_key.as_str()))?;
+    args.add(e.source_updated_at.map(sqlite_text::datetime))?;
+    args.add(text(&e.agency))?;
+    args.add(text(&e.call_number))?;
+    args.add(sqlite_text::date(e.occurred_on))?;
+    args.add(e.occurred_time.map(sqlite_text::time))?;
+    args.add(e.date_precision.shared())?;
+    args.add(e.reported_at.map(sqlite_text::datetime))?;
+    args.add(e.dispatched_at.map(sqlite_text::datetime))?;
+    args.add(e.arrived_at.map(sqlite_text::datetime))?;
+    args.add(e.cleared_at.map(sqlite_text::datetime))?;
+    args.add(text(&e.area.precinct))?;
+    args.add(text(&e.area.sector))?;
+    args.add(text(&e.area.beat))?;
+    args.add(e.area.latitude)?;
+    args.add(e.area.longitude)?;
+    args.add(e.call_source.shared())?;
+    args.add(text(&e.priority))?;
+    args.add(text(&e.initial_call_type))?;
+    args.add(text(&e.final_call_type))?;
+    args.add(e.mh_recognised_at_dispatch)?;
+    args.add(e.mental_health_flag)?;
+    args.add(e.response_model.shared())?;
+    args.add(e.cit_requested)?;
+    args.add(e.cit_dispatched)?;
+    args.add(e.cit_arrived)?;
+    args.add(e.clinician_on_scene)?;
+    args.add(list!(e.officers))?;
+    args.add(e.time_on_scene_minutes.map(i64::from))?;
+    args.add(e.disposition.shared())?;
+    args.add(e.arrested)?;
+    args.add(e.cited)?;
+    args.add(e.involuntary_hold)?;
+    args.add(list!(e.referrals))?;
+    args.add(e.use_of_force.shared())?;
+    args.add(list!(e.force_types))?;
+    args.add(e.subject_injured)?;
+    args.add(e.officer_injured)?;
+    args.add(e.weapon_involved)?;
+    args.add(list!(e.behaviours))?;
+    args.add(e.veteran)?;
+    args.add(e.housing_status.shared())?;
+    args.add(e.substance_use)?;
+    args.add(text(&e.subject_key))?;
+    args.add(e.age_band.shared())?;
+    args.add(e.gender.shared())?;
+    args.add(e.race_ethnicity.shared())?;
+    args.add(hash)?;
+    Ok(())
+}
+
+/// The arguments of one SQLite chunk statement.
+fn build_sqlite(
+    batch: &[Encounter],
+    hashes: &[Option<String>],
+    chunk: &[usize],
+    import_id: Option<i64>,
+    now: &Arc<str>,
+) -> Result<SqliteArguments, StoreError> {
+    let mut args = SqliteArguments::default();
+    args.reserve(chunk.len() * SQLITE_PER_ROW, 0);
+    let mut system = Recent::default();
+    for &i in chunk {
+        let e = &batch[i];
+        push_row_sqlite(&mut args, e, hash_of(batch, hashes, i), &mut system)
+            .and_then(|()| args.add(import_id))
+            .and_then(|()| args.add(now.clone()))
+            .and_then(|()| args.add(now.clone()))
+            .map_err(|err| StoreError::Encode {
+                source_system: e.source_system.clone(),
+                source_key: e.source_key.clone(),
+                field: "a column",
+                detail: err.to_string(),
+            })?;
+    }
+    Ok(args)
+}
+
+/// The arguments of one PostgreSQL chunk statement.
+fn build_postgres(
+    batch: &[Encounter],
+    hashes: &[Option<String>],
+    chunk: &[usize],
+    import_id: Option<i64>,
+    now: &DateTime<Utc>,
+) -> Result<PgArguments, StoreError> {
+    let mut args = PgArguments::default();
+    args.reserve(2 + chunk.len() * PER_ROW, 0);
+    args.add(import_id).map_err(encode_err("import_id"))?;
+    args.add(*now).map_err(encode_err("updated_at"))?;
+    for &i in chunk {
+        push_row_postgres(&mut args, &batch[i], &hash_of(batch, hashes, i))?;
+    }
+    Ok(args)
+}
+
+/// Write the rows `rows` (batch indices) with multi-row statements, building the next chunk's
+/// arguments (hashing, encoding) while the database executes the current one. Generated once
+/// per backend.
+macro_rules! write_rows_fn {
+    ($name:ident, $conn:ty, $build:ident, $now:ty, $dialect:expr, $backend:literal) => {
+        #[allow(clippy::too_many_arguments)]
+        async fn $name(
+            conn: &mut $conn,
+            batch: &[Encounter],
+            hashes: &[Option<String>],
+            rows: &[usize],
+            import_id: Option<i64>,
+            now: &$now,
+            upsert: bool,
+        ) -> Result<(), StoreError> {
+            let op = if upsert { "update encounters" } else { "insert encounters" };
+            let mut start = 0;
+            let mut chunks = chunk_sizes(rows.len()).map(|size| {
+                let chunk = &rows[start..start + size];
+                start += size;
+                chunk
+            });
+            let build = |chunk: &[usize]| $build(batch, hashes, chunk, import_id, now).map(|a| (chunk.len(), a));
+            let mut next = chunks.next().map(build).transpose()?;
+            while let Some((size, args)) = next.take() {
+                let exec = sqlx::query_with(AssertSqlSafe(write_sql($dialect, size, upsert)), args).execute(&mut *conn);
+                // `join!` polls `exec` first, which hands the statement to the database; the
+                // next chunk is then built while it runs.
+                let (done, built) = tokio::join!(exec, async { chunks.next().map(build).transpose() });
+                done.map_err(StoreError::db($backend, op))?;
+                next = built?;
+            }
+            Ok(())
+        }
+    };
+}
+write_rows_fn!(write_rows_sqlite, SqliteConnection, build_sqlite, Arc<str>, Dialect::Sqlite, "sqlite");
+write_rows_fn!(write_rows_postgres, PgConnection, build_postgres, DateTime<Utc>, Dialect::Postgres, "postgres");
+
+/// A filter's WHERE clause (`$n` placeholders from `$1`) and its values in order.
+enum FilterValue<'a> {
+    Text(&'a str),
+    Date(NaiveDate),
+}
+
+fn filter_sql<'a>(f: &'a EncounterFilter) -> (String, Vec<FilterValue<'a>>) {
+    let mut conds: Vec<String> = Vec::new();
+    let mut vals: Vec<FilterValue<'a>> = Vec::new();
+    let mut push = |col: &str, op: &str, v: FilterValue<'a>| {
+        vals.push(v);
+        conds.push(format!("{col} {op} ${}", vals.len()));
+    };
+    if let Some(s) = &f.source_system {
+        push("source_system", "=", FilterValue::Text(s));
+    }
+    if let Some(d) = f.from {
+        push("occurred_on", ">=", FilterValue::Date(d));
+    }
+    if let Some(d) = f.to {
+        push("occurred_on", "<=", FilterValue::Date(d));
+    }
+    if let Some(s) = &f.precinct {
+        push("precinct", "=", FilterValue::Text(s));
+    }
+    if let Some(d) = f.disposition {
+        push("disposition", "=", FilterValue::Text(d.as_str()));
+    }
+    if let Some(r) = f.response_model {
+        push("response_model", "=", FilterValue::Text(r.as_str()));
+    }
+    if let Some(s) = &f.subject_key {
+        push("subject_key", "=", FilterValue::Text(s));
+    }
+    let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    (sql, vals)
+}
+
+impl Store {
+    /// Write a batch of canonical encounters in one transaction, and say what happened to each.
+    ///
+    /// Every record must be valid ([`Encounter::validate`]) and its key `(source_system,
+    /// source_key)` unique within the batch; otherwise nothing is written. Records are stored as
+    /// given (normalise them first). For each record:
+    /// - absent: inserted;
+    /// - present with the same [`Encounter::content_hash`]: unchanged (no write);
+    /// - present, both have `source_updated_at` and the incoming one is older: stale (no write);
+    /// - otherwise: every column is overwritten (updated), `created_at` is kept.
+    ///
+    /// On SQLite the transaction takes the write lock at its start (`BEGIN IMMEDIATE`), so the
+    /// lookup and the writes see the same state. On PostgreSQL a concurrent writer inserting the
+    /// same new key makes the batch fail with a unique violation (retry it).
+    pub async fn write_batch(&self, import_id: Option<i64>, batch: &[Encounter]) -> Result<BatchCounts, StoreError> {
+        if batch.is_empty() {
+            return Ok(BatchCounts::default());
+        }
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::with_capacity(batch.len());
+        for (i, e) in batch.iter().enumerate() {
+            e.validate().map_err(|source| StoreError::InvalidEncounter {
+                source_system: e.source_system.clone(),
+                source_key: e.source_key.clone(),
+                index: i,
+                source,
+            })?;
+            if let Some(first) = seen.insert((&e.source_system, &e.source_key), i) {
+                return Err(StoreError::DuplicateKey {
+                    source_system: e.source_system.clone(),
+                    source_key: e.source_key.clone(),
+                    first,
+                    second: i,
+                });
+            }
+        }
+        drop(seen);
+        let now = Utc::now();
+        let mut existing: Vec<Option<Existing>> = vec![None; batch.len()];
+        // Hashes of the records found in the database (to compare); the others are hashed
+        // while their rows are encoded.
+        let mut hashes: Vec<Option<String>> = vec![None; batch.len()];
+        let mut classify = |existing: &[Option<Existing>]| {
+            let mut counts = BatchCounts::default();
+            let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+            for (i, e) in batch.iter().enumerate() {
+                let Some((stored_hash, stored_version)) = &existing[i] else {
+                    counts.inserted += 1;
+                    inserts.push(i);
+                    continue;
+                };
+                let hash = e.content_hash();
+                if hash == *stored_hash {
+                    counts.unchanged += 1;
+                } else if let (Some(incoming), Some(stored)) = (e.source_updated_at, stored_version)
+                    && incoming < *stored
+                {
+                    counts.stale += 1;
+                } else {
+                    counts.updated += 1;
+                    updates.push(i);
+                    hashes[i] = Some(hash);
+                }
+            }
+            (counts, inserts, updates)
+        };
+        let counts = match &self.inner {
+            Backend::Sqlite(pool) => {
+                let backend = "sqlite";
+                let now = Arc::<str>::from(now.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+                let mut tx =
+                    pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db(backend, "begin a write"))?;
+                lookup_sqlite(&mut tx, batch, &mut existing).await?;
+                let (counts, inserts, updates) = classify(&existing);
+                write_rows_sqlite(&mut tx, batch, &hashes, &inserts, import_id, &now, false).await?;
+                write_rows_sqlite(&mut tx, batch, &hashes, &updates, import_id, &now, true).await?;
+                tx.commit().await.map_err(StoreError::db(backend, "commit a batch"))?;
+                counts
+            }
+            Backend::Postgres(pool) => {
+                let backend = "postgres";
+                let mut tx = pool.begin().await.map_err(StoreError::db(backend, "begin a write"))?;
+                lookup_postgres(&mut tx, batch, &mut existing).await?;
+                let (counts, inserts, updates) = classify(&existing);
+                write_rows_postgres(&mut tx, batch, &hashes, &inserts, import_id, &now, false).await?;
+                write_rows_postgres(&mut tx, batch, &hashes, &updates, import_id, &now, true).await?;
+                tx.commit().await.map_err(StoreError::db(backend, "commit a batch"))?;
+                counts
+            }
+        };
+        tracing::debug!(backend = self.backend_name(), records = batch.len(), ?counts, "batch written");
+        Ok(counts)
+    }
+
+    /// The stored encounter with this key, if any.
+    pub async fn get_encounter(&self, source_system: &str, source_key: &str) -> Result<Option<Encounter>, StoreError> {
+        static SQL: OnceLock<String> = OnceLock::new();
+        let sql = SQL.get_or_init(|| {
+            format!("SELECT {} FROM encounters WHERE source_system = $1 AND source_key = $2", select_list())
+        });
+        on_pool!(self, pool => {
+            let row = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(source_system)
+                .bind(source_key)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read an encounter"))?;
+            row.map(|r| decode_row(&r, BACKEND)).transpose()
+        })
+    }
+
+    /// The encounters matching `filter`, most recent first (by `occurred_on`, then
+    /// `occurred_time` with unknown times last, then key), `limit` of them after skipping `offset`.
+    pub async fn list_encounters(
+        &self,
+        filter: &EncounterFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Encounter>, StoreError> {
+        let (cond, vals) = filter_sql(filter);
+        let n = vals.len();
+        let sql = format!(
+            "SELECT {} FROM encounters{cond} ORDER BY occurred_on DESC, occurred_time DESC NULLS LAST, \
+             source_system, source_key LIMIT ${} OFFSET ${}",
+            select_list(),
+            n + 1,
+            n + 2
+        );
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        on_pool!(self, pool => {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in vals {
+                q = match v {
+                    FilterValue::Text(s) => q.bind(s),
+                    FilterValue::Date(d) => q.bind(d),
+                };
+            }
+            let rows = q
+                .bind(i64::from(limit))
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "list encounters"))?;
+            rows.iter().map(|r| decode_row(r, BACKEND)).collect()
+        })
+    }
+
+    /// How many encounters match `filter`.
+    pub async fn count_encounters(&self, filter: &EncounterFilter) -> Result<u64, StoreError> {
+        let (cond, vals) = filter_sql(filter);
+        let sql = format!("SELECT COUNT(*) FROM encounters{cond}");
+        let n: i64 = on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+            for v in vals {
+                q = match v {
+                    FilterValue::Text(s) => q.bind(s),
+                    FilterValue::Date(d) => q.bind(d),
+                };
+            }
+            q.fetch_one(pool).await.map_err(StoreError::db(BACKEND, "count encounters"))?
+        });
+        Ok(count_from_db(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_and_cover_everything() {
+        for n in [0, 1, 2, 3, 511, 512, 513, 1000, 5000] {
+            let sizes: Vec<usize> = chunk_sizes(n).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), n);
+            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= MAX_CHUNK));
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]));
+        }
+    }
+
+    #[test]
+    fn write_sql_has_the_right_parameter_count() {
+        let sql = write_sql(Dialect::Postgres, 2, true);
+        assert!(sql.contains(&format!("${}", 2 + 2 * PER_ROW)));
+        assert!(!sql.contains(&format!("${}", 3 + 2 * PER_ROW)));
+        assert!(sql.contains("ON CONFLICT"));
+        assert!(!write_sql(Dialect::Postgres, 4, false).contains("ON CONFLICT"));
+        let sql = write_sql(Dialect::Sqlite, 4, false);
+        assert_eq!(sql.matches('?').count(), 4 * SQLITE_PER_ROW);
+        assert!(!sql.contains('$'));
+    }
+}

@@ -1,0 +1,99 @@
+//! The store's error type.
+
+/// Everything that can go wrong in the store. Each variant says what was being done (the
+/// operation, the database URL with any password removed, the record key) so that a message
+/// shown to an operator is actionable on its own.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL is not one the store understands.
+    #[error("unsupported database URL `{url}`: {reason}")]
+    InvalidUrl { url: String, reason: &'static str },
+
+    /// The database could not be opened or connected to.
+    #[error("cannot open the {backend} database at `{url}`: {source}")]
+    Open {
+        backend: &'static str,
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// Applying the schema migrations failed.
+    #[error("cannot migrate the {backend} database: {source}")]
+    Migrate {
+        backend: &'static str,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+
+    /// A database operation failed.
+    #[error("database error while trying to {op} ({backend}): {source}")]
+    Database {
+        backend: &'static str,
+        op: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+
+    /// The same `(source_system, source_key)` appears twice in one batch.
+    #[error("encounter {source_system}/{source_key} appears more than once in the batch (records {first} and {second})")]
+    DuplicateKey { source_system: String, source_key: String, first: usize, second: usize },
+
+    /// A record breaks a rule every stored encounter obeys.
+    #[error("encounter {source_system}/{source_key} (record {index} of the batch) is invalid: {source}")]
+    InvalidEncounter {
+        source_system: String,
+        source_key: String,
+        index: usize,
+        #[source]
+        source: pmhc_core::InvalidEncounter,
+    },
+
+    /// A record could not be encoded for storage.
+    #[error("cannot encode {field} of encounter {source_system}/{source_key}: {detail}")]
+    Encode { source_system: String, source_key: String, field: &'static str, detail: String },
+
+    /// A stored value cannot be read back (edited by hand, or written by an incompatible version).
+    #[error("corrupt stored value in {what}: {detail}")]
+    Corrupt { what: String, detail: String },
+
+    /// `finish_import` was given an import id that does not exist.
+    #[error("import {0} does not exist")]
+    ImportNotFound(i64),
+
+    /// The operating system's random number generator failed.
+    #[error("cannot generate the pseudonymisation key: {0}")]
+    Random(String),
+}
+
+impl StoreError {
+    pub(crate) fn db(backend: &'static str, op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Database { backend, op, source }
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else { return url.to_string() };
+    let userinfo = &authority[..at];
+    let Some(colon) = userinfo.find(':') else { return url.to_string() };
+    format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &rest[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
+        assert_eq!(redact_url("postgresql://u:p%40ss@h/db?sslmode=require"), "postgresql://u:***@h/db?sslmode=require");
+    }
+}

@@ -1,0 +1,102 @@
+//! The `imports` table: one row per file imported, with its totals.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use crate::{
+    ImportRecord, ImportStatus, ImportTotals, NewImport, Store, StoreError, count_from_db, count_to_db, on_pool,
+};
+
+impl Store {
+    /// Record the start of an import; returns its id (pass it to `write_batch` and `finish_import`).
+    pub async fn start_import(&self, meta: &NewImport) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO imports (file_name, file_sha256, mapping_name, source_system, status, started_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(&meta.file_name)
+            .bind(&meta.file_sha256)
+            .bind(&meta.mapping_name)
+            .bind(&meta.source_system)
+            .bind(ImportStatus::Running.as_str())
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "record the start of an import"))
+        })
+    }
+
+    /// Record the end of an import: its totals, status and the finishing time.
+    pub async fn finish_import(&self, import_id: i64, summary: &ImportTotals) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let result = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE imports SET received = $2, accepted = $3, rejected = $4, inserted = $5, updated = $6, \
+                 unchanged = $7, stale = $8, status = $9, finished_at = $10 WHERE id = $1",
+            )
+            .bind(import_id)
+            .bind(count_to_db(summary.received))
+            .bind(count_to_db(summary.accepted))
+            .bind(count_to_db(summary.rejected))
+            .bind(count_to_db(summary.inserted))
+            .bind(count_to_db(summary.updated))
+            .bind(count_to_db(summary.unchanged))
+            .bind(count_to_db(summary.stale))
+            .bind(summary.status.as_str())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "record the end of an import"))?
+            .rows_affected()
+        });
+        if result == 0 {
+            return Err(StoreError::ImportNotFound(import_id));
+        }
+        Ok(())
+    }
+
+    /// The most recent imports first (at most `limit`).
+    pub async fn list_imports(&self, limit: u32) -> Result<Vec<ImportRecord>, StoreError> {
+        const SQL: &str = "SELECT id, file_name, file_sha256, mapping_name, source_system, status, started_at, \
+             finished_at, received, accepted, rejected, inserted, updated, unchanged, stale \
+             FROM imports ORDER BY id DESC LIMIT $1";
+        let op = "list imports";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(SQL)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, op))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let status: String = r.try_get(5).map_err(StoreError::db(BACKEND, op))?;
+                let count = |i: usize| -> Result<u64, StoreError> {
+                    r.try_get::<i64, _>(i).map(count_from_db).map_err(StoreError::db(BACKEND, op))
+                };
+                out.push(ImportRecord {
+                    id: r.try_get(0).map_err(StoreError::db(BACKEND, op))?,
+                    file_name: r.try_get(1).map_err(StoreError::db(BACKEND, op))?,
+                    file_sha256: r.try_get(2).map_err(StoreError::db(BACKEND, op))?,
+                    mapping_name: r.try_get(3).map_err(StoreError::db(BACKEND, op))?,
+                    source_system: r.try_get(4).map_err(StoreError::db(BACKEND, op))?,
+                    status: status.parse().map_err(|e: crate::UnknownImportStatus| StoreError::Corrupt {
+                        what: "imports.status".into(),
+                        detail: e.to_string(),
+                    })?,
+                    started_at: r.try_get::<DateTime<Utc>, _>(6).map_err(StoreError::db(BACKEND, op))?,
+                    finished_at: r.try_get::<Option<DateTime<Utc>>, _>(7).map_err(StoreError::db(BACKEND, op))?,
+                    received: count(8)?,
+                    accepted: count(9)?,
+                    rejected: count(10)?,
+                    inserted: count(11)?,
+                    updated: count(12)?,
+                    unchanged: count(13)?,
+                    stale: count(14)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+}

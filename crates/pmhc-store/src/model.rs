@@ -1,0 +1,164 @@
+//! The plain data types the store takes and returns (besides `pmhc_core::Encounter`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pmhc_core::{Disposition, ResponseModel};
+
+/// One schema migration known to this build, and whether the database has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub description: String,
+    pub applied: bool,
+    pub applied_at: Option<DateTime<Utc>>,
+}
+
+/// What is known about an import when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewImport {
+    pub file_name: String,
+    /// Hex SHA-256 of the imported file.
+    pub file_sha256: String,
+    pub mapping_name: String,
+    pub source_system: String,
+}
+
+/// What [`Store::write_batch`](crate::Store::write_batch) did with a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    /// New records.
+    pub inserted: u64,
+    /// Records that existed with other content and were overwritten.
+    pub updated: u64,
+    /// Records that existed with the same content (nothing written).
+    pub unchanged: u64,
+    /// Records older (by `source_updated_at`) than the stored version (nothing written).
+    pub stale: u64,
+}
+
+impl BatchCounts {
+    /// Records the batch held (the sum of the four counts).
+    pub fn total(&self) -> u64 {
+        self.inserted + self.updated + self.unchanged + self.stale
+    }
+}
+
+impl std::ops::AddAssign for BatchCounts {
+    fn add_assign(&mut self, o: BatchCounts) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.stale += o.stale;
+    }
+}
+
+/// How an import ended (or that it is still running).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ImportStatus {
+    /// Started and not finished (or the process died before finishing it).
+    #[default]
+    Running,
+    /// Every row was accepted.
+    Complete,
+    /// Some rows were rejected; the accepted ones were stored.
+    Partial,
+    /// The import stopped with an error.
+    Failed,
+}
+
+impl ImportStatus {
+    pub const ALL: [ImportStatus; 4] =
+        [ImportStatus::Running, ImportStatus::Complete, ImportStatus::Partial, ImportStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Running => "running",
+            ImportStatus::Complete => "complete",
+            ImportStatus::Partial => "partial",
+            ImportStatus::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for ImportStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An import status string that is not one of `running`, `complete`, `partial`, `failed`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an import status; expected running, complete, partial or failed")]
+pub struct UnknownImportStatus(pub String);
+
+impl FromStr for ImportStatus {
+    type Err = UnknownImportStatus;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ImportStatus::ALL
+            .into_iter()
+            .find(|x| x.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownImportStatus(s.to_string()))
+    }
+}
+
+/// The totals recorded when an import finishes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportTotals {
+    /// Rows read from the file.
+    pub received: u64,
+    /// Rows that became (part of) an encounter.
+    pub accepted: u64,
+    /// Rows refused by the mapping or validation.
+    pub rejected: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub stale: u64,
+    pub status: ImportStatus,
+}
+
+impl ImportTotals {
+    /// Add what one batch did to the write counts.
+    pub fn add_batch(&mut self, c: BatchCounts) {
+        self.inserted += c.inserted;
+        self.updated += c.updated;
+        self.unchanged += c.unchanged;
+        self.stale += c.stale;
+    }
+}
+
+/// One row of the `imports` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub mapping_name: String,
+    pub source_system: String,
+    pub status: ImportStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub received: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub stale: u64,
+}
+
+/// Which encounters to list or count. Every condition set must hold; the default selects everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EncounterFilter {
+    pub source_system: Option<String>,
+    /// First occurrence day included.
+    pub from: Option<NaiveDate>,
+    /// Last occurrence day included.
+    pub to: Option<NaiveDate>,
+    pub precinct: Option<String>,
+    pub disposition: Option<Disposition>,
+    pub response_model: Option<ResponseModel>,
+    pub subject_key: Option<String>,
+}

@@ -1,0 +1,466 @@
+//! The store's integration tests. Every test in `both_backends!` runs on SQLite (a fresh temp
+//! file) and on PostgreSQL (a fresh database, when `PMHC_TEST_POSTGRES` is set).
+
+mod helpers;
+mod bench;
+
+use helpers::*;
+use pmhc_core::*;
+use pmhc_store::*;
+
+both_backends!(
+    migrate_twice_is_a_noop,
+    migration_status_lists_every_version,
+    pseudonym_key_is_created_once_and_stable,
+    roundtrip_full_record,
+    roundtrip_minimal_record,
+    write_batch_counts_inserted_unchanged_updated_stale,
+    duplicate_keys_in_a_batch_are_refused,
+    invalid_record_refuses_the_whole_batch,
+    error_mid_batch_leaves_nothing_written,
+    large_batches_span_several_chunks,
+    several_source_systems_in_one_batch,
+    list_and_count_with_each_filter,
+    list_orders_and_pages,
+    import_records,
+    unknown_import_ids_are_refused,
+);
+
+async fn migrated(store: &Store) {
+    store.migrate().await.expect("migrate");
+}
+
+async fn migrate_twice_is_a_noop(store: Store) {
+    assert!(!store.is_initialised().await.unwrap(), "a fresh database is not initialised");
+    store.migrate().await.unwrap();
+    assert!(store.is_initialised().await.unwrap());
+    let before = store.migration_status().await.unwrap();
+    store.write_batch(None, &[minimal_record("a")]).await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.migration_status().await.unwrap(), before, "a second migrate changes nothing");
+    assert!(store.is_initialised().await.unwrap());
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 1, "data survives");
+}
+
+async fn migration_status_lists_every_version(store: Store) {
+    let migrator = if store.backend_name() == "sqlite" { &SQLITE_MIGRATOR } else { &POSTGRES_MIGRATOR };
+    let versions: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+    let status = store.migration_status().await.unwrap();
+    assert_eq!(status.iter().map(|s| s.version).collect::<Vec<_>>(), versions);
+    assert!(status.iter().all(|s| !s.applied && s.applied_at.is_none() && !s.description.is_empty()));
+    let t0 = chrono::Utc::now() - chrono::Duration::minutes(5);
+    store.migrate().await.unwrap();
+    let status = store.migration_status().await.unwrap();
+    assert_eq!(status.iter().map(|s| s.version).collect::<Vec<_>>(), versions);
+    for s in &status {
+        assert!(s.applied, "{s:?}");
+        let at = s.applied_at.expect("applied_at");
+        assert!(at > t0 && at < chrono::Utc::now() + chrono::Duration::minutes(5), "{at}");
+    }
+    assert_eq!(status[0].description, "initial");
+}
+
+async fn pseudonym_key_is_created_once_and_stable(store: Store) {
+    migrated(&store).await;
+    // Concurrent first calls agree.
+    let (a, b, c) = tokio::join!(store.pseudonym_key(), store.pseudonym_key(), store.pseudonym_key());
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    let p = |k: &PseudonymKey| k.pseudonymize("seattle", "46424");
+    assert_eq!(p(&a), p(&b));
+    assert_eq!(p(&a), p(&c));
+    assert_eq!(p(&a), p(&store.pseudonym_key().await.unwrap()), "stable on later calls");
+    // Not a constant key.
+    assert_ne!(p(&a), PseudonymKey::from_bytes([0; 32]).pseudonymize("seattle", "46424"));
+}
+
+async fn roundtrip_full_record(store: Store) {
+    migrated(&store).await;
+    let e = full_record("F-1");
+    assert_eq!(store.write_batch(None, std::slice::from_ref(&e)).await.unwrap().inserted, 1);
+    let back = store.get_encounter("seattle", "F-1").await.unwrap().expect("stored");
+    assert_eq!(back, e);
+    assert_eq!(back.content_hash(), e.content_hash());
+    let listed = store.list_encounters(&EncounterFilter::default(), 10, 0).await.unwrap();
+    assert_eq!(listed, vec![e]);
+}
+
+async fn roundtrip_minimal_record(store: Store) {
+    migrated(&store).await;
+    let e = minimal_record("M-1");
+    store.write_batch(None, std::slice::from_ref(&e)).await.unwrap();
+    assert_eq!(store.get_encounter("seattle", "M-1").await.unwrap(), Some(e));
+    assert_eq!(store.get_encounter("seattle", "nope").await.unwrap(), None);
+    assert_eq!(store.get_encounter("other", "M-1").await.unwrap(), None);
+}
+
+async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
+    migrated(&store).await;
+    let mut a = full_record("A");
+    let b = minimal_record("B");
+    let mut c = minimal_record("C");
+    c.source_updated_at = Some(at(2024, 1, 10, 0, 0, 0));
+    let counts = store.write_batch(None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    assert_eq!(counts, BatchCounts { inserted: 3, updated: 0, unchanged: 0, stale: 0 });
+    assert_eq!(counts.total(), 3);
+
+    let counts = store.write_batch(None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    assert_eq!(counts, BatchCounts { inserted: 0, updated: 0, unchanged: 3, stale: 0 });
+
+    // A changes with a newer version; B changes without versions; C arrives in an older version.
+    a.disposition = Disposition::Arrest;
+    a.source_updated_at = Some(at(2023, 8, 1, 0, 0, 0));
+    let mut b2 = b.clone();
+    b2.gender = Gender::Female;
+    let mut c_old = c.clone();
+    c_old.gender = Gender::Male;
+    c_old.source_updated_at = Some(at(2024, 1, 9, 0, 0, 0));
+    let d = minimal_record("D");
+    let counts = store.write_batch(None, &[a.clone(), b2.clone(), c_old, d.clone()]).await.unwrap();
+    assert_eq!(counts, BatchCounts { inserted: 1, updated: 2, unchanged: 0, stale: 1 });
+    assert_eq!(store.get_encounter("seattle", "A").await.unwrap(), Some(a.clone()));
+    assert_eq!(store.get_encounter("seattle", "B").await.unwrap(), Some(b2.clone()));
+    assert_eq!(store.get_encounter("seattle", "C").await.unwrap(), Some(c.clone()), "stale version not written");
+
+    // An incoming record without a version is not stale; neither is a stored one without it.
+    let mut c_unversioned = c.clone();
+    c_unversioned.source_updated_at = None;
+    c_unversioned.veteran = Some(true);
+    let mut b_versioned = b2.clone();
+    b_versioned.source_updated_at = Some(at(2000, 1, 1, 0, 0, 0));
+    let counts = store.write_batch(None, &[c_unversioned.clone(), b_versioned.clone()]).await.unwrap();
+    assert_eq!(counts, BatchCounts { inserted: 0, updated: 2, unchanged: 0, stale: 0 });
+    assert_eq!(store.get_encounter("seattle", "C").await.unwrap(), Some(c_unversioned));
+    assert_eq!(store.get_encounter("seattle", "B").await.unwrap(), Some(b_versioned));
+
+    // The same version with other content is an update (not stale: only *older* is stale).
+    let mut a_same_version = a.clone();
+    a_same_version.priority = Some("1".into());
+    let counts = store.write_batch(None, std::slice::from_ref(&a_same_version)).await.unwrap();
+    assert_eq!(counts.updated, 1);
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 4);
+    assert_eq!(store.write_batch(None, &[]).await.unwrap(), BatchCounts::default());
+}
+
+async fn duplicate_keys_in_a_batch_are_refused(store: Store) {
+    migrated(&store).await;
+    let batch = [minimal_record("X"), minimal_record("Y"), full_record("X")];
+    match store.write_batch(None, &batch).await {
+        Err(StoreError::DuplicateKey { source_system, source_key, first, second }) => {
+            assert_eq!((source_system.as_str(), source_key.as_str(), first, second), ("seattle", "X", 0, 2));
+        }
+        other => panic!("expected DuplicateKey, got {other:?}"),
+    }
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 0);
+    // The same key in two source systems is two encounters.
+    let mut other = minimal_record("X");
+    other.source_system = "dallas".into();
+    assert_eq!(store.write_batch(None, &[minimal_record("X"), other]).await.unwrap().inserted, 2);
+}
+
+async fn invalid_record_refuses_the_whole_batch(store: Store) {
+    migrated(&store).await;
+    let mut bad = minimal_record("bad");
+    bad.area.latitude = Some(123.0);
+    let err = store.write_batch(None, &[minimal_record("ok"), bad]).await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidEncounter { index: 1, .. }), "{err:?}");
+    assert!(err.to_string().contains("seattle/bad"), "{err}");
+    let mut empty_key = minimal_record("x");
+    empty_key.source_key = "  ".into();
+    assert!(store.write_batch(None, &[empty_key]).await.is_err());
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 0);
+}
+
+async fn error_mid_batch_leaves_nothing_written(store: Store) {
+    migrated(&store).await;
+    let existing = minimal_record("existing");
+    store.write_batch(None, std::slice::from_ref(&existing)).await.unwrap();
+    // A trigger refusing one record makes the database fail after earlier chunks were written.
+    match store.backend_name() {
+        "sqlite" => {
+            let pool = store.sqlite_pool().unwrap();
+            sqlx::query(
+                "CREATE TRIGGER poison BEFORE INSERT ON encounters WHEN NEW.source_key = 'poison' \
+                 BEGIN SELECT RAISE(ABORT, 'poisoned record'); END",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        _ => {
+            let pool = store.postgres_pool().unwrap();
+            sqlx::query(
+                "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.source_key = 'poison' THEN RAISE EXCEPTION 'poisoned record'; END IF; RETURN NEW; END $$",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query("CREATE TRIGGER poison BEFORE INSERT ON encounters FOR EACH ROW EXECUTE FUNCTION poison()")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let mut changed = existing.clone();
+    changed.gender = Gender::Female;
+    let mut batch = vec![changed];
+    batch.extend((0..1500).map(|i| minimal_record(&format!("new-{i:04}"))));
+    batch.push(minimal_record("poison"));
+    let err = store.write_batch(None, &batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::Database { op: "insert encounters", .. }), "{err:?}");
+    assert!(err.to_string().contains("poisoned record"), "{err}");
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 1, "no record of the batch");
+    assert_eq!(store.get_encounter("seattle", "existing").await.unwrap(), Some(existing), "no update either");
+    // The store is still usable afterwards.
+    batch.pop();
+    assert_eq!(store.write_batch(None, &batch).await.unwrap(), BatchCounts { inserted: 1500, updated: 1, unchanged: 0, stale: 0 });
+}
+
+async fn large_batches_span_several_chunks(store: Store) {
+    migrated(&store).await;
+    // 1 + 2 + ... sizes that exercise every power-of-two chunk and the 512-row chunk.
+    let batch: Vec<Encounter> = (0..2047)
+        .map(|i| {
+            let mut e = if i % 3 == 0 { full_record(&format!("K{i:05}")) } else { minimal_record(&format!("K{i:05}")) };
+            e.occurred_on = day(2020, 1, 1) + chrono::Days::new(i % 900);
+            e
+        })
+        .collect();
+    assert_eq!(store.write_batch(None, &batch).await.unwrap().inserted, 2047);
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 2047);
+    for i in [0usize, 1, 511, 512, 1023, 2046] {
+        assert_eq!(store.get_encounter("seattle", &batch[i].source_key).await.unwrap().as_ref(), Some(&batch[i]));
+    }
+    // Re-import with every 10th record changed.
+    let mut again = batch.clone();
+    for e in again.iter_mut().step_by(10) {
+        e.priority = Some("changed".into());
+    }
+    let counts = store.write_batch(None, &again).await.unwrap();
+    assert_eq!(counts, BatchCounts { inserted: 0, updated: 205, unchanged: 2047 - 205, stale: 0 });
+    assert_eq!(store.get_encounter("seattle", "K02040").await.unwrap().as_ref(), Some(&again[2040]));
+}
+
+async fn several_source_systems_in_one_batch(store: Store) {
+    migrated(&store).await;
+    let mk = |sys: &str, key: &str| {
+        let mut e = minimal_record(key);
+        e.source_system = sys.into();
+        e
+    };
+    let batch = vec![mk("a", "1"), mk("b", "1"), mk("a", "2"), mk("c", "9")];
+    assert_eq!(store.write_batch(None, &batch).await.unwrap().inserted, 4);
+    let mut next = batch.clone();
+    next[1].gender = Gender::Male;
+    next.push(mk("b", "2"));
+    let counts = store.write_batch(None, &next).await.unwrap();
+    assert_eq!(counts, BatchCounts { inserted: 1, updated: 1, unchanged: 3, stale: 0 });
+    let f = EncounterFilter { source_system: Some("b".into()), ..Default::default() };
+    assert_eq!(store.count_encounters(&f).await.unwrap(), 2);
+}
+
+/// Twelve encounters over three months, two precincts, two systems.
+fn filter_fixture() -> Vec<Encounter> {
+    (0..12u32)
+        .map(|i| {
+            let mut e = minimal_record(&format!("E{i:02}"));
+            e.source_system = if i % 4 == 3 { "dallas".into() } else { "seattle".into() };
+            e.occurred_on = day(2023, 1 + i / 4, 1 + i);
+            e.area.precinct = Some(if i % 2 == 0 { "North" } else { "South" }.into());
+            e.disposition = if i % 3 == 0 { Disposition::Arrest } else { Disposition::Referral };
+            e.response_model = if i < 6 { ResponseModel::Cit } else { ResponseModel::CoResponder };
+            e.subject_key = (i % 5 == 0).then(|| "p-repeat".to_string());
+            e.normalize();
+            e
+        })
+        .collect()
+}
+
+async fn list_and_count_with_each_filter(store: Store) {
+    migrated(&store).await;
+    let all = filter_fixture();
+    store.write_batch(None, &all).await.unwrap();
+    let check = async |f: EncounterFilter, pred: &(dyn Fn(&Encounter) -> bool + Sync)| {
+        let mut want: Vec<&str> = all.iter().filter(|e| pred(e)).map(|e| e.source_key.as_str()).collect();
+        want.sort();
+        let listed = store.list_encounters(&f, 100, 0).await.unwrap();
+        let mut got: Vec<&str> = listed.iter().map(|e| e.source_key.as_str()).collect();
+        got.sort();
+        let got: Vec<String> = got.into_iter().map(String::from).collect();
+        assert_eq!(got, want, "{f:?}");
+        assert_eq!(store.count_encounters(&f).await.unwrap(), want.len() as u64, "{f:?}");
+        assert!(!want.is_empty() || f == EncounterFilter { subject_key: Some("nobody".into()), ..Default::default() });
+    };
+    check(EncounterFilter::default(), &|_| true).await;
+    check(EncounterFilter { source_system: Some("dallas".into()), ..Default::default() }, &|e| e.source_system == "dallas").await;
+    check(EncounterFilter { from: Some(day(2023, 2, 1)), ..Default::default() }, &|e| e.occurred_on >= day(2023, 2, 1)).await;
+    check(EncounterFilter { to: Some(day(2023, 2, 6)), ..Default::default() }, &|e| e.occurred_on <= day(2023, 2, 6)).await;
+    check(
+        EncounterFilter { from: Some(day(2023, 2, 6)), to: Some(day(2023, 2, 6)), ..Default::default() },
+        &|e| e.occurred_on == day(2023, 2, 6),
+    )
+    .await;
+    check(EncounterFilter { precinct: Some("North".into()), ..Default::default() }, &|e| e.area.precinct.as_deref() == Some("North")).await;
+    check(EncounterFilter { disposition: Some(Disposition::Arrest), ..Default::default() }, &|e| e.disposition == Disposition::Arrest).await;
+    check(
+        EncounterFilter { response_model: Some(ResponseModel::CoResponder), ..Default::default() },
+        &|e| e.response_model == ResponseModel::CoResponder,
+    )
+    .await;
+    check(EncounterFilter { subject_key: Some("p-repeat".into()), ..Default::default() }, &|e| e.subject_key.as_deref() == Some("p-repeat")).await;
+    check(EncounterFilter { subject_key: Some("nobody".into()), ..Default::default() }, &|_| false).await;
+    check(
+        EncounterFilter {
+            source_system: Some("seattle".into()),
+            from: Some(day(2023, 1, 2)),
+            to: Some(day(2023, 3, 31)),
+            precinct: Some("North".into()),
+            disposition: Some(Disposition::Referral),
+            response_model: Some(ResponseModel::Cit),
+            subject_key: None,
+        },
+        &|e| {
+            e.source_system == "seattle"
+                && e.occurred_on >= day(2023, 1, 2)
+                && e.area.precinct.as_deref() == Some("North")
+                && e.disposition == Disposition::Referral
+                && e.response_model == ResponseModel::Cit
+        },
+    )
+    .await;
+}
+
+async fn list_orders_and_pages(store: Store) {
+    migrated(&store).await;
+    let mut batch = filter_fixture();
+    // Same day as E11, with and without times, to check the tie-breaks.
+    let same_day = batch[11].occurred_on;
+    for (key, time) in [("T1", Some((9, 0))), ("T2", Some((18, 30))), ("T0", None)] {
+        let mut e = minimal_record(key);
+        e.occurred_on = same_day;
+        e.occurred_time = time.and_then(|(h, m)| chrono::NaiveTime::from_hms_opt(h, m, 0));
+        e.normalize();
+        batch.push(e);
+    }
+    store.write_batch(None, &batch).await.unwrap();
+    let all = store.list_encounters(&EncounterFilter::default(), 1000, 0).await.unwrap();
+    let keys: Vec<&str> = all.iter().map(|e| e.source_key.as_str()).collect();
+    assert_eq!(&keys[..4], &["T2", "T1", "E11", "T0"], "time desc, unknown times last, then system (dallas < seattle) and key");
+    for w in all.windows(2) {
+        assert!(w[0].occurred_on >= w[1].occurred_on);
+    }
+    assert_eq!(all.len(), 15);
+    // Pages partition the list.
+    let mut paged = Vec::new();
+    for page in 0..4 {
+        paged.extend(store.list_encounters(&EncounterFilter::default(), 4, page * 4).await.unwrap());
+    }
+    assert_eq!(paged, all);
+    assert!(store.list_encounters(&EncounterFilter::default(), 4, 100).await.unwrap().is_empty());
+    assert!(store.list_encounters(&EncounterFilter::default(), 0, 0).await.unwrap().is_empty());
+}
+
+async fn import_records(store: Store) {
+    migrated(&store).await;
+    assert!(store.list_imports(10).await.unwrap().is_empty());
+    let meta = NewImport {
+        file_name: "spd_crisis_2023.csv".into(),
+        file_sha256: "ab".repeat(32),
+        mapping_name: "seattle-crisis".into(),
+        source_system: "seattle".into(),
+    };
+    let first = store.start_import(&meta).await.unwrap();
+    let counts = store.write_batch(Some(first), &[full_record("1"), minimal_record("2")]).await.unwrap();
+    let mut totals = ImportTotals { received: 3, accepted: 2, rejected: 1, status: ImportStatus::Partial, ..Default::default() };
+    totals.add_batch(counts);
+    store.finish_import(first, &totals).await.unwrap();
+    let second = store.start_import(&NewImport { file_name: "again.csv".into(), ..meta.clone() }).await.unwrap();
+    assert!(second > first);
+
+    let list = store.list_imports(10).await.unwrap();
+    assert_eq!(list.len(), 2);
+    let (s, f) = (&list[0], &list[1]);
+    assert_eq!((s.id, s.file_name.as_str(), s.status, s.finished_at), (second, "again.csv", ImportStatus::Running, None));
+    assert_eq!(f.id, first);
+    assert_eq!(f.file_name, meta.file_name);
+    assert_eq!(f.file_sha256, meta.file_sha256);
+    assert_eq!(f.mapping_name, meta.mapping_name);
+    assert_eq!(f.source_system, meta.source_system);
+    assert_eq!(f.status, ImportStatus::Partial);
+    assert_eq!((f.received, f.accepted, f.rejected, f.inserted, f.updated, f.unchanged, f.stale), (3, 2, 1, 2, 0, 0, 0));
+    let finished = f.finished_at.expect("finished_at");
+    assert!(finished >= f.started_at);
+    assert!((chrono::Utc::now() - finished).num_minutes().abs() < 5);
+    assert_eq!(store.list_imports(1).await.unwrap().len(), 1);
+
+    // Finishing again (e.g. failed later) overwrites the totals.
+    store.finish_import(second, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await.unwrap();
+    assert_eq!(store.list_imports(1).await.unwrap()[0].status, ImportStatus::Failed);
+}
+
+async fn unknown_import_ids_are_refused(store: Store) {
+    migrated(&store).await;
+    let err = store.finish_import(4242, &ImportTotals::default()).await.unwrap_err();
+    assert!(matches!(err, StoreError::ImportNotFound(4242)), "{err:?}");
+    // An encounter cannot point to an import that does not exist (foreign key).
+    let err = store.write_batch(Some(4242), &[minimal_record("1")]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 0);
+}
+
+// ---- tests that concern opening, not a backend's behaviour ----
+
+#[tokio::test]
+async fn open_accepts_every_sqlite_url_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    for url in [
+        format!("sqlite:{}", p("a.db")),
+        format!("sqlite://{}", p("b.db")),
+        p("c.sqlite"),
+        p("d.sqlite3"),
+        p("e.db"),
+        "sqlite::memory:".to_string(),
+    ] {
+        let store = Store::open(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(store.backend_name(), "sqlite");
+        store.migrate().await.unwrap();
+        assert!(store.is_initialised().await.unwrap());
+        store.write_batch(None, &[minimal_record("1")]).await.unwrap();
+        assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 1);
+        store.close().await;
+    }
+    assert!(dir.path().join("a.db").exists() && dir.path().join("b.db").exists());
+    // The file is in WAL mode.
+    let store = Store::open(&p("a.db")).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(store.sqlite_pool().unwrap()).await.unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(store.sqlite_pool().unwrap()).await.unwrap();
+    assert_eq!(fk, 1);
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(store.sqlite_pool().unwrap()).await.unwrap();
+    assert_eq!(sync, 1, "NORMAL");
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(store.sqlite_pool().unwrap()).await.unwrap();
+    assert_eq!(busy, 5000);
+}
+
+#[tokio::test]
+async fn open_rejects_bad_urls_with_context() {
+    for url in ["mysql://u@h/db", "pmhc", "", "sqlite:", "/tmp/file.txt"] {
+        let err = Store::open(url).await.unwrap_err();
+        assert!(matches!(err, StoreError::InvalidUrl { .. }), "{url}: {err:?}");
+    }
+    let err = Store::open("sqlite:/nonexistent-dir/sub/x.db").await.unwrap_err();
+    assert!(matches!(err, StoreError::Open { backend: "sqlite", .. }), "{err:?}");
+    assert!(err.to_string().contains("/nonexistent-dir/sub/x.db"), "{err}");
+    let err = Store::open("postgres://someone:hunter2@127.0.0.1:1/db").await.unwrap_err();
+    assert!(matches!(err, StoreError::Open { backend: "postgres", .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("someone:***@127.0.0.1:1") && !msg.contains("hunter2"), "{msg}");
+}
+
+#[test]
+fn both_dialects_list_the_same_migration_versions() {
+    let v = |m: &sqlx::migrate::Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
+    assert!(!v(&SQLITE_MIGRATOR).is_empty());
+    assert_eq!(v(&SQLITE_MIGRATOR), v(&POSTGRES_MIGRATOR));
+}
