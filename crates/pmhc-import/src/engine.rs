@@ -33,15 +33,15 @@ impl Sink for Vec<Encounter> {
 /// An import that could not run or could not finish (as opposed to rows that were rejected).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
+    #[error("the mapping does not fit {path}")]
     Mapping { path: PathBuf, source: MappingError },
     #[error("{path}: the file is empty (no header row)")]
     Empty { path: PathBuf },
     #[error("{path}: line {line}: {message}")]
     Csv { path: PathBuf, line: u64, message: String },
-    #[error("cannot write the rejects file {path}: {source}")]
+    #[error("cannot write the rejects file {path}")]
     Rejects { path: PathBuf, source: csv::Error },
     #[error("storing encounters failed after {rows} rows: {message}")]
     Sink { rows: u64, message: String },
@@ -76,6 +76,8 @@ pub struct EngineSummary {
     /// Encounters the accepted rows made (fewer than rows when rows merge).
     pub encounters: u64,
     pub unknown_codes: Vec<UnknownCodeCount>,
+    /// Columns of optional fields the file lacks (those fields stay unknown).
+    pub absent_columns: Vec<String>,
     pub rejects_path: Option<PathBuf>,
     pub first_rejects: Vec<RejectedRow>,
     pub bytes: u64,
@@ -277,7 +279,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
         }
     }
 
-    let mut summary = EngineSummary::default();
+    let mut summary = EngineSummary { absent_columns: mapping.absent_columns.clone(), ..EngineSummary::default() };
     let mut rejects = Rejects { writer: None, path: options.rejects_path.clone(), header: header.clone(), first: Vec::new() };
     let mut unknown: HashMap<UnknownCodeSeen, u64> = HashMap::new();
     let mut unknown_row: Vec<UnknownCodeSeen> = Vec::new();

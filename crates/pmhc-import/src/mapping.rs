@@ -24,9 +24,7 @@ pub enum MappingError {
     NoKey,
     #[error("the mapping does not map `occurred` (every encounter needs its date)")]
     NoOccurred,
-    #[error(
-        "the file lacks column(s) the mapping needs: {missing}. The file's header has: {header}"
-    )]
+    #[error("the file lacks column(s) the mapping needs: {missing}. The file's header has: {header}")]
     MissingColumns { missing: String, header: String },
     #[error("unsupported encoding `{0}` (use utf-8, windows-1252 or latin-1)")]
     Encoding(String),
@@ -54,6 +52,20 @@ pub struct SourceSpec {
     /// Values that mean "no value" in every column (compared after trimming, case-insensitively).
     #[serde(default = "default_nulls")]
     pub null_values: Vec<String>,
+    /// What to do when the file lacks a column of an optional field: `error` (default) stops the
+    /// import before anything is written; `ignore` leaves that field unknown and lists the absent
+    /// columns in the summary. Key, `occurred`, rule and `required` columns are always needed.
+    #[serde(default)]
+    pub missing_columns: MissingColumns,
+}
+
+/// See [`SourceSpec::missing_columns`].
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingColumns {
+    #[default]
+    Error,
+    Ignore,
 }
 
 fn default_encoding() -> String {
@@ -379,6 +391,8 @@ pub struct CompiledMapping {
     pseudonym_key: Option<PseudonymKey>,
     /// The key-column indexes and separator, for grouping rows before mapping.
     pub(crate) key_separator: String,
+    /// Columns of optional fields that the file lacks (with `missing_columns = "ignore"`).
+    pub absent_columns: Vec<String>,
 }
 
 fn lower(s: &str) -> String {
@@ -702,13 +716,37 @@ impl CompiledMapping {
             index.entry(h.to_string()).or_insert(i);
             index.entry(lower(h)).or_insert(i);
         }
-        let mut missing: Vec<String> = spec
-            .columns()
-            .into_iter()
-            .filter(|c| header_index(&index, c, false).is_err())
-            .map(|c| format!("`{c}`"))
-            .collect();
-        missing.dedup();
+        let present = |c: &str| header_index(&index, c, false).is_ok();
+        // Columns of optional fields may be absent when the mapping says so.
+        let mut absent_columns: Vec<String> = Vec::new();
+        let mut field_specs: Vec<(String, FieldSpec)> = Vec::new();
+        for (name, f) in &spec.fields {
+            let mut f = f.clone();
+            let optional = spec.source.missing_columns == MissingColumns::Ignore && name != "occurred" && !f.required;
+            if optional {
+                let gone: Vec<String> = f.column.iter().chain(f.columns.iter()).filter(|c| !present(c)).cloned().collect();
+                if !gone.is_empty() {
+                    f.column = f.column.filter(|c| present(c));
+                    f.columns.retain(|c| present(c));
+                    absent_columns.extend(gone);
+                    if f.column.is_none() && f.columns.is_empty() {
+                        continue;
+                    }
+                }
+            }
+            field_specs.push((name.clone(), f));
+        }
+        absent_columns.sort();
+        absent_columns.dedup();
+        let mut needed: Vec<&str> = spec.key.columns.iter().chain(&spec.key.fallback_columns).map(String::as_str).collect();
+        needed.extend(spec.key.placeholder_values.keys().map(String::as_str));
+        needed.extend(spec.rules.iter().map(|r| r.column.as_str()));
+        for (_, f) in &field_specs {
+            needed.extend(f.column.iter().chain(f.columns.iter()).map(String::as_str));
+        }
+        needed.sort_unstable();
+        needed.dedup();
+        let missing: Vec<String> = needed.into_iter().filter(|c| !present(c)).map(|c| format!("`{c}`")).collect();
         if !missing.is_empty() {
             return Err(MappingError::MissingColumns { missing: missing.join(", "), header: header.join(", ") });
         }
@@ -727,7 +765,7 @@ impl CompiledMapping {
             key_extract.insert(col(c), r);
         }
         let mut fields = Vec::new();
-        for (name, f) in &spec.fields {
+        for (name, f) in &field_specs {
             fields.push(compile_field(name, f, &index, &spec.source, false)?);
         }
         // Occurrence first, so date errors are reported before anything else.
@@ -749,6 +787,7 @@ impl CompiledMapping {
             merge: spec.merge_rules(),
             pseudonym_key,
             key_separator: spec.key.separator.clone(),
+            absent_columns,
             spec,
         })
     }

@@ -18,6 +18,7 @@ fn data(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
+        assert!(std::env::var_os("PMHC_REQUIRE_ALL").is_none(), "PMHC_REQUIRE_ALL is set but {} is missing", p.display());
         println!("skipped: {} not present", p.display());
         None
     }

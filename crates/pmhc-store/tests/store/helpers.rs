@@ -37,6 +37,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let Ok(server) = std::env::var(POSTGRES_ENV) else {
+        assert!(std::env::var_os("PMHC_REQUIRE_ALL").is_none(), "PMHC_REQUIRE_ALL is set but {POSTGRES_ENV} is not");
         println!("skipped {test} on PostgreSQL: set {POSTGRES_ENV}=postgres://... to run it");
         return;
     };

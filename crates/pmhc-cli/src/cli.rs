@@ -1,0 +1,207 @@
+//! The command-line interface: every command, with help that teaches by example.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "pmhc: the data system of a police–mental health collaboration.
+
+Bring in dispatch (CAD), records (RMS) and use-of-force exports from every partner through
+mapping files, keep one canonical record per mental-health encounter, and measure the four key
+outcomes against a baseline.";
+
+const AFTER: &str = "\
+Getting started:
+  pmhc demo --encounters 50000          make a synthetic jurisdiction in ./pmhc.sqlite
+  pmhc encounters list --limit 10       look at what is there
+  pmhc import calls.csv --mapping seattle-call-data
+                                        bring in a real export through a shipped mapping
+  pmhc mappings list                    the shipped mappings (and `pmhc mappings show NAME`)
+
+The database is a SQLite file (./pmhc.sqlite) unless --database or PMHC_DATABASE says otherwise:
+  pmhc --database postgres://pmhc@db.example.org/pmhc db migrate
+Set PMHC_LOG=info (or debug) for a log on standard error.";
+
+#[derive(Debug, Parser)]
+#[command(name = "pmhc", version, about = ABOUT, long_about = None, after_help = AFTER)]
+pub struct Cli {
+    /// Database URL: a SQLite file (`sqlite:pmhc.sqlite`, or a path ending .sqlite/.db) or a
+    /// PostgreSQL server (`postgres://user@host/db`).
+    #[arg(long, global = true, env = "PMHC_DATABASE", default_value = "sqlite:pmhc.sqlite")]
+    pub database: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database (or bring it up to date) and its pseudonymisation secret.
+    #[command(after_help = "Example:\n  pmhc init\n  pmhc --database postgres://pmhc@localhost/pmhc init")]
+    Init,
+
+    /// Import a CSV export through a mapping file.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+
+    /// Make a synthetic jurisdiction: realistic encounters over several years.
+    #[command(after_help = DEMO_HELP)]
+    Demo(DemoArgs),
+
+    /// List or show encounters.
+    #[command(subcommand)]
+    Encounters(EncountersCommand),
+
+    /// Database migrations.
+    #[command(subcommand)]
+    Db(DbCommand),
+
+    /// The mappings shipped with pmhc.
+    #[command(subcommand)]
+    Mappings(MappingsCommand),
+
+    /// The history of imports into this database.
+    #[command(after_help = "Example:\n  pmhc imports --limit 5")]
+    Imports {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const IMPORT_HELP: &str = "\
+Every row is accounted for: rows received = accepted + rejected. Rejected rows go to the rejects
+CSV with their line, column and reason; codes the mapping does not know are listed so the mapping
+can be extended. Importing the same file again changes nothing; a changed row updates its record.
+
+Exit status: 0 when every row was accepted, 3 when some rows were rejected, 1 on failure.
+
+Examples:
+  pmhc import ../shared/data/toronto-persons-in-crisis/raw_data_first32000.csv --mapping toronto-pic
+  pmhc import uof.csv --mapping ./mappings/my-agency.toml --rejects uof.rejects.csv
+  pmhc import calls.csv --mapping seattle-call-data --json | jq .rejected";
+
+const DEMO_HELP: &str = "\
+The data is made up (deterministic for a seed) but shaped like real police data: repeat
+encounters by the same people, referrals, demographics, areas, and a co-responder programme
+launched part way through, so outcomes change between a baseline and a comparison period.
+
+Examples:
+  pmhc demo                                   50,000 encounters into the database
+  pmhc demo --encounters 1000000 --seed 7     a million
+  pmhc demo --encounters 1000000 --csv demo.csv
+                                              write pmhc's canonical CSV instead (import it with
+                                              `pmhc import demo.csv --mapping pmhc`)";
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// A shipped mapping's name (see `pmhc mappings list`) or the path of a mapping file.
+    #[arg(long, short)]
+    pub mapping: String,
+    /// Where to write rejected rows [default: FILE-NAME.rejects.csv in the current folder].
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Print one JSON object (received, accepted, rejected, inserted, updated, unchanged, ...).
+    #[arg(long)]
+    pub json: bool,
+    /// Encounters per database transaction.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// How many encounters.
+    #[arg(long, short = 'n', default_value_t = 50_000)]
+    pub encounters: u64,
+    /// Random seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write canonical CSV to this file instead of the database.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ListFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EncountersCommand {
+    /// List encounters, newest first, with filters and paging.
+    #[command(after_help = "Examples:\n  pmhc encounters list --limit 20\n  pmhc encounters list --from 2023-01-01 --to 2023-03-31 --disposition arrest\n  pmhc encounters list --precinct North --format csv > north.csv")]
+    List(ListArgs),
+    /// Show one encounter in full.
+    #[command(after_help = "Example:\n  pmhc encounters show demo-cad DC2023-000123")]
+    Show {
+        /// The source system (first column of `encounters list`).
+        source_system: String,
+        /// The source's key.
+        source_key: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Count encounters matching the filters.
+    Count(FilterArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// First day (inclusive), YYYY-MM-DD.
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Last day (inclusive), YYYY-MM-DD.
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long)]
+    pub precinct: Option<String>,
+    /// A canonical disposition code (e.g. arrest, referral, involuntary_hold).
+    #[arg(long)]
+    pub disposition: Option<String>,
+    /// A response model code (cit, co_responder, case_management, mobile_crisis, standard_patrol).
+    #[arg(long)]
+    pub response_model: Option<String>,
+    /// A pseudonymous subject key: every encounter of one person.
+    #[arg(long)]
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations.
+    Migrate,
+    /// Show which migrations are applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingsCommand {
+    /// List the shipped mappings.
+    List,
+    /// Print a shipped mapping's TOML (a starting point for your own).
+    Show { name: String },
+}

@@ -1,0 +1,510 @@
+//! What each command does.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use pmhc_core::Encounter;
+use pmhc_import::{EngineOptions, EngineSummary, MappingSpec, Sink, UnknownCodeCount, shipped};
+use pmhc_store::{BatchCounts, EncounterFilter, ImportStatus, ImportTotals, NewImport, Store};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use crate::cli::*;
+use crate::output;
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Mappings(cmd) => mappings(cmd),
+        Command::Db(DbCommand::Status) => db_status(&cli.database).await,
+        // Writing CSV needs no database.
+        Command::Demo(args) if args.csv.is_some() => demo(None, &cli.database, args).await,
+        command => {
+            let store = open(&cli.database).await?;
+            let code = match command {
+                Command::Init => init(&store, &cli.database).await,
+                Command::Db(DbCommand::Migrate) => {
+                    println!("{}: migrations applied", redact(&cli.database));
+                    Ok(0)
+                }
+                Command::Import(args) => import(&store, args).await,
+                Command::Demo(args) => demo(Some(&store), &cli.database, args).await,
+                Command::Encounters(cmd) => encounters(&store, cmd).await,
+                Command::Imports { limit, json } => imports(&store, limit, json).await,
+                Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
+            };
+            store.close().await;
+            code
+        }
+    }
+}
+
+/// The database URL without a password.
+fn redact(url: &str) -> String {
+    pmhc_store::redact_url(url)
+}
+
+/// Open the database and bring its schema up to date (SQLite files are created when missing).
+async fn open(url: &str) -> Result<Store> {
+    let store = Store::open(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
+    store.migrate().await.with_context(|| format!("cannot migrate the database {}", redact(url)))?;
+    Ok(store)
+}
+
+async fn init(store: &Store, url: &str) -> Result<u8> {
+    store.pseudonym_key().await?;
+    let status = store.migration_status().await?;
+    println!(
+        "{} ({}) is ready: {} migration(s) applied; pseudonymisation secret in place.",
+        redact(url),
+        store.backend_name(),
+        status.iter().filter(|m| m.applied).count()
+    );
+    println!("Next: `pmhc demo` for synthetic data, or `pmhc import FILE --mapping NAME` for a real export.");
+    Ok(0)
+}
+
+async fn db_status(url: &str) -> Result<u8> {
+    let store = Store::open(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
+    let status = store.migration_status().await?;
+    println!("{} ({})", redact(url), store.backend_name());
+    for m in &status {
+        let when = m.applied_at.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default();
+        println!("  {:>4}  {:<8} {:<40} {}", m.version, if m.applied { "applied" } else { "PENDING" }, m.description, when);
+    }
+    let pending = status.iter().filter(|m| !m.applied).count();
+    if pending > 0 {
+        println!("{pending} migration(s) pending: run `pmhc db migrate`.");
+    }
+    store.close().await;
+    Ok(0)
+}
+
+fn mappings(cmd: MappingsCommand) -> Result<u8> {
+    match cmd {
+        MappingsCommand::List => {
+            for (name, text) in shipped::SHIPPED {
+                let desc = MappingSpec::from_toml(text).map(|s| s.source.description).unwrap_or_else(|e| format!("(invalid: {e})"));
+                println!("{name:<22} {desc}");
+            }
+            println!("\nUse one with `pmhc import FILE --mapping NAME`; copy one with `pmhc mappings show NAME > my.toml`.");
+        }
+        MappingsCommand::Show { name } => {
+            let Some((_, text)) = shipped::SHIPPED.iter().find(|(n, _)| *n == name) else {
+                bail!("no shipped mapping is called `{name}`; shipped: {}", shipped::names().join(", "));
+            };
+            print!("{text}");
+        }
+    }
+    Ok(0)
+}
+
+/// A shipped mapping by name, or a mapping file by path.
+fn load_mapping(name_or_path: &str) -> Result<(String, MappingSpec)> {
+    if let Some(spec) = shipped::shipped(name_or_path) {
+        return Ok((name_or_path.to_string(), spec.with_context(|| format!("shipped mapping `{name_or_path}`"))?));
+    }
+    let path = Path::new(name_or_path);
+    if !path.exists() {
+        bail!(
+            "`{name_or_path}` is neither a shipped mapping ({}) nor a mapping file",
+            shipped::names().join(", ")
+        );
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the mapping {}", path.display()))?;
+    let spec = MappingSpec::from_toml(&text).with_context(|| format!("mapping {}", path.display()))?;
+    Ok((path.display().to_string(), spec))
+}
+
+/// SHA-256 of the file's length, first MiB and last MiB: identifies a file in the import history
+/// without reading all of a large one twice.
+fn fingerprint(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let len = f.metadata()?.len();
+    let mut h = Sha256::new();
+    h.update(len.to_le_bytes());
+    let mut buf = vec![0u8; 1 << 20];
+    let n = f.read(&mut buf)?;
+    h.update(&buf[..n]);
+    if len > (2 << 20) {
+        f.seek(SeekFrom::End(-(1 << 20)))?;
+        let n = f.read(&mut buf)?;
+        h.update(&buf[..n]);
+    }
+    Ok(hex_string(&h.finalize()))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sends batches from the (blocking) engine thread to the database writer.
+struct ChannelSink(mpsc::Sender<Vec<Encounter>>);
+
+impl Sink for ChannelSink {
+    fn write(&mut self, batch: Vec<Encounter>) -> Result<(), String> {
+        self.0.blocking_send(batch).map_err(|_| "the database writer stopped".to_string())
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ImportReport {
+    file: String,
+    mapping: String,
+    source_system: String,
+    import_id: i64,
+    status: &'static str,
+    received: u64,
+    accepted: u64,
+    rejected: u64,
+    skipped_rows: u64,
+    encounters: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    stale: u64,
+    unknown_codes: Vec<UnknownCodeCount>,
+    absent_columns: Vec<String>,
+    rejects_path: Option<PathBuf>,
+    first_rejects: Vec<pmhc_import::RejectedRow>,
+    seconds: f64,
+    rows_per_second: f64,
+}
+
+async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
+    let (mapping_name, spec) = load_mapping(&args.mapping)?;
+    if !args.file.is_file() {
+        bail!("{} is not a file", args.file.display());
+    }
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
+        let stem = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+        PathBuf::from(format!("{stem}.rejects.csv"))
+    });
+    // A rejects file from an earlier run of the same import would mislead: start afresh.
+    if rejects_path.exists() {
+        std::fs::remove_file(&rejects_path).with_context(|| format!("cannot replace {}", rejects_path.display()))?;
+    }
+    let key = store.pseudonym_key().await?;
+    let import_id = store
+        .start_import(&NewImport {
+            file_name: args.file.display().to_string(),
+            file_sha256: fingerprint(&args.file)?,
+            mapping_name: mapping_name.clone(),
+            source_system: spec.source.system.clone(),
+        })
+        .await?;
+
+    let started = Instant::now();
+    let len = std::fs::metadata(&args.file)?.len();
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(len) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} importing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+
+    let (tx, mut rx) = mpsc::channel::<Vec<Encounter>>(4);
+    let file = args.file.clone();
+    let spec_for_engine = spec.clone();
+    let batch_size = args.batch_size as usize;
+    let rejects_for_engine = rejects_path.clone();
+    let engine_bar = bar.clone();
+    let engine = tokio::task::spawn_blocking(move || {
+        let progress = move |bytes: u64| engine_bar.set_position(bytes);
+        let options = EngineOptions {
+            batch_size,
+            rejects_path: Some(rejects_for_engine),
+            pseudonym_key: Some(key),
+            progress: Some(&progress),
+        };
+        let mut sink = ChannelSink(tx);
+        pmhc_import::run(&file, &spec_for_engine, options, &mut sink)
+    });
+
+    let mut counts = BatchCounts::default();
+    let mut write_error = None;
+    while let Some(batch) = rx.recv().await {
+        match store.write_batch(Some(import_id), &batch).await {
+            Ok(c) => counts += c,
+            Err(e) => {
+                write_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let result = engine.await.map_err(|e| anyhow!("the import thread failed: {e}"))?;
+    bar.finish_and_clear();
+
+    let summary: EngineSummary = match (result, write_error) {
+        (_, Some(e)) => {
+            finish(store, import_id, &EngineSummary::default(), counts, ImportStatus::Failed).await;
+            return Err(anyhow::Error::new(e).context(format!(
+                "storing encounters failed; {} encounters of {} were stored before the error (importing the file again is safe)",
+                counts.total(),
+                args.file.display()
+            )));
+        }
+        (Err(e), None) => {
+            finish(store, import_id, &EngineSummary::default(), counts, ImportStatus::Failed).await;
+            return Err(anyhow::Error::new(e).context("the import stopped"));
+        }
+        (Ok(s), None) => s,
+    };
+    let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
+    finish(store, import_id, &summary, counts, status).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let report = ImportReport {
+        file: args.file.display().to_string(),
+        mapping: mapping_name,
+        source_system: spec.source.system.clone(),
+        import_id,
+        status: status.as_str(),
+        received: summary.received,
+        accepted: summary.accepted,
+        rejected: summary.rejected,
+        skipped_rows: summary.skipped_rows,
+        encounters: summary.encounters,
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        stale: counts.stale,
+        unknown_codes: summary.unknown_codes,
+        absent_columns: summary.absent_columns,
+        rejects_path: summary.rejects_path,
+        first_rejects: summary.first_rejects,
+        seconds,
+        rows_per_second: if seconds > 0.0 { summary.received as f64 / seconds } else { 0.0 },
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        output::import_report(&report_view(&report));
+    }
+    Ok(if report.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
+}
+
+fn report_view(r: &ImportReport) -> output::ImportView<'_> {
+    output::ImportView {
+        file: &r.file,
+        mapping: &r.mapping,
+        received: r.received,
+        accepted: r.accepted,
+        rejected: r.rejected,
+        skipped_rows: r.skipped_rows,
+        encounters: r.encounters,
+        inserted: r.inserted,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        stale: r.stale,
+        unknown_codes: &r.unknown_codes,
+        absent_columns: &r.absent_columns,
+        rejects_path: r.rejects_path.as_deref(),
+        first_rejects: &r.first_rejects,
+        seconds: r.seconds,
+    }
+}
+
+async fn finish(store: &Store, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus) {
+    let totals = ImportTotals {
+        received: s.received,
+        accepted: s.accepted,
+        rejected: s.rejected,
+        inserted: c.inserted,
+        updated: c.updated,
+        unchanged: c.unchanged,
+        stale: c.stale,
+        status,
+    };
+    if let Err(e) = store.finish_import(id, &totals).await {
+        eprintln!("warning: could not record the end of import {id}: {e}");
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct DemoReport {
+    encounters: u64,
+    seed: u64,
+    destination: String,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    seconds: f64,
+}
+
+async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
+    let config = pmhc_synth::DemoConfig { encounters: args.encounters, seed: args.seed, ..Default::default() };
+    let started = Instant::now();
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(args.encounters) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} generating [{bar:30}] {human_pos}/{human_len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut counts = BatchCounts::default();
+    let destination;
+    if let Some(path) = &args.csv {
+        destination = path.display().to_string();
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut w = pmhc_import::canonical::CanonicalWriter::new(std::io::BufWriter::with_capacity(1 << 20, file))?;
+        for (i, e) in pmhc_synth::generate(&config).enumerate() {
+            w.write(&e)?;
+            if i % 10_000 == 0 {
+                bar.set_position(i as u64);
+            }
+        }
+        let mut out = w.finish()?;
+        out.flush()?;
+        counts.inserted = args.encounters;
+    } else {
+        let store = store.ok_or_else(|| anyhow!("writing demo data into a database needs the database"))?;
+        destination = redact(url);
+        let import_id = store
+            .start_import(&NewImport {
+                file_name: format!("(demo: {} encounters, seed {})", args.encounters, args.seed),
+                file_sha256: String::new(),
+                mapping_name: "demo".into(),
+                source_system: config.source_system.clone(),
+            })
+            .await?;
+        let (tx, mut rx) = mpsc::channel::<Vec<Encounter>>(4);
+        let gen_config = config.clone();
+        let gen_bar = bar.clone();
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut batch = Vec::with_capacity(5000);
+            let mut n = 0u64;
+            for e in pmhc_synth::generate(&gen_config) {
+                batch.push(e);
+                if batch.len() == 5000 {
+                    n += 5000;
+                    gen_bar.set_position(n);
+                    if tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(5000))).is_err() {
+                        return;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.blocking_send(batch);
+            }
+        });
+        while let Some(batch) = rx.recv().await {
+            counts += store.write_batch(Some(import_id), &batch).await?;
+        }
+        producer.await?;
+        let totals = ImportTotals {
+            received: args.encounters,
+            accepted: args.encounters,
+            rejected: 0,
+            inserted: counts.inserted,
+            updated: counts.updated,
+            unchanged: counts.unchanged,
+            stale: counts.stale,
+            status: ImportStatus::Complete,
+        };
+        store.finish_import(import_id, &totals).await?;
+    }
+    bar.finish_and_clear();
+    let report = DemoReport {
+        encounters: args.encounters,
+        seed: args.seed,
+        destination,
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(0);
+    }
+    println!(
+        "Generated {} synthetic encounters (seed {}) into {} in {:.1} s: {} new, {} changed, {} already there.",
+        report.encounters, report.seed, report.destination, report.seconds, report.inserted, report.updated, report.unchanged
+    );
+    if let (None, Some(store)) = (&args.csv, store) {
+        let total = store.count_encounters(&EncounterFilter::default()).await?;
+        println!("The database now holds {total} encounters. The five most recent:\n");
+        let latest = store.list_encounters(&EncounterFilter::default(), 5, 0).await?;
+        output::encounter_table(&latest);
+        println!("\nNext: `pmhc encounters list --help`, or import a real export with `pmhc import --help`.");
+    } else {
+        println!("Import it with: pmhc import {} --mapping pmhc", report.destination);
+    }
+    Ok(0)
+}
+
+fn filter_of(f: &FilterArgs) -> Result<EncounterFilter> {
+    Ok(EncounterFilter {
+        source_system: f.source.clone(),
+        from: f.from,
+        to: f.to,
+        precinct: f.precinct.clone(),
+        disposition: f.disposition.as_deref().map(str::parse).transpose()?,
+        response_model: f.response_model.as_deref().map(str::parse).transpose()?,
+        subject_key: f.subject.clone(),
+    })
+}
+
+async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
+    match cmd {
+        EncountersCommand::List(args) => {
+            let filter = filter_of(&args.filter)?;
+            let rows = store.list_encounters(&filter, args.limit, args.offset).await?;
+            match args.format {
+                ListFormat::Table => {
+                    let total = store.count_encounters(&filter).await?;
+                    output::encounter_table(&rows);
+                    let first = if rows.is_empty() { 0 } else { args.offset + 1 };
+                    println!("\n{}–{} of {total} encounters", first, args.offset + rows.len() as u64);
+                }
+                ListFormat::Csv => {
+                    let stdout = std::io::stdout();
+                    let mut w = pmhc_import::canonical::CanonicalWriter::new(stdout.lock())?;
+                    for e in &rows {
+                        w.write(e)?;
+                    }
+                    let _stdout = w.finish()?;
+                }
+                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+            }
+        }
+        EncountersCommand::Show { source_system, source_key, json } => {
+            let Some(e) = store.get_encounter(&source_system, &source_key).await? else {
+                bail!("no encounter {source_system} / {source_key}");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                output::encounter_detail(&e);
+            }
+        }
+        EncountersCommand::Count(f) => {
+            println!("{}", store.count_encounters(&filter_of(&f)?).await?);
+        }
+    }
+    Ok(0)
+}
+
+async fn imports(store: &Store, limit: u32, json: bool) -> Result<u8> {
+    let list = store.list_imports(limit).await?;
+    if json {
+        let rows: Vec<_> = list
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "id": i.id, "file": i.file_name, "mapping": i.mapping_name, "source_system": i.source_system,
+                    "status": i.status.as_str(), "started_at": i.started_at, "finished_at": i.finished_at,
+                    "received": i.received, "accepted": i.accepted, "rejected": i.rejected,
+                    "inserted": i.inserted, "updated": i.updated, "unchanged": i.unchanged, "stale": i.stale,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        output::imports_table(&list);
+    }
+    Ok(0)
+}

@@ -1,0 +1,324 @@
+//! End-to-end tests of the real `pmhc` binary on SQLite (and PostgreSQL when `PMHC_TEST_POSTGRES`
+//! names a server), on generated data and on the public datasets in ../shared/data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn pmhc() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pmhc"));
+    c.env_remove("PMHC_DATABASE").env("PMHC_LOG", "error");
+    c
+}
+
+fn run(db: &str, args: &[&str]) -> Output {
+    pmhc().arg("--database").arg(db).args(args).output().expect("run pmhc")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+fn require_all() -> bool {
+    std::env::var_os("PMHC_REQUIRE_ALL").is_some()
+}
+
+/// A file of the shared public datasets, or `None` (the test then skips) when absent.
+fn shared(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(!require_all(), "PMHC_REQUIRE_ALL is set but {} is missing", p.display());
+    eprintln!("skipped: {} is not present", p.display());
+    None
+}
+
+/// The databases to run a test against: a fresh SQLite file, and a fresh PostgreSQL database when
+/// `PMHC_TEST_POSTGRES` is set.
+struct Databases {
+    _dir: tempfile::TempDir,
+    urls: Vec<String>,
+    pg: Option<(String, String)>,
+}
+
+impl Databases {
+    fn new() -> Databases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut urls = vec![format!("sqlite:{}", dir.path().join("t.sqlite").display())];
+        let mut pg = None;
+        match std::env::var("PMHC_TEST_POSTGRES") {
+            Ok(admin) => {
+                let name = format!("pmhc_cli_{}_{}", std::process::id(), rand_suffix());
+                let out = Command::new("psql").args([&admin, "-q", "-c", &format!("CREATE DATABASE {name}")]).output();
+                match out {
+                    Ok(o) if o.status.success() => {
+                        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+                        urls.push(format!("{base}/{name}"));
+                        pg = Some((admin, name));
+                    }
+                    other => panic!("PMHC_TEST_POSTGRES is set but creating a database failed: {other:?}"),
+                }
+            }
+            Err(_) => {
+                assert!(!require_all(), "PMHC_REQUIRE_ALL is set but PMHC_TEST_POSTGRES is not");
+                eprintln!("PostgreSQL variant skipped: PMHC_TEST_POSTGRES is not set");
+            }
+        }
+        Databases { _dir: dir, urls, pg }
+    }
+
+    fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+}
+
+impl Drop for Databases {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            let _ = Command::new("psql").args([admin.as_str(), "-q", "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).output();
+        }
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish() % 1_000_000_000
+}
+
+#[test]
+fn help_teaches_by_example() {
+    let o = pmhc().arg("--help").output().unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("pmhc demo --encounters"), "{text}");
+    assert!(text.contains("PMHC_DATABASE"));
+    let o = pmhc().args(["import", "--help"]).output().unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("Examples:") && text.contains("--mapping toronto-pic") && text.contains("Exit status"), "{text}");
+}
+
+#[test]
+fn demo_then_list_show_and_count() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let o = run(db, &["demo", "--encounters", "3000", "--seed", "5", "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(json(&o)["inserted"], 3000);
+        // The same seed again: deterministic, so nothing changes.
+        let o = run(db, &["demo", "--encounters", "3000", "--seed", "5", "--json"]);
+        assert_eq!(json(&o)["unchanged"], 3000, "{db}");
+        let o = run(db, &["encounters", "count"]);
+        assert_eq!(stdout(&o).trim(), "3000");
+        let o = run(db, &["encounters", "list", "--limit", "3", "--format", "json"]);
+        let list = json(&o);
+        let first = &list[0];
+        assert_eq!(list.as_array().unwrap().len(), 3);
+        let key = first["source_key"].as_str().unwrap();
+        let o = run(db, &["encounters", "show", "demo-cad", key, "--json"]);
+        assert_eq!(json(&o)["source_key"], key);
+        let o = run(db, &["encounters", "show", "demo-cad", "no-such-key"]);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains("no encounter"));
+        let o = run(db, &["encounters", "count", "--disposition", "arrest"]);
+        let arrests: u64 = stdout(&o).trim().parse().unwrap();
+        assert!(arrests > 0 && arrests < 3000);
+        let o = run(db, &["encounters", "count", "--disposition", "jail"]);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains("not a disposition code"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn canonical_export_reimports_to_the_same_records() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let csv = dbs.dir().join("demo.csv");
+    let o = run(db, &["demo", "--encounters", "2000", "--seed", "9", "--csv", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for db in &dbs.urls {
+        let o = run(db, &["import", csv.to_str().unwrap(), "--mapping", "pmhc", "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let s = json(&o);
+        assert_eq!((s["received"].as_u64(), s["accepted"].as_u64(), s["inserted"].as_u64()), (Some(2000), Some(2000), Some(2000)));
+        // Export everything and import the export: every record is unchanged.
+        let o = run(db, &["encounters", "list", "--limit", "5000", "--format", "csv"]);
+        let export = dbs.dir().join("export.csv");
+        std::fs::write(&export, &o.stdout).unwrap();
+        let o = run(db, &["import", export.to_str().unwrap(), "--mapping", "pmhc", "--json"]);
+        let s = json(&o);
+        assert_eq!(s["unchanged"], 2000, "{s}");
+        assert_eq!(s["inserted"], 0);
+        assert_eq!(s["updated"], 0);
+    }
+}
+
+#[test]
+fn changed_rows_update_and_stale_versions_never_overwrite() {
+    let dbs = Databases::new();
+    let header = "source_system,source_key,source_updated_at,occurred,disposition";
+    let v1 = format!("{header}\nrms,A,2024-01-01T00:00:00,2024-01-01,arrest\nrms,B,2024-01-01T00:00:00,2024-01-02,referral\n");
+    let v2 = format!("{header}\nrms,A,2024-02-01T00:00:00,2024-01-01,citation\nrms,B,2024-01-01T00:00:00,2024-01-02,referral\n");
+    let f1 = dbs.dir().join("v1.csv");
+    let f2 = dbs.dir().join("v2.csv");
+    std::fs::write(&f1, v1).unwrap();
+    std::fs::write(&f2, v2).unwrap();
+    let mapping = dbs.dir().join("small.toml");
+    std::fs::write(
+        &mapping,
+        r#"
+[source]
+name = "small"
+system = "rms"
+[key]
+columns = ["source_key"]
+[fields.source_system]
+column = "source_system"
+[fields.source_updated_at]
+column = "source_updated_at"
+format = "%Y-%m-%dT%H:%M:%S"
+[fields.occurred]
+column = "occurred"
+[fields.disposition]
+column = "disposition"
+"#,
+    )
+    .unwrap();
+    let m = mapping.to_str().unwrap();
+    for db in &dbs.urls {
+        let s = json(&run(db, &["import", f1.to_str().unwrap(), "--mapping", m, "--json"]));
+        assert_eq!(s["inserted"], 2);
+        let s = json(&run(db, &["import", f2.to_str().unwrap(), "--mapping", m, "--json"]));
+        assert_eq!((s["updated"].as_u64(), s["unchanged"].as_u64()), (Some(1), Some(1)), "{s}");
+        // The older file again: A is stale and keeps the newer version.
+        let s = json(&run(db, &["import", f1.to_str().unwrap(), "--mapping", m, "--json"]));
+        assert_eq!((s["stale"].as_u64(), s["updated"].as_u64(), s["unchanged"].as_u64()), (Some(1), Some(0), Some(1)), "{s}");
+        let e = json(&run(db, &["encounters", "show", "rms", "A", "--json"]));
+        assert_eq!(e["disposition"], "citation");
+    }
+}
+
+#[test]
+fn real_toronto_import_is_complete_and_idempotent() {
+    let Some(file) = shared("toronto-persons-in-crisis/raw_data_first32000.csv") else { return };
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let o = pmhc()
+            .current_dir(dbs.dir())
+            .args(["--database", db, "import"])
+            .arg(&file)
+            .args(["--mapping", "toronto-pic", "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let s = json(&o);
+        assert_eq!(s["received"], 32000);
+        assert_eq!(s["accepted"], 32000);
+        assert_eq!(s["rejected"], 0);
+        assert_eq!(s["inserted"], 32000);
+        let o = pmhc().current_dir(dbs.dir()).args(["--database", db, "import"]).arg(&file).args(["--mapping", "toronto-pic", "--json"]).output().unwrap();
+        let s = json(&o);
+        assert_eq!((s["inserted"].as_u64(), s["updated"].as_u64(), s["unchanged"].as_u64()), (Some(0), Some(0), Some(32000)), "{s}");
+        // EVENT_ID 1254908: D51, January 2014, suicide-related, no apprehension.
+        let e = json(&run(db, &["encounters", "show", "toronto-pic", "1254908", "--json"]));
+        assert_eq!(e["area"]["precinct"], "D51");
+        assert_eq!(e["occurred_on"], "2014-01-01");
+        assert_eq!(e["date_precision"], "month");
+        assert_eq!(e["involuntary_hold"], false);
+        let o = run(db, &["imports", "--json"]);
+        let imports = json(&o);
+        assert_eq!(imports.as_array().unwrap().len(), 2);
+        assert_eq!(imports[0]["status"], "complete");
+    }
+}
+
+#[test]
+fn real_use_of_force_files_merge_rows_without_double_counting() {
+    let (Some(dallas), Some(seattle)) = (
+        shared("dallas-uof-2016/37-00049_UOF-P_2016_prepped.csv"),
+        shared("seattle-use-of-force/Use_Of_Force.csv"),
+    ) else {
+        return;
+    };
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let s = json(&run(db, &["import", dallas.to_str().unwrap(), "--mapping", "dallas-uof", "--json", "--rejects", dbs.dir().join("d.csv").to_str().unwrap()]));
+        assert_eq!((s["received"].as_u64(), s["rejected"].as_u64(), s["encounters"].as_u64()), (Some(2383), Some(0), Some(1664)), "{s}");
+        let s = json(&run(db, &["import", seattle.to_str().unwrap(), "--mapping", "seattle-uof", "--json", "--rejects", dbs.dir().join("s.csv").to_str().unwrap()]));
+        assert_eq!((s["received"].as_u64(), s["rejected"].as_u64(), s["encounters"].as_u64()), (Some(15181), Some(0), Some(9978)), "{s}");
+        assert_eq!(s["inserted"], 9978);
+        let o = run(db, &["encounters", "count"]);
+        assert_eq!(stdout(&o).trim(), (1664 + 9978).to_string());
+        let s = json(&run(db, &["import", seattle.to_str().unwrap(), "--mapping", "seattle-uof", "--json", "--rejects", dbs.dir().join("s.csv").to_str().unwrap()]));
+        assert_eq!(s["unchanged"], 9978, "re-import is a no-op: {s}");
+    }
+}
+
+#[test]
+fn a_corrupted_file_keeps_every_good_row_and_exits_3() {
+    let dbs = Databases::new();
+    let header = "source_system,source_key,occurred,disposition,gender";
+    let mut text = format!("{header}\n");
+    for i in 0..50 {
+        text.push_str(&format!("rms,K{i},2023-05-{:02},referral,female\n", i % 28 + 1));
+    }
+    text.push_str("rms,BAD1,2023-13-45,referral,female\n"); // line 52: bad date
+    text.push_str("rms,BAD2,2023-05-01,jail,female\n"); // line 53: unknown disposition code
+    text.push_str("rms,BAD3,2023-05-01\n"); // line 54: missing fields
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"rms,BAD4,2023-05-01,referral,f\xE9male\n"); // line 55: not UTF-8
+    bytes.extend_from_slice(b"rms,BAD5,2023-05-0"); // line 56: truncated last line
+    let file = dbs.dir().join("broken.csv");
+    std::fs::write(&file, bytes).unwrap();
+    let rejects = dbs.dir().join("broken.rejects.csv");
+    for db in &dbs.urls {
+        let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--json", "--rejects", rejects.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let s = json(&o);
+        assert_eq!((s["received"].as_u64(), s["accepted"].as_u64(), s["rejected"].as_u64()), (Some(55), Some(50), Some(5)), "{s}");
+        assert_eq!(s["inserted"], 50);
+        let lines: Vec<u64> = s["first_rejects"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+        assert_eq!(lines, vec![52, 53, 54, 55, 56]);
+        let reasons: Vec<String> = s["first_rejects"].as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap().to_string()).collect();
+        assert!(reasons[0].contains("2023-13-45"), "{reasons:?}");
+        assert!(reasons[1].contains("jail"), "{reasons:?}");
+        assert!(reasons[2].contains("fields"), "{reasons:?}");
+        assert!(reasons[3].contains("UTF-8"), "{reasons:?}");
+        assert!(reasons[4].contains("fields"), "{reasons:?}");
+        let written = std::fs::read_to_string(&rejects).unwrap_or_else(|_| String::from_utf8_lossy(&std::fs::read(&rejects).unwrap()).into_owned());
+        assert_eq!(written.lines().count(), 6, "header + 5 rejected rows:\n{written}");
+        assert!(written.lines().next().unwrap().starts_with("line,column,reason,source_system"));
+    }
+}
+
+#[test]
+fn mapping_problems_are_reported_before_anything_is_written() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let file = dbs.dir().join("x.csv");
+    std::fs::write(&file, "a,b\n1,2\n").unwrap();
+    let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "no-such-mapping"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("toronto-pic"), "lists the shipped mappings: {}", stderr(&o));
+    let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "toronto-pic"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("EVENT_ID") && err.contains("lacks column"), "{err}");
+    let o = run(db, &["encounters", "count"]);
+    assert_eq!(stdout(&o).trim(), "0");
+    let bad = dbs.dir().join("bad.toml");
+    std::fs::write(&bad, "[source]\nname='x'\nsystem='x'\n[key]\ncolumns=['a']\n[fields.occurred]\ncolumn='a'\n[fields.disposition]\ncolumn='b'\ncodes={ J='jail' }\n").unwrap();
+    let o = run(db, &["import", file.to_str().unwrap(), "--mapping", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`jail` is not a disposition code"), "{}", stderr(&o));
+}
