@@ -3,7 +3,6 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::codes::*;
 
@@ -251,12 +250,10 @@ impl Encounter {
         Ok(())
     }
 
-    /// A stable digest of the whole record, used to tell an unchanged re-import from a change.
+    /// A stable digest of the whole record (128-bit XXH3, 32 hex digits), used to tell an
+    /// unchanged re-import from a change.
     pub fn content_hash(&self) -> String {
-        // serde_json writes struct fields in declaration order, so the encoding is stable.
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
-        let digest = Sha256::digest(&bytes);
-        hex::encode(&digest[..16])
+        crate::digest::content_hash(self)
     }
 
     /// Merge another row of the same encounter into this one (see [`MergeRules`]).
@@ -484,6 +481,59 @@ mod tests {
         assert!(matches!(e.validate(), Err(InvalidEncounter::TimesOutOfOrder { .. })));
         e.reported_at = None;
         assert_eq!(e.validate(), Ok(()));
+    }
+
+    #[test]
+    fn content_hash_sees_every_kind_of_change() {
+        let base = Encounter::new("t", "1", day(2021, 1, 1));
+        let t = day(2021, 1, 1).and_hms_opt(1, 2, 3).unwrap();
+        let changes: Vec<Box<dyn Fn(&mut Encounter)>> = vec![
+            Box::new(|e| e.source_system = "u".into()),
+            Box::new(|e| e.source_key = "2".into()),
+            Box::new(move |e| e.source_updated_at = Some(t)),
+            Box::new(|e| e.agency = Some(String::new())),
+            Box::new(|e| e.occurred_on = day(2021, 1, 2)),
+            Box::new(|e| e.occurred_time = Some(NaiveTime::MIN)),
+            Box::new(|e| e.date_precision = DatePrecision::Month),
+            Box::new(move |e| e.cleared_at = Some(t)),
+            Box::new(move |e| e.reported_at = Some(t)),
+            Box::new(|e| e.area.beat = Some("B".into())),
+            Box::new(|e| e.area.sector = Some("B".into())),
+            Box::new(|e| e.area.latitude = Some(0.0)),
+            Box::new(|e| e.area.latitude = Some(-0.0)),
+            Box::new(|e| e.call_source = CallSource::Other),
+            Box::new(|e| e.mh_recognised_at_dispatch = Some(false)),
+            Box::new(|e| e.cit_arrived = Some(true)),
+            Box::new(|e| e.officers.push(Officer::default())),
+            Box::new(|e| e.time_on_scene_minutes = Some(0)),
+            Box::new(|e| e.disposition = Disposition::Other),
+            Box::new(|e| e.cited = Some(false)),
+            Box::new(|e| e.referrals.push(Referral::default())),
+            Box::new(|e| e.use_of_force = UseOfForce::None),
+            Box::new(|e| e.force_types.push(String::new())),
+            Box::new(|e| e.behaviours.push("x".into())),
+            Box::new(|e| e.weapon_involved = Some(false)),
+            Box::new(|e| e.veteran = Some(false)),
+            Box::new(|e| e.housing_status = HousingStatus::Housed),
+            Box::new(|e| e.substance_use = Some(true)),
+            Box::new(|e| e.subject_key = Some("p".into())),
+            Box::new(|e| e.age_band = AgeBand::A65Plus),
+            Box::new(|e| e.race_ethnicity = RaceEthnicity::Asian),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(base.content_hash());
+        for (i, change) in changes.iter().enumerate() {
+            let mut e = base.clone();
+            change(&mut e);
+            assert!(seen.insert(e.content_hash()), "change {i} did not give a new digest");
+        }
+        // Moving text between adjacent fields changes the digest too.
+        let mut a = base.clone();
+        a.area.precinct = Some("AB".into());
+        let mut b = base.clone();
+        b.area.precinct = Some("A".into());
+        b.area.sector = Some("B".into());
+        assert_ne!(a.content_hash(), b.content_hash());
     }
 
     #[test]

@@ -124,6 +124,27 @@ fields! {
     RaceEthnicity = "race_ethnicity": FieldKind::Code("race_ethnicity"), "Subject race / ethnicity.";
 }
 
+/// The canonical spelling of `value` (matched case-insensitively) in the named code list, without
+/// allocating: the hot path of imports.
+pub fn canonical_code(list: &str, value: &str) -> Option<&'static str> {
+    fn find<C: CodeList>(v: &str) -> Option<&'static str> {
+        C::ALL.iter().map(|c| c.as_str()).find(|c| c.eq_ignore_ascii_case(v))
+    }
+    match list {
+        "call_source" => find::<CallSource>(value),
+        "response_model" => find::<ResponseModel>(value),
+        "disposition" => find::<Disposition>(value),
+        "use_of_force" => find::<UseOfForce>(value),
+        "service_type" => find::<ServiceType>(value),
+        "referral_result" => find::<ReferralResult>(value),
+        "housing_status" => find::<HousingStatus>(value),
+        "age_band" => find::<AgeBand>(value),
+        "gender" => find::<Gender>(value),
+        "race_ethnicity" => find::<RaceEthnicity>(value),
+        _ => None,
+    }
+}
+
 /// The canonical codes of a named list (for validating mapping files).
 pub fn codes_of(list: &str) -> Option<Vec<&'static str>> {
     fn all<C: CodeList>() -> Vec<&'static str> {

@@ -7,6 +7,7 @@
 //! Pure code: no I/O, no clock, no database. Storage, import, web and CLI crates depend on it.
 
 pub mod codes;
+mod digest;
 pub mod encounter;
 pub mod field;
 pub mod pseudonym;
@@ -16,5 +17,5 @@ pub use codes::{
     ResponseModel, ServiceType, UnknownCode, UseOfForce,
 };
 pub use encounter::{Area, Encounter, InvalidEncounter, MergeRules, Officer, Referral};
-pub use field::{Field, FieldError, FieldKind, Value, codes_of};
+pub use field::{Field, FieldError, FieldKind, Value, canonical_code, codes_of};
 pub use pseudonym::PseudonymKey;

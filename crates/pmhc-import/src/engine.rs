@@ -107,8 +107,6 @@ struct RowReader {
     record: csv::ByteRecord,
     encoding: Encoding,
     decoded: Vec<String>,
-    utf8: String,
-    ends: Vec<usize>,
 }
 
 enum Row<'a> {
@@ -135,7 +133,7 @@ impl RowReader {
             .buffer_capacity(1 << 20)
             .from_reader(BufReader::with_capacity(1 << 20, file));
         let encoding = spec.encoding().map_err(|source| ImportError::Mapping { path: path.to_path_buf(), source })?;
-        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new(), utf8: String::new(), ends: Vec::new() };
+        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new() };
         let header = match rr.next(path)? {
             None => return Err(ImportError::Empty { path: path.to_path_buf() }),
             Some((_, Row::Fields(f))) => f.iter().map(|s| s.trim().to_string()).collect(),
@@ -163,31 +161,47 @@ impl RowReader {
         let line = self.record.position().map(|p| p.line()).unwrap_or(0);
         let row = match self.encoding {
             Encoding::Utf8 => {
-                self.utf8.clear();
-                self.ends.clear();
-                for (i, field) in self.record.iter().enumerate() {
-                    match std::str::from_utf8(field) {
-                        Ok(s) => self.utf8.push_str(s),
-                        Err(e) => {
-                            let shown = self.record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-                            return Ok(Some((line, Row::Undecodable(
-                                format!(
-                                    "is not valid UTF-8 (field {} has byte 0x{:02X} at offset {}; declare the file's `encoding` in the mapping)",
-                                    i + 1,
-                                    field[e.valid_up_to()],
-                                    e.valid_up_to()
-                                ),
-                                shown,
-                            ))));
+                // Validate the row's bytes once and slice fields out of it (no copy). A field
+                // boundary inside a character counts as invalid too.
+                let whole = std::str::from_utf8(self.record.as_slice()).ok();
+                let mut out = Vec::with_capacity(self.record.len());
+                let mut bad: Option<usize> = None;
+                for i in 0..self.record.len() {
+                    match (whole, self.record.range(i)) {
+                        (Some(w), Some(r)) => match w.get(r) {
+                            Some(f) => out.push(f),
+                            None => {
+                                bad = Some(i);
+                                break;
+                            }
+                        },
+                        _ => {
+                            bad = Some(i);
+                            break;
                         }
                     }
-                    self.ends.push(self.utf8.len());
                 }
-                let mut out = Vec::with_capacity(self.ends.len());
-                let mut start = 0;
-                for &end in &self.ends {
-                    out.push(&self.utf8[start..end]);
-                    start = end;
+                if let Some(first) = bad {
+                    // Name the first field that is not valid on its own.
+                    let found = self
+                        .record
+                        .iter()
+                        .enumerate()
+                        .skip(if whole.is_some() { first } else { 0 })
+                        .find_map(|(i, f)| std::str::from_utf8(f).err().map(|e| (i, f.get(e.valid_up_to()).copied(), e.valid_up_to())));
+                    let (i, byte, offset) = found.unwrap_or((first, None, 0));
+                    let byte = byte.unwrap_or(0xFF);
+                    let shown = self.record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                    return Ok(Some((
+                        line,
+                        Row::Undecodable(
+                            format!(
+                                "is not valid UTF-8 (field {} has byte 0x{byte:02X} at offset {offset}; declare the file's `encoding` in the mapping)",
+                                i + 1
+                            ),
+                            shown,
+                        ),
+                    )));
                 }
                 Row::Fields(out)
             }

@@ -339,6 +339,8 @@ enum Fallback {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledField {
     field: Field,
+    /// The column names joined with `+` (how a joined field's column is reported).
+    joined_name: String,
     source: Source,
     combine: Combine,
     reader: Reader,
@@ -445,10 +447,14 @@ fn toml_to_value(field: Field, reader: &Reader, v: &toml::Value) -> Result<Optio
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" | "true" | "t" | "1" => Some(true),
-        "n" | "no" | "false" | "f" | "0" => Some(false),
-        _ => None,
+    let s = s.trim();
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
+    if is(&["true", "yes", "y", "t", "1"]) {
+        Some(true)
+    } else if is(&["false", "no", "n", "f", "0"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -587,8 +593,13 @@ fn compile_field(
     };
     let mut nulls: Vec<String> = spec.null.iter().map(|s| lower(s)).collect();
     nulls.sort();
+    let joined_name = match &source_ {
+        Source::Columns(_, names) => names.join("+"),
+        Source::Constant(_) => String::new(),
+    };
     Ok(CompiledField {
         field,
+        joined_name,
         source: source_,
         combine,
         reader,
@@ -663,6 +674,9 @@ fn read_value(field: Field, reader: &Reader, raw: &str) -> Result<Value, RowErro
         Reader::Code(_) => Value::Text(t.to_string()),
         Reader::DateTime(fmts) => {
             for f in fmts {
+                if let Some(dt) = iso_fast(t, f) {
+                    return Ok(Value::DateTime(dt));
+                }
                 if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
                     return Ok(Value::DateTime(dt));
                 }
@@ -676,11 +690,17 @@ fn read_value(field: Field, reader: &Reader, raw: &str) -> Result<Value, RowErro
             for (f, precision) in fmts {
                 match precision {
                     DatePrecision::Minute => {
+                        if let Some(dt) = iso_fast(t, f) {
+                            return Ok(Value::Occurrence { date: dt.date(), time: Some(dt.time()), precision: DatePrecision::Minute });
+                        }
                         if let Ok(dt) = NaiveDateTime::parse_from_str(t, f) {
                             return Ok(Value::Occurrence { date: dt.date(), time: Some(dt.time()), precision: DatePrecision::Minute });
                         }
                     }
                     DatePrecision::Day => {
+                        if let Some(dt) = iso_fast(t, f) {
+                            return Ok(Value::Occurrence { date: dt.date(), time: None, precision: DatePrecision::Day });
+                        }
                         if let Ok(d) = NaiveDate::parse_from_str(t, f) {
                             return Ok(Value::Occurrence { date: d, time: None, precision: DatePrecision::Day });
                         }
@@ -705,6 +725,37 @@ fn read_value(field: Field, reader: &Reader, raw: &str) -> Result<Value, RowErro
             return Err(bad(format!("`{t}` does not match the date format {}", names.join(" or "))));
         }
     })
+}
+
+/// The two ISO 8601 shapes most exports (and pmhc's own CSV) use, parsed without chrono's
+/// general format interpreter: `%Y-%m-%d` and `%Y-%m-%dT%H:%M:%S`, digits at fixed places.
+/// Anything else (or an impossible date) returns `None` and takes the general path, which gives
+/// the same answer or the error message.
+fn iso_fast(t: &str, format: &str) -> Option<NaiveDateTime> {
+    let b = t.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let mut v = 0u32;
+        for &c in b.get(r)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u32::from(c - b'0');
+        }
+        Some(v)
+    };
+    let date = || -> Option<NaiveDate> {
+        if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    };
+    match format {
+        "%Y-%m-%d" if b.len() == 10 => Some(date()?.and_time(NaiveTime::MIN)),
+        "%Y-%m-%dT%H:%M:%S" if b.len() == 19 && b[10] == b'T' && b[13] == b':' && b[16] == b':' => {
+            Some(date()?.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?)
+        }
+        _ => None,
+    }
 }
 
 impl CompiledMapping {
@@ -937,7 +988,7 @@ impl CompiledMapping {
             if joined.is_empty() {
                 return Ok(None);
             }
-            return self.translate(f, &joined, &names.join("+"), unknown).map_err(|e| with_col(e, 0));
+            return self.translate(f, &joined, &f.joined_name, unknown).map_err(|e| with_col(e, 0));
         }
         let mut acc: Option<Value> = None;
         for (n, &i) in idx.iter().enumerate() {
@@ -994,14 +1045,11 @@ impl CompiledMapping {
         match (&f.reader, coded) {
             (_, true) => {}
             // A code field without a code table reads canonical codes directly.
-            (Reader::Code(list), false) => {
-                let allowed = codes_of(list).unwrap_or_default();
-                match allowed.iter().find(|c| c.eq_ignore_ascii_case(t)) {
-                    Some(&"unknown") => return Ok(None),
-                    Some(c) => return Ok(Some(Value::Text((*c).to_string()))),
-                    None => {}
-                }
-            }
+            (Reader::Code(list), false) => match pmhc_core::canonical_code(list, t) {
+                Some("unknown") => return Ok(None),
+                Some(c) => return Ok(Some(Value::Text(c.to_string()))),
+                None => {}
+            },
             (r, false) => {
                 return read_value(f.field, r, t).map(Some).map_err(|mut e| {
                     e.column = Some(column.to_string());
@@ -1103,6 +1151,35 @@ fn is_unset(e: &Encounter, field: Field) -> bool {
         Field::ReferralService => e.referrals.first().is_none_or(|r| r.service.is_none()),
         Field::ReferralResult => e.referrals.first().is_none_or(|r| r.result == ReferralResult::Unknown),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod iso_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn iso_fast_agrees_with_chrono(s in "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2})?") {
+            for f in ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"] {
+                if let Some(fast) = iso_fast(&s, f) {
+                    let slow = NaiveDateTime::parse_from_str(&s, f)
+                        .ok()
+                        .or_else(|| NaiveDate::parse_from_str(&s, f).ok().map(|d| d.and_time(NaiveTime::MIN)));
+                    prop_assert_eq!(Some(fast), slow);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn iso_fast_takes_only_its_shapes() {
+        assert!(iso_fast("2024-02-29", "%Y-%m-%d").is_some());
+        assert!(iso_fast("2023-02-29", "%Y-%m-%d").is_none());
+        assert!(iso_fast("2024-2-29", "%Y-%m-%d").is_none());
+        assert!(iso_fast("2024-02-29T24:00:00", "%Y-%m-%dT%H:%M:%S").is_none());
+        assert!(iso_fast("2024-02-29", "%d/%m/%Y").is_none());
     }
 }
 
