@@ -279,6 +279,24 @@ impl MappingSpec {
         if self.key.columns.is_empty() {
             return Err(MappingError::NoKey);
         }
+        if !self.source.delimiter.is_ascii() {
+            return Err(MappingError::Field {
+                field: "source.delimiter".into(),
+                message: format!("`{}` is not a single ASCII character", self.source.delimiter),
+            });
+        }
+        if self.fields.contains_key("source_key") {
+            return Err(MappingError::Field {
+                field: "source_key".into(),
+                message: "the encounter key comes from `[key]`; it cannot also be a field".into(),
+            });
+        }
+        if self.fields.contains_key("source_system") && self.key.rows_per_encounter == RowsPerEncounter::Many {
+            return Err(MappingError::Field {
+                field: "source_system".into(),
+                message: "with rows_per_encounter = \"many\", the source system must be the mapping's `source.system`".into(),
+            });
+        }
         if !self.key.placeholder_values.is_empty() && self.key.fallback_columns.is_empty() {
             return Err(MappingError::Field { field: "key".into(), message: "`placeholder_values` needs `fallback_columns`".into() });
         }
@@ -1151,6 +1169,30 @@ fn is_unset(e: &Encounter, field: Field) -> bool {
         Field::ReferralService => e.referrals.first().is_none_or(|r| r.service.is_none()),
         Field::ReferralResult => e.referrals.first().is_none_or(|r| r.result == ReferralResult::Unknown),
         _ => true,
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    const BASE: &str = "[source]\nname='x'\nsystem='x'\n[key]\ncolumns=['id']\n[fields.occurred]\ncolumn='day'\n";
+
+    #[test]
+    fn a_non_ascii_delimiter_is_refused() {
+        let text = BASE.replace("system='x'\n", "system='x'\ndelimiter='é'\n");
+        let err = MappingSpec::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains("ASCII"), "{err}");
+    }
+
+    #[test]
+    fn source_key_cannot_be_a_field_and_source_system_cannot_vary_when_rows_merge() {
+        let err = MappingSpec::from_toml(&format!("{BASE}[fields.source_key]\ncolumn='other'\n")).unwrap_err().to_string();
+        assert!(err.contains("[key]"), "{err}");
+        let many = BASE.replace("columns=['id']", "columns=['id']\nrows_per_encounter='many'");
+        let err = MappingSpec::from_toml(&format!("{many}[fields.source_system]\ncolumn='sys'\n")).unwrap_err().to_string();
+        assert!(err.contains("source.system"), "{err}");
+        assert!(MappingSpec::from_toml(&format!("{BASE}[fields.source_system]\ncolumn='sys'\n")).is_ok());
     }
 }
 
