@@ -6,12 +6,10 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use pmhc_core::{CodeList, Encounter};
 use sqlx::postgres::PgConnection;
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{
-    Arguments, AssertSqlSafe, ColumnIndex, Decode, Row, Type, postgres::PgArguments, sqlite::SqliteArguments,
-};
+use sqlx::{Arguments, AssertSqlSafe, ColumnIndex, Decode, Row, Type, postgres::PgArguments};
 
-use crate::sqlite_text::{self, Recent, SharedCode};
+use crate::sqlite_raw::{self, Db, RawError};
+use crate::sqlite_text;
 use crate::{Backend, BatchCounts, EncounterFilter, Store, StoreError, count_from_db, on_pool};
 
 /// The stored columns of an encounter, in the order rows are bound and decoded. `content_hash`
@@ -71,9 +69,11 @@ const COLUMNS: [&str; 49] = [
 const PER_ROW: usize = COLUMNS.len();
 /// Columns read back into an `Encounter` (all but `content_hash`).
 const READ_COLUMNS: usize = COLUMNS.len() - 1;
-/// Largest number of rows per multi-row INSERT. Smaller chunks are powers of two, so at most
-/// `log2(MAX_CHUNK) + 1` distinct statements exist per kind and all stay in the statement cache.
-/// 512 rows × 49 parameters + 2 = 25 090 parameters: under SQLite's 32 766 and PostgreSQL's 65 535.
+/// SQLite parameters per row: the columns, then `import_id`, `created_at`, `updated_at`.
+const SQLITE_PER_ROW: usize = PER_ROW + 3;
+/// Largest number of rows per multi-row INSERT (PostgreSQL). Smaller chunks are powers of two, so
+/// at most `log2(MAX_CHUNK) + 1` distinct statements exist per kind and all stay in the statement
+/// cache. 512 rows × 49 parameters + 2 = 25 090 parameters, under PostgreSQL's 65 535.
 const MAX_CHUNK: usize = 512;
 const CHUNK_SIZES: usize = MAX_CHUNK.trailing_zeros() as usize + 1;
 /// Keys per existence lookup query.
@@ -84,32 +84,27 @@ fn select_list() -> &'static str {
     S.get_or_init(|| COLUMNS[..READ_COLUMNS].join(", "))
 }
 
-/// The SQL dialect a statement is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-/// SQLite parameters per row: the columns, then `import_id`, `created_at`, `updated_at`.
-const SQLITE_PER_ROW: usize = PER_ROW + 3;
-const _: () = assert!(MAX_CHUNK * SQLITE_PER_ROW <= 32_766, "SQLite's bound-parameter limit");
 const _: () = assert!(2 + MAX_CHUNK * PER_ROW <= 65_535, "PostgreSQL's bound-parameter limit");
 
-/// The multi-row statement writing `rows` encounters (a power of two up to `MAX_CHUNK`). With
-/// `upsert`, an existing key is overwritten in place (every column but `created_at`).
-///
-/// - SQLite: anonymous `?` parameters, `SQLITE_PER_ROW` per row. (SQLite resolves named and
-///   numbered parameters through a linear list, so binding thousands of `$n` costs O(n²) per
-///   execution; anonymous parameters bind in O(n).)
-/// - PostgreSQL: `$1` is the import id and `$2` the write time, shared by every row; row `r`
-///   uses `$(3 + r * PER_ROW) ..`.
-fn write_sql(dialect: Dialect, rows: usize, upsert: bool) -> Arc<str> {
-    static CACHE: [[[OnceLock<Arc<str>>; CHUNK_SIZES]; 2]; 2] =
-        [const { [const { [const { OnceLock::new() }; CHUNK_SIZES] }; 2] }; 2];
+/// `ON CONFLICT` clause overwriting an existing key in place (every column but `created_at`).
+fn upsert_clause() -> String {
+    use std::fmt::Write;
+    let mut s = String::from(" ON CONFLICT (source_system, source_key) DO UPDATE SET ");
+    for c in &COLUMNS[2..] {
+        let _ = write!(s, "{c} = excluded.{c}, ");
+    }
+    s.push_str("import_id = excluded.import_id, updated_at = excluded.updated_at");
+    s
+}
+
+/// The PostgreSQL multi-row statement writing `rows` encounters (a power of two up to
+/// `MAX_CHUNK`). With `upsert`, an existing key is overwritten in place. `$1` is the import id and
+/// `$2` the write time, shared by every row; row `r` uses `$(3 + r * PER_ROW) ..`.
+fn write_sql(rows: usize, upsert: bool) -> Arc<str> {
+    static CACHE: [[OnceLock<Arc<str>>; CHUNK_SIZES]; 2] = [const { [const { OnceLock::new() }; CHUNK_SIZES] }; 2];
     debug_assert!(rows.is_power_of_two() && rows <= MAX_CHUNK);
     let slot = rows.trailing_zeros() as usize;
-    CACHE[dialect as usize][usize::from(upsert)][slot]
+    CACHE[usize::from(upsert)][slot]
         .get_or_init(|| {
             use std::fmt::Write;
             let mut s = String::with_capacity(200 + rows * PER_ROW * 7);
@@ -121,32 +116,37 @@ fn write_sql(dialect: Dialect, rows: usize, upsert: bool) -> Arc<str> {
                 if r > 0 {
                     s.push(',');
                 }
-                match dialect {
-                    Dialect::Sqlite => {
-                        s.push('(');
-                        s.push_str(&"?,".repeat(SQLITE_PER_ROW - 1));
-                        s.push_str("?)");
-                    }
-                    Dialect::Postgres => {
-                        s.push('(');
-                        for _ in 0..PER_ROW {
-                            let _ = write!(s, "${p},");
-                            p += 1;
-                        }
-                        s.push_str("$1,$2,$2)");
-                    }
+                s.push('(');
+                for _ in 0..PER_ROW {
+                    let _ = write!(s, "${p},");
+                    p += 1;
                 }
+                s.push_str("$1,$2,$2)");
             }
             if upsert {
-                s.push_str(" ON CONFLICT (source_system, source_key) DO UPDATE SET ");
-                for c in &COLUMNS[2..] {
-                    let _ = write!(s, "{c} = excluded.{c}, ");
-                }
-                s.push_str("import_id = excluded.import_id, updated_at = excluded.updated_at");
+                s.push_str(&upsert_clause());
             }
             Arc::from(s)
         })
         .clone()
+}
+
+/// The SQLite single-row statement writing one encounter: `COLUMNS`, then `import_id`,
+/// `created_at`, `updated_at`, as anonymous `?` parameters. With `upsert`, an existing key is
+/// overwritten in place.
+fn sqlite_write_sql(upsert: bool) -> &'static str {
+    static CACHE: [OnceLock<String>; 2] = [const { OnceLock::new() }; 2];
+    CACHE[usize::from(upsert)].get_or_init(|| {
+        let mut s = format!(
+            "INSERT INTO encounters ({}, import_id, created_at, updated_at) VALUES ({}?)",
+            COLUMNS.join(", "),
+            "?, ".repeat(SQLITE_PER_ROW - 1)
+        );
+        if upsert {
+            s.push_str(&upsert_clause());
+        }
+        s
+    })
 }
 
 /// The JSON text of a list column (`[]` without serialising when empty).
@@ -392,45 +392,6 @@ fn group_by_system(batch: &[Encounter]) -> Vec<(&str, Vec<usize>)> {
 }
 
 /// Fill `out[i]` with what is stored for `batch[i]`, one query per system and key chunk.
-async fn lookup_sqlite(
-    conn: &mut SqliteConnection,
-    batch: &[Encounter],
-    out: &mut [Option<Existing>],
-) -> Result<(), StoreError> {
-    let op = "look up existing encounters";
-    for (system, indices) in group_by_system(batch) {
-        for chunk in indices.chunks(LOOKUP_CHUNK) {
-            let by_key: HashMap<&str, usize> = chunk.iter().map(|&i| (batch[i].source_key.as_str(), i)).collect();
-            let keys: Vec<&str> = chunk.iter().map(|&i| batch[i].source_key.as_str()).collect();
-            let keys = serde_json::to_string(&keys).map_err(|e| StoreError::Encode {
-                source_system: system.to_string(),
-                source_key: String::new(),
-                field: "source_key",
-                detail: e.to_string(),
-            })?;
-            let rows = sqlx::query(
-                "SELECT source_key, content_hash, source_updated_at FROM encounters \
-                 WHERE source_system = $1 AND source_key IN (SELECT value FROM json_each($2))",
-            )
-            .bind(system)
-            .bind(keys)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(StoreError::db("sqlite", op))?;
-            for r in rows {
-                let key: &str = r.try_get(0).map_err(StoreError::db("sqlite", op))?;
-                if let Some(&i) = by_key.get(key) {
-                    out[i] = Some((
-                        r.try_get(1).map_err(StoreError::db("sqlite", op))?,
-                        r.try_get(2).map_err(StoreError::db("sqlite", op))?,
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 async fn lookup_postgres(
     conn: &mut PgConnection,
     batch: &[Encounter],
@@ -488,96 +449,232 @@ fn encode_err(field: &'static str) -> impl FnOnce(sqlx::error::BoxDynError) -> S
     move |e| StoreError::Encode { source_system: String::new(), source_key: String::new(), field, detail: e.to_string() }
 }
 
-/// Bind one encounter's `PER_ROW` values for SQLite, in `COLUMNS` order (see [`crate::sqlite_text`]).
-fn push_row_sqlite(
-    args: &mut SqliteArguments,
-    e: &Encounter,
-    hash: String,
-    system: &mut Recent,
-) -> Result<(), sqlx::error::BoxDynError> {
-    let text = |s: &Option<String>| s.as_deref().map(Arc::<str>::from);
-    macro_rules! list {
-        ($v:expr) => {
-            if $v.is_empty() { sqlite_text::empty_list() } else { Arc::<str>::from(serde_json::to_string(&$v)?) }
-        };
-    }
-    args.add(system.get(&e.source_system))?;
-    args.add(Arc::<str>::from(e.source_key.as_str()))?;
-    args.add(e.source_updated_at.map(sqlite_text::datetime))?;
-    args.add(text(&e.agency))?;
-    args.add(text(&e.call_number))?;
-    args.add(sqlite_text::date(e.occurred_on))?;
-    args.add(e.occurred_time.map(sqlite_text::time))?;
-    args.add(e.date_precision.shared())?;
-    args.add(e.reported_at.map(sqlite_text::datetime))?;
-    args.add(e.dispatched_at.map(sqlite_text::datetime))?;
-    args.add(e.arrived_at.map(sqlite_text::datetime))?;
-    args.add(e.cleared_at.map(sqlite_text::datetime))?;
-    args.add(text(&e.area.precinct))?;
-    args.add(text(&e.area.sector))?;
-    args.add(text(&e.area.beat))?;
-    args.add(e.area.latitude)?;
-    args.add(e.area.longitude)?;
-    args.add(e.call_source.shared())?;
-    args.add(text(&e.priority))?;
-    args.add(text(&e.initial_call_type))?;
-    args.add(text(&e.final_call_type))?;
-    args.add(e.mh_recognised_at_dispatch)?;
-    args.add(e.mental_health_flag)?;
-    args.add(e.response_model.shared())?;
-    args.add(e.cit_requested)?;
-    args.add(e.cit_dispatched)?;
-    args.add(e.cit_arrived)?;
-    args.add(e.clinician_on_scene)?;
-    args.add(list!(e.officers))?;
-    args.add(e.time_on_scene_minutes.map(i64::from))?;
-    args.add(e.disposition.shared())?;
-    args.add(e.arrested)?;
-    args.add(e.cited)?;
-    args.add(e.involuntary_hold)?;
-    args.add(list!(e.referrals))?;
-    args.add(e.use_of_force.shared())?;
-    args.add(list!(e.force_types))?;
-    args.add(e.subject_injured)?;
-    args.add(e.officer_injured)?;
-    args.add(e.weapon_involved)?;
-    args.add(list!(e.behaviours))?;
-    args.add(e.veteran)?;
-    args.add(e.housing_status.shared())?;
-    args.add(e.substance_use)?;
-    args.add(text(&e.subject_key))?;
-    args.add(e.age_band.shared())?;
-    args.add(e.gender.shared())?;
-    args.add(e.race_ethnicity.shared())?;
-    args.add(hash)?;
-    Ok(())
+/// Reused buffers for the JSON text of the list columns of one SQLite row.
+#[derive(Default)]
+struct ListBuffers {
+    officers: Vec<u8>,
+    referrals: Vec<u8>,
+    force_types: Vec<u8>,
+    behaviours: Vec<u8>,
 }
 
-/// The arguments of one SQLite chunk statement.
-fn build_sqlite(
-    batch: &[Encounter],
-    hashes: &[Option<String>],
-    chunk: &[usize],
-    import_id: Option<i64>,
-    now: &Arc<str>,
-) -> Result<SqliteArguments, StoreError> {
-    let mut args = SqliteArguments::default();
-    args.reserve(chunk.len() * SQLITE_PER_ROW, 0);
-    let mut system = Recent::default();
-    for &i in chunk {
-        let e = &batch[i];
-        push_row_sqlite(&mut args, e, hash_of(batch, hashes, i), &mut system)
-            .and_then(|()| args.add(import_id))
-            .and_then(|()| args.add(now.clone()))
-            .and_then(|()| args.add(now.clone()))
-            .map_err(|err| StoreError::Encode {
-                source_system: e.source_system.clone(),
-                source_key: e.source_key.clone(),
-                field: "a column",
-                detail: err.to_string(),
-            })?;
+impl ListBuffers {
+    /// Encode `e`'s lists (`[]` is written without serialising).
+    fn encode(&mut self, e: &Encounter) -> Result<(), StoreError> {
+        macro_rules! one {
+            ($field:ident) => {{
+                let buf = &mut self.$field;
+                buf.clear();
+                if e.$field.is_empty() {
+                    buf.extend_from_slice(b"[]");
+                } else {
+                    serde_json::to_writer(&mut *buf, &e.$field).map_err(|err| StoreError::Encode {
+                        source_system: e.source_system.clone(),
+                        source_key: e.source_key.clone(),
+                        field: stringify!($field),
+                        detail: err.to_string(),
+                    })?;
+                }
+            }};
+        }
+        one!(officers);
+        one!(referrals);
+        one!(force_types);
+        one!(behaviours);
+        Ok(())
     }
-    Ok(args)
+}
+
+/// JSON written by serde_json, as text.
+fn json_text(buf: &[u8]) -> &str {
+    // serde_json only writes UTF-8.
+    std::str::from_utf8(buf).unwrap_or("[]")
+}
+
+/// Bind one encounter's values to the SQLite write statement (`COLUMNS`, then `import_id`,
+/// `created_at`, `updated_at`), with its lists already in `lists`, and execute it.
+fn execute_row_sqlite(
+    stmt: &mut sqlite_raw::Statement<'_>,
+    e: &Encounter,
+    hash: &str,
+    lists: &ListBuffers,
+    import_id: Option<i64>,
+    now: &str,
+) -> Result<u64, RawError> {
+    use sqlite_text::{Text, date, datetime, time};
+    let dt = |t: Option<NaiveDateTime>| t.map(datetime);
+    let (source_updated_at, occurred_on, occurred_time) =
+        (dt(e.source_updated_at), date(e.occurred_on), e.occurred_time.map(time));
+    let (reported_at, dispatched_at, arrived_at, cleared_at) =
+        (dt(e.reported_at), dt(e.dispatched_at), dt(e.arrived_at), dt(e.cleared_at));
+    let mut r = stmt.row();
+    r.text(&e.source_system);
+    r.text(&e.source_key);
+    r.opt_text(source_updated_at.as_ref().map(Text::as_str));
+    r.opt_text(e.agency.as_deref());
+    r.opt_text(e.call_number.as_deref());
+    r.text(occurred_on.as_str());
+    r.opt_text(occurred_time.as_ref().map(Text::as_str));
+    r.text(e.date_precision.as_str());
+    r.opt_text(reported_at.as_ref().map(Text::as_str));
+    r.opt_text(dispatched_at.as_ref().map(Text::as_str));
+    r.opt_text(arrived_at.as_ref().map(Text::as_str));
+    r.opt_text(cleared_at.as_ref().map(Text::as_str));
+    r.opt_text(e.area.precinct.as_deref());
+    r.opt_text(e.area.sector.as_deref());
+    r.opt_text(e.area.beat.as_deref());
+    r.opt_double(e.area.latitude);
+    r.opt_double(e.area.longitude);
+    r.text(e.call_source.as_str());
+    r.opt_text(e.priority.as_deref());
+    r.opt_text(e.initial_call_type.as_deref());
+    r.opt_text(e.final_call_type.as_deref());
+    r.opt_bool(e.mh_recognised_at_dispatch);
+    r.opt_bool(e.mental_health_flag);
+    r.text(e.response_model.as_str());
+    r.opt_bool(e.cit_requested);
+    r.opt_bool(e.cit_dispatched);
+    r.opt_bool(e.cit_arrived);
+    r.opt_bool(e.clinician_on_scene);
+    r.text(json_text(&lists.officers));
+    r.opt_int(e.time_on_scene_minutes.map(i64::from));
+    r.text(e.disposition.as_str());
+    r.opt_bool(e.arrested);
+    r.opt_bool(e.cited);
+    r.opt_bool(e.involuntary_hold);
+    r.text(json_text(&lists.referrals));
+    r.text(e.use_of_force.as_str());
+    r.text(json_text(&lists.force_types));
+    r.opt_bool(e.subject_injured);
+    r.opt_bool(e.officer_injured);
+    r.opt_bool(e.weapon_involved);
+    r.text(json_text(&lists.behaviours));
+    r.opt_bool(e.veteran);
+    r.text(e.housing_status.as_str());
+    r.opt_bool(e.substance_use);
+    r.opt_text(e.subject_key.as_deref());
+    r.text(e.age_band.as_str());
+    r.text(e.gender.as_str());
+    r.text(e.race_ethnicity.as_str());
+    r.text(hash);
+    r.opt_int(import_id);
+    r.text(now);
+    r.text(now);
+    r.execute()
+}
+
+fn raw_err(op: &'static str) -> impl Fn(RawError) -> StoreError {
+    move |e| StoreError::Database { backend: "sqlite", op, source: e.into() }
+}
+
+/// What the stored row of a key says about an incoming record (SQLite).
+enum Stored {
+    /// Same content hash.
+    Same,
+    /// Different content: the incoming record's hash, and the stored `source_updated_at` text
+    /// (read only when the incoming record has one too).
+    Differs { hash: String, version: Option<String> },
+}
+
+/// A stored `source_updated_at`, read as sqlx decodes a `NaiveDateTime` from SQLite text (the
+/// store writes `%F %T%.f`; the other forms are what sqlx would also accept).
+fn stored_datetime(s: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = NaiveDateTime::parse_from_str(s, "%F %T%.f") {
+        return Some(t);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.naive_local());
+    }
+    const FORMATS: [&str; 12] = [
+        "%F %T%.f",
+        "%F %R",
+        "%F %RZ",
+        "%F %R%:z",
+        "%F %T%.fZ",
+        "%F %T%.f%:z",
+        "%FT%R",
+        "%FT%RZ",
+        "%FT%R%:z",
+        "%FT%T%.f",
+        "%FT%T%.fZ",
+        "%FT%T%.f%:z",
+    ];
+    FORMATS.iter().find_map(|f| {
+        DateTime::parse_from_str(s, f).map(|t| t.naive_local()).or_else(|_| NaiveDateTime::parse_from_str(s, f)).ok()
+    })
+}
+
+const SQLITE_LOOKUP_SQL: &str =
+    "SELECT content_hash, source_updated_at FROM encounters WHERE source_system = ? AND source_key = ?";
+
+/// Write a batch on a SQLite connection's raw handle, inside the caller's transaction (which
+/// holds the write lock): per record, one prepared single-key lookup, then (if needed) one
+/// prepared single-row insert or upsert. Keys are unique within the batch (checked before), so
+/// deciding and writing record by record gives the same result as deciding for all first.
+fn write_batch_sqlite(
+    db: &Db<'_>,
+    batch: &[Encounter],
+    import_id: Option<i64>,
+    now: &str,
+) -> Result<BatchCounts, StoreError> {
+    const LOOKUP: &str = "look up existing encounters";
+    let mut lookup = db.prepare(SQLITE_LOOKUP_SQL).map_err(raw_err(LOOKUP))?;
+    // The insert and the upsert statement, prepared when first needed.
+    let mut statements: [Option<sqlite_raw::Statement<'_>>; 2] = [None, None];
+    let mut lists = ListBuffers::default();
+    let mut counts = BatchCounts::default();
+    for e in batch {
+        let mut r = lookup.row();
+        r.text(&e.source_system);
+        r.text(&e.source_key);
+        let stored = r
+            .run(|row| {
+                let stored_hash = row.text(0)?.unwrap_or_default();
+                let hash = e.content_hash();
+                if hash == stored_hash {
+                    return Ok(Stored::Same);
+                }
+                let version = match e.source_updated_at {
+                    Some(_) => row.text(1)?.map(str::to_owned),
+                    None => None,
+                };
+                Ok(Stored::Differs { hash, version })
+            })
+            .map_err(raw_err(LOOKUP))?;
+        let (hash, upsert) = match stored {
+            None => {
+                counts.inserted += 1;
+                (e.content_hash(), false)
+            }
+            Some(Stored::Same) => {
+                counts.unchanged += 1;
+                continue;
+            }
+            Some(Stored::Differs { hash, version }) => {
+                if let (Some(incoming), Some(stored)) = (e.source_updated_at, version) {
+                    let stored = stored_datetime(&stored).ok_or_else(|| StoreError::Corrupt {
+                        what: format!("encounters.source_updated_at of {}/{}", e.source_system, e.source_key),
+                        detail: format!("`{stored}` is not a date and time"),
+                    })?;
+                    if incoming < stored {
+                        counts.stale += 1;
+                        continue;
+                    }
+                }
+                counts.updated += 1;
+                (hash, true)
+            }
+        };
+        let op = if upsert { "update encounters" } else { "insert encounters" };
+        let stmt = &mut statements[usize::from(upsert)];
+        let stmt = match stmt {
+            Some(s) => s,
+            None => stmt.insert(db.prepare(sqlite_write_sql(upsert)).map_err(raw_err(op))?),
+        };
+        lists.encode(e)?;
+        execute_row_sqlite(stmt, e, &hash, &lists, import_id, now).map_err(raw_err(op))?;
+    }
+    Ok(counts)
 }
 
 /// The arguments of one PostgreSQL chunk statement.
@@ -599,43 +696,35 @@ fn build_postgres(
 }
 
 /// Write the rows `rows` (batch indices) with multi-row statements, building the next chunk's
-/// arguments (hashing, encoding) while the database executes the current one. Generated once
-/// per backend.
-macro_rules! write_rows_fn {
-    ($name:ident, $conn:ty, $build:ident, $now:ty, $dialect:expr, $backend:literal) => {
-        #[allow(clippy::too_many_arguments)]
-        async fn $name(
-            conn: &mut $conn,
-            batch: &[Encounter],
-            hashes: &[Option<String>],
-            rows: &[usize],
-            import_id: Option<i64>,
-            now: &$now,
-            upsert: bool,
-        ) -> Result<(), StoreError> {
-            let op = if upsert { "update encounters" } else { "insert encounters" };
-            let mut start = 0;
-            let mut chunks = chunk_sizes(rows.len()).map(|size| {
-                let chunk = &rows[start..start + size];
-                start += size;
-                chunk
-            });
-            let build = |chunk: &[usize]| $build(batch, hashes, chunk, import_id, now).map(|a| (chunk.len(), a));
-            let mut next = chunks.next().map(build).transpose()?;
-            while let Some((size, args)) = next.take() {
-                let exec = sqlx::query_with(AssertSqlSafe(write_sql($dialect, size, upsert)), args).execute(&mut *conn);
-                // `join!` polls `exec` first, which hands the statement to the database; the
-                // next chunk is then built while it runs.
-                let (done, built) = tokio::join!(exec, async { chunks.next().map(build).transpose() });
-                done.map_err(StoreError::db($backend, op))?;
-                next = built?;
-            }
-            Ok(())
-        }
-    };
+/// arguments (hashing, encoding) while the database executes the current one.
+async fn write_rows_postgres(
+    conn: &mut PgConnection,
+    batch: &[Encounter],
+    hashes: &[Option<String>],
+    rows: &[usize],
+    import_id: Option<i64>,
+    now: &DateTime<Utc>,
+    upsert: bool,
+) -> Result<(), StoreError> {
+    let op = if upsert { "update encounters" } else { "insert encounters" };
+    let mut start = 0;
+    let mut chunks = chunk_sizes(rows.len()).map(|size| {
+        let chunk = &rows[start..start + size];
+        start += size;
+        chunk
+    });
+    let build = |chunk: &[usize]| build_postgres(batch, hashes, chunk, import_id, now).map(|a| (chunk.len(), a));
+    let mut next = chunks.next().map(build).transpose()?;
+    while let Some((size, args)) = next.take() {
+        let exec = sqlx::query_with(AssertSqlSafe(write_sql(size, upsert)), args).execute(&mut *conn);
+        // `join!` polls `exec` first, which hands the statement to the database; the next
+        // chunk is then built while it runs.
+        let (done, built) = tokio::join!(exec, async { chunks.next().map(build).transpose() });
+        done.map_err(StoreError::db("postgres", op))?;
+        next = built?;
+    }
+    Ok(())
 }
-write_rows_fn!(write_rows_sqlite, SqliteConnection, build_sqlite, Arc<str>, Dialect::Sqlite, "sqlite");
-write_rows_fn!(write_rows_postgres, PgConnection, build_postgres, DateTime<Utc>, Dialect::Postgres, "postgres");
 
 /// A filter's WHERE clause (`$n` placeholders from `$1`) and its values in order.
 enum FilterValue<'a> {
@@ -675,6 +764,16 @@ fn filter_sql<'a>(f: &'a EncounterFilter) -> (String, Vec<FilterValue<'a>>) {
     (sql, vals)
 }
 
+/// Run CPU-bound work that does not await: on a multi-threaded runtime, tell tokio so that other
+/// tasks move off this worker meanwhile.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Store {
     /// Write a batch of canonical encounters in one transaction, and say what happened to each.
     ///
@@ -712,52 +811,52 @@ impl Store {
         }
         drop(seen);
         let now = Utc::now();
-        let mut existing: Vec<Option<Existing>> = vec![None; batch.len()];
-        // Hashes of the records found in the database (to compare); the others are hashed
-        // while their rows are encoded.
-        let mut hashes: Vec<Option<String>> = vec![None; batch.len()];
-        let mut classify = |existing: &[Option<Existing>]| {
-            let mut counts = BatchCounts::default();
-            let (mut inserts, mut updates) = (Vec::new(), Vec::new());
-            for (i, e) in batch.iter().enumerate() {
-                let Some((stored_hash, stored_version)) = &existing[i] else {
-                    counts.inserted += 1;
-                    inserts.push(i);
-                    continue;
-                };
-                let hash = e.content_hash();
-                if hash == *stored_hash {
-                    counts.unchanged += 1;
-                } else if let (Some(incoming), Some(stored)) = (e.source_updated_at, stored_version)
-                    && incoming < *stored
-                {
-                    counts.stale += 1;
-                } else {
-                    counts.updated += 1;
-                    updates.push(i);
-                    hashes[i] = Some(hash);
-                }
-            }
-            (counts, inserts, updates)
-        };
         let counts = match &self.inner {
             Backend::Sqlite(pool) => {
                 let backend = "sqlite";
-                let now = Arc::<str>::from(now.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+                let now = now.to_rfc3339_opts(SecondsFormat::AutoSi, false);
                 let mut tx =
                     pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db(backend, "begin a write"))?;
-                lookup_sqlite(&mut tx, batch, &mut existing).await?;
-                let (counts, inserts, updates) = classify(&existing);
-                write_rows_sqlite(&mut tx, batch, &hashes, &inserts, import_id, &now, false).await?;
-                write_rows_sqlite(&mut tx, batch, &hashes, &updates, import_id, &now, true).await?;
+                let counts = {
+                    // The lookups and writes run on the raw handle (see `sqlite_raw`), in this
+                    // transaction.
+                    let mut locked =
+                        tx.lock_handle().await.map_err(StoreError::db(backend, "lock the connection"))?;
+                    let db = Db::new(&mut locked);
+                    blocking(|| write_batch_sqlite(&db, batch, import_id, &now))?
+                };
                 tx.commit().await.map_err(StoreError::db(backend, "commit a batch"))?;
                 counts
             }
             Backend::Postgres(pool) => {
                 let backend = "postgres";
+                let mut existing: Vec<Option<Existing>> = vec![None; batch.len()];
                 let mut tx = pool.begin().await.map_err(StoreError::db(backend, "begin a write"))?;
                 lookup_postgres(&mut tx, batch, &mut existing).await?;
-                let (counts, inserts, updates) = classify(&existing);
+                // Hashes of the records found in the database (to compare); the others are
+                // hashed while their rows are encoded.
+                let mut hashes: Vec<Option<String>> = vec![None; batch.len()];
+                let mut counts = BatchCounts::default();
+                let (mut inserts, mut updates) = (Vec::new(), Vec::new());
+                for (i, e) in batch.iter().enumerate() {
+                    let Some((stored_hash, stored_version)) = &existing[i] else {
+                        counts.inserted += 1;
+                        inserts.push(i);
+                        continue;
+                    };
+                    let hash = e.content_hash();
+                    if hash == *stored_hash {
+                        counts.unchanged += 1;
+                    } else if let (Some(incoming), Some(stored)) = (e.source_updated_at, stored_version)
+                        && incoming < *stored
+                    {
+                        counts.stale += 1;
+                    } else {
+                        counts.updated += 1;
+                        updates.push(i);
+                        hashes[i] = Some(hash);
+                    }
+                }
                 write_rows_postgres(&mut tx, batch, &hashes, &inserts, import_id, &now, false).await?;
                 write_rows_postgres(&mut tx, batch, &hashes, &updates, import_id, &now, true).await?;
                 tx.commit().await.map_err(StoreError::db(backend, "commit a batch"))?;
@@ -854,14 +953,31 @@ mod tests {
     }
 
     #[test]
+    fn stored_datetimes_read_back() {
+        let d = NaiveDate::from_ymd_opt(2023, 7, 4).unwrap();
+        for nano in [0, 1_000, 120_000_000, 999_999_999] {
+            let t = d.and_time(NaiveTime::from_hms_nano_opt(9, 5, 7, nano).unwrap());
+            assert_eq!(stored_datetime(sqlite_text::datetime(t).as_str()), Some(t));
+        }
+        let t = d.and_hms_opt(9, 5, 0).unwrap();
+        assert_eq!(stored_datetime("2023-07-04T09:05:00Z"), Some(t));
+        assert_eq!(stored_datetime("2023-07-04T09:05:00+02:00"), Some(t), "local time, as sqlx reads it");
+        assert_eq!(stored_datetime("2023-07-04 09:05"), Some(t));
+        assert_eq!(stored_datetime("yesterday"), None);
+    }
+
+    #[test]
     fn write_sql_has_the_right_parameter_count() {
-        let sql = write_sql(Dialect::Postgres, 2, true);
+        let sql = write_sql(2, true);
         assert!(sql.contains(&format!("${}", 2 + 2 * PER_ROW)));
         assert!(!sql.contains(&format!("${}", 3 + 2 * PER_ROW)));
         assert!(sql.contains("ON CONFLICT"));
-        assert!(!write_sql(Dialect::Postgres, 4, false).contains("ON CONFLICT"));
-        let sql = write_sql(Dialect::Sqlite, 4, false);
-        assert_eq!(sql.matches('?').count(), 4 * SQLITE_PER_ROW);
-        assert!(!sql.contains('$'));
+        assert!(!write_sql(4, false).contains("ON CONFLICT"));
+        for upsert in [false, true] {
+            let sql = sqlite_write_sql(upsert);
+            assert_eq!(sql.matches('?').count(), SQLITE_PER_ROW);
+            assert!(!sql.contains('$'));
+            assert_eq!(sql.contains("ON CONFLICT"), upsert);
+        }
     }
 }

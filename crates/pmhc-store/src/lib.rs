@@ -11,6 +11,11 @@
 //! of [`Store::write_batch`], the migrations). The schema lives in versioned migrations embedded
 //! in the binary: `migrations/sqlite` and `migrations/postgres` hold the same versions.
 //!
+//! One exception, for speed: on SQLite, [`Store::write_batch`] runs its per-record lookups and
+//! writes through the C API on the connection sqlx opened, inside the sqlx transaction (single-row
+//! prepared statements bound straight from the records; see `src/sqlite_raw.rs`, the crate's only
+//! `unsafe` code). PostgreSQL uses multi-row statements.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), pmhc_store::StoreError> {
 //! let store = pmhc_store::Store::open("sqlite:pmhc.db").await?;
@@ -32,6 +37,7 @@ mod imports;
 mod migrate;
 mod model;
 mod settings;
+mod sqlite_raw;
 mod sqlite_text;
 
 pub use error::{StoreError, redact_url};
@@ -120,7 +126,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             // 64 MiB page cache per connection: keeps the indexes hot during large imports.
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Checkpoint the WAL every 8192 pages (64 MiB at 8 KiB pages) instead of 1000: during
+            // an import the same index pages are otherwise copied to the database file again and
+            // again; about 10% faster bulk writes. Durability is the WAL's, unchanged.
+            .pragma("wal_autocheckpoint", "8192");
         options = if in_memory {
             options.in_memory(true)
         } else {

@@ -1,5 +1,8 @@
 //! Insert throughput into SQLite. Run in release mode:
 //! `cargo test -p pmhc-store --release -- --ignored --nocapture`
+//!
+//! Environment: `PMHC_BENCH_N` records (200 000), `PMHC_BENCH_BATCH` per batch (10 000),
+//! `PMHC_BENCH_INSERT_ONLY` to stop after the first import.
 
 use std::time::Instant;
 
@@ -54,41 +57,64 @@ fn cpu_seconds() -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with --release -- --ignored --nocapture"]
 async fn bench_sqlite_insert_200k() {
-    const N: usize = 200_000;
-    const BATCH: usize = 10_000;
-    let records = synthetic(N);
+    let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let n = env("PMHC_BENCH_N", 200_000);
+    let batch = env("PMHC_BENCH_BATCH", 10_000);
+    let records = synthetic(n);
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite:{}", dir.path().join("bench.db").display())).await.unwrap();
     store.migrate().await.unwrap();
 
     let (t, c) = (Instant::now(), cpu_seconds());
-    for chunk in records.chunks(BATCH) {
+    for chunk in records.chunks(batch) {
         store.write_batch(None, chunk).await.unwrap();
     }
     let insert = t.elapsed();
     let insert_cpu = cpu_seconds() - c;
-    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), N as u64);
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), n as u64);
+    if std::env::var_os("PMHC_BENCH_INSERT_ONLY").is_some() {
+        println!(
+            "SQLite, {n} records in batches of {batch}: insert {insert:.2?} ({:.0} rows/s, {:.2} CPU-µs/row)",
+            n as f64 / insert.as_secs_f64(),
+            insert_cpu * 1e6 / n as f64
+        );
+        return;
+    }
 
     let (t, c) = (Instant::now(), cpu_seconds());
-    for chunk in records.chunks(BATCH) {
+    for chunk in records.chunks(batch) {
         assert_eq!(store.write_batch(None, chunk).await.unwrap().unchanged, chunk.len() as u64);
     }
     let unchanged = t.elapsed();
     let unchanged_cpu = cpu_seconds() - c;
+    let changed: Vec<Encounter> = records
+        .iter()
+        .map(|e| Encounter { priority: Some("2".into()), ..e.clone() })
+        .collect();
+    let (t, c) = (Instant::now(), cpu_seconds());
+    for chunk in changed.chunks(batch) {
+        assert_eq!(store.write_batch(None, chunk).await.unwrap().updated, chunk.len() as u64);
+    }
+    let updated = t.elapsed();
+    let updated_cpu = cpu_seconds() - c;
     let t = Instant::now();
     let hashes: usize = records.iter().map(|e| e.content_hash().len()).sum();
     let hashing = t.elapsed();
     assert!(hashes > 0);
-    let rate = |d: std::time::Duration| N as f64 / d.as_secs_f64();
+    let rate = |d: std::time::Duration| n as f64 / d.as_secs_f64();
     println!(
-        "SQLite, {N} records in batches of {BATCH}: insert {:.2?} ({:.0} rows/s, {:.2} CPU-µs/row); \
-         unchanged re-import {:.2?} ({:.0} rows/s, {:.2} CPU-µs/row); content_hash alone {:.2?} ({:.0} rows/s)",
+        "SQLite, {n} records in batches of {batch}: insert {:.2?} ({:.0} rows/s, {:.2} CPU-µs/row); \
+         unchanged re-import {:.2?} ({:.0} rows/s, {:.2} CPU-µs/row); \
+         changed re-import {:.2?} ({:.0} rows/s, {:.2} CPU-µs/row); content_hash alone {:.2?} ({:.0} rows/s)",
         insert,
         rate(insert),
-        insert_cpu * 1e6 / N as f64,
+        insert_cpu * 1e6 / n as f64,
         unchanged,
         rate(unchanged),
-        unchanged_cpu * 1e6 / N as f64,
+        unchanged_cpu * 1e6 / n as f64,
+        updated,
+        rate(updated),
+        updated_cpu * 1e6 / n as f64,
         hashing,
         rate(hashing)
     );
