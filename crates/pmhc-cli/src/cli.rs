@@ -109,7 +109,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub json: bool,
     /// Encounters per database transaction.
-    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
 }
 
