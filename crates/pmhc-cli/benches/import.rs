@@ -48,7 +48,7 @@ const DUCKDB: &str = r#"
 import sys, time, duckdb
 csv, db = sys.argv[1], sys.argv[2]
 t = time.perf_counter()
-con = duckdb.connect(db)
+con = duckdb.connect(db, config={"enable_progress_bar": False})
 con.execute("CREATE TABLE encounters AS SELECT * FROM read_csv(?, header = true)", [csv])
 n = con.execute("SELECT count(*) FROM encounters").fetchone()[0]
 con.close()
@@ -98,7 +98,7 @@ fn main() {
             if duckdb_ok {
                 remove_db(&duck);
                 let (secs, out) = run(Command::new("python3").args(["-c", DUCKDB]).arg(&csv).arg(&duck));
-                let loaded: u64 = out.split_whitespace().next().and_then(|s| s.parse().ok()).unwrap_or(0);
+                let loaded: u64 = out.lines().last().and_then(|l| l.split_whitespace().next()).and_then(|s| s.parse().ok()).unwrap_or(0);
                 assert_eq!(loaded, n, "DuckDB loaded every row");
                 eprintln!("   run {r}: duckdb {secs:.2} s");
                 ducks.push(secs);
