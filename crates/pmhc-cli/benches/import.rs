@@ -48,7 +48,8 @@ const DUCKDB: &str = r#"
 import sys, time, duckdb
 csv, db = sys.argv[1], sys.argv[2]
 t = time.perf_counter()
-con = duckdb.connect(db, config={"enable_progress_bar": False})
+con = duckdb.connect(db)
+con.execute("SET enable_progress_bar = false")
 con.execute("CREATE TABLE encounters AS SELECT * FROM read_csv(?, header = true)", [csv])
 n = con.execute("SELECT count(*) FROM encounters").fetchone()[0]
 con.close()
