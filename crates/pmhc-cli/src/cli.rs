@@ -18,6 +18,9 @@ Getting started:
   pmhc import calls.csv --mapping seattle-call-data
                                         bring in a real export through a shipped mapping
   pmhc mappings list                    the shipped mappings (and `pmhc mappings show NAME`)
+  pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31
+                                        the four key outcomes, before and after
+  pmhc definitions show                 what counts as a mental-health or repeat encounter
 
 The database is a SQLite file (./pmhc.sqlite) unless --database or PMHC_DATABASE says otherwise:
   pmhc --database postgres://pmhc@db.example.org/pmhc db migrate
@@ -60,6 +63,19 @@ pub enum Command {
     /// The mappings shipped with pmhc.
     #[command(subcommand)]
     Mappings(MappingsCommand),
+
+    /// Measure the four key outcomes: a baseline period against a comparison period.
+    #[command(after_help = REPORT_HELP)]
+    Report(ReportArgs),
+
+    /// The shared definitions: what counts as a mental-health encounter, a repeat encounter, a
+    /// frequent arrest, a connection to resources; versioned.
+    #[command(subcommand)]
+    Definitions(DefinitionsCommand),
+
+    /// People: the case-management population.
+    #[command(subcommand)]
+    People(PeopleCommand),
 
     /// The history of imports into this database.
     #[command(after_help = "Example:\n  pmhc imports --limit 5")]
@@ -204,4 +220,134 @@ pub enum MappingsCommand {
     List,
     /// Print a shipped mapping's TOML (a starting point for your own).
     Show { name: String },
+}
+
+const REPORT_HELP: &str = "\
+The report compares a baseline period with a comparison period (inclusive ISO dates, FROM..TO)
+on the four key outcomes of the Framework -- connection to resources, repeat encounters, arrests,
+use of force -- and the context measures (volume, recognition at dispatch, CIT arrival, involuntary
+holds, diversion, time on scene). Every change comes with a 95% interval and a sentence. Encounters
+dated only to the month count in a period when their whole month is inside it.
+
+Which encounters count, and what a repeat encounter is, come from the shared definitions in force
+(`pmhc definitions show`); the report names the version it used.
+
+Formats: table (default, for the terminal), json (everything, for programs), csv (one long table),
+html (one self-contained file with charts; prints well). Breakdowns: the table shows those given
+with --by; json, csv and html include every breakdown unless --by narrows them.
+
+--public applies disclosure control: every count from 1 to 10 is suppressed (zeros are shown), with
+the rates built on it, plus complementary cells so none can be worked out from totals.
+
+Examples:
+  pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31
+  pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31 --by precinct --by race
+  pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31 \\
+      --format html --public --output public-report.html
+  pmhc report --baseline 2014-01-01..2014-06-30 --comparison 2015-01-01..2015-06-30 --precinct D14 --format json";
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The baseline period, FROM..TO (inclusive), e.g. 2020-01-01..2020-12-31 [default: the
+    /// definitions' baseline].
+    #[arg(long, value_parser = parse_period)]
+    pub baseline: Option<pmhc_core::definition::Period>,
+    /// The comparison period, FROM..TO (inclusive) [default: the definitions' comparison].
+    #[arg(long, value_parser = parse_period)]
+    pub comparison: Option<pmhc_core::definition::Period>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Break down by: precinct, sector, beat, response_model, cit_presence, race_ethnicity, gender,
+    /// age_band, agency (repeat, or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    /// Apply disclosure control for publication (counts of 1-10 suppressed).
+    #[arg(long)]
+    pub public: bool,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Only encounters from this source system.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Only this agency.
+    #[arg(long)]
+    pub agency: Option<String>,
+    /// Only this precinct / division.
+    #[arg(long)]
+    pub precinct: Option<String>,
+    /// Only this sector.
+    #[arg(long)]
+    pub sector: Option<String>,
+    /// Only this beat / neighbourhood.
+    #[arg(long)]
+    pub beat: Option<String>,
+    /// Only this response model (cit, co_responder, case_management, mobile_crisis, standard_patrol, other).
+    #[arg(long)]
+    pub response_model: Option<String>,
+    /// Use this version of the shared definitions instead of the one in force.
+    #[arg(long)]
+    pub definitions_version: Option<u32>,
+}
+
+pub fn parse_period(s: &str) -> Result<pmhc_core::definition::Period, String> {
+    pmhc_core::definition::Period::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DefinitionsCommand {
+    /// Print the definitions in force (or one version) as TOML: a starting point for `set`.
+    #[command(after_help = "Examples:\n  pmhc definitions show > definitions.toml\n  pmhc definitions show --version 1")]
+    Show {
+        #[arg(long)]
+        version: Option<u32>,
+        /// JSON instead of TOML.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save new definitions from a TOML file as the next version (checked first).
+    #[command(after_help = "Example:\n  pmhc definitions show > d.toml   # edit repeat.window_days = 60\n  pmhc definitions set d.toml --note \"Workgroup decision of 4 March\"")]
+    Set {
+        file: PathBuf,
+        /// Why they changed (kept in the history).
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Who changed them [default: $USER].
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// Every saved version: who changed what, when.
+    History,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// The people meeting the repeat-encounter definition in a period, with their encounter
+    /// counts and dates (pseudonymous keys). Identifiable case-management data: needs
+    /// --identifiable.
+    #[command(after_help = "Example:\n  pmhc people repeat --period 2023-01-01..2023-12-31 --identifiable --format csv > repeat.csv")]
+    Repeat {
+        /// The period, FROM..TO (inclusive) [default: the definitions' comparison period].
+        #[arg(long, value_parser = parse_period)]
+        period: Option<pmhc_core::definition::Period>,
+        /// Confirm you are authorised to see the case-management population.
+        #[arg(long)]
+        identifiable: bool,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only encounters from this source system.
+        #[arg(long)]
+        source: Option<String>,
+        /// At most this many people (table format).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
 }

@@ -34,6 +34,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Demo(args) => demo(Some(&store), &cli.database, args).await,
                 Command::Encounters(cmd) => encounters(&store, cmd).await,
                 Command::Imports { limit, json } => imports(&store, limit, json).await,
+                Command::Report(args) => crate::report_cmd::report(&store, args).await,
+                Command::Definitions(cmd) => crate::report_cmd::definitions(&store, cmd).await,
+                Command::People(cmd) => crate::report_cmd::people(&store, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;

@@ -7,10 +7,14 @@
 //! Pure code: no I/O, no clock, no database. Storage, import, web and CLI crates depend on it.
 
 pub mod codes;
+pub mod definition;
+pub mod disclosure;
 mod digest;
 pub mod encounter;
 pub mod field;
+pub mod outcomes;
 pub mod pseudonym;
+pub mod stats;
 
 pub use codes::{
     AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,

@@ -766,7 +766,7 @@ fn filter_sql<'a>(f: &'a EncounterFilter) -> (String, Vec<FilterValue<'a>>) {
 
 /// Run CPU-bound work that does not await: on a multi-threaded runtime, tell tokio so that other
 /// tasks move off this worker meanwhile.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),

@@ -62,6 +62,10 @@ pub enum StoreError {
     #[error("import {0} does not exist")]
     ImportNotFound(i64),
 
+    /// Shared definitions that break a rule.
+    #[error("the shared definitions are not valid: {0}")]
+    InvalidDefinition(String),
+
     /// The operating system's random number generator failed.
     #[error("cannot generate the pseudonymisation key: {0}")]
     Random(String),

@@ -36,6 +36,7 @@ mod error;
 mod imports;
 mod migrate;
 mod model;
+mod outcomes;
 mod settings;
 mod sqlite_raw;
 mod sqlite_text;

@@ -298,6 +298,38 @@ impl<'v> Row<'_, '_, 'v> {
     }
 }
 
+impl Statement<'_> {
+    /// Run a statement without parameters and give every row it returns to `each`, in order.
+    /// The statement is reset afterwards.
+    pub(crate) fn for_each_row(&mut self, mut each: impl FnMut(&Columns<'_>) -> Result<(), RawError>) -> Result<(), RawError> {
+        if self.params != 0 {
+            return Err(RawError::misuse("for_each_row takes statements without parameters"));
+        }
+        loop {
+            // SAFETY: `stmt` is valid and has no parameters to bind.
+            let rc = unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) };
+            match rc {
+                ffi::SQLITE_ROW => {
+                    if let Err(e) = each(&Columns { stmt: self.stmt, _row: PhantomData }) {
+                        self.reset();
+                        return Err(e);
+                    }
+                }
+                ffi::SQLITE_DONE => break,
+                rc => {
+                    let e = self.fail(rc);
+                    self.reset();
+                    return Err(e);
+                }
+            }
+        }
+        match self.reset() {
+            ffi::SQLITE_OK => Ok(()),
+            rc => Err(self.fail(rc)),
+        }
+    }
+}
+
 /// The current result row of a statement.
 pub(crate) struct Columns<'r> {
     stmt: NonNull<ffi::sqlite3_stmt>,
@@ -323,6 +355,18 @@ impl Columns<'_> {
             std::slice::from_raw_parts(p, len)
         };
         std::str::from_utf8(bytes).map(Some).map_err(|_| RawError::misuse("stored text is not UTF-8"))
+    }
+
+    /// Column `i` as an integer (`None` when NULL).
+    pub(crate) fn int(&self, i: c_int) -> Option<i64> {
+        // SAFETY: `stmt` is valid and positioned on a row for `'_`.
+        unsafe {
+            if ffi::sqlite3_column_type(self.stmt.as_ptr(), i) == ffi::SQLITE_NULL {
+                None
+            } else {
+                Some(ffi::sqlite3_column_int64(self.stmt.as_ptr(), i))
+            }
+        }
     }
 }
 

@@ -1,0 +1,218 @@
+//! `pmhc report`, `pmhc definitions` and `pmhc people`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use pmhc_core::CodeList;
+use pmhc_core::definition::{Period, Periods, SharedDefinition};
+use pmhc_core::outcomes::{DefinitionRef, Dimension, OutcomeFilter, OutcomeIndex, ReportRequest, make_public, repeat_people};
+use pmhc_store::Store;
+
+use crate::cli::*;
+
+fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(p) => {
+            // Write next to the target and rename, so a failed run never leaves half a report.
+            let tmp = p.with_extension("partial");
+            std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, p).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!("wrote {}", p.display());
+            Ok(())
+        }
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).context("cannot write to standard output")?;
+            Ok(())
+        }
+    }
+}
+
+fn periods(def: &SharedDefinition, baseline: Option<Period>, comparison: Option<Period>) -> Result<Periods> {
+    match (baseline.or(def.periods.map(|p| p.baseline)), comparison.or(def.periods.map(|p| p.comparison))) {
+        (Some(baseline), Some(comparison)) => Ok(Periods { baseline, comparison }),
+        _ => bail!(
+            "which periods? Give --baseline FROM..TO and --comparison FROM..TO (e.g. --baseline 2020-01-01..2020-12-31 \
+             --comparison 2023-01-01..2023-12-31), or save default periods in the shared definitions"
+        ),
+    }
+}
+
+pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
+    let started = Instant::now();
+    let dv = match args.definitions_version {
+        Some(v) => store
+            .definition_version(Some(v))
+            .await?
+            .with_context(|| format!("there is no version {v} of the shared definitions (see `pmhc definitions history`)"))?,
+        None => store.current_definition().await?,
+    };
+    let periods = periods(&dv.definition, args.baseline, args.comparison)?;
+    let mut breakdowns = Vec::new();
+    for b in &args.by {
+        let d = Dimension::parse(b).with_context(|| {
+            format!(
+                "--by {b}: not a breakdown; use one of {}",
+                Dimension::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ")
+            )
+        })?;
+        if !breakdowns.contains(&d) {
+            breakdowns.push(d);
+        }
+    }
+    if breakdowns.is_empty() && args.format != ReportFormat::Table {
+        breakdowns = Dimension::ALL.to_vec();
+    }
+    let response_model = match &args.response_model {
+        Some(m) => Some(pmhc_core::ResponseModel::parse_code(m).map_err(|e| anyhow::anyhow!("--response-model: {e}"))?),
+        None => None,
+    };
+    let filter = OutcomeFilter {
+        agency: args.agency.clone(),
+        precinct: args.precinct.clone(),
+        sector: args.sector.clone(),
+        beat: args.beat.clone(),
+        response_model,
+    };
+    let data = store.load_outcome_data(args.source.as_deref()).await?;
+    let loaded = started.elapsed();
+    let index = OutcomeIndex::build(&data, &dv.definition, &filter);
+    let built = started.elapsed();
+    let mut report = index.report(
+        DefinitionRef::new(dv.version, &dv.definition),
+        &ReportRequest { periods, breakdowns, monthly: args.format != ReportFormat::Table },
+    );
+    if let Some(s) = &args.source {
+        report.notes.insert(0, format!("Only encounters from source system `{s}`."));
+    }
+    if data.records.is_empty() {
+        report.notes.insert(0, "The database holds no encounters: import some (`pmhc import`) or make a demo (`pmhc demo`).".into());
+    }
+    if args.public {
+        make_public(&mut report);
+    }
+    tracing::info!(
+        load_ms = loaded.as_millis() as u64,
+        index_ms = (built - loaded).as_millis() as u64,
+        report_ms = (started.elapsed() - built).as_millis() as u64,
+        records = data.records.len(),
+        "report computed"
+    );
+    let text = match args.format {
+        ReportFormat::Table => pmhc_report::render_table(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Csv => pmhc_report::render_csv(&report)?,
+        ReportFormat::Html => pmhc_report::render_html(&report),
+    };
+    write_out(args.output.as_deref(), &text)?;
+    Ok(0)
+}
+
+pub async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Result<u8> {
+    match cmd {
+        DefinitionsCommand::Show { version, json } => {
+            let dv = match version {
+                Some(v) => store
+                    .definition_version(Some(v))
+                    .await?
+                    .with_context(|| format!("there is no version {v} (see `pmhc definitions history`)"))?,
+                None => store.current_definition().await?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&dv)?);
+            } else {
+                println!("# pmhc shared definitions, version {} ({} by {}{})", dv.version, dv.created_at, dv.author,
+                    if dv.note.is_empty() { String::new() } else { format!(": {}", dv.note) });
+                println!("# Edit and save a new version with `pmhc definitions set FILE --note \"why\"`.");
+                println!("# Codes: see `pmhc mappings show pmhc` for every canonical code list.\n");
+                print!("{}", toml::to_string_pretty(&dv.definition).context("cannot write the definitions as TOML")?);
+            }
+            Ok(0)
+        }
+        DefinitionsCommand::Set { file, note, author } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let def: SharedDefinition =
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            def.validate().map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let author = author.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+            let current = store.current_definition().await?;
+            if current.definition == def {
+                println!("These are the definitions in force already (version {}); nothing saved.", current.version);
+                return Ok(0);
+            }
+            let saved = store.save_definition(&def, &author, &note).await?;
+            println!("Saved shared definitions version {} (\"{}\"). Reports now use it.", saved.version, def.name);
+            Ok(0)
+        }
+        DefinitionsCommand::History => {
+            for dv in store.definition_history().await? {
+                println!(
+                    "{:>4}  {}  {:<12} {}{}",
+                    dv.version,
+                    dv.created_at,
+                    dv.author,
+                    dv.definition.name,
+                    if dv.note.is_empty() { String::new() } else { format!(" -- {}", dv.note) }
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+pub async fn people(store: &Store, cmd: PeopleCommand) -> Result<u8> {
+    let PeopleCommand::Repeat { period, identifiable, format, source, limit } = cmd;
+    if !identifiable {
+        eprintln!(
+            "The repeat-encounter list is identifiable case-management data (pseudonymous keys and dates of each \
+             person's encounters). Add --identifiable to confirm you are authorised to see it. For counts only, use \
+             `pmhc report`."
+        );
+        return Ok(2);
+    }
+    let dv = store.current_definition().await?;
+    let period = match period.or(dv.definition.periods.map(|p| p.comparison)) {
+        Some(p) => p,
+        None => bail!("which period? Give --period FROM..TO, e.g. --period 2023-01-01..2023-12-31"),
+    };
+    let data = store.load_outcome_data(source.as_deref()).await?;
+    let people = repeat_people(&data, &dv.definition, &OutcomeFilter::default(), &period);
+    match format {
+        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&people)?),
+        ListFormat::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record(["subject_key", "encounters", "first", "last", "dates"])?;
+            for p in &people {
+                let dates: Vec<String> = p.dates.iter().map(|d| d.to_string()).collect();
+                w.write_record([
+                    p.subject_key.clone(),
+                    p.encounters.to_string(),
+                    p.first.to_string(),
+                    p.last.to_string(),
+                    dates.join(" "),
+                ])?;
+            }
+            w.flush()?;
+        }
+        ListFormat::Table => {
+            println!(
+                "{} people with {}+ mental-health encounters within {} days in {} (definitions version {})",
+                people.len(),
+                dv.definition.repeat.min_encounters,
+                dv.definition.repeat.window_days,
+                period,
+                dv.version
+            );
+            println!("{:<28} {:>10}  {:<10}  {:<10}", "person key", "encounters", "first", "last");
+            for p in people.iter().take(limit) {
+                println!("{:<28} {:>10}  {:<10}  {:<10}", p.subject_key, p.encounters, p.first, p.last);
+            }
+            if people.len() > limit {
+                println!("... and {} more (--limit, or --format csv for all)", people.len() - limit);
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,317 @@
+//! Shared definitions: what the partnership agreed counts as a mental-health encounter, a repeat
+//! encounter, a frequent arrest, a connection to resources and a diversion, and the default
+//! baseline and comparison periods. Stored as data (versioned by the store, written as TOML by
+//! people), so that every report can say which version of the definitions it used.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{CallSource, Disposition, ReferralResult, ResponseModel, ServiceType};
+
+/// The definitions in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedDefinition {
+    /// A short name people recognise ("Workgroup definitions, March 2026").
+    pub name: String,
+    #[serde(default)]
+    pub mental_health: MentalHealthDefinition,
+    #[serde(default)]
+    pub repeat: RepeatDefinition,
+    #[serde(default)]
+    pub frequent_arrests: FrequentArrestDefinition,
+    #[serde(default)]
+    pub connection: ConnectionDefinition,
+    #[serde(default)]
+    pub diversion: DiversionDefinition,
+    /// The periods a report compares when none are given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periods: Option<Periods>,
+}
+
+/// Which encounters are mental-health encounters: any one criterion that is switched on and met
+/// makes an encounter count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MentalHealthDefinition {
+    /// Count every encounter, whatever it records (for sources that hold only crisis contacts,
+    /// or to study all use of force).
+    pub all_encounters: bool,
+    /// Count encounters the source flags as involving mental health.
+    pub flagged: bool,
+    /// Count encounters dispatch recognised as mental-health calls.
+    pub recognised_at_dispatch: bool,
+    /// Count encounters whose initial or final call type is one of these (compared without regard
+    /// to case or surrounding spaces).
+    pub call_types: Vec<String>,
+    /// Count encounters that came from these sources (e.g. 988 transfers).
+    pub call_sources: Vec<CallSource>,
+    /// Count encounters handled by these response models.
+    pub response_models: Vec<ResponseModel>,
+}
+
+impl Default for MentalHealthDefinition {
+    fn default() -> Self {
+        MentalHealthDefinition {
+            all_encounters: false,
+            flagged: true,
+            recognised_at_dispatch: true,
+            call_types: [
+                "PERSON IN CRISIS",
+                "SUICIDE",
+                "SUICIDE-RELATED",
+                "OVERDOSE",
+                "PERSON IN BEHAVIORAL/EMOTIONAL CRISIS",
+                "CRISIS COMPLAINT - GENERAL",
+                "MENTAL HEALTH",
+            ]
+            .map(String::from)
+            .to_vec(),
+            call_sources: vec![CallSource::Transfer988],
+            response_models: vec![ResponseModel::CoResponder, ResponseModel::MobileCrisis, ResponseModel::CaseManagement],
+        }
+    }
+}
+
+/// A person has repeat encounters in a period when `min_encounters` of their encounters in that
+/// period fall within `window_days` of each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RepeatDefinition {
+    pub min_encounters: u32,
+    pub window_days: u32,
+}
+
+impl Default for RepeatDefinition {
+    fn default() -> Self {
+        RepeatDefinition { min_encounters: 2, window_days: 90 }
+    }
+}
+
+/// A person has frequent arrests in a period when `min_arrests` of their arrests in that period
+/// fall within `window_days` of each other.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FrequentArrestDefinition {
+    pub min_arrests: u32,
+    pub window_days: u32,
+}
+
+impl Default for FrequentArrestDefinition {
+    fn default() -> Self {
+        FrequentArrestDefinition { min_arrests: 3, window_days: 365 }
+    }
+}
+
+/// What counts as a connection to resources (outcome 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionDefinition {
+    /// Dispositions that are a referral or connection to resources.
+    pub dispositions: Vec<Disposition>,
+    /// Any recorded referral counts as a referral made.
+    pub any_referral: bool,
+    /// Referral results that confirm the person was connected.
+    pub confirmed_results: Vec<ReferralResult>,
+}
+
+impl Default for ConnectionDefinition {
+    fn default() -> Self {
+        ConnectionDefinition {
+            dispositions: vec![Disposition::Referral, Disposition::VoluntaryTransport],
+            any_referral: true,
+            confirmed_results: vec![ReferralResult::Accepted, ReferralResult::Connected],
+        }
+    }
+}
+
+/// A diversion: the encounter ended with no arrest (no jail) and none of these dispositions or
+/// referral destinations (no emergency department).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiversionDefinition {
+    pub excluded_dispositions: Vec<Disposition>,
+    pub excluded_service_types: Vec<ServiceType>,
+}
+
+impl Default for DiversionDefinition {
+    fn default() -> Self {
+        DiversionDefinition {
+            excluded_dispositions: vec![Disposition::Arrest, Disposition::InvoluntaryHold],
+            excluded_service_types: vec![ServiceType::EmergencyDepartment],
+        }
+    }
+}
+
+/// An inclusive range of days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period, DefinitionError> {
+        if to < from {
+            return Err(DefinitionError::EmptyPeriod { from, to });
+        }
+        Ok(Period { from, to })
+    }
+
+    /// Parse `FROM..TO` (inclusive ISO dates).
+    pub fn parse(s: &str) -> Result<Period, DefinitionError> {
+        let bad = || DefinitionError::PeriodSyntax(s.to_string());
+        let (a, b) = s.trim().split_once("..").ok_or_else(bad)?;
+        let from = NaiveDate::parse_from_str(a.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+        let to = NaiveDate::parse_from_str(b.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+        Period::new(from, to)
+    }
+
+    /// Days in the period, both ends included.
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.from <= d && d <= self.to
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..{}", self.from, self.to)
+    }
+}
+
+/// The baseline and the comparison period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Periods {
+    pub baseline: Period,
+    pub comparison: Period,
+}
+
+/// Why a definition is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("the definition needs a name")]
+    NoName,
+    #[error("repeat.min_encounters must be at least 2 (it is {0})")]
+    RepeatMin(u32),
+    #[error("{0}.window_days must be between 1 and 3650 (it is {1})")]
+    Window(&'static str, u32),
+    #[error("frequent_arrests.min_arrests must be at least 2 (it is {0})")]
+    ArrestMin(u32),
+    #[error("mental_health: no criterion is switched on, so no encounter would count")]
+    NoCriterion,
+    #[error("period {from}..{to} ends before it starts")]
+    EmptyPeriod { from: NaiveDate, to: NaiveDate },
+    #[error("'{0}' is not a period: write FROM..TO with ISO dates, e.g. 2021-01-01..2021-12-31")]
+    PeriodSyntax(String),
+}
+
+impl Default for SharedDefinition {
+    fn default() -> Self {
+        SharedDefinition {
+            name: "pmhc default definitions".to_string(),
+            mental_health: MentalHealthDefinition::default(),
+            repeat: RepeatDefinition::default(),
+            frequent_arrests: FrequentArrestDefinition::default(),
+            connection: ConnectionDefinition::default(),
+            diversion: DiversionDefinition::default(),
+            periods: None,
+        }
+    }
+}
+
+impl SharedDefinition {
+    /// Check the rules a definition must follow.
+    pub fn validate(&self) -> Result<(), DefinitionError> {
+        if self.name.trim().is_empty() {
+            return Err(DefinitionError::NoName);
+        }
+        if self.repeat.min_encounters < 2 {
+            return Err(DefinitionError::RepeatMin(self.repeat.min_encounters));
+        }
+        if !(1..=3650).contains(&self.repeat.window_days) {
+            return Err(DefinitionError::Window("repeat", self.repeat.window_days));
+        }
+        if self.frequent_arrests.min_arrests < 2 {
+            return Err(DefinitionError::ArrestMin(self.frequent_arrests.min_arrests));
+        }
+        if !(1..=3650).contains(&self.frequent_arrests.window_days) {
+            return Err(DefinitionError::Window("frequent_arrests", self.frequent_arrests.window_days));
+        }
+        let mh = &self.mental_health;
+        if !mh.all_encounters
+            && !mh.flagged
+            && !mh.recognised_at_dispatch
+            && mh.call_types.is_empty()
+            && mh.call_sources.is_empty()
+            && mh.response_models.is_empty()
+        {
+            return Err(DefinitionError::NoCriterion);
+        }
+        if let Some(p) = &self.periods {
+            Period::new(p.baseline.from, p.baseline.to)?;
+            Period::new(p.comparison.from, p.comparison.to)?;
+        }
+        Ok(())
+    }
+}
+
+/// A stored version of the definitions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DefinitionVersion {
+    pub version: u32,
+    pub definition: SharedDefinition,
+    /// Who saved it and why.
+    pub author: String,
+    pub note: String,
+    /// When it was saved (UTC, RFC 3339).
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_round_trips_through_json() {
+        let d = SharedDefinition::default();
+        d.validate().unwrap();
+        let j = serde_json::to_string(&d).unwrap();
+        assert_eq!(serde_json::from_str::<SharedDefinition>(&j).unwrap(), d);
+    }
+
+    #[test]
+    fn invalid_definitions_are_named() {
+        let mut d = SharedDefinition::default();
+        d.repeat.min_encounters = 1;
+        assert_eq!(d.validate(), Err(DefinitionError::RepeatMin(1)));
+        let mut d = SharedDefinition::default();
+        d.repeat.window_days = 0;
+        assert!(d.validate().unwrap_err().to_string().contains("repeat.window_days"));
+        let mut d = SharedDefinition::default();
+        d.mental_health = MentalHealthDefinition {
+            all_encounters: false,
+            flagged: false,
+            recognised_at_dispatch: false,
+            call_types: vec![],
+            call_sources: vec![],
+            response_models: vec![],
+        };
+        assert_eq!(d.validate(), Err(DefinitionError::NoCriterion));
+        assert!(serde_json::from_str::<SharedDefinition>(r#"{"name":"x","colour":"red"}"#).is_err());
+    }
+
+    #[test]
+    fn periods_parse() {
+        let p = Period::parse("2021-01-01..2021-12-31").unwrap();
+        assert_eq!(p.days(), 365);
+        assert!(Period::parse("2021-12-31..2021-01-01").is_err());
+        assert!(Period::parse("2021-01-01").unwrap_err().to_string().contains("FROM..TO"));
+        assert!(Period::parse("2021-02-30..2021-03-01").is_err());
+    }
+}

@@ -1,0 +1,175 @@
+//! The compact input of the outcome engine: one [`OutcomeRecord`] per encounter, holding only what
+//! the outcomes read, with text values interned in [`Symbols`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::codes::*;
+use crate::encounter::Encounter;
+
+/// An interned string.
+pub type Sym = u32;
+
+/// Interned strings (area names, call types, agencies, person keys).
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, Sym>,
+}
+
+impl Symbols {
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.names.len() as Sym;
+        self.names.push(s.into());
+        self.index.insert(s.into(), i);
+        i
+    }
+
+    /// The symbol of `s`, if it was ever interned.
+    pub fn get(&self, s: &str) -> Option<Sym> {
+        self.index.get(s).copied()
+    }
+
+    pub fn name(&self, s: Sym) -> &str {
+        self.names.get(s as usize).map(|b| &**b).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// What the outcome engine reads of one encounter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeRecord {
+    pub occurred_on: NaiveDate,
+    pub date_precision: DatePrecision,
+    pub agency: Option<Sym>,
+    pub precinct: Option<Sym>,
+    pub sector: Option<Sym>,
+    pub beat: Option<Sym>,
+    /// Call types, interned in upper case with surrounding spaces removed.
+    pub initial_call_type: Option<Sym>,
+    pub final_call_type: Option<Sym>,
+    pub call_source: CallSource,
+    pub mh_recognised_at_dispatch: Option<bool>,
+    pub mental_health_flag: Option<bool>,
+    pub response_model: ResponseModel,
+    pub cit_requested: Option<bool>,
+    pub cit_arrived: Option<bool>,
+    /// A CIT-certified officer was on scene: CIT arrived, or an officer on the encounter is
+    /// certified; `Some(false)` when neither and that is known.
+    pub cit_present: Option<bool>,
+    pub time_on_scene_minutes: Option<u32>,
+    pub disposition: Disposition,
+    pub arrested: Option<bool>,
+    pub cited: Option<bool>,
+    pub involuntary_hold: Option<bool>,
+    /// Whether any referral is recorded.
+    pub has_referral: bool,
+    /// The referral results present (bit `r as usize` for each [`ReferralResult`]).
+    pub referral_results: u16,
+    /// The referral service types present (bit `s as usize` for each [`ServiceType`]).
+    pub referral_services: u16,
+    pub use_of_force: UseOfForce,
+    pub subject: Option<Sym>,
+    pub age_band: AgeBand,
+    pub gender: Gender,
+    pub race_ethnicity: RaceEthnicity,
+}
+
+/// The encounters a report is computed over.
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeData {
+    pub symbols: Symbols,
+    pub records: Vec<OutcomeRecord>,
+}
+
+/// Normalise a call type for matching: trimmed, upper case.
+pub fn call_type_key(s: &str) -> String {
+    s.trim().to_uppercase()
+}
+
+impl OutcomeData {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Intern an optional text value (empty text is no value).
+    pub fn sym(&mut self, s: Option<&str>) -> Option<Sym> {
+        match s {
+            Some(s) if !s.is_empty() => Some(self.symbols.intern(s)),
+            _ => None,
+        }
+    }
+
+    /// Intern a call type in its matching form.
+    pub fn call_type_sym(&mut self, s: Option<&str>) -> Option<Sym> {
+        match s.map(str::trim) {
+            Some(s) if !s.is_empty() => {
+                if s.bytes().any(|b| b.is_ascii_lowercase()) || !s.is_ascii() {
+                    Some(self.symbols.intern(&call_type_key(s)))
+                } else {
+                    Some(self.symbols.intern(s))
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Add an encounter.
+    pub fn push_encounter(&mut self, e: &Encounter) {
+        let cit_certified = e.officers.iter().any(|o| o.cit_certified == Some(true));
+        let cit_known = e.officers.iter().any(|o| o.cit_certified.is_some());
+        let record = OutcomeRecord {
+            occurred_on: e.occurred_on,
+            date_precision: e.date_precision,
+            agency: self.sym(e.agency.as_deref()),
+            precinct: self.sym(e.area.precinct.as_deref()),
+            sector: self.sym(e.area.sector.as_deref()),
+            beat: self.sym(e.area.beat.as_deref()),
+            initial_call_type: self.call_type_sym(e.initial_call_type.as_deref()),
+            final_call_type: self.call_type_sym(e.final_call_type.as_deref()),
+            call_source: e.call_source,
+            mh_recognised_at_dispatch: e.mh_recognised_at_dispatch,
+            mental_health_flag: e.mental_health_flag,
+            response_model: e.response_model,
+            cit_requested: e.cit_requested,
+            cit_arrived: e.cit_arrived,
+            cit_present: cit_presence(e.cit_arrived, cit_certified, cit_known),
+            time_on_scene_minutes: e.time_on_scene_minutes,
+            disposition: e.disposition,
+            arrested: e.arrested,
+            cited: e.cited,
+            involuntary_hold: e.involuntary_hold,
+            has_referral: !e.referrals.is_empty(),
+            referral_results: e.referrals.iter().fold(0, |m, r| m | 1 << r.result as u16),
+            referral_services: e.referrals.iter().fold(0, |m, r| m | 1 << r.service_type as u16),
+            use_of_force: e.use_of_force,
+            subject: self.sym(e.subject_key.as_deref()),
+            age_band: e.age_band,
+            gender: e.gender,
+            race_ethnicity: e.race_ethnicity,
+        };
+        self.records.push(record);
+    }
+}
+
+/// CIT presence from "CIT arrived" and the officers' certification.
+pub fn cit_presence(cit_arrived: Option<bool>, any_officer_certified: bool, certification_known: bool) -> Option<bool> {
+    if cit_arrived == Some(true) || any_officer_certified {
+        Some(true)
+    } else if cit_arrived == Some(false) || certification_known {
+        Some(false)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,342 @@
+//! Tests of the outcome engine against direct, independent computations.
+
+use chrono::{Datelike, NaiveDate};
+use proptest::prelude::*;
+
+use super::*;
+use crate::codes::*;
+use crate::definition::{Period, Periods, SharedDefinition};
+use crate::encounter::{Encounter, Referral};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    day: u32,
+    month_only: bool,
+    precinct: u8,
+    subject: Option<u8>,
+    mh: bool,
+    arrested: Option<bool>,
+    force: u8,
+    race: u8,
+    referral: Option<u8>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        0u32..730,
+        prop::bool::weighted(0.15),
+        0u8..4,
+        prop::option::weighted(0.8, 0u8..25),
+        prop::bool::weighted(0.85),
+        prop::option::of(any::<bool>()),
+        0u8..6,
+        0u8..10,
+        prop::option::weighted(0.3, 0u8..8),
+    )
+        .prop_map(|(day, month_only, precinct, subject, mh, arrested, force, race, referral)| Spec {
+            day,
+            month_only,
+            precinct,
+            subject,
+            mh,
+            arrested,
+            force,
+            race,
+            referral,
+        })
+}
+
+fn encounter(i: usize, s: &Spec) -> Encounter {
+    let mut date = d(2021, 1, 1) + chrono::Days::new(u64::from(s.day));
+    let mut e = Encounter::new("t", format!("k{i}"), date);
+    if s.month_only {
+        date = d(date.year(), date.month(), 1);
+        e.occurred_on = date;
+        e.date_precision = DatePrecision::Month;
+    }
+    e.area.precinct = (s.precinct > 0).then(|| format!("P{}", s.precinct));
+    e.subject_key = s.subject.map(|p| format!("p-{p}"));
+    e.mental_health_flag = Some(s.mh);
+    e.arrested = s.arrested;
+    e.use_of_force = UseOfForce::ALL[usize::from(s.force)];
+    e.race_ethnicity = RaceEthnicity::ALL[usize::from(s.race)];
+    if let Some(r) = s.referral {
+        e.referrals.push(Referral {
+            service_type: ServiceType::CrisisCentre,
+            service: None,
+            result: ReferralResult::ALL[usize::from(r)],
+        });
+    }
+    e
+}
+
+fn data(specs: &[Spec]) -> OutcomeData {
+    let mut data = OutcomeData::new();
+    for (i, s) in specs.iter().enumerate() {
+        data.push_encounter(&encounter(i, s));
+    }
+    data
+}
+
+/// The period rule, written independently: a date known to the day is in the period when the day
+/// is; a date known to the month only when the whole month is.
+fn in_period(e: &Encounter, p: &Period) -> bool {
+    match e.date_precision {
+        DatePrecision::Month => {
+            let first = d(e.occurred_on.year(), e.occurred_on.month(), 1);
+            let last = first.checked_add_months(chrono::Months::new(1)).unwrap().pred_opt().unwrap();
+            p.from <= first && last <= p.to
+        }
+        _ => p.contains(e.occurred_on),
+    }
+}
+
+fn period_strategy() -> impl Strategy<Value = Period> {
+    (0u32..700, 1u32..400).prop_map(|(a, len)| {
+        let from = d(2021, 1, 1) + chrono::Days::new(u64::from(a));
+        Period { from, to: from + chrono::Days::new(u64::from(len)) }
+    })
+}
+
+fn request(b: Period, c: Period) -> ReportRequest {
+    ReportRequest { periods: Periods { baseline: b, comparison: c }, breakdowns: Dimension::ALL.to_vec(), monthly: true }
+}
+
+fn dref() -> DefinitionRef {
+    DefinitionRef::new(1, &SharedDefinition::default())
+}
+
+fn proportion(v: Option<&MeasureValue>) -> Option<(u64, u64)> {
+    v.and_then(|v| v.fraction())
+}
+
+/// Brute-force repeat rule: k encounters within w days, all inside the period.
+fn oracle_repeat(encounters: &[Encounter], p: &Period, k: usize, w: i64) -> (u64, u64) {
+    let mut by: std::collections::BTreeMap<&str, Vec<NaiveDate>> = Default::default();
+    for e in encounters {
+        if e.mental_health_flag == Some(true) && in_period(e, p) {
+            if let Some(s) = &e.subject_key {
+                by.entry(s).or_default().push(e.occurred_on);
+            }
+        }
+    }
+    let people = by.len() as u64;
+    let mut repeat = 0;
+    for dates in by.values_mut() {
+        dates.sort();
+        let mut meets = false;
+        for i in 0..dates.len() {
+            for j in i + 1..dates.len() {
+                if j - i + 1 >= k && (dates[j] - dates[i]).num_days() <= w {
+                    meets = true;
+                }
+            }
+        }
+        repeat += u64::from(meets);
+    }
+    (people, repeat)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn counts_match_a_direct_computation(specs in prop::collection::vec(spec(), 0..160), b in period_strategy(), c in period_strategy(), k in 2u32..4, w in 1u32..200) {
+        let encounters: Vec<Encounter> = specs.iter().enumerate().map(|(i, s)| encounter(i, s)).collect();
+        let data = data(&specs);
+        let mut def = SharedDefinition::default();
+        def.repeat.min_encounters = k;
+        def.repeat.window_days = w;
+        let index = OutcomeIndex::build(&data, &def, &OutcomeFilter::default());
+        let report = index.report(DefinitionRef::new(1, &def), &request(b, c));
+        for (p, pr) in [(b, &report.periods.baseline), (c, &report.periods.comparison)] {
+            let inside: Vec<&Encounter> = encounters.iter().filter(|e| in_period(e, &p)).collect();
+            let mh: Vec<&&Encounter> = inside.iter().filter(|e| e.mental_health_flag == Some(true)).collect();
+            prop_assert_eq!(pr.all_encounters, Some(inside.len() as u64));
+            prop_assert_eq!(pr.encounters, Some(mh.len() as u64));
+            let arrests = mh.iter().filter(|e| e.arrested == Some(true)).count() as u64;
+            let known = mh.iter().filter(|e| e.arrested.is_some()).count() as u64;
+            if known > 0 {
+                prop_assert_eq!(proportion(pr.measures.get(Measure::Arrest)), Some((arrests, known)));
+            } else {
+                let not_measurable = matches!(pr.measures.get(Measure::Arrest), Some(MeasureValue::NotMeasurable { .. }));
+                prop_assert!(not_measurable);
+            }
+            let force = mh.iter().filter(|e| e.use_of_force.any_force() == Some(true)).count() as u64;
+            let force_known = mh.iter().filter(|e| e.use_of_force != UseOfForce::Unknown).count() as u64;
+            if force_known > 0 {
+                prop_assert_eq!(proportion(pr.measures.get(Measure::AnyForce)), Some((force, force_known)));
+            }
+            let confirmed = mh.iter().filter(|e| e.referrals.iter().any(|r| matches!(r.result, ReferralResult::Accepted | ReferralResult::Connected))).count() as u64;
+            let with_result = mh.iter().filter(|e| e.referrals.iter().any(|r| r.result != ReferralResult::Unknown)).count() as u64;
+            if with_result > 0 {
+                prop_assert_eq!(proportion(pr.measures.get(Measure::ConfirmedConnection)), Some((confirmed, with_result)));
+            }
+            let (people, repeat) = oracle_repeat(&encounters, &p, k as usize, i64::from(w));
+            if people > 0 {
+                prop_assert_eq!(proportion(pr.measures.get(Measure::RepeatPeople)), Some((repeat, people)));
+                // The case-management list is a second implementation of the same rule.
+                let list = repeat_people(&data, &def, &OutcomeFilter::default(), &p);
+                prop_assert_eq!(list.len() as u64, repeat);
+            } else {
+                let not_measurable = matches!(pr.measures.get(Measure::RepeatPeople), Some(MeasureValue::NotMeasurable { .. }));
+                prop_assert!(not_measurable);
+            }
+        }
+        // Every breakdown adds up to the total, in both periods and for every measure.
+        for bd in &report.breakdowns {
+            for (total, side) in [(&report.periods.baseline, 0), (&report.periods.comparison, 1)] {
+                let sum: u64 = bd.groups.iter().map(|g| {
+                    let v = if side == 0 { &g.baseline } else { &g.comparison };
+                    match v.get(Measure::Encounters) { Some(MeasureValue::Count { count: Some(c), .. }) => *c, _ => 0 }
+                }).sum();
+                prop_assert_eq!(Some(sum), total.encounters, "breakdown {:?}", bd.by);
+            }
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_row_order(specs in prop::collection::vec(spec(), 0..120), b in period_strategy(), c in period_strategy(), seed in any::<u64>()) {
+        let data1 = data(&specs);
+        let mut shuffled = specs.clone();
+        // A deterministic shuffle from the seed.
+        let mut x = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let data2 = data(&shuffled);
+        let def = SharedDefinition::default();
+        let r1 = OutcomeIndex::build(&data1, &def, &OutcomeFilter::default()).report(dref(), &request(b, c));
+        let r2 = OutcomeIndex::build(&data2, &def, &OutcomeFilter::default()).report(dref(), &request(b, c));
+        // Group order follows names, so the whole report is identical.
+        prop_assert_eq!(serde_json::to_string(&r1).unwrap(), serde_json::to_string(&r2).unwrap());
+    }
+
+    #[test]
+    fn areas_add_up_to_the_whole(specs in prop::collection::vec(spec(), 0..120), b in period_strategy()) {
+        let data = data(&specs);
+        let def = SharedDefinition::default();
+        let whole = OutcomeIndex::build(&data, &def, &OutcomeFilter::default()).report(dref(), &request(b, b));
+        let mut sum = 0;
+        let mut arrests = 0;
+        for p in 0..4 {
+            let filter = OutcomeFilter { precinct: (p > 0).then(|| format!("P{p}")), ..Default::default() };
+            let index = OutcomeIndex::build(&data, &def, &filter);
+            let r = index.report(dref(), &request(b, b));
+            if p == 0 {
+                continue; // the unfiltered report again
+            }
+            sum += r.periods.baseline.encounters.unwrap();
+            arrests += proportion(r.periods.baseline.measures.get(Measure::Arrest)).map_or(0, |x| x.0);
+        }
+        // Records with no precinct are the remainder.
+        let none = specs.iter().enumerate().filter(|(i, s)| s.precinct == 0 && s.mh && in_period(&encounter(*i, s), &b)).count() as u64;
+        prop_assert_eq!(sum + none, whole.periods.baseline.encounters.unwrap());
+        let none_arrests = specs.iter().enumerate().filter(|(i, s)| s.precinct == 0 && s.mh && s.arrested == Some(true) && in_period(&encounter(*i, s), &b)).count() as u64;
+        prop_assert_eq!(arrests + none_arrests, proportion(whole.periods.baseline.measures.get(Measure::Arrest)).map_or(0, |x| x.0));
+    }
+
+    #[test]
+    fn public_mode_never_shows_a_small_count(specs in prop::collection::vec(spec(), 0..200), b in period_strategy(), c in period_strategy()) {
+        let data = data(&specs);
+        let def = SharedDefinition::default();
+        let mut report = OutcomeIndex::build(&data, &def, &OutcomeFilter::default()).report(dref(), &request(b, c));
+        make_public(&mut report);
+        let json = serde_json::to_value(&report).unwrap();
+        let mut bad = Vec::new();
+        small_counts(&json, "", &mut bad);
+        prop_assert!(bad.is_empty(), "small counts shown: {:?}", bad);
+    }
+}
+
+/// Every count field (numerator, denominator, count, n, people, encounters, all_encounters) with a
+/// value of 1 to 10.
+fn small_counts(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, x) in map {
+                let p = format!("{path}/{k}");
+                if matches!(k.as_str(), "numerator" | "denominator" | "count" | "n" | "people" | "encounters" | "all_encounters")
+                    && x.as_u64().is_some_and(|c| (1..=PUBLIC_THRESHOLD).contains(&c))
+                {
+                    out.push(p.clone());
+                }
+                small_counts(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                small_counts(x, &format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn a_small_example_by_hand() {
+    // Baseline 2021: 4 MH encounters, 2 arrests; comparison 2022: 4 MH encounters, 1 arrest.
+    let mut data = OutcomeData::new();
+    let rows = [
+        (d(2021, 3, 1), Some(true), Some("a")),
+        (d(2021, 4, 1), Some(true), Some("a")),
+        (d(2021, 5, 1), Some(false), Some("b")),
+        (d(2021, 12, 31), None, None),
+        (d(2022, 1, 1), Some(false), Some("a")),
+        (d(2022, 6, 1), Some(true), Some("c")),
+        (d(2022, 12, 1), Some(false), Some("c")),
+        (d(2022, 12, 31), Some(false), Some("d")),
+    ];
+    for (i, (date, arrested, subject)) in rows.iter().enumerate() {
+        let mut e = Encounter::new("t", format!("{i}"), *date);
+        e.mental_health_flag = Some(true);
+        e.arrested = *arrested;
+        e.subject_key = subject.map(String::from);
+        data.push_encounter(&e);
+    }
+    let mut other = Encounter::new("t", "x", d(2021, 6, 1));
+    other.mental_health_flag = Some(false);
+    data.push_encounter(&other);
+    let index = OutcomeIndex::build(&data, &SharedDefinition::default(), &OutcomeFilter::default());
+    let b = Period::parse("2021-01-01..2021-12-31").unwrap();
+    let c = Period::parse("2022-01-01..2022-12-31").unwrap();
+    let r = index.report(dref(), &request(b, c));
+    assert_eq!(r.periods.baseline.encounters, Some(4));
+    assert_eq!(r.periods.baseline.all_encounters, Some(5));
+    assert_eq!(proportion(r.periods.baseline.measures.get(Measure::Arrest)), Some((2, 3)));
+    assert_eq!(proportion(r.periods.comparison.measures.get(Measure::Arrest)), Some((1, 4)));
+    // Person a: 2021-03-01 and 2021-04-01 (31 days) repeat in 2021; the 2022 one is alone.
+    assert_eq!(proportion(r.periods.baseline.measures.get(Measure::RepeatPeople)), Some((1, 2)));
+    // Person c: 2022-06-01 and 2022-12-01 are 183 days apart: not a repeat under 90 days.
+    assert_eq!(proportion(r.periods.comparison.measures.get(Measure::RepeatPeople)), Some((0, 3)));
+    let ch = r.changes.get(Measure::Arrest).unwrap();
+    assert!(ch.sentence.starts_with("Arrests fell from 66.7% to 25.0%"), "{}", ch.sentence);
+    assert!(ch.absolute_ci95.is_some());
+    // Force is never recorded: not measurable, and the change says so.
+    assert!(matches!(r.periods.baseline.measures.get(Measure::AnyForce), Some(MeasureValue::NotMeasurable { .. })));
+    assert!(r.changes.get(Measure::AnyForce).unwrap().sentence.contains("not measurable"));
+    assert_eq!(r.monthly.len(), 24);
+    assert_eq!(r.monthly[2].encounters, Some(1));
+}
+
+#[test]
+fn without_person_keys_repeat_is_not_measurable() {
+    let mut data = OutcomeData::new();
+    for i in 0..5 {
+        let mut e = Encounter::new("t", format!("{i}"), d(2021, 1, 1 + i));
+        e.mental_health_flag = Some(true);
+        data.push_encounter(&e);
+    }
+    let index = OutcomeIndex::build(&data, &SharedDefinition::default(), &OutcomeFilter::default());
+    let p = Period::parse("2021-01-01..2021-01-31").unwrap();
+    let r = index.report(dref(), &request(p, p));
+    match r.periods.baseline.measures.get(Measure::RepeatPeople) {
+        Some(MeasureValue::NotMeasurable { not_measurable }) => assert!(not_measurable.contains("person key")),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,158 @@
+//! The report as one long CSV table: a row per (section, period, group or month, measure), easy
+//! to load into a spreadsheet or a statistics package.
+
+use pmhc_core::outcomes::{MeasureMap, MeasureValue, OutcomeReport};
+
+/// The CSV columns.
+pub const CSV_COLUMNS: [&str; 14] = [
+    "section",
+    "period",
+    "from",
+    "to",
+    "breakdown",
+    "group",
+    "measure",
+    "numerator",
+    "denominator",
+    "value",
+    "ci95_lower",
+    "ci95_upper",
+    "suppressed",
+    "note",
+];
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn value_fields(v: &MeasureValue) -> [String; 7] {
+    let sup = if v.is_suppressed() { "true" } else { "false" }.to_string();
+    match v {
+        MeasureValue::Count { count, per_day, .. } => {
+            [opt(*count), String::new(), opt(*per_day), String::new(), String::new(), sup, "per day".into()]
+        }
+        MeasureValue::Proportion { numerator, denominator, rate, ci95, .. } => [
+            opt(*numerator),
+            opt(*denominator),
+            opt(*rate),
+            opt(ci95.map(|c| c.lower)),
+            opt(ci95.map(|c| c.upper)),
+            sup,
+            String::new(),
+        ],
+        MeasureValue::Median { n, median, ci95, .. } => [
+            String::new(),
+            opt(*n),
+            opt(*median),
+            opt(ci95.map(|c| c.lower)),
+            opt(ci95.map(|c| c.upper)),
+            sup,
+            "median minutes".into(),
+        ],
+        MeasureValue::Mean { people, encounters, mean, .. } => {
+            [opt(*encounters), opt(*people), opt(*mean), String::new(), String::new(), sup, "encounters per person".into()]
+        }
+        MeasureValue::NotMeasurable { not_measurable } => [
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            "false".into(),
+            not_measurable.clone(),
+        ],
+    }
+}
+
+/// The report as CSV (header row first).
+pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    let values = |w: &mut csv::Writer<Vec<u8>>,
+                      section: &str,
+                      period: &str,
+                      from: String,
+                      to: String,
+                      breakdown: &str,
+                      group: &str,
+                      map: &MeasureMap<MeasureValue>|
+     -> Result<(), csv::Error> {
+        for (m, v) in map.iter() {
+            let f = value_fields(v);
+            let mut rec = vec![
+                section.to_string(),
+                period.to_string(),
+                from.clone(),
+                to.clone(),
+                breakdown.to_string(),
+                group.to_string(),
+                m.id().to_string(),
+            ];
+            rec.extend(f);
+            w.write_record(&rec)?;
+        }
+        Ok(())
+    };
+    for (name, p) in [("baseline", &r.periods.baseline), ("comparison", &r.periods.comparison)] {
+        values(&mut w, "period", name, p.from.to_string(), p.to.to_string(), "", "", &p.measures)?;
+    }
+    for (m, c) in r.changes.iter() {
+        w.write_record([
+            "change",
+            "comparison-baseline",
+            "",
+            "",
+            "",
+            "",
+            m.id(),
+            "",
+            "",
+            &opt(c.absolute),
+            &opt(c.absolute_ci95.map(|i| i.lower)),
+            &opt(c.absolute_ci95.map(|i| i.upper)),
+            "false",
+            &c.sentence,
+        ])?;
+    }
+    for bd in &r.breakdowns {
+        for g in &bd.groups {
+            let b = &r.periods.baseline;
+            let c = &r.periods.comparison;
+            values(&mut w, "breakdown", "baseline", b.from.to_string(), b.to.to_string(), bd.by.id(), &g.key, &g.baseline)?;
+            values(&mut w, "breakdown", "comparison", c.from.to_string(), c.to.to_string(), bd.by.id(), &g.key, &g.comparison)?;
+            for (m, d) in g.disparity.iter() {
+                if let Some(d) = d {
+                    w.write_record([
+                        "disparity",
+                        "comparison",
+                        &c.from.to_string(),
+                        &c.to.to_string(),
+                        bd.by.id(),
+                        &g.key,
+                        m.id(),
+                        "",
+                        "",
+                        &d.ratio.to_string(),
+                        &d.ci95.lower.to_string(),
+                        &d.ci95.upper.to_string(),
+                        "false",
+                        if d.flagged { "interval excludes 1" } else { "" },
+                    ])?;
+                }
+            }
+        }
+    }
+    for p in &r.monthly {
+        let role = match p.role {
+            pmhc_core::outcomes::MonthRole::Baseline => "baseline",
+            pmhc_core::outcomes::MonthRole::Comparison => "comparison",
+            pmhc_core::outcomes::MonthRole::Other => "",
+        };
+        values(&mut w, "month", role, p.month.clone(), p.month.clone(), "", "", &p.measures)?;
+    }
+    for n in &r.notes {
+        w.write_record(["note", "", "", "", "", "", "", "", "", "", "", "", "false", n.as_str()])?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

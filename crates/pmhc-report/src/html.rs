@@ -1,0 +1,1 @@
+pub fn render_html(_r: &pmhc_core::outcomes::OutcomeReport) -> String { String::new() }
