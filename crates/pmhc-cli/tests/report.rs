@@ -1,0 +1,289 @@
+//! `pmhc report` end to end: on every public dataset with the needed fields, the headline numbers
+//! of the JSON report must equal an independent computation in plain SQL over the stored
+//! encounters, exactly; the same data on PostgreSQL must give the same report.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use sqlx::Row;
+
+/// The default definition of a mental-health encounter, written out in SQL.
+const MH_DEFAULT: &str = "(mental_health_flag = 1 OR mh_recognised_at_dispatch = 1 \
+    OR UPPER(TRIM(initial_call_type)) IN ('PERSON IN CRISIS','SUICIDE','SUICIDE-RELATED','OVERDOSE','PERSON IN BEHAVIORAL/EMOTIONAL CRISIS','CRISIS COMPLAINT - GENERAL','MENTAL HEALTH') \
+    OR UPPER(TRIM(final_call_type)) IN ('PERSON IN CRISIS','SUICIDE','SUICIDE-RELATED','OVERDOSE','PERSON IN BEHAVIORAL/EMOTIONAL CRISIS','CRISIS COMPLAINT - GENERAL','MENTAL HEALTH') \
+    OR call_source = '988_transfer' OR response_model IN ('co_responder','mobile_crisis','case_management'))";
+
+/// An encounter belongs to [from, to] when its whole day, month or year does.
+fn in_period(from: &str, to: &str) -> String {
+    format!(
+        "((date_precision IN ('day','minute') AND occurred_on BETWEEN '{from}' AND '{to}') \
+         OR (date_precision = 'month' AND occurred_on >= '{from}' AND date(occurred_on, '+1 month', '-1 day') <= '{to}') \
+         OR (date_precision = 'year' AND occurred_on >= '{from}' AND date(occurred_on, '+1 year', '-1 day') <= '{to}'))"
+    )
+}
+
+struct Oracle {
+    pool: sqlx::SqlitePool,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Oracle {
+    fn new(url: &str) -> Oracle {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let pool = rt.block_on(sqlx::SqlitePool::connect(url)).unwrap();
+        Oracle { pool, rt }
+    }
+
+    fn count(&self, sql: &str) -> u64 {
+        let row = self.rt.block_on(sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&self.pool)).unwrap();
+        row.try_get::<i64, _>(0).unwrap() as u64
+    }
+}
+
+fn measure(period: &Value, id: &str) -> (Option<u64>, Option<u64>) {
+    let m = &period["measures"][id];
+    (m["numerator"].as_u64(), m["denominator"].as_u64())
+}
+
+/// Check the headline numbers of one period against SQL.
+fn check_period(o: &Oracle, report: &Value, which: &str, mh: &str, expect_repeat: bool) {
+    check_scoped(o, report, which, mh, "1 = 1", expect_repeat)
+}
+
+/// As [`check_period`], for a report filtered to `scope` (an SQL condition).
+fn check_scoped(o: &Oracle, report: &Value, which: &str, mh: &str, scope: &str, expect_repeat: bool) {
+    let p = &report["periods"][which];
+    let (from, to) = (p["from"].as_str().unwrap(), p["to"].as_str().unwrap());
+    let inp = format!("{} AND ({scope})", in_period(from, to));
+    let base = format!("FROM encounters WHERE {inp} AND {mh}");
+    let all = o.count(&format!("SELECT COUNT(*) FROM encounters WHERE {inp}"));
+    assert_eq!(p["all_encounters"].as_u64(), Some(all), "{which}: all encounters");
+    let n = o.count(&format!("SELECT COUNT(*) {base}"));
+    assert!(n > 0, "{which}: the test periods must hold mental-health encounters");
+    assert_eq!(p["encounters"].as_u64(), Some(n), "{which}: mental-health encounters");
+    let pair = |num: &str, den: &str| {
+        (o.count(&format!("SELECT COUNT(*) {base} AND ({num})")), o.count(&format!("SELECT COUNT(*) {base} AND ({den})")))
+    };
+    let expect = |id: &str, (x, d): (u64, u64)| {
+        let got = measure(p, id);
+        if d == 0 {
+            assert!(p["measures"][id]["not_measurable"].is_string(), "{which}/{id}: expected not measurable, got {}", p["measures"][id]);
+        } else {
+            assert_eq!(got, (Some(x), Some(d)), "{which}/{id}");
+            let rate = p["measures"][id]["rate"].as_f64().unwrap();
+            assert!((rate - x as f64 / d as f64).abs() < 1e-12);
+        }
+    };
+    expect("arrest", pair("arrested = 1", "arrested IS NOT NULL"));
+    expect("citation", pair("cited = 1", "cited IS NOT NULL"));
+    expect("involuntary_hold", pair("involuntary_hold = 1", "involuntary_hold IS NOT NULL"));
+    expect("any_force", pair("use_of_force IN ('level_1','level_2','level_3')", "use_of_force <> 'unknown'"));
+    expect("force_level_2", pair("use_of_force = 'level_2'", "use_of_force <> 'unknown'"));
+    expect(
+        "referral",
+        pair(
+            "disposition IN ('referral','voluntary_transport') OR referrals <> '[]'",
+            "disposition <> 'unknown' OR referrals <> '[]'",
+        ),
+    );
+    expect("recognised_at_dispatch", pair("mh_recognised_at_dispatch = 1", "mh_recognised_at_dispatch IS NOT NULL"));
+    // Repeat encounters (2+ within 90 days, both inside the period) with a window function.
+    let people = o.count(&format!("SELECT COUNT(DISTINCT subject_key) {base} AND subject_key IS NOT NULL"));
+    if expect_repeat {
+        assert!(people > 0, "{which}: expected person keys");
+        let repeat = o.count(&format!(
+            "SELECT COUNT(DISTINCT subject_key) FROM (SELECT subject_key, julianday(occurred_on) - \
+             julianday(LAG(occurred_on) OVER (PARTITION BY subject_key ORDER BY occurred_on)) AS gap {base} \
+             AND subject_key IS NOT NULL) WHERE gap <= 90"
+        ));
+        assert_eq!(measure(p, "repeat_people"), (Some(repeat), Some(people)), "{which}/repeat_people");
+        let keyed = o.count(&format!("SELECT COUNT(*) {base} AND subject_key IS NOT NULL"));
+        assert_eq!(p["measures"]["encounters_per_person"]["encounters"].as_u64(), Some(keyed));
+    } else {
+        assert_eq!(people, 0);
+        let r = p["measures"]["repeat_people"]["not_measurable"].as_str().unwrap();
+        assert!(r.contains("not measurable with this data"), "{r}");
+    }
+}
+
+fn report(db: &str, baseline: &str, comparison: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["report", "--baseline", baseline, "--comparison", comparison, "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = run(db, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    json(&o)
+}
+
+fn import(db: &str, file: &std::path::Path, mapping: &str, dir: &std::path::Path) {
+    let o = run(db, &["import", file.to_str().unwrap(), "--mapping", mapping, "--json", "--rejects", dir.join("rejects.csv").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// The same report from SQLite and PostgreSQL (when given) must be identical.
+fn same_on_every_backend(dbs: &Databases, reports: &[Value]) {
+    for (url, r) in dbs.urls.iter().zip(reports).skip(1) {
+        assert_eq!(r, &reports[0], "report differs on {url}");
+    }
+}
+
+#[test]
+fn toronto_report_matches_sql() {
+    let Some(file) = shared("toronto-persons-in-crisis/raw_data_first32000.csv") else { return };
+    let dbs = Databases::new();
+    let mut reports = Vec::new();
+    for db in &dbs.urls {
+        import(db, &file, "toronto-pic", dbs.dir());
+        reports.push(report(db, "2014-01-01..2014-06-30", "2015-01-01..2015-06-30", &[]));
+    }
+    same_on_every_backend(&dbs, &reports);
+    let o = Oracle::new(&dbs.urls[0]);
+    let r = &reports[0];
+    check_period(&o, r, "baseline", MH_DEFAULT, false);
+    check_period(&o, r, "comparison", MH_DEFAULT, false);
+    assert_eq!(r["definition"]["version"], 1);
+    // Month-only dates: a period from the 15th counts only the whole months inside it.
+    let r = report(&dbs.urls[0], "2014-01-15..2014-07-14", "2015-01-01..2015-06-30", &["--by", "precinct"]);
+    check_period(&o, &r, "baseline", MH_DEFAULT, false);
+    let feb_to_jun = o.count(&format!("SELECT COUNT(*) FROM encounters WHERE {}", in_period("2014-02-01", "2014-06-30")));
+    assert_eq!(r["periods"]["baseline"]["all_encounters"].as_u64(), Some(feb_to_jun));
+    // Divisions add up to the whole.
+    let sum: u64 = r["breakdowns"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["comparison"]["encounters"]["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(Some(sum), r["periods"]["comparison"]["encounters"].as_u64());
+    // A filtered report equals the SQL for that division.
+    let r = report(&dbs.urls[0], "2014-01-01..2014-06-30", "2015-01-01..2015-06-30", &["--precinct", "D51"]);
+    check_scoped(&o, &r, "baseline", MH_DEFAULT, "precinct = 'D51'", false);
+    check_scoped(&o, &r, "comparison", MH_DEFAULT, "precinct = 'D51'", false);
+}
+
+#[test]
+fn dallas_report_matches_sql() {
+    let Some(file) = shared("dallas-uof-2016/37-00049_UOF-P_2016_prepped.csv") else { return };
+    let dbs = Databases::new();
+    let mut reports = Vec::new();
+    for db in &dbs.urls {
+        import(db, &file, "dallas-uof", dbs.dir());
+        reports.push(report(db, "2016-01-01..2016-06-30", "2016-07-01..2016-12-31", &[]));
+    }
+    same_on_every_backend(&dbs, &reports);
+    let o = Oracle::new(&dbs.urls[0]);
+    check_period(&o, &reports[0], "baseline", MH_DEFAULT, true);
+    check_period(&o, &reports[0], "comparison", MH_DEFAULT, true);
+}
+
+#[test]
+fn seattle_use_of_force_report_matches_sql_under_an_all_encounters_definition() {
+    let Some(file) = shared("seattle-use-of-force/Use_Of_Force.csv") else { return };
+    let dbs = Databases::new();
+    let defs = dbs.dir().join("all.toml");
+    let mut reports = Vec::new();
+    for db in &dbs.urls {
+        import(db, &file, "seattle-uof", dbs.dir());
+        // The file records no mental-health flag: under the default definitions nothing counts,
+        // and the report says so instead of inventing a number.
+        let o = run(db, &["report", "--baseline", "2015-01-01..2016-12-31", "--comparison", "2021-01-01..2022-12-31", "--format", "json"]);
+        let r = json(&o);
+        assert_eq!(r["periods"]["baseline"]["encounters"], 0);
+        assert!(r["periods"]["baseline"]["measures"]["any_force"]["not_measurable"].is_string());
+        // Study every use of force: a new version of the definitions.
+        let shown = stdout(&run(db, &["definitions", "show"]));
+        let edited = shown.replace("all_encounters = false", "all_encounters = true").replace("name = \"pmhc default definitions\"", "name = \"All use of force\"");
+        assert_ne!(edited, shown);
+        std::fs::write(&defs, edited).unwrap();
+        let o = run(db, &["definitions", "set", defs.to_str().unwrap(), "--note", "study all force", "--author", "test"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains("version 2"), "{}", stdout(&o));
+        reports.push(report(db, "2015-01-01..2016-12-31", "2021-01-01..2022-12-31", &[]));
+    }
+    same_on_every_backend(&dbs, &reports);
+    let r = &reports[0];
+    assert_eq!(r["definition"]["version"], 2);
+    assert_eq!(r["definition"]["name"], "All use of force");
+    let o = Oracle::new(&dbs.urls[0]);
+    check_period(&o, r, "baseline", "1 = 1", true);
+    check_period(&o, r, "comparison", "1 = 1", true);
+    // Version 1 is still there for reproducing earlier reports.
+    let r1 = report(&dbs.urls[0], "2015-01-01..2016-12-31", "2021-01-01..2022-12-31", &["--definitions-version", "1"]);
+    assert_eq!(r1["definition"]["version"], 1);
+    let h = stdout(&run(&dbs.urls[0], &["definitions", "history"]));
+    assert!(h.contains("study all force") && h.contains("default definitions"), "{h}");
+}
+
+#[test]
+fn seattle_call_data_report_matches_sql() {
+    let Some(file) = shared("seattle-call-data-samples/potential_mad_beach_calls_2010-2023.csv") else { return };
+    let dbs = Databases::new();
+    let mut reports = Vec::new();
+    for db in &dbs.urls {
+        import(db, &file, "seattle-call-data-r", dbs.dir());
+        reports.push(report(db, "2010-01-01..2015-12-31", "2018-01-01..2023-12-31", &[]));
+    }
+    same_on_every_backend(&dbs, &reports);
+    let o = Oracle::new(&dbs.urls[0]);
+    check_period(&o, &reports[0], "baseline", MH_DEFAULT, false);
+    check_period(&o, &reports[0], "comparison", MH_DEFAULT, false);
+}
+
+#[test]
+fn every_format_and_public_mode_on_demo_data() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let o = run(db, &["demo", "-n", "20000", "--seed", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let periods = ["--baseline", "2019-07-01..2020-06-30", "--comparison", "2023-07-01..2024-06-30"];
+    let table = run(db, &[&["report"][..], &periods[..], &["--by", "precinct,race"]].concat());
+    assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
+    let t = stdout(&table);
+    assert!(t.contains("Arrests") && t.contains("By precinct") && t.contains("By race"), "{t}");
+    let html_path = dbs.dir().join("r.html");
+    let o = run(db, &[&["report"][..], &periods[..], &["--format", "html", "--public", "--output", html_path.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    let csv = stdout(&run(db, &[&["report"][..], &periods[..], &["--format", "csv"]].concat()));
+    assert!(csv.starts_with("section,period,from,to,breakdown,group,measure,numerator,denominator,value"));
+    assert!(csv.lines().count() > 100);
+    // Public JSON: no count from 1 to 10 anywhere.
+    let r = json(&run(db, &[&["report"][..], &periods[..], &["--format", "json", "--public", "--by", "beat"]].concat()));
+    assert_eq!(r["public"], true);
+    let mut small = Vec::new();
+    fn walk(v: &Value, path: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if ["numerator", "denominator", "count", "n", "people", "encounters", "all_encounters"].contains(&k.as_str())
+                        && x.as_u64().is_some_and(|c| (1..=10).contains(&c))
+                    {
+                        out.push(format!("{path}/{k}"));
+                    }
+                    walk(x, format!("{path}/{k}"), out);
+                }
+            }
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, format!("{path}/{i}"), out)),
+            _ => {}
+        }
+    }
+    walk(&r, String::new(), &mut small);
+    assert!(small.is_empty(), "{small:?}");
+    // Bad input: a clear message, no output file.
+    let o = run(db, &["report", "--baseline", "2020-13-01..2020-12-31", "--comparison", "2021-01-01..2021-12-31"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("FROM..TO"), "{}", stderr(&o));
+    let o = run(db, &[&["report"][..], &periods[..], &["--by", "shoe_size"]].concat());
+    assert!(stderr(&o).contains("not a breakdown"), "{}", stderr(&o));
+    let o = run(db, &["report"]);
+    assert!(stderr(&o).contains("which periods?"), "{}", stderr(&o));
+    // The repeat list needs the explicit flag, and agrees with the report.
+    let o = run(db, &["people", "repeat", "--period", "2023-07-01..2024-06-30"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--identifiable"));
+    let o = run(db, &["people", "repeat", "--period", "2023-07-01..2024-06-30", "--identifiable", "--format", "json"]);
+    let people = json(&o);
+    let r = json(&run(db, &[&["report"][..], &periods[..], &["--format", "json"]].concat()));
+    assert_eq!(Some(people.as_array().unwrap().len() as u64), r["periods"]["comparison"]["measures"]["repeat_people"]["numerator"].as_u64());
+}
