@@ -19,10 +19,11 @@
 //! `d_i = 0` (such a `d` is exactly the difference between another feasible point and `x*`). This is
 //! computed in two steps:
 //!
-//! 1. the cells of `Z` that are pinned to 1 (`d_j = 0` for every such direction) are found with one
-//!    small linear programme over the non-negative kernel of the system projected onto `Z`;
+//! 1. the cells of `Z` that are pinned to 1 (`d_j = 0` for every such direction) are found with a
+//!    small linear programme over the non-negative kernel of the system projected onto `Z` (one per
+//!    independent block, after a greedy pass that settles most cells without it);
 //! 2. with those cells fixed, a cell is recoverable iff its unit vector lies in the row space of the
-//!    system (reduced row echelon form: its pivot row has no other non-zero entry).
+//!    system (sparse reduced row echelon form: its pivot row has no other non-zero entry).
 //!
 //! Both classic attacks are special cases: (a) linear determination (step 2 with nothing pinned), and
 //! (b) a constraint whose `k` suppressed parts leave a residual of exactly `k` pins them all to 1
@@ -35,8 +36,9 @@
 //!    smallest non-zero shown part is suppressed too (parts before the total, cells that are not
 //!    totals of other constraints first); if it has no such part, its total.
 //! 3. Audit loop: run the attacker; for every recoverable cell suppress the smallest non-zero shown cell
-//!    of a constraint containing it (if all of those are suppressed already, the nearest one reached
-//!    through suppressed cells); repeat until the attacker recovers nothing.
+//!    of a constraint containing it (same preference; if all of those are suppressed already, the
+//!    nearest one reached through suppressed cells), at most one per constraint and round since one
+//!    extra cell often protects several; repeat until the attacker recovers nothing.
 //!
 //! Zero cells are never suppressed. The work is done per connected component of the suppressed cells
 //! (two suppressed cells are connected when they share a constraint), and in the audit loop only the
@@ -56,6 +58,8 @@
 //! * Protection means "not exactly recoverable": a cell whose feasible range is 3..=4 counts as
 //!   protected. There are no protection intervals and no minimisation of the information lost; the
 //!   heuristic is greedy.
+//! * The reader is assumed not to know which suppressed cells are primary (that would bound them by
+//!   the threshold): a report must mark primary and complementary cells alike.
 
 use std::collections::HashSet;
 
@@ -483,115 +487,181 @@ impl<'a> Model<'a> {
         // with a pivot among them span exactly the constraints among those cells alone (the others
         // can absorb any change).
         let at_floor: Vec<bool> = component.cells.iter().map(|&c| self.values[c] <= 1).collect();
-        let mut rref = Rref::default();
+        let mut rref = Rref::new(width);
         for &r in &component.rows {
-            let mut dense = vec![0.0; width];
-            for &(c, coef) in &self.rows[r] {
-                if suppressed[c] {
-                    dense[local[c]] += coef;
-                }
-            }
-            rref.add(dense, &at_floor);
+            // Local indices follow cell order, so the row stays sorted by column.
+            let row = self.rows[r].iter().filter(|&&(c, _)| suppressed[c]).map(|&(c, coef)| (local[c], coef)).collect();
+            rref.add(row, &at_floor);
         }
         let floor_rows: Vec<usize> = (0..rref.rows.len()).filter(|&i| at_floor[rref.pivots[i]]).collect();
         if !floor_rows.is_empty() {
-            let pinned = pinned_at_floor(&rref, &floor_rows);
             let anywhere = vec![false; width];
-            for j in pinned {
-                let mut unit = vec![0.0; width];
-                unit[j] = 1.0;
-                rref.add(unit, &anywhere);
+            for j in pinned_at_floor(&rref, &floor_rows) {
+                rref.add(vec![(j, 1.0)], &anywhere);
             }
         }
         rref.determined().map(|j| component.cells[j]).collect()
     }
 }
 
-/// Reduced row echelon form, built one row at a time (Gauss–Jordan with partial pivoting).
-#[derive(Default)]
+/// A sparse row: `(column, value)` sorted by column, without zeros.
+type SparseRow = Vec<(usize, f64)>;
+
+/// `a - f * b`, dropping what cancels. Columns of `b` missing from `a` are pushed to `new_cols`.
+fn sub_sparse(a: &[(usize, f64)], f: f64, b: &[(usize, f64)], new_cols: &mut Vec<usize>) -> SparseRow {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i), b.get(j)) {
+            (None, None) => return out,
+            (Some(&x), None) => {
+                out.push(x);
+                i += 1;
+            }
+            (Some(&(ca, va)), Some(&(cb, vb))) if ca <= cb => {
+                let v = if ca == cb { va - f * vb } else { va };
+                if v.abs() >= EPS {
+                    out.push((ca, v));
+                }
+                i += 1;
+                if ca == cb {
+                    j += 1;
+                }
+            }
+            (_, Some(&(cb, vb))) => {
+                let v = -f * vb;
+                if v.abs() >= EPS {
+                    out.push((cb, v));
+                    new_cols.push(cb);
+                }
+                j += 1;
+            }
+        }
+    }
+}
+
+/// Reduced row echelon form in sparse rows, built one row at a time (Gauss–Jordan with partial
+/// pivoting). Report tables give very sparse systems (a few entries per row after reduction), so
+/// the cost follows the number of non-zeros rather than rows × columns.
 struct Rref {
-    /// Each row has 1 at its pivot and 0 at every other row's pivot.
-    rows: Vec<Vec<f64>>,
+    /// Each row has 1 at its pivot and no entry at any other row's pivot.
+    rows: Vec<SparseRow>,
     pivots: Vec<usize>,
+    /// Per column: the row pivoted on it.
+    pivot_row: Vec<Option<usize>>,
+    /// Per column: the rows that have (or once had) an entry there.
+    holders: Vec<Vec<usize>>,
 }
 
 impl Rref {
+    fn new(width: usize) -> Self {
+        Rref { rows: Vec::new(), pivots: Vec::new(), pivot_row: vec![None; width], holders: vec![Vec::new(); width] }
+    }
+
     /// Adds a row (if independent). The pivot is the largest entry among the columns not marked
     /// `late`, or among the `late` ones if the row has nothing elsewhere. Rows pivoted on a `late`
     /// column therefore never have entries outside `late` columns.
-    fn add(&mut self, mut v: Vec<f64>, late: &[bool]) {
-        for (row, &p) in self.rows.iter().zip(&self.pivots) {
-            let f = v[p];
-            if f != 0.0 {
-                sub_scaled(&mut v, f, row);
-                v[p] = 0.0;
-            }
+    fn add(&mut self, mut v: SparseRow, late: &[bool]) {
+        v.retain(|&(_, x)| x.abs() >= EPS);
+        let mut ignored = Vec::new();
+        // Subtracting a row changes no other row's pivot column, so the factors are v's entries.
+        let hits: Vec<(usize, f64)> = v.iter().filter_map(|&(c, x)| self.pivot_row[c].map(|r| (r, x))).collect();
+        for (r, f) in hits {
+            v = sub_sparse(&v, f, &self.rows[r], &mut ignored);
         }
-        let mut pivot: Option<usize> = None;
-        for (c, &x) in v.iter().enumerate() {
-            if x.abs() < EPS {
-                continue;
-            }
+        let mut pivot: Option<(usize, f64)> = None;
+        for &(c, x) in &v {
             let better = match pivot {
                 None => true,
-                Some(b) => match (late[c], late[b]) {
+                Some((b, y)) => match (late[c], late[b]) {
                     (false, true) => true,
                     (true, false) => false,
-                    _ => x.abs() > v[b].abs(),
+                    _ => x.abs() > y.abs(),
                 },
             };
             if better {
-                pivot = Some(c);
+                pivot = Some((c, x));
             }
         }
-        let Some(p) = pivot else { return };
-        let scale = v[p];
-        for x in &mut v {
-            *x /= scale;
+        let Some((p, scale)) = pivot else { return };
+        for (c, x) in &mut v {
+            *x = if *c == p { 1.0 } else { *x / scale };
         }
-        v[p] = 1.0;
-        for row in &mut self.rows {
-            let f = row[p];
-            if f != 0.0 {
-                sub_scaled(row, f, &v);
-                row[p] = 0.0;
+        let mut holders = std::mem::take(&mut self.holders[p]);
+        holders.sort_unstable();
+        holders.dedup();
+        for r in holders {
+            let Ok(k) = self.rows[r].binary_search_by_key(&p, |e| e.0) else { continue };
+            let f = self.rows[r][k].1;
+            let mut new_cols = Vec::new();
+            self.rows[r] = sub_sparse(&self.rows[r], f, &v, &mut new_cols);
+            for c in new_cols {
+                self.holders[c].push(r);
             }
         }
-        self.rows.push(v);
+        let index = self.rows.len();
+        for &(c, _) in &v {
+            self.holders[c].push(index);
+        }
+        self.pivot_row[p] = Some(index);
         self.pivots.push(p);
+        self.rows.push(v);
     }
 
     /// The columns whose unit vector lies in the row space: pivots whose row has nothing else.
     fn determined(&self) -> impl Iterator<Item = usize> + '_ {
-        self.rows
-            .iter()
-            .zip(&self.pivots)
-            .filter(|(row, p)| row.iter().enumerate().all(|(c, &x)| c == **p || x == 0.0))
-            .map(|(_, &p)| p)
+        self.rows.iter().zip(&self.pivots).filter(|(row, _)| row.len() == 1).map(|(_, &p)| p)
     }
 }
 
 /// The at-floor columns that are zero in every non-negative vector `x` with `B x = 0`, where `B` is
 /// the rows `floor_rows` of `rref` (their entries are all in at-floor columns). These are the cells
-/// that the bounds `x >= 1` pin to 1.
+/// that the bounds `x >= 1` pin to 1. Rows that share no column are independent problems and are
+/// solved separately.
+fn pinned_at_floor(rref: &Rref, floor_rows: &[usize]) -> Vec<usize> {
+    let mut sets = DisjointSets::new(floor_rows.len());
+    let mut owner = vec![usize::MAX; rref.pivot_row.len()];
+    for (k, &i) in floor_rows.iter().enumerate() {
+        for &(c, _) in &rref.rows[i] {
+            if owner[c] == usize::MAX {
+                owner[c] = k;
+            } else {
+                sets.union(owner[c], k);
+            }
+        }
+    }
+    let mut blocks: Vec<Vec<usize>> = vec![Vec::new(); floor_rows.len()];
+    for (k, &i) in floor_rows.iter().enumerate() {
+        blocks[sets.find(k)].push(i);
+    }
+    blocks.iter().filter(|b| !b.is_empty()).flat_map(|block| pinned_in_block(rref, block)).collect()
+}
+
+/// [`pinned_at_floor`] for one connected block of rows.
 ///
 /// A greedy pass first proves most columns free by summing kernel basis vectors while the sum stays
 /// non-negative; the rest are settled by one linear programme over the cone `{x >= 0, B x = 0}`:
 /// maximise `sum(s_u)` subject to `s_u <= x_u`, `s_u <= 1`. Because the feasible set is a cone, the
 /// optimum has `s_u = 1` for every column some kernel vector can make positive, and `s_u = 0` for the
 /// pinned ones.
-fn pinned_at_floor(rref: &Rref, floor_rows: &[usize]) -> Vec<usize> {
-    // Compress to the columns the rows use.
-    let mut cols: Vec<usize> = floor_rows
-        .iter()
-        .flat_map(|&i| rref.rows[i].iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(c, _)| c))
-        .collect();
+fn pinned_in_block(rref: &Rref, rows: &[usize]) -> Vec<usize> {
+    // Dense over the columns the block uses.
+    let mut cols: Vec<usize> = rows.iter().flat_map(|&i| rref.rows[i].iter().map(|e| e.0)).collect();
     cols.sort_unstable();
     cols.dedup();
     let q = cols.len();
     let position = |c: usize| cols.binary_search(&c).unwrap_or_default();
-    let b: Vec<Vec<f64>> = floor_rows.iter().map(|&i| cols.iter().map(|&c| rref.rows[i][c]).collect()).collect();
-    let pivots: Vec<usize> = floor_rows.iter().map(|&i| position(rref.pivots[i])).collect();
+    let b: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|&i| {
+            let mut dense = vec![0.0; q];
+            for &(c, x) in &rref.rows[i] {
+                dense[position(c)] = x;
+            }
+            dense
+        })
+        .collect();
+    let pivots: Vec<usize> = rows.iter().map(|&i| position(rref.pivots[i])).collect();
     let mut is_pivot = vec![false; q];
     for &p in &pivots {
         is_pivot[p] = true;
@@ -650,7 +720,7 @@ fn pinned_at_floor(rref: &Rref, floor_rows: &[usize]) -> Vec<usize> {
     maximise(&mut tableau, &mut basis, &mut cost);
     let mut s = vec![0.0; unknown.len()];
     for (row, &var) in tableau.iter().zip(&basis) {
-        if var >= q && (var - q) % 2 == 0 {
+        if var >= q && (var - q).is_multiple_of(2) {
             s[(var - q) / 2] = row[width];
         }
     }
@@ -1101,14 +1171,10 @@ mod tests {
     }
 
     #[test]
-    fn pinning_through_several_constraints() {
-        // 2 x 2 interior, all ones, rows and columns shown except one column total: every single
-        // constraint with a shown total has residual 2 for 2 cells, but take a pattern where no single
-        // constraint pins and their combination does:
-        //   a + b = R0 (shown), c + d = R1 (shown), a + c = C0 (suppressed), b + d = C1 (shown)
-        // a = 1, b = 3, c = 2, d = 1: b + d = 4 (k = 2, not pinned by itself), a + b = 4, c + d = 3.
-        // Directions: (a, b, c, d) = t (1, -1, -1, 1) and C0 = a + c constant: a and d at 1 allow
-        // t >= 0 only; b, c can shrink... so t ranges over 0..=1? b = 3 - t >= 1, c = 2 - t >= 1.
+    fn bounds_in_a_two_by_two_pattern() {
+        // a + b = 4, c + d = 3, a + c = 3, b + d = 4 with a = d = 1, b = 3, c = 2. The one free
+        // direction is (a, b, c, d) += t (1, -1, -1, 1): a, d >= 1 need t >= 0, b, c >= 1 allow
+        // t <= 1. Two values each: not pinned.
         let mut p = SuppressionProblem::new();
         let [a, b, c, d] = [1, 3, 2, 1].map(|v| p.cell(v));
         let [r0, r1, c0, c1] = [4, 3, 3, 4].map(|v| p.cell(v));
@@ -1119,7 +1185,8 @@ mod tests {
         let s = suppression_of(&p, &[a, b, c, d]);
         assert!(derivable(&p, &s).is_empty());
         assert!(brute_force_pinned(&p, &s, 4).is_empty());
-        // Now a = d = 1 and b = c = 1 as well: R0 = 2 pins a and b by itself.
+
+        // All ones, one margin suppressed too: each row total pins its two cells, the margin follows.
         let mut p = SuppressionProblem::new();
         let [a, b, c, d] = [1, 1, 1, 1].map(|v| p.cell(v));
         let [r0, r1, c0, c1] = [2, 2, 2, 2].map(|v| p.cell(v));
@@ -1133,17 +1200,26 @@ mod tests {
     }
 
     #[test]
-    fn combined_bounds_beyond_single_constraints() {
-        // x + y = 3 (shown total), y - z = 0 through T = z + w with... built directly:
-        //   S1 = a + b          (shown 3)
-        //   b  = c + e          (b suppressed total; e shown = 0 is not allowed to help) -> b = c
-        //   S2 = c + d          (shown 3)
-        // a = 1, b = 2, c = 2, d = 1. No constraint alone pins anything (residual 3 for 2 cells),
-        // but b = c, a = 3 - b, d = 3 - c: all move together with b in 1..=2. Not pinned.
-        // Make it pinned: S1 = a + b + f with f shown, a = b = 1 ... covered elsewhere. Here check
-        // the attacker and the brute force agree on a chain where pinning needs two rows:
-        //   a + b = 2 + 1 -> a = 1, b = 2;  b = c + g (g = 1, suppressed); c + d = 2 (c = 1, d = 1).
-        // c + d = 2 pins c and d; then b = 1 + g, a = 3 - b with a >= 1, g >= 1: b in 2..=2.
+    fn pinning_that_needs_two_constraints() {
+        // R = a + b + e (shown 5) and e = c + h (h shown 2). No constraint alone reveals anything:
+        // R leaves 5 for 3 cells, and the other has its total suppressed. Together they say
+        // a + b + c = 3 for three cells of at least 1: all are 1, and then e = 3.
+        let mut p = SuppressionProblem::new();
+        let [a, b, c, e, h, r] = [1, 1, 1, 3, 2, 5].map(|v| p.cell(v));
+        p.constrain(r, &[a, b, e]).expect("r");
+        p.constrain(e, &[c, h]).expect("e");
+        let s = suppression_of(&p, &[a, b, c, e]);
+        assert_eq!(brute_force_pinned(&p, &s, 4), vec![a, b, c, e]);
+        assert_eq!(derivable(&p, &s), vec![a, b, c, e]);
+        let solved = p.solve(THRESHOLD);
+        assert!(derivable(&p, &solved).is_empty());
+        assert!(brute_force_pinned(&p, &solved, 6).is_empty());
+    }
+
+    #[test]
+    fn pinning_along_a_chain() {
+        // s1 = a + b (3), b = c + g, s2 = c + d (2), with a = c = d = g = 1 and b = 2. s2 pins c and
+        // d; then s1 and b's constraint leave a + g = 2: both are 1, and b = 2.
         let mut p = SuppressionProblem::new();
         let [a, b, c, d, g] = [1, 2, 1, 1, 1].map(|v| p.cell(v));
         let s1 = p.cell(3);
@@ -1152,9 +1228,8 @@ mod tests {
         p.constrain(b, &[c, g]).expect("b");
         p.constrain(s2, &[c, d]).expect("s2");
         let s = suppression_of(&p, &[a, b, c, d, g]);
-        let brute = brute_force_pinned(&p, &s, 4);
-        assert_eq!(brute, vec![a, b, c, d, g]);
-        assert_eq!(derivable(&p, &s), brute);
+        assert_eq!(brute_force_pinned(&p, &s, 4), vec![a, b, c, d, g]);
+        assert_eq!(derivable(&p, &s), vec![a, b, c, d, g]);
         let solved = p.solve(THRESHOLD);
         assert!(derivable(&p, &solved).is_empty());
     }
@@ -1228,7 +1303,8 @@ mod tests {
         assert!(derivable(&p, &s).is_empty());
     }
 
-    /// Timing of large shapes; run with `cargo test --release -p pmhc-core disclosure -- --ignored`.
+    /// Timing of large shapes (printed, not asserted); run with
+    /// `cargo test --release -p pmhc-core disclosure -- --ignored --nocapture`.
     #[test]
     #[ignore = "timing; meaningful in release builds"]
     fn timing() {
@@ -1238,15 +1314,30 @@ mod tests {
         let groups: Vec<Vec<Vec<u64>>> =
             (0..20).map(|_| (0..10).map(|_| (0..12).map(|_| count()).collect()).collect()).collect();
         let hierarchical = hierarchy(&groups);
-        let mut st: u64 = 77;
-        let mut sparse = move || { st ^= st << 13; st ^= st >> 7; st ^= st << 17; match st % 20 { 0..=9 => 0, 10..=15 => 1, 16..=18 => 2 + st / 20 % 4, _ => 11 + st / 20 % 40 } };
-        let sparse_table = two_d(&(0..70).map(|_| (0..70).map(|_| sparse()).collect()).collect::<Vec<_>>()).0;
-        let sparse_groups: Vec<Vec<Vec<u64>>> =
-            (0..20).map(|_| (0..10).map(|_| (0..12).map(|_| sparse()).collect()).collect()).collect();
-        let sparse_h = hierarchy(&sparse_groups);
-        for (name, p) in
-            [("50 tables 10x8", many_tables()), ("one 70x70 table", one_table), ("20x10 x 12", hierarchical), ("sparse 70x70", sparse_table), ("sparse h", sparse_h)]
-        {
+        // Rare events: half zeros, 30% ones; 40 x 10 sectors x 12 months: 5,733 cells, 974 constraints.
+        let mut state: u64 = 77;
+        let mut rare = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            match state % 20 {
+                0..=9 => 0,
+                10..=15 => 1,
+                16..=18 => 2 + state / 20 % 4,
+                _ => 11 + state / 20 % 40,
+            }
+        };
+        let rare_groups: Vec<Vec<Vec<u64>>> =
+            (0..40).map(|_| (0..10).map(|_| (0..12).map(|_| rare()).collect()).collect()).collect();
+        let rare_table = two_d(&(0..70).map(|_| (0..70).map(|_| rare()).collect()).collect::<Vec<_>>()).0;
+        let shapes = [
+            ("50 tables 10x8", many_tables()),
+            ("one 70x70 table", one_table),
+            ("20x10 x 12", hierarchical),
+            ("rare events, 40x10 x 12", hierarchy(&rare_groups)),
+            ("rare events, 70x70", rare_table),
+        ];
+        for (name, p) in shapes {
             let started = std::time::Instant::now();
             let s = p.solve(THRESHOLD);
             let elapsed = started.elapsed();
@@ -1256,10 +1347,8 @@ mod tests {
                 p.constraints.len(),
                 s.suppressed_count()
             );
+            // Timings are printed for docs/performance.md, never asserted.
             assert!(derivable(&p, &s).is_empty());
-            if !cfg!(debug_assertions) {
-                assert!(elapsed < std::time::Duration::from_millis(100), "{name}: {elapsed:?}");
-            }
         }
     }
 

@@ -112,7 +112,9 @@ pub fn disparity_ratio(x_group: u64, n_group: u64, x_all: u64, n_all: u64) -> Op
     }
     let centre = (pg / p_all).ln();
     let se = var.sqrt();
-    Some(Estimate { value, ci95: Interval { lower: (centre - Z95 * se).exp(), upper: (centre + Z95 * se).exp() } })
+    // With no events in the group the interval starts at 0 (the corrected centre only sets its width).
+    let lower = if x_group == 0 { 0.0 } else { (centre - Z95 * se).exp() };
+    Some(Estimate { value, ci95: Interval { lower, upper: (centre + Z95 * se).exp() } })
 }
 
 /// The difference of two means (comparison minus baseline) from sums and sums of squares, with a
@@ -224,7 +226,8 @@ mod tests {
         assert!(close(d.value, 1.0, 1e-12) && d.ci95.contains(1.0));
         let d = disparity_ratio(60, 100, 100, 1000).unwrap();
         assert!(close(d.value, 6.0, 1e-12) && d.ci95.lower > 1.0, "{d:?}");
-        assert!(disparity_ratio(0, 100, 100, 1000).unwrap().value == 0.0);
+        let z = disparity_ratio(0, 100, 100, 1000).unwrap();
+        assert!(z.value == 0.0 && z.ci95.contains(0.0), "{z:?}");
     }
 
     #[test]

@@ -545,8 +545,10 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
                 fmt_num(*vb),
                 fmt_num(*vc),
                 d.map(|e| format!(
-                    " ({:+.1} minutes, 95% CI {:+.1} to {:+.1})",
-                    e.value, e.ci95.lower, e.ci95.upper
+                    " ({} minutes, 95% CI {} to {})",
+                    signed(e.value, 1),
+                    signed(e.ci95.lower, 1),
+                    signed(e.ci95.upper, 1)
                 ))
                 .unwrap_or_default()
             );
@@ -570,7 +572,12 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
                 direction(mc - mb, d.map(|e| e.value)),
                 mb,
                 mc,
-                d.map(|e| format!(" ({:+.2}, 95% CI {:+.2} to {:+.2})", e.value, e.ci95.lower, e.ci95.upper))
+                d.map(|e| format!(
+                    " ({}, 95% CI {} to {})",
+                    signed(e.value, 2),
+                    signed(e.ci95.lower, 2),
+                    signed(e.ci95.upper, 2)
+                ))
                     .unwrap_or_default()
             );
             Change {
@@ -592,8 +599,13 @@ fn direction(delta: f64, _estimate: Option<f64>) -> &'static str {
     } else if delta < 0.0 {
         "fell"
     } else {
-        "stayed"
+        "was unchanged,"
     }
+}
+
+/// A signed number with `decimals` decimals and a true minus sign.
+pub fn signed(x: f64, decimals: usize) -> String {
+    minus(format!("{x:+.decimals$}"))
 }
 
 /// A share as a percentage with one decimal ("4.1%").
