@@ -172,6 +172,17 @@ impl Store {
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
                 let mut conn = pool.acquire().await.map_err(StoreError::db("sqlite", op))?;
+                // Room for every row at once (growing a vector of millions costs page faults), and
+                // read pages through a memory map for the scan (no copy into SQLite's cache).
+                let rows: Option<i64> = sqlx::query_scalar("SELECT MAX(rowid) FROM encounters")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(StoreError::db("sqlite", op))?;
+                data = OutcomeData::with_capacity(rows.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
+                sqlx::query("PRAGMA mmap_size = 68719476736")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::db("sqlite", op))?;
                 let mut locked = conn.lock_handle().await.map_err(StoreError::db("sqlite", op))?;
                 let db = Db::new(&mut locked);
                 let sql = match source_system {

@@ -1,8 +1,6 @@
 //! The compact input of the outcome engine: one [`OutcomeRecord`] per encounter, holding only what
 //! the outcomes read, with text values interned in [`Symbols`].
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 
 use crate::codes::*;
@@ -11,39 +9,62 @@ use crate::encounter::Encounter;
 /// An interned string.
 pub type Sym = u32;
 
-/// Interned strings (area names, call types, agencies, person keys).
-#[derive(Debug, Clone, Default)]
+/// Interned strings (area names, call types, agencies, person keys): one text arena and a hash
+/// table of indexes into it, so a million person keys cost one allocation, not two million.
+#[derive(Clone, Default)]
 pub struct Symbols {
-    names: Vec<Box<str>>,
-    index: HashMap<Box<str>, Sym>,
+    arena: String,
+    /// End offset in `arena` of each symbol (it starts where the previous one ends).
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<Sym>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl std::fmt::Debug for Symbols {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Symbols").field("len", &self.ends.len()).finish()
+    }
+}
+
+fn slice<'a>(arena: &'a str, ends: &[usize], s: Sym) -> &'a str {
+    let i = s as usize;
+    let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) };
+    let end = ends.get(i).copied().unwrap_or(start);
+    arena.get(start..end).unwrap_or("")
 }
 
 impl Symbols {
     pub fn intern(&mut self, s: &str) -> Sym {
-        if let Some(&i) = self.index.get(s) {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(s);
+        let Symbols { arena, ends, table, hasher } = self;
+        if let Some(&i) = table.find(hash, |&i| slice(arena, ends, i) == s) {
             return i;
         }
-        let i = self.names.len() as Sym;
-        self.names.push(s.into());
-        self.index.insert(s.into(), i);
+        let i = ends.len() as Sym;
+        arena.push_str(s);
+        ends.push(arena.len());
+        table.insert_unique(hash, i, |&j| hasher.hash_one(slice(arena, ends, j)));
         i
     }
 
     /// The symbol of `s`, if it was ever interned.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        self.index.get(s).copied()
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(s);
+        self.table.find(hash, |&i| slice(&self.arena, &self.ends, i) == s).copied()
     }
 
     pub fn name(&self, s: Sym) -> &str {
-        self.names.get(s as usize).map(|b| &**b).unwrap_or("")
+        slice(&self.arena, &self.ends, s)
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.ends.is_empty()
     }
 }
 
@@ -101,6 +122,11 @@ pub fn call_type_key(s: &str) -> String {
 impl OutcomeData {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Room for `n` records.
+    pub fn with_capacity(n: usize) -> Self {
+        OutcomeData { symbols: Symbols::default(), records: Vec::with_capacity(n) }
     }
 
     /// Intern an optional text value (empty text is no value).
