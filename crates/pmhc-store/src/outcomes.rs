@@ -171,41 +171,67 @@ impl Store {
         let mut data = OutcomeData::new();
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
-                let mut conn = pool.acquire().await.map_err(StoreError::db("sqlite", op))?;
-                // Room for every row at once (growing a vector of millions costs page faults), and
-                // read pages through a memory map for the scan (no copy into SQLite's cache).
-                let rows: Option<i64> = sqlx::query_scalar("SELECT MAX(rowid) FROM encounters")
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(StoreError::db("sqlite", op))?;
-                data = OutcomeData::with_capacity(rows.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
-                sqlx::query("PRAGMA mmap_size = 68719476736")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(StoreError::db("sqlite", op))?;
-                let mut locked = conn.lock_handle().await.map_err(StoreError::db("sqlite", op))?;
-                let db = Db::new(&mut locked);
-                let sql = match source_system {
-                    // The one value is quoted as an SQL string literal (quotes doubled).
-                    Some(s) => format!(
-                        "SELECT {OUTCOME_COLUMNS} FROM encounters WHERE source_system = '{}'",
-                        s.replace('\'', "''")
-                    ),
-                    None => format!("SELECT {OUTCOME_COLUMNS} FROM encounters"),
-                };
-                let mut failure: Option<StoreError> = None;
-                blocking(|| -> Result<(), StoreError> {
-                    let mut stmt = db.prepare(&sql).map_err(|e| StoreError::db("sqlite", op)(sqlx::Error::Database(Box::new(e))))?;
+                let quoted = source_system.map(|s| format!(" AND source_system = '{}'", s.replace('\'', "''")));
+                let quoted = quoted.unwrap_or_default();
+                let mut conns = Vec::new();
+                let mut bounds = (0i64, 0i64);
+                for i in 0..2 {
+                    let mut conn = pool.acquire().await.map_err(StoreError::db("sqlite", op))?;
+                    // Read pages through a memory map for the scan (no copy into SQLite's cache).
+                    sqlx::query("PRAGMA mmap_size = 68719476736")
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(StoreError::db("sqlite", op))?;
+                    if i == 0 {
+                        let (lo, hi): (Option<i64>, Option<i64>) =
+                            sqlx::query_as("SELECT MIN(rowid), MAX(rowid) FROM encounters")
+                                .fetch_one(&mut *conn)
+                                .await
+                                .map_err(StoreError::db("sqlite", op))?;
+                        bounds = (lo.unwrap_or(0), hi.unwrap_or(0));
+                    }
+                    conns.push(conn);
+                }
+                // Two halves of the table by rowid, read on two threads, each into its own data.
+                let (lo, hi) = bounds;
+                let mid = lo + (hi - lo) / 2;
+                let ranges = [(lo, mid), (mid + 1, hi)];
+                let mut locked = Vec::new();
+                for c in &mut conns {
+                    locked.push(c.lock_handle().await.map_err(StoreError::db("sqlite", op))?);
+                }
+                let mut dbs: Vec<Db<'_>> = locked.iter_mut().map(Db::new).collect();
+                let (Some(db2), Some(db1)) = (dbs.pop(), dbs.pop()) else { unreachable!("two connections") };
+                let scan = |db: Db<'_>, (a, b): (i64, i64)| -> Result<OutcomeData, StoreError> {
+                    let sql = format!("SELECT {OUTCOME_COLUMNS} FROM encounters WHERE rowid BETWEEN {a} AND {b}{quoted}");
+                    let raw = |e: RawError| StoreError::db("sqlite", op)(sqlx::Error::Database(Box::new(e)));
+                    let mut data = OutcomeData::with_capacity(usize::try_from(b - a + 1).unwrap_or(0));
+                    let mut failure: Option<StoreError> = None;
+                    let mut stmt = db.prepare(&sql).map_err(raw)?;
                     stmt.for_each_row(|c| {
                         if let Err(e) = sqlite_row(&mut data, c)? {
                             failure.get_or_insert(e);
                         }
                         Ok(())
                     })
-                    .map_err(|e| StoreError::db("sqlite", op)(sqlx::Error::Database(Box::new(e))))
-                })?;
-                if let Some(e) = failure {
-                    return Err(e);
+                    .map_err(raw)?;
+                    drop(stmt);
+                    match failure {
+                        Some(e) => Err(e),
+                        None => Ok(data),
+                    }
+                };
+                let (first, second) = blocking(|| {
+                    std::thread::scope(|s| {
+                        let h = s.spawn(|| scan(db2, ranges[1]));
+                        let first = scan(db1, ranges[0]);
+                        (first, h.join())
+                    })
+                });
+                data = first?;
+                match second {
+                    Ok(second) => data.append(second?),
+                    Err(_) => return Err(corrupt("encounters", "the reading thread panicked")),
                 }
             }
             (None, Some(pool)) => {

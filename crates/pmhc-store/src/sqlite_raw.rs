@@ -105,6 +105,12 @@ pub(crate) struct Db<'h> {
     _locked: PhantomData<&'h mut ()>,
 }
 
+// SAFETY: a SQLite connection may be used from any thread as long as one thread uses it at a
+// time (SQLite is built thread-safe by libsqlite3-sys; sqlx itself runs each connection on a
+// worker thread of its own). `Db` is not `Sync`, so moving it to another thread (a scoped thread
+// of the outcome scan) leaves exactly one user; the `'h` borrow keeps the handle locked meanwhile.
+unsafe impl Send for Db<'_> {}
+
 impl<'h> Db<'h> {
     pub(crate) fn new(locked: &'h mut LockedSqliteHandle<'_>) -> Db<'h> {
         Db { db: locked.as_raw_handle(), _locked: PhantomData }

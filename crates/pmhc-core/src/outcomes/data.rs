@@ -129,6 +129,23 @@ impl OutcomeData {
         OutcomeData { symbols: Symbols::default(), records: Vec::with_capacity(n) }
     }
 
+    /// Move every record of `other` here (its symbols re-interned into this table).
+    pub fn append(&mut self, other: OutcomeData) {
+        let map: Vec<Sym> = (0..other.symbols.len() as Sym).map(|s| self.symbols.intern(other.symbols.name(s))).collect();
+        let m = |s: Option<Sym>| s.map(|s| map[s as usize]);
+        self.records.reserve(other.records.len());
+        for mut r in other.records {
+            r.agency = m(r.agency);
+            r.precinct = m(r.precinct);
+            r.sector = m(r.sector);
+            r.beat = m(r.beat);
+            r.initial_call_type = m(r.initial_call_type);
+            r.final_call_type = m(r.final_call_type);
+            r.subject = m(r.subject);
+            self.records.push(r);
+        }
+    }
+
     /// Intern an optional text value (empty text is no value).
     pub fn sym(&mut self, s: Option<&str>) -> Option<Sym> {
         match s {
