@@ -71,6 +71,12 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
 fn push(data: &mut OutcomeData, r: RawRow<'_>) -> Result<(), StoreError> {
     let certified = r.officers.contains("\"cit_certified\":true");
     let cert_known = certified || r.officers.contains("\"cit_certified\":false");
+    let cit_present = cit_presence(r.cit_arrived, certified, cert_known);
+    push_with_cit(data, r, cit_present)
+}
+
+/// Add a row whose CIT presence is already worked out.
+fn push_with_cit(data: &mut OutcomeData, r: RawRow<'_>, cit_present: Option<bool>) -> Result<(), StoreError> {
     let (has_referral, referral_results, referral_services) = if r.referrals.len() <= 2 {
         (false, 0, 0)
     } else {
@@ -96,7 +102,7 @@ fn push(data: &mut OutcomeData, r: RawRow<'_>) -> Result<(), StoreError> {
         response_model: code("response_model", r.response_model)?,
         cit_requested: r.cit_requested,
         cit_arrived: r.cit_arrived,
-        cit_present: cit_presence(r.cit_arrived, certified, cert_known),
+        cit_present,
         time_on_scene_minutes: r.time_on_scene_minutes.and_then(|m| u32::try_from(m).ok()),
         disposition: code("disposition", r.disposition)?,
         arrested: r.arrested,
@@ -164,15 +170,135 @@ fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>) -> Result<Result<(), Stor
     Ok(push(data, row))
 }
 
+/// The values of an `encounter_facts.facts` text, in order (see migration 0003).
+const FACT_FIELDS: usize = 27;
+
+fn fact_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn opt(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// One `encounter_facts` row: `Ok(false)` when it belongs to another source system.
+fn fact_row(data: &mut OutcomeData, facts: &str, source_system: Option<&str>) -> Result<bool, StoreError> {
+    // One pass over the bytes (the values are short: a search per value costs more).
+    let mut f = [""; FACT_FIELDS];
+    let mut n = 0;
+    let mut start = 0;
+    for (i, &b) in facts.as_bytes().iter().enumerate() {
+        if b == 0x1f {
+            if n == FACT_FIELDS {
+                n += 1;
+                break;
+            }
+            // The separator is ASCII, so both ends are character boundaries.
+            f[n] = facts.get(start..i).unwrap_or("");
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if n < FACT_FIELDS {
+        f[n] = facts.get(start..).unwrap_or("");
+        n += 1;
+    } else {
+        n += 1;
+    }
+    if n != FACT_FIELDS {
+        // A stored value holding the separator itself: the caller reads the full rows instead.
+        return Err(corrupt("encounter_facts", format!("{n} values, expected {FACT_FIELDS}")));
+    }
+    if source_system.is_some_and(|s| s != f[0]) {
+        return Ok(false);
+    }
+    let Some(occurred_on) = iso_date(f[1]) else {
+        return Err(corrupt("encounter_facts", format!("'{}' is not a date", f[1])));
+    };
+    let time = if f[16].is_empty() {
+        None
+    } else {
+        Some(f[16].parse::<i64>().map_err(|_| corrupt("encounter_facts", format!("time on scene '{}'", f[16])))?)
+    };
+    let row = RawRow {
+        occurred_on,
+        date_precision: f[2],
+        agency: opt(f[3]),
+        precinct: opt(f[4]),
+        sector: opt(f[5]),
+        beat: opt(f[6]),
+        initial_call_type: opt(f[7]),
+        final_call_type: opt(f[8]),
+        call_source: f[9],
+        mh_recognised_at_dispatch: fact_bool(f[10]),
+        mental_health_flag: fact_bool(f[11]),
+        response_model: f[12],
+        cit_requested: fact_bool(f[13]),
+        cit_arrived: fact_bool(f[14]),
+        officers: "",
+        time_on_scene_minutes: time,
+        disposition: f[17],
+        arrested: fact_bool(f[18]),
+        cited: fact_bool(f[19]),
+        involuntary_hold: fact_bool(f[20]),
+        referrals: f[21],
+        use_of_force: f[22],
+        subject_key: opt(f[23]),
+        age_band: f[24],
+        gender: f[25],
+        race_ethnicity: f[26],
+    };
+    push_with_cit(data, row, fact_bool(f[15]))?;
+    Ok(true)
+}
+
+/// How a SQLite scan reads its rows.
+#[derive(Clone, Copy)]
+enum Scan {
+    /// The narrow `encounter_facts` copy (the fast path).
+    Facts,
+    /// The columns of `encounters` themselves.
+    Columns,
+}
+
 impl Store {
     /// Every stored encounter (of one source system, if given), as the outcome engine reads them.
+    ///
+    /// On SQLite this reads the narrow `encounter_facts` copy kept by triggers, in two row ranges
+    /// on two threads; on PostgreSQL it streams the needed columns of `encounters`.
     pub async fn load_outcome_data(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
+        match self.scan_sqlite(source_system, Scan::Facts).await {
+            Err(StoreError::Corrupt { what, detail }) if what == "encounters.encounter_facts" => {
+                tracing::warn!(%detail, "the encounter_facts copy cannot be read; reading the encounters table");
+                self.load_outcome_data_from_columns(source_system).await
+            }
+            other => other,
+        }
+    }
+
+    /// As [`Store::load_outcome_data`], reading the columns of `encounters` directly (never the
+    /// `encounter_facts` copy): PostgreSQL's path, and on SQLite the check of the copy.
+    pub async fn load_outcome_data_from_columns(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
+        self.scan_sqlite(source_system, Scan::Columns).await
+    }
+
+    async fn scan_sqlite(&self, source_system: Option<&str>, how: Scan) -> Result<OutcomeData, StoreError> {
         let op = "read encounters for the outcome report";
         let mut data = OutcomeData::new();
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
-                let quoted = source_system.map(|s| format!(" AND source_system = '{}'", s.replace('\'', "''")));
-                let quoted = quoted.unwrap_or_default();
+                let (table, columns) = match how {
+                    Scan::Facts => ("encounter_facts", "facts".to_string()),
+                    Scan::Columns => ("encounters", OUTCOME_COLUMNS.to_string()),
+                };
+                let quoted = match (how, source_system) {
+                    (Scan::Columns, Some(s)) => format!(" AND source_system = '{}'", s.replace('\'', "''")),
+                    _ => String::new(),
+                };
                 let mut conns = Vec::new();
                 let mut bounds = (0i64, 0i64);
                 for i in 0..2 {
@@ -184,7 +310,7 @@ impl Store {
                         .map_err(StoreError::db("sqlite", op))?;
                     if i == 0 {
                         let (lo, hi): (Option<i64>, Option<i64>) =
-                            sqlx::query_as("SELECT MIN(rowid), MAX(rowid) FROM encounters")
+                            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT MIN(rowid), MAX(rowid) FROM {table}")))
                                 .fetch_one(&mut *conn)
                                 .await
                                 .map_err(StoreError::db("sqlite", op))?;
@@ -202,15 +328,27 @@ impl Store {
                 }
                 let mut dbs: Vec<Db<'_>> = locked.iter_mut().map(Db::new).collect();
                 let (Some(db2), Some(db1)) = (dbs.pop(), dbs.pop()) else { unreachable!("two connections") };
-                let scan = |db: Db<'_>, (a, b): (i64, i64)| -> Result<OutcomeData, StoreError> {
-                    let sql = format!("SELECT {OUTCOME_COLUMNS} FROM encounters WHERE rowid BETWEEN {a} AND {b}{quoted}");
+                let all = usize::try_from(hi - lo + 1).unwrap_or(0);
+                let scan = |db: Db<'_>, (a, b): (i64, i64), room: usize| -> Result<OutcomeData, StoreError> {
+                    let sql = format!("SELECT {columns} FROM {table} WHERE rowid BETWEEN {a} AND {b}{quoted}");
                     let raw = |e: RawError| StoreError::db("sqlite", op)(sqlx::Error::Database(Box::new(e)));
-                    let mut data = OutcomeData::with_capacity(usize::try_from(b - a + 1).unwrap_or(0));
+                    // The first half gets room for everything: the second is appended to it.
+                    let mut data = OutcomeData::with_capacity(room);
                     let mut failure: Option<StoreError> = None;
                     let mut stmt = db.prepare(&sql).map_err(raw)?;
                     stmt.for_each_row(|c| {
-                        if let Err(e) = sqlite_row(&mut data, c)? {
-                            failure.get_or_insert(e);
+                        if failure.is_some() {
+                            return Ok(());
+                        }
+                        let result = match how {
+                            Scan::Columns => sqlite_row(&mut data, c)?,
+                            Scan::Facts => match c.text(0)? {
+                                Some(facts) => fact_row(&mut data, facts, source_system).map(|_| ()),
+                                None => Err(corrupt("encounter_facts", "NULL")),
+                            },
+                        };
+                        if let Err(e) = result {
+                            failure = Some(e);
                         }
                         Ok(())
                     })
@@ -223,8 +361,8 @@ impl Store {
                 };
                 let (first, second) = blocking(|| {
                     std::thread::scope(|s| {
-                        let h = s.spawn(|| scan(db2, ranges[1]));
-                        let first = scan(db1, ranges[0]);
+                        let h = s.spawn(|| scan(db2, ranges[1], all / 2 + 1));
+                        let first = scan(db1, ranges[0], all);
                         (first, h.join())
                     })
                 });

@@ -34,6 +34,16 @@ fn slice<'a>(arena: &'a str, ends: &[usize], s: Sym) -> &'a str {
 }
 
 impl Symbols {
+    /// Room for `n` symbols of about `bytes` bytes in all.
+    pub fn with_capacity(n: usize, bytes: usize) -> Self {
+        Symbols {
+            arena: String::with_capacity(bytes),
+            ends: Vec::with_capacity(n),
+            table: hashbrown::HashTable::with_capacity(n),
+            hasher: foldhash::fast::FixedState::default(),
+        }
+    }
+
     pub fn intern(&mut self, s: &str) -> Sym {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one(s);
@@ -124,9 +134,9 @@ impl OutcomeData {
         Self::default()
     }
 
-    /// Room for `n` records.
+    /// Room for `n` records (and as many distinct person keys).
     pub fn with_capacity(n: usize) -> Self {
-        OutcomeData { symbols: Symbols::default(), records: Vec::with_capacity(n) }
+        OutcomeData { symbols: Symbols::with_capacity(n + 64, n * 28 + 4096), records: Vec::with_capacity(n) }
     }
 
     /// Move every record of `other` here (its symbols re-interned into this table).

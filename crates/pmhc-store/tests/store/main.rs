@@ -24,6 +24,8 @@ both_backends!(
     list_orders_and_pages,
     import_records,
     unknown_import_ids_are_refused,
+    outcome_data_follows_every_write,
+    definitions_are_versioned,
 );
 
 async fn migrated(store: &Store) {
@@ -463,4 +465,76 @@ fn both_dialects_list_the_same_migration_versions() {
     let v = |m: &sqlx::migrate::Migrator| m.iter().map(|m| (m.version, m.description.to_string())).collect::<Vec<_>>();
     assert!(!v(&SQLITE_MIGRATOR).is_empty());
     assert_eq!(v(&SQLITE_MIGRATOR), v(&POSTGRES_MIGRATOR));
+}
+
+/// Records of outcome data with their symbols resolved to text, sorted: comparable across stores.
+fn resolved(d: &pmhc_core::outcomes::OutcomeData) -> Vec<String> {
+    let mut out: Vec<String> = d
+        .records
+        .iter()
+        .map(|r| {
+            let n = |s: Option<u32>| s.map(|s| d.symbols.name(s).to_string());
+            let names = (n(r.agency), n(r.precinct), n(r.sector), n(r.beat), n(r.initial_call_type), n(r.final_call_type), n(r.subject));
+            let mut bare = r.clone();
+            (bare.agency, bare.precinct, bare.sector, bare.beat) = (None, None, None, None);
+            (bare.initial_call_type, bare.final_call_type, bare.subject) = (None, None, None);
+            format!("{bare:?} {names:?}")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn outcome_data_follows_every_write(store: Store) {
+    migrated(&store).await;
+    let mut a = full_record("A");
+    let b = minimal_record("B");
+    let mut c = full_record("C");
+    c.source_system = "other".into();
+    store.write_batch(None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    // An update must reach the engine's copy too.
+    a.disposition = Disposition::Arrest;
+    a.arrested = Some(true);
+    a.area.precinct = Some("Nörth \"<x>\"".into());
+    let mut d = minimal_record("D");
+    d.area.beat = Some("B\u{1f}2".into()); // the copy's separator inside a value
+    store.write_batch(None, &[a.clone(), d.clone()]).await.unwrap();
+    let mut expected = pmhc_core::outcomes::OutcomeData::new();
+    for e in [&a, &b, &c, &d] {
+        let mut e = e.clone();
+        e.normalize();
+        expected.push_encounter(&e);
+    }
+    let fast = store.load_outcome_data(None).await.unwrap();
+    let direct = store.load_outcome_data_from_columns(None).await.unwrap();
+    assert_eq!(resolved(&fast), resolved(&expected));
+    assert_eq!(resolved(&direct), resolved(&expected));
+    let only = store.load_outcome_data(Some("other")).await.unwrap();
+    assert_eq!(only.records.len(), 1);
+    // Without the odd value the fast copy is read (and agrees).
+    let mut d2 = d.clone();
+    d2.area.beat = Some("B2".into());
+    store.write_batch(None, std::slice::from_ref(&d2)).await.unwrap();
+    let fast = store.load_outcome_data(None).await.unwrap();
+    assert_eq!(resolved(&fast), resolved(&store.load_outcome_data_from_columns(None).await.unwrap()));
+}
+
+async fn definitions_are_versioned(store: Store) {
+    migrated(&store).await;
+    let v1 = store.current_definition().await.unwrap();
+    assert_eq!(v1.version, 1);
+    assert_eq!(v1.definition, pmhc_core::definition::SharedDefinition::default());
+    let mut d = v1.definition.clone();
+    d.repeat.window_days = 60;
+    d.name = "Workgroup, March".into();
+    let v2 = store.save_definition(&d, "coordinator", "60 days").await.unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(store.current_definition().await.unwrap().definition, d);
+    assert_eq!(store.definition_version(Some(1)).await.unwrap().unwrap().definition, v1.definition);
+    let history = store.definition_history().await.unwrap();
+    assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(history[0].author, "coordinator");
+    d.repeat.min_encounters = 1;
+    assert!(store.save_definition(&d, "x", "").await.unwrap_err().to_string().contains("min_encounters"));
+    assert_eq!(store.definition_history().await.unwrap().len(), 2, "an invalid definition is not saved");
 }
