@@ -192,6 +192,15 @@ impl Lane {
         }
     }
 
+    /// Add another lane of the same shape (not yet accumulated) into this one.
+    fn add_lane(&mut self, other: &Lane) {
+        for (a, b) in self.prefix.iter_mut().zip(&other.prefix) {
+            for s in 0..SLOTS {
+                a[s] += b[s];
+            }
+        }
+    }
+
     fn accumulate(&mut self, groups: usize) {
         for g in 0..groups {
             let base = g * (self.len + 1);
@@ -303,8 +312,11 @@ impl PersonLane {
                 back_pos[i] = (i - 1) as u32;
             }
         }
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by_key(|&i| (raw[i as usize].1, raw[i as usize].0));
+        // Sort (day, person, position) triples in place: contiguous keys sort much faster than
+        // positions compared through the list.
+        let mut keyed: Vec<(i32, u32, u32)> = raw.iter().enumerate().map(|(i, r)| (r.1, r.0, i as u32)).collect();
+        keyed.sort_unstable();
+        let order: Vec<u32> = keyed.into_iter().map(|(_, _, i)| i).collect();
         let mut rank = vec![0u32; n];
         for (r, &i) in order.iter().enumerate() {
             rank[i as usize] = r as u32;
@@ -399,6 +411,50 @@ pub struct OutcomeIndex {
     pub(crate) year_only: u64,
 }
 
+/// What the first pass over a share of the records finds.
+struct Pass1 {
+    bits: Vec<u32>,
+    ranges: [Option<(i32, i32)>; 3],
+    present: Vec<Vec<bool>>,
+    arrest_diversion_coded: bool,
+    month_span: Option<(i32, i32)>,
+    year_only: u64,
+}
+
+impl Pass1 {
+    /// Add the findings of the following share of the records.
+    fn merge(&mut self, other: Pass1) {
+        self.bits.extend(other.bits);
+        for (a, b) in self.ranges.iter_mut().zip(other.ranges) {
+            if let Some((lo, hi)) = b {
+                widen(a, lo, hi);
+            }
+        }
+        for (a, b) in self.present.iter_mut().zip(other.present) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x |= y;
+            }
+        }
+        self.arrest_diversion_coded |= other.arrest_diversion_coded;
+        if let Some((lo, hi)) = other.month_span {
+            widen(&mut self.month_span, lo, hi);
+        }
+        self.year_only += other.year_only;
+    }
+}
+
+/// What the second pass over a share of the records accumulates.
+struct Pass2 {
+    lanes: [Lane; 3],
+    scene: Vec<(u8, i32, u16)>,
+    repeat_raw: Vec<(u32, i32, u8, i32)>,
+    arrest_raw: Vec<(u32, i32, u8, i32)>,
+}
+
+fn widen(range: &mut Option<(i32, i32)>, lo: i32, hi: i32) {
+    *range = Some(range.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+}
+
 /// Minutes above this go to the last histogram bucket.
 pub(crate) const SCENE_CAP: u16 = 24 * 60;
 
@@ -420,41 +476,56 @@ impl OutcomeIndex {
                 && filter.response_model.is_none_or(|m| r.response_model == m)
         };
 
-        // Pass 1: classify, find lane ranges and the groups of every dimension.
-        let mut bits = Vec::with_capacity(data.records.len());
-        let mut ranges: [Option<(i32, i32)>; 3] = [None; 3];
+        // The work is split in two halves of the records, each on its own thread (the machines
+        // this runs on have few cores and a report is waited for).
+        let mid = data.records.len() / 2;
+        let (left, right) = data.records.split_at(mid);
         let nsym = data.symbols.len();
-        let mut present: Vec<Vec<bool>> =
-            Dimension::ALL.iter().map(|d| vec![false; if d.is_symbolic() { nsym + 1 } else { 16 }]).collect();
-        let mut arrest_diversion_coded = false;
-        let mut month_span: Option<(i32, i32)> = None;
-        let mut year_only = 0;
-        for r in &data.records {
-            if !keep(r) {
-                bits.push(0);
-                continue;
+
+        // Pass 1: classify, find lane ranges and the groups of every dimension.
+        let pass1 = |records: &[OutcomeRecord]| {
+            let mut p = Pass1 {
+                bits: Vec::with_capacity(records.len()),
+                ranges: [None; 3],
+                present: Dimension::ALL.iter().map(|d| vec![false; if d.is_symbolic() { nsym + 1 } else { 16 }]).collect(),
+                arrest_diversion_coded: false,
+                month_span: None,
+                year_only: 0,
+            };
+            for r in records {
+                if !keep(r) {
+                    p.bits.push(0);
+                    continue;
+                }
+                let (lane, bucket) = lane_of(r.occurred_on, r.date_precision);
+                widen(&mut p.ranges[lane], bucket, bucket);
+                if !def.is_mental_health(r) {
+                    p.bits.push(ALL_BIT);
+                    continue;
+                }
+                p.bits.push(def.measure_bits(r) | MH_BIT | ALL_BIT);
+                p.arrest_diversion_coded |= r.disposition == Disposition::ArrestDiverted;
+                if lane == 2 {
+                    p.year_only += 1;
+                } else {
+                    let m = month_number(r.occurred_on);
+                    widen(&mut p.month_span, m, m);
+                }
+                for (d, dim) in Dimension::ALL.iter().enumerate() {
+                    let k = dim.key(r);
+                    let slot = if k == NONE { p.present[d].len() - 1 } else { k as usize };
+                    p.present[d][slot] = true;
+                }
             }
-            let (lane, bucket) = lane_of(r.occurred_on, r.date_precision);
-            let range = &mut ranges[lane];
-            *range = Some(range.map_or((bucket, bucket), |(lo, hi)| (lo.min(bucket), hi.max(bucket))));
-            if !def.is_mental_health(r) {
-                bits.push(ALL_BIT);
-                continue;
-            }
-            bits.push(def.measure_bits(r) | MH_BIT | ALL_BIT);
-            arrest_diversion_coded |= r.disposition == Disposition::ArrestDiverted;
-            if lane == 2 {
-                year_only += 1;
-            } else {
-                let m = month_number(r.occurred_on);
-                month_span = Some(month_span.map_or((m, m), |(lo, hi)| (lo.min(m), hi.max(m))));
-            }
-            for (d, dim) in Dimension::ALL.iter().enumerate() {
-                let k = dim.key(r);
-                let slot = if k == NONE { present[d].len() - 1 } else { k as usize };
-                present[d][slot] = true;
-            }
-        }
+            p
+        };
+        let (mut p1, p1b) = std::thread::scope(|s| {
+            let h = s.spawn(|| pass1(right));
+            let a = pass1(left);
+            (a, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        p1.merge(p1b);
+        let Pass1 { bits, ranges, present, arrest_diversion_coded, month_span, year_only } = p1;
 
         // Groups: everyone, then each dimension's present groups (symbolic ones by name, unknown last).
         let mut groups = vec![Group { key: "all".into(), label: "All".into() }];
@@ -492,65 +563,83 @@ impl OutcomeIndex {
             group_of.push(map);
         }
 
-        // Pass 2: accumulate.
+        // Pass 2: accumulate, each half into lanes of its own, then add them up.
         let ngroups = groups.len();
-        let mut lanes = [Lane::new(ranges[0], ngroups), Lane::new(ranges[1], 1), Lane::new(ranges[2], 1)];
-        // Month and year lanes are small: give them every group too.
-        lanes[1] = Lane::new(ranges[1], ngroups);
-        lanes[2] = Lane::new(ranges[2], ngroups);
-        let mut scene = Vec::new();
-        let mut repeat_raw = Vec::new();
-        let mut arrest_raw = Vec::new();
-        let mut person_ids = vec![NONE; nsym];
-        let mut persons = 0u32;
-        for (r, &b) in data.records.iter().zip(&bits) {
-            if b == 0 {
-                continue;
-            }
-            let (lane, bucket) = lane_of(r.occurred_on, r.date_precision);
-            lanes[lane].add(0, bucket, b);
-            if b & MH_BIT == 0 {
-                continue;
-            }
-            let b = b & !ALL_BIT;
-            for (d, dim) in Dimension::ALL.iter().enumerate() {
-                let k = dim.key(r);
-                let map = &group_of[d];
-                let slot = if k == NONE { map.len() - 1 } else { k as usize };
-                lanes[lane].add(map[slot] as usize, bucket, b);
-            }
-            if let Some(m) = r.time_on_scene_minutes {
-                scene.push((lane as u8, bucket, m.min(u32::from(SCENE_CAP)) as u16));
-            }
-            if let Some(s) = r.subject {
-                let p = &mut person_ids[s as usize];
-                if *p == NONE {
-                    *p = persons;
-                    persons += 1;
+        let (bits_left, bits_right) = bits.split_at(mid);
+        let pass2 = |records: &[OutcomeRecord], bits: &[u32]| {
+            let mut p = Pass2 {
+                lanes: [Lane::new(ranges[0], ngroups), Lane::new(ranges[1], ngroups), Lane::new(ranges[2], ngroups)],
+                scene: Vec::new(),
+                repeat_raw: Vec::new(),
+                arrest_raw: Vec::new(),
+            };
+            for (r, &b) in records.iter().zip(bits) {
+                if b == 0 {
+                    continue;
                 }
-                let day = r.occurred_on.num_days_from_ce();
-                repeat_raw.push((*p, day, lane as u8, bucket));
-                if r.arrested == Some(true) {
-                    arrest_raw.push((*p, day, lane as u8, bucket));
+                let (lane, bucket) = lane_of(r.occurred_on, r.date_precision);
+                p.lanes[lane].add(0, bucket, b);
+                if b & MH_BIT == 0 {
+                    continue;
+                }
+                let b = b & !ALL_BIT;
+                for (d, dim) in Dimension::ALL.iter().enumerate() {
+                    let k = dim.key(r);
+                    let map = &group_of[d];
+                    let slot = if k == NONE { map.len() - 1 } else { k as usize };
+                    p.lanes[lane].add(map[slot] as usize, bucket, b);
+                }
+                if let Some(m) = r.time_on_scene_minutes {
+                    p.scene.push((lane as u8, bucket, m.min(u32::from(SCENE_CAP)) as u16));
+                }
+                // A person is their key's symbol.
+                if let Some(person) = r.subject {
+                    let day = r.occurred_on.num_days_from_ce();
+                    p.repeat_raw.push((person, day, lane as u8, bucket));
+                    if r.arrested == Some(true) {
+                        p.arrest_raw.push((person, day, lane as u8, bucket));
+                    }
                 }
             }
+            p
+        };
+        let (mut p2, p2b) = std::thread::scope(|s| {
+            let h = s.spawn(|| pass2(right, bits_right));
+            let a = pass2(left, bits_left);
+            (a, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        for (a, b) in p2.lanes.iter_mut().zip(&p2b.lanes) {
+            a.add_lane(b);
         }
-        for lane in &mut lanes {
-            lane.accumulate(ngroups);
-        }
-        scene.sort_unstable();
+        p2.scene.extend(p2b.scene);
+        p2.repeat_raw.extend(p2b.repeat_raw);
+        p2.arrest_raw.extend(p2b.arrest_raw);
+        let Pass2 { mut lanes, mut scene, repeat_raw, arrest_raw } = p2;
+
+        // Running totals and the sorted lists, in parallel.
+        let (repeat, arrests) = std::thread::scope(|s| {
+            let h = s.spawn(|| {
+                PersonLane::build(repeat_raw, definition.repeat.min_encounters, definition.repeat.window_days)
+            });
+            let arrests = PersonLane::build(
+                arrest_raw,
+                definition.frequent_arrests.min_arrests,
+                definition.frequent_arrests.window_days,
+            );
+            for lane in &mut lanes {
+                lane.accumulate(ngroups);
+            }
+            scene.sort_unstable();
+            (h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), arrests)
+        });
         OutcomeIndex {
             lanes,
             dims,
             groups,
             scene,
-            repeat: PersonLane::build(repeat_raw, definition.repeat.min_encounters, definition.repeat.window_days),
-            arrests: PersonLane::build(
-                arrest_raw,
-                definition.frequent_arrests.min_arrests,
-                definition.frequent_arrests.window_days,
-            ),
-            persons: persons as usize,
+            repeat,
+            arrests,
+            persons: nsym,
             arrest_diversion_coded,
             filter: filter.clone(),
             month_span,
