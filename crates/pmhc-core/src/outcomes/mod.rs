@@ -18,7 +18,7 @@ pub use data::{OutcomeData, OutcomeRecord, Sym, Symbols, call_type_key, cit_pres
 pub use index::{Dimension, Group, OutcomeFilter, OutcomeIndex, month_number, month_start};
 pub use measure::{BIT_MEASURES, CompiledDefinition, Measure, MeasureKind};
 pub use people::{RepeatPerson, repeat_people};
-pub use public::{PUBLIC_THRESHOLD, make_public};
+pub use public::{PUBLIC_THRESHOLD, disclosure_audit, make_public};
 pub use report::{
     Breakdown, Change, DefinitionRef, Disparity, GroupResult, MeasureInfo, MeasureMap, MeasureValue, MonthPoint,
     MonthRole, OutcomeReport, PeriodPair, PeriodResult, ReportRequest, fmt_num, fmt_pct, fmt_pct_signed, fmt_points, signed,

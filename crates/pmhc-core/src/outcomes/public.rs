@@ -76,8 +76,16 @@ impl Builder {
     }
 }
 
-/// Apply disclosure control to a report in place.
-pub fn make_public(report: &mut OutcomeReport) {
+/// The disclosure problem of a report (every count it shows a cell, every breakdown and
+/// whole-month series an additive constraint) and its solution: what [`make_public`] applies, and
+/// what an auditor (or a test) can attack with [`crate::disclosure::derivable`].
+pub fn disclosure_audit(report: &OutcomeReport) -> (SuppressionProblem, Suppression) {
+    let b = build_problem(report);
+    let s = b.problem.solve(PUBLIC_THRESHOLD);
+    (b.problem, s)
+}
+
+fn build_problem(report: &OutcomeReport) -> Builder {
     let mut b = Builder { problem: SuppressionProblem::new(), ids: HashMap::new() };
     let periods = [&report.periods.baseline, &report.periods.comparison];
     for (p, pr) in periods.iter().enumerate() {
@@ -147,6 +155,12 @@ pub fn make_public(report: &mut OutcomeReport) {
         }
     }
 
+    b
+}
+
+/// Apply disclosure control to a report in place.
+pub fn make_public(report: &mut OutcomeReport) {
+    let b = build_problem(report);
     let s = b.problem.solve(PUBLIC_THRESHOLD);
     let hidden = |loc: Loc| b.ids.get(&loc).is_some_and(|&id| s.is_suppressed(id));
 

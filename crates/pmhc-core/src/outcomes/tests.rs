@@ -246,6 +246,9 @@ proptest! {
         let data = data(&specs);
         let def = SharedDefinition::default();
         let mut report = OutcomeIndex::build(&data, &def, &OutcomeFilter::default()).report(dref(), &request(b, c));
+        // The attacker recovers no suppressed count from what the report shows.
+        let (problem, suppression) = disclosure_audit(&report);
+        prop_assert!(crate::disclosure::derivable(&problem, &suppression).is_empty());
         make_public(&mut report);
         let json = serde_json::to_value(&report).unwrap();
         let mut bad = Vec::new();
