@@ -170,134 +170,25 @@ fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>) -> Result<Result<(), Stor
     Ok(push(data, row))
 }
 
-/// The values of an `encounter_facts.facts` text, in order (see migration 0003).
-const FACT_FIELDS: usize = 27;
-
-fn fact_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" => Some(true),
-        "0" => Some(false),
-        _ => None,
-    }
-}
-
-fn opt(s: &str) -> Option<&str> {
-    (!s.is_empty()).then_some(s)
-}
-
-/// One `encounter_facts` row: `Ok(false)` when it belongs to another source system.
-fn fact_row(data: &mut OutcomeData, facts: &str, source_system: Option<&str>) -> Result<bool, StoreError> {
-    // One pass over the bytes (the values are short: a search per value costs more).
-    let mut f = [""; FACT_FIELDS];
-    let mut n = 0;
-    let mut start = 0;
-    for (i, &b) in facts.as_bytes().iter().enumerate() {
-        if b == 0x1f {
-            if n == FACT_FIELDS {
-                n += 1;
-                break;
-            }
-            // The separator is ASCII, so both ends are character boundaries.
-            f[n] = facts.get(start..i).unwrap_or("");
-            n += 1;
-            start = i + 1;
-        }
-    }
-    if n < FACT_FIELDS {
-        f[n] = facts.get(start..).unwrap_or("");
-        n += 1;
-    } else {
-        n += 1;
-    }
-    if n != FACT_FIELDS {
-        // A stored value holding the separator itself: the caller reads the full rows instead.
-        return Err(corrupt("encounter_facts", format!("{n} values, expected {FACT_FIELDS}")));
-    }
-    if source_system.is_some_and(|s| s != f[0]) {
-        return Ok(false);
-    }
-    let Some(occurred_on) = iso_date(f[1]) else {
-        return Err(corrupt("encounter_facts", format!("'{}' is not a date", f[1])));
-    };
-    let time = if f[16].is_empty() {
-        None
-    } else {
-        Some(f[16].parse::<i64>().map_err(|_| corrupt("encounter_facts", format!("time on scene '{}'", f[16])))?)
-    };
-    let row = RawRow {
-        occurred_on,
-        date_precision: f[2],
-        agency: opt(f[3]),
-        precinct: opt(f[4]),
-        sector: opt(f[5]),
-        beat: opt(f[6]),
-        initial_call_type: opt(f[7]),
-        final_call_type: opt(f[8]),
-        call_source: f[9],
-        mh_recognised_at_dispatch: fact_bool(f[10]),
-        mental_health_flag: fact_bool(f[11]),
-        response_model: f[12],
-        cit_requested: fact_bool(f[13]),
-        cit_arrived: fact_bool(f[14]),
-        officers: "",
-        time_on_scene_minutes: time,
-        disposition: f[17],
-        arrested: fact_bool(f[18]),
-        cited: fact_bool(f[19]),
-        involuntary_hold: fact_bool(f[20]),
-        referrals: f[21],
-        use_of_force: f[22],
-        subject_key: opt(f[23]),
-        age_band: f[24],
-        gender: f[25],
-        race_ethnicity: f[26],
-    };
-    push_with_cit(data, row, fact_bool(f[15]))?;
-    Ok(true)
-}
-
-/// How a SQLite scan reads its rows.
-#[derive(Clone, Copy)]
-enum Scan {
-    /// The narrow `encounter_facts` copy (the fast path).
-    Facts,
-    /// The columns of `encounters` themselves.
-    Columns,
-}
-
 impl Store {
     /// Every stored encounter (of one source system, if given), as the outcome engine reads them.
     ///
-    /// On SQLite this reads the narrow `encounter_facts` copy kept by triggers, in two row ranges
-    /// on two threads; on PostgreSQL it streams the needed columns of `encounters`.
+    /// On SQLite the needed columns are read in two row ranges on two threads, through a memory
+    /// map; on PostgreSQL they are streamed.
     pub async fn load_outcome_data(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
-        match self.scan_sqlite(source_system, Scan::Facts).await {
-            Err(StoreError::Corrupt { what, detail }) if what == "encounters.encounter_facts" => {
-                tracing::warn!(%detail, "the encounter_facts copy cannot be read; reading the encounters table");
-                self.load_outcome_data_from_columns(source_system).await
-            }
-            other => other,
-        }
+        self.scan_sqlite(source_system).await
     }
 
-    /// As [`Store::load_outcome_data`], reading the columns of `encounters` directly (never the
-    /// `encounter_facts` copy): PostgreSQL's path, and on SQLite the check of the copy.
-    pub async fn load_outcome_data_from_columns(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
-        self.scan_sqlite(source_system, Scan::Columns).await
-    }
-
-    async fn scan_sqlite(&self, source_system: Option<&str>, how: Scan) -> Result<OutcomeData, StoreError> {
+    async fn scan_sqlite(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
         let op = "read encounters for the outcome report";
         let mut data = OutcomeData::new();
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
-                let (table, columns) = match how {
-                    Scan::Facts => ("encounter_facts", "facts".to_string()),
-                    Scan::Columns => ("encounters", OUTCOME_COLUMNS.to_string()),
-                };
-                let quoted = match (how, source_system) {
-                    (Scan::Columns, Some(s)) => format!(" AND source_system = '{}'", s.replace('\'', "''")),
-                    _ => String::new(),
+                let (table, columns) = ("encounters", OUTCOME_COLUMNS);
+                // The one value is quoted as an SQL string literal (quotes doubled).
+                let quoted = match source_system {
+                    Some(s) => format!(" AND source_system = '{}'", s.replace('\'', "''")),
+                    None => String::new(),
                 };
                 let mut conns = Vec::new();
                 let mut bounds = (0i64, 0i64);
@@ -340,14 +231,7 @@ impl Store {
                         if failure.is_some() {
                             return Ok(());
                         }
-                        let result = match how {
-                            Scan::Columns => sqlite_row(&mut data, c)?,
-                            Scan::Facts => match c.text(0)? {
-                                Some(facts) => fact_row(&mut data, facts, source_system).map(|_| ()),
-                                None => Err(corrupt("encounter_facts", "NULL")),
-                            },
-                        };
-                        if let Err(e) = result {
+                        if let Err(e) = sqlite_row(&mut data, c)? {
                             failure = Some(e);
                         }
                         Ok(())
