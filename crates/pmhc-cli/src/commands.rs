@@ -432,7 +432,31 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
         println!("The database now holds {total} encounters. The five most recent:\n");
         let latest = store.list_encounters(&EncounterFilter::default(), 5, 0).await?;
         output::encounter_table(&latest);
-        println!("\nNext: `pmhc encounters list --help`, or import a real export with `pmhc import --help`.");
+        // The main job: the four key outcomes, before the co-responder programme and in the last
+        // full year of the window.
+        let programme = pmhc_synth::programme(&config);
+        let day = chrono::Days::new(1);
+        let year_before = programme.co_responder_launch.checked_sub_months(chrono::Months::new(12));
+        let last_year = programme.end.checked_sub_months(chrono::Months::new(12));
+        let (Some(b_from), Some(b_to), Some(c_from), Some(c_to)) = (
+            year_before,
+            programme.co_responder_launch.checked_sub_days(day),
+            last_year,
+            programme.end.checked_sub_days(day),
+        ) else {
+            return Ok(0);
+        };
+        let periods = format!("--baseline {b_from}..{b_to} --comparison {c_from}..{c_to}");
+        let summary = crate::report_cmd::outcome_sentences(store, b_from, b_to, c_from, c_to).await?;
+        println!(
+            "\nThe four key outcomes, the year before the co-responder launch ({b_from}..{b_to}) against the \
+             last full year ({c_from}..{c_to}):"
+        );
+        for line in summary {
+            println!("  - {line}");
+        }
+        println!("\nNext: the full report with `pmhc report {periods}` (add --format html --output report.html),");
+        println!("`pmhc encounters list --help`, or import a real export with `pmhc import --help`.");
     } else {
         println!("Import it with: pmhc import {} --mapping pmhc", report.destination);
     }

@@ -110,6 +110,29 @@ pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The sentences of the four key outcomes for two periods (under the definitions in force).
+pub async fn outcome_sentences(
+    store: &Store,
+    b_from: chrono::NaiveDate,
+    b_to: chrono::NaiveDate,
+    c_from: chrono::NaiveDate,
+    c_to: chrono::NaiveDate,
+) -> Result<Vec<String>> {
+    let dv = store.current_definition().await?;
+    let data = store.load_outcome_data(None).await?;
+    let index = OutcomeIndex::build(&data, &dv.definition, &OutcomeFilter::default());
+    let periods = Periods { baseline: Period::new(b_from, b_to)?, comparison: Period::new(c_from, c_to)? };
+    let report = index.report(
+        DefinitionRef::new(dv.version, &dv.definition),
+        &ReportRequest { periods, breakdowns: Vec::new(), monthly: false },
+    );
+    use pmhc_core::outcomes::Measure;
+    Ok([Measure::Referral, Measure::RepeatPeople, Measure::Arrest, Measure::AnyForce]
+        .iter()
+        .filter_map(|m| report.changes.get(*m).map(|c| c.sentence.clone()))
+        .collect())
+}
+
 pub async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Result<u8> {
     match cmd {
         DefinitionsCommand::Show { version, json } => {

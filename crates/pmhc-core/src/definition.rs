@@ -293,14 +293,16 @@ mod tests {
         let mut d = SharedDefinition::default();
         d.repeat.window_days = 0;
         assert!(d.validate().unwrap_err().to_string().contains("repeat.window_days"));
-        let mut d = SharedDefinition::default();
-        d.mental_health = MentalHealthDefinition {
-            all_encounters: false,
-            flagged: false,
-            recognised_at_dispatch: false,
-            call_types: vec![],
-            call_sources: vec![],
-            response_models: vec![],
+        let d = SharedDefinition {
+            mental_health: MentalHealthDefinition {
+                all_encounters: false,
+                flagged: false,
+                recognised_at_dispatch: false,
+                call_types: vec![],
+                call_sources: vec![],
+                response_models: vec![],
+            },
+            ..SharedDefinition::default()
         };
         assert_eq!(d.validate(), Err(DefinitionError::NoCriterion));
         assert!(serde_json::from_str::<SharedDefinition>(r#"{"name":"x","colour":"red"}"#).is_err());

@@ -138,10 +138,10 @@ pub fn render_table(r: &OutcomeReport) -> String {
     write_table(&mut out, &["#", "Measure", "Baseline", "Comparison", "Change [95% CI]"], &rows);
     let _ = writeln!(out, "(# = key outcome: 1 connection to resources, 2 repeat encounters, 3 arrests, 4 use of force; * = the interval excludes no change)\n");
     for &m in Measure::ALL {
-        if let Some(ch) = r.changes.get(m) {
-            if m.outcome().is_some() || ch.significant {
-                let _ = writeln!(out, "- {}", ch.sentence);
-            }
+        if let Some(ch) = r.changes.get(m)
+            && (m.outcome().is_some() || ch.significant)
+        {
+            let _ = writeln!(out, "- {}", ch.sentence);
         }
     }
     for bd in &r.breakdowns {

@@ -118,10 +118,11 @@ fn proportion(v: Option<&MeasureValue>) -> Option<(u64, u64)> {
 fn oracle_repeat(encounters: &[Encounter], p: &Period, k: usize, w: i64) -> (u64, u64) {
     let mut by: std::collections::BTreeMap<&str, Vec<NaiveDate>> = Default::default();
     for e in encounters {
-        if e.mental_health_flag == Some(true) && in_period(e, p) {
-            if let Some(s) = &e.subject_key {
-                by.entry(s).or_default().push(e.occurred_on);
-            }
+        if e.mental_health_flag == Some(true)
+            && in_period(e, p)
+            && let Some(s) = &e.subject_key
+        {
+            by.entry(s).or_default().push(e.occurred_on);
         }
     }
     let people = by.len() as u64;
