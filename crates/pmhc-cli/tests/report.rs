@@ -155,6 +155,12 @@ fn toronto_report_matches_sql() {
         .map(|g| g["comparison"]["encounters"]["count"].as_u64().unwrap())
         .sum();
     assert_eq!(Some(sum), r["periods"]["comparison"]["encounters"].as_u64());
+    // The only source: --source changes nothing; another source has no encounters.
+    let same = report(&dbs.urls[0], "2014-01-01..2014-06-30", "2015-01-01..2015-06-30", &["--source", "toronto-pic"]);
+    assert_eq!(same["periods"], reports[0]["periods"]);
+    let none = report(&dbs.urls[0], "2014-01-01..2014-06-30", "2015-01-01..2015-06-30", &["--source", "nowhere"]);
+    assert_eq!(none["periods"]["baseline"]["all_encounters"], 0);
+    assert!(none["periods"]["baseline"]["measures"]["arrest"]["not_measurable"].is_string());
     // A filtered report equals the SQL for that division.
     let r = report(&dbs.urls[0], "2014-01-01..2014-06-30", "2015-01-01..2015-06-30", &["--precinct", "D51"]);
     check_scoped(&o, &r, "baseline", MH_DEFAULT, "precinct = 'D51'", false);

@@ -93,6 +93,14 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
         }
         Ok(())
     };
+    // Which definitions the numbers follow, and whether the file is the public version.
+    let about = format!(
+        "shared definitions version {}: {}{}",
+        r.definition.version,
+        r.definition.name,
+        if r.public { "; public: counts of 1-10 suppressed" } else { "" }
+    );
+    w.write_record(["definition", "", "", "", "", "", "", "", "", &r.definition.version.to_string(), "", "", "false", &about])?;
     for (name, p) in [("baseline", &r.periods.baseline), ("comparison", &r.periods.comparison)] {
         values(&mut w, "period", name, p.from.to_string(), p.to.to_string(), "", "", &p.measures)?;
     }
