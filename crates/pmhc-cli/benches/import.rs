@@ -10,39 +10,14 @@
 //! It prints a Markdown table of medians (and writes it to target/bench-import/results.md) for
 //! docs/performance.md. Timings are wall-clock of the whole command, process start included.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{median, remove_db, run};
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
-}
 
-fn run(cmd: &mut Command) -> (f64, String) {
-    let t = Instant::now();
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let secs = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (secs, String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
-fn remove_db(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
-    }
-}
 
 const DUCKDB: &str = r#"
 import sys, time, duckdb
@@ -120,12 +95,8 @@ fn main() {
         remove_db(&duck);
         let _ = std::fs::remove_file(&csv);
     }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let report = format!("Machine: {cpu}, {cores} cores. Medians of {runs} runs.\n\n{table}");
+    let machine = common::machine();
+    let report = format!("Machine: {machine}. Medians of {runs} runs.\n\n{table}");
     println!("{report}");
     let _ = std::fs::write(dir.join("results.md"), &report);
 }

@@ -15,6 +15,9 @@
 //! Python: `PMHC_BENCH_PYTHON`, else target/bench-venv/bin/python if present, else `python3`.
 //! Results go to standard output and target/bench-report/results.md (for docs/performance.md).
 
+mod common;
+
+use common::{median, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -25,22 +28,7 @@ use pmhc_core::outcomes::{DefinitionRef, Dimension, Measure, OutcomeFilter, Outc
 const BASELINE: (&str, &str) = ("2019-07-01", "2020-06-30");
 const COMPARISON: (&str, &str) = ("2023-07-01", "2024-06-30");
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
-}
 
-fn run(cmd: &mut Command) -> (f64, String) {
-    let t = Instant::now();
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let secs = t.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    (secs, String::from_utf8_lossy(&out.stdout).into_owned())
-}
 
 fn python(root: &Path) -> String {
     if let Ok(p) = std::env::var("PMHC_BENCH_PYTHON") {
@@ -206,13 +194,9 @@ fn main() {
         ));
         rt.block_on(store.close());
     }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let machine = common::machine();
     let out = format!(
-        "Machine: {cpu}, {cores} cores. Baseline {}..{}, comparison {}..{}; every breakdown and the monthly series. Medians of {runs} runs (warm: {} calls).\n\n{table}",
+        "Machine: {machine}. Baseline {}..{}, comparison {}..{}; every breakdown and the monthly series. Medians of {runs} runs (warm: {} calls).\n\n{table}",
         BASELINE.0,
         BASELINE.1,
         COMPARISON.0,

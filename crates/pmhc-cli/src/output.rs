@@ -26,15 +26,7 @@ pub struct ImportView<'a> {
 }
 
 fn n(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    pmhc_report::thousands(v)
 }
 
 pub fn import_report(r: &ImportView<'_>) {

@@ -10,4 +10,4 @@ mod table;
 
 pub use csv_out::render_csv;
 pub use html::render_html;
-pub use table::render_table;
+pub use table::{render_table, thousands};

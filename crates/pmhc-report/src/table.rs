@@ -5,22 +5,22 @@ use std::fmt::Write;
 
 use pmhc_core::outcomes::{Measure, MeasureValue, OutcomeReport, fmt_num, fmt_pct, fmt_points};
 
+/// A whole number with thousands separators ("1,234,567").
+pub fn thousands(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A count with thousands separators, or "suppressed".
 pub(crate) fn count(v: Option<u64>) -> String {
-    match v {
-        None => "suppressed".into(),
-        Some(v) => {
-            let s = v.to_string();
-            let mut out = String::new();
-            for (i, c) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i) % 3 == 0 {
-                    out.push(',');
-                }
-                out.push(c);
-            }
-            out
-        }
-    }
+    v.map(thousands).unwrap_or_else(|| "suppressed".into())
 }
 
 /// A value as a short cell: "4.1% (12/290)", "38 min (n=500)", "12.30/day".
