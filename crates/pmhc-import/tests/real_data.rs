@@ -534,9 +534,10 @@ fn seattle_crisis_fixture() {
     let m = by_key(&out);
     assert!(out.iter().all(|e| e.mental_health_flag == Some(true)));
 
-    // The real portal row: placeholder reported date, trailing spaces, CIT officer arrived.
-    let e = m["78352"];
-    assert_eq!(e.occurred_at(), Some(at(2015, 9, 1, 15, 25, 9)));
+    // A row in the portal's shape (invented values): placeholder reported date, trailing spaces,
+    // CIT officer arrived.
+    let e = m["900017"];
+    assert_eq!(e.occurred_at(), Some(at(2015, 9, 2, 14, 10, 37)));
     assert_eq!(e.source_updated_at, None, "1900-01-01 is a placeholder");
     assert_eq!(e.reported_at, None);
     assert_eq!(
@@ -559,7 +560,7 @@ fn seattle_crisis_fixture() {
             e.officers[0].years_experience,
             e.officers[0].cit_certified
         ),
-        (Some("7497"), None, Some(false))
+        (Some("9017"), None, Some(false))
     );
     assert_eq!(
         (e.area.precinct.as_deref(), e.area.sector.as_deref(), e.area.beat.as_deref()),
