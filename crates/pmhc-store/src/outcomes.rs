@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use pmhc_core::definition::{DefinitionVersion, SharedDefinition};
-use pmhc_core::outcomes::{OutcomeData, OutcomeRecord, cit_presence};
+use pmhc_core::outcomes::{OutcomeData, OutcomeRecord, cit_presence, referral_bits};
 use pmhc_core::{CodeList, Referral};
 use sqlx::Row;
 
@@ -72,20 +72,11 @@ fn push(data: &mut OutcomeData, r: RawRow<'_>) -> Result<(), StoreError> {
     let certified = r.officers.contains("\"cit_certified\":true");
     let cert_known = certified || r.officers.contains("\"cit_certified\":false");
     let cit_present = cit_presence(r.cit_arrived, certified, cert_known);
-    push_with_cit(data, r, cit_present)
-}
-
-/// Add a row whose CIT presence is already worked out.
-fn push_with_cit(data: &mut OutcomeData, r: RawRow<'_>, cit_present: Option<bool>) -> Result<(), StoreError> {
     let (has_referral, referral_results, referral_services) = if r.referrals.len() <= 2 {
-        (false, 0, 0)
+        referral_bits(&[])
     } else {
         let list: Vec<Referral> = serde_json::from_str(r.referrals).map_err(|e| corrupt("referrals", e.to_string()))?;
-        (
-            !list.is_empty(),
-            list.iter().fold(0u16, |m, x| m | 1 << x.result as u16),
-            list.iter().fold(0u16, |m, x| m | 1 << x.service_type as u16),
-        )
+        referral_bits(&list)
     };
     let record = OutcomeRecord {
         occurred_on: r.occurred_on,
@@ -176,15 +167,10 @@ impl Store {
     /// On SQLite the needed columns are read in two row ranges on two threads, through a memory
     /// map; on PostgreSQL they are streamed.
     pub async fn load_outcome_data(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
-        self.scan_sqlite(source_system).await
-    }
-
-    async fn scan_sqlite(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
         let op = "read encounters for the outcome report";
         let mut data = OutcomeData::new();
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
-                let (table, columns) = ("encounters", OUTCOME_COLUMNS);
                 // The one value is quoted as an SQL string literal (quotes doubled).
                 let quoted = match source_system {
                     Some(s) => format!(" AND source_system = '{}'", s.replace('\'', "''")),
@@ -201,7 +187,7 @@ impl Store {
                         .map_err(StoreError::db("sqlite", op))?;
                     if i == 0 {
                         let (lo, hi): (Option<i64>, Option<i64>) =
-                            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT MIN(rowid), MAX(rowid) FROM {table}")))
+                            sqlx::query_as("SELECT MIN(rowid), MAX(rowid) FROM encounters")
                                 .fetch_one(&mut *conn)
                                 .await
                                 .map_err(StoreError::db("sqlite", op))?;
@@ -221,7 +207,7 @@ impl Store {
                 let (Some(db2), Some(db1)) = (dbs.pop(), dbs.pop()) else { unreachable!("two connections") };
                 let all = usize::try_from(hi - lo + 1).unwrap_or(0);
                 let scan = |db: Db<'_>, (a, b): (i64, i64), room: usize| -> Result<OutcomeData, StoreError> {
-                    let sql = format!("SELECT {columns} FROM {table} WHERE rowid BETWEEN {a} AND {b}{quoted}");
+                    let sql = format!("SELECT {OUTCOME_COLUMNS} FROM encounters WHERE rowid BETWEEN {a} AND {b}{quoted}");
                     let raw = |e: RawError| StoreError::db("sqlite", op)(sqlx::Error::Database(Box::new(e)));
                     // The first half gets room for everything: the second is appended to it.
                     let mut data = OutcomeData::with_capacity(room);

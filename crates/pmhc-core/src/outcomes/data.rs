@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::codes::*;
-use crate::encounter::Encounter;
+use crate::encounter::{Encounter, Referral};
 
 /// An interned string.
 pub type Sym = u32;
@@ -182,6 +182,7 @@ impl OutcomeData {
     pub fn push_encounter(&mut self, e: &Encounter) {
         let cit_certified = e.officers.iter().any(|o| o.cit_certified == Some(true));
         let cit_known = e.officers.iter().any(|o| o.cit_certified.is_some());
+        let (has_referral, referral_results, referral_services) = referral_bits(&e.referrals);
         let record = OutcomeRecord {
             occurred_on: e.occurred_on,
             date_precision: e.date_precision,
@@ -203,9 +204,9 @@ impl OutcomeData {
             arrested: e.arrested,
             cited: e.cited,
             involuntary_hold: e.involuntary_hold,
-            has_referral: !e.referrals.is_empty(),
-            referral_results: e.referrals.iter().fold(0, |m, r| m | 1 << r.result as u16),
-            referral_services: e.referrals.iter().fold(0, |m, r| m | 1 << r.service_type as u16),
+            has_referral,
+            referral_results,
+            referral_services,
             use_of_force: e.use_of_force,
             subject: self.sym(e.subject_key.as_deref()),
             age_band: e.age_band,
@@ -214,6 +215,16 @@ impl OutcomeData {
         };
         self.records.push(record);
     }
+}
+
+/// Whether any referral is recorded, and the bit sets of their results and service types (the
+/// `has_referral`, `referral_results` and `referral_services` of an [`OutcomeRecord`]).
+pub fn referral_bits(referrals: &[Referral]) -> (bool, u16, u16) {
+    (
+        !referrals.is_empty(),
+        referrals.iter().fold(0, |m, r| m | 1 << r.result as u16),
+        referrals.iter().fold(0, |m, r| m | 1 << r.service_type as u16),
+    )
 }
 
 /// CIT presence from "CIT arrived" and the officers' certification.

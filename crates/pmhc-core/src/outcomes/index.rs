@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::*;
 use crate::definition::{Period, SharedDefinition};
 
-use super::data::{OutcomeData, OutcomeRecord, Sym};
+use super::data::{OutcomeData, OutcomeRecord, Sym, Symbols};
 use super::measure::{ALL_BIT, CompiledDefinition, MH_BIT, SLOTS};
 
 /// A breakdown of the report.
@@ -152,6 +152,22 @@ pub struct OutcomeFilter {
 impl OutcomeFilter {
     pub fn is_empty(&self) -> bool {
         *self == OutcomeFilter::default()
+    }
+
+    /// The test of a record against this filter, with the names resolved once against the
+    /// symbols (a name never seen matches nothing).
+    pub fn matcher(&self, symbols: &Symbols) -> impl Fn(&OutcomeRecord) -> bool + Sync + '_ {
+        let want = |s: &Option<String>| s.as_ref().map(|s| symbols.get(s).unwrap_or(NONE));
+        let (agency, precinct, sector, beat) =
+            (want(&self.agency), want(&self.precinct), want(&self.sector), want(&self.beat));
+        move |r: &OutcomeRecord| {
+            let ok = |f: Option<u32>, v: Option<Sym>| f.is_none_or(|f| v == Some(f));
+            ok(agency, r.agency)
+                && ok(precinct, r.precinct)
+                && ok(sector, r.sector)
+                && ok(beat, r.beat)
+                && self.response_model.is_none_or(|m| r.response_model == m)
+        }
     }
 }
 
@@ -462,19 +478,7 @@ impl OutcomeIndex {
     /// Build the index of `data` for `filter` under `definition`.
     pub fn build(data: &OutcomeData, definition: &SharedDefinition, filter: &OutcomeFilter) -> OutcomeIndex {
         let def = CompiledDefinition::new(definition, &data.symbols);
-        let want = |s: &Option<String>| s.as_ref().map(|s| data.symbols.get(s).unwrap_or(NONE));
-        let f_agency = want(&filter.agency);
-        let f_precinct = want(&filter.precinct);
-        let f_sector = want(&filter.sector);
-        let f_beat = want(&filter.beat);
-        let keep = |r: &OutcomeRecord| {
-            let ok = |f: Option<u32>, v: Option<Sym>| f.is_none_or(|f| v == Some(f));
-            ok(f_agency, r.agency)
-                && ok(f_precinct, r.precinct)
-                && ok(f_sector, r.sector)
-                && ok(f_beat, r.beat)
-                && filter.response_model.is_none_or(|m| r.response_model == m)
-        };
+        let keep = filter.matcher(&data.symbols);
 
         // The work is split in two halves of the records, each on its own thread (the machines
         // this runs on have few cores and a report is waited for).

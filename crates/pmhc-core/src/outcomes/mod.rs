@@ -14,7 +14,7 @@ mod people;
 mod public;
 mod report;
 
-pub use data::{OutcomeData, OutcomeRecord, Sym, Symbols, call_type_key, cit_presence};
+pub use data::{OutcomeData, OutcomeRecord, Sym, Symbols, call_type_key, cit_presence, referral_bits};
 pub use index::{Dimension, Group, OutcomeFilter, OutcomeIndex, month_number, month_start};
 pub use measure::{BIT_MEASURES, CompiledDefinition, Measure, MeasureKind};
 pub use people::{RepeatPerson, repeat_people};

@@ -34,14 +34,10 @@ pub fn repeat_people(
 ) -> Vec<RepeatPerson> {
     let def = CompiledDefinition::new(definition, &data.symbols);
     let ranges = LaneRanges::of(period);
-    let want = |s: &Option<String>| s.as_ref().map(|s| data.symbols.get(s));
-    let (fa, fp, fs, fb) = (want(&filter.agency), want(&filter.precinct), want(&filter.sector), want(&filter.beat));
+    let keep = filter.matcher(&data.symbols);
     let mut by_person: std::collections::HashMap<u32, Vec<NaiveDate>> = std::collections::HashMap::new();
     for r in &data.records {
-        let ok = |f: Option<Option<u32>>, v: Option<u32>| f.is_none_or(|f| f.is_some() && f == v);
-        if !(ok(fa, r.agency) && ok(fp, r.precinct) && ok(fs, r.sector) && ok(fb, r.beat))
-            || filter.response_model.is_some_and(|m| m != r.response_model)
-        {
+        if !keep(r) {
             continue;
         }
         let Some(s) = r.subject else { continue };
