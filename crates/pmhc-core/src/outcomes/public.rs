@@ -28,31 +28,14 @@ enum Loc {
 
 /// The counts of a value: (A, B) = (numerator, denominator), (count, -), (n, -) or (people, encounters).
 fn parts(v: &MeasureValue) -> Vec<(Part, u64)> {
-    match v {
-        MeasureValue::Count { count, .. } => count.map(|c| vec![(Part::A, c)]).unwrap_or_default(),
-        MeasureValue::Proportion { numerator, denominator, .. } => {
-            let mut out = Vec::new();
-            if let Some(x) = numerator {
-                out.push((Part::A, *x));
-            }
-            if let Some(n) = denominator {
-                out.push((Part::B, *n));
-            }
-            out
-        }
-        MeasureValue::Median { n, .. } => n.map(|c| vec![(Part::A, c)]).unwrap_or_default(),
-        MeasureValue::Mean { people, encounters, .. } => {
-            let mut out = Vec::new();
-            if let Some(x) = people {
-                out.push((Part::A, *x));
-            }
-            if let Some(n) = encounters {
-                out.push((Part::B, *n));
-            }
-            out
-        }
-        MeasureValue::NotMeasurable { .. } => Vec::new(),
-    }
+    let (a, b) = match v {
+        MeasureValue::Count { count, .. } => (*count, None),
+        MeasureValue::Proportion { numerator, denominator, .. } => (*numerator, *denominator),
+        MeasureValue::Median { n, .. } => (*n, None),
+        MeasureValue::Mean { people, encounters, .. } => (*people, *encounters),
+        MeasureValue::NotMeasurable { .. } => (None, None),
+    };
+    [(Part::A, a), (Part::B, b)].into_iter().filter_map(|(p, v)| v.map(|v| (p, v))).collect()
 }
 
 struct Builder {

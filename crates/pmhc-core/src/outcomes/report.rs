@@ -478,7 +478,7 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
             let sentence = format!(
                 "{} {} from {} to {} a day{}.",
                 m.label(),
-                direction(pc - pb, rel.map(|e| e.value)),
+                direction(pc - pb),
                 fmt_num(pb),
                 fmt_num(pc),
                 rel.map(|e| format!(
@@ -509,7 +509,7 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
             let sentence = format!(
                 "{} {} from {} to {}{}{}.",
                 m.label(),
-                direction(pc - pb, diff.map(|d| d.value)),
+                direction(pc - pb),
                 fmt_pct(*pb),
                 fmt_pct(*pc),
                 of,
@@ -538,62 +538,55 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
                 &Median { n: *nb, value: *vb, ci95: *cb },
                 &Median { n: *nc, value: *vc, ci95: *cc },
             );
-            let sig = d.is_some_and(|e| !e.ci95.contains(0.0));
-            let sentence = format!(
-                "Median time on scene {} from {} to {} minutes{}.",
-                direction(vc - vb, d.map(|e| e.value)),
-                fmt_num(*vb),
-                fmt_num(*vc),
-                d.map(|e| format!(
-                    " ({} minutes, 95% CI {} to {})",
-                    signed(e.value, 1),
-                    signed(e.ci95.lower, 1),
-                    signed(e.ci95.upper, 1)
-                ))
-                .unwrap_or_default()
-            );
-            Change {
-                absolute: Some(vc - vb),
-                absolute_ci95: d.map(|e| e.ci95),
-                relative: (*vb > 0.0).then(|| vc / vb - 1.0),
-                relative_ci95: None,
-                significant: sig,
-                sentence,
-            }
+            difference_change("Median time on scene", " minutes", *vb, *vc, d, 1, fmt_num)
         }
         (
             MeasureValue::Mean { people: Some(pb), encounters: Some(eb), mean: Some(mb), sum_squares: sb, .. },
             MeasureValue::Mean { people: Some(pc), encounters: Some(ec), mean: Some(mc), sum_squares: sc, .. },
         ) => {
             let d = stats::mean_difference(*pb, *eb as f64, *sb as f64, *pc, *ec as f64, *sc as f64);
-            let sig = d.is_some_and(|e| !e.ci95.contains(0.0));
-            let sentence = format!(
-                "Encounters per person {} from {:.2} to {:.2}{}.",
-                direction(mc - mb, d.map(|e| e.value)),
-                mb,
-                mc,
-                d.map(|e| format!(
-                    " ({}, 95% CI {} to {})",
-                    signed(e.value, 2),
-                    signed(e.ci95.lower, 2),
-                    signed(e.ci95.upper, 2)
-                ))
-                    .unwrap_or_default()
-            );
-            Change {
-                absolute: Some(mc - mb),
-                absolute_ci95: d.map(|e| e.ci95),
-                relative: (*mb > 0.0).then(|| mc / mb - 1.0),
-                relative_ci95: None,
-                significant: sig,
-                sentence,
-            }
+            difference_change("Encounters per person", "", *mb, *mc, d, 2, |x| format!("{x:.2}"))
         }
         _ => none(format!("{}: no change can be computed.", m.label())),
     }
 }
 
-fn direction(delta: f64, _estimate: Option<f64>) -> &'static str {
+/// The change of a median or a mean: the difference with its interval (no interval for the
+/// ratio), and the sentence, e.g. "Median time on scene rose from 54 to 55 minutes (+1.0 minutes,
+/// 95% CI −1.5 to +3.5)."
+fn difference_change(
+    label: &str,
+    unit: &str,
+    b: f64,
+    c: f64,
+    d: Option<Estimate>,
+    decimals: usize,
+    value: impl Fn(f64) -> String,
+) -> Change {
+    let sentence = format!(
+        "{label} {} from {} to {}{unit}{}.",
+        direction(c - b),
+        value(b),
+        value(c),
+        d.map(|e| format!(
+            " ({}{unit}, 95% CI {} to {})",
+            signed(e.value, decimals),
+            signed(e.ci95.lower, decimals),
+            signed(e.ci95.upper, decimals)
+        ))
+        .unwrap_or_default()
+    );
+    Change {
+        absolute: Some(c - b),
+        absolute_ci95: d.map(|e| e.ci95),
+        relative: (b > 0.0).then(|| c / b - 1.0),
+        relative_ci95: None,
+        significant: d.is_some_and(|e| !e.ci95.contains(0.0)),
+        sentence,
+    }
+}
+
+fn direction(delta: f64) -> &'static str {
     if delta > 0.0 {
         "rose"
     } else if delta < 0.0 {
