@@ -278,7 +278,6 @@ impl OutcomeIndex {
 
         let rb = LaneRanges::of(&req.periods.baseline);
         let rc = LaneRanges::of(&req.periods.comparison);
-        let all_b = self.totals(0, &rb);
         let all_c = self.totals(0, &rc);
         let mut breakdowns = Vec::new();
         for dim in &req.breakdowns {
@@ -306,7 +305,6 @@ impl OutcomeIndex {
                 .collect();
             breakdowns.push(Breakdown { by: *dim, label: dim.label(), groups });
         }
-        let _ = all_b;
 
         let mut monthly = Vec::new();
         if req.monthly {
@@ -316,9 +314,9 @@ impl OutcomeIndex {
             for m in lo..=hi {
                 let t = self.month_totals(m);
                 let start = month_start(m);
-                let role = if p.comparison.contains(start) || within_month(&p.comparison, m) {
+                let role = if within_month(&p.comparison, m) {
                     MonthRole::Comparison
-                } else if p.baseline.contains(start) || within_month(&p.baseline, m) {
+                } else if within_month(&p.baseline, m) {
                     MonthRole::Baseline
                 } else {
                     MonthRole::Other
@@ -433,6 +431,7 @@ fn not_measurable(mh: u64, reason: &str) -> MeasureValue {
     MeasureValue::NotMeasurable { not_measurable: reason.to_string() }
 }
 
+/// Whether month `m` overlaps the period.
 fn within_month(p: &Period, m: i32) -> bool {
     let s = month_start(m);
     s <= p.to && p.from <= month_start(m + 1).pred_opt().unwrap_or(s)
@@ -623,9 +622,4 @@ pub fn fmt_num(x: f64) -> String {
 
 fn minus(s: String) -> String {
     s.replacen('-', "\u{2212}", 1)
-}
-
-#[allow(dead_code)]
-fn _assert_slots() {
-    let _ = [0u8; SLOTS];
 }
