@@ -120,6 +120,19 @@ fn import(db: &str, file: &std::path::Path, mapping: &str, dir: &std::path::Path
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// Import `file` into every database, report on the two periods there, and check that the reports
+/// are identical on every backend.
+fn import_and_report(file: &std::path::Path, mapping: &str, baseline: &str, comparison: &str) -> (Databases, Vec<Value>) {
+    let dbs = Databases::new();
+    let mut reports = Vec::new();
+    for db in &dbs.urls {
+        import(db, file, mapping, dbs.dir());
+        reports.push(report(db, baseline, comparison, &[]));
+    }
+    same_on_every_backend(&dbs, &reports);
+    (dbs, reports)
+}
+
 /// The same report from SQLite and PostgreSQL (when given) must be identical.
 fn same_on_every_backend(dbs: &Databases, reports: &[Value]) {
     for (url, r) in dbs.urls.iter().zip(reports).skip(1) {
@@ -130,13 +143,7 @@ fn same_on_every_backend(dbs: &Databases, reports: &[Value]) {
 #[test]
 fn toronto_report_matches_sql() {
     let Some(file) = shared("toronto-persons-in-crisis/raw_data_first32000.csv") else { return };
-    let dbs = Databases::new();
-    let mut reports = Vec::new();
-    for db in &dbs.urls {
-        import(db, &file, "toronto-pic", dbs.dir());
-        reports.push(report(db, "2014-01-01..2014-06-30", "2015-01-01..2015-06-30", &[]));
-    }
-    same_on_every_backend(&dbs, &reports);
+    let (dbs, reports) = import_and_report(&file, "toronto-pic", "2014-01-01..2014-06-30", "2015-01-01..2015-06-30");
     let o = Oracle::new(&dbs.urls[0]);
     let r = &reports[0];
     check_period(&o, r, "baseline", MH_DEFAULT, false);
@@ -170,13 +177,7 @@ fn toronto_report_matches_sql() {
 #[test]
 fn dallas_report_matches_sql() {
     let Some(file) = shared("dallas-uof-2016/37-00049_UOF-P_2016_prepped.csv") else { return };
-    let dbs = Databases::new();
-    let mut reports = Vec::new();
-    for db in &dbs.urls {
-        import(db, &file, "dallas-uof", dbs.dir());
-        reports.push(report(db, "2016-01-01..2016-06-30", "2016-07-01..2016-12-31", &[]));
-    }
-    same_on_every_backend(&dbs, &reports);
+    let (dbs, reports) = import_and_report(&file, "dallas-uof", "2016-01-01..2016-06-30", "2016-07-01..2016-12-31");
     let o = Oracle::new(&dbs.urls[0]);
     check_period(&o, &reports[0], "baseline", MH_DEFAULT, true);
     check_period(&o, &reports[0], "comparison", MH_DEFAULT, true);
@@ -223,13 +224,7 @@ fn seattle_use_of_force_report_matches_sql_under_an_all_encounters_definition() 
 #[test]
 fn seattle_call_data_report_matches_sql() {
     let Some(file) = shared("seattle-call-data-samples/potential_mad_beach_calls_2010-2023.csv") else { return };
-    let dbs = Databases::new();
-    let mut reports = Vec::new();
-    for db in &dbs.urls {
-        import(db, &file, "seattle-call-data-r", dbs.dir());
-        reports.push(report(db, "2010-01-01..2015-12-31", "2018-01-01..2023-12-31", &[]));
-    }
-    same_on_every_backend(&dbs, &reports);
+    let (dbs, reports) = import_and_report(&file, "seattle-call-data-r", "2010-01-01..2015-12-31", "2018-01-01..2023-12-31");
     let o = Oracle::new(&dbs.urls[0]);
     check_period(&o, &reports[0], "baseline", MH_DEFAULT, false);
     check_period(&o, &reports[0], "comparison", MH_DEFAULT, false);
