@@ -10,8 +10,10 @@ use std::fmt::Write as _;
 use pmhc_core::CodeList;
 use pmhc_core::outcomes::{
     BIT_MEASURES, Breakdown, Change, Measure, MeasureKind, MeasureValue, MonthPoint, MonthRole, OutcomeFilter,
-    OutcomeReport, PUBLIC_THRESHOLD, PeriodResult, fmt_num, fmt_pct, fmt_pct_signed, fmt_points,
+    OutcomeReport, PUBLIC_THRESHOLD, PeriodResult, fmt_num, fmt_pct, fmt_pct_signed, fmt_points, signed,
 };
+
+use crate::table::thousands;
 use pmhc_core::stats::Interval;
 
 /// Append formatted text to a `String` (writing to a `String` cannot fail).
@@ -249,7 +251,7 @@ impl Html<'_> {
                  <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
                 fmt_date(p.from),
                 fmt_date(p.to),
-                fmt_int(p.days.max(0) as u64),
+                thousands(p.days.max(0) as u64),
                 self.count(p.encounters),
                 self.count(p.all_encounters)
             );
@@ -260,7 +262,7 @@ impl Html<'_> {
     /// A count, or the suppression marker when it is hidden.
     fn count(&self, c: Option<u64>) -> String {
         match c {
-            Some(c) => fmt_int(c),
+            Some(c) => thousands(c),
             None if self.r.public => SUPPRESSED.to_string(),
             None => NO_DATA.to_string(),
         }
@@ -535,7 +537,7 @@ impl Html<'_> {
                     "{} a day<span class=\"sub\">{} in {} days</span>",
                     fmt_num(*d),
                     self.count(*count),
-                    fmt_int(p.days.max(0) as u64)
+                    thousands(p.days.max(0) as u64)
                 ),
                 None if *suppressed => SUPPRESSED.to_string(),
                 None => self.count(*count),
@@ -582,7 +584,7 @@ impl Html<'_> {
         match v {
             // The rate shows the suppression marker already: say only what it is out of.
             MeasureValue::Proportion { numerator: None, denominator: Some(n), .. } if self.r.public => {
-                format!("of {}", fmt_int(*n))
+                format!("of {}", thousands(*n))
             }
             MeasureValue::Proportion { numerator: None, denominator: None, .. } if self.r.public => String::new(),
             MeasureValue::Proportion { numerator, denominator, .. } => {
@@ -707,7 +709,7 @@ impl Html<'_> {
         let points: Vec<(&str, MonthRole, Option<f64>)> =
             r.monthly.iter().zip(&values).map(|(p, v)| (p.month.as_str(), p.role, v.0)).collect();
         let fmt = |v: f64| {
-            if encounters { fmt_int(v.round() as u64) } else { fmt_pct(v) }
+            if encounters { thousands(v.round() as u64) } else { fmt_pct(v) }
         };
         let what = if encounters {
             "mental-health encounters per month".to_string()
@@ -835,7 +837,7 @@ impl Html<'_> {
         let (top, step) = axis(max, s.pct, s.integer);
         let y = |v: f64| mt + ph * (1.0 - (v / top).clamp(0.0, 1.0));
         let fmt = |v: f64| {
-            if s.integer { fmt_int(v.round().max(0.0) as u64) } else { fmt_pct(v) }
+            if s.integer { thousands(v.round().max(0.0) as u64) } else { fmt_pct(v) }
         };
         let mut o = String::new();
         w!(
@@ -1207,24 +1209,6 @@ fn fmt_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-/// An integer with thousands separators ("12,345").
-fn fmt_int(n: u64) -> String {
-    let s = n.to_string();
-    let mut o = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            o.push(',');
-        }
-        o.push(c);
-    }
-    o
-}
-
-/// A signed number with a fixed number of decimals and a true minus sign.
-fn signed(x: f64, decimals: usize) -> String {
-    format!("{x:+.decimals$}").replacen('-', "\u{2212}", 1)
-}
-
 /// A signed number with up to two decimals (like [`fmt_num`]).
 fn signed_num(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 { signed(x, 0) } else { signed(x, 2) }
@@ -1295,7 +1279,7 @@ fn tick_label(v: f64, step: f64, pct: bool) -> String {
     } else {
         2
     };
-    let text = if decimals == 0 && v >= 1000.0 { fmt_int(v.round() as u64) } else { format!("{v:.decimals$}") };
+    let text = if decimals == 0 && v >= 1000.0 { thousands(v.round() as u64) } else { format!("{v:.decimals$}") };
     if pct { format!("{text}%") } else { text }
 }
 
@@ -1399,7 +1383,7 @@ mod tests {
         assert_eq!(html, render_html(&r));
         // The header states the periods and their encounters.
         assert!(html.contains("1 January 2021") && html.contains("31 December 2022"));
-        assert!(html.contains(&fmt_int(r.periods.baseline.encounters.unwrap())));
+        assert!(html.contains(&thousands(r.periods.baseline.encounters.unwrap())));
         // 45 beats: one compact table with every beat.
         assert!(
             html.contains("<table class=\"compact\">\n<caption id=\"c") && html.contains(">By beat / neighbourhood:")
@@ -1459,7 +1443,7 @@ mod tests {
                 let x = private.measures.get(*m).and_then(|v| v.fraction()).unwrap().0;
                 let start = summary.find(&format!("<th scope=\"row\">{}", esc(m.label()))).unwrap();
                 let row = &summary[start..start + summary[start..].find("</tr>").unwrap()];
-                assert!(row.contains(&format!("{SUPPRESSED}<span class=\"sub\">of {}</span>", fmt_int(*n))), "{m:?}");
+                assert!(row.contains(&format!("{SUPPRESSED}<span class=\"sub\">of {}</span>", thousands(*n))), "{m:?}");
                 assert!(!row.contains(&format!(">{x} / ")), "{m:?}: suppressed numerator {x} shown");
                 checked += 1;
             }
@@ -1471,8 +1455,8 @@ mod tests {
     fn html_helpers() {
         assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
         assert_eq!(esc("a\u{0}b"), "a\u{FFFD}b");
-        assert_eq!(fmt_int(0), "0");
-        assert_eq!(fmt_int(1234567), "1,234,567");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(signed(-1.26, 1), "\u{2212}1.3");
         assert_eq!(signed_num(2.0), "+2");
         assert_eq!(axis(0.37, true, false), (0.4, 0.1));
