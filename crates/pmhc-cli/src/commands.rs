@@ -1,16 +1,18 @@
 //! What each command does.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use pmhc_core::Encounter;
-use pmhc_import::{EngineOptions, EngineSummary, MappingSpec, Sink, UnknownCodeCount, shipped};
+use pmhc_import::{MappingSpec, UnknownCodeCount, shipped};
+use pmhc_service::ServiceError;
+use pmhc_service::imports::{ImportRequest, import_file};
 use pmhc_store::{BatchCounts, EncounterFilter, ImportStatus, ImportTotals, NewImport, Store};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::cli::*;
@@ -124,35 +126,6 @@ fn load_mapping(name_or_path: &str) -> Result<(String, MappingSpec)> {
 
 /// SHA-256 of the file's length, first MiB and last MiB: identifies a file in the import history
 /// without reading all of a large one twice.
-fn fingerprint(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let len = f.metadata()?.len();
-    let mut h = Sha256::new();
-    h.update(len.to_le_bytes());
-    let mut buf = vec![0u8; 1 << 20];
-    let n = f.read(&mut buf)?;
-    h.update(&buf[..n]);
-    if len > (2 << 20) {
-        f.seek(SeekFrom::End(-(1 << 20)))?;
-        let n = f.read(&mut buf)?;
-        h.update(&buf[..n]);
-    }
-    Ok(hex_string(&h.finalize()))
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Sends batches from the (blocking) engine thread to the database writer.
-struct ChannelSink(mpsc::Sender<Vec<Encounter>>);
-
-impl Sink for ChannelSink {
-    fn write(&mut self, batch: Vec<Encounter>) -> Result<(), String> {
-        self.0.blocking_send(batch).map_err(|_| "the database writer stopped".to_string())
-    }
-}
-
 #[derive(Debug, Serialize)]
 struct ImportReport {
     file: String,
@@ -186,21 +159,6 @@ async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         let stem = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
         PathBuf::from(format!("{stem}.rejects.csv"))
     });
-    // A rejects file from an earlier run of the same import would mislead: start afresh.
-    if rejects_path.exists() {
-        std::fs::remove_file(&rejects_path).with_context(|| format!("cannot replace {}", rejects_path.display()))?;
-    }
-    let key = store.pseudonym_key().await?;
-    let import_id = store
-        .start_import(&NewImport {
-            file_name: args.file.display().to_string(),
-            file_sha256: fingerprint(&args.file)?,
-            mapping_name: mapping_name.clone(),
-            source_system: spec.source.system.clone(),
-        })
-        .await?;
-
-    let started = Instant::now();
     let len = std::fs::metadata(&args.file)?.len();
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(len) };
     bar.set_style(
@@ -208,58 +166,28 @@ async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-
-    let (tx, mut rx) = mpsc::channel::<Vec<Encounter>>(4);
-    let file = args.file.clone();
-    let spec_for_engine = spec.clone();
-    let batch_size = args.batch_size as usize;
-    let rejects_for_engine = rejects_path.clone();
     let engine_bar = bar.clone();
-    let engine = tokio::task::spawn_blocking(move || {
-        let progress = move |bytes: u64| engine_bar.set_position(bytes);
-        let options = EngineOptions {
-            batch_size,
-            rejects_path: Some(rejects_for_engine),
-            pseudonym_key: Some(key),
-            progress: Some(&progress),
-        };
-        let mut sink = ChannelSink(tx);
-        pmhc_import::run(&file, &spec_for_engine, options, &mut sink)
-    });
-
-    let mut counts = BatchCounts::default();
-    let mut write_error = None;
-    while let Some(batch) = rx.recv().await {
-        match store.write_batch(Some(import_id), &batch).await {
-            Ok(c) => counts += c,
-            Err(e) => {
-                write_error = Some(e);
-                break;
-            }
-        }
-    }
-    drop(rx);
-    let result = engine.await.map_err(|e| anyhow!("the import thread failed: {e}"))?;
-    bar.finish_and_clear();
-
-    let summary: EngineSummary = match (result, write_error) {
-        (_, Some(e)) => {
-            finish(store, import_id, &EngineSummary::default(), counts, ImportStatus::Failed).await;
-            return Err(anyhow::Error::new(e).context(format!(
-                "storing encounters failed; {} encounters of {} were stored before the error (importing the file again is safe)",
-                counts.total(),
-                args.file.display()
-            )));
-        }
-        (Err(e), None) => {
-            finish(store, import_id, &EngineSummary::default(), counts, ImportStatus::Failed).await;
-            return Err(anyhow::Error::new(e).context("the import stopped"));
-        }
-        (Ok(s), None) => s,
+    let request = ImportRequest {
+        path: args.file.clone(),
+        file_name: args.file.display().to_string(),
+        mapping_name: mapping_name.clone(),
+        spec: spec.clone(),
+        batch_size: args.batch_size as usize,
+        rejects_path: Some(rejects_path),
+        progress: Some(Arc::new(move |bytes| engine_bar.set_position(bytes))),
+        on_start: None,
     };
-    let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
-    finish(store, import_id, &summary, counts, status).await;
-    let seconds = started.elapsed().as_secs_f64();
+    let result = import_file(store, request).await;
+    bar.finish_and_clear();
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e @ ServiceError::ImportWrite { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!("importing {} failed", args.file.display())));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("the import stopped")),
+    };
+    let (summary, counts, status, import_id) = (outcome.summary, outcome.counts, outcome.status, outcome.import_id);
+    let seconds = outcome.seconds;
     let report = ImportReport {
         file: args.file.display().to_string(),
         mapping: mapping_name,
@@ -308,22 +236,6 @@ fn report_view(r: &ImportReport) -> output::ImportView<'_> {
         rejects_path: r.rejects_path.as_deref(),
         first_rejects: &r.first_rejects,
         seconds: r.seconds,
-    }
-}
-
-async fn finish(store: &Store, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus) {
-    let totals = ImportTotals {
-        received: s.received,
-        accepted: s.accepted,
-        rejected: s.rejected,
-        inserted: c.inserted,
-        updated: c.updated,
-        unchanged: c.unchanged,
-        stale: c.stale,
-        status,
-    };
-    if let Err(e) = store.finish_import(id, &totals).await {
-        eprintln!("warning: could not record the end of import {id}: {e}");
     }
 }
 

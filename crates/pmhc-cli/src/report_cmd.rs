@@ -5,8 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use pmhc_core::CodeList;
-use pmhc_core::definition::{Period, Periods, SharedDefinition};
-use pmhc_core::outcomes::{DefinitionRef, Dimension, OutcomeFilter, OutcomeIndex, ReportRequest, make_public, repeat_people};
+use pmhc_core::definition::{Period, SharedDefinition};
+use pmhc_core::outcomes::{Dimension, OutcomeFilter, repeat_people};
+use pmhc_service::ServiceError;
+use pmhc_service::outcomes::{ReportQuery, compute_report};
 use pmhc_store::Store;
 
 use crate::cli::*;
@@ -30,26 +32,8 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-fn periods(def: &SharedDefinition, baseline: Option<Period>, comparison: Option<Period>) -> Result<Periods> {
-    match (baseline.or(def.periods.map(|p| p.baseline)), comparison.or(def.periods.map(|p| p.comparison))) {
-        (Some(baseline), Some(comparison)) => Ok(Periods { baseline, comparison }),
-        _ => bail!(
-            "which periods? Give --baseline FROM..TO and --comparison FROM..TO (e.g. --baseline 2020-01-01..2020-12-31 \
-             --comparison 2023-01-01..2023-12-31), or save default periods in the shared definitions"
-        ),
-    }
-}
-
 pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
     let started = Instant::now();
-    let dv = match args.definitions_version {
-        Some(v) => store
-            .definition_version(Some(v))
-            .await?
-            .with_context(|| format!("there is no version {v} of the shared definitions (see `pmhc definitions history`)"))?,
-        None => store.current_definition().await?,
-    };
-    let periods = periods(&dv.definition, args.baseline, args.comparison)?;
     let mut breakdowns = Vec::new();
     for b in &args.by {
         let d = Dimension::parse(b).with_context(|| {
@@ -69,37 +53,35 @@ pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
         Some(m) => Some(pmhc_core::ResponseModel::parse_code(m).map_err(|e| anyhow::anyhow!("--response-model: {e}"))?),
         None => None,
     };
-    let filter = OutcomeFilter {
-        agency: args.agency.clone(),
-        precinct: args.precinct.clone(),
-        sector: args.sector.clone(),
-        beat: args.beat.clone(),
-        response_model,
+    let query = ReportQuery {
+        definitions_version: args.definitions_version,
+        baseline: args.baseline,
+        comparison: args.comparison,
+        periods_from_data: false,
+        breakdowns,
+        monthly: args.format != ReportFormat::Table,
+        filter: OutcomeFilter {
+            agency: args.agency.clone(),
+            precinct: args.precinct.clone(),
+            sector: args.sector.clone(),
+            beat: args.beat.clone(),
+            response_model,
+        },
+        source: args.source.clone(),
+        public: args.public,
     };
-    let data = store.load_outcome_data(args.source.as_deref()).await?;
-    let loaded = started.elapsed();
-    let index = OutcomeIndex::build(&data, &dv.definition, &filter);
-    let built = started.elapsed();
-    let mut report = index.report(
-        DefinitionRef::new(dv.version, &dv.definition),
-        &ReportRequest { periods, breakdowns, monthly: args.format != ReportFormat::Table },
-    );
-    if let Some(s) = &args.source {
-        report.notes.insert(0, format!("Only encounters from source system `{s}`."));
-    }
-    if data.records.is_empty() {
-        report.notes.insert(0, "The database holds no encounters: import some (`pmhc import`) or make a demo (`pmhc demo`).".into());
-    }
-    if args.public {
-        make_public(&mut report);
-    }
-    tracing::info!(
-        load_ms = loaded.as_millis() as u64,
-        index_ms = (built - loaded).as_millis() as u64,
-        report_ms = (started.elapsed() - built).as_millis() as u64,
-        records = data.records.len(),
-        "report computed"
-    );
+    let report = match compute_report(store, &query).await {
+        Ok(r) => r,
+        Err(ServiceError::Invalid(m)) if m.starts_with("which periods") => bail!(
+            "which periods? Give --baseline FROM..TO and --comparison FROM..TO (e.g. --baseline 2020-01-01..2020-12-31 \
+             --comparison 2023-01-01..2023-12-31), or save default periods in the shared definitions"
+        ),
+        Err(ServiceError::Invalid(m)) if m.starts_with("there is no version") => {
+            bail!("{m} (see `pmhc definitions history`)")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "report computed");
     let text = match args.format {
         ReportFormat::Table => pmhc_report::render_table(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -118,14 +100,12 @@ pub async fn outcome_sentences(
     c_from: chrono::NaiveDate,
     c_to: chrono::NaiveDate,
 ) -> Result<Vec<String>> {
-    let dv = store.current_definition().await?;
-    let data = store.load_outcome_data(None).await?;
-    let index = OutcomeIndex::build(&data, &dv.definition, &OutcomeFilter::default());
-    let periods = Periods { baseline: Period::new(b_from, b_to)?, comparison: Period::new(c_from, c_to)? };
-    let report = index.report(
-        DefinitionRef::new(dv.version, &dv.definition),
-        &ReportRequest { periods, breakdowns: Vec::new(), monthly: false },
-    );
+    let query = ReportQuery {
+        baseline: Some(Period::new(b_from, b_to)?),
+        comparison: Some(Period::new(c_from, c_to)?),
+        ..ReportQuery::default()
+    };
+    let report = compute_report(store, &query).await?;
     use pmhc_core::outcomes::Measure;
     Ok([Measure::Referral, Measure::RepeatPeople, Measure::Arrest, Measure::AnyForce]
         .iter()

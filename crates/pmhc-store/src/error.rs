@@ -66,6 +66,14 @@ pub enum StoreError {
     #[error("the shared definitions are not valid: {0}")]
     InvalidDefinition(String),
 
+    /// A user name that is taken already.
+    #[error("there is already a user called `{0}`")]
+    UserExists(String),
+
+    /// A user that does not exist.
+    #[error("there is no user called `{0}`")]
+    UserNotFound(String),
+
     /// The operating system's random number generator failed.
     #[error("cannot generate the pseudonymisation key: {0}")]
     Random(String),

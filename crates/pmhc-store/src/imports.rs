@@ -59,13 +59,23 @@ impl Store {
 
     /// The most recent imports first (at most `limit`).
     pub async fn list_imports(&self, limit: u32) -> Result<Vec<ImportRecord>, StoreError> {
-        const SQL: &str = "SELECT id, file_name, file_sha256, mapping_name, source_system, status, started_at, \
-             finished_at, received, accepted, rejected, inserted, updated, unchanged, stale \
-             FROM imports ORDER BY id DESC LIMIT $1";
+        self.select_imports("ORDER BY id DESC LIMIT $1", i64::from(limit)).await
+    }
+
+    /// One import by id.
+    pub async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError> {
+        Ok(self.select_imports("WHERE id = $1", id).await?.pop())
+    }
+
+    async fn select_imports(&self, tail: &'static str, arg: i64) -> Result<Vec<ImportRecord>, StoreError> {
+        let sql = format!(
+            "SELECT id, file_name, file_sha256, mapping_name, source_system, status, started_at, \
+             finished_at, received, accepted, rejected, inserted, updated, unchanged, stale FROM imports {tail}"
+        );
         let op = "list imports";
         on_pool!(self, pool => {
-            let rows = sqlx::query(SQL)
-                .bind(i64::from(limit))
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(arg)
                 .fetch_all(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, op))?;

@@ -31,6 +31,7 @@ use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+mod accounts;
 mod encounters;
 mod error;
 mod imports;
@@ -41,6 +42,7 @@ mod settings;
 mod sqlite_raw;
 mod sqlite_text;
 
+pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use model::{

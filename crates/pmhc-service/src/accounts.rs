@@ -1,0 +1,127 @@
+//! Passwords and secrets.
+//!
+//! Passwords are hashed with argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes, one lane
+//! — OWASP's recommended minimum) into a PHC string that carries its own salt and parameters.
+//! Session cookies and API tokens are 32 random bytes from the operating system, given to the
+//! client once and stored only as their SHA-256.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::TryRngCore;
+use sha2::{Digest, Sha256};
+
+use crate::ServiceError;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password accepted (argon2 would take more, but a limit stops abuse).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Check a new password against the rules (length only; no composition rules).
+pub fn check_password(password: &str) -> Result<(), ServiceError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(ServiceError::Invalid(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return Err(ServiceError::Invalid(format!("the password must have at most {MAX_PASSWORD_CHARS} characters")));
+    }
+    Ok(())
+}
+
+/// Check a user name: 1–64 characters of letters, digits, `.`, `_`, `-`, `@`.
+pub fn check_username(name: &str) -> Result<(), ServiceError> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= 64
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(format!(
+            "`{name}` is not a valid user name: use 1 to 64 letters, digits, '.', '_', '-' or '@'"
+        )))
+    }
+}
+
+/// The argon2id PHC string of a password.
+pub fn hash_password(password: &str) -> Result<String, ServiceError> {
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.try_fill_bytes(&mut salt).map_err(|e| ServiceError::Internal(format!("random: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Internal(format!("password hashing: {e}")))
+}
+
+/// Whether `password` matches the stored PHC string (false for a malformed hash).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to verify against when the user does not exist, so that "no such user" and "wrong
+/// password" take the same time.
+pub fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
+}
+
+/// A new random secret (32 bytes, hex).
+pub fn new_secret() -> Result<String, ServiceError> {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.try_fill_bytes(&mut b).map_err(|e| ServiceError::Internal(format!("random: {e}")))?;
+    Ok(hex::encode(b))
+}
+
+/// What the store keeps of a secret: its SHA-256, hex.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// API tokens carry a prefix so that a leaked one is recognisable (secret scanners, logs).
+pub const TOKEN_PREFIX: &str = "pmhc_";
+
+/// A new API token (`pmhc_` + 64 hex digits).
+pub fn new_api_token() -> Result<String, ServiceError> {
+    Ok(format!("{TOKEN_PREFIX}{}", new_secret()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterY", &h));
+        assert!(!verify_password("x", "not a phc string"));
+        assert_ne!(h, hash_password("correct horse battery").unwrap(), "salted");
+    }
+
+    #[test]
+    fn password_and_username_rules() {
+        assert!(check_password("1234567").is_err());
+        assert!(check_password("12345678").is_ok());
+        assert!(check_password("ééééééé").is_err(), "counted in characters");
+        assert!(check_password(&"x".repeat(257)).is_err());
+        assert!(check_username("j.smith@pd").is_ok());
+        for bad in ["", "a b", "<script>", &"a".repeat(65)] {
+            assert!(check_username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashed() {
+        let a = new_secret().unwrap();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, new_secret().unwrap());
+        assert_eq!(secret_hash(&a).len(), 64);
+        assert_ne!(secret_hash(&a), a);
+        assert!(new_api_token().unwrap().starts_with("pmhc_"));
+    }
+}

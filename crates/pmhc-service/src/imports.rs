@@ -1,0 +1,166 @@
+//! Importing a file: the mapping engine on a blocking thread, the store's batch writer on the
+//! async side, the `imports` row opened before and closed after, whatever happens.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use pmhc_core::Encounter;
+use pmhc_import::{EngineOptions, EngineSummary, MappingSpec, Sink};
+use pmhc_store::{BatchCounts, ImportStatus, ImportTotals, NewImport, Store};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use crate::ServiceError;
+
+/// What to import.
+pub struct ImportRequest {
+    /// The file to read.
+    pub path: PathBuf,
+    /// The name recorded in the import history (the path, or an uploaded file's name).
+    pub file_name: String,
+    /// The mapping's name (shipped name or file path) for the history.
+    pub mapping_name: String,
+    pub spec: MappingSpec,
+    pub batch_size: usize,
+    /// Where rejected rows are written (CSV with the reason); `None` to only count them.
+    pub rejects_path: Option<PathBuf>,
+    /// Called with the bytes read so far, after every batch.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Called once with the import's id, as soon as it is recorded.
+    pub on_start: Option<Box<dyn FnOnce(i64) + Send>>,
+}
+
+/// How an import ended.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    pub import_id: i64,
+    pub status: ImportStatus,
+    pub summary: EngineSummary,
+    pub counts: BatchCounts,
+    pub seconds: f64,
+}
+
+/// SHA-256 of the file's length, first MiB and last MiB (hex): identifies a file in the import
+/// history without reading all of a large one twice.
+pub fn fingerprint(path: &Path) -> Result<String, ServiceError> {
+    let io = |source| ServiceError::Io { what: format!("cannot read {}", path.display()), source };
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut h = Sha256::new();
+    h.update(len.to_le_bytes());
+    let mut buf = vec![0u8; 1 << 20];
+    let n = f.read(&mut buf).map_err(io)?;
+    h.update(&buf[..n]);
+    if len > (2 << 20) {
+        f.seek(SeekFrom::End(-(1 << 20))).map_err(io)?;
+        let n = f.read(&mut buf).map_err(io)?;
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Sends batches from the (blocking) engine thread to the database writer.
+struct ChannelSink(mpsc::Sender<Vec<Encounter>>);
+
+impl Sink for ChannelSink {
+    fn write(&mut self, batch: Vec<Encounter>) -> Result<(), String> {
+        self.0.blocking_send(batch).map_err(|_| "the database writer stopped".to_string())
+    }
+}
+
+/// Import a file into the store. The import is recorded in the history whatever happens: as
+/// `complete`, `partial` (some rows rejected; the rest stored) or `failed` (the error is
+/// returned; what was stored before it stays, and importing again is safe).
+pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutcome, ServiceError> {
+    if !req.path.is_file() {
+        return Err(ServiceError::Invalid(format!("{} is not a file", req.path.display())));
+    }
+    if let Some(r) = &req.rejects_path
+        && r.exists()
+    {
+        // A rejects file from an earlier run of the same import would mislead: start afresh.
+        std::fs::remove_file(r).map_err(|source| ServiceError::Io { what: format!("cannot replace {}", r.display()), source })?;
+    }
+    let key = store.pseudonym_key().await?;
+    let import_id = store
+        .start_import(&NewImport {
+            file_name: req.file_name.clone(),
+            file_sha256: fingerprint(&req.path)?,
+            mapping_name: req.mapping_name.clone(),
+            source_system: req.spec.source.system.clone(),
+        })
+        .await?;
+    if let Some(f) = req.on_start {
+        f(import_id);
+    }
+    let started = Instant::now();
+    let (tx, mut rx) = mpsc::channel::<Vec<Encounter>>(4);
+    let path = req.path.clone();
+    let spec = req.spec.clone();
+    let batch_size = req.batch_size.max(1);
+    let rejects = req.rejects_path.clone();
+    let progress = req.progress.clone();
+    let engine = tokio::task::spawn_blocking(move || {
+        let report = |bytes: u64| {
+            if let Some(p) = &progress {
+                p(bytes)
+            }
+        };
+        let options = EngineOptions { batch_size, rejects_path: rejects, pseudonym_key: Some(key), progress: Some(&report) };
+        let mut sink = ChannelSink(tx);
+        pmhc_import::run(&path, &spec, options, &mut sink)
+    });
+
+    let mut counts = BatchCounts::default();
+    let mut write_error = None;
+    while let Some(batch) = rx.recv().await {
+        match store.write_batch(Some(import_id), &batch).await {
+            Ok(c) => counts += c,
+            Err(e) => {
+                write_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(rx);
+    let result = engine.await.map_err(|e| ServiceError::Internal(format!("the import thread failed: {e}")));
+    let failed = |store: Store, counts| async move {
+        finish(&store, import_id, &EngineSummary::default(), counts, ImportStatus::Failed).await;
+    };
+    let summary = match (result, write_error) {
+        (_, Some(e)) => {
+            failed(store.clone(), counts).await;
+            return Err(ServiceError::ImportWrite { stored: counts.total(), source: e });
+        }
+        (Err(e), None) => {
+            failed(store.clone(), counts).await;
+            return Err(e);
+        }
+        (Ok(Err(e)), None) => {
+            failed(store.clone(), counts).await;
+            return Err(e.into());
+        }
+        (Ok(Ok(s)), None) => s,
+    };
+    let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
+    finish(store, import_id, &summary, counts, status).await;
+    Ok(ImportOutcome { import_id, status, summary, counts, seconds: started.elapsed().as_secs_f64() })
+}
+
+async fn finish(store: &Store, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus) {
+    let totals = ImportTotals {
+        received: s.received,
+        accepted: s.accepted,
+        rejected: s.rejected,
+        inserted: c.inserted,
+        updated: c.updated,
+        unchanged: c.unchanged,
+        stale: c.stale,
+        status,
+    };
+    if let Err(e) = store.finish_import(id, &totals).await {
+        tracing::warn!(import = id, error = %e, "could not record the end of an import");
+    }
+}

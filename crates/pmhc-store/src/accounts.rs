@@ -1,0 +1,428 @@
+//! Users, browser sessions, API tokens and import details: the tables of the web application.
+//!
+//! Secrets are never stored: sessions and tokens are kept as the hex SHA-256 of the random value
+//! the client holds, and passwords only as the argon2id hash the caller computed. The role is
+//! stored as its name and read back through [`Role`]'s parser, so an unknown role in the
+//! database is a [`StoreError::Corrupt`], never a silent downgrade or upgrade.
+
+use chrono::{DateTime, Utc};
+use pmhc_core::access::Role;
+use sqlx::Row;
+
+use crate::{Store, StoreError, on_pool};
+
+/// A user account (without its password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+/// A browser session, found by the hash of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user: User,
+    /// The token every form of this session must carry.
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An API token's description (the secret itself is shown once, when made).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenInfo {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.active, u.created_at, u.last_sign_in_at";
+
+fn decode_user<R: Row>(r: &R, backend: &'static str) -> Result<User, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> bool: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let op = "read a user";
+    let role: String = r.try_get(3).map_err(StoreError::db(backend, op))?;
+    Ok(User {
+        id: r.try_get(0).map_err(StoreError::db(backend, op))?,
+        username: r.try_get(1).map_err(StoreError::db(backend, op))?,
+        display_name: r.try_get(2).map_err(StoreError::db(backend, op))?,
+        role: role.parse().map_err(|e: pmhc_core::access::UnknownRole| StoreError::Corrupt {
+            what: "users.role".into(),
+            detail: e.to_string(),
+        })?,
+        active: r.try_get(4).map_err(StoreError::db(backend, op))?,
+        created_at: r.try_get(5).map_err(StoreError::db(backend, op))?,
+        last_sign_in_at: r.try_get(6).map_err(StoreError::db(backend, op))?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl Store {
+    /// Make a user account. `password_hash` is a PHC string (argon2id) computed by the caller.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<User, StoreError> {
+        let now = Utc::now();
+        let result = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO users (username, display_name, role, password_hash, active, created_at) \
+                 VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+            )
+            .bind(username)
+            .bind(display_name)
+            .bind(role.as_str())
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        });
+        match result {
+            Ok(id) => Ok(User {
+                id,
+                username: username.to_string(),
+                display_name: display_name.to_string(),
+                role,
+                active: true,
+                created_at: now,
+                last_sign_in_at: None,
+            }),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::UserExists(username.to_string())),
+            Err(e) => Err(StoreError::Database { backend: self.backend_name(), op: "create a user", source: e }),
+        }
+    }
+
+    /// Change a user's password hash, role or active flag (those given). Signing a user out of
+    /// every session when the password or role changes or the account is disabled.
+    pub async fn update_user(
+        &self,
+        username: &str,
+        password_hash: Option<&str>,
+        role: Option<Role>,
+        active: Option<bool>,
+    ) -> Result<User, StoreError> {
+        let op = "update a user";
+        let changed = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET password_hash = COALESCE($2, password_hash), role = COALESCE($3, role), \
+                 active = COALESCE($4, active) WHERE username = $1",
+            )
+            .bind(username)
+            .bind(password_hash)
+            .bind(role.map(Role::as_str))
+            .bind(active)
+            .execute(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, op))?
+            .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::UserNotFound(username.to_string()));
+        }
+        let (user, _) = self.user_by_username(username).await?.ok_or_else(|| StoreError::UserNotFound(username.into()))?;
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user.id)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "end a user's sessions"))?.rows_affected()
+        });
+        Ok(user)
+    }
+
+    /// A user and their password hash, by user name.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(username)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "find a user"))?;
+            match row {
+                Some(r) => {
+                    let hash: String = r.try_get(7).map_err(StoreError::db(BACKEND, "find a user"))?;
+                    Ok(Some((decode_user(&r, BACKEND)?, hash)))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Every user, by name.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username");
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "list users"))?;
+            rows.iter().map(|r| decode_user(r, BACKEND)).collect()
+        })
+    }
+
+    /// How many accounts exist.
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        let n: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "count users"))?
+        });
+        Ok(crate::count_from_db(n))
+    }
+
+    /// Start a session for a user who has just signed in.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+            )
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(csrf_token)
+            .bind(now)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "start a session"))?;
+            sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+                .bind(user_id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "record a sign-in"))?;
+        });
+        Ok(())
+    }
+
+    /// The session with this token hash and its user, if it exists (expired or not: the caller
+    /// decides, and ends it).
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+        );
+        let op = "read a session";
+        on_pool!(self, pool => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, op))?;
+            match row {
+                Some(r) => Ok(Some(SessionRecord {
+                    user: decode_user(&r, BACKEND)?,
+                    csrf_token: r.try_get(7).map_err(StoreError::db(BACKEND, op))?,
+                    created_at: r.try_get(8).map_err(StoreError::db(BACKEND, op))?,
+                    last_seen_at: r.try_get(9).map_err(StoreError::db(BACKEND, op))?,
+                    expires_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
+                })),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Note that a session was used now, and move its expiry.
+    pub async fn touch_session(&self, token_hash: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(Utc::now())
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "renew a session"))?.rows_affected()
+        });
+        Ok(())
+    }
+
+    /// End a session (sign-out, expiry).
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "end a session"))?.rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Remove every session that expired before `now`; returns how many.
+    pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "remove expired sessions"))?
+                .rows_affected()
+        }))
+    }
+
+    /// Record an API token for a user (by name); returns its id.
+    pub async fn create_api_token(&self, username: &str, name: &str, token_hash: &str) -> Result<i64, StoreError> {
+        let (user, _) = self.user_by_username(username).await?.ok_or_else(|| StoreError::UserNotFound(username.into()))?;
+        on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(token_hash)
+            .bind(user.id)
+            .bind(name)
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "create an API token"))
+        })
+    }
+
+    /// The active user owning an unrevoked API token with this hash (and note its use).
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, t.id FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active"
+        );
+        on_pool!(self, pool => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "check an API token"))?;
+            let Some(r) = row else { return Ok(None) };
+            let id: i64 = r.try_get(7).map_err(StoreError::db(BACKEND, "check an API token"))?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(Utc::now())
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "note an API token's use"))?;
+            Ok(Some(decode_user(&r, BACKEND)?))
+        })
+    }
+
+    /// Every API token (without secrets), newest first.
+    pub async fn list_api_tokens(&self) -> Result<Vec<ApiTokenInfo>, StoreError> {
+        let op = "list API tokens";
+        on_pool!(self, pool => {
+            let rows = sqlx::query(
+                "SELECT t.id, u.username, t.name, t.created_at, t.last_used_at, t.revoked_at IS NOT NULL \
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, op))?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ApiTokenInfo {
+                        id: r.try_get(0).map_err(StoreError::db(BACKEND, op))?,
+                        username: r.try_get(1).map_err(StoreError::db(BACKEND, op))?,
+                        name: r.try_get(2).map_err(StoreError::db(BACKEND, op))?,
+                        created_at: r.try_get(3).map_err(StoreError::db(BACKEND, op))?,
+                        last_used_at: r.try_get(4).map_err(StoreError::db(BACKEND, op))?,
+                        revoked: r.try_get(5).map_err(StoreError::db(BACKEND, op))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Revoke an API token by id; false when there is no such unrevoked token.
+    pub async fn revoke_api_token(&self, id: i64) -> Result<bool, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id)
+                .bind(Utc::now())
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "revoke an API token"))?
+                .rows_affected()
+        }) > 0)
+    }
+
+    /// Keep an import's summary (JSON) and its rejected rows (CSV bytes) for the import page.
+    pub async fn save_import_details(&self, import_id: i64, summary_json: &str, rejects: Option<&[u8]>) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO import_details (import_id, summary, rejects) VALUES ($1, $2, $3) \
+                 ON CONFLICT (import_id) DO UPDATE SET summary = excluded.summary, rejects = excluded.rejects",
+            )
+            .bind(import_id)
+            .bind(summary_json)
+            .bind(rejects)
+            .execute(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "save an import's details"))?.rows_affected()
+        });
+        Ok(())
+    }
+
+    /// An import's summary JSON, if kept.
+    pub async fn import_summary(&self, import_id: i64) -> Result<Option<String>, StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT summary FROM import_details WHERE import_id = $1")
+                .bind(import_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read an import's summary"))
+        })
+    }
+
+    /// An import's rejected rows as CSV, if any were kept.
+    pub async fn import_rejects(&self, import_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let v: Option<Option<Vec<u8>>> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT rejects FROM import_details WHERE import_id = $1")
+                .bind(import_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read an import's rejected rows"))?
+        });
+        Ok(v.flatten())
+    }
+
+    /// A stamp that changes whenever encounters or definitions may have changed by another
+    /// process: the highest encounter row id, the number of imports and of finished imports, and
+    /// the newest definitions version. Cheap (index lookups and a small table).
+    pub async fn change_stamp(&self) -> Result<(i64, i64, i64, i64), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM encounters), (SELECT COUNT(*) FROM imports), \
+                 (SELECT COUNT(*) FROM imports WHERE finished_at IS NOT NULL), \
+                 (SELECT COALESCE(MAX(version), 0) FROM definitions)",
+            )
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "read the change stamp"))
+        })
+    }
+}
