@@ -85,6 +85,97 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+
+    /// Run the web application and the JSON API.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
+
+    /// User accounts and API tokens for the web application.
+    #[command(subcommand, after_help = USER_HELP)]
+    User(UserCommand),
+}
+
+const SERVE_HELP: &str = "\
+Serves the pages (outcomes dashboard, encounters, the field form, imports, definitions, reports,
+users) and the JSON API under /api/v1 (OpenAPI document at /api/v1/openapi.json). The public page
+/public needs no sign-in; everything else needs an account (`pmhc user add`).
+
+Examples:
+  pmhc user add coordinator --role administrator
+  pmhc serve                                   http://127.0.0.1:8080
+  pmhc serve --listen 0.0.0.0:8080 --behind-tls
+                                               behind an HTTPS reverse proxy (Secure cookies, HSTS)
+  pmhc --database postgres://pmhc@db/pmhc serve
+
+Logs go to standard error (PMHC_LOG=debug for more, PMHC_LOG_FORMAT=json for JSON lines).
+Ctrl-C or SIGTERM stops the server after the requests in flight.";
+
+const USER_HELP: &str = "\
+Roles: administrator (everything, including accounts), analyst (encounters, imports, definitions,
+reports), viewer (outcomes, reports and definitions only; no record-level data).
+
+Examples:
+  pmhc user add coordinator --role administrator --name \"Pat Doe\"
+  echo \"$PASSWORD\" | pmhc user add analyst1 --role analyst --password-stdin
+  pmhc user list
+  pmhc user token cad-vendor \"CAD nightly export\"    prints a new API token once
+  pmhc user disable analyst1";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "PMHC_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// pmhc is reached over HTTPS (a TLS reverse proxy): mark cookies Secure and send HSTS.
+    #[arg(long, env = "PMHC_BEHIND_TLS")]
+    pub behind_tls: bool,
+    /// The largest import upload accepted, in MiB.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=16384))]
+    pub max_upload_mb: u64,
+    /// Where uploads are kept while they are imported (default: the system's temporary folder).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (asks for the password, or reads it from standard input or PMHC_PASSWORD).
+    Add {
+        username: String,
+        /// administrator, analyst or viewer.
+        #[arg(long)]
+        role: String,
+        /// The person's full name (the user name when absent).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the users.
+    List,
+    /// Set a user's password (ends their sessions).
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's role (ends their sessions).
+    Role { username: String, role: String },
+    /// Disable a user (ends their sessions; their API tokens stop working).
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Make an API token for a user; it is printed once.
+    Token {
+        username: String,
+        /// What the token is for (e.g. "CAD nightly export").
+        name: String,
+    },
+    /// List the API tokens (never their secrets).
+    Tokens,
+    /// Revoke an API token by its number (see `pmhc user tokens`).
+    Revoke { id: i64 },
 }
 
 const IMPORT_HELP: &str = "\

@@ -39,6 +39,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Report(args) => crate::report_cmd::report(&store, args).await,
                 Command::Definitions(cmd) => crate::report_cmd::definitions(&store, cmd).await,
                 Command::People(cmd) => crate::report_cmd::people(&store, cmd).await,
+                Command::Serve(args) => crate::web_cmd::serve(&store, &cli.database, args).await,
+                Command::User(cmd) => crate::web_cmd::user(&store, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod output;
 mod report_cmd;
+mod web_cmd;
 
 use std::process::ExitCode;
 
@@ -19,10 +20,15 @@ pub const EXIT_PARTIAL: u8 = 3;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PMHC_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    // The server logs its requests by default; other commands only warnings.
+    let default_level = if matches!(args.command, cli::Command::Serve(_)) { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PMHC_LOG").unwrap_or_else(|_| default_level.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("PMHC_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

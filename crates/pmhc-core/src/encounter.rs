@@ -9,6 +9,7 @@ use crate::codes::*;
 /// Where the encounter happened. Area codes are kept as the source spells them (trimmed);
 /// junk values are removed by the mapping, never guessed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Area {
     pub precinct: Option<String>,
     pub sector: Option<String>,
@@ -19,6 +20,7 @@ pub struct Area {
 
 /// An officer who took part in the encounter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Officer {
     pub id: Option<String>,
     pub years_experience: Option<u16>,
@@ -27,6 +29,7 @@ pub struct Officer {
 
 /// A referral made at the encounter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Referral {
     pub service_type: ServiceType,
     pub service: Option<String>,
@@ -37,6 +40,7 @@ pub struct Referral {
 /// `source_key`, unique together) and the occurrence date. `None` and the `Unknown` codes mean
 /// "the source did not say".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Encounter {
     /// The system the record came from (a mapping's `source.system`, or `pmhc` for field entry).
     pub source_system: String,
@@ -44,19 +48,28 @@ pub struct Encounter {
     pub source_key: String,
     /// When the source last changed this record, if it says; used so that a stale version never
     /// overwrites a newer one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "2023-05-01T14:03:00"))]
     pub source_updated_at: Option<NaiveDateTime>,
     pub agency: Option<String>,
     pub call_number: Option<String>,
     /// The day the encounter occurred (the first day of the month or year when only those are known).
     pub occurred_on: NaiveDate,
     /// The time of day, when known.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "14:03:00"))]
     pub occurred_time: Option<NaiveTime>,
+    #[serde(default)]
     pub date_precision: DatePrecision,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "2023-05-01T14:03:00"))]
     pub reported_at: Option<NaiveDateTime>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "2023-05-01T14:03:00"))]
     pub dispatched_at: Option<NaiveDateTime>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "2023-05-01T14:03:00"))]
     pub arrived_at: Option<NaiveDateTime>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "2023-05-01T14:03:00"))]
     pub cleared_at: Option<NaiveDateTime>,
+    #[serde(default)]
     pub area: Area,
+    #[serde(default)]
     pub call_source: CallSource,
     pub priority: Option<String>,
     pub initial_call_type: Option<String>,
@@ -65,13 +78,16 @@ pub struct Encounter {
     pub mh_recognised_at_dispatch: Option<bool>,
     /// Whether the source flags a mental-health component at all (e.g. "mentally unstable").
     pub mental_health_flag: Option<bool>,
+    #[serde(default)]
     pub response_model: ResponseModel,
     pub cit_requested: Option<bool>,
     pub cit_dispatched: Option<bool>,
     pub cit_arrived: Option<bool>,
     pub clinician_on_scene: Option<bool>,
+    #[serde(default)]
     pub officers: Vec<Officer>,
     pub time_on_scene_minutes: Option<u32>,
+    #[serde(default)]
     pub disposition: Disposition,
     /// Arrest, citation and involuntary hold are also kept as yes/no/unknown flags because sources
     /// often code them apart from the disposition; [`Encounter::normalize`] fills them from the
@@ -79,21 +95,29 @@ pub struct Encounter {
     pub arrested: Option<bool>,
     pub cited: Option<bool>,
     pub involuntary_hold: Option<bool>,
+    #[serde(default)]
     pub referrals: Vec<Referral>,
+    #[serde(default)]
     pub use_of_force: UseOfForce,
     /// The force types as the source names them (e.g. "Taser", "Takedown - Arm").
+    #[serde(default)]
     pub force_types: Vec<String>,
     pub subject_injured: Option<bool>,
     pub officer_injured: Option<bool>,
     pub weapon_involved: Option<bool>,
+    #[serde(default)]
     pub behaviours: Vec<String>,
     pub veteran: Option<bool>,
+    #[serde(default)]
     pub housing_status: HousingStatus,
     pub substance_use: Option<bool>,
     /// Pseudonymous key of the person (never a name): for repeat encounters.
     pub subject_key: Option<String>,
+    #[serde(default)]
     pub age_band: AgeBand,
+    #[serde(default)]
     pub gender: Gender,
+    #[serde(default)]
     pub race_ethnicity: RaceEthnicity,
 }
 

@@ -120,6 +120,25 @@ pub fn render_html(report: &OutcomeReport) -> String {
     h.o
 }
 
+/// The report's stylesheet, for pages that embed [`render_html_fragment`].
+pub const REPORT_CSS: &str = CSS;
+
+/// The report's body without the document around it, for embedding in a page (the dashboard):
+/// the key outcomes, the context measures, the summary table and the monthly trends, plus the
+/// breakdowns and notes when `full`. Style it with [`REPORT_CSS`].
+pub fn render_html_fragment(report: &OutcomeReport, full: bool) -> String {
+    let mut h = Html { r: report, o: String::with_capacity(64 * 1024), ids: 0 };
+    h.key_outcomes();
+    h.context();
+    h.summary();
+    h.trends();
+    if full {
+        h.breakdowns();
+    }
+    h.notes();
+    h.o
+}
+
 /// Escape text for HTML content and attribute values. Control characters (invalid in HTML) become
 /// U+FFFD.
 pub(crate) fn esc(s: &str) -> String {

@@ -89,6 +89,36 @@ pub fn new_api_token() -> Result<String, ServiceError> {
     Ok(format!("{TOKEN_PREFIX}{}", new_secret()?))
 }
 
+/// Make a user account after checking the name and the password.
+pub async fn add_user(
+    store: &pmhc_store::Store,
+    username: &str,
+    display_name: &str,
+    role: pmhc_core::access::Role,
+    password: &str,
+) -> Result<pmhc_store::User, ServiceError> {
+    check_username(username)?;
+    check_password(password)?;
+    if display_name.chars().count() > 200 || display_name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid("the full name must be at most 200 characters, without control characters".into()));
+    }
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))??;
+    Ok(store.create_user(username, display_name, role, &hash).await?)
+}
+
+/// Make an API token for a user; returns the token (shown once; only its hash is kept).
+pub async fn add_api_token(store: &pmhc_store::Store, username: &str, name: &str) -> Result<String, ServiceError> {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid("the token name must be 1 to 100 characters, without control characters".into()));
+    }
+    let token = new_api_token()?;
+    store.create_api_token(username, name, &secret_hash(&token)).await?;
+    Ok(token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

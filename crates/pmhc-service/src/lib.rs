@@ -7,8 +7,11 @@
 //! are in `pmhc-core`.
 
 pub mod accounts;
+mod definitions;
 pub mod imports;
 pub mod outcomes;
+
+pub use definitions::definitions_toml;
 
 /// What can go wrong in a service operation.
 #[derive(Debug, thiserror::Error)]

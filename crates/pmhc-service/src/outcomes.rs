@@ -153,6 +153,13 @@ impl OutcomeCache {
         Ok((dv, index, data.records.len()))
     }
 
+    /// The groups of a breakdown (e.g. the precincts) among all mental-health encounters, for
+    /// filter choices.
+    pub async fn groups(&self, dim: Dimension) -> Result<Vec<pmhc_core::outcomes::Group>, ServiceError> {
+        let (_, index, _) = self.index(&ReportQuery::default()).await?;
+        Ok(index.groups(dim).to_vec())
+    }
+
     /// The report for a question.
     pub async fn report(&self, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
         let (dv, index, records) = self.index(q).await?;

@@ -1,0 +1,128 @@
+//! `pmhc serve` and `pmhc user`.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, Result, bail};
+use pmhc_core::access::Role;
+use pmhc_service::accounts;
+use pmhc_store::Store;
+
+use crate::cli::{ServeArgs, UserCommand};
+
+pub async fn serve(store: &Store, url: &str, args: ServeArgs) -> Result<u8> {
+    let config = pmhc_web::ServeConfig {
+        listen: args.listen,
+        behind_tls: args.behind_tls,
+        max_upload_bytes: usize::try_from(args.max_upload_mb << 20).unwrap_or(usize::MAX),
+        work_dir: args.work_dir,
+    };
+    let users = store.count_users().await?;
+    let db = pmhc_store::redact_url(url);
+    pmhc_web::serve(store.clone(), config, move |addr| {
+        // Printed for people and for scripts (tests read the address from this line).
+        println!("pmhc is serving {db} at http://{addr}/ (Ctrl-C stops it)");
+        if users == 0 {
+            println!("There are no accounts yet: make one with `pmhc user add NAME --role administrator`.");
+        }
+        println!("The public page needs no account: http://{addr}/public");
+    })
+    .await?;
+    Ok(0)
+}
+
+/// A password from standard input (`--password-stdin`), PMHC_PASSWORD, or asked at the terminal.
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    if let Ok(p) = std::env::var("PMHC_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("give the password with --password-stdin or PMHC_PASSWORD (standard input is not a terminal)");
+    }
+    let first = rpassword::prompt_password("Password (at least 8 characters): ").context("cannot read the password")?;
+    let again = rpassword::prompt_password("The same again: ").context("cannot read the password")?;
+    if first != again {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+fn role(s: &str) -> Result<Role> {
+    s.parse::<Role>().map_err(anyhow::Error::new)
+}
+
+pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
+    match cmd {
+        UserCommand::Add { username, role: r, name, password_stdin } => {
+            let r = role(&r)?;
+            accounts::check_username(&username)?;
+            let password = read_password(password_stdin)?;
+            let display = name.unwrap_or_else(|| username.clone());
+            let u = accounts::add_user(store, &username, &display, r, &password).await?;
+            println!("Added {} ({}) as {}. Sign in at /sign-in of `pmhc serve`.", u.username, u.display_name, u.role);
+        }
+        UserCommand::List => {
+            println!("{:<24} {:<14} {:<7} {:<20} full name", "user", "role", "active", "last sign-in");
+            for u in store.list_users().await? {
+                println!(
+                    "{:<24} {:<14} {:<7} {:<20} {}",
+                    u.username,
+                    u.role,
+                    if u.active { "yes" } else { "no" },
+                    u.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into()),
+                    u.display_name
+                );
+            }
+        }
+        UserCommand::Passwd { username, password_stdin } => {
+            let password = read_password(password_stdin)?;
+            accounts::check_password(&password)?;
+            let hash = accounts::hash_password(&password)?;
+            store.update_user(&username, Some(&hash), None, None).await?;
+            println!("Changed the password of {username}; their sessions have ended.");
+        }
+        UserCommand::Role { username, role: r } => {
+            let r = role(&r)?;
+            store.update_user(&username, None, Some(r), None).await?;
+            println!("{username} is now {r}; their sessions have ended.");
+        }
+        UserCommand::Disable { username } => {
+            store.update_user(&username, None, None, Some(false)).await?;
+            println!("Disabled {username}: their sessions have ended and their API tokens stop working.");
+        }
+        UserCommand::Enable { username } => {
+            store.update_user(&username, None, None, Some(true)).await?;
+            println!("Enabled {username}.");
+        }
+        UserCommand::Token { username, name } => {
+            let token = accounts::add_api_token(store, &username, &name).await?;
+            eprintln!("API token for {username} (\"{name}\"); it is shown only now. Send it as `Authorization: Bearer TOKEN`:");
+            println!("{token}");
+        }
+        UserCommand::Tokens => {
+            println!("{:>4}  {:<20} {:<8} {:<17} {:<17} name", "#", "user", "revoked", "created", "last used");
+            for t in store.list_api_tokens().await? {
+                println!(
+                    "{:>4}  {:<20} {:<8} {:<17} {:<17} {}",
+                    t.id,
+                    t.username,
+                    if t.revoked { "yes" } else { "no" },
+                    t.created_at.format("%Y-%m-%d %H:%M"),
+                    t.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into()),
+                    t.name
+                );
+            }
+        }
+        UserCommand::Revoke { id } => {
+            if !store.revoke_api_token(id).await? {
+                bail!("there is no unrevoked API token #{id} (see `pmhc user tokens`)");
+            }
+            println!("Revoked API token #{id}.");
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,607 @@
+//! The JSON API under `/api/v1`: encounters, imports, definitions and outcomes, over the same
+//! service layer as the pages. The OpenAPI document (`/api/v1/openapi.json`) is generated from
+//! these handlers' annotations.
+//!
+//! Machine clients authenticate with `Authorization: Bearer pmhc_…` (tokens made by
+//! `pmhc user token` or on the Users page). A browser signed in to the pages may call the API
+//! too; its unsafe requests then need the `X-CSRF-Token` header.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use pmhc_core::access::Permission;
+use pmhc_core::definition::{Period, SharedDefinition};
+use pmhc_core::outcomes::{Dimension, OutcomeFilter};
+use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
+use pmhc_service::outcomes::ReportQuery;
+use pmhc_store::EncounterFilter;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::auth::{Auth, MaybeAuth, Principal};
+use crate::error::{ApiError, ErrorBody, FieldProblem};
+use crate::imports::{ImportDetails, ImportStarted};
+use crate::{AppError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/me", get(me))
+        .route("/encounters", get(list_encounters).post(create_encounter))
+        .route("/encounters/{source_system}/{source_key}", get(get_encounter).put(update_encounter))
+        .route("/imports", get(list_imports))
+        .route("/imports/{id}", get(get_import))
+        .route("/definitions", get(get_definitions).put(put_definitions))
+        .route("/definitions/history", get(definition_history))
+        .route("/outcomes", get(outcomes))
+        .route("/public/outcomes", get(public_outcomes))
+        .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
+}
+
+// --- Extractors whose rejections are JSON errors -------------------------------------------
+
+/// `Json<T>` answering malformed bodies with the API's error JSON.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError(AppError::Invalid(vec![FieldProblem {
+                field: "body".into(),
+                message: e.body_text(),
+            }]))),
+            Err(e) => Err(ApiError(AppError::BadRequest(e.body_text()))),
+        }
+    }
+}
+
+/// `Query<T>` answering bad parameters with the API's error JSON.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e: QueryRejection| ApiError(AppError::BadRequest(e.body_text())))
+    }
+}
+
+/// `Path<T>` answering bad path segments with the API's error JSON.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e: PathRejection| ApiError(AppError::BadRequest(e.body_text())))
+    }
+}
+
+/// Unsafe API calls made with a browser session need the CSRF token in a header.
+fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<(), AppError> {
+    who.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or(""))
+}
+
+// --- OpenAPI ---------------------------------------------------------------------------------
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "pmhc API",
+        description = "The JSON API of pmhc, the data system of a police–mental health collaboration: encounters, imports, shared definitions and the four key outcomes. Authenticate with `Authorization: Bearer <token>` (tokens: `pmhc user token USER NAME`).",
+        license(name = "Apache-2.0")
+    ),
+    paths(me, list_encounters, create_encounter, get_encounter, update_encounter, list_imports, get_import,
+          crate::imports::upload_api, get_definitions, put_definitions, definition_history, outcomes, public_outcomes),
+    components(schemas(Encounter, ErrorBody, FieldProblem, EncounterPage, ImportInfo, ImportStarted, ImportDetails, Me,
+                       DefinitionsBody, DefinitionsUpdate)),
+    modifiers(&Security),
+    tags(
+        (name = "encounters", description = "Encounter records (record level: analysts and administrators)"),
+        (name = "imports", description = "Importing CSV exports and the import history"),
+        (name = "definitions", description = "The shared definitions, versioned"),
+        (name = "outcomes", description = "The four key outcomes and their context"),
+        (name = "account", description = "Who is calling"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token (`pmhc_…`)")).build()),
+        );
+    }
+}
+
+/// The OpenAPI document as JSON.
+pub fn openapi_document() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
+}
+
+async fn openapi_json() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_document()).into_response()
+}
+
+// --- Account -------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    /// `administrator`, `analyst` or `viewer`.
+    pub role: String,
+    /// What this role may do.
+    pub permissions: Vec<String>,
+}
+
+/// Who is calling, and what their role allows.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+async fn me(Auth(who): Auth) -> Json<Me> {
+    Json(Me {
+        username: who.user.username.clone(),
+        display_name: who.user.display_name.clone(),
+        role: who.role().to_string(),
+        permissions: Permission::ALL
+            .iter()
+            .filter(|p| who.role().can(**p))
+            .map(|p| serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+            .collect(),
+    })
+}
+
+// --- Encounters ------------------------------------------------------------------------------
+
+/// Filters and paging of the encounter list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EncounterQuery {
+    /// First day (YYYY-MM-DD), included.
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD), included.
+    pub to: Option<String>,
+    /// Source system.
+    pub source: Option<String>,
+    pub precinct: Option<String>,
+    /// A disposition code.
+    pub disposition: Option<String>,
+    /// A response-model code.
+    pub response_model: Option<String>,
+    /// At most this many (1–1000; 100 by default).
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u64>,
+}
+
+fn opt(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn date_param(name: &str, v: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match opt(v) {
+        None => Ok(None),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| AppError::BadRequest(format!("{name}: `{s}` is not a date (YYYY-MM-DD)"))),
+    }
+}
+
+fn code_param<C: CodeList>(name: &str, v: &Option<String>) -> Result<Option<C>, AppError> {
+    opt(v).map(|s| C::parse_code(s).map_err(|e| AppError::BadRequest(format!("{name}: {e}")))).transpose()
+}
+
+impl EncounterQuery {
+    pub fn filter(&self) -> Result<EncounterFilter, AppError> {
+        Ok(EncounterFilter {
+            source_system: opt(&self.source).map(String::from),
+            from: date_param("from", &self.from)?,
+            to: date_param("to", &self.to)?,
+            precinct: opt(&self.precinct).map(String::from),
+            disposition: code_param::<Disposition>("disposition", &self.disposition)?,
+            response_model: code_param::<ResponseModel>("response_model", &self.response_model)?,
+            subject_key: None,
+        })
+    }
+}
+
+/// A page of encounters.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EncounterPage {
+    /// How many encounters match the filters.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+    pub items: Vec<Encounter>,
+}
+
+/// List encounters, most recent first.
+#[utoipa::path(get, path = "/api/v1/encounters", tag = "encounters", params(EncounterQuery),
+    responses((status = 200, body = EncounterPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_encounters(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<EncounterQuery>,
+) -> Result<Json<EncounterPage>, ApiError> {
+    who.require(Permission::ViewEncounters)?;
+    let filter = q.filter()?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let total = state.store.count_encounters(&filter).await?;
+    let items = state.store.list_encounters(&filter, limit, offset).await?;
+    Ok(Json(EncounterPage { total, limit, offset, items }))
+}
+
+fn check_keys(e: &Encounter) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    for (field, v) in [("source_system", &e.source_system), ("source_key", &e.source_key)] {
+        if v.trim().is_empty() || v.len() > 200 || v.chars().any(|c| c.is_control()) {
+            problems.push(FieldProblem { field: field.into(), message: "1 to 200 characters, no control characters".into() });
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(AppError::Invalid(problems)) }
+}
+
+/// Save one encounter: validated and normalised as an import would, and the dashboard refreshed.
+pub(crate) async fn save_encounter(state: &AppState, mut e: Encounter) -> Result<Encounter, AppError> {
+    check_keys(&e)?;
+    e.normalize();
+    e.validate().map_err(|err| AppError::Invalid(vec![FieldProblem { field: "encounter".into(), message: err.to_string() }]))?;
+    state.store.write_batch(None, std::slice::from_ref(&e)).await?;
+    state.outcomes.invalidate().await;
+    Ok(e)
+}
+
+/// Create an encounter (409 if one with the same source system and key exists).
+#[utoipa::path(post, path = "/api/v1/encounters", tag = "encounters", request_body = Encounter,
+    responses((status = 201, body = Encounter), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn create_encounter(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    ApiJson(e): ApiJson<Encounter>,
+) -> Result<Response, ApiError> {
+    who.require(Permission::EditEncounters)?;
+    check_header_csrf(&who, &headers)?;
+    check_keys(&e)?;
+    if state.store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "encounter {}/{} exists already; change it with PUT",
+            e.source_system, e.source_key
+        ))
+        .into());
+    }
+    let saved = save_encounter(&state, e).await?;
+    let location = format!("/api/v1/encounters/{}/{}", crate::auth::urlencode(&saved.source_system), crate::auth::urlencode(&saved.source_key));
+    Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
+}
+
+/// Read one encounter.
+#[utoipa::path(get, path = "/api/v1/encounters/{source_system}/{source_key}", tag = "encounters",
+    params(("source_system" = String, Path, description = "The source system"), ("source_key" = String, Path, description = "The source's key")),
+    responses((status = 200, body = Encounter), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_encounter(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiPath((system, key)): ApiPath<(String, String)>,
+) -> Result<Json<Encounter>, ApiError> {
+    who.require(Permission::ViewEncounters)?;
+    match state.store.get_encounter(&system, &key).await? {
+        Some(e) => Ok(Json(e)),
+        None => Err(AppError::NotFound(format!("there is no encounter {system}/{key}")).into()),
+    }
+}
+
+/// Replace an existing encounter (the keys in the path win over those in the body).
+#[utoipa::path(put, path = "/api/v1/encounters/{source_system}/{source_key}", tag = "encounters", request_body = Encounter,
+    params(("source_system" = String, Path, description = "The source system"), ("source_key" = String, Path, description = "The source's key")),
+    responses((status = 200, body = Encounter), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn update_encounter(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    ApiPath((system, key)): ApiPath<(String, String)>,
+    ApiJson(mut e): ApiJson<Encounter>,
+) -> Result<Json<Encounter>, ApiError> {
+    who.require(Permission::EditEncounters)?;
+    check_header_csrf(&who, &headers)?;
+    if state.store.get_encounter(&system, &key).await?.is_none() {
+        return Err(AppError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")).into());
+    }
+    e.source_system = system;
+    e.source_key = key;
+    // An edit is newer than whatever the source said last.
+    e.source_updated_at = None;
+    Ok(Json(save_encounter(&state, e).await?))
+}
+
+// --- Imports ---------------------------------------------------------------------------------
+
+/// An import in the history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportInfo {
+    pub id: i64,
+    pub file_name: String,
+    pub mapping_name: String,
+    pub source_system: String,
+    /// `running`, `complete`, `partial` or `failed`.
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub received: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub stale: u64,
+    /// Percent of the file read, while it runs in this server.
+    pub progress: Option<u64>,
+    /// The summary (unknown codes, first rejected rows), once it ended.
+    pub details: Option<ImportDetails>,
+    /// Where the rejected rows can be downloaded (CSV), if any.
+    pub rejects_href: Option<String>,
+}
+
+pub(crate) async fn import_info(state: &AppState, r: pmhc_store::ImportRecord, with_details: bool) -> Result<ImportInfo, AppError> {
+    let details = if with_details {
+        state.store.import_summary(r.id).await?.and_then(|s| serde_json::from_str::<ImportDetails>(&s).ok())
+    } else {
+        None
+    };
+    Ok(ImportInfo {
+        progress: state.imports.progress(r.id),
+        rejects_href: (r.rejected > 0).then(|| format!("/imports/{}/rejects.csv", r.id)),
+        id: r.id,
+        file_name: r.file_name,
+        mapping_name: r.mapping_name,
+        source_system: r.source_system,
+        status: r.status.to_string(),
+        started_at: r.started_at.to_rfc3339(),
+        finished_at: r.finished_at.map(|t| t.to_rfc3339()),
+        received: r.received,
+        accepted: r.accepted,
+        rejected: r.rejected,
+        inserted: r.inserted,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        stale: r.stale,
+        details,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitQuery {
+    /// At most this many (1–1000; 100 by default).
+    pub limit: Option<u32>,
+}
+
+/// The import history, most recent first.
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports", params(LimitQuery),
+    responses((status = 200, body = Vec<ImportInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn list_imports(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+) -> Result<Json<Vec<ImportInfo>>, ApiError> {
+    who.require(Permission::Import)?;
+    let mut out = Vec::new();
+    for r in state.store.list_imports(q.limit.unwrap_or(100).clamp(1, 1000)).await? {
+        out.push(import_info(&state, r, false).await?);
+    }
+    Ok(Json(out))
+}
+
+/// One import, with its progress or its summary.
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports", params(("id" = i64, Path, description = "The import's id")),
+    responses((status = 200, body = ImportInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn get_import(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<ImportInfo>, ApiError> {
+    who.require(Permission::Import)?;
+    let r = state.store.get_import(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))?;
+    Ok(Json(import_info(&state, r, true).await?))
+}
+
+// --- Definitions -----------------------------------------------------------------------------
+
+/// A version of the shared definitions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DefinitionsBody {
+    pub version: u32,
+    pub author: String,
+    pub note: String,
+    pub created_at: String,
+    /// The definitions (as `pmhc definitions show --json` prints them).
+    #[schema(value_type = Object)]
+    pub definition: SharedDefinition,
+}
+
+impl From<&pmhc_core::definition::DefinitionVersion> for DefinitionsBody {
+    fn from(d: &pmhc_core::definition::DefinitionVersion) -> Self {
+        DefinitionsBody {
+            version: d.version,
+            author: d.author.clone(),
+            note: d.note.clone(),
+            created_at: d.created_at.clone(),
+            definition: d.definition.clone(),
+        }
+    }
+}
+
+/// New shared definitions.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DefinitionsUpdate {
+    #[schema(value_type = Object)]
+    pub definition: SharedDefinition,
+    /// What changed and why.
+    pub note: String,
+}
+
+/// The shared definitions in force.
+#[utoipa::path(get, path = "/api/v1/definitions", tag = "definitions",
+    responses((status = 200, body = DefinitionsBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+async fn get_definitions(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<DefinitionsBody>, ApiError> {
+    who.require(Permission::ViewDefinitions)?;
+    let d = state.outcomes.current_definition().await?;
+    Ok(Json(DefinitionsBody::from(&*d)))
+}
+
+/// Every version of the shared definitions, newest first.
+#[utoipa::path(get, path = "/api/v1/definitions/history", tag = "definitions",
+    responses((status = 200, body = Vec<DefinitionsBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+async fn definition_history(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<DefinitionsBody>>, ApiError> {
+    who.require(Permission::ViewDefinitions)?;
+    state.outcomes.current_definition().await?;
+    Ok(Json(state.store.definition_history().await?.iter().map(DefinitionsBody::from).collect()))
+}
+
+/// Save new shared definitions as the next version (reports use it from then on).
+pub(crate) async fn save_definitions(state: &AppState, who: &Principal, def: SharedDefinition, note: &str) -> Result<pmhc_core::definition::DefinitionVersion, AppError> {
+    who.require(Permission::EditDefinitions)?;
+    if note.trim().is_empty() {
+        return Err(AppError::Invalid(vec![FieldProblem { field: "note".into(), message: "say what changed and why".into() }]));
+    }
+    def.validate().map_err(|e| AppError::Invalid(vec![FieldProblem { field: "definition".into(), message: e.to_string() }]))?;
+    let saved = state.store.save_definition(&def, &who.user.username, note.trim()).await?;
+    state.outcomes.invalidate().await;
+    Ok(saved)
+}
+
+/// Save new shared definitions (a new version; nothing is overwritten).
+#[utoipa::path(put, path = "/api/v1/definitions", tag = "definitions", request_body = DefinitionsUpdate,
+    responses((status = 200, body = DefinitionsBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn put_definitions(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    headers: HeaderMap,
+    ApiJson(u): ApiJson<DefinitionsUpdate>,
+) -> Result<Json<DefinitionsBody>, ApiError> {
+    who.require(Permission::EditDefinitions)?;
+    check_header_csrf(&who, &headers)?;
+    let saved = save_definitions(&state, &who, u.definition, &u.note).await?;
+    Ok(Json(DefinitionsBody::from(&saved)))
+}
+
+// --- Outcomes --------------------------------------------------------------------------------
+
+/// The question an outcome report answers.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutcomeParams {
+    /// Baseline period `FROM..TO` (ISO dates, inclusive). With `comparison`; when both are
+    /// absent, the definitions' default periods or the last twelve months of data against the
+    /// twelve before.
+    pub baseline: Option<String>,
+    /// Comparison period `FROM..TO`.
+    pub comparison: Option<String>,
+    pub precinct: Option<String>,
+    pub sector: Option<String>,
+    pub beat: Option<String>,
+    pub agency: Option<String>,
+    /// A response-model code (e.g. `co_responder`).
+    pub response_model: Option<String>,
+    /// Only encounters from this source system.
+    pub source: Option<String>,
+    /// Breakdowns, comma-separated (e.g. `precinct,race_ethnicity`); all when absent.
+    pub by: Option<String>,
+    /// Include the monthly series (default true).
+    pub monthly: Option<bool>,
+    /// A definitions version (the one in force when absent).
+    pub definitions_version: Option<u32>,
+    /// Suppress small counts (always on at `/public/outcomes`).
+    pub public: Option<bool>,
+}
+
+impl OutcomeParams {
+    pub fn query(&self) -> Result<ReportQuery, AppError> {
+        let period = |name: &str, v: &Option<String>| -> Result<Option<Period>, AppError> {
+            opt(v).map(|s| Period::parse(s).map_err(|e| AppError::BadRequest(format!("{name}: {e}")))).transpose()
+        };
+        let baseline = period("baseline", &self.baseline)?;
+        let comparison = period("comparison", &self.comparison)?;
+        if baseline.is_some() != comparison.is_some() {
+            return Err(AppError::BadRequest("give both periods, baseline and comparison, or neither".into()));
+        }
+        let breakdowns = match opt(&self.by) {
+            None => Dimension::ALL.to_vec(),
+            Some(list) => {
+                let mut v = Vec::new();
+                for b in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let d = Dimension::parse(b).ok_or_else(|| {
+                        AppError::BadRequest(format!(
+                            "by: `{b}` is not a breakdown; use {}",
+                            Dimension::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })?;
+                    if !v.contains(&d) {
+                        v.push(d);
+                    }
+                }
+                v
+            }
+        };
+        Ok(ReportQuery {
+            definitions_version: self.definitions_version,
+            baseline,
+            comparison,
+            periods_from_data: true,
+            breakdowns,
+            monthly: self.monthly.unwrap_or(true),
+            filter: OutcomeFilter {
+                agency: opt(&self.agency).map(String::from),
+                precinct: opt(&self.precinct).map(String::from),
+                sector: opt(&self.sector).map(String::from),
+                beat: opt(&self.beat).map(String::from),
+                response_model: code_param::<ResponseModel>("response_model", &self.response_model)?,
+            },
+            source: opt(&self.source).map(String::from),
+            public: self.public.unwrap_or(false),
+        })
+    }
+}
+
+/// The outcome report (the same JSON as `pmhc report --format json`).
+#[utoipa::path(get, path = "/api/v1/outcomes", tag = "outcomes", params(OutcomeParams),
+    responses((status = 200, description = "The outcome report", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn outcomes(State(state): State<AppState>, Auth(who): Auth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
+    who.require(Permission::ViewOutcomes)?;
+    let report = state.outcomes.report(&p.query()?).await?;
+    Ok(Json(report).into_response())
+}
+
+/// The public outcome report: aggregates with disclosure control (no sign-in).
+#[utoipa::path(get, path = "/api/v1/public/outcomes", tag = "outcomes", params(OutcomeParams),
+    responses((status = 200, description = "The public outcome report", body = Object), (status = 400, body = ErrorBody)),
+    security(()))]
+async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
+    let mut q = p.query()?;
+    q.public = true;
+    let report = state.outcomes.report(&q).await?;
+    Ok(Json(report).into_response())
+}

@@ -1,0 +1,297 @@
+//! Who is asking: browser sessions and API tokens, CSRF protection, and the permission check
+//! every route makes.
+//!
+//! - A session cookie (`pmhc_session`) holds 32 random bytes; the database keeps their SHA-256,
+//!   the user, the session's CSRF token, and its times. Sessions end after
+//!   [`IDLE_TIMEOUT`] without use and [`ABSOLUTE_TIMEOUT`] after sign-in, at sign-out, and when
+//!   the user's password, role or active flag changes.
+//! - API clients send `Authorization: Bearer pmhc_…`; tokens are stored hashed and can be revoked.
+//! - Unsafe methods (POST, PUT, PATCH, DELETE) made with a session cookie must come from this
+//!   site (`Sec-Fetch-Site`/`Origin`) and carry the session's CSRF token (form field `csrf` or
+//!   header `X-CSRF-Token`). Bearer-token requests carry no ambient credentials and need neither.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use pmhc_core::access::{Permission, Role};
+use pmhc_service::accounts;
+use pmhc_store::User;
+
+use crate::{AppError, AppState};
+
+pub const SESSION_COOKIE: &str = "pmhc_session";
+/// The cookie that carries the sign-in form's CSRF token before there is a session.
+pub const PRE_SESSION_COOKIE: &str = "pmhc_signin";
+pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+/// A session's last-seen time is written at most this often.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// How the request proved who it is.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session { token_hash: String, csrf: String },
+    ApiToken,
+}
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub credential: Credential,
+}
+
+impl Principal {
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// Refuse unless the user's role holds `p`.
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.user.role.can(p) { Ok(()) } else { Err(AppError::Forbidden(p)) }
+    }
+
+    /// The CSRF token forms must carry (empty for token clients).
+    pub fn csrf(&self) -> &str {
+        match &self.credential {
+            Credential::Session { csrf, .. } => csrf,
+            Credential::ApiToken => "",
+        }
+    }
+
+    /// Check a submitted CSRF token (always fine for token clients).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        match &self.credential {
+            Credential::Session { csrf, .. } if !constant_time_eq(csrf.as_bytes(), submitted.as_bytes()) => Err(AppError::Csrf),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether an unsafe request with ambient credentials comes from this site.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
+        (Some(origin), Some(host)) => {
+            let o = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            o.eq_ignore_ascii_case(host)
+        }
+        // Neither header: not a browser's cross-site request (browsers send Origin on unsafe
+        // cross-site requests); the CSRF token still has to match.
+        _ => true,
+    }
+}
+
+/// Middleware: find the principal (session cookie or bearer token) and put it in the request's
+/// extensions; refuse cross-site unsafe requests that carry the session cookie.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let fail = |e: AppError| if api { e.into_api_response() } else { e.into_page_response() };
+    let headers = req.headers();
+    let mut set_cookie_header = None;
+    let principal = if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        let token = auth.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
+        let Some(token) = token else {
+            return fail(AppError::Unauthenticated);
+        };
+        match state.store.api_token_user(&accounts::secret_hash(token)).await {
+            Ok(Some(user)) => Some(Principal { user, credential: Credential::ApiToken }),
+            Ok(None) => return fail(AppError::Unauthenticated),
+            Err(e) => return fail(e.into()),
+        }
+    } else if let Some(secret) = cookie(headers, SESSION_COOKIE) {
+        if is_unsafe(req.method()) && !same_origin(headers) {
+            return fail(AppError::Csrf);
+        }
+        let hash = accounts::secret_hash(secret);
+        match state.store.session(&hash).await {
+            Ok(Some(s)) => {
+                let now = Utc::now();
+                if !s.user.active || now > s.expires_at || now > s.created_at + ABSOLUTE_TIMEOUT {
+                    let _ = state.store.delete_session(&hash).await;
+                    set_cookie_header = Some(set_cookie(SESSION_COOKIE, "", Some(0), state.config.behind_tls));
+                    None
+                } else {
+                    if now - s.last_seen_at > TOUCH_EVERY {
+                        let expires = session_expiry(s.created_at, now);
+                        if let Err(e) = state.store.touch_session(&hash, expires).await {
+                            return fail(e.into());
+                        }
+                    }
+                    Some(Principal { user: s.user, credential: Credential::Session { token_hash: hash, csrf: s.csrf_token } })
+                }
+            }
+            Ok(None) => {
+                set_cookie_header = Some(set_cookie(SESSION_COOKIE, "", Some(0), state.config.behind_tls));
+                None
+            }
+            Err(e) => return fail(e.into()),
+        }
+    } else {
+        None
+    };
+    if let Some(p) = principal {
+        req.extensions_mut().insert(p);
+    }
+    let mut resp = next.run(req).await;
+    if let Some(c) = set_cookie_header
+        && let Ok(v) = c.parse()
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// When a session used at `now` expires: idle timeout, capped by the absolute timeout.
+pub fn session_expiry(created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    (now + IDLE_TIMEOUT).min(created_at + ABSOLUTE_TIMEOUT)
+}
+
+/// Extractor: the signed-in user (401 for the API, a redirect to sign-in for pages).
+pub struct Auth(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Auth {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Principal>() {
+            Some(p) => Ok(Auth(p.clone())),
+            None if parts.uri.path().starts_with("/api/") => Err(AppError::Unauthenticated.into_api_response()),
+            None => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let to = format!("/sign-in?next={}", urlencode(next));
+                Err(axum::response::Redirect::to(&to).into_response())
+            }
+        }
+    }
+}
+
+/// Extractor: the signed-in user if there is one.
+pub struct MaybeAuth(pub Option<Principal>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeAuth(parts.extensions.get::<Principal>().cloned()))
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|x| x[1..].to_string()).unwrap_or_default()
+}
+
+/// A safe place to go after signing in: a local path only.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// Sign a user in: check the password, start a session. Returns the session secret and the user.
+/// Unknown users and wrong passwords get the same answer and take the same time.
+pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<(String, User), AppError> {
+    let found = state.store.user_by_username(username.trim()).await?;
+    let password = password.to_string();
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, accounts::dummy_hash().to_string()),
+    };
+    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
+    let user = match user {
+        Some(u) if ok && u.active => u,
+        _ => {
+            tracing::info!(username, "sign-in refused");
+            return Err(AppError::BadRequest("the user name or the password is wrong".into()));
+        }
+    };
+    let secret = accounts::new_secret()?;
+    let csrf = accounts::new_secret()?;
+    let now = Utc::now();
+    state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now)).await?;
+    tracing::info!(username = %user.username, "signed in");
+    Ok((secret, user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_parse() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; pmhc_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(safe_next(Some("/encounters?page=2")), "/encounters?page=2");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "javascript:alert(1)"] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn origin_checks() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_origin(&h));
+    }
+
+    #[test]
+    fn sessions_expire_when_idle_and_at_most_after_twelve_hours() {
+        let t0 = Utc::now();
+        assert_eq!(session_expiry(t0, t0), t0 + IDLE_TIMEOUT);
+        let late = t0 + Duration::hours(11) + Duration::minutes(50);
+        assert_eq!(session_expiry(t0, late), t0 + ABSOLUTE_TIMEOUT);
+    }
+}

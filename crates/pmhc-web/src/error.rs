@@ -1,0 +1,186 @@
+//! The application's error type and how it is answered: JSON under `/api/`, a page elsewhere.
+//! Server errors are logged with their cause and answered without it.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use pmhc_core::access::Permission;
+use pmhc_service::ServiceError;
+use pmhc_store::StoreError;
+use serde::Serialize;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("your role may not {}", .0.describe())]
+    Forbidden(Permission),
+    #[error("the form expired or did not come from this site; reload the page and try again")]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Field-by-field problems (the API's answer to an invalid record).
+    #[error("the record is not valid: {}", .0.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldProblem>),
+    #[error("the upload is larger than the limit of {0} MiB")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// One field's problem.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// The API's error body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `unauthenticated`, `forbidden`, `csrf`, `not_found`, `bad_request`,
+    /// `conflict`, `invalid`, `too_large`, `unavailable`, `internal`.
+    pub error: String,
+    /// What went wrong, for a person.
+    pub message: String,
+    /// Field-by-field problems, for `invalid`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Csrf => "csrf",
+            AppError::NotFound(_) => "not_found",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::Invalid(_) => "invalid",
+            AppError::TooLarge(_) => "too_large",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = ?e, "request failed");
+        }
+    }
+
+    /// The JSON answer.
+    pub fn into_api_response(self) -> Response {
+        self.log();
+        let body = ErrorBody {
+            error: self.code().into(),
+            message: self.to_string(),
+            fields: match &self {
+                AppError::Invalid(f) => f.clone(),
+                _ => Vec::new(),
+            },
+        };
+        let mut r = (self.status(), Json(body)).into_response();
+        if matches!(self, AppError::Unauthenticated) {
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"pmhc\""),
+            );
+        }
+        r
+    }
+
+    /// The page answer.
+    pub fn into_page_response(self) -> Response {
+        self.log();
+        if matches!(self, AppError::Unauthenticated) {
+            return axum::response::Redirect::to("/sign-in").into_response();
+        }
+        let status = self.status();
+        let page = crate::views::ErrorPage {
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            message: self.to_string(),
+        };
+        (status, Html(crate::views::render(&page))).into_response()
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(m) => AppError::BadRequest(m),
+            ServiceError::Import(e) => AppError::BadRequest(e.to_string()),
+            ServiceError::Store(e) => e.into(),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidDefinition(m) => AppError::BadRequest(format!("the shared definitions are not valid: {m}")),
+            StoreError::InvalidEncounter { source, .. } => {
+                AppError::Invalid(vec![FieldProblem { field: "encounter".into(), message: source.to_string() }])
+            }
+            StoreError::UserExists(u) => AppError::Conflict(format!("there is already a user called `{u}`")),
+            StoreError::UserNotFound(u) => AppError::NotFound(format!("there is no user called `{u}`")),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+/// An error answered as JSON (API handlers).
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_api_response()
+    }
+}
+
+/// An error answered as a page (page handlers).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.into_page_response()
+    }
+}

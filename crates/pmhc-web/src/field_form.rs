@@ -1,0 +1,292 @@
+//! The field encounter form: its fields, and the parser that turns a submitted form into an
+//! [`Encounter`] or a message per field. Pure code (fuzzed and property-tested).
+//!
+//! The record's key is the form's `draft_id`, made when the empty form is shown: submitting the
+//! same draft twice (a retry on a flaky connection) saves one encounter, not two.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use pmhc_core::*;
+
+use crate::error::FieldProblem;
+
+/// The source system of records entered in the field form.
+pub const FIELD_SOURCE: &str = "pmhc-field";
+
+/// How a field is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Date,
+    Time,
+    Text,
+    Number,
+    Choice,
+    YesNo,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Date => "date",
+            Kind::Time => "time",
+            Kind::Text => "text",
+            Kind::Number => "number",
+            Kind::Choice => "choice",
+            Kind::YesNo => "yesno",
+        }
+    }
+}
+
+/// One field of the form.
+pub struct FieldDef {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub help: &'static str,
+    pub options: Vec<(String, String)>,
+}
+
+fn codes<C: CodeList>() -> Vec<(String, String)> {
+    C::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect()
+}
+
+fn yes_no() -> Vec<(String, String)> {
+    vec![("".into(), "Not known".into()), ("yes".into(), "Yes".into()), ("no".into(), "No".into())]
+}
+
+/// The fields, in the order of the form: what happened first, then what was done, then who.
+pub fn fields() -> Vec<FieldDef> {
+    let f = |name, label, kind, help: &'static str, options| FieldDef { name, label, kind, required: false, help, options };
+    let mut v = vec![
+        FieldDef { required: true, ..f("occurred_on", "Date", Kind::Date, "", Vec::new()) },
+        f("occurred_time", "Time", Kind::Time, "", Vec::new()),
+        f("precinct", "Precinct", Kind::Text, "", Vec::new()),
+        f("beat", "Beat", Kind::Text, "", Vec::new()),
+        f("call_source", "How the call came in", Kind::Choice, "", codes::<CallSource>()),
+        f("initial_call_type", "Call type", Kind::Text, "As dispatched, e.g. PERSON IN CRISIS", Vec::new()),
+        f("mh_recognised_at_dispatch", "Mental-health need recognised at dispatch", Kind::YesNo, "", yes_no()),
+        f("response_model", "Response", Kind::Choice, "", codes::<ResponseModel>()),
+        f("cit_requested", "CIT officer requested", Kind::YesNo, "", yes_no()),
+        f("cit_arrived", "CIT officer on scene", Kind::YesNo, "", yes_no()),
+        f("clinician_on_scene", "Clinician on scene", Kind::YesNo, "", yes_no()),
+        f("disposition", "Outcome", Kind::Choice, "", codes::<Disposition>()),
+        f("referral_service", "Referred to", Kind::Choice, "", Vec::new()),
+        f("referral_result", "Referral result", Kind::Choice, "", codes::<ReferralResult>()),
+        f("use_of_force", "Use of force", Kind::Choice, "", codes::<UseOfForce>()),
+        f("subject_injured", "Person injured", Kind::YesNo, "", yes_no()),
+        f("time_on_scene_minutes", "Minutes on scene", Kind::Number, "", Vec::new()),
+        f("age_band", "Age", Kind::Choice, "", codes::<AgeBand>()),
+        f("gender", "Gender", Kind::Choice, "", codes::<Gender>()),
+        f("race_ethnicity", "Race / ethnicity", Kind::Choice, "", codes::<RaceEthnicity>()),
+        f("housing_status", "Housing", Kind::Choice, "", codes::<HousingStatus>()),
+        f("veteran", "Veteran", Kind::YesNo, "", yes_no()),
+    ];
+    let mut services = vec![("".to_string(), "No referral".to_string())];
+    services.extend(codes::<ServiceType>());
+    if let Some(r) = v.iter_mut().find(|x| x.name == "referral_service") {
+        r.options = services;
+    }
+    v
+}
+
+/// Whether a draft id is one the form could have made: 8–64 of `[A-Za-z0-9-]`.
+pub fn valid_draft_id(s: &str) -> bool {
+    (8..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Turn a submitted form into an encounter, or say what is wrong with which field.
+pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let get = |k: &str| form.get(k).map(|s| s.trim()).unwrap_or("");
+    let mut bad = |field: &str, message: String| problems.push(FieldProblem { field: field.into(), message });
+
+    let draft = get("draft_id");
+    if !valid_draft_id(draft) {
+        bad("draft_id", "the form is damaged (no draft id); reload it".into());
+    }
+    let occurred_on = match NaiveDate::parse_from_str(get("occurred_on"), "%Y-%m-%d") {
+        Ok(d) if (1900..2100).contains(&chrono::Datelike::year(&d)) => Some(d),
+        Ok(_) => {
+            bad("occurred_on", "the date must be between 1900 and 2099".into());
+            None
+        }
+        Err(_) if get("occurred_on").is_empty() => {
+            bad("occurred_on", "enter the date of the encounter".into());
+            None
+        }
+        Err(_) => {
+            bad("occurred_on", format!("`{}` is not a date (YYYY-MM-DD)", get("occurred_on")));
+            None
+        }
+    };
+    let occurred_time = match get("occurred_time") {
+        "" => None,
+        t => match NaiveTime::parse_from_str(t, "%H:%M").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S")) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                bad("occurred_time", format!("`{t}` is not a time (HH:MM)"));
+                None
+            }
+        },
+    };
+    fn code<C: CodeList + Default>(v: &str, field: &str, bad: &mut dyn FnMut(&str, String)) -> C {
+        if v.is_empty() {
+            return C::default();
+        }
+        C::parse_code(v).unwrap_or_else(|e| {
+            bad(field, e.to_string());
+            C::default()
+        })
+    }
+    fn yn(v: &str, field: &str, bad: &mut dyn FnMut(&str, String)) -> Option<bool> {
+        match v {
+            "" => None,
+            "yes" => Some(true),
+            "no" => Some(false),
+            other => {
+                bad(field, format!("`{other}` is not yes or no"));
+                None
+            }
+        }
+    }
+    let text = |k: &str, bad: &mut dyn FnMut(&str, String)| -> Option<String> {
+        let v = get(k);
+        if v.chars().count() > 200 {
+            bad(k, "at most 200 characters".into());
+            None
+        } else if v.chars().any(|c| c.is_control()) {
+            bad(k, "control characters are not allowed".into());
+            None
+        } else if v.is_empty() {
+            None
+        } else {
+            Some(v.to_string())
+        }
+    };
+    let mut b = |f: &str, m: String| bad(f, m);
+    let call_source: CallSource = code(get("call_source"), "call_source", &mut b);
+    let response_model: ResponseModel = code(get("response_model"), "response_model", &mut b);
+    let disposition: Disposition = code(get("disposition"), "disposition", &mut b);
+    let use_of_force: UseOfForce = code(get("use_of_force"), "use_of_force", &mut b);
+    let age_band: AgeBand = code(get("age_band"), "age_band", &mut b);
+    let gender: Gender = code(get("gender"), "gender", &mut b);
+    let race_ethnicity: RaceEthnicity = code(get("race_ethnicity"), "race_ethnicity", &mut b);
+    let housing_status: HousingStatus = code(get("housing_status"), "housing_status", &mut b);
+    let referral_result: ReferralResult = code(get("referral_result"), "referral_result", &mut b);
+    let service = get("referral_service");
+    let referral = if service.is_empty() {
+        None
+    } else {
+        let service_type: ServiceType = code(service, "referral_service", &mut b);
+        Some(Referral { service_type, service: None, result: referral_result })
+    };
+    let mh = yn(get("mh_recognised_at_dispatch"), "mh_recognised_at_dispatch", &mut b);
+    let cit_requested = yn(get("cit_requested"), "cit_requested", &mut b);
+    let cit_arrived = yn(get("cit_arrived"), "cit_arrived", &mut b);
+    let clinician = yn(get("clinician_on_scene"), "clinician_on_scene", &mut b);
+    let injured = yn(get("subject_injured"), "subject_injured", &mut b);
+    let veteran = yn(get("veteran"), "veteran", &mut b);
+    let minutes = match get("time_on_scene_minutes") {
+        "" => None,
+        m => match m.parse::<u32>() {
+            Ok(n) if n <= 24 * 60 => Some(n),
+            _ => {
+                b("time_on_scene_minutes", format!("`{m}` is not a number of minutes from 0 to 1440"));
+                None
+            }
+        },
+    };
+    let precinct = text("precinct", &mut b);
+    let beat = text("beat", &mut b);
+    let call_type = text("initial_call_type", &mut b);
+    drop(b);
+    let Some(occurred_on) = occurred_on else { return Err(problems) };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut e = Encounter::new(FIELD_SOURCE, draft, occurred_on);
+    e.occurred_time = occurred_time;
+    e.area.precinct = precinct;
+    e.area.beat = beat;
+    e.call_source = call_source;
+    e.initial_call_type = call_type;
+    e.mh_recognised_at_dispatch = mh;
+    e.response_model = response_model;
+    e.cit_requested = cit_requested;
+    e.cit_arrived = cit_arrived;
+    e.clinician_on_scene = clinician;
+    e.disposition = disposition;
+    e.referrals = referral.into_iter().collect();
+    e.use_of_force = use_of_force;
+    e.subject_injured = injured;
+    e.time_on_scene_minutes = minutes;
+    e.age_band = age_band;
+    e.gender = gender;
+    e.race_ethnicity = race_ethnicity;
+    e.housing_status = housing_status;
+    e.veteran = veteran;
+    e.normalize();
+    if let Err(err) = e.validate() {
+        return Err(vec![FieldProblem { field: "occurred_on".into(), message: err.to_string() }]);
+    }
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_minimal_form_is_an_encounter() {
+        let e = parse(&form(&[("draft_id", "abcdef12-3456"), ("occurred_on", "2024-03-05")])).unwrap();
+        assert_eq!(e.source_system, FIELD_SOURCE);
+        assert_eq!(e.source_key, "abcdef12-3456");
+        assert_eq!(e.occurred_on, NaiveDate::from_ymd_opt(2024, 3, 5).unwrap());
+        assert_eq!(e.disposition, Disposition::Unknown);
+    }
+
+    #[test]
+    fn every_problem_is_named_by_its_field() {
+        let problems = parse(&form(&[
+            ("draft_id", "abcdef12"),
+            ("occurred_on", "2024-02-30"),
+            ("occurred_time", "25:00"),
+            ("disposition", "vaporised"),
+            ("veteran", "maybe"),
+            ("time_on_scene_minutes", "-3"),
+        ]))
+        .unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        for f in ["occurred_on", "occurred_time", "disposition", "veteran", "time_on_scene_minutes"] {
+            assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_form_keeps_every_choice() {
+        let e = parse(&form(&[
+            ("draft_id", "abcdef12"),
+            ("occurred_on", "2024-03-05"),
+            ("occurred_time", "14:30"),
+            ("precinct", "North"),
+            ("response_model", "co_responder"),
+            ("disposition", "referral"),
+            ("referral_service", "mobile_crisis"),
+            ("referral_result", "accepted"),
+            ("cit_requested", "yes"),
+            ("veteran", "no"),
+        ]))
+        .unwrap();
+        assert_eq!(e.area.precinct.as_deref(), Some("North"));
+        assert_eq!(e.response_model, ResponseModel::CoResponder);
+        assert_eq!(e.referrals.len(), 1);
+        assert_eq!(e.cit_requested, Some(true));
+        assert_eq!(e.veteran, Some(false));
+    }
+}

@@ -1,0 +1,328 @@
+//! Imports through the web: the upload (streamed to disk, size-limited), the import running in
+//! the background through the service layer, its progress while it runs, and its details (summary,
+//! unknown codes, rejected rows) kept in the database afterwards.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Multipart, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use pmhc_core::access::Permission;
+use pmhc_import::MappingSpec;
+use pmhc_service::imports::{ImportRequest, import_file};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::auth::{Auth, Principal};
+use crate::error::{ApiError, PageError};
+use crate::{AppError, AppState};
+
+/// An import running now.
+#[derive(Debug, Default)]
+pub struct Job {
+    pub bytes_total: u64,
+    pub bytes_done: AtomicU64,
+}
+
+/// The imports running in this server, by import id.
+#[derive(Debug, Default)]
+pub struct ImportJobs {
+    jobs: Mutex<HashMap<i64, Arc<Job>>>,
+}
+
+impl ImportJobs {
+    /// Progress of a running import in percent of bytes read, if it is running here.
+    pub fn progress(&self, id: i64) -> Option<u64> {
+        let jobs = self.jobs.lock().ok()?;
+        let j = jobs.get(&id)?;
+        let done = j.bytes_done.load(Ordering::Relaxed);
+        Some(if j.bytes_total == 0 { 0 } else { (done * 100 / j.bytes_total).min(100) })
+    }
+
+    fn insert(&self, id: i64, job: Arc<Job>) {
+        if let Ok(mut j) = self.jobs.lock() {
+            j.insert(id, job);
+        }
+    }
+
+    fn remove(&self, id: i64) {
+        if let Ok(mut j) = self.jobs.lock() {
+            j.remove(&id);
+        }
+    }
+}
+
+/// What the import page shows once an import ended (stored as JSON with the import).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImportDetails {
+    pub received: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub skipped_rows: u64,
+    pub encounters: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub stale: u64,
+    pub unknown_codes: Vec<UnknownCode>,
+    pub absent_columns: Vec<String>,
+    pub first_rejects: Vec<Reject>,
+    pub seconds: f64,
+    /// Why the import failed, when it did.
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnknownCode {
+    pub field: String,
+    pub column: String,
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Reject {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// The routes that take uploads (their own body limit).
+pub fn upload_routes() -> Router<AppState> {
+    Router::new().route("/imports", post(upload_page)).route("/api/v1/imports", post(upload_api))
+}
+
+/// What an upload form carried.
+struct Upload {
+    csrf: String,
+    file: Option<(PathBuf, String)>,
+    mapping: Option<String>,
+    mapping_toml: Option<String>,
+}
+
+fn is_limit(e: &axum::extract::multipart::MultipartError) -> bool {
+    e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+}
+
+/// Read the multipart body: the CSV to a file in the upload folder, the rest to memory.
+async fn read_upload(state: &AppState, mut mp: Multipart) -> Result<Upload, AppError> {
+    let limit_mb = state.config.max_upload_bytes >> 20;
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if is_limit(&e) { AppError::TooLarge(limit_mb) } else { AppError::BadRequest(format!("the upload is malformed: {e}")) }
+    };
+    let mut up = Upload { csrf: String::new(), file: None, mapping: None, mapping_toml: None };
+    while let Some(mut field) = mp.next_field().await.map_err(too_large)? {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "file" => {
+                let original = field.file_name().unwrap_or("upload.csv").to_string();
+                let original: String = original.chars().filter(|c| !c.is_control()).take(200).collect();
+                let path = tempfile::Builder::new()
+                    .prefix("upload-")
+                    .suffix(".csv")
+                    .tempfile_in(state.upload_dir())
+                    .and_then(|f| f.keep().map_err(|e| e.error))
+                    .map_err(|e| AppError::Internal(e.into()))?
+                    .1;
+                let mut out = tokio::fs::File::create(&path).await.map_err(|e| AppError::Internal(e.into()))?;
+                let mut n = 0u64;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            n += chunk.len() as u64;
+                            out.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = tokio::fs::remove_file(&path).await;
+                            return Err(too_large(e));
+                        }
+                    }
+                }
+                out.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+                if n == 0 {
+                    let _ = tokio::fs::remove_file(&path).await;
+                    return Err(AppError::BadRequest("the file is empty (choose a CSV file to import)".into()));
+                }
+                up.file = Some((path, original));
+            }
+            "mapping_file" => {
+                let bytes = field.bytes().await.map_err(too_large)?;
+                if !bytes.is_empty() {
+                    let text = String::from_utf8(bytes.to_vec())
+                        .map_err(|_| AppError::BadRequest("the mapping file is not UTF-8 text".into()))?;
+                    up.mapping_toml = Some(text);
+                }
+            }
+            "mapping" | "csrf" => {
+                let text = field.text().await.map_err(too_large)?;
+                if name == "csrf" {
+                    up.csrf = text;
+                } else if !text.trim().is_empty() {
+                    up.mapping = Some(text.trim().to_string());
+                }
+            }
+            _ => {
+                // Drain unknown parts.
+                let _ = field.bytes().await.map_err(too_large)?;
+            }
+        }
+    }
+    Ok(up)
+}
+
+fn resolve_mapping(up: &Upload) -> Result<(String, MappingSpec), AppError> {
+    if let Some(text) = &up.mapping_toml {
+        let spec = MappingSpec::from_toml(text).map_err(|e| AppError::BadRequest(format!("the mapping file: {e}")))?;
+        return Ok(("uploaded mapping".into(), spec));
+    }
+    let name = up.mapping.clone().unwrap_or_else(|| "pmhc".into());
+    match pmhc_import::shipped::shipped(&name) {
+        Some(Ok(spec)) => Ok((name, spec)),
+        Some(Err(e)) => Err(AppError::Internal(anyhow::anyhow!("shipped mapping {name}: {e}"))),
+        None => Err(AppError::BadRequest(format!(
+            "there is no mapping called `{name}`; use one of {} or upload a mapping file",
+            pmhc_import::shipped::names().join(", ")
+        ))),
+    }
+}
+
+/// Check the upload, start the import in the background, and return its id once recorded.
+async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, AppError> {
+    who.require(Permission::Import)?;
+    let up = read_upload(state, mp).await?;
+    let cleanup = |up: &Upload| {
+        if let Some((p, _)) = &up.file {
+            let _ = std::fs::remove_file(p);
+        }
+    };
+    if let Err(e) = who.check_csrf(&up.csrf) {
+        cleanup(&up);
+        return Err(e);
+    }
+    let (mapping_name, spec) = match resolve_mapping(&up) {
+        Ok(m) => m,
+        Err(e) => {
+            cleanup(&up);
+            return Err(e);
+        }
+    };
+    let Some((path, original)) = up.file.clone() else {
+        return Err(AppError::BadRequest("choose a CSV file to import (form field `file`)".into()));
+    };
+    let rejects = path.with_extension("rejects.csv");
+    let job = Arc::new(Job { bytes_total: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), ..Job::default() });
+    let (id_tx, id_rx) = tokio::sync::oneshot::channel();
+    let progress_job = job.clone();
+    let started_id = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let started_id_set = started_id.clone();
+    let request = ImportRequest {
+        path: path.clone(),
+        file_name: original,
+        mapping_name,
+        spec,
+        batch_size: 5_000,
+        rejects_path: Some(rejects.clone()),
+        progress: Some(Arc::new(move |b| progress_job.bytes_done.store(b, Ordering::Relaxed))),
+        on_start: Some(Box::new(move |id| {
+            started_id_set.store(id, Ordering::SeqCst);
+            let _ = id_tx.send(id);
+        })),
+    };
+    let st = state.clone();
+    let user = who.user.username.clone();
+    tokio::spawn(async move {
+        let result = import_file(&st.store, request).await;
+        let details = match &result {
+            Ok(o) => ImportDetails {
+                received: o.summary.received,
+                accepted: o.summary.accepted,
+                rejected: o.summary.rejected,
+                skipped_rows: o.summary.skipped_rows,
+                encounters: o.summary.encounters,
+                inserted: o.counts.inserted,
+                updated: o.counts.updated,
+                unchanged: o.counts.unchanged,
+                stale: o.counts.stale,
+                unknown_codes: o
+                    .summary
+                    .unknown_codes
+                    .iter()
+                    .map(|u| UnknownCode { field: u.field.clone(), column: u.column.clone(), value: u.value.clone(), count: u.count })
+                    .collect(),
+                absent_columns: o.summary.absent_columns.clone(),
+                first_rejects: o
+                    .summary
+                    .first_rejects
+                    .iter()
+                    .map(|r| Reject { line: r.line, column: r.column.clone(), reason: r.reason.clone() })
+                    .collect(),
+                seconds: o.seconds,
+                failure: None,
+            },
+            Err(e) => ImportDetails { failure: Some(e.to_string()), ..ImportDetails::default() },
+        };
+        let id = started_id.load(Ordering::SeqCst);
+        if id > 0 {
+            let rejects_bytes = std::fs::read(&rejects).ok().filter(|b| !b.is_empty());
+            let json = serde_json::to_string(&details).unwrap_or_default();
+            if let Err(e) = st.store.save_import_details(id, &json, rejects_bytes.as_deref()).await {
+                tracing::warn!(import = id, error = %e, "could not keep the import's details");
+            }
+            st.imports.remove(id);
+        }
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&rejects);
+        st.outcomes.invalidate().await;
+        tracing::info!(user, ok = result.is_ok(), "import finished");
+    });
+    match id_rx.await {
+        Ok(id) => {
+            state.imports.insert(id, job);
+            Ok(id)
+        }
+        // The import failed before it was recorded (e.g. the file vanished): nothing started.
+        Err(_) => Err(AppError::BadRequest("the import could not start; see the server log".into())),
+    }
+}
+
+async fn upload_page(State(state): State<AppState>, Auth(who): Auth, mp: Multipart) -> Result<Response, PageError> {
+    let id = start(&state, &who, mp).await?;
+    Ok(Redirect::to(&format!("/imports/{id}")).into_response())
+}
+
+/// The answer to starting an import.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportStarted {
+    /// The import's id: poll `GET /api/v1/imports/{id}`.
+    pub id: i64,
+    pub status: String,
+    pub href: String,
+}
+
+/// Start an import: a multipart form with the CSV as `file`, and either `mapping` (a shipped
+/// mapping's name; `pmhc` by default) or `mapping_file` (a mapping in TOML).
+#[utoipa::path(
+    post, path = "/api/v1/imports", tag = "imports",
+    request_body(content_type = "multipart/form-data", description = "`file`: the CSV; `mapping`: a shipped mapping name, or `mapping_file`: a TOML mapping"),
+    responses(
+        (status = 202, description = "The import started", body = ImportStarted),
+        (status = 400, description = "No file, an unknown mapping, a malformed upload", body = crate::error::ErrorBody),
+        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not import", body = crate::error::ErrorBody),
+        (status = 413, description = "The file is larger than the server's limit", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn upload_api(State(state): State<AppState>, Auth(who): Auth, mp: Multipart) -> Result<Response, ApiError> {
+    let id = start(&state, &who, mp).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        axum::Json(ImportStarted { id, status: "running".into(), href: format!("/api/v1/imports/{id}") }),
+    )
+        .into_response())
+}

@@ -1,0 +1,199 @@
+//! # pmhc-web
+//!
+//! `pmhc serve`: the web application of pmhc — server-rendered, accessible pages for the
+//! coordinator, analysts and the field, and the JSON API under `/api/v1` for integrations —
+//! over the same service layer (`pmhc-service`) as the CLI.
+//!
+//! - [`app`] builds the router (testable without a port); [`serve`] binds it and shuts down
+//!   gracefully on Ctrl-C / SIGTERM.
+//! - Authentication ([`auth`]): browser sessions (an HttpOnly, SameSite=Lax cookie holding a
+//!   random secret; the database keeps its SHA-256) with a per-session CSRF token on every form,
+//!   and bearer API tokens for machine clients. Every route names the
+//!   [`Permission`](pmhc_core::access::Permission) it needs.
+//! - Static assets (CSS, a little progressive-enhancement JavaScript) are compiled into the
+//!   binary.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use pmhc_service::outcomes::OutcomeCache;
+use pmhc_store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub mod api;
+pub mod auth;
+mod error;
+pub mod field_form;
+pub mod imports;
+mod pages;
+mod pdf;
+mod statics;
+mod views;
+
+pub use error::AppError;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    /// Mark cookies `Secure` and send HSTS: set when pmhc is reached over HTTPS (behind a TLS
+    /// proxy).
+    pub behind_tls: bool,
+    /// The largest upload accepted (import files), in bytes.
+    pub max_upload_bytes: usize,
+    /// Where uploads are kept while they are imported (a temporary folder when `None`).
+    pub work_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            behind_tls: false,
+            max_upload_bytes: 256 << 20,
+            work_dir: None,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub outcomes: Arc<OutcomeCache>,
+    pub imports: Arc<imports::ImportJobs>,
+    pub config: Arc<ServeConfig>,
+    work_dir: Arc<tempfile::TempDir>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServeConfig) -> anyhow::Result<AppState> {
+        let work_dir = match &config.work_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d)?;
+                tempfile::Builder::new().prefix("pmhc-uploads-").tempdir_in(d)?
+            }
+            None => tempfile::Builder::new().prefix("pmhc-uploads-").tempdir()?,
+        };
+        Ok(AppState {
+            outcomes: Arc::new(OutcomeCache::new(store.clone())),
+            store,
+            imports: Arc::new(imports::ImportJobs::default()),
+            config: Arc::new(config),
+            work_dir: Arc::new(work_dir),
+        })
+    }
+
+    pub(crate) fn upload_dir(&self) -> &std::path::Path {
+        self.work_dir.path()
+    }
+}
+
+/// Requests taking longer than this are answered 408 (imports run in the background, so no
+/// request needs long).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Request bodies other than uploads.
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// The whole application: pages, API, static assets, and the layers every request passes.
+pub fn app(state: AppState) -> Router {
+    let upload_limit = state.config.max_upload_bytes;
+    let hsts = state.config.behind_tls;
+    let mut router = Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .merge(statics::routes())
+        .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ));
+    if hsts {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
+    router
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serve until Ctrl-C or SIGTERM, then finish the requests in flight. `ready` is called with the
+/// bound address (port 0 picks a free port).
+pub async fn serve(store: Store, config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(store, config)?;
+    // Warm the outcome cache so the first dashboard is fast.
+    let warm = state.outcomes.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.current_definition().await {
+            tracing::warn!(error = %e, "could not read the shared definitions");
+        }
+        let q = pmhc_service::outcomes::ReportQuery { periods_from_data: true, ..Default::default() };
+        if let Err(e) = warm.report(&q).await {
+            tracing::info!(error = %e, "outcome cache not warmed");
+        }
+    });
+    let sweeper = state.store.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(300)).await;
+            if let Err(e) = sweeper.delete_expired_sessions(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "could not remove expired sessions");
+            }
+        }
+    });
+    ready(addr);
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

@@ -1,0 +1,698 @@
+//! The pages: server-rendered HTML over the same service layer as the API.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use pmhc_core::access::{Permission, Role};
+use pmhc_core::outcomes::{Dimension, PUBLIC_THRESHOLD};
+use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
+use serde::Deserialize;
+
+use crate::api::{EncounterQuery, OutcomeParams};
+use crate::auth::{self, Auth, MaybeAuth, Principal};
+use crate::error::PageError;
+use crate::field_form;
+use crate::views::{self, Nav, render};
+use crate::{AppError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/public", get(public_page))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/encounters", get(encounters))
+        .route("/encounters/new", get(field_form_page).post(field_form_submit))
+        .route("/encounters/{source}/{key}", get(encounter))
+        .route("/imports", get(imports))
+        .route("/imports/{id}", get(import_page))
+        .route("/imports/{id}/rejects.csv", get(import_rejects))
+        .route("/definitions", get(definitions).post(definitions_save))
+        .route("/reports", get(reports))
+        .route("/reports/download", get(report_download))
+        .route("/users", get(users).post(users_add))
+        .route("/users/tokens", post(tokens_add))
+        .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
+}
+
+fn page<T: askama::Template>(t: &T) -> Response {
+    Html(render(t)).into_response()
+}
+
+// --- Sign-in -------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn sign_in_form(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+    if who.is_some() {
+        return Ok(Redirect::to(&auth::safe_next(q.next.as_deref())).into_response());
+    }
+    sign_in_page(&state, None, q.next.as_deref().unwrap_or("/"), "", StatusCode::OK)
+}
+
+fn sign_in_page(state: &AppState, error: Option<String>, next: &str, username: &str, status: StatusCode) -> Result<Response, PageError> {
+    let pre = pmhc_service::accounts::new_secret()?;
+    let t = views::SignIn {
+        nav: Nav::new(None, "sign-in"),
+        error,
+        next: auth::safe_next(Some(next)),
+        username: username.to_string(),
+        pre_csrf: pre.clone(),
+    };
+    let mut r = (status, page(&t)).into_response();
+    let c = auth::set_cookie(auth::PRE_SESSION_COOKIE, &pre, Some(3600), state.config.behind_tls);
+    if let Ok(v) = c.parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<SignInForm>) -> Result<Response, PageError> {
+    let next = auth::safe_next(f.next.as_deref());
+    // Login CSRF: the form's token must equal the pre-session cookie set with the form.
+    let pre = auth::cookie(&headers, auth::PRE_SESSION_COOKIE).unwrap_or("");
+    if pre.is_empty() || pre != f.csrf {
+        return sign_in_page(&state, Some(AppError::Csrf.to_string()), &next, &f.username, StatusCode::FORBIDDEN);
+    }
+    match auth::sign_in(&state, &f.username, &f.password).await {
+        Ok((secret, _user)) => {
+            let mut r = Redirect::to(&next).into_response();
+            let secure = state.config.behind_tls;
+            for c in [
+                auth::set_cookie(auth::SESSION_COOKIE, &secret, None, secure),
+                auth::set_cookie(auth::PRE_SESSION_COOKIE, "", Some(0), secure),
+            ] {
+                if let Ok(v) = c.parse() {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            Ok(r)
+        }
+        Err(AppError::BadRequest(m)) => sign_in_page(&state, Some(m), &next, &f.username, StatusCode::UNAUTHORIZED),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn sign_out(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
+    who.check_csrf(&f.csrf)?;
+    if let auth::Credential::Session { token_hash, .. } = &who.credential {
+        state.store.delete_session(token_hash).await?;
+    }
+    let mut r = Redirect::to("/sign-in").into_response();
+    if let Ok(v) = auth::set_cookie(auth::SESSION_COOKIE, "", Some(0), state.config.behind_tls).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+// --- Dashboard and public page ---------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct DashQuery {
+    baseline: Option<String>,
+    comparison: Option<String>,
+    precinct: Option<String>,
+    response_model: Option<String>,
+    /// `1`: only the results (the page's script replaces them in place).
+    fragment: Option<String>,
+}
+
+async fn dashboard(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<DashQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    outcome_page(&state, Some(&who), q, false).await
+}
+
+async fn public_page(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<DashQuery>) -> Result<Response, PageError> {
+    outcome_page(&state, who.as_ref(), q, true).await
+}
+
+async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, public: bool) -> Result<Response, PageError> {
+    let params = OutcomeParams {
+        baseline: q.baseline.clone(),
+        comparison: q.comparison.clone(),
+        precinct: q.precinct.clone(),
+        response_model: q.response_model.clone(),
+        // The dashboard shows the overview; breakdowns are in the reports.
+        by: Some("response_model".into()),
+        monthly: Some(true),
+        public: Some(public),
+        ..OutcomeParams::default()
+    };
+    let def = state.outcomes.current_definition().await?;
+    let (fragment, error, periods) = match params.query() {
+        Ok(query) => match state.outcomes.report(&query).await {
+            Ok(r) => (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone()))),
+            Err(e) => (String::new(), Some(AppError::from(e).to_string()), None),
+        },
+        Err(e) => (String::new(), Some(e.to_string()), None),
+    };
+    if q.fragment.as_deref() == Some("1") {
+        let mut html = String::new();
+        if let Some(e) = &error {
+            html.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", askama_escape(e)));
+        }
+        html.push_str(&fragment);
+        return Ok(Html(html).into_response());
+    }
+    let precinct = q.precinct.clone().unwrap_or_default();
+    let precincts = state
+        .outcomes
+        .groups(Dimension::Precinct)
+        .await?
+        .into_iter()
+        .filter(|g| !g.key.is_empty())
+        .map(|g| {
+            let sel = g.label == precinct;
+            (g.label, sel)
+        })
+        .collect();
+    let model = q.response_model.clone().unwrap_or_default();
+    let (b, c) = match periods {
+        Some((b, c)) => (format!("{}..{}", b.from, b.to), format!("{}..{}", c.from, c.to)),
+        None => (q.baseline.unwrap_or_default(), q.comparison.unwrap_or_default()),
+    };
+    let t = views::Dashboard {
+        nav: Nav::new(who, if public { "public" } else { "dashboard" }),
+        public,
+        action: if public { "/public" } else { "/" },
+        threshold: PUBLIC_THRESHOLD,
+        form: views::DashForm { baseline: b, comparison: c },
+        precincts,
+        models: ResponseModel::ALL.iter().map(|m| (m.as_str().to_string(), m.label().to_string(), m.as_str() == model)).collect(),
+        fragment,
+        error,
+        definition_version: def.version,
+        definition_name: def.definition.name.clone(),
+    };
+    Ok(page(&t))
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+// --- Encounters ------------------------------------------------------------------------------
+
+const PAGE_SIZE: u32 = 50;
+
+async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<EncounterQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewEncounters)?;
+    let filter = q.filter()?;
+    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let total = state.store.count_encounters(&filter).await?;
+    let rows = state.store.list_encounters(&filter, PAGE_SIZE, offset).await?;
+    let link = |off: u64| {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                params.push((k, v.to_string()));
+            }
+        }
+        params.push(("offset", off.to_string()));
+        format!("/encounters?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    };
+    let n = rows.len() as u64;
+    let disposition = q.disposition.clone().unwrap_or_default();
+    let t = views::Encounters {
+        nav: Nav::new(Some(&who), "encounters"),
+        f: views::EncounterFilterForm {
+            from: q.from.clone().unwrap_or_default(),
+            to: q.to.clone().unwrap_or_default(),
+            source: q.source.clone().unwrap_or_default(),
+            precinct: q.precinct.clone().unwrap_or_default(),
+        },
+        dispositions: Disposition::ALL.iter().map(|d| (d.as_str().to_string(), d.label().to_string(), d.as_str() == disposition)).collect(),
+        rows: rows.iter().map(row).collect(),
+        total,
+        first: if n == 0 { 0 } else { offset + 1 },
+        last: offset + n,
+        prev: (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE as u64))),
+        next: (offset + n < total).then(|| link(offset + n)),
+    };
+    Ok(page(&t))
+}
+
+fn href(e: &Encounter) -> String {
+    format!("/encounters/{}/{}", path_segment(&e.source_system), path_segment(&e.source_key))
+}
+
+/// Percent-encode a path segment.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn row(e: &Encounter) -> views::EncounterRow {
+    views::EncounterRow {
+        date: match e.occurred_time {
+            Some(t) => format!("{} {}", e.occurred_on, t.format("%H:%M")),
+            None => e.occurred_on.to_string(),
+        },
+        href: href(e),
+        source: e.source_system.clone(),
+        key: e.source_key.clone(),
+        area: [&e.area.precinct, &e.area.sector, &e.area.beat].iter().filter_map(|x| x.as_deref()).collect::<Vec<_>>().join(" / "),
+        call_type: e.final_call_type.clone().or_else(|| e.initial_call_type.clone()).unwrap_or_default(),
+        response: e.response_model.label().to_string(),
+        disposition: e.disposition.label().to_string(),
+        force: e.use_of_force.label().to_string(),
+    }
+}
+
+fn yes_no(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "Yes".into(),
+        Some(false) => "No".into(),
+        None => "Not known".into(),
+    }
+}
+
+fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "Not known".into())
+}
+
+fn detail_fields(e: &Encounter) -> Vec<(&'static str, String)> {
+    vec![
+        ("Date", e.occurred_on.to_string()),
+        ("Time", opt_text(&e.occurred_time)),
+        ("Agency", opt_text(&e.agency)),
+        ("Call number", opt_text(&e.call_number)),
+        ("Precinct", opt_text(&e.area.precinct)),
+        ("Sector", opt_text(&e.area.sector)),
+        ("Beat", opt_text(&e.area.beat)),
+        ("How the call came in", e.call_source.label().into()),
+        ("Priority", opt_text(&e.priority)),
+        ("Initial call type", opt_text(&e.initial_call_type)),
+        ("Final call type", opt_text(&e.final_call_type)),
+        ("Recognised at dispatch", yes_no(e.mh_recognised_at_dispatch)),
+        ("Mental-health flag", yes_no(e.mental_health_flag)),
+        ("Response", e.response_model.label().into()),
+        ("CIT requested", yes_no(e.cit_requested)),
+        ("CIT dispatched", yes_no(e.cit_dispatched)),
+        ("CIT on scene", yes_no(e.cit_arrived)),
+        ("Clinician on scene", yes_no(e.clinician_on_scene)),
+        ("Minutes on scene", opt_text(&e.time_on_scene_minutes)),
+        ("Outcome", e.disposition.label().into()),
+        ("Arrested", yes_no(e.arrested)),
+        ("Cited", yes_no(e.cited)),
+        ("Involuntary hold", yes_no(e.involuntary_hold)),
+        (
+            "Referrals",
+            if e.referrals.is_empty() {
+                "None".into()
+            } else {
+                e.referrals.iter().map(|r| format!("{} ({})", r.service_type.label(), r.result.label())).collect::<Vec<_>>().join("; ")
+            },
+        ),
+        ("Use of force", e.use_of_force.label().into()),
+        ("Force types", if e.force_types.is_empty() { "None recorded".into() } else { e.force_types.join(", ") }),
+        ("Person injured", yes_no(e.subject_injured)),
+        ("Officer injured", yes_no(e.officer_injured)),
+        ("Weapon involved", yes_no(e.weapon_involved)),
+        ("Age", e.age_band.label().into()),
+        ("Gender", e.gender.label().into()),
+        ("Race / ethnicity", e.race_ethnicity.label().into()),
+        ("Housing", e.housing_status.label().into()),
+        ("Veteran", yes_no(e.veteran)),
+        ("Person key (pseudonymous)", opt_text(&e.subject_key)),
+    ]
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn encounter(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((source, key)): Path<(String, String)>,
+    Query(sq): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    who.require(Permission::ViewEncounters)?;
+    let e = state
+        .store
+        .get_encounter(&source, &key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
+    let t = views::EncounterView {
+        nav: Nav::new(Some(&who), "encounters"),
+        json_href: format!("/api/v1{}", href(&e)),
+        fields: detail_fields(&e),
+        source,
+        key,
+        saved: sq.saved.map(|_| "The encounter was saved.".to_string()),
+    };
+    Ok(page(&t))
+}
+
+fn form_page(who: &Principal, values: &HashMap<String, String>, problems: &[crate::error::FieldProblem]) -> views::EncounterForm {
+    let fields = field_form::fields()
+        .into_iter()
+        .map(|f| views::FormField {
+            name: f.name,
+            label: f.label,
+            kind: f.kind.as_str(),
+            required: f.required,
+            help: f.help,
+            value: values.get(f.name).cloned().unwrap_or_default(),
+            error: problems.iter().find(|p| p.field == f.name).map(|p| p.message.clone()),
+            options: f.options,
+        })
+        .collect();
+    views::EncounterForm {
+        nav: Nav::new(Some(who), "field"),
+        v: views::FormValues { draft_id: values.get("draft_id").cloned().unwrap_or_default() },
+        fields,
+        errors: problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect(),
+    }
+}
+
+async fn field_form_page(Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::EditEncounters)?;
+    let mut values = HashMap::new();
+    // A fresh draft id: the record's key, so a resubmitted draft saves once.
+    let id = pmhc_service::accounts::new_secret()?;
+    values.insert("draft_id".to_string(), format!("F-{}", &id[..20]));
+    values.insert("occurred_on".to_string(), chrono::Local::now().date_naive().to_string());
+    Ok(page(&form_page(&who, &values, &[])))
+}
+
+async fn field_form_submit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Form(values): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    who.require(Permission::EditEncounters)?;
+    who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
+    match field_form::parse(&values) {
+        Ok(e) => {
+            let saved = crate::api::save_encounter(&state, e).await?;
+            Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
+        }
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&who, &values, &problems))).into_response()),
+    }
+}
+
+// --- Imports ---------------------------------------------------------------------------------
+
+async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let history = state
+        .store
+        .list_imports(100)
+        .await?
+        .into_iter()
+        .map(|r| views::ImportRow {
+            id: r.id,
+            file: r.file_name,
+            mapping: r.mapping_name,
+            status: r.status.to_string(),
+            received: r.received,
+            rejected: r.rejected,
+            inserted: r.inserted,
+            updated: r.updated,
+            started: r.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect();
+    let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
+    mappings.sort();
+    if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
+        let m = mappings.remove(i);
+        mappings.insert(0, m);
+    }
+    let t = views::Imports {
+        nav: Nav::new(Some(&who), "imports"),
+        error: None,
+        mappings,
+        history,
+        max_mb: state.config.max_upload_bytes >> 20,
+    };
+    Ok(page(&t))
+}
+
+async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let r = state.store.get_import(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))?;
+    let info = crate::api::import_info(&state, r, true).await?;
+    let d = info.details.clone().unwrap_or_default();
+    let t = views::ImportView {
+        nav: Nav::new(Some(&who), "imports"),
+        id,
+        running: info.status == "running",
+        percent: info.progress.unwrap_or(0),
+        failure: d.failure.clone(),
+        file: info.file_name,
+        mapping: info.mapping_name,
+        status: info.status,
+        received: info.received,
+        accepted: info.accepted,
+        rejected: info.rejected,
+        inserted: info.inserted,
+        updated: info.updated,
+        unchanged: info.unchanged,
+        unknown: d.unknown_codes.iter().map(|u| (u.field.clone(), u.value.clone(), u.count)).collect(),
+        absent: d.absent_columns.join(", "),
+        rejects: d.first_rejects.iter().map(|r| (r.line, r.reason.clone())).collect(),
+    };
+    Ok(page(&t))
+}
+
+async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let bytes = state
+        .store
+        .import_rejects(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("import {id} kept no rejected rows")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"import-{id}-rejects.csv\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// --- Definitions -----------------------------------------------------------------------------
+
+async fn definitions_view(
+    state: &AppState,
+    who: &Principal,
+    body: Option<String>,
+    note: String,
+    error: Option<String>,
+    saved: Option<String>,
+) -> Result<views::Definitions, AppError> {
+    let dv = state.outcomes.current_definition().await?;
+    let history = state
+        .store
+        .definition_history()
+        .await?
+        .into_iter()
+        .map(|h| (h.version, h.created_at, h.author, h.definition.name, h.note))
+        .collect();
+    let body = match body {
+        Some(b) => b,
+        None => pmhc_service::definitions_toml(&dv.definition).map_err(AppError::BadRequest)?,
+    };
+    Ok(views::Definitions {
+        nav: Nav::new(Some(who), "definitions"),
+        version: dv.version,
+        name: dv.definition.name.clone(),
+        created_at: dv.created_at.clone(),
+        author: dv.author.clone(),
+        note: dv.note.clone(),
+        body,
+        note_value: note,
+        can_edit: who.role().can(Permission::EditDefinitions),
+        error,
+        saved,
+        history,
+    })
+}
+
+async fn definitions(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::ViewDefinitions)?;
+    Ok(page(&definitions_view(&state, &who, None, String::new(), None, None).await?))
+}
+
+#[derive(Deserialize)]
+struct DefinitionsForm {
+    csrf: String,
+    body: String,
+    note: String,
+}
+
+async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<DefinitionsForm>) -> Result<Response, PageError> {
+    who.require(Permission::EditDefinitions)?;
+    who.check_csrf(&f.csrf)?;
+    let parsed: Result<pmhc_core::definition::SharedDefinition, String> = toml::from_str(&f.body).map_err(|e| format!("the definitions are not valid TOML: {e}"));
+    let result = match parsed {
+        Ok(def) => {
+            let current = state.outcomes.current_definition().await?;
+            if current.definition == def {
+                Err(format!("nothing changed: these are the definitions in force (version {})", current.version))
+            } else {
+                crate::api::save_definitions(&state, &who, def, &f.note).await.map_err(|e| e.to_string())
+            }
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(saved) => {
+            let msg = format!("Saved as version {}. Reports and the dashboard use it now.", saved.version);
+            Ok(page(&definitions_view(&state, &who, None, String::new(), None, Some(msg)).await?))
+        }
+        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&definitions_view(&state, &who, Some(f.body), f.note, Some(e), None).await?)).into_response()),
+    }
+}
+
+// --- Reports ---------------------------------------------------------------------------------
+
+async fn reports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    let q = OutcomeParams { by: Some("response_model".into()), monthly: Some(false), ..OutcomeParams::default() }.query()?;
+    let (b, c) = match state.outcomes.report(&q).await {
+        Ok(r) => (
+            format!("{}..{}", r.periods.baseline.from, r.periods.baseline.to),
+            format!("{}..{}", r.periods.comparison.from, r.periods.comparison.to),
+        ),
+        Err(_) => (String::new(), String::new()),
+    };
+    Ok(page(&views::Reports { nav: Nav::new(Some(&who), "reports"), baseline: b, comparison: c }))
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    format: Option<String>,
+    #[serde(flatten)]
+    params: OutcomeParams,
+}
+
+async fn report_download(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<DownloadQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    let format = q.format.as_deref().unwrap_or("html");
+    let report = state.outcomes.report(&q.params.query()?).await?;
+    let stem = format!(
+        "pmhc-outcomes-{}-vs-{}{}",
+        report.periods.baseline.from,
+        report.periods.comparison.to,
+        if report.public { "-public" } else { "" }
+    );
+    let (ctype, ext, body): (&str, &str, Vec<u8>) = match format {
+        "html" => ("text/html; charset=utf-8", "html", pmhc_report::render_html(&report).into_bytes()),
+        "csv" => (
+            "text/csv; charset=utf-8",
+            "csv",
+            pmhc_report::render_csv(&report).map_err(|e| AppError::Internal(e.into()))?.into_bytes(),
+        ),
+        "json" => ("application/json", "json", serde_json::to_vec_pretty(&report).map_err(|e| AppError::Internal(e.into()))?),
+        "pdf" => ("application/pdf", "pdf", crate::pdf::html_to_pdf(&pmhc_report::render_html(&report)).await?),
+        other => return Err(AppError::BadRequest(format!("format `{other}`: use html, pdf, csv or json")).into()),
+    };
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}.{ext}\""))], body)
+        .into_response())
+}
+
+// --- Users (administrators) ----------------------------------------------------------------
+
+async fn users_view(state: &AppState, who: &Principal, error: Option<String>, new_token: Option<String>) -> Result<views::Users, AppError> {
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into());
+    Ok(views::Users {
+        nav: Nav::new(Some(who), "users"),
+        error,
+        new_token,
+        users: state
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .map(|u| (u.username, u.display_name, u.role.to_string(), if u.active { "yes".into() } else { "no".into() }, fmt(u.last_sign_in_at)))
+            .collect(),
+        tokens: state
+            .store
+            .list_api_tokens()
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.username, t.name, fmt(Some(t.created_at)), fmt(t.last_used_at), if t.revoked { "yes".into() } else { "no".into() }))
+            .collect(),
+    })
+}
+
+async fn users(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::ManageUsers)?;
+    Ok(page(&users_view(&state, &who, None, None).await?))
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    csrf: String,
+    username: String,
+    display_name: Option<String>,
+    role: String,
+    password: String,
+}
+
+async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewUserForm>) -> Result<Response, PageError> {
+    who.require(Permission::ManageUsers)?;
+    who.check_csrf(&f.csrf)?;
+    let result = async {
+        let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
+        let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
+        pmhc_service::accounts::add_user(&state.store, f.username.trim(), &display, role, &f.password).await.map_err(AppError::from)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/users").into_response()),
+        Err(e) => Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewTokenForm {
+    csrf: String,
+    username: String,
+    name: String,
+}
+
+async fn tokens_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewTokenForm>) -> Result<Response, PageError> {
+    who.require(Permission::ManageUsers)?;
+    who.check_csrf(&f.csrf)?;
+    match pmhc_service::accounts::add_api_token(&state.store, f.username.trim(), f.name.trim()).await {
+        Ok(token) => Ok(page(&users_view(&state, &who, None, Some(token)).await?)),
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The page templates (askama, compiled in and auto-escaped) and the data each shows.
+
+use askama::Template;
+use pmhc_core::access::Permission;
+
+use crate::auth::Principal;
+
+/// Render a template; a rendering failure (a bug) becomes a short plain page, logged.
+pub fn render<T: Template>(t: &T) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "template rendering failed");
+        "<!DOCTYPE html><title>Error</title><p>The page could not be rendered.</p>".into()
+    })
+}
+
+/// What the layout needs: who is signed in and what they may reach.
+pub struct Nav {
+    pub signed_in: bool,
+    pub user_name: String,
+    pub role: String,
+    pub csrf: String,
+    pub active: &'static str,
+    pub can_encounters: bool,
+    pub can_edit: bool,
+    pub can_import: bool,
+    pub can_users: bool,
+}
+
+impl Nav {
+    pub fn new(p: Option<&Principal>, active: &'static str) -> Nav {
+        let can = |perm| p.is_some_and(|p| p.role().can(perm));
+        Nav {
+            signed_in: p.is_some(),
+            user_name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
+            role: p.map(|p| p.role().to_string()).unwrap_or_default(),
+            csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
+            active,
+            can_encounters: can(Permission::ViewEncounters),
+            can_edit: can(Permission::EditEncounters),
+            can_import: can(Permission::Import),
+            can_users: can(Permission::ManageUsers),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: String,
+    pub status: u16,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignIn {
+    pub nav: Nav,
+    pub error: Option<String>,
+    pub next: String,
+    pub username: String,
+    pub pre_csrf: String,
+}
+
+#[derive(Default)]
+pub struct DashForm {
+    pub baseline: String,
+    pub comparison: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct Dashboard {
+    pub nav: Nav,
+    pub public: bool,
+    pub action: &'static str,
+    pub threshold: u64,
+    pub form: DashForm,
+    pub precincts: Vec<(String, bool)>,
+    pub models: Vec<(String, String, bool)>,
+    pub fragment: String,
+    pub error: Option<String>,
+    pub definition_version: u32,
+    pub definition_name: String,
+}
+
+#[derive(Default)]
+pub struct EncounterFilterForm {
+    pub from: String,
+    pub to: String,
+    pub source: String,
+    pub precinct: String,
+}
+
+pub struct EncounterRow {
+    pub date: String,
+    pub href: String,
+    pub source: String,
+    pub key: String,
+    pub area: String,
+    pub call_type: String,
+    pub response: String,
+    pub disposition: String,
+    pub force: String,
+}
+
+#[derive(Template)]
+#[template(path = "encounters.html")]
+pub struct Encounters {
+    pub nav: Nav,
+    pub f: EncounterFilterForm,
+    pub dispositions: Vec<(String, String, bool)>,
+    pub rows: Vec<EncounterRow>,
+    pub total: u64,
+    pub first: u64,
+    pub last: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "encounter.html")]
+pub struct EncounterView {
+    pub nav: Nav,
+    pub source: String,
+    pub key: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub json_href: String,
+    pub saved: Option<String>,
+}
+
+pub struct FormField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: &'static str,
+    pub required: bool,
+    pub help: &'static str,
+    pub options: Vec<(String, String)>,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+pub struct FormValues {
+    pub draft_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "encounter_form.html")]
+pub struct EncounterForm {
+    pub nav: Nav,
+    pub v: FormValues,
+    pub fields: Vec<FormField>,
+    pub errors: Vec<String>,
+}
+
+pub struct ImportRow {
+    pub id: i64,
+    pub file: String,
+    pub mapping: String,
+    pub status: String,
+    pub received: u64,
+    pub rejected: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub started: String,
+}
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+pub struct Imports {
+    pub nav: Nav,
+    pub error: Option<String>,
+    pub mappings: Vec<String>,
+    pub history: Vec<ImportRow>,
+    pub max_mb: usize,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+pub struct ImportView {
+    pub nav: Nav,
+    pub id: i64,
+    pub file: String,
+    pub mapping: String,
+    pub status: String,
+    pub running: bool,
+    pub percent: u64,
+    pub failure: Option<String>,
+    pub received: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub unknown: Vec<(String, String, u64)>,
+    pub absent: String,
+    pub rejects: Vec<(u64, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "definitions.html")]
+pub struct Definitions {
+    pub nav: Nav,
+    pub version: u32,
+    pub name: String,
+    pub created_at: String,
+    pub author: String,
+    pub note: String,
+    pub body: String,
+    pub note_value: String,
+    pub can_edit: bool,
+    pub error: Option<String>,
+    pub saved: Option<String>,
+    pub history: Vec<(u32, String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+pub struct Reports {
+    pub nav: Nav,
+    pub baseline: String,
+    pub comparison: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+pub struct Users {
+    pub nav: Nav,
+    pub error: Option<String>,
+    pub new_token: Option<String>,
+    pub users: Vec<(String, String, String, String, String)>,
+    pub tokens: Vec<(i64, String, String, String, String, String)>,
+}

@@ -1,0 +1,123 @@
+// pmhc: a little progressive enhancement. Every page works without this script.
+(function () {
+  "use strict";
+
+  // Dashboard filters answer at once: the results are replaced in place.
+  document.querySelectorAll("form[data-live]").forEach(function (form) {
+    var target = document.getElementById(form.getAttribute("data-live"));
+    if (!target) return;
+    var timer = null;
+    function refresh() {
+      var params = new URLSearchParams(new FormData(form));
+      var url = form.getAttribute("action") + "?" + params.toString();
+      params.set("fragment", "1");
+      target.setAttribute("aria-busy", "true");
+      fetch(form.getAttribute("action") + "?" + params.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          target.innerHTML = html;
+          target.removeAttribute("aria-busy");
+          history.replaceState(null, "", url);
+        })
+        .catch(function () { target.removeAttribute("aria-busy"); });
+    }
+    form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
+  });
+
+  // The field form keeps a draft on this device until the server has saved it.
+  document.querySelectorAll("form[data-draft]").forEach(function (form) {
+    var key = "pmhc-draft-" + form.getAttribute("data-draft");
+    var status = form.querySelector(".draft-status");
+    var hasErrors = !!document.getElementById("form-errors");
+    function save() {
+      var data = {};
+      new FormData(form).forEach(function (v, k) { if (k !== "csrf") data[k] = String(v); });
+      try { localStorage.setItem(key, JSON.stringify(data)); } catch (e) { /* storage full or off */ }
+    }
+    function restore() {
+      var raw = null;
+      try { raw = localStorage.getItem(key); } catch (e) { return; }
+      if (!raw) return;
+      var data;
+      try { data = JSON.parse(raw); } catch (e) { return; }
+      Object.keys(data).forEach(function (k) {
+        form.querySelectorAll("[name='" + k.replace(/'/g, "") + "']").forEach(function (el) {
+          if (el.type === "radio") el.checked = el.value === data[k];
+          else el.value = data[k];
+        });
+      });
+      if (status) status.textContent = "A draft from this device was restored.";
+    }
+    // After a failed submit the server shows what was sent; otherwise bring back a kept draft.
+    if (!hasErrors) restore(); else save();
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      save();
+      if (status) status.textContent = "Saving…";
+      var body = new URLSearchParams(new FormData(form));
+      fetch(form.getAttribute("action"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: body.toString()
+      }).then(function (r) {
+        if (r.redirected && r.ok) {
+          try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+          window.location.assign(r.url);
+          return;
+        }
+        return r.text().then(function (html) {
+          document.open(); document.write(html); document.close();
+        });
+      }).catch(function () {
+        if (status) status.textContent = "Not sent: no connection. Your draft is kept on this device; press Save again when you are back online.";
+      });
+    });
+  });
+
+  // Uploads show their progress, then go to the import's page.
+  document.querySelectorAll("form[data-upload]").forEach(function (form) {
+    var bar = form.querySelector(".upload-progress");
+    var status = form.querySelector(".upload-status");
+    form.addEventListener("submit", function (ev) {
+      if (!window.XMLHttpRequest || !window.FormData) return;
+      ev.preventDefault();
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.getAttribute("action"));
+      if (bar) { bar.hidden = false; bar.value = 0; }
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable && bar) bar.value = Math.round((e.loaded / e.total) * 100);
+        if (status) status.textContent = "Uploading… " + (bar ? bar.value : "") + "%";
+      };
+      xhr.onload = function () {
+        if (xhr.status >= 200 && xhr.status < 300) { window.location.assign(xhr.responseURL); return; }
+        document.open(); document.write(xhr.responseText); document.close();
+      };
+      xhr.onerror = function () { if (status) status.textContent = "The upload failed: no connection. Try again."; };
+      xhr.send(new FormData(form));
+    });
+  });
+
+  // A running import's page refreshes its status until the import ends.
+  var live = document.getElementById("import-status");
+  if (live && live.hasAttribute("data-refresh")) {
+    var tick = function () {
+      fetch(window.location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("import-status");
+        if (!fresh) return;
+        live.innerHTML = fresh.innerHTML;
+        if (fresh.hasAttribute("data-refresh")) setTimeout(tick, 1000); else live.removeAttribute("data-refresh");
+      }).catch(function () { setTimeout(tick, 3000); });
+    };
+    setTimeout(tick, 1000);
+  }
+
+  // The saved encounter's page clears the field form's draft.
+  if (/[?&]saved=1/.test(window.location.search)) {
+    try { localStorage.removeItem("pmhc-draft-field-encounter"); } catch (e) { /* ignore */ }
+  }
+})();
