@@ -6,7 +6,7 @@
 //! `pmhc user token` or on the Users page). A browser signed in to the pages may call the API
 //! too; its unsafe requests then need the `X-CSRF-Token` header.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -45,20 +45,40 @@ pub fn routes() -> Router<AppState> {
 
 // --- Extractors whose rejections are JSON errors -------------------------------------------
 
-/// `Json<T>` answering malformed bodies with the API's error JSON.
-pub struct ApiJson<T>(pub T);
+/// A request body read whole, parsed as JSON only after the handler has checked the caller's
+/// permission (so a refused caller learns nothing about the body's validity).
+pub struct ApiBody(pub axum::body::Bytes);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S: Send + Sync> FromRequest<S> for ApiBody {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError(AppError::Invalid(vec![FieldProblem {
-                field: "body".into(),
-                message: e.body_text(),
-            }]))),
-            Err(e) => Err(ApiError(AppError::BadRequest(e.body_text()))),
-        }
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(ApiBody)
+            .map_err(|e| ApiError(AppError::BadRequest(e.body_text())))
+    }
+}
+
+impl ApiBody {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        let mut de = serde_json::Deserializer::from_slice(&self.0);
+        let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(v) => v,
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                return if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                    Err(AppError::BadRequest(format!("the body is not valid JSON: {inner}")))
+                } else {
+                    Err(AppError::Invalid(vec![FieldProblem {
+                        field: if path == "." { "body".into() } else { path },
+                        message: inner.to_string(),
+                    }]))
+                };
+            }
+        };
+        de.end().map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        Ok(value)
     }
 }
 
@@ -278,10 +298,11 @@ async fn create_encounter(
     State(state): State<AppState>,
     Auth(who): Auth,
     headers: HeaderMap,
-    ApiJson(e): ApiJson<Encounter>,
+    body: ApiBody,
 ) -> Result<Response, ApiError> {
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
+    let e: Encounter = body.json()?;
     check_keys(&e)?;
     if state.store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
         return Err(AppError::Conflict(format!(
@@ -291,7 +312,7 @@ async fn create_encounter(
         .into());
     }
     let saved = save_encounter(&state, e).await?;
-    let location = format!("/api/v1/encounters/{}/{}", crate::auth::urlencode(&saved.source_system), crate::auth::urlencode(&saved.source_key));
+    let location = format!("/api/v1/encounters/{}/{}", crate::pages::path_segment(&saved.source_system), crate::pages::path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
 
@@ -323,10 +344,11 @@ async fn update_encounter(
     Auth(who): Auth,
     headers: HeaderMap,
     ApiPath((system, key)): ApiPath<(String, String)>,
-    ApiJson(mut e): ApiJson<Encounter>,
+    body: ApiBody,
 ) -> Result<Json<Encounter>, ApiError> {
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
+    let mut e: Encounter = body.json()?;
     if state.store.get_encounter(&system, &key).await?.is_none() {
         return Err(AppError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")).into());
     }
@@ -366,19 +388,22 @@ pub struct ImportInfo {
 }
 
 pub(crate) async fn import_info(state: &AppState, r: pmhc_store::ImportRecord, with_details: bool) -> Result<ImportInfo, AppError> {
+    // Still "running" until its details are kept (the store marks it finished a moment before).
+    let progress = state.imports.progress(r.id);
+    let status = if progress.is_some() { "running".to_string() } else { r.status.to_string() };
     let details = if with_details {
         state.store.import_summary(r.id).await?.and_then(|s| serde_json::from_str::<ImportDetails>(&s).ok())
     } else {
         None
     };
     Ok(ImportInfo {
-        progress: state.imports.progress(r.id),
+        progress,
         rejects_href: (r.rejected > 0).then(|| format!("/imports/{}/rejects.csv", r.id)),
         id: r.id,
         file_name: r.file_name,
         mapping_name: r.mapping_name,
         source_system: r.source_system,
-        status: r.status.to_string(),
+        status,
         started_at: r.started_at.to_rfc3339(),
         finished_at: r.finished_at.map(|t| t.to_rfc3339()),
         received: r.received,
@@ -499,10 +524,11 @@ async fn put_definitions(
     State(state): State<AppState>,
     Auth(who): Auth,
     headers: HeaderMap,
-    ApiJson(u): ApiJson<DefinitionsUpdate>,
+    body: ApiBody,
 ) -> Result<Json<DefinitionsBody>, ApiError> {
     who.require(Permission::EditDefinitions)?;
     check_header_csrf(&who, &headers)?;
+    let u: DefinitionsUpdate = body.json()?;
     let saved = save_definitions(&state, &who, u.definition, &u.note).await?;
     Ok(Json(DefinitionsBody::from(&saved)))
 }

@@ -191,11 +191,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Inside a nested router the URI has lost its prefix: look at the original one.
+        let uri = parts.extensions.get::<axum::extract::OriginalUri>().map(|o| o.0.clone()).unwrap_or_else(|| parts.uri.clone());
         match parts.extensions.get::<Principal>() {
             Some(p) => Ok(Auth(p.clone())),
-            None if parts.uri.path().starts_with("/api/") => Err(AppError::Unauthenticated.into_api_response()),
+            None if uri.path().starts_with("/api/") => Err(AppError::Unauthenticated.into_api_response()),
             None => {
-                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let to = format!("/sign-in?next={}", urlencode(next));
                 Err(axum::response::Redirect::to(&to).into_response())
             }

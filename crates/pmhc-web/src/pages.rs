@@ -258,7 +258,7 @@ fn href(e: &Encounter) -> String {
 }
 
 /// Percent-encode a path segment.
-fn path_segment(s: &str) -> String {
+pub(crate) fn path_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -593,16 +593,19 @@ async fn reports(State(state): State<AppState>, Auth(who): Auth) -> Result<Respo
 }
 
 #[derive(Deserialize)]
-struct DownloadQuery {
+struct FormatQuery {
     format: Option<String>,
-    #[serde(flatten)]
-    params: OutcomeParams,
 }
 
-async fn report_download(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<DownloadQuery>) -> Result<Response, PageError> {
+async fn report_download(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(f): Query<FormatQuery>,
+    Query(params): Query<OutcomeParams>,
+) -> Result<Response, PageError> {
     who.require(Permission::ViewOutcomes)?;
-    let format = q.format.as_deref().unwrap_or("html");
-    let report = state.outcomes.report(&q.params.query()?).await?;
+    let format = f.format.as_deref().unwrap_or("html");
+    let report = state.outcomes.report(&params.query()?).await?;
     let stem = format!(
         "pmhc-outcomes-{}-vs-{}{}",
         report.periods.baseline.from,

@@ -97,3 +97,243 @@ pub fn rand_suffix() -> u64 {
     h.finish() % 1_000_000_000
 }
 
+
+/// A running `pmhc serve` on a free port, stopped (killed) when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+    pub db: String,
+}
+
+impl Server {
+    /// Start `pmhc --database DB serve --listen 127.0.0.1:0` and wait until it says where it listens.
+    pub fn start(db: &str) -> Server {
+        Self::start_with(db, &[])
+    }
+
+    pub fn start_with(db: &str, extra: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = pmhc()
+            .args(["--database", db, "serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start pmhc serve");
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(out).lines();
+        let mut base = None;
+        for line in lines.by_ref() {
+            let line = line.expect("read pmhc serve output");
+            if let Some(rest) = line.split("at http://").nth(1) {
+                let addr = rest.split('/').next().unwrap_or_default();
+                base = Some(format!("http://{addr}"));
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let base = base.expect("pmhc serve did not say where it listens");
+        Server { child, base, db: db.to_string() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Add a user with a password (through `pmhc user add`).
+pub fn add_user(db: &str, name: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = pmhc()
+        .args(["--database", db, "user", "add", name, "--role", role, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pmhc user add");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write password");
+    let out = child.wait_with_output().expect("pmhc user add");
+    assert!(out.status.success(), "pmhc user add {name}: {}", stderr(&out));
+}
+
+/// A new API token for a user (through `pmhc user token`).
+pub fn add_token(db: &str, user: &str) -> String {
+    let out = run(db, &["user", "token", user, "test client"]);
+    assert!(out.status.success(), "pmhc user token: {}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// A small HTTP client for the tests: no redirects followed, every status returned, cookies kept.
+pub struct Http {
+    agent: ureq::Agent,
+    pub base: String,
+    pub cookies: std::collections::BTreeMap<String, String>,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub token: Option<String>,
+}
+
+/// A response: status, headers (lower-case names) and body.
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text()))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn headers_named(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+impl Http {
+    pub fn new(base: &str) -> Http {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(std::time::Duration::from_secs(120)))
+            .build()
+            .new_agent();
+        Http { agent, base: base.to_string(), cookies: Default::default(), token: None }
+    }
+
+    fn finish(&mut self, r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Resp {
+        let mut r = r.expect("HTTP request");
+        let status = r.status().as_u16();
+        let headers: Vec<(String, String)> =
+            r.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
+        for (k, v) in &headers {
+            if k == "set-cookie"
+                && let Some((name, rest)) = v.split_once('=')
+            {
+                let value = rest.split(';').next().unwrap_or("").to_string();
+                if value.is_empty() || v.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value);
+                }
+            }
+        }
+        let body = r.body_mut().with_config().limit(512 << 20).read_to_vec().expect("read body");
+        Resp { status, headers, body }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn decorate<B>(&self, mut rb: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        if !self.cookies.is_empty() {
+            rb = rb.header("Cookie", &self.cookie_header());
+        }
+        if let Some(t) = &self.token {
+            rb = rb.header("Authorization", &format!("Bearer {t}"));
+        }
+        rb
+    }
+
+    pub fn get(&mut self, path: &str) -> Resp {
+        let rb = self.decorate(self.agent.get(format!("{}{path}", self.base)));
+        let r = rb.call();
+        self.finish(r)
+    }
+
+    pub fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+        let rb = self.decorate(self.agent.post(format!("{}{path}", self.base))).header("Origin", &self.base.clone());
+        let r = rb.send_form(form.iter().copied());
+        self.finish(r)
+    }
+
+    pub fn post_form_with_origin(&mut self, path: &str, origin: &str, form: &[(&str, &str)]) -> Resp {
+        let rb = self.decorate(self.agent.post(format!("{}{path}", self.base))).header("Origin", origin);
+        let r = rb.send_form(form.iter().copied());
+        self.finish(r)
+    }
+
+    pub fn send_json(&mut self, method: &str, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        let url = format!("{}{path}", self.base);
+        let bytes = serde_json::to_vec(body).expect("JSON");
+        let r = match method {
+            "POST" => {
+                let mut rb = self.decorate(self.agent.post(url)).header("Content-Type", "application/json");
+                for (k, v) in headers {
+                    rb = rb.header(*k, *v);
+                }
+                rb.send(&bytes[..])
+            }
+            "PUT" => {
+                let mut rb = self.decorate(self.agent.put(url)).header("Content-Type", "application/json");
+                for (k, v) in headers {
+                    rb = rb.header(*k, *v);
+                }
+                rb.send(&bytes[..])
+            }
+            other => panic!("unsupported method {other}"),
+        };
+        self.finish(r)
+    }
+
+    /// POST a multipart form: text fields, then files as (field, file name, bytes).
+    pub fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Resp {
+        let boundary = format!("pmhc-test-boundary-{}", rand_suffix());
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        for (k, name, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let rb = self
+            .decorate(self.agent.post(format!("{}{path}", self.base)))
+            .header("Origin", &self.base.clone())
+            .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
+        let r = rb.send(&body[..]);
+        self.finish(r)
+    }
+
+    /// Sign in through the page (the form's CSRF token and cookie included); panics on failure.
+    pub fn sign_in(&mut self, user: &str, password: &str) {
+        let r = self.sign_in_status(user, password);
+        assert_eq!(r.status, 303, "sign-in of {user} failed: {}", r.text());
+    }
+
+    pub fn sign_in_status(&mut self, user: &str, password: &str) -> Resp {
+        let form = self.get("/sign-in").text();
+        let csrf = hidden(&form, "csrf");
+        self.post_form("/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", "/")])
+    }
+
+    /// The session's CSRF token, from a page that shows the sign-out form.
+    pub fn csrf(&mut self) -> String {
+        hidden(&self.get("/definitions").text(), "csrf")
+    }
+}
+
+/// The value of the first hidden input called `name` in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let start = html.find(&key).unwrap_or_else(|| panic!("no hidden input {name} in the page:\n{}", &html[..html.len().min(3000)])) + key.len();
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}

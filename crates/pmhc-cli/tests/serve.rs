@@ -1,0 +1,492 @@
+//! `pmhc serve` end to end: the real binary on a free port, over HTTP, on SQLite and (when
+//! `PMHC_TEST_POSTGRES` is set) PostgreSQL — pages, API, sign-in, sessions, CSRF, every role
+//! refused what it may not do, imports of a real dataset, and the API's report against the CLI's.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse 42";
+const ROLES: [&str; 3] = ["administrator", "analyst", "viewer"];
+
+/// A database with demo data, one user per role, and the server on it.
+fn setup(db: &str) -> Server {
+    let out = run(db, &["demo", "--encounters", "3000", "--seed", "5"]);
+    assert!(out.status.success(), "demo: {}", stderr(&out));
+    for r in ROLES {
+        add_user(db, r, r, PASSWORD);
+    }
+    Server::start(db)
+}
+
+fn signed_in(s: &Server, role: &str) -> Http {
+    let mut h = Http::new(&s.base);
+    h.sign_in(role, PASSWORD);
+    h
+}
+
+/// Every route, and which roles may use it (an oracle written out by hand, independent of the
+/// permission table in pmhc-core).
+const ROUTES: &[(&str, &str, &[&str])] = &[
+    ("GET", "/", &["administrator", "analyst", "viewer"]),
+    ("GET", "/definitions", &["administrator", "analyst", "viewer"]),
+    ("GET", "/reports", &["administrator", "analyst", "viewer"]),
+    ("GET", "/reports/download?format=csv", &["administrator", "analyst", "viewer"]),
+    ("GET", "/encounters", &["administrator", "analyst"]),
+    ("GET", "/encounters/new", &["administrator", "analyst"]),
+    ("GET", "/imports", &["administrator", "analyst"]),
+    ("GET", "/users", &["administrator"]),
+    ("GET", "/api/v1/me", &["administrator", "analyst", "viewer"]),
+    ("GET", "/api/v1/outcomes", &["administrator", "analyst", "viewer"]),
+    ("GET", "/api/v1/definitions", &["administrator", "analyst", "viewer"]),
+    ("GET", "/api/v1/definitions/history", &["administrator", "analyst", "viewer"]),
+    ("GET", "/api/v1/encounters?limit=2", &["administrator", "analyst"]),
+    ("GET", "/api/v1/imports", &["administrator", "analyst"]),
+];
+
+#[test]
+fn the_web_application_on_every_backend() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let s = setup(db);
+        anonymous_visitors(&s);
+        sign_in_and_sessions(&s);
+        every_role_is_refused_what_it_may_not_do(&s);
+        csrf_protection(&s);
+        encounters_api(&s);
+        field_form(&s);
+        definitions(&s);
+        outcomes_match_the_cli(&s);
+        hostile_strings_are_escaped(&s);
+        eprintln!("web application checks passed on {}", db.split(':').next().unwrap_or(""));
+    }
+}
+
+fn anonymous_visitors(s: &Server) {
+    let mut h = Http::new(&s.base);
+    let r = h.get("/public");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("Public outcomes") && page.contains("Outcome 1: Connection to resources"), "{page}");
+    assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'self'")));
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    // Pages redirect to sign-in, keeping where the visitor wanted to go; the API answers 401 JSON.
+    let r = h.get("/encounters?precinct=North");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/sign-in?next=%2Fencounters%3Fprecinct%3DNorth"));
+    let r = h.get("/api/v1/encounters");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["error"], "unauthenticated");
+    assert!(r.header("www-authenticate").is_some());
+    let r = h.get("/api/v1/public/outcomes");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["public"], true);
+    let doc = h.get("/api/v1/openapi.json").json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for p in ["/api/v1/encounters", "/api/v1/encounters/{source_system}/{source_key}", "/api/v1/imports", "/api/v1/definitions", "/api/v1/outcomes"] {
+        assert!(doc["paths"][p].is_object(), "the OpenAPI document lacks {p}");
+    }
+    assert!(doc["components"]["schemas"]["Encounter"].is_object());
+    // A wrong token is refused, not treated as anonymous.
+    h.token = Some("pmhc_0000".into());
+    assert_eq!(h.get("/api/v1/public/outcomes").status, 401);
+    assert_eq!(Http::new(&s.base).get("/no-such-page").status, 404);
+}
+
+fn sign_in_and_sessions(s: &Server) {
+    let mut h = Http::new(&s.base);
+    let r = h.sign_in_status("analyst", "wrong password");
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("the user name or the password is wrong"));
+    let r = h.sign_in_status("nobody", PASSWORD);
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("the user name or the password is wrong"), "same answer for an unknown user");
+    // Without the sign-in form's cookie (login CSRF) the sign-in is refused.
+    let mut bare = Http::new(&s.base);
+    let r = bare.post_form("/sign-in", &[("username", "analyst"), ("password", PASSWORD), ("csrf", "x")]);
+    assert_eq!(r.status, 403);
+
+    let r = h.sign_in_status("analyst", PASSWORD);
+    assert_eq!(r.status, 303);
+    let cookie = r.headers_named("set-cookie").into_iter().find(|c| c.starts_with("pmhc_session=")).expect("session cookie").to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not behind TLS: {cookie}");
+    assert_eq!(h.get("/").status, 200);
+    // An open redirect through `next` is not possible.
+    let mut o = Http::new(&s.base);
+    let form = o.get("/sign-in?next=//evil.example/").text();
+    let csrf = hidden(&form, "csrf");
+    let r = o.post_form("/sign-in", &[("username", "viewer"), ("password", PASSWORD), ("csrf", &csrf), ("next", "//evil.example/")]);
+    assert_eq!(r.header("location"), Some("/"));
+    // Sign-out ends the session on the server: the old cookie no longer works.
+    let old = h.cookies.clone();
+    let csrf = h.csrf();
+    assert_eq!(h.post_form("/sign-out", &[("csrf", &csrf)]).status, 303);
+    let mut replay = Http::new(&s.base);
+    replay.cookies = old;
+    assert_eq!(replay.get("/").status, 303, "a signed-out session must not work");
+}
+
+fn every_role_is_refused_what_it_may_not_do(s: &Server) {
+    for role in ROLES {
+        let mut page_client = signed_in(s, role);
+        let mut api_client = Http::new(&s.base);
+        api_client.token = Some(add_token(&s.db, role));
+        for (method, path, allowed) in ROUTES {
+            assert_eq!(*method, "GET");
+            for (kind, h) in [("session", &mut page_client), ("token", &mut api_client)] {
+                let r = h.get(path);
+                let may = allowed.contains(&role);
+                if may {
+                    assert!(r.status == 200, "{role} ({kind}) GET {path}: expected 200, got {} {}", r.status, r.text());
+                } else {
+                    assert_eq!(r.status, 403, "{role} ({kind}) GET {path}: expected 403, got {} {}", r.status, r.text());
+                    assert!(!r.text().contains("demo-cad"), "a refusal must not carry records");
+                }
+            }
+        }
+        // Writes.
+        let may_edit = role != "viewer";
+        let e = json!({"source_system": "api-test", "source_key": format!("ROLE-{role}"), "occurred_on": "2024-05-01"});
+        let r = api_client.send_json("POST", "/api/v1/encounters", &e, &[]);
+        assert_eq!(r.status, if may_edit { 201 } else { 403 }, "{role} POST encounter: {}", r.text());
+        let r = api_client.send_json("PUT", "/api/v1/definitions", &json!({"definition": {}, "note": "x"}), &[]);
+        assert_eq!(r.status, if may_edit { 422 } else { 403 }, "{role} PUT definitions: {}", r.text());
+        let r = api_client.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "x.csv", b"a,b\n1,2\n")]);
+        if may_edit {
+            assert_ne!(r.status, 403, "{role} may import");
+        } else {
+            assert_eq!(r.status, 403, "{role} POST import: {}", r.text());
+        }
+        let csrf = page_client.csrf();
+        let r = page_client.post_form("/users", &[("csrf", &csrf), ("username", "x1"), ("role", "viewer"), ("password", "long enough pw")]);
+        assert_eq!(r.status, if role == "administrator" { 303 } else { 403 }, "{role} POST /users: {}", r.text());
+        let r = page_client.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", "ROLECHECK1"), ("occurred_on", "2024-01-01")]);
+        assert_eq!(r.status, if may_edit { 303 } else { 403 }, "{role} POST field form: {}", r.text());
+        // The navigation shows only what the role may reach.
+        let nav = page_client.get("/").text();
+        assert_eq!(nav.contains("href=\"/encounters\""), may_edit, "{role} nav");
+        assert_eq!(nav.contains("href=\"/users\""), role == "administrator", "{role} nav");
+    }
+}
+
+fn csrf_protection(s: &Server) {
+    let mut h = signed_in(s, "analyst");
+    let csrf = h.csrf();
+    // A form without the session's token.
+    let r = h.post_form("/definitions", &[("csrf", "forged"), ("body", "name = 'x'"), ("note", "n")]);
+    assert_eq!(r.status, 403);
+    // A cross-site request carrying the session cookie, even with the right token.
+    let r = h.post_form_with_origin("/definitions", "http://evil.example", &[("csrf", &csrf), ("body", "x"), ("note", "n")]);
+    assert_eq!(r.status, 403);
+    // API writes with a session need the X-CSRF-Token header.
+    let e = json!({"source_system": "api-test", "source_key": "CSRF-1", "occurred_on": "2024-05-01"});
+    assert_eq!(h.send_json("POST", "/api/v1/encounters", &e, &[]).status, 403);
+    assert_eq!(h.send_json("POST", "/api/v1/encounters", &e, &[("X-CSRF-Token", &csrf)]).status, 201);
+}
+
+fn encounters_api(s: &Server) {
+    let mut h = Http::new(&s.base);
+    h.token = Some(add_token(&s.db, "analyst"));
+    let e = json!({
+        "source_system": "cad-vendor", "source_key": "A/1 7", "occurred_on": "2024-06-02", "occurred_time": "10:15:00",
+        "area": {"precinct": "North"}, "disposition": "referral", "response_model": "co_responder",
+        "referrals": [{"service_type": "mobile_crisis", "result": "accepted"}]
+    });
+    let r = h.send_json("POST", "/api/v1/encounters", &e, &[]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/api/v1/encounters/cad-vendor/A%2F1%207"));
+    let got = h.get("/api/v1/encounters/cad-vendor/A%2F1%207");
+    assert_eq!(got.status, 200, "{}", got.text());
+    let got = got.json();
+    assert_eq!(got["area"]["precinct"], "North");
+    assert_eq!(got["referrals"][0]["result"], "accepted");
+    // Creating it again conflicts; replacing it works.
+    assert_eq!(h.send_json("POST", "/api/v1/encounters", &e, &[]).status, 409);
+    let mut changed = e.clone();
+    changed["disposition"] = json!("arrest");
+    let r = h.send_json("PUT", "/api/v1/encounters/cad-vendor/A%2F1%207", &changed, &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["arrested"], true, "normalised like an import");
+    assert_eq!(h.send_json("PUT", "/api/v1/encounters/cad-vendor/none", &changed, &[]).status, 404);
+    assert_eq!(h.get("/api/v1/encounters/cad-vendor/none").status, 404);
+    // Bad input: a clear error naming the problem.
+    for (bad, needle) in [
+        (json!({"source_system": "x", "source_key": "y", "occurred_on": "2024-13-01"}), "occurred_on"),
+        (json!({"source_system": "x", "source_key": "y", "occurred_on": "2024-01-01", "disposition": "vaporised"}), "disposition"),
+        (json!({"source_system": "", "source_key": "y", "occurred_on": "2024-01-01"}), "source_system"),
+        (json!({"source_system": "x", "source_key": "y", "occurred_on": "2024-01-01", "arrived_at": "2024-01-01T10:00:00", "dispatched_at": "2024-01-01T11:00:00"}), "before"),
+    ] {
+        let r = h.send_json("POST", "/api/v1/encounters", &bad, &[]);
+        assert_eq!(r.status, 422, "{bad}: {}", r.text());
+        let body = r.json();
+        assert_eq!(body["error"], "invalid");
+        assert!(body.to_string().contains(needle), "{needle} not named in {body}");
+    }
+    let r = h.get("/api/v1/encounters?from=yesterday");
+    assert_eq!(r.status, 400);
+    assert!(r.json()["message"].as_str().unwrap_or("").contains("from"));
+    // Filters and paging.
+    let page = h.get("/api/v1/encounters?source=cad-vendor&limit=5").json();
+    assert_eq!(page["total"], 1);
+    let all = h.get("/api/v1/encounters?limit=1000").json();
+    assert!(all["total"].as_u64().unwrap_or(0) >= 3000);
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(1000));
+}
+
+fn field_form(s: &Server) {
+    let mut h = signed_in(s, "analyst");
+    let form = h.get("/encounters/new").text();
+    let csrf = hidden(&form, "csrf");
+    let draft = hidden(&form, "draft_id");
+    assert!(draft.starts_with("F-"), "{draft}");
+    assert!(form.contains("name=\"viewport\""));
+    // A failed submit keeps everything typed and puts the message next to the field.
+    let r = h.post_form(
+        "/encounters/new",
+        &[("csrf", &csrf), ("draft_id", &draft), ("occurred_on", "2024-02-30"), ("precinct", "South"), ("disposition", "referral")],
+    );
+    assert_eq!(r.status, 422);
+    let page = r.text();
+    assert!(page.contains("id=\"occurred_on-error\""), "{page}");
+    assert!(page.contains("value=\"South\""), "typed values kept");
+    assert!(page.contains("value=\"referral\" selected"), "choices kept");
+    assert!(page.contains(&format!("value=\"{draft}\"")), "the draft keeps its id");
+    // Fixed and sent (twice, as a flaky connection might): one encounter.
+    for _ in 0..2 {
+        let r = h.post_form(
+            "/encounters/new",
+            &[("csrf", &csrf), ("draft_id", &draft), ("occurred_on", "2024-02-28"), ("precinct", "South"), ("disposition", "referral")],
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(r.header("location"), Some(format!("/encounters/pmhc-field/{draft}?saved=1").as_str()));
+    }
+    let list = h.get("/api/v1/encounters?source=pmhc-field&limit=1000").json();
+    let same = list["items"].as_array().expect("items").iter().filter(|e| e["source_key"] == draft.as_str()).count();
+    assert_eq!(same, 1, "{list}");
+    let detail = h.get(&format!("/encounters/pmhc-field/{draft}?saved=1")).text();
+    assert!(detail.contains("The encounter was saved.") && detail.contains("South"));
+}
+
+fn definitions(s: &Server) {
+    let mut h = signed_in(s, "analyst");
+    let page = h.get("/definitions").text();
+    assert!(page.contains("[mental_health]") && page.contains("# Which encounters count"), "annotated TOML shown");
+    let csrf = hidden(&page, "csrf");
+    let body = textarea(&page);
+    let edited = body.replace("window_days = 90", "window_days = 60");
+    assert_ne!(body, edited, "the default repeat window is 90 days");
+    // Invalid TOML: an error, the text kept.
+    let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", "name = "), ("note", "broken")]);
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("not valid TOML"));
+    let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", &edited), ("note", "60-day repeat window, agreed 2026-11")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Saved as version 2"));
+    let history = h.get("/api/v1/definitions/history").json();
+    let history = history.as_array().expect("array");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["author"], "analyst");
+    assert_eq!(history[0]["note"], "60-day repeat window, agreed 2026-11");
+    assert_eq!(history[0]["definition"]["repeat"]["window_days"], 60);
+    // Reports follow the new version at once.
+    let report = h.get("/api/v1/outcomes?baseline=2020-01-01..2020-12-31&comparison=2023-01-01..2023-12-31").json();
+    assert_eq!(report["definition"]["version"], 2);
+}
+
+fn textarea(page: &str) -> String {
+    let start = page.find("<textarea").and_then(|i| page[i..].find('>').map(|j| i + j + 1)).expect("textarea");
+    let end = page[start..].find("</textarea>").expect("end") + start;
+    unescape(&page[start..end])
+}
+
+/// Undo HTML escaping (named and numeric forms).
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&gt;", ">")
+        .replace("&#62;", ">")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
+}
+
+fn outcomes_match_the_cli(s: &Server) {
+    let mut h = Http::new(&s.base);
+    h.token = Some(add_token(&s.db, "viewer"));
+    let (b, c) = ("2021-01-01..2021-12-31", "2023-01-01..2023-12-31");
+    for (query, extra) in [("", vec![]), ("&precinct=North", vec!["--precinct", "North"]), ("&public=true", vec!["--public"])] {
+        let api = h.get(&format!("/api/v1/outcomes?baseline={b}&comparison={c}{query}"));
+        assert_eq!(api.status, 200, "{}", api.text());
+        let mut args = vec!["report", "--baseline", b, "--comparison", c, "--format", "json"];
+        args.extend(extra);
+        let cli = run(&s.db, &args);
+        assert!(cli.status.success(), "{}", stderr(&cli));
+        let (a, c2): (Value, Value) = (api.json(), json(&cli));
+        assert_eq!(a, c2, "the API and the CLI must give the same report ({query})");
+    }
+    // The dashboard shows the same sentences.
+    let mut page = signed_in(s, "viewer");
+    let report = h.get(&format!("/api/v1/outcomes?baseline={b}&comparison={c}")).json();
+    let dash = page.get(&format!("/?baseline={b}&comparison={c}")).text();
+    for m in ["referral", "arrest", "any_force", "repeat_people"] {
+        let sentence = report["changes"][m]["sentence"].as_str().expect("sentence");
+        assert!(unescape(&dash).contains(sentence), "the dashboard lacks: {sentence}");
+    }
+    // Live filtering answers with the results only.
+    let frag = page.get(&format!("/?baseline={b}&comparison={c}&precinct=North&fragment=1")).text();
+    assert!(!frag.contains("<html") && frag.contains("Outcome 1"), "{}", &frag[..frag.len().min(400)]);
+    let bad = page.get("/?baseline=2021-12-31..2021-01-01&comparison=2023-01-01..2023-12-31").text();
+    assert!(bad.contains("class=\"error\""), "a bad period is explained on the page");
+}
+
+fn hostile_strings_are_escaped(s: &Server) {
+    let mut h = Http::new(&s.base);
+    h.token = Some(add_token(&s.db, "administrator"));
+    let evil = "<script>alert(1)</script>\"'&";
+    let e = json!({"source_system": "evil", "source_key": evil, "occurred_on": "2024-06-02", "area": {"precinct": evil}});
+    let r = h.send_json("POST", "/api/v1/encounters", &e, &[]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let mut page = signed_in(s, "administrator");
+    let list = page.get("/encounters?source=evil").text();
+    assert!(!list.contains("<script>alert(1)"), "escaped in the list");
+    assert!(unescape(&list).contains(evil), "shown as text");
+    let detail = page.get("/encounters/evil/%3Cscript%3Ealert(1)%3C%2Fscript%3E%22'%26");
+    assert_eq!(detail.status, 200, "{}", detail.text());
+    assert!(!detail.text().contains("<script>alert(1)"));
+}
+
+/// An import through the API with a real dataset: the upload, the progress, the summary, the
+/// rejected rows, and the same encounters as `pmhc import` makes.
+#[test]
+fn importing_a_real_dataset_through_the_web() {
+    let Some(file) = shared("toronto-persons-in-crisis/raw_data_first32000.csv") else { return };
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        add_user(db, "analyst", "analyst", PASSWORD);
+        let s = Server::start(db);
+        let mut h = Http::new(&s.base);
+        h.token = Some(add_token(db, "analyst"));
+        let bytes = std::fs::read(&file).expect("read dataset");
+        let r = h.post_multipart("/api/v1/imports", &[("mapping", "toronto-pic")], &[("file", "raw_data_first32000.csv", &bytes)]);
+        assert_eq!(r.status, 202, "{}", r.text());
+        let id = r.json()["id"].as_i64().expect("id");
+        let info = wait_for_import(&mut h, id);
+        assert_eq!(info["status"], "complete", "{info}");
+        assert_eq!(info["file_name"], "raw_data_first32000.csv");
+        let received = info["received"].as_u64().expect("received");
+        assert_eq!(received, 32000, "every data row of the file");
+        assert_eq!(received, info["accepted"].as_u64().unwrap_or(0) + info["rejected"].as_u64().unwrap_or(0));
+        assert!(info["details"]["seconds"].as_f64().is_some());
+        // The same file through the CLI into a fresh database gives the same encounters.
+        let other = Databases::new();
+        let cli = run(&other.urls[0], &["import", file.to_str().expect("path"), "--mapping", "toronto-pic", "--json", "--rejects", other.dir().join("r.csv").to_str().expect("p")]);
+        let cli = json(&cli);
+        assert_eq!(cli["inserted"], info["inserted"]);
+        assert_eq!(cli["rejected"], info["rejected"]);
+        // The import page, the history and the dashboard.
+        add_user(db, "admin", "administrator", PASSWORD);
+        let mut page = signed_in(&s, "admin");
+        let p = page.get(&format!("/imports/{id}")).text();
+        assert!(p.contains("id=\"import-state\">complete<") && p.contains("32000"), "{p}");
+        assert!(page.get("/imports").text().contains("raw_data_first32000.csv"));
+        let api = h.get("/api/v1/outcomes?baseline=2014-01-01..2014-06-30&comparison=2015-01-01..2015-06-30").json();
+        assert_eq!(api["periods"]["comparison"]["encounters"].as_u64().map(|n| n > 0), Some(true), "{api}");
+    }
+}
+
+/// Rows the mapping rejects are kept for download; a file over the limit is refused with 413.
+#[test]
+fn rejected_rows_and_limits() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    add_user(db, "analyst", "analyst", PASSWORD);
+    let s = Server::start_with(db, &["--max-upload-mb", "1"]);
+    let mut h = Http::new(&s.base);
+    h.token = Some(add_token(db, "analyst"));
+    // The canonical mapping: two good rows and one with a bad date.
+    let out = run(db, &["demo", "--encounters", "2", "--csv", dbs.dir().join("two.csv").to_str().expect("p")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut csv = std::fs::read_to_string(dbs.dir().join("two.csv")).expect("csv");
+    let last = csv.lines().last().expect("a row").to_string();
+    let bad = last.replacen(&last.split(',').nth(0).unwrap_or_default().to_string(), "demo-x", 1);
+    let bad = bad.replace(&bad.split(',').find(|f| f.len() == 10 && f.as_bytes()[4] == b'-').unwrap_or("").to_string(), "2024-99-99");
+    csv.push_str(&bad);
+    csv.push('\n');
+    let r = h.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "three.csv", csv.as_bytes())]);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let id = r.json()["id"].as_i64().expect("id");
+    let info = wait_for_import(&mut h, id);
+    assert_eq!(info["status"], "partial", "{info}");
+    assert_eq!(info["rejected"], 1);
+    assert!(info["details"]["first_rejects"][0]["reason"].as_str().is_some_and(|r| !r.is_empty()), "{info}");
+    let rejects = info["rejects_href"].as_str().expect("rejects link").to_string();
+    add_user(db, "admin", "administrator", PASSWORD);
+    let mut page = signed_in(&s, "admin");
+    let dl = page.get(&rejects);
+    assert_eq!(dl.status, 200);
+    assert!(dl.header("content-type").is_some_and(|c| c.starts_with("text/csv")));
+    assert!(dl.text().contains("2024-99-99"), "{}", dl.text());
+    // Unknown mapping, empty file, oversize file.
+    let r = h.post_multipart("/api/v1/imports", &[("mapping", "no-such")], &[("file", "x.csv", csv.as_bytes())]);
+    assert_eq!(r.status, 400);
+    assert!(r.json()["message"].as_str().unwrap_or("").contains("no mapping called `no-such`"));
+    let r = h.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "x.csv", b"")]);
+    assert_eq!(r.status, 400);
+    let big = vec![b'a'; 2 << 20];
+    let r = h.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "big.csv", &big)]);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.json()["error"], "too_large");
+    // Nothing of the refused uploads reached the history.
+    let history = h.get("/api/v1/imports").json();
+    assert_eq!(history.as_array().map(Vec::len), Some(1), "{history}");
+}
+
+/// The report downloads: HTML, CSV, JSON, and the PDF printed by Chromium.
+#[test]
+fn report_downloads() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let out = run(db, &["demo", "--encounters", "2000"]);
+    assert!(out.status.success());
+    add_user(db, "viewer", "viewer", PASSWORD);
+    let s = Server::start(db);
+    let mut h = signed_in(&s, "viewer");
+    let q = "baseline=2021-01-01..2021-12-31&comparison=2023-01-01..2023-12-31";
+    let html = h.get(&format!("/reports/download?format=html&{q}"));
+    assert_eq!(html.status, 200);
+    assert!(html.header("content-disposition").is_some_and(|d| d.contains("pmhc-outcomes-2021-01-01-vs-2023-12-31.html")));
+    assert!(html.text().starts_with("<!DOCTYPE html>"));
+    let csv = h.get(&format!("/reports/download?format=csv&{q}&public=true"));
+    assert!(csv.text().lines().nth(1).is_some_and(|l| l.starts_with("definition,")), "{}", csv.text());
+    assert!(csv.header("content-disposition").is_some_and(|d| d.contains("-public.csv")));
+    let j = h.get(&format!("/reports/download?format=json&{q}")).json();
+    assert_eq!(j["periods"]["baseline"]["from"], "2021-01-01");
+    assert_eq!(h.get(&format!("/reports/download?format=docx&{q}")).status, 400);
+    let pdf = h.get(&format!("/reports/download?format=pdf&{q}"));
+    let have_chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().any(|p| std::path::Path::new(p).exists())
+        || std::env::var_os("PMHC_CHROMIUM").is_some();
+    if have_chromium {
+        assert_eq!(pdf.status, 200, "{}", pdf.text());
+        assert!(pdf.body.starts_with(b"%PDF"), "a PDF");
+        assert!(pdf.body.len() > 20_000, "the PDF holds the report ({} bytes)", pdf.body.len());
+    } else {
+        assert!(std::env::var_os("PMHC_TEST_BROWSER").is_none(), "PMHC_TEST_BROWSER is set but Chromium is missing");
+        assert_eq!(pdf.status, 503, "without Chromium the PDF is unavailable, said plainly");
+        assert!(pdf.text().contains("Chromium"));
+    }
+}
+
+fn wait_for_import(h: &mut Http, id: i64) -> Value {
+    for _ in 0..600 {
+        let info = h.get(&format!("/api/v1/imports/{id}")).json();
+        if info["status"] != "running" {
+            return info;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("import {id} did not finish in 2 minutes");
+}
