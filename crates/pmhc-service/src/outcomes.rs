@@ -52,6 +52,17 @@ struct State {
     data: HashMap<Option<String>, Arc<OutcomeData>>,
     /// Most recently used last.
     indexes: Vec<(IndexKey, Arc<OutcomeIndex>)>,
+    /// Finished reports by question, oldest first.
+    reports: Vec<(ReportQuery, Arc<OutcomeReport>)>,
+    /// Bumped whenever the cache is emptied, so a report computed before is not kept after.
+    generation: u64,
+}
+
+impl State {
+    fn reset(&mut self, stamp: Option<Stamp>) {
+        let generation = self.generation + 1;
+        *self = State { stamp, generation, ..State::default() };
+    }
 }
 
 /// The warm report path (see the module documentation). Cheap to share behind an `Arc`.
@@ -66,6 +77,8 @@ impl OutcomeCache {
     pub const STAMP_INTERVAL: Duration = Duration::from_secs(2);
     /// Indexes kept (each is a few megabytes at a million encounters).
     pub const MAX_INDEXES: usize = 24;
+    /// Reports kept (a few hundred kilobytes each).
+    pub const MAX_REPORTS: usize = 64;
 
     pub fn new(store: Store) -> Self {
         OutcomeCache { store, state: Mutex::new(State::default()), stamp_interval: Self::STAMP_INTERVAL }
@@ -78,7 +91,7 @@ impl OutcomeCache {
 
     /// Forget everything: the next report reloads from the store.
     pub async fn invalidate(&self) {
-        *self.state.lock().await = State::default();
+        self.state.lock().await.reset(None);
     }
 
     /// The definitions in force (cached with the data).
@@ -98,7 +111,7 @@ impl OutcomeCache {
         if due {
             let stamp = self.store.change_stamp().await?;
             if st.stamp != Some(stamp) {
-                *st = State { stamp: Some(stamp), ..State::default() };
+                st.reset(Some(stamp));
             }
             st.checked = Some(Instant::now());
         }
@@ -160,8 +173,29 @@ impl OutcomeCache {
         Ok(index.groups(dim).to_vec())
     }
 
-    /// The report for a question.
-    pub async fn report(&self, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
+    /// The report for a question (computed once per question while the data and definitions
+    /// stay the same).
+    pub async fn report(&self, q: &ReportQuery) -> Result<Arc<OutcomeReport>, ServiceError> {
+        let generation = {
+            let mut st = self.state.lock().await;
+            self.refresh(&mut st).await?;
+            if let Some((_, r)) = st.reports.iter().find(|(k, _)| k == q) {
+                return Ok(r.clone());
+            }
+            st.generation
+        };
+        let report = Arc::new(self.compute(q).await?);
+        let mut st = self.state.lock().await;
+        if st.generation == generation {
+            if st.reports.len() >= Self::MAX_REPORTS {
+                st.reports.remove(0);
+            }
+            st.reports.push((q.clone(), report.clone()));
+        }
+        Ok(report)
+    }
+
+    async fn compute(&self, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
         let (dv, index, records) = self.index(q).await?;
         let mut chosen = None;
         let periods = match (q.baseline.or(dv.definition.periods.map(|p| p.baseline)), q.comparison.or(dv.definition.periods.map(|p| p.comparison))) {
@@ -204,7 +238,7 @@ impl OutcomeCache {
 
 /// One report, computed from the store without keeping anything (the CLI's path).
 pub async fn compute_report(store: &Store, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
-    OutcomeCache::uncached(store.clone()).report(q).await
+    OutcomeCache::uncached(store.clone()).compute(q).await
 }
 
 /// The last twelve whole months with data against the twelve before; when there are fewer than

@@ -618,7 +618,7 @@ impl OutcomeParams {
 async fn outcomes(State(state): State<AppState>, Auth(who): Auth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     who.require(Permission::ViewOutcomes)?;
     let report = state.outcomes.report(&p.query()?).await?;
-    Ok(Json(report).into_response())
+    Ok(Json(report.as_ref()).into_response())
 }
 
 /// The public outcome report: aggregates with disclosure control (no sign-in).
@@ -629,5 +629,5 @@ async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuer
     let mut q = p.query()?;
     q.public = true;
     let report = state.outcomes.report(&q).await?;
-    Ok(Json(report).into_response())
+    Ok(Json(report.as_ref()).into_response())
 }
