@@ -48,8 +48,12 @@ pub struct FieldDef {
     pub options: Vec<(String, String)>,
 }
 
+/// A code list as choices, "Not known" first and selected by default: an untouched choice records
+/// nothing (the code's Unknown), never the list's first code.
 fn codes<C: CodeList>() -> Vec<(String, String)> {
-    C::ALL.iter().map(|c| (c.as_str().to_string(), c.label().to_string())).collect()
+    let mut v = vec![(String::new(), "Not known".to_string())];
+    v.extend(C::ALL.iter().filter(|c| c.as_str() != "unknown").map(|c| (c.as_str().to_string(), c.label().to_string())));
+    v
 }
 
 fn yes_no() -> Vec<(String, String)> {
@@ -84,7 +88,7 @@ pub fn fields() -> Vec<FieldDef> {
         f("veteran", "Veteran", Kind::YesNo, "", yes_no()),
     ];
     let mut services = vec![("".to_string(), "No referral".to_string())];
-    services.extend(codes::<ServiceType>());
+    services.extend(codes::<ServiceType>().into_iter().skip(1));
     if let Some(r) = v.iter_mut().find(|x| x.name == "referral_service") {
         r.options = services;
     }
@@ -227,6 +231,8 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
     e.race_ethnicity = race_ethnicity;
     e.housing_status = housing_status;
     e.veteran = veteran;
+    // The form is for encounters with a person in (possible) mental-health crisis.
+    e.mental_health_flag = Some(true);
     e.normalize();
     if let Err(err) = e.validate() {
         return Err(vec![FieldProblem { field: "occurred_on".into(), message: err.to_string() }]);
@@ -249,6 +255,18 @@ mod tests {
         assert_eq!(e.source_key, "abcdef12-3456");
         assert_eq!(e.occurred_on, NaiveDate::from_ymd_opt(2024, 3, 5).unwrap());
         assert_eq!(e.disposition, Disposition::Unknown);
+        assert_eq!(e.age_band, AgeBand::Unknown);
+        assert_eq!(e.mental_health_flag, Some(true));
+    }
+
+    #[test]
+    fn every_choice_starts_with_not_known() {
+        for f in fields() {
+            if f.kind == Kind::Choice || f.kind == Kind::YesNo {
+                assert_eq!(f.options[0].0, "", "{}: an untouched choice must record nothing", f.name);
+                assert_eq!(f.options.iter().filter(|o| o.0.is_empty()).count(), 1, "{}", f.name);
+            }
+        }
     }
 
     #[test]

@@ -96,6 +96,8 @@ impl AppState {
 /// Requests taking longer than this are answered 408 (imports run in the background, so no
 /// request needs long).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Requests handled at once.
+const MAX_IN_FLIGHT: usize = 512;
 /// Request bodies other than uploads.
 const MAX_FORM_BYTES: usize = 1 << 20;
 
@@ -131,6 +133,9 @@ pub fn app(state: AppState) -> Router {
         ));
     }
     router
+        // At most this many requests in flight; more wait their turn (a bound on memory and
+        // database connections under a burst).
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(

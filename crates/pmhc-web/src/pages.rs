@@ -302,7 +302,7 @@ fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
 fn detail_fields(e: &Encounter) -> Vec<(&'static str, String)> {
     vec![
         ("Date", e.occurred_on.to_string()),
-        ("Time", opt_text(&e.occurred_time)),
+        ("Time", e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_else(|| "Not known".into())),
         ("Agency", opt_text(&e.agency)),
         ("Call number", opt_text(&e.call_number)),
         ("Precinct", opt_text(&e.area.precinct)),

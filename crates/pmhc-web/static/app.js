@@ -7,19 +7,26 @@
     var target = document.getElementById(form.getAttribute("data-live"));
     if (!target) return;
     var timer = null;
+    var seq = 0;
+    var pending = null;
     function refresh() {
       var params = new URLSearchParams(new FormData(form));
       var url = form.getAttribute("action") + "?" + params.toString();
       params.set("fragment", "1");
+      // Only the latest question's answer may land: earlier requests are abandoned.
+      var n = ++seq;
+      if (pending && window.AbortController) pending.abort();
+      pending = window.AbortController ? new AbortController() : null;
       target.setAttribute("aria-busy", "true");
-      fetch(form.getAttribute("action") + "?" + params.toString(), { credentials: "same-origin" })
+      fetch(form.getAttribute("action") + "?" + params.toString(), { credentials: "same-origin", signal: pending ? pending.signal : undefined })
         .then(function (r) { return r.text(); })
         .then(function (html) {
+          if (n !== seq) return;
           target.innerHTML = html;
           target.removeAttribute("aria-busy");
           history.replaceState(null, "", url);
         })
-        .catch(function () { target.removeAttribute("aria-busy"); });
+        .catch(function () { if (n === seq) target.removeAttribute("aria-busy"); });
     }
     form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
@@ -65,7 +72,11 @@
         body: body.toString()
       }).then(function (r) {
         if (r.redirected && r.ok) {
-          try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+          // Only a save clears the draft; a redirect elsewhere (an expired session sent to
+          // sign-in) keeps it, and the form restores it when the user comes back.
+          if (/[?&]saved=1(&|$)/.test(r.url)) {
+            try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+          }
           window.location.assign(r.url);
           return;
         }

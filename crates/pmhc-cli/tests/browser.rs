@@ -1,0 +1,126 @@
+//! `pmhc serve` in a real browser: headless Chromium (Debian's `/usr/bin/chromium`) driven by
+//! Playwright (`playwright-core` from npm, never `playwright install`), with axe-core checks.
+//!
+//! The script is tests/browser/run.mjs; this test makes a fresh SQLite database with an
+//! administrator, starts the server on a free port, and runs the script against it: sign in,
+//! upload the real Toronto persons-in-crisis file through the import page, the dashboard against
+//! `pmhc report`, the field form at phone width (offline and back), full-page screenshots of each
+//! page into target/browser-screenshots/, and no serious or critical accessibility violation.
+//!
+//! Runs only when `PMHC_TEST_BROWSER=1` (CI sets it, after `npm ci --prefix tests/browser`);
+//! under `PMHC_REQUIRE_ALL` it must be set. `PMHC_CHROMIUM` overrides the browser's path.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const USER: &str = "admin";
+const PASSWORD: &str = "browser test password 7";
+const DATASET: &str = "toronto-persons-in-crisis/raw_data_first32000.csv";
+const MAPPING: &str = "toronto-pic";
+/// The whole script's limit (it has its own, shorter one); a hung browser must not hang CI.
+const LIMIT: Duration = Duration::from_secs(8 * 60);
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+fn enabled() -> bool {
+    match std::env::var("PMHC_TEST_BROWSER") {
+        Ok(v) if !v.is_empty() && v != "0" => true,
+        _ => {
+            assert!(
+                !require_all(),
+                "PMHC_REQUIRE_ALL is set but PMHC_TEST_BROWSER is not: CI must run the browser tests \
+                 (npm ci --prefix tests/browser, then PMHC_TEST_BROWSER=1)"
+            );
+            eprintln!("skipped: the browser tests run only with PMHC_TEST_BROWSER=1");
+            false
+        }
+    }
+}
+
+/// What the script needs, or a panic that says what is missing and how to get it.
+fn prerequisites(root: &Path) -> (String, PathBuf) {
+    let node = std::env::var("PMHC_NODE").unwrap_or_else(|_| "node".into());
+    match Command::new(&node).arg("--version").output() {
+        Ok(o) if o.status.success() => eprintln!("browser test: node {}", String::from_utf8_lossy(&o.stdout).trim()),
+        other => panic!("PMHC_TEST_BROWSER is set but Node.js (`{node}`) cannot be run ({other:?}): apt-get install nodejs npm"),
+    }
+    let chromium = PathBuf::from(std::env::var("PMHC_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    assert!(
+        chromium.is_file(),
+        "PMHC_TEST_BROWSER is set but Chromium is missing at {} (apt-get install chromium, or set PMHC_CHROMIUM)",
+        chromium.display()
+    );
+    let modules = root.join("tests/browser/node_modules");
+    for m in ["playwright-core/package.json", "axe-core/axe.min.js"] {
+        assert!(
+            modules.join(m).is_file(),
+            "PMHC_TEST_BROWSER is set but {} is missing: run `npm ci --prefix tests/browser` first",
+            modules.join(m).display()
+        );
+    }
+    (node, chromium)
+}
+
+#[test]
+fn the_web_application_in_a_browser() {
+    if !enabled() {
+        return;
+    }
+    let root = workspace();
+    let (node, chromium) = prerequisites(&root);
+    let Some(dataset) = shared(DATASET) else { return };
+    let started = Instant::now();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite:{}", dir.path().join("browser.sqlite").display());
+    let out = run(&db, &["init"]);
+    assert!(out.status.success(), "pmhc init: {}", stderr(&out));
+    add_user(&db, USER, "administrator", PASSWORD);
+    let server = Server::start(&db);
+    eprintln!("browser test: pmhc serve at {}", server.base);
+
+    let shots = root.join("target/browser-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+
+    let mut child = Command::new(&node)
+        .arg(root.join("tests/browser/run.mjs"))
+        .current_dir(&root)
+        .env("BASE_URL", &server.base)
+        .env("PMHC_USER", USER)
+        .env("PMHC_PASSWORD", PASSWORD)
+        .env("PMHC_DATASET", &dataset)
+        .env("PMHC_MAPPING", MAPPING)
+        .env("PMHC_BIN", env!("CARGO_BIN_EXE_pmhc"))
+        .env("PMHC_DB", &db)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("PMHC_CHROMIUM", &chromium)
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start node tests/browser/run.mjs");
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for node") {
+            break s;
+        }
+        if started.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the browser tests did not finish in {} s", LIMIT.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    drop(server);
+    eprintln!("browser test: {:.1} s; screenshots in {}", started.elapsed().as_secs_f64(), shots.display());
+    assert!(status.success(), "the browser tests failed ({status}); their output above says which check");
+    let pngs = std::fs::read_dir(&shots).expect("screenshots").filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))).count();
+    assert!(pngs >= 11, "expected a screenshot of each main page, found {pngs} in {}", shots.display());
+}

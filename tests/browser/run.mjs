@@ -1,0 +1,578 @@
+// Browser tests of `pmhc serve`: headless Chromium (Debian's /usr/bin/chromium) driven by
+// playwright-core, with axe-core accessibility checks on every main page.
+//
+// Run by crates/pmhc-cli/tests/browser.rs (PMHC_TEST_BROWSER=1), which makes a fresh database with
+// an administrator, starts the server, and passes everything through the environment:
+//
+//   BASE_URL         the running server, e.g. http://127.0.0.1:41234
+//   PMHC_USER        an administrator's user name
+//   PMHC_PASSWORD    its password
+//   PMHC_DATASET     the Toronto persons-in-crisis CSV to upload
+//   PMHC_MAPPING     the shipped mapping for it (toronto-pic)
+//   PMHC_BIN         the pmhc binary, to compute the CLI's report for comparison
+//   PMHC_DB          the server's database URL (for that CLI report)
+//   SCREENSHOT_DIR   where the full-page PNG screenshots go
+//   PMHC_CHROMIUM    the Chromium binary (default /usr/bin/chromium)
+//
+// Exits 0 when everything passed; otherwise prints each failure and exits 1.
+
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const AXE = path.join(here, "node_modules", "axe-core", "axe.min.js");
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`browser tests: the environment variable ${name} is not set`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const BASE = need("BASE_URL").replace(/\/$/, "");
+const USER = need("PMHC_USER");
+const PASSWORD = need("PMHC_PASSWORD");
+const DATASET = need("PMHC_DATASET");
+const MAPPING = process.env.PMHC_MAPPING || "toronto-pic";
+const PMHC_BIN = need("PMHC_BIN");
+const PMHC_DB = need("PMHC_DB");
+const SHOTS = need("SCREENSHOT_DIR");
+const CHROMIUM = process.env.PMHC_CHROMIUM || "/usr/bin/chromium";
+// The Toronto file spans 2014 and 2015 (month precision): one whole year against the next.
+const BASELINE = process.env.PMHC_BASELINE || "2014-01-01..2014-12-31";
+const COMPARISON = process.env.PMHC_COMPARISON || "2015-01-01..2015-12-31";
+// The measures whose sentences the dashboard must show exactly as the CLI says them.
+const KEY_MEASURES = ["referral", "arrest", "any_force", "repeat_people"];
+
+for (const [what, p] of [["axe-core", AXE], ["the dataset", DATASET], ["pmhc", PMHC_BIN], ["Chromium", CHROMIUM]]) {
+  if (!existsSync(p)) {
+    console.error(`browser tests: ${what} is missing at ${p}`);
+    process.exit(2);
+  }
+}
+mkdirSync(SHOTS, { recursive: true });
+const AXE_SOURCE = readFileSync(AXE, "utf8");
+
+const started = Date.now();
+const failures = [];
+const warnings = [];
+const a11y = []; // { page, id, impact, help, url, nodes: [target…] }
+const shots = [];
+
+function log(msg) {
+  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  console.log(`[browser ${s}s] ${msg}`);
+}
+function fail(msg) {
+  failures.push(msg);
+  console.log(`FAIL: ${msg}`);
+}
+function warn(msg) {
+  warnings.push(msg);
+  console.log(`WARN: ${msg}`);
+}
+function check(cond, msg) {
+  if (!cond) fail(msg);
+  return !!cond;
+}
+const squash = (s) => String(s ?? "").replace(/\s+/g, " ").trim();
+
+/// The CLI's report (JSON) for the same periods and filters as a page shows.
+function cliReport(extra = []) {
+  const out = execFileSync(
+    PMHC_BIN,
+    ["--database", PMHC_DB, "report", "--baseline", BASELINE, "--comparison", COMPARISON, "--format", "json", ...extra],
+    { env: { ...process.env, PMHC_LOG: "error" }, maxBuffer: 64 << 20 },
+  );
+  return JSON.parse(out.toString("utf8"));
+}
+
+/// Console errors and uncaught exceptions of every page are failures, except those a test
+/// provokes on purpose (set `expectNetErrors` while the browser is offline).
+let expectNetErrors = false;
+let expectHttpErrors = false;
+// Browsers ask for /favicon.ico on their own; pmhc has none (a warning, not a failure).
+let favicon404 = false;
+function watch(page, label) {
+  page.on("pageerror", (e) => fail(`${label}: uncaught JavaScript error on ${page.url()}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const text = m.text();
+    if (expectNetErrors && /ERR_INTERNET_DISCONNECTED|Failed to fetch|net::ERR_/.test(text)) return;
+    // A 4xx the test asked for is checked by the test itself; anything else is a failure.
+    if (expectHttpErrors && /status of 4\d\d/.test(text)) return;
+    if (/status of 404/.test(text) && m.location()?.url?.endsWith("/favicon.ico")) return;
+    fail(`${label}: console error on ${page.url()}: ${text}`);
+  });
+  page.on("requestfailed", (r) => {
+    // A navigation aborts the requests of the page it leaves (e.g. the body of a fetch the
+    // script did not read before going to the saved encounter's page).
+    if (expectNetErrors || r.failure()?.errorText === "net::ERR_ABORTED") return;
+    fail(`${label}: request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+  });
+  page.on("response", (r) => {
+    const u = new URL(r.url());
+    if (r.status() >= 500) fail(`${label}: ${r.status()} from ${r.request().method()} ${r.url()}`);
+    else if (r.status() === 404 && u.pathname === "/favicon.ico") favicon404 = true;
+    else if (r.status() >= 400 && !expectHttpErrors) fail(`${label}: ${r.status()} from ${r.request().method()} ${r.url()}`);
+  });
+}
+
+async function shot(page, name) {
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  shots.push(file);
+  log(`screenshot ${file}`);
+}
+
+/// Run axe-core on the page as it is; serious and critical violations fail the run, the others
+/// are printed.
+async function axe(page, label) {
+  // Not page.addScriptTag: pmhc's Content-Security-Policy (script-src 'self') rightly blocks an
+  // injected inline script. The DevTools protocol's evaluation is not subject to the page's CSP.
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      url: v.helpUrl,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary, html: n.html })),
+    }));
+  });
+  let bad = 0;
+  for (const v of result) {
+    const serious = v.impact === "serious" || v.impact === "critical";
+    if (serious) bad++;
+    a11y.push({ page: label, serious, ...v });
+    const head = `${serious ? "A11Y" : "a11y"} [${v.impact}] ${label}: ${v.id}: ${v.help} (${v.nodes.length} element(s)) ${v.url}`;
+    console.log(head);
+    for (const n of v.nodes.slice(0, 5)) {
+      console.log(`    at ${n.target}\n       ${squash(n.html).slice(0, 200)}\n       ${squash(n.summary).slice(0, 400)}`);
+    }
+    if (v.nodes.length > 5) console.log(`    … and ${v.nodes.length - 5} more`);
+  }
+  log(`axe on ${label}: ${result.length} violation(s), ${bad} serious or critical`);
+}
+
+/// Choose a precinct on the dashboard and wait until the script has shown its results (the
+/// address is updated right after the results are replaced).
+async function liveFilter(page, precinct) {
+  await page.selectOption("select[name=precinct]", precinct);
+  await page.waitForFunction((p) => new URLSearchParams(location.search).get("precinct") === p, precinct, { timeout: 30_000 });
+  await page.waitForFunction(() => !document.getElementById("results")?.hasAttribute("aria-busy"));
+}
+
+async function signIn(page, label) {
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill("#username", USER);
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(`${BASE}/`), page.getByRole("button", { name: "Sign in" }).click()]);
+  check(squash(await page.textContent("h1")) === "Outcomes", `${label}: after signing in the dashboard shows, not ${page.url()}`);
+}
+
+/// The dashboard's (or public page's) results against the CLI's report for the same periods and
+/// filters: every measure's sentence word for word (the four key outcomes' first), and the
+/// periods' encounter counts and each rate's numerator and denominator shown.
+async function compareResults(page, label, report) {
+  const text = squash(await page.locator("#results").innerText());
+  const changes = report?.changes || {};
+  check(KEY_MEASURES.every((m) => typeof changes[m]?.sentence === "string"), `${label}: the CLI report has a sentence for each of ${KEY_MEASURES.join(", ")}`);
+  const ids = [...KEY_MEASURES, ...Object.keys(changes).filter((m) => !KEY_MEASURES.includes(m))];
+  let same = 0;
+  for (const m of ids) {
+    const sentence = changes[m]?.sentence;
+    if (typeof sentence !== "string") continue;
+    if (check(text.includes(squash(sentence)), `${label}: #results lacks the CLI's ${m} sentence: "${sentence}"`)) same++;
+  }
+  const shows = (n) => [String(n), n.toLocaleString("en-US")].some((f) => text.includes(f));
+  let numbers = 0;
+  for (const p of ["baseline", "comparison"]) {
+    const period = report?.periods?.[p];
+    if (check(typeof period?.encounters === "number", `${label}: the CLI report has the ${p} period's encounters`)) {
+      if (check(shows(period.encounters), `${label}: the ${p} period's ${period.encounters} encounters are not shown in #results`)) numbers++;
+    }
+    for (const [m, v] of Object.entries(period?.measures || {})) {
+      for (const k of ["numerator", "denominator"]) {
+        if (typeof v?.[k] !== "number") continue;
+        if (check(shows(v[k]), `${label}: the ${p} period's ${m} ${k} (${v[k]}) is not shown in #results`)) numbers++;
+      }
+    }
+  }
+  log(`${label}: ${same} of ${ids.length} measure sentences and ${numbers} counts as the CLI gives them (baseline ${report.periods?.baseline?.encounters} encounters, comparison ${report.periods?.comparison?.encounters})`);
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+  ],
+});
+log(`Chromium ${browser.version()} against ${BASE}`);
+
+// A whole-run guard: a hung page must not hang CI.
+const guard = setTimeout(() => {
+  console.error("browser tests: gave up after 6 minutes");
+  process.exit(1);
+}, 6 * 60 * 1000);
+
+let step = "start";
+try {
+  // axe itself works here: a page with known violations must be reported as such.
+  step = "axe self-test";
+  {
+    const probe = await browser.newPage();
+    await probe.setContent('<html lang="en"><title>t</title><main><img src="data:,"><input type="text"><a href="#"></a></main></html>');
+    await probe.evaluate(AXE_SOURCE);
+    const ids = await probe.evaluate(async () => (await axe.run(document)).violations.map((v) => `${v.id}:${v.impact}`));
+    check(ids.some((i) => i.startsWith("image-alt:critical")) && ids.some((i) => i.startsWith("label:critical")), `axe-core reports known violations (${ids.join(", ")})`);
+    log(`axe-core self-test: ${ids.join(", ")}`);
+    await probe.close();
+  }
+
+  // ---- Desktop: sign in, import, dashboard against the CLI, every page ----------------------
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-CA", timezoneId: "America/Toronto" });
+  desk.setDefaultTimeout(30_000);
+  const page = await desk.newPage();
+  watch(page, "desktop");
+
+  step = "sign-in page";
+  await page.goto(`${BASE}/`);
+  check(page.url().startsWith(`${BASE}/sign-in`), `an anonymous visit to / goes to the sign-in page, not ${page.url()}`);
+  await shot(page, "01-sign-in");
+  await axe(page, "sign-in");
+  // A wrong password: an error on the page, no session.
+  await page.fill("#username", USER);
+  await page.fill("#password", "not the password");
+  expectHttpErrors = true;
+  await Promise.all([
+    page.waitForResponse((r) => r.url().startsWith(`${BASE}/sign-in`) && r.request().method() === "POST"),
+    page.getByRole("button", { name: "Sign in" }).click(),
+  ]);
+  await page.waitForLoadState("load");
+  expectHttpErrors = false;
+  check(page.url().includes("/sign-in"), "a wrong password stays on the sign-in page");
+  check(await page.locator("[role=alert]").count() > 0, "a wrong password is explained on the page");
+
+  step = "sign in";
+  await signIn(page, "desktop");
+  log("signed in");
+
+  step = "upload the dataset";
+  await page.goto(`${BASE}/imports`);
+  const options = await page.locator("#mapping option").evaluateAll((os) => os.map((o) => o.value));
+  check(options.includes(MAPPING), `the import page offers the ${MAPPING} mapping (it offers ${options.join(", ")})`);
+  await page.setInputFiles("#file", DATASET);
+  await page.selectOption("#mapping", MAPPING);
+  await Promise.all([
+    page.waitForURL(/\/imports\/\d+$/, { timeout: 120_000 }),
+    page.getByRole("button", { name: "Import" }).click(),
+  ]);
+  const importUrl = page.url();
+  log(`uploaded ${path.basename(DATASET)}; the import's page is ${importUrl}`);
+  step = "wait for the import";
+  await page.waitForFunction(
+    () => ["complete", "partial", "failed"].includes((document.getElementById("import-state")?.textContent || "").trim()),
+    null,
+    { timeout: 180_000, polling: 500 },
+  );
+  const state = squash(await page.textContent("#import-state"));
+  check(state === "complete", `the Toronto import ends complete, not ${state}`);
+  const rows = readFileSync(DATASET, "utf8").split("\n").filter((l) => l.length > 0).length - 1;
+  const received = Number(squash(await page.textContent("#received")));
+  const inserted = Number(squash(await page.textContent("#inserted")));
+  check(received === rows, `the import read ${received} rows; the file has ${rows}`);
+  check(inserted > 0 && inserted <= rows, `the import made ${inserted} new encounters`);
+  check(squash(await page.locator("#import-status").innerText()).includes(path.basename(DATASET)), "the import page names the file");
+  log(`import ${state}: ${received} rows read, ${inserted} new encounters`);
+  await shot(page, "03-import-result");
+  await axe(page, "import result");
+
+  step = "imports page";
+  await page.goto(`${BASE}/imports`);
+  check((await page.locator("table").innerText()).includes(path.basename(DATASET)), "the import history lists the file");
+  await shot(page, "02-imports");
+  await axe(page, "imports");
+
+  step = "dashboard";
+  await page.goto(`${BASE}/`);
+  await page.fill("input[name=baseline]", BASELINE);
+  await page.fill("input[name=comparison]", COMPARISON);
+  const report = cliReport();
+  const firstSentence = report.changes.referral.sentence;
+  await page.getByRole("button", { name: "Show" }).click();
+  // The script answers in place (no page load) and puts the filters in the address.
+  await page.waitForFunction((b) => new URLSearchParams(location.search).get("baseline") === b, BASELINE, { timeout: 30_000 });
+  await page.waitForFunction(() => !document.getElementById("results")?.hasAttribute("aria-busy"));
+  await page.waitForFunction((s) => (document.getElementById("results")?.innerText || "").replace(/\s+/g, " ").includes(s), squash(firstSentence), { timeout: 30_000 });
+  await compareResults(page, "dashboard (live filter)", report);
+  // One precinct: the live filter against `pmhc report --precinct`.
+  const precincts = await page.locator("select[name=precinct] option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  check(precincts.length > 1, `the dashboard offers the Toronto divisions as precincts (${precincts.join(", ")})`);
+  if (precincts.length > 1) {
+    const division = precincts.includes("D51") ? "D51" : precincts[0];
+    await liveFilter(page, division);
+    await compareResults(page, `dashboard (precinct ${division})`, cliReport(["--precinct", division]));
+
+    step = "dashboard: filters changed quickly";
+    // The answer for the first choice comes late (a slow network); the page must end up showing
+    // the last choice, not whichever answer arrived last.
+    const [slow, fast] = precincts.filter((p) => p !== division).slice(0, 2);
+    const isFragment = (u, p) => u.searchParams.get("fragment") === "1" && u.searchParams.get("precinct") === p;
+    await page.route((u) => isFragment(u, slow), async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue().catch(() => {});
+    });
+    // The late answer either arrives (and must be ignored) or is abandoned by the script.
+    const slowDone = Promise.race([
+      page.waitForResponse((r) => isFragment(new URL(r.url()), slow), { timeout: 15_000 }),
+      page.waitForEvent("requestfailed", { predicate: (r) => isFragment(new URL(r.url()), slow), timeout: 15_000 }),
+    ]).catch(() => null);
+    await page.selectOption("select[name=precinct]", slow);
+    await page.waitForRequest((r) => isFragment(new URL(r.url()), slow));
+    await liveFilter(page, fast);
+    await slowDone;
+    await page.waitForTimeout(300);
+    await page.unroute((u) => isFragment(u, slow));
+    const shown = squash(await page.locator("#results").innerText());
+    const want = cliReport(["--precinct", fast]).periods.comparison.encounters;
+    const other = cliReport(["--precinct", slow]).periods.comparison.encounters;
+    const selected = await page.inputValue("select[name=precinct]");
+    const showsFast = shown.includes(String(want)) || shown.includes(want.toLocaleString("en-US"));
+    const showsSlow = shown.includes(String(other)) || shown.includes(other.toLocaleString("en-US"));
+    if (!(selected === fast && showsFast && !showsSlow) || !page.url().includes(`precinct=${fast}`)) {
+      // app.js drops answers to earlier questions (a sequence number and AbortController).
+      fail(`dashboard: "${fast}" is selected but a late answer for "${slow}" replaced the results (comparison encounters shown: ${showsSlow ? other : "?"}, expected ${want}; address ${page.url()})`);
+    } else {
+      log("dashboard: a late answer for an earlier filter does not replace the current one");
+    }
+  }
+  // The same periods loaded directly (server-rendered, no script involved).
+  await page.goto(`${BASE}/?baseline=${BASELINE}&comparison=${COMPARISON}`);
+  check((await page.inputValue("input[name=baseline]")) === BASELINE, "the dashboard keeps the baseline in its form");
+  await compareResults(page, "dashboard (server-rendered)", report);
+  await shot(page, "04-dashboard");
+  await axe(page, "dashboard");
+
+  step = "public page";
+  const anon = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const pub = await anon.newPage();
+  watch(pub, "public");
+  await pub.goto(`${BASE}/public?baseline=${BASELINE}&comparison=${COMPARISON}`);
+  check(pub.url().startsWith(`${BASE}/public`), `the public page needs no sign-in (went to ${pub.url()})`);
+  check(squash(await pub.textContent("h1")) === "Public outcomes", "the public page's heading");
+  await compareResults(pub, "public page", cliReport(["--public"]));
+  await shot(pub, "05-public");
+  await axe(pub, "public");
+  await anon.close();
+
+  step = "definitions, reports, users";
+  for (const [p, name, heading] of [["/definitions", "09-definitions", "definitions"], ["/reports", "10-reports", "Reports"], ["/users", "11-users", "Users"]]) {
+    const r = await page.goto(`${BASE}${p}`);
+    check(r.status() === 200, `${p} answers 200, not ${r.status()}`);
+    check(squash(await page.textContent("h1")).includes(heading), `${p}: heading "${squash(await page.textContent("h1"))}", expected one with "${heading}"`);
+    await shot(page, name);
+    await axe(page, p);
+  }
+  check((await page.locator("table").first().innerText()).includes(USER), "the users page lists the administrator");
+
+  // ---- Phone: the field form, offline and back ---------------------------------------------
+  step = "field form at phone width";
+  const phone = await browser.newContext({
+    viewport: { width: 375, height: 812 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
+    locale: "en-CA",
+    timezoneId: "America/Toronto",
+  });
+  phone.setDefaultTimeout(30_000);
+  const mob = await phone.newPage();
+  watch(mob, "phone");
+  await signIn(mob, "phone");
+  await mob.getByRole("link", { name: "Field form" }).tap().catch(async () => mob.goto(`${BASE}/encounters/new`));
+  await mob.waitForURL(`${BASE}/encounters/new`);
+  const overflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the field form fits a 375 px phone without sideways scrolling (${overflow} px too wide)`);
+  const tooSmall = await mob.evaluate(() =>
+    [...document.querySelectorAll("form.field-form input:not([type=hidden]), form.field-form select, form.field-form button")]
+      .map((el) => ({ el, r: el.getBoundingClientRect() }))
+      .filter(({ el, r }) => (el.type === "radio" ? false : r.height < 24))
+      .map(({ el, r }) => `${el.name || el.textContent.trim()} (${Math.round(r.height)} px)`),
+  );
+  check(tooSmall.length === 0, `field form controls at least 24 px tall on a phone: ${tooSmall.join(", ")}`);
+  await shot(mob, "06-field-form-phone");
+  await axe(mob, "field form (phone)");
+  // "Only the date is required": a field left alone must be recorded as not known, not as the
+  // first choice of its list.
+  const presets = await mob.locator("form.field-form select").evaluateAll((ss) =>
+    ss.filter((s) => !["", "unknown"].includes(s.value)).map((s) => `${s.name}=${s.value} ("${s.selectedOptions[0]?.textContent}")`),
+  );
+  if (presets.length > 0) {
+    // Every choice starts on "Not known": an untouched form records nothing.
+    fail(`the empty field form preselects answers nobody gave: ${presets.join(", ")}`);
+  }
+  const draftId = await mob.inputValue("input[name=draft_id]");
+  check(/^F-/.test(draftId), `the field form has a draft id (${draftId})`);
+
+  step = "fill the field form";
+  await mob.fill("#occurred_on", "2024-05-17");
+  await mob.fill("#occurred_time", "14:30");
+  await mob.fill("#precinct", "D52");
+  await mob.fill("#beat", "Kensington-Chinatown");
+  await mob.selectOption("#call_source", "911");
+  await mob.fill("#initial_call_type", "PERSON IN CRISIS");
+  await mob.locator("input[name=mh_recognised_at_dispatch][value=yes]").tap();
+  await mob.selectOption("#response_model", "co_responder");
+  await mob.locator("input[name=clinician_on_scene][value=yes]").tap();
+  await mob.selectOption("#disposition", "referral");
+  await mob.selectOption("#referral_service", "crisis_centre");
+  await mob.selectOption("#use_of_force", "none");
+  await mob.fill("#time_on_scene_minutes", "45");
+  const typed = {
+    occurred_on: "2024-05-17",
+    occurred_time: "14:30",
+    precinct: "D52",
+    beat: "Kensington-Chinatown",
+    initial_call_type: "PERSON IN CRISIS",
+    response_model: "co_responder",
+    disposition: "referral",
+    referral_service: "crisis_centre",
+    time_on_scene_minutes: "45",
+  };
+  const stored = async () => mob.evaluate(() => JSON.parse(localStorage.getItem("pmhc-draft-field-encounter") || "null"));
+  const keptAll = async (where) => {
+    for (const [k, v] of Object.entries(typed)) {
+      const got = await mob.inputValue(`[name=${k}]`);
+      check(got === v, `${where}: the field ${k} is kept (${JSON.stringify(got)}, expected ${JSON.stringify(v)})`);
+    }
+    check(await mob.isChecked("input[name=mh_recognised_at_dispatch][value=yes]"), `${where}: the radio answer is kept`);
+  };
+  let draft = await stored();
+  check(draft && draft.precinct === "D52" && draft.occurred_on === "2024-05-17", `typing keeps a draft in localStorage (${JSON.stringify(draft)})`);
+
+  step = "submit offline";
+  await phone.setOffline(true);
+  expectNetErrors = true;
+  await mob.getByRole("button", { name: "Save encounter" }).tap();
+  await mob.waitForFunction(() => /Not sent: no connection/.test(document.querySelector(".draft-status")?.textContent || ""), null, { timeout: 15_000 });
+  check(mob.url() === `${BASE}/encounters/new`, `an offline submit stays on the form (${mob.url()})`);
+  await keptAll("after an offline submit");
+  draft = await stored();
+  check(draft && draft.draft_id === draftId && draft.precinct === "D52", `the draft survives the failed submit in localStorage (${JSON.stringify(draft)})`);
+  log(`offline submit: "${squash(await mob.textContent(".draft-status"))}"`);
+  await shot(mob, "07-field-form-phone-offline");
+  await axe(mob, "field form after an offline submit (phone)");
+
+  step = "back online: the draft comes back after a reload";
+  await phone.setOffline(false);
+  expectNetErrors = false;
+  await mob.reload();
+  await mob.waitForFunction(() => /restored/.test(document.querySelector(".draft-status")?.textContent || ""));
+  await keptAll("after a reload");
+  check((await mob.inputValue("input[name=draft_id]")) === draftId, "the restored draft keeps its draft id (so a resend saves once)");
+
+  step = "submit online";
+  await Promise.all([
+    mob.waitForURL(new RegExp(`/encounters/pmhc-field/${draftId}\\?saved=1$`), { timeout: 30_000 }),
+    mob.getByRole("button", { name: "Save encounter" }).tap(),
+  ]);
+  check(squash(await mob.locator("main").innerText()).includes("The encounter was saved."), "the saved page says so");
+  const detailText = squash(await mob.locator("main").innerText());
+  for (const v of ["2024-05-17", "D52", "Kensington-Chinatown", "PERSON IN CRISIS"]) {
+    check(detailText.includes(v), `the saved encounter shows ${v}`);
+  }
+  check((await stored()) === null, "the draft is cleared once the server has saved it");
+  await shot(mob, "08-encounter-saved-phone");
+  await axe(mob, "saved encounter (phone)");
+
+  step = "a session that ended while typing";
+  // The officer's session ends (cookies gone) while a new draft is typed: saving must not lose it.
+  await mob.goto(`${BASE}/encounters/new`);
+  await mob.fill("#occurred_on", "2024-05-18");
+  await mob.fill("#precinct", "D14");
+  await phone.clearCookies();
+  expectHttpErrors = true;
+  await Promise.all([
+    mob.waitForResponse((r) => r.url().startsWith(`${BASE}/encounters/new`) && r.request().method() === "POST"),
+    mob.getByRole("button", { name: "Save encounter" }).tap(),
+  ]);
+  await mob.waitForTimeout(1000);
+  await mob.waitForLoadState("load");
+  expectHttpErrors = false;
+  const lost = await stored();
+  if (!(lost && lost.precinct === "D14")) {
+    // Only a save (?saved=1) clears the draft; a redirect to sign-in keeps it.
+    fail(`a submit after the session ended lands on ${mob.url()} and the draft is gone from localStorage (${JSON.stringify(lost)})`);
+  } else {
+    log("a submit after the session ended keeps the draft");
+  }
+  await phone.close();
+
+  // ---- Desktop again: the list and the detail -----------------------------------------------
+  step = "encounters list";
+  await page.goto(`${BASE}/encounters`);
+  check(/\d+ encounters match/.test(squash(await page.locator("main").innerText())), "the list says how many encounters match");
+  await shot(page, "12-encounters");
+  await axe(page, "encounters");
+  await page.goto(`${BASE}/encounters?source=pmhc-field`);
+  const link = page.locator(`a[href*="${draftId}"]`);
+  check((await link.count()) === 1, `the list shows the field encounter ${draftId} once`);
+  step = "encounter detail";
+  if ((await link.count()) > 0) {
+    await Promise.all([page.waitForURL(new RegExp(`/encounters/pmhc-field/${draftId}$`)), link.first().click()]);
+  } else {
+    await page.goto(`${BASE}/encounters/pmhc-field/${draftId}`);
+  }
+  check(squash(await page.textContent("h1")).includes(draftId), "the detail page is the encounter's");
+  await shot(page, "13-encounter-detail");
+  await axe(page, "encounter detail");
+  // A Toronto encounter's page too (an imported record).
+  await page.goto(`${BASE}/encounters?source=toronto-pic`);
+  const torontoLink = page.locator("table a").first();
+  if (check((await torontoLink.count()) > 0, "the list shows the imported Toronto encounters")) {
+    await Promise.all([page.waitForURL(/\/encounters\/toronto-pic\//), torontoLink.click()]);
+    check((await page.locator("dl.record dt").count()) > 5, "an imported encounter shows its fields");
+    await axe(page, "imported encounter detail");
+  }
+  await desk.close();
+} catch (e) {
+  fail(`stopped at "${step}": ${e.stack || e}`);
+} finally {
+  clearTimeout(guard);
+  await browser.close().catch(() => {});
+}
+
+// ---- Summary ---------------------------------------------------------------------------------
+const serious = a11y.filter((v) => v.serious);
+console.log("");
+console.log(`browser tests: ${shots.length} screenshots in ${SHOTS}`);
+console.log(`browser tests: ${a11y.length} accessibility violation(s) found, ${serious.length} serious or critical`);
+for (const v of serious) {
+  fail(`accessibility [${v.impact}] on ${v.page}: ${v.id}: ${v.help}; ${v.nodes.map((n) => n.target).slice(0, 5).join(" | ")} (${v.url})`);
+}
+if (favicon404) warn("/favicon.ico answers 404 (every browser asks for it; each page load logs a console error)");
+for (const w of warnings) console.log(`warning: ${w}`);
+console.log(`browser tests took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+if (failures.length > 0) {
+  console.log(`\nbrowser tests FAILED (${failures.length}):`);
+  for (const f of failures) console.log(`  - ${f}`);
+  process.exit(1);
+}
+console.log("browser tests: all checks passed");
