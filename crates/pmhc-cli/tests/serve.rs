@@ -284,6 +284,8 @@ fn definitions(s: &Server) {
     let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", &edited), ("note", "60-day repeat window, agreed 2026-11")]);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("Saved as version 2"));
+    let unescaped = unescape(&r.text());
+    assert!(unescaped.contains("− repeat.window_days = 90") && unescaped.contains("+ repeat.window_days = 60"), "the history says what changed");
     let history = h.get("/api/v1/definitions/history").json();
     let history = history.as_array().expect("array");
     assert_eq!(history.len(), 2);

@@ -514,12 +514,18 @@ async fn definitions_view(
     saved: Option<String>,
 ) -> Result<views::Definitions, AppError> {
     let dv = state.outcomes.current_definition().await?;
-    let history = state
-        .store
-        .definition_history()
-        .await?
-        .into_iter()
-        .map(|h| (h.version, h.created_at, h.author, h.definition.name, h.note))
+    let versions = state.store.definition_history().await?;
+    let history = versions
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            // Newest first: the version before this one is the next in the list.
+            let changes = match versions.get(i + 1) {
+                Some(prev) => definition_changes(&prev.definition, &h.definition),
+                None => "first version".to_string(),
+            };
+            (h.version, h.created_at.clone(), h.author.clone(), h.note.clone(), changes)
+        })
         .collect();
     let body = match body {
         Some(b) => b,
@@ -539,6 +545,38 @@ async fn definitions_view(
         saved,
         history,
     })
+}
+
+/// What changed between two versions, as the TOML lines removed (−) and added (+).
+fn definition_changes(old: &pmhc_core::definition::SharedDefinition, new: &pmhc_core::definition::SharedDefinition) -> String {
+    let (Ok(a), Ok(b)) = (toml::to_string_pretty(old), toml::to_string_pretty(new)) else { return String::new() };
+    // Each line qualified by its section, so `window_days = 60` says which window.
+    fn lines(t: &str) -> Vec<String> {
+        let mut section = String::new();
+        let mut out = Vec::new();
+        for l in t.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if l.starts_with('[') {
+                section = l.trim_matches(['[', ']']).to_string();
+            } else if section.is_empty() {
+                out.push(l.to_string());
+            } else {
+                out.push(format!("{section}.{l}"));
+            }
+        }
+        out
+    }
+    let (la, lb) = (lines(&a), lines(&b));
+    let mut changes: Vec<String> = la.iter().filter(|l| !lb.contains(l)).map(|l| format!("− {l}")).collect();
+    changes.extend(lb.iter().filter(|l| !la.contains(l)).map(|l| format!("+ {l}")));
+    if changes.is_empty() {
+        return "no change".into();
+    }
+    let more = changes.len().saturating_sub(12);
+    changes.truncate(12);
+    if more > 0 {
+        changes.push(format!("… and {more} more"));
+    }
+    changes.join("\n")
 }
 
 async fn definitions(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {

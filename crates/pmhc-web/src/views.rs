@@ -210,6 +210,7 @@ pub struct Definitions {
     pub can_edit: bool,
     pub error: Option<String>,
     pub saved: Option<String>,
+    /// Version, saved, by, why, what changed.
     pub history: Vec<(u32, String, String, String, String)>,
 }
 
