@@ -414,7 +414,7 @@ fn rejected_rows_and_limits() {
     assert!(out.status.success(), "{}", stderr(&out));
     let mut csv = std::fs::read_to_string(dbs.dir().join("two.csv")).expect("csv");
     let last = csv.lines().last().expect("a row").to_string();
-    let bad = last.replacen(&last.split(',').nth(0).unwrap_or_default().to_string(), "demo-x", 1);
+    let bad = last.replacen(&last.split(',').next().unwrap_or_default().to_string(), "demo-x", 1);
     let bad = bad.replace(&bad.split(',').find(|f| f.len() == 10 && f.as_bytes()[4] == b'-').unwrap_or("").to_string(), "2024-99-99");
     csv.push_str(&bad);
     csv.push('\n');

@@ -132,7 +132,7 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     let summary = match (result, write_error) {
         (_, Some(e)) => {
             failed(store.clone(), counts).await;
-            return Err(ServiceError::ImportWrite { stored: counts.total(), source: e });
+            return Err(ServiceError::ImportWrite { stored: counts.total(), source: Box::new(e) });
         }
         (Err(e), None) => {
             failed(store.clone(), counts).await;

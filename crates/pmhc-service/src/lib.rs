@@ -17,15 +17,15 @@ pub use definitions::definitions_toml;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
-    Store(#[from] pmhc_store::StoreError),
+    Store(Box<pmhc_store::StoreError>),
     #[error(transparent)]
-    Import(#[from] pmhc_import::ImportError),
+    Import(Box<pmhc_import::ImportError>),
     /// Storing a batch failed part-way through an import.
     #[error("storing encounters failed; {stored} encounters were stored before the error (importing the file again is safe): {source}")]
     ImportWrite {
         stored: u64,
         #[source]
-        source: pmhc_store::StoreError,
+        source: Box<pmhc_store::StoreError>,
     },
     /// The request cannot be answered as asked (a bad period, an unknown version…); the message
     /// says what to change.
@@ -41,4 +41,16 @@ pub enum ServiceError {
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<pmhc_store::StoreError> for ServiceError {
+    fn from(e: pmhc_store::StoreError) -> Self {
+        ServiceError::Store(Box::new(e))
+    }
+}
+
+impl From<pmhc_import::ImportError> for ServiceError {
+    fn from(e: pmhc_import::ImportError) -> Self {
+        ServiceError::Import(Box::new(e))
+    }
 }

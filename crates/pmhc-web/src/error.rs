@@ -133,7 +133,7 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::Invalid(m) => AppError::BadRequest(m),
             ServiceError::Import(e) => AppError::BadRequest(e.to_string()),
-            ServiceError::Store(e) => e.into(),
+            ServiceError::Store(e) => (*e).into(),
             other => AppError::Internal(other.into()),
         }
     }

@@ -205,7 +205,6 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
     let precinct = text("precinct", &mut b);
     let beat = text("beat", &mut b);
     let call_type = text("initial_call_type", &mut b);
-    drop(b);
     let Some(occurred_on) = occurred_on else { return Err(problems) };
     if !problems.is_empty() {
         return Err(problems);

@@ -40,7 +40,7 @@ impl ImportJobs {
         let jobs = self.jobs.lock().ok()?;
         let j = jobs.get(&id)?;
         let done = j.bytes_done.load(Ordering::Relaxed);
-        Some(if j.bytes_total == 0 { 0 } else { (done * 100 / j.bytes_total).min(100) })
+        Some((done * 100).checked_div(j.bytes_total).map_or(0, |p| p.min(100)))
     }
 
     fn insert(&self, id: i64, job: Arc<Job>) {
