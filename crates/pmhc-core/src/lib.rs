@@ -13,6 +13,7 @@ pub mod disclosure;
 mod digest;
 pub mod encounter;
 pub mod field;
+pub mod field_form;
 pub mod outcomes;
 pub mod pseudonym;
 pub mod stats;

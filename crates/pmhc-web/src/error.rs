@@ -35,12 +35,7 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
 }
 
-/// One field's problem.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FieldProblem {
-    pub field: String,
-    pub message: String,
-}
+pub use pmhc_core::field_form::FieldProblem;
 
 /// The API's error body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

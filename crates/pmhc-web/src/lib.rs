@@ -27,7 +27,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub mod api;
 pub mod auth;
 mod error;
-pub mod field_form;
 pub mod imports;
 mod pages;
 mod pdf;

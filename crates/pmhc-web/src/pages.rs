@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::api::{EncounterQuery, OutcomeParams};
 use crate::auth::{self, Auth, MaybeAuth, Principal};
 use crate::error::PageError;
-use crate::field_form;
+use pmhc_core::field_form;
 use crate::views::{self, Nav, render};
 use crate::{AppError, AppState};
 
@@ -374,7 +374,7 @@ async fn encounter(
     Ok(page(&t))
 }
 
-fn form_page(who: &Principal, values: &HashMap<String, String>, problems: &[crate::error::FieldProblem]) -> views::EncounterForm {
+fn form_page(who: &Principal, values: &HashMap<String, String>, problems: &[field_form::FieldProblem]) -> views::EncounterForm {
     let fields = field_form::fields()
         .into_iter()
         .map(|f| views::FormField {

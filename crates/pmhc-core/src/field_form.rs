@@ -1,5 +1,5 @@
 //! The field encounter form: its fields, and the parser that turns a submitted form into an
-//! [`Encounter`] or a message per field. Pure code (fuzzed and property-tested).
+//! [`Encounter`] or a message per field. Pure code (fuzzed: `fuzz/fuzz_targets/field_form.rs`).
 //!
 //! The record's key is the form's `draft_id`, made when the empty form is shown: submitting the
 //! same draft twice (a retry on a flaky connection) saves one encounter, not two.
@@ -7,9 +7,17 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveTime};
-use pmhc_core::*;
+use serde::Serialize;
 
-use crate::error::FieldProblem;
+use crate::*;
+
+/// One field's problem: which field, and what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
 
 /// The source system of records entered in the field form.
 pub const FIELD_SOURCE: &str = "pmhc-field";
