@@ -82,6 +82,12 @@ fn anonymous_visitors(s: &Server) {
     let r = h.get("/api/v1/public/outcomes");
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["public"], true);
+    // Unbounded periods are refused (a bound on the work one anonymous request can ask for).
+    let r = h.get("/api/v1/public/outcomes?baseline=0001-01-01..9999-12-31&comparison=0001-01-01..9999-12-31");
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = h.get("/api/v1/public/outcomes?baseline=1950-01-01..2000-12-31&comparison=2001-01-01..2001-12-31");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap_or("").contains("longer than 25 years"));
     let doc = h.get("/api/v1/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     for p in ["/api/v1/encounters", "/api/v1/encounters/{source_system}/{source_key}", "/api/v1/imports", "/api/v1/definitions", "/api/v1/outcomes"] {
@@ -223,6 +229,14 @@ fn encounters_api(s: &Server) {
         let body = r.json();
         assert_eq!(body["error"], "invalid");
         assert!(body.to_string().contains(needle), "{needle} not named in {body}");
+    }
+    // NUL, which PostgreSQL cannot store: refused the same way on both databases.
+    let r = h.send_json("POST", "/api/v1/encounters", &json!({"source_system": "x", "source_key": "nul", "occurred_on": "2024-01-01", "agency": "a\u{0}b"}), &[]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("NUL"), "{}", r.text());
+    for path in ["/api/v1/encounters?source=a%00b", "/api/v1/encounters/a%00b/x", "/api/v1/public/outcomes?source=a%00b", "/encounters?precinct=%00"] {
+        let r = h.get(path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
     }
     let r = h.get("/api/v1/encounters?from=yesterday");
     assert_eq!(r.status, 400);
@@ -438,6 +452,10 @@ fn rejected_rows_and_limits() {
     assert!(r.json()["message"].as_str().unwrap_or("").contains("no mapping called `no-such`"));
     let r = h.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "x.csv", b"")]);
     assert_eq!(r.status, 400);
+    // Not multipart at all: the API's JSON error, not the framework's text.
+    let r = h.send_json("POST", "/api/v1/imports", &json!({}), &[]);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"], "bad_request");
     let big = vec![b'a'; 2 << 20];
     let r = h.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "big.csv", &big)]);
     assert_eq!(r.status, 413, "{}", r.text());

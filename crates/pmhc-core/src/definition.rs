@@ -197,6 +197,8 @@ pub struct Periods {
 pub enum DefinitionError {
     #[error("the definition needs a name")]
     NoName,
+    #[error("{0} contains a NUL character (U+0000)")]
+    Nul(&'static str),
     #[error("repeat.min_encounters must be at least 2 (it is {0})")]
     RepeatMin(u32),
     #[error("{0}.window_days must be between 1 and 3650 (it is {1})")]
@@ -230,6 +232,12 @@ impl SharedDefinition {
     pub fn validate(&self) -> Result<(), DefinitionError> {
         if self.name.trim().is_empty() {
             return Err(DefinitionError::NoName);
+        }
+        if self.name.contains('\0') {
+            return Err(DefinitionError::Nul("name"));
+        }
+        if self.mental_health.call_types.iter().any(|c| c.contains('\0')) {
+            return Err(DefinitionError::Nul("mental_health.call_types"));
         }
         if self.repeat.min_encounters < 2 {
             return Err(DefinitionError::RepeatMin(self.repeat.min_encounters));

@@ -136,6 +136,8 @@ pub enum InvalidEncounter {
     TimesOutOfOrder { field: &'static str, later: NaiveDateTime, earlier_field: &'static str, earlier: NaiveDateTime },
     #[error("occurrence year {0} is outside 1900..2100")]
     Year(i32),
+    #[error("{0} contains a NUL character (U+0000)")]
+    Nul(&'static str),
 }
 
 impl Encounter {
@@ -234,6 +236,29 @@ impl Encounter {
 
     /// Check the rules every stored encounter obeys.
     pub fn validate(&self) -> Result<(), InvalidEncounter> {
+        // No text holds NUL: PostgreSQL cannot store it, and no source means it.
+        let nul = |s: &str| s.contains('\0');
+        let opt = |s: &Option<String>| s.as_deref().is_some_and(nul);
+        let texts: [(&'static str, bool); 15] = [
+            ("source_system", nul(&self.source_system)),
+            ("source_key", nul(&self.source_key)),
+            ("agency", opt(&self.agency)),
+            ("call_number", opt(&self.call_number)),
+            ("precinct", opt(&self.area.precinct)),
+            ("sector", opt(&self.area.sector)),
+            ("beat", opt(&self.area.beat)),
+            ("priority", opt(&self.priority)),
+            ("initial_call_type", opt(&self.initial_call_type)),
+            ("final_call_type", opt(&self.final_call_type)),
+            ("officers", self.officers.iter().any(|o| opt(&o.id))),
+            ("referrals", self.referrals.iter().any(|r| opt(&r.service))),
+            ("force_types", self.force_types.iter().any(|f| nul(f))),
+            ("behaviours", self.behaviours.iter().any(|b| nul(b))),
+            ("subject_key", opt(&self.subject_key)),
+        ];
+        if let Some((field, _)) = texts.iter().find(|(_, has)| *has) {
+            return Err(InvalidEncounter::Nul(field));
+        }
         if self.source_system.trim().is_empty() {
             return Err(InvalidEncounter::EmptySourceSystem);
         }
@@ -505,6 +530,11 @@ mod tests {
         assert!(matches!(e.validate(), Err(InvalidEncounter::TimesOutOfOrder { .. })));
         e.reported_at = None;
         assert_eq!(e.validate(), Ok(()));
+        e.area.beat = Some("B\u{0}1".into());
+        assert_eq!(e.validate(), Err(InvalidEncounter::Nul("beat")));
+        e.area.beat = None;
+        e.force_types = vec!["Taser\u{0}".into()];
+        assert_eq!(e.validate(), Err(InvalidEncounter::Nul("force_types")));
     }
 
     #[test]

@@ -216,7 +216,11 @@ impl OutcomeCache {
             }
         };
         let req = ReportRequest { periods, breakdowns: q.breakdowns.clone(), monthly: q.monthly };
-        let mut report = index.report(DefinitionRef::new(dv.version, &dv.definition), &req);
+        // Milliseconds usually, but long periods and many months take longer: off the async threads.
+        let dv2 = dv.clone();
+        let mut report = tokio::task::spawn_blocking(move || index.report(DefinitionRef::new(dv2.version, &dv2.definition), &req))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("computing the report failed: {e}")))?;
         if let Some(p) = chosen {
             report.notes.insert(
                 0,

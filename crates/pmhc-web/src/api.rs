@@ -194,17 +194,22 @@ async fn me(Auth(who): Auth) -> Json<Me> {
 #[into_params(parameter_in = Query)]
 pub struct EncounterQuery {
     /// First day (YYYY-MM-DD), included.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day (YYYY-MM-DD), included.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Source system.
     pub source: Option<String>,
     pub precinct: Option<String>,
     /// A disposition code.
+    #[param(value_type = Option<pmhc_core::Disposition>)]
     pub disposition: Option<String>,
     /// A response-model code.
+    #[param(value_type = Option<pmhc_core::ResponseModel>)]
     pub response_model: Option<String>,
     /// At most this many (1–1000; 100 by default).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Skip this many.
     pub offset: Option<u64>,
@@ -272,7 +277,7 @@ async fn list_encounters(
 fn check_keys(e: &Encounter) -> Result<(), AppError> {
     let mut problems = Vec::new();
     for (field, v) in [("source_system", &e.source_system), ("source_key", &e.source_key)] {
-        if v.trim().is_empty() || v.len() > 200 || v.chars().any(|c| c.is_control()) {
+        if v.trim().is_empty() || v.chars().count() > 200 || v.chars().any(|c| c.is_control()) {
             problems.push(FieldProblem { field: field.into(), message: "1 to 200 characters, no control characters".into() });
         }
     }
@@ -319,7 +324,7 @@ async fn create_encounter(
 /// Read one encounter.
 #[utoipa::path(get, path = "/api/v1/encounters/{source_system}/{source_key}", tag = "encounters",
     params(("source_system" = String, Path, description = "The source system"), ("source_key" = String, Path, description = "The source's key")),
-    responses((status = 200, body = Encounter), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Encounter), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn get_encounter(
     State(state): State<AppState>,
@@ -510,6 +515,12 @@ pub(crate) async fn save_definitions(state: &AppState, who: &Principal, def: Sha
     if note.trim().is_empty() {
         return Err(AppError::Invalid(vec![FieldProblem { field: "note".into(), message: "say what changed and why".into() }]));
     }
+    if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') || note.chars().count() > 2000 {
+        return Err(AppError::Invalid(vec![FieldProblem {
+            field: "note".into(),
+            message: "at most 2000 characters, no control characters".into(),
+        }]));
+    }
     def.validate().map_err(|e| AppError::Invalid(vec![FieldProblem { field: "definition".into(), message: e.to_string() }]))?;
     let saved = state.store.save_definition(&def, &who.user.username, note.trim()).await?;
     state.outcomes.invalidate().await;
@@ -550,6 +561,7 @@ pub struct OutcomeParams {
     pub beat: Option<String>,
     pub agency: Option<String>,
     /// A response-model code (e.g. `co_responder`).
+    #[param(value_type = Option<pmhc_core::ResponseModel>)]
     pub response_model: Option<String>,
     /// Only encounters from this source system.
     pub source: Option<String>,
@@ -558,9 +570,23 @@ pub struct OutcomeParams {
     /// Include the monthly series (default true).
     pub monthly: Option<bool>,
     /// A definitions version (the one in force when absent).
+    #[param(minimum = 1)]
     pub definitions_version: Option<u32>,
     /// Suppress small counts (always on at `/public/outcomes`).
     pub public: Option<bool>,
+}
+
+/// Periods the API answers: inside 1900–2100 and at most 25 years long (a bound on the work and
+/// the size of one report).
+fn check_period(name: &str, p: &Period) -> Result<(), AppError> {
+    use chrono::Datelike;
+    if !(1900..=2100).contains(&p.from.year()) || !(1900..=2100).contains(&p.to.year()) {
+        return Err(AppError::BadRequest(format!("{name}: {p} is outside the years 1900 to 2100")));
+    }
+    if p.days() > 25 * 366 {
+        return Err(AppError::BadRequest(format!("{name}: {p} is longer than 25 years")));
+    }
+    Ok(())
 }
 
 impl OutcomeParams {
@@ -570,6 +596,11 @@ impl OutcomeParams {
         };
         let baseline = period("baseline", &self.baseline)?;
         let comparison = period("comparison", &self.comparison)?;
+        for (name, p) in [("baseline", &baseline), ("comparison", &comparison)] {
+            if let Some(p) = p {
+                check_period(name, p)?;
+            }
+        }
         if baseline.is_some() != comparison.is_some() {
             return Err(AppError::BadRequest("give both periods, baseline and comparison, or neither".into()));
         }
@@ -623,7 +654,8 @@ async fn outcomes(State(state): State<AppState>, Auth(who): Auth, ApiQuery(p): A
 
 /// The public outcome report: aggregates with disclosure control (no sign-in).
 #[utoipa::path(get, path = "/api/v1/public/outcomes", tag = "outcomes", params(OutcomeParams),
-    responses((status = 200, description = "The public outcome report", body = Object), (status = 400, body = ErrorBody)),
+    responses((status = 200, description = "The public outcome report", body = Object), (status = 400, body = ErrorBody),
+              (status = 401, description = "An Authorization header with a token that is not valid", body = ErrorBody)),
     security(()))]
 async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     let mut q = p.query()?;

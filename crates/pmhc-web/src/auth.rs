@@ -124,6 +124,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let fail = |e: AppError| if api { e.into_api_response() } else { e.into_page_response() };
+    // NUL is never meaningful in a path or query (and PostgreSQL cannot compare text with it).
+    if req.uri().path_and_query().is_some_and(|pq| pq.as_str().to_ascii_lowercase().contains("%00")) {
+        return fail(AppError::BadRequest("the address contains a NUL character (%00)".into()));
+    }
     let headers = req.headers();
     let mut set_cookie_header = None;
     let principal = if let Some(auth) = headers.get(header::AUTHORIZATION) {
@@ -231,6 +235,10 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// Sign a user in: check the password, start a session. Returns the session secret and the user.
 /// Unknown users and wrong passwords get the same answer and take the same time.
 pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<(String, User), AppError> {
+    let wrong = || AppError::BadRequest("the user name or the password is wrong".into());
+    if username.chars().any(char::is_control) || username.chars().count() > 64 {
+        return Err(wrong());
+    }
     let found = state.store.user_by_username(username.trim()).await?;
     let password = password.to_string();
     let (user, hash) = match found {
@@ -244,7 +252,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
         Some(u) if ok && u.active => u,
         _ => {
             tracing::info!(username, "sign-in refused");
-            return Err(AppError::BadRequest("the user name or the password is wrong".into()));
+            return Err(wrong());
         }
     };
     let secret = accounts::new_secret()?;

@@ -204,7 +204,14 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
         cleanup(&up);
         return Err(e);
     }
-    let (mapping_name, spec) = match resolve_mapping(&up) {
+    let (mapping_name, spec) = match resolve_mapping(&up).and_then(|(n, spec)| {
+        let system = &spec.source.system;
+        if system.trim().is_empty() || system.chars().any(char::is_control) {
+            Err(AppError::BadRequest("the mapping's source.system must be a name without control characters".into()))
+        } else {
+            Ok((n, spec))
+        }
+    }) {
         Ok(m) => m,
         Err(e) => {
             cleanup(&up);
@@ -235,6 +242,7 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     };
     let st = state.clone();
     let user = who.user.username.clone();
+    let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     tokio::spawn(async move {
         let result = import_file(&st.store, request).await;
         let details = match &result {
@@ -264,7 +272,11 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
                 seconds: o.seconds,
                 failure: None,
             },
-            Err(e) => ImportDetails { failure: Some(e.to_string()), ..ImportDetails::default() },
+            // The message names the upload's temporary path: show the user's file name instead.
+            Err(e) => ImportDetails {
+                failure: Some(e.to_string().replace(&path.display().to_string(), &shown_name)),
+                ..ImportDetails::default()
+            },
         };
         let id = started_id.load(Ordering::SeqCst);
         if id > 0 {
@@ -290,8 +302,15 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     }
 }
 
-async fn upload_page(State(state): State<AppState>, Auth(who): Auth, mp: Multipart) -> Result<Response, PageError> {
-    let id = start(&state, &who, mp).await?;
+type MaybeMultipart = Result<Multipart, axum::extract::multipart::MultipartRejection>;
+
+fn multipart(mp: MaybeMultipart) -> Result<Multipart, AppError> {
+    mp.map_err(|e| AppError::BadRequest(format!("send the file as multipart/form-data: {}", e.body_text())))
+}
+
+async fn upload_page(State(state): State<AppState>, Auth(who): Auth, mp: MaybeMultipart) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let id = start(&state, &who, multipart(mp)?).await?;
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
@@ -318,8 +337,9 @@ pub struct ImportStarted {
     ),
     security(("bearer" = []))
 )]
-pub async fn upload_api(State(state): State<AppState>, Auth(who): Auth, mp: Multipart) -> Result<Response, ApiError> {
-    let id = start(&state, &who, mp).await?;
+pub async fn upload_api(State(state): State<AppState>, Auth(who): Auth, mp: MaybeMultipart) -> Result<Response, ApiError> {
+    who.require(Permission::Import)?;
+    let id = start(&state, &who, multipart(mp)?).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
         axum::Json(ImportStarted { id, status: "running".into(), href: format!("/api/v1/imports/{id}") }),
