@@ -27,6 +27,19 @@ done = function(summary, latency, requests)
 end
 "#;
 
+/// Every request a question not asked before (a new baseline period): the report is computed,
+/// not taken from the cache (the index is reused).
+const WRK_NEW_QUESTIONS: &str = r#"
+math.randomseed(7)
+request = function()
+  local y = math.random(2019, 2021)
+  local m = math.random(1, 12)
+  local d = math.random(1, 28)
+  local path = string.format("/?baseline=%d-%02d-%02d..%d-%02d-%02d&comparison=2024-01-01..2024-12-31", y, m, d, y + 1, m, d)
+  return wrk.format("GET", path)
+end
+"#;
+
 struct Sample {
     p50: f64,
     p95: f64,
@@ -116,18 +129,23 @@ fn main() {
     eprintln!("first dashboard (loads {encounters} encounters, builds the index): {cold:.2} s");
     let script = dir.join("report.lua");
     std::fs::write(&script, WRK_SCRIPT).expect("lua");
+    let new_questions = dir.join("new-questions.lua");
+    std::fs::write(&new_questions, format!("{WRK_NEW_QUESTIONS}\n{WRK_SCRIPT}")).expect("lua");
 
     println!("\n## Web load test: {encounters} encounters, {connections} concurrent clients, {seconds} s per run, {runs} runs");
     println!("Machine: {}. Server and wrk on the same machine (wrk uses 2 threads).\n", machine());
     println!("| page | p50 ms | p95 ms | p99 ms | requests/s | errors |");
     println!("|---|---|---|---|---|---|");
     let targets = [
-        ("dashboard `/`", "/".to_string(), true),
+        ("dashboard `/` (a question asked before: the report is cached)", "/".to_string(), true),
+        ("dashboard, every request a new baseline period (the report is computed)", "NEW".to_string(), true),
         ("dashboard, filtered (`?precinct=North&response_model=co_responder`)", "/?precinct=North&response_model=co_responder".to_string(), true),
         ("outcomes API `/api/v1/outcomes`", "/api/v1/outcomes".to_string(), true),
         ("public page `/public`", "/public".to_string(), false),
     ];
     for (label, path, auth) in targets {
+        let fresh = path == "NEW";
+        let path = if fresh { "/".to_string() } else { path };
         // Warm this question once (index and report cached afterwards).
         let mut warm = Command::new("curl");
         warm.args(["-s", "-o", "/dev/null"]);
@@ -135,10 +153,11 @@ fn main() {
             warm.args(["-H", &cookie]);
         }
         run(warm.arg(format!("{base}{path}")));
+        let lua = if fresh { &new_questions } else { &script };
         let mut samples = Vec::new();
         for _ in 0..runs {
             let mut c = Command::new("wrk");
-            c.args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--timeout", "10s", "-s", script.to_str().unwrap_or("")]);
+            c.args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--timeout", "10s", "-s", lua.to_str().unwrap_or("")]);
             if auth {
                 c.args(["-H", &cookie]);
             }

@@ -13,6 +13,7 @@ use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
 use serde::Deserialize;
 
 use crate::api::{EncounterQuery, OutcomeParams};
+use pmhc_service::outcomes::ReportQuery;
 use crate::auth::{self, Auth, MaybeAuth, Principal};
 use crate::error::PageError;
 use pmhc_core::field_form;
@@ -153,14 +154,14 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         comparison: q.comparison.clone(),
         precinct: q.precinct.clone(),
         response_model: q.response_model.clone(),
-        // The dashboard shows the overview; breakdowns are in the reports.
-        by: Some("response_model".into()),
         monthly: Some(true),
         public: Some(public),
         ..OutcomeParams::default()
     };
     let def = state.outcomes.current_definition().await?;
-    let (fragment, error, periods) = match params.query() {
+    // The dashboard shows the overview; the breakdowns are in the reports.
+    let query = params.query().map(|q| ReportQuery { breakdowns: Vec::new(), ..q });
+    let (fragment, error, periods) = match query {
         Ok(query) => match state.outcomes.report(&query).await {
             Ok(r) => (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone()))),
             Err(e) => (String::new(), Some(AppError::from(e).to_string()), None),
@@ -619,7 +620,7 @@ async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f
 
 async fn reports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::ViewOutcomes)?;
-    let q = OutcomeParams { by: Some("response_model".into()), monthly: Some(false), ..OutcomeParams::default() }.query()?;
+    let q = ReportQuery { breakdowns: Vec::new(), ..OutcomeParams { monthly: Some(false), ..OutcomeParams::default() }.query()? };
     let (b, c) = match state.outcomes.report(&q).await {
         Ok(r) => (
             format!("{}..{}", r.periods.baseline.from, r.periods.baseline.to),
