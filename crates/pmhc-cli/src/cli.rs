@@ -93,6 +93,35 @@ pub enum Command {
     /// User accounts and API tokens for the web application.
     #[command(subcommand, after_help = USER_HELP)]
     User(UserCommand),
+
+    /// The audit trail: who saw, exported or changed which records, and every administrative
+    /// action; hash-chained, so any change to it is found.
+    #[command(subcommand, after_help = AUDIT_HELP)]
+    Audit(AuditCommand),
+}
+
+const AUDIT_HELP: &str = "\
+Examples:
+  pmhc audit verify            exit 0 when the chain is intact; otherwise names the first broken entry
+  pmhc audit list --limit 20   the newest entries
+  pmhc audit list --actor analyst1 --action view --json";
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the whole chain: exit 0 when intact, 1 naming the first broken entry.
+    Verify,
+    /// The newest entries, with filters.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        actor: Option<String>,
+        /// sign_in, sign_out, view, export, create, change, delete, import or admin.
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 const SERVE_HELP: &str = "\

@@ -9,7 +9,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use pmhc_core::Encounter;
 use pmhc_import::{MappingSpec, UnknownCodeCount, shipped};
+use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::ServiceError;
+use pmhc_service::audit::{self, Actor};
 use pmhc_service::imports::{ImportRequest, import_file};
 use pmhc_store::{BatchCounts, EncounterFilter, ImportStatus, ImportTotals, NewImport, Store};
 use serde::Serialize;
@@ -41,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::People(cmd) => crate::report_cmd::people(&store, cmd).await,
                 Command::Serve(args) => crate::web_cmd::serve(&store, &cli.database, args).await,
                 Command::User(cmd) => crate::web_cmd::user(&store, cmd).await,
+                Command::Audit(cmd) => crate::web_cmd::audit(&store, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;
@@ -181,6 +184,11 @@ async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
     };
     let result = import_file(store, request).await;
     bar.finish_and_clear();
+    let (outcome, detail) = match &result {
+        Ok(o) => (AuditOutcome::Success, format!("import {}: {} rows, {} rejected", o.import_id, o.summary.received, o.summary.rejected)),
+        Err(e) => (AuditOutcome::Failed, e.to_string()),
+    };
+    audit::record(store, &Actor::cli(), AuditAction::Import, format!("file:{}", args.file.display()), &[], outcome, detail).await?;
     let outcome = match result {
         Ok(o) => o,
         Err(e @ ServiceError::ImportWrite { .. }) => {
@@ -394,6 +402,8 @@ async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
         EncountersCommand::List(args) => {
             let filter = filter_of(&args.filter)?;
             let rows = store.list_encounters(&filter, args.limit, args.offset).await?;
+            audit::record(store, &Actor::cli(), AuditAction::View, format!("encounters?{filter:?}"), audit::ENCOUNTER_GROUPS,
+                AuditOutcome::Success, format!("{} records", rows.len())).await?;
             match args.format {
                 ListFormat::Table => {
                     let total = store.count_encounters(&filter).await?;
@@ -416,6 +426,8 @@ async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
             let Some(e) = store.get_encounter(&source_system, &source_key).await? else {
                 bail!("no encounter {source_system} / {source_key}");
             };
+            audit::record(store, &Actor::cli(), AuditAction::View, format!("encounter:{source_system}/{source_key}"),
+                audit::ENCOUNTER_GROUPS, AuditOutcome::Success, "").await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {

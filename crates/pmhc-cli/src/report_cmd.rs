@@ -183,6 +183,9 @@ pub async fn people(store: &Store, cmd: PeopleCommand) -> Result<u8> {
     };
     let data = store.load_outcome_data(source.as_deref()).await?;
     let people = repeat_people(&data, &dv.definition, &OutcomeFilter::default(), &period);
+    use pmhc_core::audit::{AuditAction, AuditOutcome};
+    pmhc_service::audit::record(store, &pmhc_service::audit::Actor::cli(), AuditAction::View, format!("people:repeat?period={period}"),
+        &["subject_identity", "area_time"], AuditOutcome::Success, format!("{} people", people.len())).await?;
     match format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&people)?),
         ListFormat::Csv => {

@@ -7,7 +7,10 @@ use pmhc_core::access::Role;
 use pmhc_service::accounts;
 use pmhc_store::Store;
 
-use crate::cli::{ServeArgs, UserCommand};
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_service::audit::{self, Actor};
+
+use crate::cli::{AuditCommand, ServeArgs, UserCommand};
 
 pub async fn serve(store: &Store, url: &str, args: ServeArgs) -> Result<u8> {
     let config = pmhc_web::ServeConfig {
@@ -56,6 +59,77 @@ fn role(s: &str) -> Result<Role> {
 }
 
 pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
+    // Every administrative action is audited (before it is reported done).
+    let what = match &cmd {
+        UserCommand::Add { username, role, .. } => Some((format!("user:{username}"), format!("add as {role}"))),
+        UserCommand::Passwd { username, .. } => Some((format!("user:{username}"), "set password".into())),
+        UserCommand::Role { username, role } => Some((format!("user:{username}"), format!("role {role}"))),
+        UserCommand::Disable { username } => Some((format!("user:{username}"), "disable".into())),
+        UserCommand::Enable { username } => Some((format!("user:{username}"), "enable".into())),
+        UserCommand::Token { username, name } => Some((format!("user:{username}"), format!("API token \"{name}\""))),
+        UserCommand::Revoke { id } => Some((format!("token:{id}"), "revoke".into())),
+        UserCommand::List | UserCommand::Tokens => None,
+    };
+    let result = user_action(store, cmd).await;
+    if let Some((object, detail)) = what {
+        let outcome = if result.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
+        audit::record(store, &Actor::cli(), AuditAction::Admin, object, &[], outcome, detail).await?;
+    }
+    result
+}
+
+pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
+    match cmd {
+        AuditCommand::Verify => match audit::verify(store).await? {
+            Ok(v) => {
+                match &v.head {
+                    Some((id, hash)) => println!(
+                        "The audit trail is intact: {} entries, the newest is {id} with hash {hash}. \
+                         Keep this line outside the database: a later verification must reach the same head or go past it.",
+                        v.entries
+                    ),
+                    None => println!("The audit trail is empty."),
+                }
+                Ok(0)
+            }
+            Err(broken) => {
+                eprintln!("The audit trail is BROKEN at entry {}: {broken}.", broken.entry());
+                Ok(1)
+            }
+        },
+        AuditCommand::List { limit, actor, action, json } => {
+            let action = match action {
+                Some(a) => Some(AuditAction::parse(&a).with_context(|| {
+                    format!("--action {a}: use one of {}", AuditAction::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "))
+                })?),
+                None => None,
+            };
+            let filter = pmhc_store::AuditFilter { actor, action, ..Default::default() };
+            let entries = store.list_audit(&filter, limit, 0).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                for e in entries {
+                    let ev = &e.event;
+                    println!(
+                        "{:>6}  {}  {:<16} {:<8} {:<8} {}{}{}",
+                        e.id,
+                        ev.at,
+                        ev.actor,
+                        ev.action.as_str(),
+                        ev.outcome.as_str(),
+                        ev.object,
+                        if ev.field_groups.is_empty() { String::new() } else { format!(" [{}]", ev.field_groups.join(",")) },
+                        if ev.detail.is_empty() { String::new() } else { format!(" — {}", ev.detail) }
+                    );
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
     match cmd {
         UserCommand::Add { username, role: r, name, password_stdin } => {
             let r = role(&r)?;

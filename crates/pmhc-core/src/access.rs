@@ -40,10 +40,12 @@ pub enum Permission {
     Import,
     /// Manage user accounts and API tokens of other users.
     ManageUsers,
+    /// Read the audit trail.
+    ViewAudit,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ViewOutcomes,
         Permission::ViewDefinitions,
         Permission::EditDefinitions,
@@ -51,6 +53,7 @@ impl Permission {
         Permission::EditEncounters,
         Permission::Import,
         Permission::ManageUsers,
+        Permission::ViewAudit,
     ];
 
     /// What a refused user is told they lack.
@@ -63,6 +66,7 @@ impl Permission {
             Permission::EditEncounters => "create or change encounter records",
             Permission::Import => "import files",
             Permission::ManageUsers => "manage user accounts",
+            Permission::ViewAudit => "read the audit trail",
         }
     }
 }
@@ -83,7 +87,7 @@ impl Role {
         use Permission::*;
         match self {
             Role::Administrator => true,
-            Role::Analyst => !matches!(p, ManageUsers),
+            Role::Analyst => !matches!(p, ManageUsers | ViewAudit),
             Role::Viewer => matches!(p, ViewOutcomes | ViewDefinitions),
         }
     }
@@ -121,9 +125,9 @@ mod tests {
     fn the_permission_table() {
         // Written out in full so a change to the table is a visible change to this test.
         let expected = [
-            (Role::Administrator, [true, true, true, true, true, true, true]),
-            (Role::Analyst, [true, true, true, true, true, true, false]),
-            (Role::Viewer, [true, true, false, false, false, false, false]),
+            (Role::Administrator, [true, true, true, true, true, true, true, true]),
+            (Role::Analyst, [true, true, true, true, true, true, false, false]),
+            (Role::Viewer, [true, true, false, false, false, false, false, false]),
         ];
         for (role, row) in expected {
             for (p, want) in Permission::ALL.iter().zip(row) {

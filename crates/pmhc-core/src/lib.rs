@@ -7,6 +7,7 @@
 //! Pure code: no I/O, no clock, no database. Storage, import, web and CLI crates depend on it.
 
 pub mod access;
+pub mod audit;
 pub mod codes;
 pub mod definition;
 pub mod disclosure;

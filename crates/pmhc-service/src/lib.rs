@@ -7,6 +7,7 @@
 //! are in `pmhc-core`.
 
 pub mod accounts;
+pub mod audit;
 mod definitions;
 pub mod imports;
 pub mod outcomes;
@@ -38,6 +39,9 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
+    /// The audit trail could not be written, so the access it would record is refused.
+    #[error("the audit trail cannot be written, so this access is refused; try again or tell an administrator")]
+    AuditUnavailable,
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),

@@ -32,6 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 mod accounts;
+mod audit;
 mod encounters;
 mod error;
 mod imports;
@@ -43,6 +44,7 @@ mod sqlite_raw;
 mod sqlite_text;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
+pub use audit::AuditFilter;
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use model::{

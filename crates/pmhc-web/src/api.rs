@@ -23,7 +23,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{Auth, MaybeAuth, Principal};
+use crate::auth::{Auth, MaybeAuth, Principal, audit};
+use pmhc_core::audit::AuditAction;
+use pmhc_service::audit::ENCOUNTER_GROUPS;
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::imports::{ImportDetails, ImportStarted};
 use crate::{AppError, AppState};
@@ -271,6 +273,7 @@ async fn list_encounters(
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     let total = state.store.count_encounters(&filter).await?;
     let items = state.store.list_encounters(&filter, limit, offset).await?;
+    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), ENCOUNTER_GROUPS, format!("{} records", items.len())).await?;
     Ok(Json(EncounterPage { total, limit, offset, items }))
 }
 
@@ -316,6 +319,7 @@ async fn create_encounter(
         ))
         .into());
     }
+    audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "API").await?;
     let saved = save_encounter(&state, e).await?;
     let location = format!("/api/v1/encounters/{}/{}", crate::pages::path_segment(&saved.source_system), crate::pages::path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
@@ -333,7 +337,10 @@ async fn get_encounter(
 ) -> Result<Json<Encounter>, ApiError> {
     who.require(Permission::ViewEncounters)?;
     match state.store.get_encounter(&system, &key).await? {
-        Some(e) => Ok(Json(e)),
+        Some(e) => {
+            audit(&state, &who, AuditAction::View, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, "API").await?;
+            Ok(Json(e))
+        }
         None => Err(AppError::NotFound(format!("there is no encounter {system}/{key}")).into()),
     }
 }
@@ -357,6 +364,7 @@ async fn update_encounter(
     if state.store.get_encounter(&system, &key).await?.is_none() {
         return Err(AppError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")).into());
     }
+    audit(&state, &who, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, "API").await?;
     e.source_system = system;
     e.source_key = key;
     // An edit is newer than whatever the source said last.
@@ -541,6 +549,7 @@ async fn put_definitions(
     check_header_csrf(&who, &headers)?;
     let u: DefinitionsUpdate = body.json()?;
     let saved = save_definitions(&state, &who, u.definition, &u.note).await?;
+    audit(&state, &who, AuditAction::Change, format!("definitions:{}", saved.version), &[], u.note.trim()).await?;
     Ok(Json(DefinitionsBody::from(&saved)))
 }
 

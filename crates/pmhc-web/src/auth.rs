@@ -42,9 +42,16 @@ pub enum Credential {
 pub struct Principal {
     pub user: User,
     pub credential: Credential,
+    /// Where the request came from (for the audit trail).
+    pub source: String,
 }
 
 impl Principal {
+    /// The actor of this request's audit entries.
+    pub fn actor(&self) -> pmhc_service::audit::Actor {
+        pmhc_service::audit::Actor { name: self.user.username.clone(), partner: None, source: self.source.clone() }
+    }
+
     pub fn role(&self) -> Role {
         self.user.role
     }
@@ -136,7 +143,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             return fail(AppError::Unauthenticated);
         };
         match state.store.api_token_user(&accounts::secret_hash(token)).await {
-            Ok(Some(user)) => Some(Principal { user, credential: Credential::ApiToken }),
+            Ok(Some(user)) => Some(Principal { user, credential: Credential::ApiToken, source: client_address(&req, state.config.behind_tls) }),
             Ok(None) => return fail(AppError::Unauthenticated),
             Err(e) => return fail(e.into()),
         }
@@ -159,7 +166,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                             return fail(e.into());
                         }
                     }
-                    Some(Principal { user: s.user, credential: Credential::Session { token_hash: hash, csrf: s.csrf_token } })
+                    Some(Principal {
+                        user: s.user,
+                        credential: Credential::Session { token_hash: hash, csrf: s.csrf_token },
+                        source: client_address(&req, state.config.behind_tls),
+                    })
                 }
             }
             Ok(None) => {
@@ -181,6 +192,46 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// Record an audit entry for a request's principal; an error refuses the request (fail closed).
+pub async fn audit(
+    state: &AppState,
+    who: &Principal,
+    action: pmhc_core::audit::AuditAction,
+    object: impl Into<String>,
+    groups: &[&str],
+    detail: impl Into<String>,
+) -> Result<(), AppError> {
+    pmhc_service::audit::record(&state.store, &who.actor(), action, object, groups, pmhc_core::audit::AuditOutcome::Success, detail)
+        .await
+        .map_err(AppError::from)
+}
+
+/// The client's address: the peer, or behind a TLS proxy the first `X-Forwarded-For` address.
+pub fn client_address<B>(req: &axum::http::Request<B>, behind_proxy: bool) -> String {
+    if behind_proxy
+        && let Some(f) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(first) = f.split(',').next()
+    {
+        return first.trim().chars().take(64).collect();
+    }
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Extractor: the client's address (for requests without a principal, such as sign-in).
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let req = axum::http::Request::from_parts(parts.clone(), ());
+        Ok(ClientAddr(client_address(&req, state.config.behind_tls)))
+    }
 }
 
 /// When a session used at `now` expires: idle timeout, capped by the absolute timeout.

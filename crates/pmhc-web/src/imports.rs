@@ -12,6 +12,8 @@ use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use pmhc_core::access::Permission;
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_service::audit::ENCOUNTER_GROUPS;
 use pmhc_import::MappingSpec;
 use pmhc_service::imports::{ImportRequest, import_file};
 use serde::{Deserialize, Serialize};
@@ -221,6 +223,11 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     let Some((path, original)) = up.file.clone() else {
         return Err(AppError::BadRequest("choose a CSV file to import (form field `file`)".into()));
     };
+    // Recorded before it starts: no audit entry, no import.
+    if let Err(e) = crate::auth::audit(state, who, AuditAction::Import, format!("file:{original}"), ENCOUNTER_GROUPS, "upload").await {
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
     let rejects = path.with_extension("rejects.csv");
     let job = Arc::new(Job { bytes_total: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), ..Job::default() });
     let (id_tx, id_rx) = tokio::sync::oneshot::channel();
@@ -243,6 +250,7 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     let st = state.clone();
     let user = who.user.username.clone();
     let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
+    let actor = who.actor();
     tokio::spawn(async move {
         let result = import_file(&st.store, request).await;
         let details = match &result {
@@ -279,6 +287,13 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
             },
         };
         let id = started_id.load(Ordering::SeqCst);
+        let (outcome, detail) = match &details.failure {
+            None => (AuditOutcome::Success, format!("{} rows, {} rejected, {} new", details.received, details.rejected, details.inserted)),
+            Some(f) => (AuditOutcome::Failed, f.clone()),
+        };
+        if let Err(e) = pmhc_service::audit::record(&st.store, &actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
+            tracing::error!(import = id, error = %e, "the end of an import could not be audited");
+        }
         if id > 0 {
             let rejects_bytes = std::fs::read(&rejects).ok().filter(|b| !b.is_empty());
             let json = serde_json::to_string(&details).unwrap_or_default();

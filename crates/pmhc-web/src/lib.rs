@@ -176,7 +176,9 @@ pub async fn serve(store: Store, config: ServeConfig, ready: impl FnOnce(SocketA
         }
     });
     ready(addr);
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 

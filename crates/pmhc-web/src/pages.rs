@@ -14,7 +14,9 @@ use serde::Deserialize;
 
 use crate::api::{EncounterQuery, OutcomeParams};
 use pmhc_service::outcomes::ReportQuery;
-use crate::auth::{self, Auth, MaybeAuth, Principal};
+use crate::auth::{self, Auth, ClientAddr, MaybeAuth, Principal, audit};
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_service::audit::{Actor, ENCOUNTER_GROUPS};
 use crate::error::PageError;
 use pmhc_core::field_form;
 use crate::views::{self, Nav, render};
@@ -38,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/download", get(report_download))
         .route("/users", get(users).post(users_add))
         .route("/users/tokens", post(tokens_add))
+        .route("/audit", get(audit_page))
         .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
 }
 
@@ -84,15 +87,29 @@ struct SignInForm {
     next: Option<String>,
 }
 
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<SignInForm>) -> Result<Response, PageError> {
+async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, headers: HeaderMap, Form(f): Form<SignInForm>) -> Result<Response, PageError> {
     let next = auth::safe_next(f.next.as_deref());
+    let attempted: String = f.username.trim().chars().filter(|c| !c.is_control()).take(64).collect();
+    let actor = Actor { name: attempted.clone(), partner: None, source: addr };
+    let record = |outcome, detail: &'static str| {
+        let (state, actor) = (state.clone(), actor.clone());
+        async move {
+            pmhc_service::audit::record(&state.store, &actor, AuditAction::SignIn, "session", &[], outcome, detail).await.map_err(AppError::from)
+        }
+    };
     // Login CSRF: the form's token must equal the pre-session cookie set with the form.
     let pre = auth::cookie(&headers, auth::PRE_SESSION_COOKIE).unwrap_or("");
     if pre.is_empty() || pre != f.csrf {
+        record(AuditOutcome::Refused, "the sign-in form's token did not match").await?;
         return sign_in_page(&state, Some(AppError::Csrf.to_string()), &next, &f.username, StatusCode::FORBIDDEN);
     }
     match auth::sign_in(&state, &f.username, &f.password).await {
         Ok((secret, _user)) => {
+            if let Err(e) = record(AuditOutcome::Success, "").await {
+                // Fail closed: without its audit entry the session must not be used.
+                let _ = state.store.delete_session(&pmhc_service::accounts::secret_hash(&secret)).await;
+                return Err(e.into());
+            }
             let mut r = Redirect::to(&next).into_response();
             let secure = state.config.behind_tls;
             for c in [
@@ -105,7 +122,10 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(f): For
             }
             Ok(r)
         }
-        Err(AppError::BadRequest(m)) => sign_in_page(&state, Some(m), &next, &f.username, StatusCode::UNAUTHORIZED),
+        Err(AppError::BadRequest(m)) => {
+            record(AuditOutcome::Refused, "wrong user name or password").await?;
+            sign_in_page(&state, Some(m), &next, &f.username, StatusCode::UNAUTHORIZED)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -117,6 +137,7 @@ struct CsrfForm {
 
 async fn sign_out(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     who.check_csrf(&f.csrf)?;
+    audit(&state, &who, AuditAction::SignOut, "session", &[], "").await?;
     if let auth::Credential::Session { token_hash, .. } = &who.credential {
         state.store.delete_session(token_hash).await?;
     }
@@ -223,6 +244,7 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     let total = state.store.count_encounters(&filter).await?;
     let rows = state.store.list_encounters(&filter, PAGE_SIZE, offset).await?;
+    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), ENCOUNTER_GROUPS, format!("{} records", rows.len())).await?;
     let link = |off: u64| {
         let mut params: Vec<(&str, String)> = Vec::new();
         for (k, v) in [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)] {
@@ -364,6 +386,7 @@ async fn encounter(
         .get_encounter(&source, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
+    audit(&state, &who, AuditAction::View, format!("encounter:{source}/{key}"), ENCOUNTER_GROUPS, "").await?;
     let t = views::EncounterView {
         nav: Nav::new(Some(&who), "encounters"),
         json_href: format!("/api/v1{}", href(&e)),
@@ -416,6 +439,7 @@ async fn field_form_submit(
     who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
     match field_form::parse(&values) {
         Ok(e) => {
+            audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "field form").await?;
             let saved = crate::api::save_encounter(&state, e).await?;
             Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
         }
@@ -494,6 +518,7 @@ async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id)
         .import_rejects(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("import {id} kept no rejected rows")))?;
+    audit(&state, &who, AuditAction::Export, format!("import:{id}/rejects"), ENCOUNTER_GROUPS, format!("{} bytes", bytes.len())).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -602,7 +627,13 @@ async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f
             if current.definition == def {
                 Err(format!("nothing changed: these are the definitions in force (version {})", current.version))
             } else {
-                crate::api::save_definitions(&state, &who, def, &f.note).await.map_err(|e| e.to_string())
+                match crate::api::save_definitions(&state, &who, def, &f.note).await {
+                    Ok(saved) => {
+                        audit(&state, &who, AuditAction::Change, format!("definitions:{}", saved.version), &[], f.note.trim()).await?;
+                        Ok(saved)
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
             }
         }
         Err(e) => Err(e),
@@ -662,6 +693,7 @@ async fn report_download(
         "pdf" => ("application/pdf", "pdf", crate::pdf::html_to_pdf(&pmhc_report::render_html(&report)).await?),
         other => return Err(AppError::BadRequest(format!("format `{other}`: use html, pdf, csv or json")).into()),
     };
+    audit(&state, &who, AuditAction::Export, format!("report:{stem}.{ext}"), &[], if report.public { "public (disclosure control)" } else { "internal (aggregates)" }).await?;
     Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}.{ext}\""))], body)
         .into_response())
 }
@@ -711,7 +743,8 @@ async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form
     let result = async {
         let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
         let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
-        pmhc_service::accounts::add_user(&state.store, f.username.trim(), &display, role, &f.password).await.map_err(AppError::from)
+        pmhc_service::accounts::add_user(&state.store, f.username.trim(), &display, role, &f.password).await.map_err(AppError::from)?;
+        audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("add as {role}")).await
     }
     .await;
     match result {
@@ -731,10 +764,106 @@ async fn tokens_add(State(state): State<AppState>, Auth(who): Auth, Form(f): For
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
     match pmhc_service::accounts::add_api_token(&state.store, f.username.trim(), f.name.trim()).await {
-        Ok(token) => Ok(page(&users_view(&state, &who, None, Some(token)).await?)),
+        Ok(token) => {
+            audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("API token \"{}\"", f.name.trim())).await?;
+            Ok(page(&users_view(&state, &who, None, Some(token)).await?))
+        }
         Err(e) => {
             let e = AppError::from(e);
             Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
         }
     }
+}
+
+// --- Audit trail (administrators) ---------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    outcome: Option<String>,
+    object: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    offset: Option<u64>,
+    verify: Option<String>,
+}
+
+async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewAudit)?;
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let day = |name: &str, v: &Option<String>| -> Result<Option<String>, AppError> {
+        match text(v) {
+            None => Ok(None),
+            Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map(|d| Some(d.to_string()))
+                .map_err(|_| AppError::BadRequest(format!("{name}: `{d}` is not a date (YYYY-MM-DD)"))),
+        }
+    };
+    let action = match text(&q.action) {
+        Some(a) => Some(pmhc_core::audit::AuditAction::parse(&a).ok_or_else(|| AppError::BadRequest(format!("`{a}` is not an audit action")))?),
+        None => None,
+    };
+    let outcome = match text(&q.outcome) {
+        Some(o) => Some(AuditOutcome::parse(&o).ok_or_else(|| AppError::BadRequest(format!("`{o}` is not an outcome")))?),
+        None => None,
+    };
+    let filter = pmhc_store::AuditFilter {
+        actor: text(&q.actor),
+        action,
+        outcome,
+        object_prefix: text(&q.object),
+        from: day("from", &q.from)?,
+        to: day("to", &q.to)?,
+    };
+    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    const PAGE: u32 = 100;
+    let entries = state.store.list_audit(&filter, PAGE, offset).await?;
+    // Reading the audit trail is itself audited.
+    audit(&state, &who, AuditAction::View, "audit", &[], format!("{} entries", entries.len())).await?;
+    let verified = if q.verify.is_some() {
+        Some(match pmhc_service::audit::verify(&state.store).await? {
+            Ok(v) => (
+                true,
+                match v.head {
+                    Some((id, hash)) => format!("The chain is intact: {} entries; the newest is {id} with hash {hash}.", v.entries),
+                    None => "The audit trail is empty.".to_string(),
+                },
+            ),
+            Err(broken) => (false, format!("The chain is BROKEN at entry {}: {broken}.", broken.entry())),
+        })
+    } else {
+        None
+    };
+    let next = (entries.len() as u32 == PAGE).then(|| {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [("actor", &q.actor), ("action", &q.action), ("outcome", &q.outcome), ("object", &q.object), ("from", &q.from), ("to", &q.to)] {
+            if let Some(v) = text(v) {
+                params.push((k, v));
+            }
+        }
+        params.push(("offset", (offset + u64::from(PAGE)).to_string()));
+        format!("/audit?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+    });
+    let t = views::Audit {
+        nav: Nav::new(Some(&who), "audit"),
+        f: views::AuditFilterForm {
+            actor: q.actor.clone().unwrap_or_default(),
+            object: q.object.clone().unwrap_or_default(),
+            from: q.from.clone().unwrap_or_default(),
+            to: q.to.clone().unwrap_or_default(),
+        },
+        actions: pmhc_core::audit::AuditAction::ALL.iter().map(|a| (a.as_str(), Some(*a) == action)).collect(),
+        outcomes: [AuditOutcome::Success, AuditOutcome::Refused, AuditOutcome::Failed].iter().map(|o| (o.as_str(), Some(*o) == outcome)).collect(),
+        entries: entries
+            .into_iter()
+            .map(|e| {
+                let ev = e.event;
+                (e.id, ev.at, ev.actor, ev.source, ev.action.as_str(), ev.object, ev.field_groups.join(", "), ev.outcome.as_str(), ev.detail)
+            })
+            .collect(),
+        verified,
+        next,
+    };
+    Ok(page(&t))
 }

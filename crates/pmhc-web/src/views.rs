@@ -24,6 +24,7 @@ pub struct Nav {
     pub can_edit: bool,
     pub can_import: bool,
     pub can_users: bool,
+    pub can_audit: bool,
 }
 
 impl Nav {
@@ -39,6 +40,7 @@ impl Nav {
             can_edit: can(Permission::EditEncounters),
             can_import: can(Permission::Import),
             can_users: can(Permission::ManageUsers),
+            can_audit: can(Permission::ViewAudit),
         }
     }
 }
@@ -230,4 +232,25 @@ pub struct Users {
     pub new_token: Option<String>,
     pub users: Vec<(String, String, String, String, String)>,
     pub tokens: Vec<(i64, String, String, String, String, String)>,
+}
+
+#[derive(Default)]
+pub struct AuditFilterForm {
+    pub actor: String,
+    pub object: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct Audit {
+    pub nav: Nav,
+    pub f: AuditFilterForm,
+    pub actions: Vec<(&'static str, bool)>,
+    pub outcomes: Vec<(&'static str, bool)>,
+    /// id, at, actor, source, action, object, field groups, outcome, detail.
+    pub entries: Vec<(u64, String, String, String, &'static str, String, String, &'static str, String)>,
+    pub verified: Option<(bool, String)>,
+    pub next: Option<String>,
 }

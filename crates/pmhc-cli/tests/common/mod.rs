@@ -291,6 +291,11 @@ impl Http {
 
     /// POST a multipart form: text fields, then files as (field, file name, bytes).
     pub fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Resp {
+        self.try_post_multipart(path, fields, files).expect("HTTP request")
+    }
+
+    /// The same, returning a transport error instead of panicking on it.
+    pub fn try_post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Result<Resp, ureq::Error> {
         let boundary = format!("pmhc-test-boundary-{}", rand_suffix());
         let mut body = Vec::new();
         for (k, v) in fields {
@@ -309,8 +314,8 @@ impl Http {
             .decorate(self.agent.post(format!("{}{path}", self.base)))
             .header("Origin", &self.base.clone())
             .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
-        let r = rb.send(&body[..]);
-        self.finish(r)
+        let r = rb.send(&body[..])?;
+        Ok(self.finish(Ok(r)))
     }
 
     /// Sign in through the page (the form's CSRF token and cookie included); panics on failure.

@@ -1,0 +1,86 @@
+//! The audit trail's operations: record an event (fail closed), verify the whole chain.
+
+use pmhc_core::audit::{AuditAction, AuditEvent, AuditOutcome, ChainError, ChainVerifier, audit_time};
+use pmhc_store::Store;
+
+use crate::ServiceError;
+
+/// Who acts and from where, for the entries of one request or command.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub partner: Option<String>,
+    /// The client's address, or `cli`.
+    pub source: String,
+}
+
+impl Actor {
+    /// The command line: the operating-system user running `pmhc`.
+    pub fn cli() -> Actor {
+        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+        Actor { name: format!("cli:{user}"), partner: None, source: "cli".into() }
+    }
+}
+
+/// The field groups of a whole encounter record (before partner agreements narrow them).
+pub const ENCOUNTER_GROUPS: &[&str] = &["incident", "area_time", "demographics", "mental_health", "substance_use", "subject_identity"];
+
+/// Record an event. An error means it was not recorded: the caller must refuse what it records.
+pub async fn record(
+    store: &Store,
+    actor: &Actor,
+    action: AuditAction,
+    object: impl Into<String>,
+    field_groups: &[&str],
+    outcome: AuditOutcome,
+    detail: impl Into<String>,
+) -> Result<(), ServiceError> {
+    let event = AuditEvent {
+        at: audit_time(chrono::Utc::now()),
+        actor: actor.name.clone(),
+        partner: actor.partner.clone(),
+        action,
+        object: object.into(),
+        field_groups: field_groups.iter().map(|g| g.to_string()).collect(),
+        source: actor.source.clone(),
+        outcome,
+        detail: detail.into(),
+    };
+    store.append_audit(event).await.map_err(|e| {
+        tracing::error!(error = %e, "the audit trail cannot be written; the access is refused");
+        ServiceError::AuditUnavailable
+    })?;
+    Ok(())
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub entries: u64,
+    /// The newest entry's id and hash (keep it outside the database to detect a rewritten log).
+    pub head: Option<(u64, String)>,
+}
+
+/// Check the whole chain, in pages, against the head the store keeps. `Ok(Err(..))` is a broken
+/// chain (with the first broken entry); `Err` is a failure to read it.
+pub async fn verify(store: &Store) -> Result<Result<Verified, ChainError>, ServiceError> {
+    let head = store.audit_head().await?;
+    let mut v = ChainVerifier::new();
+    let mut after = 0u64;
+    loop {
+        let page = store.audit_entries_after(after, 10_000).await?;
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            if let Err(err) = v.push(e) {
+                return Ok(Err(err));
+            }
+            after = e.id;
+        }
+    }
+    match v.finish(head.as_ref().map(|(id, h)| (*id, h.as_str()))) {
+        Ok(entries) => Ok(Ok(Verified { entries, head: v.last().map(|(id, h)| (id, h.to_string())) })),
+        Err(e) => Ok(Err(e)),
+    }
+}

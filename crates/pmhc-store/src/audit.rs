@@ -1,0 +1,195 @@
+//! The `audit_log` table: appending under a lock (one writer at a time, so the chain never
+//! forks), reading in order for verification, and filtered listing for the audit page.
+
+use pmhc_core::audit::{AuditAction, AuditEntry, AuditEvent, AuditOutcome, next_entry};
+use sqlx::Row;
+
+use crate::{Store, StoreError, on_pool};
+
+const HEAD: &str = "audit_head";
+
+/// Which entries to list. Every condition set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<AuditAction>,
+    pub outcome: Option<AuditOutcome>,
+    /// Entries whose object starts with this (e.g. `encounter:`).
+    pub object_prefix: Option<String>,
+    /// First day (YYYY-MM-DD) included.
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD) included.
+    pub to: Option<String>,
+}
+
+const COLUMNS: &str = "id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash";
+
+fn decode<R: Row>(r: &R, backend: &'static str) -> Result<AuditEntry, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let op = "read the audit log";
+    let text = |i: usize| -> Result<String, StoreError> { r.try_get::<String, _>(i).map_err(StoreError::db(backend, op)) };
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt { what: format!("audit_log.{what}"), detail: format!("`{v}`") };
+    let action = text(4)?;
+    let outcome = text(8)?;
+    let groups = text(6)?;
+    Ok(AuditEntry {
+        id: u64::try_from(r.try_get::<i64, _>(0).map_err(StoreError::db(backend, op))?).unwrap_or(0),
+        event: AuditEvent {
+            at: text(1)?,
+            actor: text(2)?,
+            partner: r.try_get(3).map_err(StoreError::db(backend, op))?,
+            action: AuditAction::parse(&action).ok_or_else(|| corrupt("action", &action))?,
+            object: text(5)?,
+            field_groups: if groups.is_empty() { Vec::new() } else { groups.split(',').map(String::from).collect() },
+            source: text(7)?,
+            outcome: AuditOutcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+            detail: text(9)?,
+        },
+        prev_hash: text(10)?,
+        hash: text(11)?,
+    })
+}
+
+impl Store {
+    /// Append an event to the audit trail; returns the entry as written. Appends are serialized
+    /// (SQLite: an immediate transaction; PostgreSQL: a table lock), so every entry links to the
+    /// one before it. An error means nothing was written: the caller must refuse the access it
+    /// was recording (fail closed).
+    pub async fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        let op = "write the audit log";
+        let insert = "INSERT INTO audit_log (id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        let head_sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        macro_rules! append {
+            ($tx:expr, $backend:expr) => {{
+                let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                    .fetch_optional(&mut *$tx)
+                    .await
+                    .map_err(StoreError::db($backend, op))?;
+                let entry = next_entry(last.as_ref().map(|(id, h)| (u64::try_from(*id).unwrap_or(0), h.as_str())), event);
+                let e = &entry.event;
+                sqlx::query(insert)
+                    .bind(i64::try_from(entry.id).unwrap_or(i64::MAX))
+                    .bind(&e.at)
+                    .bind(&e.actor)
+                    .bind(&e.partner)
+                    .bind(e.action.as_str())
+                    .bind(&e.object)
+                    .bind(e.field_groups.join(","))
+                    .bind(&e.source)
+                    .bind(e.outcome.as_str())
+                    .bind(&e.detail)
+                    .bind(&entry.prev_hash)
+                    .bind(&entry.hash)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(StoreError::db($backend, op))?;
+                sqlx::query(head_sql)
+                    .bind(HEAD)
+                    .bind(format!("{}:{}", entry.id, entry.hash))
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(StoreError::db($backend, op))?;
+                entry
+            }};
+        }
+        match (self.sqlite_pool(), self.postgres_pool()) {
+            (Some(pool), _) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db("sqlite", op))?;
+                let entry = append!(tx, "sqlite");
+                tx.commit().await.map_err(StoreError::db("sqlite", op))?;
+                Ok(entry)
+            }
+            (None, Some(pool)) => {
+                let mut tx = pool.begin().await.map_err(StoreError::db("postgres", op))?;
+                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("postgres", op))?;
+                let entry = append!(tx, "postgres");
+                tx.commit().await.map_err(StoreError::db("postgres", op))?;
+                Ok(entry)
+            }
+            (None, None) => unreachable!("a store has one backend"),
+        }
+    }
+
+    /// The chain's head as kept in `settings`: the newest entry's id and hash.
+    pub async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let v: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(HEAD)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read the audit head"))?
+        });
+        let Some(v) = v else { return Ok(None) };
+        let (id, hash) = v.split_once(':').ok_or_else(|| StoreError::Corrupt { what: "settings.audit_head".into(), detail: v.clone() })?;
+        let id = id.parse().map_err(|_| StoreError::Corrupt { what: "settings.audit_head".into(), detail: v.clone() })?;
+        Ok(Some((id, hash.to_string())))
+    }
+
+    /// Entries with an id above `after`, in order, at most `limit` (for verification in pages).
+    pub async fn audit_entries_after(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2");
+        on_pool!(self, pool => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read the audit log"))?;
+            rows.iter().map(|r| decode(r, BACKEND)).collect()
+        })
+    }
+
+    /// Entries matching a filter, newest first, `limit` of them after skipping `offset`.
+    pub async fn list_audit(&self, f: &AuditFilter, limit: u32, offset: u64) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut cond = Vec::new();
+        let mut vals: Vec<String> = Vec::new();
+        let mut add = |sql: &str, v: String| {
+            vals.push(v);
+            cond.push(sql.replace('?', &format!("${}", vals.len())));
+        };
+        if let Some(a) = &f.actor {
+            add("actor = ?", a.clone());
+        }
+        if let Some(a) = f.action {
+            add("action = ?", a.as_str().into());
+        }
+        if let Some(o) = f.outcome {
+            add("outcome = ?", o.as_str().into());
+        }
+        if let Some(p) = &f.object_prefix {
+            // One parameter used twice (both `?` become the same `$n`).
+            add("substr(object, 1, length(?)) = ?", p.clone());
+        }
+        if let Some(d) = &f.from {
+            add("at >= ?", d.clone());
+        }
+        if let Some(d) = &f.to {
+            add("at < ?", format!("{d}~"));
+        }
+        let wh = if cond.is_empty() { String::new() } else { format!(" WHERE {}", cond.join(" AND ")) };
+        let n = vals.len();
+        let sql = format!("SELECT {COLUMNS} FROM audit_log{wh} ORDER BY id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        on_pool!(self, pool => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for v in &vals {
+                q = q.bind(v);
+            }
+            let rows = q
+                .bind(i64::from(limit))
+                .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "list the audit log"))?;
+            rows.iter().map(|r| decode(r, BACKEND)).collect()
+        })
+    }
+}
