@@ -195,6 +195,8 @@ pub enum UserCommand {
     Disable { username: String },
     /// Enable a disabled user.
     Enable { username: String },
+    /// Unlock an account locked after 5 failed sign-ins within 15 minutes.
+    Unlock { username: String },
     /// Make an API token for a user; it is printed once.
     Token {
         username: String,

@@ -66,6 +66,7 @@ pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
         UserCommand::Role { username, role } => Some((format!("user:{username}"), format!("role {role}"))),
         UserCommand::Disable { username } => Some((format!("user:{username}"), "disable".into())),
         UserCommand::Enable { username } => Some((format!("user:{username}"), "enable".into())),
+        UserCommand::Unlock { username } => Some((format!("user:{username}"), "unlock".into())),
         UserCommand::Token { username, name } => Some((format!("user:{username}"), format!("API token \"{name}\""))),
         UserCommand::Revoke { id } => Some((format!("token:{id}"), "revoke".into())),
         UserCommand::List | UserCommand::Tokens => None,
@@ -140,13 +141,13 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
             println!("Added {} ({}) as {}. Sign in at /sign-in of `pmhc serve`.", u.username, u.display_name, u.role);
         }
         UserCommand::List => {
-            println!("{:<24} {:<14} {:<7} {:<20} full name", "user", "role", "active", "last sign-in");
+            println!("{:<24} {:<14} {:<8} {:<20} full name", "user", "role", "active", "last sign-in");
             for u in store.list_users().await? {
                 println!(
-                    "{:<24} {:<14} {:<7} {:<20} {}",
+                    "{:<24} {:<14} {:<8} {:<20} {}",
                     u.username,
                     u.role,
-                    if u.active { "yes" } else { "no" },
+                    if !u.active { "no" } else if u.locked { "locked" } else { "yes" },
                     u.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into()),
                     u.display_name
                 );
@@ -171,6 +172,10 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
         UserCommand::Enable { username } => {
             store.update_user(&username, None, None, Some(true)).await?;
             println!("Enabled {username}.");
+        }
+        UserCommand::Unlock { username } => {
+            store.unlock_user(&username).await?;
+            println!("Unlocked {username}.");
         }
         UserCommand::Token { username, name } => {
             let token = accounts::add_api_token(store, &username, &name).await?;

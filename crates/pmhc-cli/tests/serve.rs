@@ -637,3 +637,35 @@ fn the_audit_trail() {
         assert_ne!(nobody.sign_in_status("analyst", PASSWORD).status, 303, "no session without its audit entry");
     }
 }
+
+/// Five failed sign-ins within 15 minutes lock the account until an administrator unlocks it; a
+/// successful sign-in before that starts the count again.
+#[test]
+fn lockout_after_five_failed_sign_ins() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        add_user(db, "lock", "analyst", PASSWORD);
+        let s = Server::start(db);
+        let mut h = Http::new(&s.base);
+        for _ in 0..4 {
+            assert_eq!(h.sign_in_status("lock", "wrong password").status, 401);
+        }
+        assert_eq!(h.sign_in_status("lock", PASSWORD).status, 303, "four failures do not lock");
+        let mut h = Http::new(&s.base);
+        for i in 0..5 {
+            let r = h.sign_in_status("lock", "wrong password");
+            assert_eq!(r.status, 401);
+            assert_eq!(r.text().contains("locked"), i == 4, "attempt {}", i + 1);
+        }
+        let r = h.sign_in_status("lock", PASSWORD);
+        assert_eq!(r.status, 401, "locked, even with the right password");
+        assert!(r.text().contains("an administrator must unlock it"));
+        let list = stdout(&run(db, &["user", "list"]));
+        assert!(list.lines().any(|l| l.starts_with("lock ") && l.contains("locked")), "{list}");
+        let out = run(db, &["user", "unlock", "lock"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(h.sign_in_status("lock", PASSWORD).status, 303, "unlocked");
+        let entries = json(&run(db, &["audit", "list", "--json", "--actor", "lock", "--limit", "100"]));
+        assert!(entries.as_array().is_some_and(|v| v.iter().any(|e| e["detail"] == "account locked")), "{entries}");
+    }
+}

@@ -21,6 +21,8 @@ pub struct User {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Locked after too many failed sign-ins, until an administrator unlocks it.
+    pub locked: bool,
 }
 
 /// A browser session, found by the hash of its cookie.
@@ -45,7 +47,8 @@ pub struct ApiTokenInfo {
     pub revoked: bool,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.active, u.created_at, u.last_sign_in_at";
+const USER_COLUMNS: &str =
+    "u.id, u.username, u.display_name, u.role, u.active, u.created_at, u.last_sign_in_at, u.locked_at IS NOT NULL";
 
 fn decode_user<R: Row>(r: &R, backend: &'static str) -> Result<User, StoreError>
 where
@@ -68,6 +71,7 @@ where
         active: r.try_get(4).map_err(StoreError::db(backend, op))?,
         created_at: r.try_get(5).map_err(StoreError::db(backend, op))?,
         last_sign_in_at: r.try_get(6).map_err(StoreError::db(backend, op))?,
+        locked: r.try_get(7).map_err(StoreError::db(backend, op))?,
     })
 }
 
@@ -107,6 +111,7 @@ impl Store {
                 active: true,
                 created_at: now,
                 last_sign_in_at: None,
+                locked: false,
             }),
             Err(e) if is_unique_violation(&e) => Err(StoreError::UserExists(username.to_string())),
             Err(e) => Err(StoreError::Database { backend: self.backend_name(), op: "create a user", source: e }),
@@ -151,6 +156,57 @@ impl Store {
         Ok(user)
     }
 
+    /// Count a failed sign-in of an existing user: failures within `window` of the first one
+    /// add up; at `max` the account is locked. Returns whether it is locked now.
+    pub async fn record_failed_sign_in(&self, username: &str, window: chrono::Duration, max: u32) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let op = "record a failed sign-in";
+        let count: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "UPDATE users SET \
+                 failed_sign_ins = CASE WHEN first_failed_at IS NULL OR first_failed_at < $2 THEN 1 ELSE failed_sign_ins + 1 END, \
+                 first_failed_at = CASE WHEN first_failed_at IS NULL OR first_failed_at < $2 THEN $3 ELSE first_failed_at END \
+                 WHERE username = $1 RETURNING failed_sign_ins",
+            )
+            .bind(username)
+            .bind(now - window)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, op))?
+        });
+        let Some(count) = count else { return Ok(false) };
+        if count >= i64::from(max) {
+            on_pool!(self, pool => {
+                sqlx::query("UPDATE users SET locked_at = $2 WHERE username = $1 AND locked_at IS NULL")
+                    .bind(username)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::db(BACKEND, op))?
+                    .rows_affected()
+            });
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Unlock a locked account (and forget its failed sign-ins).
+    pub async fn unlock_user(&self, username: &str) -> Result<(), StoreError> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET locked_at = NULL, failed_sign_ins = 0, first_failed_at = NULL WHERE username = $1")
+                .bind(username)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "unlock a user"))?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::UserNotFound(username.to_string()));
+        }
+        Ok(())
+    }
+
     /// A user and their password hash, by user name.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<(User, String)>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
@@ -162,7 +218,7 @@ impl Store {
                 .map_err(StoreError::db(BACKEND, "find a user"))?;
             match row {
                 Some(r) => {
-                    let hash: String = r.try_get(7).map_err(StoreError::db(BACKEND, "find a user"))?;
+                    let hash: String = r.try_get(8).map_err(StoreError::db(BACKEND, "find a user"))?;
                     Ok(Some((decode_user(&r, BACKEND)?, hash)))
                 }
                 None => Ok(None),
@@ -215,7 +271,7 @@ impl Store {
             .execute(pool)
             .await
             .map_err(StoreError::db(BACKEND, "start a session"))?;
-            sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+            sqlx::query("UPDATE users SET last_sign_in_at = $2, failed_sign_ins = 0, first_failed_at = NULL WHERE id = $1")
                 .bind(user_id)
                 .bind(now)
                 .execute(pool)
@@ -242,10 +298,10 @@ impl Store {
             match row {
                 Some(r) => Ok(Some(SessionRecord {
                     user: decode_user(&r, BACKEND)?,
-                    csrf_token: r.try_get(7).map_err(StoreError::db(BACKEND, op))?,
-                    created_at: r.try_get(8).map_err(StoreError::db(BACKEND, op))?,
-                    last_seen_at: r.try_get(9).map_err(StoreError::db(BACKEND, op))?,
-                    expires_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
+                    csrf_token: r.try_get(8).map_err(StoreError::db(BACKEND, op))?,
+                    created_at: r.try_get(9).map_err(StoreError::db(BACKEND, op))?,
+                    last_seen_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
+                    expires_at: r.try_get(11).map_err(StoreError::db(BACKEND, op))?,
                 })),
                 None => Ok(None),
             }
@@ -320,7 +376,7 @@ impl Store {
                 .await
                 .map_err(StoreError::db(BACKEND, "check an API token"))?;
             let Some(r) = row else { return Ok(None) };
-            let id: i64 = r.try_get(7).map_err(StoreError::db(BACKEND, "check an API token"))?;
+            let id: i64 = r.try_get(8).map_err(StoreError::db(BACKEND, "check an API token"))?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(Utc::now())

@@ -27,6 +27,10 @@ pub const SESSION_COOKIE: &str = "pmhc_session";
 pub const PRE_SESSION_COOKIE: &str = "pmhc_signin";
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+/// Failed sign-ins within [`LOCKOUT_WINDOW`] that lock an account (until an administrator unlocks it).
+pub const LOCKOUT_ATTEMPTS: u32 = 5;
+pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
+const LOCKED: &str = "this account is locked after 5 failed sign-ins; an administrator must unlock it (pmhc user unlock)";
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -300,8 +304,19 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
     let user = match user {
+        Some(u) if u.locked => {
+            tracing::info!(username, "sign-in refused: the account is locked");
+            return Err(AppError::BadRequest(LOCKED.into()));
+        }
         Some(u) if ok && u.active => u,
-        _ => {
+        Some(u) => {
+            tracing::info!(username, "sign-in refused");
+            if state.store.record_failed_sign_in(&u.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await? {
+                return Err(AppError::BadRequest(LOCKED.into()));
+            }
+            return Err(wrong());
+        }
+        None => {
             tracing::info!(username, "sign-in refused");
             return Err(wrong());
         }

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/download", get(report_download))
         .route("/users", get(users).post(users_add))
         .route("/users/tokens", post(tokens_add))
+        .route("/users/unlock", post(users_unlock))
         .route("/audit", get(audit_page))
         .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
 }
@@ -123,7 +124,7 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
             Ok(r)
         }
         Err(AppError::BadRequest(m)) => {
-            record(AuditOutcome::Refused, "wrong user name or password").await?;
+            record(AuditOutcome::Refused, if m.contains("locked") { "account locked" } else { "wrong user name or password" }).await?;
             sign_in_page(&state, Some(m), &next, &f.username, StatusCode::UNAUTHORIZED)
         }
         Err(e) => Err(e.into()),
@@ -711,7 +712,14 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
             .list_users()
             .await?
             .into_iter()
-            .map(|u| (u.username, u.display_name, u.role.to_string(), if u.active { "yes".into() } else { "no".into() }, fmt(u.last_sign_in_at)))
+            .map(|u| {
+                let state = match (u.active, u.locked) {
+                    (false, _) => "disabled",
+                    (true, true) => "locked",
+                    (true, false) => "yes",
+                };
+                (u.username, u.display_name, u.role.to_string(), state.to_string(), fmt(u.last_sign_in_at))
+            })
             .collect(),
         tokens: state
             .store
@@ -866,4 +874,25 @@ async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
         next,
     };
     Ok(page(&t))
+}
+
+#[derive(Deserialize)]
+struct UnlockForm {
+    csrf: String,
+    username: String,
+}
+
+async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
+    who.require(Permission::ManageUsers)?;
+    who.check_csrf(&f.csrf)?;
+    match state.store.unlock_user(f.username.trim()).await {
+        Ok(()) => {
+            audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], "unlock").await?;
+            Ok(Redirect::to("/users").into_response())
+        }
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
+        }
+    }
 }
