@@ -174,6 +174,7 @@ async function signIn(page, label) {
   await page.goto(`${BASE}/sign-in`);
   await page.fill("#username", USER);
   await page.fill("#password", PASSWORD);
+  await page.check("#acknowledge");
   await Promise.all([page.waitForURL(`${BASE}/`), page.getByRole("button", { name: "Sign in" }).click()]);
   check(squash(await page.textContent("h1")) === "Outcomes", `${label}: after signing in the dashboard shows, not ${page.url()}`);
 }
@@ -259,6 +260,7 @@ try {
   // A wrong password: an error on the page, no session.
   await page.fill("#username", USER);
   await page.fill("#password", "not the password");
+  await page.check("#acknowledge");
   expectHttpErrors = true;
   await Promise.all([
     page.waitForResponse((r) => r.url().startsWith(`${BASE}/sign-in`) && r.request().method() === "POST"),

@@ -113,7 +113,7 @@ fn main() {
     run(Command::new("curl").args([
         "-s", "-o", "/dev/null", "-b", jar.to_str().unwrap_or(""), "-c", jar.to_str().unwrap_or(""),
         "--data-urlencode", "username=loadtest", "--data-urlencode", &format!("password={password}"),
-        "--data-urlencode", &format!("csrf={csrf}"), &format!("{base}/sign-in"),
+        "--data-urlencode", &format!("csrf={csrf}"), "--data-urlencode", "acknowledge=yes", &format!("{base}/sign-in"),
     ]));
     let cookies = std::fs::read_to_string(&jar).expect("cookie jar");
     let session = cookies

@@ -155,7 +155,7 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
         }
         UserCommand::Passwd { username, password_stdin } => {
             let password = read_password(password_stdin)?;
-            accounts::check_password(&password)?;
+            accounts::check_password_for(&password, &username)?;
             let hash = accounts::hash_password(&password)?;
             store.update_user(&username, Some(&hash), None, None).await?;
             println!("Changed the password of {username}; their sessions have ended.");

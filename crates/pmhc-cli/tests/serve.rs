@@ -113,6 +113,13 @@ fn sign_in_and_sessions(s: &Server) {
     let mut bare = Http::new(&s.base);
     let r = bare.post_form("/sign-in", &[("username", "analyst"), ("password", PASSWORD), ("csrf", "x")]);
     assert_eq!(r.status, 403);
+    // The use notice must be accepted.
+    let form = h.get("/sign-in").text();
+    assert!(form.contains("id=\"use-notice\""));
+    let csrf = hidden(&form, "csrf");
+    let r = h.post_form("/sign-in", &[("username", "analyst"), ("password", PASSWORD), ("csrf", &csrf)]);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("accept the use notice"));
 
     let r = h.sign_in_status("analyst", PASSWORD);
     assert_eq!(r.status, 303);
@@ -124,7 +131,7 @@ fn sign_in_and_sessions(s: &Server) {
     let mut o = Http::new(&s.base);
     let form = o.get("/sign-in?next=//evil.example/").text();
     let csrf = hidden(&form, "csrf");
-    let r = o.post_form("/sign-in", &[("username", "viewer"), ("password", PASSWORD), ("csrf", &csrf), ("next", "//evil.example/")]);
+    let r = o.post_form("/sign-in", &[("username", "viewer"), ("password", PASSWORD), ("csrf", &csrf), ("next", "//evil.example/"), ("acknowledge", "yes")]);
     assert_eq!(r.header("location"), Some("/"));
     // Sign-out ends the session on the server: the old cookie no longer works.
     let old = h.cookies.clone();
@@ -667,5 +674,20 @@ fn lockout_after_five_failed_sign_ins() {
         assert_eq!(h.sign_in_status("lock", PASSWORD).status, 303, "unlocked");
         let entries = json(&run(db, &["audit", "list", "--json", "--actor", "lock", "--limit", "100"]));
         assert!(entries.as_array().is_some_and(|v| v.iter().any(|e| e["detail"] == "account locked")), "{entries}");
+        // An account unused for 90 days is disabled at its next sign-in.
+        add_user(db, "idle", "viewer", PASSWORD);
+        let long_ago = if db.starts_with("postgres") {
+            "UPDATE users SET created_at = now() - interval '100 days' WHERE username = 'idle'".to_string()
+        } else {
+            "UPDATE users SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-100 days') WHERE username = 'idle'".to_string()
+        };
+        sql(db, &[&long_ago]).expect("age the account");
+        let mut h = Http::new(&s.base);
+        let r = h.sign_in_status("idle", PASSWORD);
+        assert_eq!(r.status, 401);
+        assert!(r.text().contains("90 days"), "{}", r.text());
+        assert!(stdout(&run(db, &["user", "list"])).lines().any(|l| l.starts_with("idle ") && l.contains(" no ")), "disabled");
+        assert!(run(db, &["user", "enable", "idle"]).status.success());
+        assert_eq!(h.sign_in_status("idle", PASSWORD).status, 303, "enabling restarts the 90 days");
     }
 }

@@ -17,14 +17,43 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest password accepted (argon2 would take more, but a limit stops abuse).
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-/// Check a new password against the rules (length only; no composition rules).
+/// Common passwords (8 to 64 characters, lower case): the list of zxcvbn-ts (MIT; see
+/// `data/NOTICE`).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+fn common_passwords() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().filter(|l| !l.is_empty()).collect())
+}
+
+/// Check a new password against the rules (NIST SP 800-63B style): at least 8 characters, any
+/// characters, no composition rules; not a commonly used password, not the user name, not one
+/// character repeated.
 pub fn check_password(password: &str) -> Result<(), ServiceError> {
+    check_password_for(password, "")
+}
+
+/// [`check_password`], also refusing the user's own name.
+pub fn check_password_for(password: &str, username: &str) -> Result<(), ServiceError> {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         return Err(ServiceError::Invalid(format!("the password must have at least {MIN_PASSWORD_CHARS} characters")));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(ServiceError::Invalid(format!("the password must have at most {MAX_PASSWORD_CHARS} characters")));
+    }
+    let lower = password.to_lowercase();
+    if common_passwords().contains(lower.as_str()) {
+        return Err(ServiceError::Invalid("this password is on the list of commonly used passwords; choose another (a few unrelated words make a good one)".into()));
+    }
+    if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        return Err(ServiceError::Invalid("the password must not contain the user name".into()));
+    }
+    let mut chars = password.chars();
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return Err(ServiceError::Invalid("the password must not be one character repeated".into()));
     }
     Ok(())
 }
@@ -98,7 +127,7 @@ pub async fn add_user(
     password: &str,
 ) -> Result<pmhc_store::User, ServiceError> {
     check_username(username)?;
-    check_password(password)?;
+    check_password_for(password, username)?;
     if display_name.chars().count() > 200 || display_name.chars().any(char::is_control) {
         return Err(ServiceError::Invalid("the full name must be at most 200 characters, without control characters".into()));
     }
@@ -136,8 +165,15 @@ mod tests {
     #[test]
     fn password_and_username_rules() {
         assert!(check_password("1234567").is_err());
-        assert!(check_password("12345678").is_ok());
+        assert!(check_password("8 chars!").is_ok());
         assert!(check_password("ééééééé").is_err(), "counted in characters");
+        for common in ["password", "Password1", "qwertyuiop", "iloveyou", "12345678"] {
+            assert!(check_password(common).is_err(), "{common} is common");
+        }
+        assert!(check_password("aaaaaaaaaa").is_err());
+        assert!(check_password_for("jsmith-rules-ok", "jsmith").is_err());
+        assert!(check_password("purple tractor umbrella").is_ok());
+        assert!(common_passwords().len() > 10_000);
         assert!(check_password(&"x".repeat(257)).is_err());
         assert!(check_username("j.smith@pd").is_ok());
         for bad in ["", "a b", "<script>", &"a".repeat(65)] {

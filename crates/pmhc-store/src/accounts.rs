@@ -23,6 +23,8 @@ pub struct User {
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// Locked after too many failed sign-ins, until an administrator unlocks it.
     pub locked: bool,
+    /// When an administrator last enabled the account (restarts the inactivity clock).
+    pub active_since: Option<DateTime<Utc>>,
 }
 
 /// A browser session, found by the hash of its cookie.
@@ -48,7 +50,7 @@ pub struct ApiTokenInfo {
 }
 
 const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.role, u.active, u.created_at, u.last_sign_in_at, u.locked_at IS NOT NULL";
+    "u.id, u.username, u.display_name, u.role, u.active, u.created_at, u.last_sign_in_at, u.locked_at IS NOT NULL, u.active_since";
 
 fn decode_user<R: Row>(r: &R, backend: &'static str) -> Result<User, StoreError>
 where
@@ -72,6 +74,7 @@ where
         created_at: r.try_get(5).map_err(StoreError::db(backend, op))?,
         last_sign_in_at: r.try_get(6).map_err(StoreError::db(backend, op))?,
         locked: r.try_get(7).map_err(StoreError::db(backend, op))?,
+        active_since: r.try_get(8).map_err(StoreError::db(backend, op))?,
     })
 }
 
@@ -112,6 +115,7 @@ impl Store {
                 created_at: now,
                 last_sign_in_at: None,
                 locked: false,
+                active_since: None,
             }),
             Err(e) if is_unique_violation(&e) => Err(StoreError::UserExists(username.to_string())),
             Err(e) => Err(StoreError::Database { backend: self.backend_name(), op: "create a user", source: e }),
@@ -131,12 +135,14 @@ impl Store {
         let changed = on_pool!(self, pool => {
             sqlx::query(
                 "UPDATE users SET password_hash = COALESCE($2, password_hash), role = COALESCE($3, role), \
-                 active = COALESCE($4, active) WHERE username = $1",
+                 active = COALESCE($4, active), \
+                 active_since = CASE WHEN $4 AND NOT active THEN $5 ELSE active_since END WHERE username = $1",
             )
             .bind(username)
             .bind(password_hash)
             .bind(role.map(Role::as_str))
             .bind(active)
+            .bind(Utc::now())
             .execute(pool)
             .await
             .map_err(StoreError::db(BACKEND, op))?
@@ -218,7 +224,7 @@ impl Store {
                 .map_err(StoreError::db(BACKEND, "find a user"))?;
             match row {
                 Some(r) => {
-                    let hash: String = r.try_get(8).map_err(StoreError::db(BACKEND, "find a user"))?;
+                    let hash: String = r.try_get(9).map_err(StoreError::db(BACKEND, "find a user"))?;
                     Ok(Some((decode_user(&r, BACKEND)?, hash)))
                 }
                 None => Ok(None),
@@ -298,10 +304,10 @@ impl Store {
             match row {
                 Some(r) => Ok(Some(SessionRecord {
                     user: decode_user(&r, BACKEND)?,
-                    csrf_token: r.try_get(8).map_err(StoreError::db(BACKEND, op))?,
-                    created_at: r.try_get(9).map_err(StoreError::db(BACKEND, op))?,
-                    last_seen_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
-                    expires_at: r.try_get(11).map_err(StoreError::db(BACKEND, op))?,
+                    csrf_token: r.try_get(9).map_err(StoreError::db(BACKEND, op))?,
+                    created_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
+                    last_seen_at: r.try_get(11).map_err(StoreError::db(BACKEND, op))?,
+                    expires_at: r.try_get(12).map_err(StoreError::db(BACKEND, op))?,
                 })),
                 None => Ok(None),
             }
@@ -376,7 +382,7 @@ impl Store {
                 .await
                 .map_err(StoreError::db(BACKEND, "check an API token"))?;
             let Some(r) = row else { return Ok(None) };
-            let id: i64 = r.try_get(8).map_err(StoreError::db(BACKEND, "check an API token"))?;
+            let id: i64 = r.try_get(9).map_err(StoreError::db(BACKEND, "check an API token"))?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(Utc::now())

@@ -31,6 +31,15 @@ pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 pub const LOCKOUT_ATTEMPTS: u32 = 5;
 pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
 const LOCKED: &str = "this account is locked after 5 failed sign-ins; an administrator must unlock it (pmhc user unlock)";
+/// Accounts unused this long are disabled at their next sign-in (an administrator enables them).
+pub const INACTIVE_AFTER: Duration = Duration::days(90);
+const INACTIVE: &str = "this account was disabled after 90 days without a sign-in; an administrator can enable it (pmhc user enable)";
+
+fn idle_too_long(u: &User) -> bool {
+    let last = [u.last_sign_in_at, u.active_since].into_iter().flatten().max().unwrap_or(u.created_at).max(u.created_at);
+    Utc::now() - last > INACTIVE_AFTER
+}
+
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -307,6 +316,11 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
         Some(u) if u.locked => {
             tracing::info!(username, "sign-in refused: the account is locked");
             return Err(AppError::BadRequest(LOCKED.into()));
+        }
+        Some(u) if ok && u.active && idle_too_long(&u) => {
+            tracing::info!(username, "sign-in refused: the account was unused for 90 days; disabling it");
+            state.store.update_user(&u.username, None, None, Some(false)).await?;
+            return Err(AppError::BadRequest(INACTIVE.into()));
         }
         Some(u) if ok && u.active => u,
         Some(u) => {

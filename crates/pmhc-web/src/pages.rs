@@ -86,6 +86,8 @@ struct SignInForm {
     password: String,
     csrf: String,
     next: Option<String>,
+    /// The use notice's checkbox.
+    acknowledge: Option<String>,
 }
 
 async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, headers: HeaderMap, Form(f): Form<SignInForm>) -> Result<Response, PageError> {
@@ -103,6 +105,10 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
     if pre.is_empty() || pre != f.csrf {
         record(AuditOutcome::Refused, "the sign-in form's token did not match").await?;
         return sign_in_page(&state, Some(AppError::Csrf.to_string()), &next, &f.username, StatusCode::FORBIDDEN);
+    }
+    if f.acknowledge.as_deref() != Some("yes") {
+        record(AuditOutcome::Refused, "use notice not acknowledged").await?;
+        return sign_in_page(&state, Some("accept the use notice to sign in".into()), &next, &f.username, StatusCode::BAD_REQUEST);
     }
     match auth::sign_in(&state, &f.username, &f.password).await {
         Ok((secret, _user)) => {
@@ -124,7 +130,14 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
             Ok(r)
         }
         Err(AppError::BadRequest(m)) => {
-            record(AuditOutcome::Refused, if m.contains("locked") { "account locked" } else { "wrong user name or password" }).await?;
+            let why = if m.contains("locked") {
+                "account locked"
+            } else if m.contains("90 days") {
+                "account unused for 90 days: disabled"
+            } else {
+                "wrong user name or password"
+            };
+            record(AuditOutcome::Refused, why).await?;
             sign_in_page(&state, Some(m), &next, &f.username, StatusCode::UNAUTHORIZED)
         }
         Err(e) => Err(e.into()),

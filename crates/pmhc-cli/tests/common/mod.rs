@@ -327,7 +327,7 @@ impl Http {
     pub fn sign_in_status(&mut self, user: &str, password: &str) -> Resp {
         let form = self.get("/sign-in").text();
         let csrf = hidden(&form, "csrf");
-        self.post_form("/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", "/")])
+        self.post_form("/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", "/"), ("acknowledge", "yes")])
     }
 
     /// The session's CSRF token, from a page that shows the sign-out form.
