@@ -880,7 +880,17 @@ async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
             .into_iter()
             .map(|e| {
                 let ev = e.event;
-                (e.id, ev.at, ev.actor, ev.source, ev.action.as_str(), ev.object, ev.field_groups.join(", "), ev.outcome.as_str(), ev.detail)
+                views::AuditRow {
+                    id: e.id,
+                    at: ev.at,
+                    actor: ev.actor,
+                    source: ev.source,
+                    action: ev.action.as_str(),
+                    object: ev.object,
+                    groups: ev.field_groups.join(", "),
+                    outcome: ev.outcome.as_str(),
+                    detail: ev.detail,
+                }
             })
             .collect(),
         verified,

@@ -249,8 +249,20 @@ pub struct Audit {
     pub f: AuditFilterForm,
     pub actions: Vec<(&'static str, bool)>,
     pub outcomes: Vec<(&'static str, bool)>,
-    /// id, at, actor, source, action, object, field groups, outcome, detail.
-    pub entries: Vec<(u64, String, String, String, &'static str, String, String, &'static str, String)>,
+    pub entries: Vec<AuditRow>,
     pub verified: Option<(bool, String)>,
     pub next: Option<String>,
+}
+
+/// One audit entry as the page shows it.
+pub struct AuditRow {
+    pub id: u64,
+    pub at: String,
+    pub actor: String,
+    pub source: String,
+    pub action: &'static str,
+    pub object: String,
+    pub groups: String,
+    pub outcome: &'static str,
+    pub detail: String,
 }
