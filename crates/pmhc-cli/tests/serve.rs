@@ -672,6 +672,10 @@ fn lockout_after_five_failed_sign_ins() {
         let out = run(db, &["user", "unlock", "lock"]);
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(h.sign_in_status("lock", PASSWORD).status, 303, "unlocked");
+        // Changing the role ends the user's sessions.
+        assert_eq!(h.get("/encounters").status, 200);
+        assert!(run(db, &["user", "role", "lock", "viewer"]).status.success());
+        assert_eq!(h.get("/encounters").status, 303, "the old session no longer works");
         let entries = json(&run(db, &["audit", "list", "--json", "--actor", "lock", "--limit", "100"]));
         assert!(entries.as_array().is_some_and(|v| v.iter().any(|e| e["detail"] == "account locked")), "{entries}");
         // An account unused for 90 days is disabled at its next sign-in.
