@@ -18,6 +18,7 @@ pub mod field_form;
 pub mod outcomes;
 pub mod pseudonym;
 pub mod stats;
+pub mod totp;
 
 pub use codes::{
     AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,
