@@ -65,7 +65,7 @@ fn the_api_agrees_with_its_openapi_document() {
     for db in &dbs.urls {
         let out = run(db, &["demo", "--encounters", "3000"]);
         assert!(out.status.success(), "demo on {db}: {}", stderr(&out));
-        add_user(db, "schemathesis", "administrator", "schemathesis password 1");
+        add_user(db, "schemathesis", "administrator", "conformance checker 1");
         let token = add_token(db, "schemathesis");
         assert!(token.starts_with("pmhc_"), "not a token: {token:?}");
         let server = Server::start(db);
