@@ -110,6 +110,12 @@ Examples:
 pub enum AuditCommand {
     /// Check the whole chain: exit 0 when intact, 1 naming the first broken entry.
     Verify,
+    /// Remove entries older than a date (at least one year old; younger ones are kept).
+    Purge {
+        /// Entries before this day (YYYY-MM-DD) go; it must be a year ago or earlier.
+        #[arg(long)]
+        before: chrono::NaiveDate,
+    },
     /// The newest entries, with filters.
     List {
         #[arg(long, default_value_t = 50)]

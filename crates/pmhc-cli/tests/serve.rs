@@ -602,6 +602,11 @@ fn the_audit_trail() {
         let verify = run(db, &["audit", "verify"]);
         assert!(verify.status.success(), "{}", stderr(&verify));
         assert!(stdout(&verify).contains("intact"));
+        // Entries are kept a year: a younger purge date is refused.
+        let recent = (chrono::Utc::now().date_naive() - chrono::Duration::days(30)).to_string();
+        let purge = run(db, &["audit", "purge", "--before", &recent]);
+        assert!(!purge.status.success());
+        assert!(stderr(&purge).contains("kept for at least a year"), "{}", stderr(&purge));
 
         // The database refuses edits while its triggers stand.
         assert!(sql(db, &["UPDATE audit_log SET actor = 'x' WHERE id = 3"]).is_err(), "append-only");

@@ -200,6 +200,12 @@ impl ChainVerifier {
         Self::default()
     }
 
+    /// A verifier for a log whose entries up to `anchor` (id and hash of the last removed entry)
+    /// were purged after their retention period: the first kept entry must follow the anchor.
+    pub fn from_anchor(anchor: Option<(u64, &str)>) -> Self {
+        ChainVerifier { last: anchor.map(|(id, h)| (id, h.to_string())), count: 0 }
+    }
+
     /// Check the next entry.
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainError> {
         let expected = self.last.as_ref().map_or(1, |(id, _)| id + 1);
@@ -293,6 +299,24 @@ mod tests {
         let head = v.last().map(|e| (e.id, e.hash.as_str()));
         assert_eq!(verify(&v, head), Ok(20));
         assert_eq!(verify(&[], None), Ok(0));
+    }
+
+    #[test]
+    fn a_purged_log_verifies_from_its_anchor() {
+        let v = chain(10);
+        let head = v.last().map(|e| (e.id, e.hash.as_str()));
+        let anchor = (v[3].id, v[3].hash.as_str());
+        let mut c = ChainVerifier::from_anchor(Some(anchor));
+        for e in &v[4..] {
+            c.push(e).unwrap();
+        }
+        assert_eq!(c.finish(head), Ok(6));
+        // Without the anchor the kept entries do not start the chain.
+        let mut c = ChainVerifier::new();
+        assert_eq!(c.push(&v[4]), Err(ChainError::Missing { expected: 1, found: 5 }));
+        // A wrong anchor is found at the first kept entry.
+        let mut c = ChainVerifier::from_anchor(Some((4, GENESIS)));
+        assert_eq!(c.push(&v[4]), Err(ChainError::Unlinked { id: 5 }));
     }
 
     #[test]

@@ -65,8 +65,9 @@ pub struct Verified {
 /// chain (with the first broken entry); `Err` is a failure to read it.
 pub async fn verify(store: &Store) -> Result<Result<Verified, ChainError>, ServiceError> {
     let head = store.audit_head().await?;
-    let mut v = ChainVerifier::new();
-    let mut after = 0u64;
+    let anchor = store.audit_anchor().await?;
+    let mut v = ChainVerifier::from_anchor(anchor.as_ref().map(|(id, h)| (*id, h.as_str())));
+    let mut after = anchor.as_ref().map_or(0, |(id, _)| *id);
     loop {
         let page = store.audit_entries_after(after, 10_000).await?;
         if page.is_empty() {
@@ -83,4 +84,21 @@ pub async fn verify(store: &Store) -> Result<Result<Verified, ChainError>, Servi
         Ok(entries) => Ok(Ok(Verified { entries, head: v.last().map(|(id, h)| (id, h.to_string())) })),
         Err(e) => Ok(Err(e)),
     }
+}
+
+/// Entries are kept at least this many days.
+pub const RETENTION_DAYS: i64 = 365;
+
+/// Remove audit entries older than `before` — refused when `before` is less than a year ago. The
+/// purge is itself audited (after it, as the newest entry).
+pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> Result<u64, ServiceError> {
+    let limit = chrono::Utc::now().date_naive() - chrono::Duration::days(RETENTION_DAYS);
+    if before > limit {
+        return Err(ServiceError::Invalid(format!(
+            "audit entries are kept for at least a year: the purge date must be {limit} or earlier (it is {before})"
+        )));
+    }
+    let n = store.purge_audit_before(&before.to_string()).await?;
+    record(store, actor, AuditAction::Admin, "audit", &[], AuditOutcome::Success, format!("purged {n} entries before {before}")).await?;
+    Ok(n)
 }

@@ -7,6 +7,8 @@ use sqlx::Row;
 use crate::{Store, StoreError, on_pool};
 
 const HEAD: &str = "audit_head";
+/// The id and hash of the last entry removed by a purge ("id:hash").
+const ANCHOR: &str = "audit_anchor";
 
 /// Which entries to list. Every condition set must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,6 +136,91 @@ impl Store {
         Ok(Some((id, hash.to_string())))
     }
 
+    /// Where the kept chain starts after a purge: the last removed entry's id and hash.
+    pub async fn audit_anchor(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.chain_setting(ANCHOR).await
+    }
+
+    async fn chain_setting(&self, key: &'static str) -> Result<Option<(u64, String)>, StoreError> {
+        let v: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read the audit chain's settings"))?
+        });
+        let Some(v) = v else { return Ok(None) };
+        let bad = || StoreError::Corrupt { what: format!("settings.{key}"), detail: v.clone() };
+        let (id, hash) = v.split_once(':').ok_or_else(bad)?;
+        Ok(Some((id.parse().map_err(|_| bad())?, hash.to_string())))
+    }
+
+    /// Remove the entries older than `before` (an ISO date; the caller enforces the retention
+    /// period), keeping the chain verifiable: the last removed entry becomes the anchor. The
+    /// append-only trigger is lifted for this one transaction only. Returns how many entries went.
+    pub async fn purge_audit_before(&self, before: &str) -> Result<u64, StoreError> {
+        let op = "purge the audit log";
+        macro_rules! purge {
+            ($tx:expr, $backend:expr, $lift:expr, $restore:expr) => {{
+                let last: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, hash FROM audit_log WHERE at < $1 ORDER BY id DESC LIMIT 1")
+                        .bind(before)
+                        .fetch_optional(&mut *$tx)
+                        .await
+                        .map_err(StoreError::db($backend, op))?;
+                let Some((last_id, last_hash)) = last else { return Ok(0) };
+                for s in $lift {
+                    sqlx::query(*s).execute(&mut *$tx).await.map_err(StoreError::db($backend, op))?;
+                }
+                let n = sqlx::query("DELETE FROM audit_log WHERE id <= $1")
+                    .bind(last_id)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(StoreError::db($backend, op))?
+                    .rows_affected();
+                for s in $restore {
+                    sqlx::query(*s).execute(&mut *$tx).await.map_err(StoreError::db($backend, op))?;
+                }
+                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(ANCHOR)
+                    .bind(format!("{last_id}:{last_hash}"))
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(StoreError::db($backend, op))?;
+                n
+            }};
+        }
+        match (self.sqlite_pool(), self.postgres_pool()) {
+            (Some(pool), _) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db("sqlite", op))?;
+                let n = purge!(
+                    tx,
+                    "sqlite",
+                    &["DROP TRIGGER IF EXISTS audit_log_no_delete"],
+                    &["CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"]
+                );
+                tx.commit().await.map_err(StoreError::db("sqlite", op))?;
+                Ok(n)
+            }
+            (None, Some(pool)) => {
+                let mut tx = pool.begin().await.map_err(StoreError::db("postgres", op))?;
+                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("postgres", op))?;
+                let n = purge!(
+                    tx,
+                    "postgres",
+                    &["ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"],
+                    &["ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update"]
+                );
+                tx.commit().await.map_err(StoreError::db("postgres", op))?;
+                Ok(n)
+            }
+            (None, None) => unreachable!("a store has one backend"),
+        }
+    }
+
     /// Entries with an id above `after`, in order, at most `limit` (for verification in pages).
     pub async fn audit_entries_after(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2");
@@ -191,5 +278,78 @@ impl Store {
                 .map_err(StoreError::db(BACKEND, "list the audit log"))?;
             rows.iter().map(|r| decode(r, BACKEND)).collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pmhc_core::audit::{AuditAction, AuditEvent, AuditOutcome, ChainVerifier};
+
+    use crate::Store;
+
+    fn event(at: &str) -> AuditEvent {
+        AuditEvent {
+            at: at.into(),
+            actor: "a".into(),
+            partner: None,
+            action: AuditAction::View,
+            object: "encounter:x/1".into(),
+            field_groups: vec!["incident".into()],
+            source: "cli".into(),
+            outcome: AuditOutcome::Success,
+            detail: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_purge_keeps_the_chain_verifiable_and_the_log_append_only() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        purge_on(store).await;
+        // The same on PostgreSQL, in a database of its own, when one is given.
+        if let Ok(admin) = std::env::var("PMHC_TEST_POSTGRES") {
+            use sqlx::Connection;
+            let name = format!("pmhc_audit_purge_{}", std::process::id());
+            let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut c).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await.unwrap();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+            let store = Store::open(&format!("{base}/{name}")).await.unwrap();
+            purge_on(store.clone()).await;
+            store.close().await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut c).await.unwrap();
+        }
+    }
+
+    async fn purge_on(store: Store) {
+        store.migrate().await.unwrap();
+        for i in 0..5 {
+            store.append_audit(event(&format!("2020-01-0{}T00:00:00.00Z", i + 1))).await.unwrap();
+        }
+        for i in 0..3 {
+            store.append_audit(event(&format!("2026-01-0{}T00:00:00.00Z", i + 1))).await.unwrap();
+        }
+        assert_eq!(store.purge_audit_before("2021-01-01").await.unwrap(), 5);
+        let anchor = store.audit_anchor().await.unwrap().unwrap();
+        assert_eq!(anchor.0, 5);
+        let kept = store.audit_entries_after(anchor.0, 100).await.unwrap();
+        assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![6, 7, 8]);
+        let mut v = ChainVerifier::from_anchor(Some((anchor.0, &anchor.1)));
+        for e in &kept {
+            v.push(e).unwrap();
+        }
+        let head = store.audit_head().await.unwrap().unwrap();
+        assert_eq!(v.finish(Some((head.0, &head.1))), Ok(3));
+        // Nothing older is left to purge; the trigger is back.
+        assert_eq!(store.purge_audit_before("2021-01-01").await.unwrap(), 0);
+        let refused = match (store.sqlite_pool(), store.postgres_pool()) {
+            (Some(p), _) => sqlx::query("DELETE FROM audit_log WHERE id = 6").execute(p).await.is_err(),
+            (_, Some(p)) => sqlx::query("DELETE FROM audit_log WHERE id = 6").execute(p).await.is_err(),
+            _ => unreachable!(),
+        };
+        assert!(refused, "append-only again");
+        // Appending continues the chain.
+        let e = store.append_audit(event("2026-02-01T00:00:00.00Z")).await.unwrap();
+        assert_eq!(e.id, 9);
+        assert_eq!(e.prev_hash, head.1);
     }
 }
