@@ -266,7 +266,7 @@ mod tests {
         AuditEvent {
             at: format!("2026-11-27T04:05:{:02}.{:02}Z", i % 60, i % 100),
             actor: format!("user{}", i % 3),
-            partner: (i % 2 == 0).then(|| "Metro PD".to_string()),
+            partner: i.is_multiple_of(2).then(|| "Metro PD".to_string()),
             action: AuditAction::ALL[(i % 9) as usize],
             object: format!("encounter:cad/{i}"),
             field_groups: vec!["incident".into()],
