@@ -351,68 +351,50 @@ impl PersonLane {
     /// People seen in the period, people meeting the k-within-w rule there, keyed encounters, and
     /// the sum of squares of encounters per person.
     pub(crate) fn count(&self, p: &Period, persons: usize) -> PersonCounts {
-        // One word per person, kept between calls on this thread: the encounters seen in the
-        // period (low 31 bits) and whether the person met the rule (top bit). Only the persons
-        // touched are reset afterwards, so a call costs the period's entries, not every person.
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        const MET: u32 = 1 << 31;
-        const SEEN: u32 = MET - 1;
         let r = LaneRanges::of(p);
         let lo = p.from.num_days_from_ce();
         let hi = p.to.num_days_from_ce();
         let start = self.entries.partition_point(|e| e.day < lo);
         let end = self.entries.partition_point(|e| e.day <= hi);
-        SCRATCH.with(|cell| {
-            let mut slots = cell.borrow_mut();
-            if slots.len() < persons {
-                slots.resize(persons, 0);
+        let mut seen = vec![0u32; persons];
+        let mut flagged = vec![false; persons];
+        let mut out = PersonCounts::default();
+        for e in &self.entries[start..end] {
+            if !r.contains(e.lane as usize, e.bucket) {
+                continue;
             }
-            let mut touched: Vec<u32> = Vec::new();
-            let mut out = PersonCounts::default();
-            for e in &self.entries[start..end] {
-                if !r.contains(e.lane as usize, e.bucket) {
-                    continue;
+            out.encounters += 1;
+            let s = &mut seen[e.person as usize];
+            if *s == 0 {
+                out.people += 1;
+            }
+            *s += 1;
+            if flagged[e.person as usize] {
+                continue;
+            }
+            // Walk back through the person's earlier encounters within the window, counting those
+            // inside the period (an earlier one can be outside it while a still earlier one is
+            // inside: a month-only date at the period's edge).
+            let mut need = self.k - 1;
+            let mut j = e.back;
+            while j != NONE {
+                let b = &self.entries[j as usize];
+                if (e.day - b.day) as u32 > self.window_days {
+                    break;
                 }
-                out.encounters += 1;
-                let slot = &mut slots[e.person as usize];
-                if *slot == 0 {
-                    out.people += 1;
-                    touched.push(e.person);
-                }
-                *slot += 1;
-                if *slot & MET != 0 {
-                    continue;
-                }
-                // Walk back through the person's earlier encounters within the window, counting
-                // those inside the period (an earlier one can be outside it while a still earlier
-                // one is inside: a month-only date at the period's edge).
-                let mut need = self.k - 1;
-                let mut j = e.back;
-                while j != NONE {
-                    let b = &self.entries[j as usize];
-                    if (e.day - b.day) as u32 > self.window_days {
+                if r.contains(b.lane as usize, b.bucket) {
+                    need -= 1;
+                    if need == 0 {
+                        flagged[e.person as usize] = true;
+                        out.meeting_rule += 1;
                         break;
                     }
-                    if r.contains(b.lane as usize, b.bucket) {
-                        need -= 1;
-                        if need == 0 {
-                            *slot |= MET;
-                            out.meeting_rule += 1;
-                            break;
-                        }
-                    }
-                    j = b.back;
                 }
+                j = b.back;
             }
-            for &person in &touched {
-                let c = u64::from(slots[person as usize] & SEEN);
-                out.sum_squares += c * c;
-                slots[person as usize] = 0;
-            }
-            out
-        })
+        }
+        out.sum_squares = seen.iter().map(|&c| u64::from(c) * u64::from(c)).sum();
+        out
     }
 }
 
