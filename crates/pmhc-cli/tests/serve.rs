@@ -677,6 +677,29 @@ fn lockout_after_five_failed_sign_ins() {
         let out = run(db, &["user", "unlock", "lock"]);
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(h.sign_in_status("lock", PASSWORD).status, 303, "unlocked");
+        // Administrative actions need the password entered in the last 5 minutes.
+        add_user(db, "boss", "administrator", PASSWORD);
+        let mut admin = Http::new(&s.base);
+        admin.sign_in("boss", PASSWORD);
+        let csrf = admin.csrf();
+        let ten_minutes_ago = if db.starts_with("postgres") {
+            "UPDATE sessions SET authenticated_at = now() - interval '10 minutes'".to_string()
+        } else {
+            "UPDATE sessions SET authenticated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')".to_string()
+        };
+        sql(db, &[&ten_minutes_ago]).expect("age the sign-in");
+        let r = admin.post_form("/users/unlock", &[("csrf", &csrf), ("username", "lock")]);
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), Some("/reauth?next=%2Fusers"));
+        assert!(admin.get("/reauth?next=%2Fusers").text().contains("Confirm your password"));
+        let r = admin.post_form("/reauth", &[("csrf", &csrf), ("password", "not it"), ("next", "/users")]);
+        assert_eq!(r.status, 401);
+        let r = admin.post_form("/reauth", &[("csrf", &csrf), ("password", PASSWORD), ("next", "/users")]);
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), Some("/users"));
+        let r = admin.post_form("/users/unlock", &[("csrf", &csrf), ("username", "lock")]);
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), Some("/users"), "done after re-authentication");
         // Changing the role ends the user's sessions.
         assert_eq!(h.get("/encounters").status, 200);
         assert!(run(db, &["user", "role", "lock", "viewer"]).status.success());

@@ -36,6 +36,8 @@ pub struct SessionRecord {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// When the user last entered their password in this session (sign-in or re-authentication).
+    pub authenticated_at: DateTime<Utc>,
 }
 
 /// An API token's description (the secret itself is shown once, when made).
@@ -266,8 +268,8 @@ impl Store {
         let now = Utc::now();
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $4, $5)",
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, authenticated_at) \
+                 VALUES ($1, $2, $3, $4, $4, $5, $4)",
             )
             .bind(token_hash)
             .bind(user_id)
@@ -291,7 +293,7 @@ impl Store {
     /// decides, and ends it).
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at \
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.authenticated_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         );
         let op = "read a session";
@@ -308,6 +310,10 @@ impl Store {
                     created_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
                     last_seen_at: r.try_get(11).map_err(StoreError::db(BACKEND, op))?,
                     expires_at: r.try_get(12).map_err(StoreError::db(BACKEND, op))?,
+                    authenticated_at: {
+                        let created: DateTime<Utc> = r.try_get(10).map_err(StoreError::db(BACKEND, op))?;
+                        r.try_get::<Option<DateTime<Utc>>, _>(13).map_err(StoreError::db(BACKEND, op))?.unwrap_or(created)
+                    },
                 })),
                 None => Ok(None),
             }
@@ -324,6 +330,20 @@ impl Store {
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "renew a session"))?.rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Note that the session's user has just entered their password again.
+    pub async fn reauthenticate_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET authenticated_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(Utc::now())
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "re-authenticate a session"))?
+                .rows_affected()
         });
         Ok(())
     }

@@ -27,6 +27,8 @@ pub const SESSION_COOKIE: &str = "pmhc_session";
 pub const PRE_SESSION_COOKIE: &str = "pmhc_signin";
 pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
+/// How recent the password must be for an administrative action.
+pub const REAUTH_WITHIN: Duration = Duration::minutes(5);
 /// Failed sign-ins within [`LOCKOUT_WINDOW`] that lock an account (until an administrator unlocks it).
 pub const LOCKOUT_ATTEMPTS: u32 = 5;
 pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
@@ -46,7 +48,7 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 /// How the request proved who it is.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Session { token_hash: String, csrf: String },
+    Session { token_hash: String, csrf: String, authenticated_at: DateTime<Utc> },
     ApiToken,
 }
 
@@ -72,6 +74,17 @@ impl Principal {
     /// Refuse unless the user's role holds `p`.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
         if self.user.role.can(p) { Ok(()) } else { Err(AppError::Forbidden(p)) }
+    }
+
+    /// Administrative actions need the password entered in the last [`REAUTH_WITHIN`] (sessions;
+    /// API tokens are issued by an administrator and have no password to enter).
+    pub fn require_recent_authentication(&self) -> Result<(), AppError> {
+        match &self.credential {
+            Credential::Session { authenticated_at, .. } if Utc::now() - *authenticated_at > REAUTH_WITHIN => {
+                Err(AppError::ReauthRequired)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The CSRF token forms must carry (empty for token clients).
@@ -181,7 +194,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                     }
                     Some(Principal {
                         user: s.user,
-                        credential: Credential::Session { token_hash: hash, csrf: s.csrf_token },
+                        credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
                         source: client_address(&req, state.config.behind_tls),
                     })
                 }
@@ -298,6 +311,26 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// Sign a user in: check the password, start a session. Returns the session secret and the user.
 /// Unknown users and wrong passwords get the same answer and take the same time.
+/// Check a signed-in user's password again (re-authentication). A wrong password counts towards
+/// the lockout.
+pub async fn reauthenticate(state: &AppState, who: &Principal, password: &str) -> Result<(), AppError> {
+    let Credential::Session { token_hash, .. } = &who.credential else { return Ok(()) };
+    let (_, hash) = state.store.user_by_username(&who.user.username).await?.ok_or(AppError::Unauthenticated)?;
+    let pw = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&pw, &hash))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
+    if !ok {
+        if state.store.record_failed_sign_in(&who.user.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await? {
+            let _ = state.store.delete_session(token_hash).await;
+            return Err(AppError::BadRequest(LOCKED.into()));
+        }
+        return Err(AppError::BadRequest("the password is wrong".into()));
+    }
+    state.store.reauthenticate_session(token_hash).await?;
+    Ok(())
+}
+
 pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<(String, User), AppError> {
     let wrong = || AppError::BadRequest("the user name or the password is wrong".into());
     if username.chars().any(char::is_control) || username.chars().count() > 64 {

@@ -18,6 +18,8 @@ pub enum AppError {
     Forbidden(Permission),
     #[error("the form expired or did not come from this site; reload the page and try again")]
     Csrf,
+    #[error("confirm your password to continue (administrative actions need it entered in the last 5 minutes)")]
+    ReauthRequired,
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -54,7 +56,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -70,6 +72,7 @@ impl AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
             AppError::Csrf => "csrf",
+            AppError::ReauthRequired => "reauthentication_required",
             AppError::NotFound(_) => "not_found",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
@@ -112,6 +115,9 @@ impl AppError {
         self.log();
         if matches!(self, AppError::Unauthenticated) {
             return axum::response::Redirect::to("/sign-in").into_response();
+        }
+        if matches!(self, AppError::ReauthRequired) {
+            return axum::response::Redirect::to("/reauth?next=%2Fusers").into_response();
         }
         let status = self.status();
         let page = crate::views::ErrorPage {

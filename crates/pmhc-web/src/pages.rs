@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", post(sign_out))
+        .route("/reauth", get(reauth_form).post(reauth))
         .route("/encounters", get(encounters))
         .route("/encounters/new", get(field_form_page).post(field_form_submit))
         .route("/encounters/{source}/{key}", get(encounter))
@@ -761,6 +762,7 @@ struct NewUserForm {
 async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewUserForm>) -> Result<Response, PageError> {
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
+    who.require_recent_authentication()?;
     let result = async {
         let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
         let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
@@ -784,6 +786,7 @@ struct NewTokenForm {
 async fn tokens_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewTokenForm>) -> Result<Response, PageError> {
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
+    who.require_recent_authentication()?;
     match pmhc_service::accounts::add_api_token(&state.store, f.username.trim(), f.name.trim()).await {
         Ok(token) => {
             audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("API token \"{}\"", f.name.trim())).await?;
@@ -908,6 +911,7 @@ struct UnlockForm {
 async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
+    who.require_recent_authentication()?;
     match state.store.unlock_user(f.username.trim()).await {
         Ok(()) => {
             audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], "unlock").await?;
@@ -917,5 +921,36 @@ async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): F
             let e = AppError::from(e);
             Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
         }
+    }
+}
+
+// --- Re-authentication before administrative actions ------------------------------------
+
+async fn reauth_form(Auth(who): Auth, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+    Ok(page(&views::Reauth { nav: Nav::new(Some(&who), "users"), next: auth::safe_next(q.next.as_deref()), error: None }))
+}
+
+#[derive(Deserialize)]
+struct ReauthForm {
+    csrf: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn reauth(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<ReauthForm>) -> Result<Response, PageError> {
+    who.check_csrf(&f.csrf)?;
+    let next = auth::safe_next(f.next.as_deref());
+    match auth::reauthenticate(&state, &who, &f.password).await {
+        Ok(()) => {
+            audit(&state, &who, AuditAction::SignIn, "session", &[], "re-authentication").await?;
+            Ok(Redirect::to(&next).into_response())
+        }
+        Err(AppError::BadRequest(m)) => {
+            pmhc_service::audit::record(&state.store, &who.actor(), AuditAction::SignIn, "session", &[], AuditOutcome::Refused, "re-authentication: wrong password")
+                .await
+                .map_err(AppError::from)?;
+            Ok((StatusCode::UNAUTHORIZED, page(&views::Reauth { nav: Nav::new(Some(&who), "users"), next, error: Some(m) })).into_response())
+        }
+        Err(e) => Err(e.into()),
     }
 }

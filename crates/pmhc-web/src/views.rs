@@ -266,3 +266,11 @@ pub struct AuditRow {
     pub outcome: &'static str,
     pub detail: String,
 }
+
+#[derive(Template)]
+#[template(path = "reauth.html")]
+pub struct Reauth {
+    pub nav: Nav,
+    pub next: String,
+    pub error: Option<String>,
+}

@@ -1,0 +1,3 @@
+-- When the session's user last proved who they are (sign-in or re-authentication): administrative
+-- actions need it recent. Keep in step with ../postgres/0006_reauth.sql.
+ALTER TABLE sessions ADD COLUMN authenticated_at TEXT;
