@@ -57,83 +57,84 @@ where
     })
 }
 
+/// Write a chain setting ("id:hash") in `settings`.
+const SET_CHAIN_SETTING: &str =
+    "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// Run `$body` in a transaction that holds the audit log's write lock (SQLite: an immediate
+/// transaction; PostgreSQL: a table lock), so writers of the chain take turns; commit it and give
+/// the body's value. `$backend` names the backend inside the body; `?` in the body returns early
+/// (the transaction is then rolled back).
+macro_rules! with_audit_lock {
+    ($store:expr, $op:expr, |$tx:ident, $backend:ident| $body:block) => {
+        match ($store.sqlite_pool(), $store.postgres_pool()) {
+            (Some(pool), _) => {
+                let $backend: &'static str = "sqlite";
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db($backend, $op))?;
+                let out = $body;
+                $tx.commit().await.map_err(StoreError::db($backend, $op))?;
+                Ok(out)
+            }
+            (None, Some(pool)) => {
+                let $backend: &'static str = "postgres";
+                let mut $tx = pool.begin().await.map_err(StoreError::db($backend, $op))?;
+                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(StoreError::db($backend, $op))?;
+                let out = $body;
+                $tx.commit().await.map_err(StoreError::db($backend, $op))?;
+                Ok(out)
+            }
+            (None, None) => unreachable!("a store has one backend"),
+        }
+    };
+}
+
 impl Store {
     /// Append an event to the audit trail; returns the entry as written. Appends are serialized
-    /// (SQLite: an immediate transaction; PostgreSQL: a table lock), so every entry links to the
-    /// one before it. An error means nothing was written: the caller must refuse the access it
-    /// was recording (fail closed).
+    /// (see `with_audit_lock`), so every entry links to the one before it. An error means nothing
+    /// was written: the caller must refuse the access it was recording (fail closed).
     pub async fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         let op = "write the audit log";
         let insert = "INSERT INTO audit_log (id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-        let head_sql = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        macro_rules! append {
-            ($tx:expr, $backend:expr) => {{
-                let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                    .fetch_optional(&mut *$tx)
-                    .await
-                    .map_err(StoreError::db($backend, op))?;
-                let entry = next_entry(last.as_ref().map(|(id, h)| (u64::try_from(*id).unwrap_or(0), h.as_str())), event);
-                let e = &entry.event;
-                sqlx::query(insert)
-                    .bind(i64::try_from(entry.id).unwrap_or(i64::MAX))
-                    .bind(&e.at)
-                    .bind(&e.actor)
-                    .bind(&e.partner)
-                    .bind(e.action.as_str())
-                    .bind(&e.object)
-                    .bind(e.field_groups.join(","))
-                    .bind(&e.source)
-                    .bind(e.outcome.as_str())
-                    .bind(&e.detail)
-                    .bind(&entry.prev_hash)
-                    .bind(&entry.hash)
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(StoreError::db($backend, op))?;
-                sqlx::query(head_sql)
-                    .bind(HEAD)
-                    .bind(format!("{}:{}", entry.id, entry.hash))
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(StoreError::db($backend, op))?;
-                entry
-            }};
-        }
-        match (self.sqlite_pool(), self.postgres_pool()) {
-            (Some(pool), _) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db("sqlite", op))?;
-                let entry = append!(tx, "sqlite");
-                tx.commit().await.map_err(StoreError::db("sqlite", op))?;
-                Ok(entry)
-            }
-            (None, Some(pool)) => {
-                let mut tx = pool.begin().await.map_err(StoreError::db("postgres", op))?;
-                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("postgres", op))?;
-                let entry = append!(tx, "postgres");
-                tx.commit().await.map_err(StoreError::db("postgres", op))?;
-                Ok(entry)
-            }
-            (None, None) => unreachable!("a store has one backend"),
-        }
+        with_audit_lock!(self, op, |tx, backend| {
+            let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::db(backend, op))?;
+            let entry = next_entry(last.as_ref().map(|(id, h)| (u64::try_from(*id).unwrap_or(0), h.as_str())), event);
+            let e = &entry.event;
+            sqlx::query(insert)
+                .bind(i64::try_from(entry.id).unwrap_or(i64::MAX))
+                .bind(&e.at)
+                .bind(&e.actor)
+                .bind(&e.partner)
+                .bind(e.action.as_str())
+                .bind(&e.object)
+                .bind(e.field_groups.join(","))
+                .bind(&e.source)
+                .bind(e.outcome.as_str())
+                .bind(&e.detail)
+                .bind(&entry.prev_hash)
+                .bind(&entry.hash)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(backend, op))?;
+            sqlx::query(SET_CHAIN_SETTING)
+                .bind(HEAD)
+                .bind(format!("{}:{}", entry.id, entry.hash))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(backend, op))?;
+            entry
+        })
     }
 
     /// The chain's head as kept in `settings`: the newest entry's id and hash.
     pub async fn audit_head(&self) -> Result<Option<(u64, String)>, StoreError> {
-        let v: Option<String> = on_pool!(self, pool => {
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(HEAD)
-                .fetch_optional(pool)
-                .await
-                .map_err(StoreError::db(BACKEND, "read the audit head"))?
-        });
-        let Some(v) = v else { return Ok(None) };
-        let (id, hash) = v.split_once(':').ok_or_else(|| StoreError::Corrupt { what: "settings.audit_head".into(), detail: v.clone() })?;
-        let id = id.parse().map_err(|_| StoreError::Corrupt { what: "settings.audit_head".into(), detail: v.clone() })?;
-        Ok(Some((id, hash.to_string())))
+        self.chain_setting(HEAD).await
     }
 
     /// Where the kept chain starts after a purge: the last removed entry's id and hash.
@@ -160,65 +161,37 @@ impl Store {
     /// append-only trigger is lifted for this one transaction only. Returns how many entries went.
     pub async fn purge_audit_before(&self, before: &str) -> Result<u64, StoreError> {
         let op = "purge the audit log";
-        macro_rules! purge {
-            ($tx:expr, $backend:expr, $lift:expr, $restore:expr) => {{
-                let last: Option<(i64, String)> =
-                    sqlx::query_as("SELECT id, hash FROM audit_log WHERE at < $1 ORDER BY id DESC LIMIT 1")
-                        .bind(before)
-                        .fetch_optional(&mut *$tx)
-                        .await
-                        .map_err(StoreError::db($backend, op))?;
-                let Some((last_id, last_hash)) = last else { return Ok(0) };
-                for s in $lift {
-                    sqlx::query(*s).execute(&mut *$tx).await.map_err(StoreError::db($backend, op))?;
-                }
-                let n = sqlx::query("DELETE FROM audit_log WHERE id <= $1")
-                    .bind(last_id)
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(StoreError::db($backend, op))?
-                    .rows_affected();
-                for s in $restore {
-                    sqlx::query(*s).execute(&mut *$tx).await.map_err(StoreError::db($backend, op))?;
-                }
-                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                    .bind(ANCHOR)
-                    .bind(format!("{last_id}:{last_hash}"))
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(StoreError::db($backend, op))?;
-                n
-            }};
-        }
-        match (self.sqlite_pool(), self.postgres_pool()) {
-            (Some(pool), _) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db("sqlite", op))?;
-                let n = purge!(
-                    tx,
-                    "sqlite",
-                    &["DROP TRIGGER IF EXISTS audit_log_no_delete"],
-                    &["CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"]
-                );
-                tx.commit().await.map_err(StoreError::db("sqlite", op))?;
-                Ok(n)
-            }
-            (None, Some(pool)) => {
-                let mut tx = pool.begin().await.map_err(StoreError::db("postgres", op))?;
-                sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::db("postgres", op))?;
-                let n = purge!(
-                    tx,
-                    "postgres",
-                    &["ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"],
-                    &["ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update"]
-                );
-                tx.commit().await.map_err(StoreError::db("postgres", op))?;
-                Ok(n)
-            }
-            (None, None) => unreachable!("a store has one backend"),
-        }
+        with_audit_lock!(self, op, |tx, backend| {
+            let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log WHERE at < $1 ORDER BY id DESC LIMIT 1")
+                .bind(before)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::db(backend, op))?;
+            let Some((last_id, last_hash)) = last else { return Ok(0) };
+            let (lift, restore) = if backend == "sqlite" {
+                (
+                    "DROP TRIGGER IF EXISTS audit_log_no_delete",
+                    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+                )
+            } else {
+                ("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update", "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+            };
+            sqlx::query(lift).execute(&mut *tx).await.map_err(StoreError::db(backend, op))?;
+            let n = sqlx::query("DELETE FROM audit_log WHERE id <= $1")
+                .bind(last_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(backend, op))?
+                .rows_affected();
+            sqlx::query(restore).execute(&mut *tx).await.map_err(StoreError::db(backend, op))?;
+            sqlx::query(SET_CHAIN_SETTING)
+                .bind(ANCHOR)
+                .bind(format!("{last_id}:{last_hash}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(backend, op))?;
+            n
+        })
     }
 
     /// Entries with an id above `after`, in order, at most `limit` (for verification in pages).
