@@ -466,23 +466,7 @@ async fn field_form_submit(
 
 async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
-    let history = state
-        .store
-        .list_imports(100)
-        .await?
-        .into_iter()
-        .map(|r| views::ImportRow {
-            id: r.id,
-            file: r.file_name,
-            mapping: r.mapping_name,
-            status: r.status.to_string(),
-            received: r.received,
-            rejected: r.rejected,
-            inserted: r.inserted,
-            updated: r.updated,
-            started: r.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        })
-        .collect();
+    let history = state.store.list_imports(100).await?;
     let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
     mappings.sort();
     if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
@@ -502,26 +486,13 @@ async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Respo
 async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
     let r = state.store.get_import(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))?;
-    let info = crate::api::import_info(&state, r, true).await?;
-    let d = info.details.clone().unwrap_or_default();
+    let mut info = crate::api::import_info(&state, r, true).await?;
     let t = views::ImportView {
         nav: Nav::new(Some(&who), "imports"),
-        id,
         running: info.status == "running",
         percent: info.progress.unwrap_or(0),
-        failure: d.failure.clone(),
-        file: info.file_name,
-        mapping: info.mapping_name,
-        status: info.status,
-        received: info.received,
-        accepted: info.accepted,
-        rejected: info.rejected,
-        inserted: info.inserted,
-        updated: info.updated,
-        unchanged: info.unchanged,
-        unknown: d.unknown_codes.iter().map(|u| (u.field.clone(), u.value.clone(), u.count)).collect(),
-        absent: d.absent_columns.join(", "),
-        rejects: d.first_rejects.iter().map(|r| (r.line, r.reason.clone())).collect(),
+        details: info.details.take().unwrap_or_default(),
+        info,
     };
     Ok(page(&t))
 }

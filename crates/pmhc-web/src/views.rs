@@ -154,25 +154,13 @@ pub struct EncounterForm {
     pub errors: Vec<String>,
 }
 
-pub struct ImportRow {
-    pub id: i64,
-    pub file: String,
-    pub mapping: String,
-    pub status: String,
-    pub received: u64,
-    pub rejected: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub started: String,
-}
-
 #[derive(Template)]
 #[template(path = "imports.html")]
 pub struct Imports {
     pub nav: Nav,
     pub error: Option<String>,
     pub mappings: Vec<String>,
-    pub history: Vec<ImportRow>,
+    pub history: Vec<pmhc_store::ImportRecord>,
     pub max_mb: usize,
 }
 
@@ -180,22 +168,11 @@ pub struct Imports {
 #[template(path = "import.html")]
 pub struct ImportView {
     pub nav: Nav,
-    pub id: i64,
-    pub file: String,
-    pub mapping: String,
-    pub status: String,
+    pub info: crate::api::ImportInfo,
+    /// The kept summary (empty while the import runs).
+    pub details: crate::imports::ImportDetails,
     pub running: bool,
     pub percent: u64,
-    pub failure: Option<String>,
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub unknown: Vec<(String, String, u64)>,
-    pub absent: String,
-    pub rejects: Vec<(u64, String)>,
 }
 
 #[derive(Template)]
