@@ -141,7 +141,7 @@ pub fn render_html_fragment(report: &OutcomeReport, full: bool) -> String {
 
 /// Escape text for HTML content and attribute values. Control characters (invalid in HTML) become
 /// U+FFFD.
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

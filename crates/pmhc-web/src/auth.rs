@@ -169,7 +169,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             return fail(AppError::Unauthenticated);
         };
         match state.store.api_token_user(&accounts::secret_hash(token)).await {
-            Ok(Some(user)) => Some(Principal { user, credential: Credential::ApiToken, source: client_address(&req, state.config.behind_tls) }),
+            Ok(Some(user)) => Some(Principal { user, credential: Credential::ApiToken, source: client_address(req.headers(), req.extensions(), state.config.behind_tls) }),
             Ok(None) => return fail(AppError::Unauthenticated),
             Err(e) => return fail(e.into()),
         }
@@ -195,7 +195,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                     Some(Principal {
                         user: s.user,
                         credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
-                        source: client_address(&req, state.config.behind_tls),
+                        source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
                     })
                 }
             }
@@ -235,14 +235,14 @@ pub async fn audit(
 }
 
 /// The client's address: the peer, or behind a TLS proxy the first `X-Forwarded-For` address.
-pub fn client_address<B>(req: &axum::http::Request<B>, behind_proxy: bool) -> String {
+pub fn client_address(headers: &HeaderMap, extensions: &axum::http::Extensions, behind_proxy: bool) -> String {
     if behind_proxy
-        && let Some(f) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(f) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
         && let Some(first) = f.split(',').next()
     {
         return first.trim().chars().take(64).collect();
     }
-    req.extensions()
+    extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
@@ -255,8 +255,7 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let req = axum::http::Request::from_parts(parts.clone(), ());
-        Ok(ClientAddr(client_address(&req, state.config.behind_tls)))
+        Ok(ClientAddr(client_address(&parts.headers, &parts.extensions, state.config.behind_tls)))
     }
 }
 

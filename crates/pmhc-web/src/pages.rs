@@ -207,7 +207,7 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
     if q.fragment.as_deref() == Some("1") {
         let mut html = String::new();
         if let Some(e) = &error {
-            html.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", askama_escape(e)));
+            html.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", pmhc_report::escape_html(e)));
         }
         html.push_str(&fragment);
         return Ok(Html(html).into_response());
@@ -245,9 +245,6 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
     Ok(page(&t))
 }
 
-fn askama_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
 
 // --- Encounters ------------------------------------------------------------------------------
 
@@ -260,16 +257,8 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
     let total = state.store.count_encounters(&filter).await?;
     let rows = state.store.list_encounters(&filter, PAGE_SIZE, offset).await?;
     audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), ENCOUNTER_GROUPS, format!("{} records", rows.len())).await?;
-    let link = |off: u64| {
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (k, v) in [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)] {
-            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-                params.push((k, v.to_string()));
-            }
-        }
-        params.push(("offset", off.to_string()));
-        format!("/encounters?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
-    };
+    let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
+    let link = |off: u64| page_link("/encounters", &filters, off);
     let n = rows.len() as u64;
     let disposition = q.disposition.clone().unwrap_or_default();
     let t = views::Encounters {
@@ -289,6 +278,17 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
         next: (offset + n < total).then(|| link(offset + n)),
     };
     Ok(page(&t))
+}
+
+/// A link to another page of a filtered list: the filters that are set (trimmed), then `offset`.
+fn page_link(path: &str, filters: &[(&str, &Option<String>)], offset: u64) -> String {
+    let mut params: Vec<(&str, &str)> = filters
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        .collect();
+    let offset = offset.to_string();
+    params.push(("offset", &offset));
+    format!("{path}?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
 }
 
 fn href(e: &Encounter) -> String {
@@ -830,16 +830,8 @@ async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
     } else {
         None
     };
-    let next = (entries.len() as u32 == PAGE).then(|| {
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (k, v) in [("actor", &q.actor), ("action", &q.action), ("outcome", &q.outcome), ("object", &q.object), ("from", &q.from), ("to", &q.to)] {
-            if let Some(v) = text(v) {
-                params.push((k, v));
-            }
-        }
-        params.push(("offset", (offset + u64::from(PAGE)).to_string()));
-        format!("/audit?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
-    });
+    let filters = [("actor", &q.actor), ("action", &q.action), ("outcome", &q.outcome), ("object", &q.object), ("from", &q.from), ("to", &q.to)];
+    let next = (entries.len() as u32 == PAGE).then(|| page_link("/audit", &filters, offset + u64::from(PAGE)));
     let t = views::Audit {
         nav: Nav::new(Some(&who), "audit"),
         f: views::AuditFilterForm {
