@@ -98,6 +98,11 @@ impl OutcomeCache {
     pub async fn current_definition(&self) -> Result<Arc<DefinitionVersion>, ServiceError> {
         let mut st = self.state.lock().await;
         self.refresh(&mut st).await?;
+        self.definition_in_force(&mut st).await
+    }
+
+    /// The definitions in force, from the (refreshed) state or read once from the store.
+    async fn definition_in_force(&self, st: &mut State) -> Result<Arc<DefinitionVersion>, ServiceError> {
         if let Some(d) = &st.definition {
             return Ok(d.clone());
         }
@@ -126,14 +131,7 @@ impl OutcomeCache {
             Some(v) => Arc::new(self.store.definition_version(Some(v)).await?.ok_or_else(|| {
                 ServiceError::Invalid(format!("there is no version {v} of the shared definitions"))
             })?),
-            None => match &st.definition {
-                Some(d) => d.clone(),
-                None => {
-                    let d = Arc::new(self.store.current_definition().await?);
-                    st.definition = Some(d.clone());
-                    d
-                }
-            },
+            None => self.definition_in_force(&mut st).await?,
         };
         let data = match st.data.get(&q.source) {
             Some(d) => d.clone(),

@@ -193,9 +193,9 @@ fn resolve_mapping(up: &Upload) -> Result<(String, MappingSpec), AppError> {
     }
 }
 
-/// Check the upload, start the import in the background, and return its id once recorded.
+/// Check the upload, start the import in the background, and return its id once recorded. The
+/// callers have checked `Permission::Import` (before the body was read).
 async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, AppError> {
-    who.require(Permission::Import)?;
     let up = read_upload(state, mp).await?;
     let cleanup = |up: &Upload| {
         if let Some((p, _)) = &up.file {

@@ -155,12 +155,9 @@ pub async fn serve(store: Store, config: ServeConfig, ready: impl FnOnce(SocketA
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(store, config)?;
-    // Warm the outcome cache so the first dashboard is fast.
+    // Warm the outcome cache (definitions, data, index) so the first dashboard is fast.
     let warm = state.outcomes.clone();
     tokio::spawn(async move {
-        if let Err(e) = warm.current_definition().await {
-            tracing::warn!(error = %e, "could not read the shared definitions");
-        }
         let q = pmhc_service::outcomes::ReportQuery { periods_from_data: true, ..Default::default() };
         if let Err(e) = warm.report(&q).await {
             tracing::info!(error = %e, "outcome cache not warmed");
