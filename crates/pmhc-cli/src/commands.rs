@@ -129,8 +129,6 @@ fn load_mapping(name_or_path: &str) -> Result<(String, MappingSpec)> {
     Ok((path.display().to_string(), spec))
 }
 
-/// SHA-256 of the file's length, first MiB and last MiB: identifies a file in the import history
-/// without reading all of a large one twice.
 #[derive(Debug, Serialize)]
 struct ImportReport {
     file: String,

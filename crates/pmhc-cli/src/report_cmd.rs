@@ -72,13 +72,11 @@ pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
     };
     let report = match compute_report(store, &query).await {
         Ok(r) => r,
-        Err(ServiceError::Invalid(m)) if m.starts_with("which periods") => bail!(
+        Err(ServiceError::NoPeriods) => bail!(
             "which periods? Give --baseline FROM..TO and --comparison FROM..TO (e.g. --baseline 2020-01-01..2020-12-31 \
              --comparison 2023-01-01..2023-12-31), or save default periods in the shared definitions"
         ),
-        Err(ServiceError::Invalid(m)) if m.starts_with("there is no version") => {
-            bail!("{m} (see `pmhc definitions history`)")
-        }
+        Err(e @ ServiceError::NoSuchDefinitionVersion(_)) => bail!("{e} (see `pmhc definitions history`)"),
         Err(e) => return Err(e.into()),
     };
     tracing::info!(ms = started.elapsed().as_millis() as u64, "report computed");

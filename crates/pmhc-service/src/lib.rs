@@ -28,6 +28,15 @@ pub enum ServiceError {
         #[source]
         source: Box<pmhc_store::StoreError>,
     },
+    /// A report was asked for without periods, and the definitions have no default ones.
+    #[error(
+        "which periods? Give a baseline and a comparison period (FROM..TO, e.g. 2020-01-01..2020-12-31), \
+         or save default periods in the shared definitions"
+    )]
+    NoPeriods,
+    /// A definitions version that was never saved.
+    #[error("there is no version {0} of the shared definitions")]
+    NoSuchDefinitionVersion(u32),
     /// The request cannot be answered as asked (a bad period, an unknown version…); the message
     /// says what to change.
     #[error("{0}")]

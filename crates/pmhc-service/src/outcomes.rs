@@ -128,9 +128,7 @@ impl OutcomeCache {
         let mut st = self.state.lock().await;
         self.refresh(&mut st).await?;
         let dv = match q.definitions_version {
-            Some(v) => Arc::new(self.store.definition_version(Some(v)).await?.ok_or_else(|| {
-                ServiceError::Invalid(format!("there is no version {v} of the shared definitions"))
-            })?),
+            Some(v) => Arc::new(self.store.definition_version(Some(v)).await?.ok_or(ServiceError::NoSuchDefinitionVersion(v))?),
             None => self.definition_in_force(&mut st).await?,
         };
         let data = match st.data.get(&q.source) {
@@ -205,13 +203,7 @@ impl OutcomeCache {
                 chosen = Some(p);
                 p
             }
-            _ => {
-                return Err(ServiceError::Invalid(
-                    "which periods? Give a baseline and a comparison period (FROM..TO, e.g. 2020-01-01..2020-12-31), \
-                     or save default periods in the shared definitions"
-                        .into(),
-                ));
-            }
+            _ => return Err(ServiceError::NoPeriods),
         };
         let req = ReportRequest { periods, breakdowns: q.breakdowns.clone(), monthly: q.monthly };
         // Milliseconds usually, but long periods and many months take longer: off the async threads.

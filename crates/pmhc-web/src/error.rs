@@ -133,6 +133,7 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(m) => AppError::BadRequest(m),
+            e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),
             ServiceError::AuditUnavailable => AppError::Unavailable(ServiceError::AuditUnavailable.to_string()),
             ServiceError::Import(e) => AppError::BadRequest(e.to_string()),
             ServiceError::Store(e) => (*e).into(),
