@@ -32,10 +32,39 @@ pub const REAUTH_WITHIN: Duration = Duration::minutes(5);
 /// Failed sign-ins within [`LOCKOUT_WINDOW`] that lock an account (until an administrator unlocks it).
 pub const LOCKOUT_ATTEMPTS: u32 = 5;
 pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
-const LOCKED: &str = "this account is locked after 5 failed sign-ins; an administrator must unlock it (pmhc user unlock)";
+
 /// Accounts unused this long are disabled at their next sign-in (an administrator enables them).
 pub const INACTIVE_AFTER: Duration = Duration::days(90);
-const INACTIVE: &str = "this account was disabled after 90 days without a sign-in; an administrator can enable it (pmhc user enable)";
+
+/// Why a sign-in was refused (what the person is told, and what the audit trail records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown user, wrong password or a disabled account: the same answer for all three.
+    WrongCredentials,
+    Locked,
+    /// Unused for 90 days: disabled now.
+    Inactive,
+}
+
+impl Refusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::WrongCredentials => "the user name or the password is wrong",
+            Refusal::Locked => "this account is locked after 5 failed sign-ins; an administrator must unlock it (pmhc user unlock)",
+            Refusal::Inactive => {
+                "this account was disabled after 90 days without a sign-in; an administrator can enable it (pmhc user enable)"
+            }
+        }
+    }
+
+    pub fn audit_detail(self) -> &'static str {
+        match self {
+            Refusal::WrongCredentials => "wrong user name or password",
+            Refusal::Locked => "account locked",
+            Refusal::Inactive => "account unused for 90 days: disabled",
+        }
+    }
+}
 
 fn idle_too_long(u: &User) -> bool {
     let last = [u.last_sign_in_at, u.active_since].into_iter().flatten().max().unwrap_or(u.created_at).max(u.created_at);
@@ -308,8 +337,9 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// Sign a user in: check the password, start a session. Returns the session secret and the user.
-/// Unknown users and wrong passwords get the same answer and take the same time.
+/// Sign a user in: check the password, start a session. Returns the session secret and the user,
+/// or why the sign-in is refused. Unknown users and wrong passwords get the same answer and take
+/// the same time.
 /// Check a signed-in user's password again (re-authentication). A wrong password counts towards
 /// the lockout.
 pub async fn reauthenticate(state: &AppState, who: &Principal, password: &str) -> Result<(), AppError> {
@@ -322,7 +352,7 @@ pub async fn reauthenticate(state: &AppState, who: &Principal, password: &str) -
     if !ok {
         if state.store.record_failed_sign_in(&who.user.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await? {
             let _ = state.store.delete_session(token_hash).await;
-            return Err(AppError::BadRequest(LOCKED.into()));
+            return Err(AppError::BadRequest(Refusal::Locked.message().into()));
         }
         return Err(AppError::BadRequest("the password is wrong".into()));
     }
@@ -330,10 +360,9 @@ pub async fn reauthenticate(state: &AppState, who: &Principal, password: &str) -
     Ok(())
 }
 
-pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<(String, User), AppError> {
-    let wrong = || AppError::BadRequest("the user name or the password is wrong".into());
+pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<Result<(String, User), Refusal>, AppError> {
     if username.chars().any(char::is_control) || username.chars().count() > 64 {
-        return Err(wrong());
+        return Ok(Err(Refusal::WrongCredentials));
     }
     let found = state.store.user_by_username(username.trim()).await?;
     let password = password.to_string();
@@ -347,24 +376,22 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
     let user = match user {
         Some(u) if u.locked => {
             tracing::info!(username, "sign-in refused: the account is locked");
-            return Err(AppError::BadRequest(LOCKED.into()));
+            return Ok(Err(Refusal::Locked));
         }
         Some(u) if ok && u.active && idle_too_long(&u) => {
             tracing::info!(username, "sign-in refused: the account was unused for 90 days; disabling it");
             state.store.update_user(&u.username, None, None, Some(false)).await?;
-            return Err(AppError::BadRequest(INACTIVE.into()));
+            return Ok(Err(Refusal::Inactive));
         }
         Some(u) if ok && u.active => u,
         Some(u) => {
             tracing::info!(username, "sign-in refused");
-            if state.store.record_failed_sign_in(&u.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await? {
-                return Err(AppError::BadRequest(LOCKED.into()));
-            }
-            return Err(wrong());
+            let locked = state.store.record_failed_sign_in(&u.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await?;
+            return Ok(Err(if locked { Refusal::Locked } else { Refusal::WrongCredentials }));
         }
         None => {
             tracing::info!(username, "sign-in refused");
-            return Err(wrong());
+            return Ok(Err(Refusal::WrongCredentials));
         }
     };
     let secret = accounts::new_secret()?;
@@ -372,7 +399,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
     let now = Utc::now();
     state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now)).await?;
     tracing::info!(username = %user.username, "signed in");
-    Ok((secret, user))
+    Ok(Ok((secret, user)))
 }
 
 #[cfg(test)]

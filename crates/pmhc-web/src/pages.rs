@@ -94,12 +94,9 @@ struct SignInForm {
 async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, headers: HeaderMap, Form(f): Form<SignInForm>) -> Result<Response, PageError> {
     let next = auth::safe_next(f.next.as_deref());
     let attempted: String = f.username.trim().chars().filter(|c| !c.is_control()).take(64).collect();
-    let actor = Actor { name: attempted.clone(), partner: None, source: addr };
+    let actor = Actor { name: attempted, partner: None, source: addr };
     let record = |outcome, detail: &'static str| {
-        let (state, actor) = (state.clone(), actor.clone());
-        async move {
-            pmhc_service::audit::record(&state.store, &actor, AuditAction::SignIn, "session", &[], outcome, detail).await.map_err(AppError::from)
-        }
+        pmhc_service::audit::record(&state.store, &actor, AuditAction::SignIn, "session", &[], outcome, detail)
     };
     // Login CSRF: the form's token must equal the pre-session cookie set with the form.
     let pre = auth::cookie(&headers, auth::PRE_SESSION_COOKIE).unwrap_or("");
@@ -111,7 +108,7 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
         record(AuditOutcome::Refused, "use notice not acknowledged").await?;
         return sign_in_page(&state, Some("accept the use notice to sign in".into()), &next, &f.username, StatusCode::BAD_REQUEST);
     }
-    match auth::sign_in(&state, &f.username, &f.password).await {
+    match auth::sign_in(&state, &f.username, &f.password).await? {
         Ok((secret, _user)) => {
             if let Err(e) = record(AuditOutcome::Success, "").await {
                 // Fail closed: without its audit entry the session must not be used.
@@ -130,18 +127,10 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
             }
             Ok(r)
         }
-        Err(AppError::BadRequest(m)) => {
-            let why = if m.contains("locked") {
-                "account locked"
-            } else if m.contains("90 days") {
-                "account unused for 90 days: disabled"
-            } else {
-                "wrong user name or password"
-            };
-            record(AuditOutcome::Refused, why).await?;
-            sign_in_page(&state, Some(m), &next, &f.username, StatusCode::UNAUTHORIZED)
+        Err(refusal) => {
+            record(AuditOutcome::Refused, refusal.audit_detail()).await?;
+            sign_in_page(&state, Some(refusal.message().into()), &next, &f.username, StatusCode::UNAUTHORIZED)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
