@@ -177,9 +177,13 @@ pub enum UserCommand {
     /// Add a user (asks for the password, or reads it from standard input or PMHC_PASSWORD).
     Add {
         username: String,
-        /// administrator, analyst or viewer.
+        /// One or more roles, separated by commas: administrator, project_coordinator,
+        /// data_specialist, officer, clinician, workgroup_member.
         #[arg(long)]
         role: String,
+        /// The partner the user works for (name or number) [default: partner 1].
+        #[arg(long)]
+        partner: Option<String>,
         /// The person's full name (the user name when absent).
         #[arg(long)]
         name: Option<String>,
@@ -195,8 +199,10 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Change a user's role (ends their sessions).
+    /// Change a user's roles, e.g. `officer,clinician` (ends their sessions).
     Role { username: String, role: String },
+    /// Move a user to another partner (name or number; ends their sessions).
+    Partner { username: String, partner: String },
     /// Disable a user (ends their sessions; their API tokens stop working).
     Disable { username: String },
     /// Enable a disabled user.
@@ -255,6 +261,10 @@ pub struct ImportArgs {
     /// Encounters per database transaction.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
+    /// The partner importing (name or number; see `pmhc partner list`): the records become
+    /// theirs [default: partner 1].
+    #[arg(long)]
+    pub partner: Option<String>,
 }
 
 #[derive(Debug, Args)]

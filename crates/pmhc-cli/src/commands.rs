@@ -179,6 +179,10 @@ async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         rejects_path: Some(rejects_path),
         progress: Some(Arc::new(move |bytes| engine_bar.set_position(bytes))),
         on_start: None,
+        partner: match &args.partner {
+            Some(p) => store.find_partner(p).await?.id,
+            None => pmhc_core::sharing::DEFAULT_PARTNER,
+        },
     };
     let result = import_file(store, request).await;
     bar.finish_and_clear();
@@ -291,6 +295,7 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
                 file_sha256: String::new(),
                 mapping_name: "demo".into(),
                 source_system: config.source_system.clone(),
+                partner: pmhc_core::sharing::DEFAULT_PARTNER,
             })
             .await?;
         let (tx, mut rx) = mpsc::channel::<Vec<Encounter>>(4);
@@ -314,7 +319,7 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
             }
         });
         while let Some(batch) = rx.recv().await {
-            counts += store.write_batch(Some(import_id), &batch).await?;
+            counts += store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(import_id), &batch).await?;
         }
         producer.await?;
         let totals = ImportTotals {
@@ -392,6 +397,7 @@ fn filter_of(f: &FilterArgs) -> Result<EncounterFilter> {
         disposition: f.disposition.as_deref().map(str::parse).transpose()?,
         response_model: f.response_model.as_deref().map(str::parse).transpose()?,
         subject_key: f.subject.clone(),
+        partners: None,
     })
 }
 
@@ -440,7 +446,7 @@ async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
 }
 
 async fn imports(store: &Store, limit: u32, json: bool) -> Result<u8> {
-    let list = store.list_imports(limit).await?;
+    let list = store.list_imports(None, limit).await?;
     if json {
         let rows: Vec<_> = list
             .iter()

@@ -68,6 +68,7 @@ pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
             response_model,
         },
         source: args.source.clone(),
+        scope: None,
         public: args.public,
     };
     let report = match compute_report(store, &query).await {

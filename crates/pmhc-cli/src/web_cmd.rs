@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, Result, bail};
-use pmhc_core::access::Role;
+use pmhc_core::access::Roles;
 use pmhc_service::accounts;
 use pmhc_store::Store;
 
@@ -54,8 +54,8 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(first)
 }
 
-fn role(s: &str) -> Result<Role> {
-    s.parse::<Role>().map_err(anyhow::Error::new)
+fn roles(s: &str) -> Result<Roles> {
+    s.parse::<Roles>().map_err(anyhow::Error::new)
 }
 
 pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
@@ -64,6 +64,7 @@ pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
         UserCommand::Add { username, role, .. } => Some((format!("user:{username}"), format!("add as {role}"))),
         UserCommand::Passwd { username, .. } => Some((format!("user:{username}"), "set password".into())),
         UserCommand::Role { username, role } => Some((format!("user:{username}"), format!("role {role}"))),
+        UserCommand::Partner { username, partner } => Some((format!("user:{username}"), format!("partner {partner}"))),
         UserCommand::Disable { username } => Some((format!("user:{username}"), "disable".into())),
         UserCommand::Enable { username } => Some((format!("user:{username}"), "enable".into())),
         UserCommand::Unlock { username } => Some((format!("user:{username}"), "unlock".into())),
@@ -137,21 +138,32 @@ pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
 
 async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
     match cmd {
-        UserCommand::Add { username, role: r, name, password_stdin } => {
-            let r = role(&r)?;
+        UserCommand::Add { username, role: r, partner, name, password_stdin } => {
+            let r = roles(&r)?;
+            let partner = match partner {
+                Some(p) => store.find_partner(&p).await?,
+                None => store.find_partner(&pmhc_core::sharing::DEFAULT_PARTNER.to_string()).await?,
+            };
             accounts::check_username(&username)?;
             let password = read_password(password_stdin)?;
             let display = name.unwrap_or_else(|| username.clone());
-            let u = accounts::add_user(store, &username, &display, r, &password).await?;
-            println!("Added {} ({}) as {}. Sign in at /sign-in of `pmhc serve`.", u.username, u.display_name, u.role);
+            let u = accounts::add_user(store, &username, &display, r, partner.id, &password).await?;
+            println!(
+                "Added {} ({}) as {} of {}. Sign in at /sign-in of `pmhc serve`.",
+                u.username,
+                u.display_name,
+                u.roles.labels(),
+                partner.name
+            );
         }
         UserCommand::List => {
-            println!("{:<24} {:<14} {:<8} {:<20} full name", "user", "role", "active", "last sign-in");
+            println!("{:<24} {:<30} {:>7} {:<8} {:<20} full name", "user", "roles", "partner", "active", "last sign-in");
             for u in store.list_users().await? {
                 println!(
-                    "{:<24} {:<14} {:<8} {:<20} {}",
+                    "{:<24} {:<30} {:>7} {:<8} {:<20} {}",
                     u.username,
-                    u.role,
+                    u.roles.to_string(),
+                    u.partner,
                     if !u.active { "no" } else if u.locked { "locked" } else { "yes" },
                     u.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into()),
                     u.display_name
@@ -166,9 +178,14 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
             println!("Changed the password of {username}; their sessions have ended.");
         }
         UserCommand::Role { username, role: r } => {
-            let r = role(&r)?;
+            let r = roles(&r)?;
             store.update_user(&username, None, Some(r), None).await?;
-            println!("{username} is now {r}; their sessions have ended.");
+            println!("{username} is now {}; their sessions have ended.", r.labels());
+        }
+        UserCommand::Partner { username, partner } => {
+            let p = store.find_partner(&partner).await?;
+            store.set_user_partner(&username, p.id).await?;
+            println!("{username} now works for {} (partner {}); their sessions have ended.", p.name, p.id);
         }
         UserCommand::Disable { username } => {
             store.update_user(&username, None, None, Some(false)).await?;

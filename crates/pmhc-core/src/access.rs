@@ -1,25 +1,34 @@
-//! Who may do what: the starting roles of a pmhc installation and the permissions each holds.
+//! Who may do what: the roles of a pmhc installation and the permissions each holds.
 //!
-//! Every route of the web application and the API names the [`Permission`] it needs; the role
-//! of the signed-in user (or of the API token's owner) either holds it or the request is refused.
+//! Every route of the web application and the API names the [`Permission`] it needs; the roles
+//! of the signed-in user (or of the API token's owner) either hold it or the request is refused.
 //! The table is here, in the pure core, so it is one table for pages, API and CLI, and so it can
-//! be tested exhaustively. (Partners, agreements and field groups refine it later.)
+//! be tested exhaustively. Which records and field groups a permitted user then sees is the
+//! sharing rule of [`crate::sharing`] (their partner and its agreements).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// A user's role.
+/// A user's role. A user holds one or more ([`Roles`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Runs the installation: everything an analyst may do, plus accounts.
+    /// Runs the installation: every permission, accounts and the audit trail included.
     Administrator,
-    /// Works with record-level data: encounters, imports, definitions, reports.
-    Analyst,
-    /// Reads aggregate outcomes only: dashboard, reports, definitions. No record-level data.
-    Viewer,
+    /// Runs the workgroup: outcomes, definitions, records (read), the partners' agreements,
+    /// the audit trail.
+    ProjectCoordinator,
+    /// Imports CAD/RMS exports, sets the shared definitions, works with records.
+    DataSpecialist,
+    /// Records encounters in the field and reads their partner's records.
+    Officer,
+    /// A co-responder or behavioral-health clinician: records encounters, reads records, and
+    /// records the people's consents (42 CFR Part 2).
+    Clinician,
+    /// A workgroup member or agency executive: aggregate outcomes and definitions only.
+    WorkgroupMember,
 }
 
 /// Something a request may ask to do.
@@ -42,10 +51,14 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit trail.
     ViewAudit,
+    /// Add partners and make or end information-sharing agreements.
+    ManageAgreements,
+    /// Record and revoke consents and read the accounting of disclosures.
+    ManageConsents,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ViewOutcomes,
         Permission::ViewDefinitions,
         Permission::EditDefinitions,
@@ -54,6 +67,8 @@ impl Permission {
         Permission::Import,
         Permission::ManageUsers,
         Permission::ViewAudit,
+        Permission::ManageAgreements,
+        Permission::ManageConsents,
     ];
 
     /// What a refused user is told they lack.
@@ -67,18 +82,41 @@ impl Permission {
             Permission::Import => "import files",
             Permission::ManageUsers => "manage user accounts",
             Permission::ViewAudit => "read the audit trail",
+            Permission::ManageAgreements => "manage partners and information-sharing agreements",
+            Permission::ManageConsents => "record consents and read the accounting of disclosures",
         }
     }
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Administrator, Role::Analyst, Role::Viewer];
+    pub const ALL: [Role; 6] = [
+        Role::Administrator,
+        Role::ProjectCoordinator,
+        Role::DataSpecialist,
+        Role::Officer,
+        Role::Clinician,
+        Role::WorkgroupMember,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Administrator => "administrator",
-            Role::Analyst => "analyst",
-            Role::Viewer => "viewer",
+            Role::ProjectCoordinator => "project_coordinator",
+            Role::DataSpecialist => "data_specialist",
+            Role::Officer => "officer",
+            Role::Clinician => "clinician",
+            Role::WorkgroupMember => "workgroup_member",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "Administrator",
+            Role::ProjectCoordinator => "Project coordinator",
+            Role::DataSpecialist => "Data specialist",
+            Role::Officer => "Officer",
+            Role::Clinician => "Clinician",
+            Role::WorkgroupMember => "Workgroup member",
         }
     }
 
@@ -87,9 +125,23 @@ impl Role {
         use Permission::*;
         match self {
             Role::Administrator => true,
-            Role::Analyst => !matches!(p, ManageUsers | ViewAudit),
-            Role::Viewer => matches!(p, ViewOutcomes | ViewDefinitions),
+            Role::ProjectCoordinator => matches!(
+                p,
+                ViewOutcomes | ViewDefinitions | EditDefinitions | ViewEncounters | ManageAgreements | ViewAudit
+            ),
+            Role::DataSpecialist => {
+                matches!(p, ViewOutcomes | ViewDefinitions | EditDefinitions | ViewEncounters | EditEncounters | Import)
+            }
+            Role::Officer => matches!(p, ViewOutcomes | ViewDefinitions | ViewEncounters | EditEncounters),
+            Role::Clinician => {
+                matches!(p, ViewOutcomes | ViewDefinitions | ViewEncounters | EditEncounters | ManageConsents)
+            }
+            Role::WorkgroupMember => matches!(p, ViewOutcomes | ViewDefinitions),
         }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
     }
 }
 
@@ -101,19 +153,89 @@ impl fmt::Display for Role {
 
 /// A role name that is not one of the roles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a role; expected administrator, analyst or viewer")]
+#[error(
+    "`{0}` is not a role; expected administrator, project_coordinator, data_specialist, officer, clinician or \
+     workgroup_member"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
     type Err = UnknownRole;
+    /// The names above; spaces and hyphens for underscores; `admin`, `coordinator`; and the
+    /// names of the first release (`analyst` is a data specialist, `viewer` a workgroup member).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        match t.to_ascii_lowercase().as_str() {
+        let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        match t.as_str() {
             "administrator" | "admin" => Ok(Role::Administrator),
-            "analyst" => Ok(Role::Analyst),
-            "viewer" => Ok(Role::Viewer),
+            "project_coordinator" | "coordinator" => Ok(Role::ProjectCoordinator),
+            "data_specialist" | "analyst" => Ok(Role::DataSpecialist),
+            "officer" => Ok(Role::Officer),
+            "clinician" => Ok(Role::Clinician),
+            "workgroup_member" | "viewer" => Ok(Role::WorkgroupMember),
             _ => Err(UnknownRole(s.to_string())),
         }
+    }
+}
+
+/// The roles a user holds (at least one); a permission is held when any role holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Roles(u8);
+
+impl Roles {
+    pub fn of(roles: &[Role]) -> Roles {
+        Roles(roles.iter().fold(0, |a, r| a | r.bit()))
+    }
+    pub fn contains(self, r: Role) -> bool {
+        self.0 & r.bit() != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+    pub fn can(self, p: Permission) -> bool {
+        self.iter().any(|r| r.can(p))
+    }
+    /// Whether these roles reach identifiable or health data (record level): such accounts must
+    /// sign in with a second factor.
+    pub fn sees_records(self) -> bool {
+        self.can(Permission::ViewEncounters) || self.can(Permission::ManageConsents) || self.can(Permission::ManageUsers)
+    }
+    pub fn labels(self) -> String {
+        self.iter().map(Role::label).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl From<Role> for Roles {
+    fn from(r: Role) -> Roles {
+        Roles(r.bit())
+    }
+}
+
+impl fmt::Display for Roles {
+    /// Names joined by commas (the stored form).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<_> = self.iter().map(Role::as_str).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+impl FromStr for Roles {
+    type Err = UnknownRole;
+    /// Role names separated by commas; at least one.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = Roles::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            out = Roles(out.0 | part.parse::<Role>()?.bit());
+        }
+        if out.is_empty() { Err(UnknownRole(s.to_string())) } else { Ok(out) }
+    }
+}
+
+impl Serialize for Roles {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
     }
 }
 
@@ -124,10 +246,15 @@ mod tests {
     #[test]
     fn the_permission_table() {
         // Written out in full so a change to the table is a visible change to this test.
+        // Columns: outcomes, definitions, edit definitions, view records, edit records, import,
+        // users, audit, agreements, consents.
         let expected = [
-            (Role::Administrator, [true, true, true, true, true, true, true, true]),
-            (Role::Analyst, [true, true, true, true, true, true, false, false]),
-            (Role::Viewer, [true, true, false, false, false, false, false, false]),
+            (Role::Administrator, [true, true, true, true, true, true, true, true, true, true]),
+            (Role::ProjectCoordinator, [true, true, true, true, false, false, false, true, true, false]),
+            (Role::DataSpecialist, [true, true, true, true, true, true, false, false, false, false]),
+            (Role::Officer, [true, true, false, true, true, false, false, false, false, false]),
+            (Role::Clinician, [true, true, false, true, true, false, false, false, false, true]),
+            (Role::WorkgroupMember, [true, true, false, false, false, false, false, false, false, false]),
         ];
         for (role, row) in expected {
             for (p, want) in Permission::ALL.iter().zip(row) {
@@ -141,8 +268,19 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>(), Ok(r));
             assert_eq!(r.as_str().to_uppercase().parse::<Role>(), Ok(r));
+            assert_eq!(r.label().parse::<Role>(), Ok(r));
         }
         assert_eq!("admin".parse::<Role>(), Ok(Role::Administrator));
+        assert_eq!("analyst".parse::<Role>(), Ok(Role::DataSpecialist));
+        assert_eq!("viewer".parse::<Role>(), Ok(Role::WorkgroupMember));
         assert!("root".parse::<Role>().is_err());
+        let r: Roles = "officer, clinician".parse().unwrap();
+        assert!(r.contains(Role::Officer) && r.contains(Role::Clinician) && !r.contains(Role::Administrator));
+        assert_eq!(r.to_string(), "officer,clinician");
+        assert!(r.can(Permission::ManageConsents) && r.can(Permission::EditEncounters) && !r.can(Permission::Import));
+        assert!("".parse::<Roles>().is_err());
+        assert!("officer,root".parse::<Roles>().is_err());
+        assert!(!Roles::from(Role::WorkgroupMember).sees_records());
+        assert!(Roles::from(Role::Officer).sees_records());
     }
 }

@@ -22,6 +22,12 @@ pub struct FieldProblem {
 /// The source system of records entered in the field form.
 pub const FIELD_SOURCE: &str = "pmhc-field";
 
+/// The source system of the field-form records of a partner: each partner owns its own (the
+/// default partner keeps [`FIELD_SOURCE`]).
+pub fn field_source(partner: crate::sharing::PartnerId) -> String {
+    if partner == crate::sharing::DEFAULT_PARTNER { FIELD_SOURCE.to_string() } else { format!("{FIELD_SOURCE}-{partner}") }
+}
+
 /// How a field is entered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

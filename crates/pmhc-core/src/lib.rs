@@ -17,6 +17,7 @@ pub mod field;
 pub mod field_form;
 pub mod outcomes;
 pub mod pseudonym;
+pub mod sharing;
 pub mod stats;
 pub mod totp;
 

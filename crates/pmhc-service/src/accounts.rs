@@ -123,7 +123,8 @@ pub async fn add_user(
     store: &pmhc_store::Store,
     username: &str,
     display_name: &str,
-    role: pmhc_core::access::Role,
+    roles: pmhc_core::access::Roles,
+    partner: pmhc_core::sharing::PartnerId,
     password: &str,
 ) -> Result<pmhc_store::User, ServiceError> {
     check_username(username)?;
@@ -135,7 +136,8 @@ pub async fn add_user(
     let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))??;
-    Ok(store.create_user(username, display_name, role, &hash).await?)
+    store.find_partner(&partner.to_string()).await?;
+    Ok(store.create_user(username, display_name, roles, partner, &hash).await?)
 }
 
 /// Make an API token for a user; returns the token (shown once; only its hash is kept).

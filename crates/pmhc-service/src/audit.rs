@@ -22,8 +22,15 @@ impl Actor {
     }
 }
 
-/// The field groups of a whole encounter record (before partner agreements narrow them).
-pub const ENCOUNTER_GROUPS: &[&str] = &["incident", "area_time", "demographics", "mental_health", "substance_use", "subject_identity"];
+/// The field groups of a whole encounter record (the names of [`pmhc_core::sharing::FieldGroup`]).
+pub const ENCOUNTER_GROUPS: &[&str] = &[
+    "incident_details",
+    "area_and_time",
+    "subject_identity",
+    "demographics",
+    "mental_health_details",
+    "substance_use_details",
+];
 
 /// Record an event. An error means it was not recorded: the caller must refuse what it records.
 pub async fn record(

@@ -30,6 +30,8 @@ pub struct ImportRequest {
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     /// Called once with the import's id, as soon as it is recorded.
     pub on_start: Option<Box<dyn FnOnce(i64) + Send>>,
+    /// The partner importing: the records become theirs.
+    pub partner: pmhc_core::sharing::PartnerId,
 }
 
 /// How an import ended.
@@ -83,6 +85,13 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
         // A rejects file from an earlier run of the same import would mislead: start afresh.
         std::fs::remove_file(r).map_err(|source| ServiceError::Io { what: format!("cannot replace {}", r.display()), source })?;
     }
+    // A source system another partner owns is refused before anything is read or recorded.
+    if let Some(owner) = store.owner_of_source(&req.spec.source.system).await?
+        && owner != req.partner
+    {
+        let name = store.find_partner(&owner.to_string()).await.map(|p| p.name).unwrap_or_default();
+        return Err(pmhc_store::StoreError::ForeignSource { system: req.spec.source.system.clone(), owner, owner_name: name }.into());
+    }
     let key = store.pseudonym_key().await?;
     let import_id = store
         .start_import(&NewImport {
@@ -90,6 +99,7 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
             file_sha256: fingerprint(&req.path)?,
             mapping_name: req.mapping_name.clone(),
             source_system: req.spec.source.system.clone(),
+            partner: req.partner,
         })
         .await?;
     if let Some(f) = req.on_start {
@@ -116,7 +126,7 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     let mut counts = BatchCounts::default();
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
-        match store.write_batch(Some(import_id), &batch).await {
+        match store.write_batch(req.partner, Some(import_id), &batch).await {
             Ok(c) => counts += c,
             Err(e) => {
                 write_error = Some(e);

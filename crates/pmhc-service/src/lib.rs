@@ -3,7 +3,8 @@
 //! The operations pmhc offers, written once and called by the CLI, the web pages and the JSON
 //! API alike: importing a file ([`imports`]), computing outcome reports with the cache a server
 //! keeps warm ([`outcomes`]), and accounts — password hashing, secrets for sessions and API
-//! tokens ([`accounts`]). Everything here goes through [`pmhc_store::Store`]; the domain rules
+//! tokens ([`accounts`]), and record access through partners, agreements and consents
+//! ([`sharing`]). Everything here goes through [`pmhc_store::Store`]; the domain rules
 //! are in `pmhc-core`.
 
 pub mod accounts;
@@ -11,6 +12,7 @@ pub mod audit;
 mod definitions;
 pub mod imports;
 pub mod outcomes;
+pub mod sharing;
 
 pub use definitions::definitions_toml;
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{Months, NaiveDate};
 use pmhc_core::definition::{DefinitionVersion, Period, Periods};
 use pmhc_core::outcomes::{DefinitionRef, Dimension, OutcomeData, OutcomeFilter, OutcomeIndex, OutcomeReport, ReportRequest, make_public};
+use pmhc_core::sharing::{ReportScope, scoped_outcome_data};
 use pmhc_store::Store;
 use tokio::sync::Mutex;
 
@@ -39,9 +40,13 @@ pub struct ReportQuery {
     pub source: Option<String>,
     /// Apply disclosure control (suppress small counts).
     pub public: bool,
+    /// Whose records, seen through which field groups (`None`: every record in full — the CLI
+    /// and the public page, which always applies disclosure control).
+    pub scope: Option<ReportScope>,
 }
 
-type IndexKey = (u32, Option<String>, OutcomeFilter);
+type DataKey = (Option<String>, Option<ReportScope>);
+type IndexKey = (u32, DataKey, OutcomeFilter);
 type Stamp = (i64, i64, i64, i64);
 
 #[derive(Default)]
@@ -49,7 +54,7 @@ struct State {
     stamp: Option<Stamp>,
     checked: Option<Instant>,
     definition: Option<Arc<DefinitionVersion>>,
-    data: HashMap<Option<String>, Arc<OutcomeData>>,
+    data: HashMap<DataKey, Arc<OutcomeData>>,
     /// Most recently used last.
     indexes: Vec<(IndexKey, Arc<OutcomeIndex>)>,
     /// Finished reports by question, oldest first.
@@ -131,17 +136,40 @@ impl OutcomeCache {
             Some(v) => Arc::new(self.store.definition_version(Some(v)).await?.ok_or(ServiceError::NoSuchDefinitionVersion(v))?),
             None => self.definition_in_force(&mut st).await?,
         };
-        let data = match st.data.get(&q.source) {
+        let whole: DataKey = (q.source.clone(), None);
+        let base = match st.data.get(&whole) {
             Some(d) => d.clone(),
             None => {
                 let started = Instant::now();
                 let d = Arc::new(self.store.load_outcome_data(q.source.as_deref()).await?);
                 tracing::info!(records = d.records.len(), ms = started.elapsed().as_millis() as u64, "outcome data loaded");
-                st.data.insert(q.source.clone(), d.clone());
+                st.data.insert(whole, d.clone());
                 d
             }
         };
-        let key: IndexKey = (dv.version, q.source.clone(), q.filter.clone());
+        let data_key: DataKey = (q.source.clone(), q.scope.clone());
+        let data = match (&q.scope, st.data.get(&data_key)) {
+            (None, _) => base.clone(),
+            (Some(_), Some(d)) => d.clone(),
+            (Some(scope), None) => {
+                // A viewer who does not see everything gets a copy with what they may see; one
+                // who does shares the whole data.
+                let (b, sc) = (base.clone(), scope.clone());
+                let scoped = tokio::task::spawn_blocking(move || scoped_outcome_data(&b, &sc))
+                    .await
+                    .map_err(|e| ServiceError::Internal(format!("scoping the outcome data failed: {e}")))?;
+                let d = scoped.map_or_else(|| base.clone(), Arc::new);
+                // Scoped copies are kept for a few viewers' partners at most.
+                if st.data.len() > 8 {
+                    st.data.retain(|k, _| k.1.is_none());
+                }
+                st.data.insert(data_key.clone(), d.clone());
+                d
+            }
+        };
+        // A scope that sees the whole data shares the whole data's indexes.
+        let data_key = if Arc::ptr_eq(&data, &base) { (q.source.clone(), None) } else { data_key };
+        let key: IndexKey = (dv.version, data_key, q.filter.clone());
         if let Some(pos) = st.indexes.iter().position(|(k, _)| *k == key) {
             let entry = st.indexes.remove(pos);
             let index = entry.1.clone();
@@ -164,8 +192,8 @@ impl OutcomeCache {
 
     /// The groups of a breakdown (e.g. the precincts) among all mental-health encounters, for
     /// filter choices.
-    pub async fn groups(&self, dim: Dimension) -> Result<Vec<pmhc_core::outcomes::Group>, ServiceError> {
-        let (_, index, _) = self.index(&ReportQuery::default()).await?;
+    pub async fn groups(&self, dim: Dimension, scope: Option<ReportScope>) -> Result<Vec<pmhc_core::outcomes::Group>, ServiceError> {
+        let (_, index, _) = self.index(&ReportQuery { scope, ..ReportQuery::default() }).await?;
         Ok(index.groups(dim).to_vec())
     }
 
@@ -219,6 +247,16 @@ impl OutcomeCache {
         }
         if let Some(s) = &q.source {
             report.notes.insert(0, format!("Only encounters from source system `{s}`."));
+        }
+        if let Some(scope) = &q.scope
+            && scope.0.len() > 1
+        {
+            report.notes.insert(
+                0,
+                "Covers your partner's encounters and those other partners share with it under agreements in force; \
+                 fields an agreement does not share count as not known."
+                    .into(),
+            );
         }
         if records == 0 {
             report.notes.insert(0, "The database holds no encounters: import some (`pmhc import`) or make a demo (`pmhc demo`).".into());

@@ -6,7 +6,8 @@
 //! database is a [`StoreError::Corrupt`], never a silent downgrade or upgrade.
 
 use chrono::{DateTime, Utc};
-use pmhc_core::access::Role;
+use pmhc_core::access::{Role, Roles};
+use pmhc_core::sharing::PartnerId;
 use sqlx::Row;
 
 use crate::{Store, StoreError, on_pool};
@@ -17,7 +18,11 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: Role,
+    pub roles: Roles,
+    /// The partner the user works for (what records they see follows from it).
+    pub partner: PartnerId,
+    /// Whether a second factor (TOTP) is enrolled.
+    pub mfa_enrolled: bool,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
@@ -38,6 +43,9 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
     /// When the user last entered their password in this session (sign-in or re-authentication).
     pub authenticated_at: DateTime<Utc>,
+    /// When the second factor was given in this session (`None`: the session waits for it and
+    /// grants nothing else).
+    pub second_factor_at: Option<DateTime<Utc>>,
 }
 
 /// An API token's description (the secret itself is shown once, when made).
@@ -51,8 +59,16 @@ pub struct ApiTokenInfo {
     pub revoked: bool,
 }
 
-const USER_COLUMNS: &str =
-    "u.id, u.username, u.display_name, u.role, u.active, u.created_at, u.last_sign_in_at, u.locked_at IS NOT NULL, u.active_since";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.roles, u.active, u.created_at, u.last_sign_in_at, \
+     u.locked_at IS NOT NULL, u.active_since, u.partner_id, u.totp_secret IS NOT NULL";
+/// How many columns [`USER_COLUMNS`] has (what a query selects after them starts here).
+const USER_N: usize = 11;
+
+/// The value written to the first release's `users.role` column (superseded by `roles`; its
+/// CHECK constraint accepts only the old names).
+fn legacy_role(roles: Roles) -> &'static str {
+    if roles.contains(Role::Administrator) { "administrator" } else { "viewer" }
+}
 
 fn decode_user<R: Row>(r: &R, backend: &'static str) -> Result<User, StoreError>
 where
@@ -63,13 +79,13 @@ where
     for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
 {
     let op = "read a user";
-    let role: String = r.try_get(3).map_err(StoreError::db(backend, op))?;
+    let roles: String = r.try_get(3).map_err(StoreError::db(backend, op))?;
     Ok(User {
         id: r.try_get(0).map_err(StoreError::db(backend, op))?,
         username: r.try_get(1).map_err(StoreError::db(backend, op))?,
         display_name: r.try_get(2).map_err(StoreError::db(backend, op))?,
-        role: role.parse().map_err(|e: pmhc_core::access::UnknownRole| StoreError::Corrupt {
-            what: "users.role".into(),
+        roles: roles.parse().map_err(|e: pmhc_core::access::UnknownRole| StoreError::Corrupt {
+            what: "users.roles".into(),
             detail: e.to_string(),
         })?,
         active: r.try_get(4).map_err(StoreError::db(backend, op))?,
@@ -77,6 +93,8 @@ where
         last_sign_in_at: r.try_get(6).map_err(StoreError::db(backend, op))?,
         locked: r.try_get(7).map_err(StoreError::db(backend, op))?,
         active_since: r.try_get(8).map_err(StoreError::db(backend, op))?,
+        partner: r.try_get(9).map_err(StoreError::db(backend, op))?,
+        mfa_enrolled: r.try_get(10).map_err(StoreError::db(backend, op))?,
     })
 }
 
@@ -90,18 +108,21 @@ impl Store {
         &self,
         username: &str,
         display_name: &str,
-        role: Role,
+        roles: Roles,
+        partner: PartnerId,
         password_hash: &str,
     ) -> Result<User, StoreError> {
         let now = Utc::now();
         let result = on_pool!(self, pool => {
             sqlx::query_scalar::<_, i64>(
-                "INSERT INTO users (username, display_name, role, password_hash, active, created_at) \
-                 VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+                "INSERT INTO users (username, display_name, role, roles, partner_id, password_hash, active, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7) RETURNING id",
             )
             .bind(username)
             .bind(display_name)
-            .bind(role.as_str())
+            .bind(legacy_role(roles))
+            .bind(roles.to_string())
+            .bind(partner)
             .bind(password_hash)
             .bind(now)
             .fetch_one(pool)
@@ -112,7 +133,9 @@ impl Store {
                 id,
                 username: username.to_string(),
                 display_name: display_name.to_string(),
-                role,
+                roles,
+                partner,
+                mfa_enrolled: false,
                 active: true,
                 created_at: now,
                 last_sign_in_at: None,
@@ -130,21 +153,22 @@ impl Store {
         &self,
         username: &str,
         password_hash: Option<&str>,
-        role: Option<Role>,
+        roles: Option<Roles>,
         active: Option<bool>,
     ) -> Result<User, StoreError> {
         let op = "update a user";
         let changed = on_pool!(self, pool => {
             sqlx::query(
-                "UPDATE users SET password_hash = COALESCE($2, password_hash), role = COALESCE($3, role), \
-                 active = COALESCE($4, active), \
+                "UPDATE users SET password_hash = COALESCE($2, password_hash), roles = COALESCE($3, roles), \
+                 role = COALESCE($6, role), active = COALESCE($4, active), \
                  active_since = CASE WHEN $4 AND NOT active THEN $5 ELSE active_since END WHERE username = $1",
             )
             .bind(username)
             .bind(password_hash)
-            .bind(role.map(Role::as_str))
+            .bind(roles.map(|r| r.to_string()))
             .bind(active)
             .bind(Utc::now())
+            .bind(roles.map(legacy_role))
             .execute(pool)
             .await
             .map_err(StoreError::db(BACKEND, op))?
@@ -226,7 +250,7 @@ impl Store {
                 .map_err(StoreError::db(BACKEND, "find a user"))?;
             match row {
                 Some(r) => {
-                    let hash: String = r.try_get(9).map_err(StoreError::db(BACKEND, "find a user"))?;
+                    let hash: String = r.try_get(USER_N).map_err(StoreError::db(BACKEND, "find a user"))?;
                     Ok(Some((decode_user(&r, BACKEND)?, hash)))
                 }
                 None => Ok(None),
@@ -264,18 +288,20 @@ impl Store {
         user_id: i64,
         csrf_token: &str,
         expires_at: DateTime<Utc>,
+        second_factor_done: bool,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, authenticated_at) \
-                 VALUES ($1, $2, $3, $4, $4, $5, $4)",
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, authenticated_at, \
+                 second_factor_at) VALUES ($1, $2, $3, $4, $4, $5, $4, $6)",
             )
             .bind(token_hash)
             .bind(user_id)
             .bind(csrf_token)
             .bind(now)
             .bind(expires_at)
+            .bind(second_factor_done.then_some(now))
             .execute(pool)
             .await
             .map_err(StoreError::db(BACKEND, "start a session"))?;
@@ -293,7 +319,8 @@ impl Store {
     /// decides, and ends it).
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.authenticated_at \
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.authenticated_at, \
+             s.second_factor_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
         );
         let op = "read a session";
@@ -306,14 +333,17 @@ impl Store {
             match row {
                 Some(r) => Ok(Some(SessionRecord {
                     user: decode_user(&r, BACKEND)?,
-                    csrf_token: r.try_get(9).map_err(StoreError::db(BACKEND, op))?,
-                    created_at: r.try_get(10).map_err(StoreError::db(BACKEND, op))?,
-                    last_seen_at: r.try_get(11).map_err(StoreError::db(BACKEND, op))?,
-                    expires_at: r.try_get(12).map_err(StoreError::db(BACKEND, op))?,
+                    csrf_token: r.try_get(USER_N).map_err(StoreError::db(BACKEND, op))?,
+                    created_at: r.try_get(USER_N + 1).map_err(StoreError::db(BACKEND, op))?,
+                    last_seen_at: r.try_get(USER_N + 2).map_err(StoreError::db(BACKEND, op))?,
+                    expires_at: r.try_get(USER_N + 3).map_err(StoreError::db(BACKEND, op))?,
                     authenticated_at: {
-                        let created: DateTime<Utc> = r.try_get(10).map_err(StoreError::db(BACKEND, op))?;
-                        r.try_get::<Option<DateTime<Utc>>, _>(13).map_err(StoreError::db(BACKEND, op))?.unwrap_or(created)
+                        let created: DateTime<Utc> = r.try_get(USER_N + 1).map_err(StoreError::db(BACKEND, op))?;
+                        r.try_get::<Option<DateTime<Utc>>, _>(USER_N + 4)
+                            .map_err(StoreError::db(BACKEND, op))?
+                            .unwrap_or(created)
                     },
+                    second_factor_at: r.try_get(USER_N + 5).map_err(StoreError::db(BACKEND, op))?,
                 })),
                 None => Ok(None),
             }
@@ -343,6 +373,101 @@ impl Store {
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "re-authenticate a session"))?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// Note that the session's user has given their second factor.
+    pub async fn complete_second_factor(&self, token_hash: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET second_factor_at = $2 WHERE token_hash = $1")
+                .bind(token_hash)
+                .bind(Utc::now())
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "complete a session's second factor"))?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// A user's TOTP secret (base32) and the last time step used, if enrolled.
+    pub async fn totp_secret(&self, user_id: i64) -> Result<Option<(String, Option<i64>)>, StoreError> {
+        let row: Option<(Option<String>, Option<i64>)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT totp_secret, totp_last_step FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read a second factor"))?
+        });
+        Ok(row.and_then(|(s, step)| s.map(|s| (s, step))))
+    }
+
+    /// Enrol (`Some`) or reset (`None`) a user's TOTP secret. A reset ends the user's sessions.
+    pub async fn set_totp_secret(&self, username: &str, secret: Option<&str>, step: Option<i64>) -> Result<(), StoreError> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET totp_secret = $2, totp_last_step = $3 WHERE username = $1")
+                .bind(username)
+                .bind(secret)
+                .bind(step)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "set a second factor"))?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::UserNotFound(username.to_string()));
+        }
+        if secret.is_none() {
+            on_pool!(self, pool => {
+                sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
+                    .bind(username)
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::db(BACKEND, "end a user's sessions"))?
+                    .rows_affected()
+            });
+        }
+        Ok(())
+    }
+
+    /// Use a TOTP time step: true when it is later than every step this user used before (a
+    /// code is good once), atomically.
+    pub async fn use_totp_step(&self, user_id: i64, step: i64) -> Result<bool, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(user_id)
+            .bind(step)
+            .execute(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "use a second-factor code"))?
+            .rows_affected()
+        }) == 1)
+    }
+
+    /// Move a user to another partner (ends their sessions: what they may see changes).
+    pub async fn set_user_partner(&self, username: &str, partner: PartnerId) -> Result<(), StoreError> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("UPDATE users SET partner_id = $2 WHERE username = $1")
+                .bind(username)
+                .bind(partner)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "move a user to a partner"))?
+                .rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::UserNotFound(username.to_string()));
+        }
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
+                .bind(username)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "end a user's sessions"))?
                 .rows_affected()
         });
         Ok(())
@@ -402,7 +527,7 @@ impl Store {
                 .await
                 .map_err(StoreError::db(BACKEND, "check an API token"))?;
             let Some(r) = row else { return Ok(None) };
-            let id: i64 = r.try_get(9).map_err(StoreError::db(BACKEND, "check an API token"))?;
+            let id: i64 = r.try_get(USER_N).map_err(StoreError::db(BACKEND, "check an API token"))?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                 .bind(id)
                 .bind(Utc::now())

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
+use pmhc_core::sharing::PartnerId;
 use pmhc_core::{CodeList, Encounter};
 use sqlx::postgres::PgConnection;
 use sqlx::{Arguments, AssertSqlSafe, ColumnIndex, Decode, Row, Type, postgres::PgArguments};
@@ -726,6 +727,37 @@ async fn write_rows_postgres(
     Ok(())
 }
 
+/// Claim the batch's source systems for `partner` in the open transaction `conn`, or fail with
+/// [`StoreError::ForeignSource`] when another partner owns one.
+macro_rules! claim_sources {
+    ($conn:expr, $backend:expr, $batch:expr, $partner:expr) => {{
+        let op = "claim a source system";
+        let now = Utc::now();
+        for (system, _) in group_by_system($batch) {
+            sqlx::query(
+                "INSERT INTO source_systems (name, partner_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(system)
+            .bind($partner)
+            .bind(now)
+            .execute(&mut *$conn)
+            .await
+            .map_err(StoreError::db($backend, op))?;
+            let (owner, owner_name): (i64, String) = sqlx::query_as(
+                "SELECT s.partner_id, COALESCE(p.name, '') FROM source_systems s LEFT JOIN partners p ON p.id = s.partner_id \
+                 WHERE s.name = $1",
+            )
+            .bind(system)
+            .fetch_one(&mut *$conn)
+            .await
+            .map_err(StoreError::db($backend, op))?;
+            if owner != $partner {
+                return Err(StoreError::ForeignSource { system: system.to_string(), owner, owner_name });
+            }
+        }
+    }};
+}
+
 /// A filter's WHERE clause (`$n` placeholders from `$1`) and its values in order.
 enum FilterValue<'a> {
     Text(&'a str),
@@ -760,6 +792,15 @@ fn filter_sql<'a>(f: &'a EncounterFilter) -> (String, Vec<FilterValue<'a>>) {
     if let Some(s) = &f.subject_key {
         push("subject_key", "=", FilterValue::Text(s));
     }
+    if let Some(ps) = &f.partners {
+        // Integers, written into the SQL (no quoting involved).
+        let list: Vec<String> = ps.iter().map(i64::to_string).collect();
+        conds.push(if list.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!("source_system IN (SELECT name FROM source_systems WHERE partner_id IN ({}))", list.join(", "))
+        });
+    }
     let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
     (sql, vals)
 }
@@ -788,7 +829,16 @@ impl Store {
     /// On SQLite the transaction takes the write lock at its start (`BEGIN IMMEDIATE`), so the
     /// lookup and the writes see the same state. On PostgreSQL a concurrent writer inserting the
     /// same new key makes the batch fail with a unique violation (retry it).
-    pub async fn write_batch(&self, import_id: Option<i64>, batch: &[Encounter]) -> Result<BatchCounts, StoreError> {
+    ///
+    /// The records belong to `partner`: each source system of the batch is claimed for it when
+    /// first written, and a source system another partner owns is refused
+    /// ([`StoreError::ForeignSource`]), nothing written.
+    pub async fn write_batch(
+        &self,
+        partner: PartnerId,
+        import_id: Option<i64>,
+        batch: &[Encounter],
+    ) -> Result<BatchCounts, StoreError> {
         if batch.is_empty() {
             return Ok(BatchCounts::default());
         }
@@ -817,6 +867,7 @@ impl Store {
                 let now = now.to_rfc3339_opts(SecondsFormat::AutoSi, false);
                 let mut tx =
                     pool.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::db(backend, "begin a write"))?;
+                claim_sources!(&mut *tx, backend, batch, partner);
                 let counts = {
                     // The lookups and writes run on the raw handle (see `sqlite_raw`), in this
                     // transaction.
@@ -832,6 +883,7 @@ impl Store {
                 let backend = "postgres";
                 let mut existing: Vec<Option<Existing>> = vec![None; batch.len()];
                 let mut tx = pool.begin().await.map_err(StoreError::db(backend, "begin a write"))?;
+                claim_sources!(&mut *tx, backend, batch, partner);
                 lookup_postgres(&mut tx, batch, &mut existing).await?;
                 // Hashes of the records found in the database (to compare); the others are
                 // hashed while their rows are encoded.

@@ -66,6 +66,29 @@ pub enum StoreError {
     #[error("the shared definitions are not valid: {0}")]
     InvalidDefinition(String),
 
+    /// A source system written by one partner that another partner tried to write to.
+    #[error(
+        "source system `{system}` belongs to partner {owner} (`{owner_name}`); records of one partner cannot \
+         be written to another's source system (use a source system name of your own)"
+    )]
+    ForeignSource { system: String, owner: i64, owner_name: String },
+
+    /// A partner id or name that does not exist.
+    #[error("there is no partner {0}")]
+    PartnerNotFound(String),
+
+    /// A partner name that is taken already.
+    #[error("there is already a partner called `{0}`")]
+    PartnerExists(String),
+
+    /// An agreement or consent that does not exist.
+    #[error("there is no {what} #{id}")]
+    NotFound { what: &'static str, id: i64 },
+
+    /// An agreement or consent that breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
+
     /// A user name that is taken already.
     #[error("there is already a user called `{0}`")]
     UserExists(String),

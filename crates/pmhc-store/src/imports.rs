@@ -13,8 +13,8 @@ impl Store {
         let now = Utc::now();
         on_pool!(self, pool => {
             sqlx::query_scalar(
-                "INSERT INTO imports (file_name, file_sha256, mapping_name, source_system, status, started_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                "INSERT INTO imports (file_name, file_sha256, mapping_name, source_system, status, started_at, partner_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(&meta.file_name)
             .bind(&meta.file_sha256)
@@ -22,6 +22,7 @@ impl Store {
             .bind(&meta.source_system)
             .bind(ImportStatus::Running.as_str())
             .bind(now)
+            .bind(meta.partner)
             .fetch_one(pool)
             .await
             .map_err(StoreError::db(BACKEND, "record the start of an import"))
@@ -57,25 +58,31 @@ impl Store {
         Ok(())
     }
 
-    /// The most recent imports first (at most `limit`).
-    pub async fn list_imports(&self, limit: u32) -> Result<Vec<ImportRecord>, StoreError> {
-        self.select_imports("ORDER BY id DESC LIMIT $1", i64::from(limit)).await
+    /// The most recent imports first (at most `limit`), of one partner or of all.
+    pub async fn list_imports(&self, partner: Option<i64>, limit: u32) -> Result<Vec<ImportRecord>, StoreError> {
+        match partner {
+            Some(p) => self.select_imports("WHERE partner_id = $2 ORDER BY id DESC LIMIT $1", i64::from(limit), Some(p)).await,
+            None => self.select_imports("ORDER BY id DESC LIMIT $1", i64::from(limit), None).await,
+        }
     }
 
     /// One import by id.
     pub async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError> {
-        Ok(self.select_imports("WHERE id = $1", id).await?.pop())
+        Ok(self.select_imports("WHERE id = $1", id, None).await?.pop())
     }
 
-    async fn select_imports(&self, tail: &'static str, arg: i64) -> Result<Vec<ImportRecord>, StoreError> {
+    async fn select_imports(&self, tail: &'static str, arg: i64, arg2: Option<i64>) -> Result<Vec<ImportRecord>, StoreError> {
         let sql = format!(
             "SELECT id, file_name, file_sha256, mapping_name, source_system, status, started_at, \
-             finished_at, received, accepted, rejected, inserted, updated, unchanged, stale FROM imports {tail}"
+             finished_at, received, accepted, rejected, inserted, updated, unchanged, stale, partner_id FROM imports {tail}"
         );
         let op = "list imports";
         on_pool!(self, pool => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(arg)
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(arg);
+            if let Some(a) = arg2 {
+                q = q.bind(a);
+            }
+            let rows = q
                 .fetch_all(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, op))?;
@@ -104,6 +111,7 @@ impl Store {
                     updated: count(12)?,
                     unchanged: count(13)?,
                     stale: count(14)?,
+                    partner: r.try_get(15).map_err(StoreError::db(BACKEND, op))?,
                 });
             }
             Ok(out)

@@ -39,12 +39,14 @@ mod imports;
 mod migrate;
 mod model;
 mod outcomes;
+mod partners;
 mod settings;
 mod sqlite_raw;
 mod sqlite_text;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::AuditFilter;
+pub use partners::DisclosureRecord;
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use model::{

@@ -23,6 +23,8 @@ pub struct NewImport {
     pub file_sha256: String,
     pub mapping_name: String,
     pub source_system: String,
+    /// The partner importing (the records' owner).
+    pub partner: i64,
 }
 
 /// What [`Store::write_batch`](crate::Store::write_batch) did with a batch.
@@ -147,6 +149,8 @@ pub struct ImportRecord {
     pub updated: u64,
     pub unchanged: u64,
     pub stale: u64,
+    /// The partner that imported (owns the records).
+    pub partner: i64,
 }
 
 /// Which encounters to list or count. Every condition set must hold; the default selects everything.
@@ -161,4 +165,7 @@ pub struct EncounterFilter {
     pub disposition: Option<Disposition>,
     pub response_model: Option<ResponseModel>,
     pub subject_key: Option<String>,
+    /// Only records belonging to these partners (`None`: every partner's). The caller sets it
+    /// from the viewer's agreements ([`pmhc_core::sharing::SharingView`]).
+    pub partners: Option<Vec<i64>>,
 }

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use pmhc_core::definition::{DefinitionVersion, SharedDefinition};
 use pmhc_core::outcomes::{OutcomeData, OutcomeRecord, cit_presence, referral_bits};
+use pmhc_core::sharing::PartnerId;
 use pmhc_core::{CodeList, Referral};
 use sqlx::Row;
 
@@ -16,7 +17,7 @@ use crate::{Store, StoreError, on_pool};
 const OUTCOME_COLUMNS: &str = "occurred_on, date_precision, agency, precinct, sector, beat, initial_call_type, \
     final_call_type, call_source, mh_recognised_at_dispatch, mental_health_flag, response_model, cit_requested, \
     cit_arrived, officers, time_on_scene_minutes, disposition, arrested, cited, involuntary_hold, referrals, \
-    use_of_force, subject_key, age_band, gender, race_ethnicity";
+    use_of_force, subject_key, age_band, gender, race_ethnicity, source_system";
 
 /// One stored row, borrowed.
 struct RawRow<'a> {
@@ -46,6 +47,18 @@ struct RawRow<'a> {
     age_band: &'a str,
     gender: &'a str,
     race_ethnicity: &'a str,
+    source_system: &'a str,
+}
+
+/// The partner owning each source system (a handful: looked up by a scan).
+type Owners = [(String, PartnerId)];
+
+fn owner_of(owners: &Owners, system: &str) -> Result<PartnerId, StoreError> {
+    owners
+        .iter()
+        .find(|(s, _)| s == system)
+        .map(|(_, p)| *p)
+        .ok_or_else(|| corrupt("source_system", format!("`{system}` belongs to no partner")))
 }
 
 fn corrupt(col: &str, detail: impl Into<String>) -> StoreError {
@@ -68,7 +81,7 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
-fn push(data: &mut OutcomeData, r: RawRow<'_>) -> Result<(), StoreError> {
+fn push(data: &mut OutcomeData, r: RawRow<'_>, owners: &Owners) -> Result<(), StoreError> {
     let certified = r.officers.contains("\"cit_certified\":true");
     let cert_known = certified || r.officers.contains("\"cit_certified\":false");
     let cit_present = cit_presence(r.cit_arrived, certified, cert_known);
@@ -79,6 +92,7 @@ fn push(data: &mut OutcomeData, r: RawRow<'_>) -> Result<(), StoreError> {
         referral_bits(&list)
     };
     let record = OutcomeRecord {
+        partner: owner_of(owners, r.source_system)?,
         occurred_on: r.occurred_on,
         date_precision: code("date_precision", r.date_precision)?,
         agency: data.sym(r.agency),
@@ -112,7 +126,7 @@ fn push(data: &mut OutcomeData, r: RawRow<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>) -> Result<Result<(), StoreError>, RawError> {
+fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>, owners: &Owners) -> Result<Result<(), StoreError>, RawError> {
     let b = |i| c.int(i).map(|v| v != 0);
     let t = |i| c.text(i);
     let req = |i, col: &'static str| -> Result<Result<&str, StoreError>, RawError> {
@@ -157,8 +171,9 @@ fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>) -> Result<Result<(), Stor
         age_band: req!(23, "age_band"),
         gender: req!(24, "gender"),
         race_ethnicity: req!(25, "race_ethnicity"),
+        source_system: req!(26, "source_system"),
     };
-    Ok(push(data, row))
+    Ok(push(data, row, owners))
 }
 
 impl Store {
@@ -169,6 +184,8 @@ impl Store {
     pub async fn load_outcome_data(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
         let op = "read encounters for the outcome report";
         let mut data = OutcomeData::new();
+        let owners = self.source_system_owners().await?;
+        let owners = owners.as_slice();
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
                 // The one value is quoted as an SQL string literal (quotes doubled).
@@ -217,7 +234,7 @@ impl Store {
                         if failure.is_some() {
                             return Ok(());
                         }
-                        if let Err(e) = sqlite_row(&mut data, c)? {
+                        if let Err(e) = sqlite_row(&mut data, c, owners)? {
                             failure = Some(e);
                         }
                         Ok(())
@@ -276,8 +293,9 @@ impl Store {
                         age_band: r.try_get(23).map_err(g)?,
                         gender: r.try_get(24).map_err(g)?,
                         race_ethnicity: r.try_get(25).map_err(g)?,
+                        source_system: r.try_get(26).map_err(g)?,
                     };
-                    push(&mut data, row)?;
+                    push(&mut data, row, owners)?;
                 }
             }
             (None, None) => unreachable!("a store has one backend"),

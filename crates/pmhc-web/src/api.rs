@@ -26,6 +26,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::auth::{Auth, MaybeAuth, Principal, audit};
 use pmhc_core::audit::AuditAction;
 use pmhc_service::audit::ENCOUNTER_GROUPS;
+use pmhc_service::sharing;
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::imports::{ImportDetails, ImportStarted};
 use crate::{AppError, AppState};
@@ -167,9 +168,12 @@ async fn openapi_json() -> Response {
 pub struct Me {
     pub username: String,
     pub display_name: String,
-    /// `administrator`, `analyst` or `viewer`.
-    pub role: String,
-    /// What this role may do.
+    /// The user's roles: `administrator`, `project_coordinator`, `data_specialist`, `officer`,
+    /// `clinician`, `workgroup_member`.
+    pub roles: Vec<String>,
+    /// The partner the user works for.
+    pub partner: i64,
+    /// What these roles may do.
     pub permissions: Vec<String>,
 }
 
@@ -180,10 +184,11 @@ async fn me(Auth(who): Auth) -> Json<Me> {
     Json(Me {
         username: who.user.username.clone(),
         display_name: who.user.display_name.clone(),
-        role: who.role().to_string(),
+        roles: who.roles().iter().map(|r| r.as_str().to_string()).collect(),
+        partner: who.user.partner,
         permissions: Permission::ALL
             .iter()
-            .filter(|p| who.role().can(**p))
+            .filter(|p| who.roles().can(**p))
             .map(|p| serde_json::to_value(p).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
             .collect(),
     })
@@ -244,6 +249,7 @@ impl EncounterQuery {
             disposition: code_param::<Disposition>("disposition", &self.disposition)?,
             response_model: code_param::<ResponseModel>("response_model", &self.response_model)?,
             subject_key: None,
+            partners: None,
         })
     }
 }
@@ -255,7 +261,36 @@ pub struct EncounterPage {
     pub total: u64,
     pub limit: u32,
     pub offset: u64,
-    pub items: Vec<Encounter>,
+    /// The encounters as the caller's partner may see them: the fields of field groups no
+    /// agreement shares are left out (`withheld_field_groups` names them).
+    #[schema(value_type = Vec<Encounter>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// An encounter as the API shows it: without the keys of withheld field groups, with the owning
+/// partner, the groups withheld, and for substance-use details disclosed under consent the
+/// consent's scope and the re-disclosure notice (42 CFR 2.32).
+pub(crate) fn shared_json(r: &pmhc_service::sharing::SharedEncounter) -> serde_json::Value {
+    let mut v = serde_json::to_value(&r.encounter).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        for g in r.withheld().iter() {
+            for k in g.keys() {
+                o.remove(*k);
+            }
+        }
+        o.insert("owner_partner".into(), r.owner.into());
+        o.insert("withheld_field_groups".into(), serde_json::to_value(r.withheld()).unwrap_or_default());
+        if let (Some(c), Some(n)) = (&r.consent, r.notice()) {
+            o.insert("consent_scope".into(), c.scope().into());
+            o.insert("redisclosure_notice".into(), n.into());
+        }
+    }
+    v
+}
+
+/// The field groups disclosed by a set of records (for the audit entry).
+pub(crate) fn disclosed_groups(items: &[pmhc_service::sharing::SharedEncounter]) -> Vec<&'static str> {
+    items.iter().fold(pmhc_core::sharing::FieldGroups::NONE, |a, r| a.union(r.groups)).names()
 }
 
 /// List encounters, most recent first.
@@ -271,10 +306,12 @@ async fn list_encounters(
     let filter = q.filter()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
-    let total = state.store.count_encounters(&filter).await?;
-    let items = state.store.list_encounters(&filter, limit, offset).await?;
-    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), ENCOUNTER_GROUPS, format!("{} records", items.len())).await?;
-    Ok(Json(EncounterPage { total, limit, offset, items }))
+    let viewer = who.viewer(&state).await?;
+    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let items = sharing::list_encounters(&state.store, &viewer, &filter, limit, offset).await?;
+    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), &disclosed_groups(&items), format!("{} records", items.len())).await?;
+    sharing::account(&state.store, &viewer, "api", &items).await?;
+    Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }
 
 fn check_keys(e: &Encounter) -> Result<(), AppError> {
@@ -288,11 +325,11 @@ fn check_keys(e: &Encounter) -> Result<(), AppError> {
 }
 
 /// Save one encounter: validated and normalised as an import would, and the dashboard refreshed.
-pub(crate) async fn save_encounter(state: &AppState, mut e: Encounter) -> Result<Encounter, AppError> {
+pub(crate) async fn save_encounter(state: &AppState, who: &Principal, mut e: Encounter) -> Result<Encounter, AppError> {
     check_keys(&e)?;
     e.normalize();
     e.validate().map_err(|err| AppError::Invalid(vec![FieldProblem { field: "encounter".into(), message: err.to_string() }]))?;
-    state.store.write_batch(None, std::slice::from_ref(&e)).await?;
+    state.store.write_batch(who.user.partner, None, std::slice::from_ref(&e)).await?;
     state.outcomes.invalidate().await;
     Ok(e)
 }
@@ -312,6 +349,10 @@ async fn create_encounter(
     check_header_csrf(&who, &headers)?;
     let e: Encounter = body.json()?;
     check_keys(&e)?;
+    let viewer = who.viewer(&state).await?;
+    if !sharing::may_write(&state.store, &viewer, &e.source_system).await? {
+        return Err(AppError::ForeignRecord(e.source_system).into());
+    }
     if state.store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
         return Err(AppError::Conflict(format!(
             "encounter {}/{} exists already; change it with PUT",
@@ -320,7 +361,7 @@ async fn create_encounter(
         .into());
     }
     audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "API").await?;
-    let saved = save_encounter(&state, e).await?;
+    let saved = save_encounter(&state, &who, e).await?;
     let location = format!("/api/v1/encounters/{}/{}", crate::pages::path_segment(&saved.source_system), crate::pages::path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
@@ -334,12 +375,15 @@ async fn get_encounter(
     State(state): State<AppState>,
     Auth(who): Auth,
     ApiPath((system, key)): ApiPath<(String, String)>,
-) -> Result<Json<Encounter>, ApiError> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(Permission::ViewEncounters)?;
-    match state.store.get_encounter(&system, &key).await? {
-        Some(e) => {
-            audit(&state, &who, AuditAction::View, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, "API").await?;
-            Ok(Json(e))
+    let viewer = who.viewer(&state).await?;
+    match sharing::get_encounter(&state.store, &viewer, &system, &key).await? {
+        Some(r) => {
+            let items = std::slice::from_ref(&r);
+            audit(&state, &who, AuditAction::View, format!("encounter:{system}/{key}"), &disclosed_groups(items), "API").await?;
+            sharing::account(&state.store, &viewer, "api", items).await?;
+            Ok(Json(shared_json(&r)))
         }
         None => Err(AppError::NotFound(format!("there is no encounter {system}/{key}")).into()),
     }
@@ -361,15 +405,20 @@ async fn update_encounter(
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
     let mut e: Encounter = body.json()?;
-    if state.store.get_encounter(&system, &key).await?.is_none() {
+    let viewer = who.viewer(&state).await?;
+    let Some(existing) = sharing::get_encounter(&state.store, &viewer, &system, &key).await? else {
         return Err(AppError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")).into());
+    };
+    // Only the owning partner changes a record (another partner sees it through an agreement).
+    if !existing.own() {
+        return Err(AppError::ForeignRecord(system).into());
     }
     audit(&state, &who, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, "API").await?;
     e.source_system = system;
     e.source_key = key;
     // An edit is newer than whatever the source said last.
     e.source_updated_at = None;
-    Ok(Json(save_encounter(&state, e).await?))
+    Ok(Json(save_encounter(&state, &who, e).await?))
 }
 
 // --- Imports ---------------------------------------------------------------------------------
@@ -448,7 +497,7 @@ async fn list_imports(
 ) -> Result<Json<Vec<ImportInfo>>, ApiError> {
     who.require(Permission::Import)?;
     let mut out = Vec::new();
-    for r in state.store.list_imports(q.limit.unwrap_or(100).clamp(1, 1000)).await? {
+    for r in state.store.list_imports(Some(who.user.partner), q.limit.unwrap_or(100).clamp(1, 1000)).await? {
         out.push(import_info(&state, r, false).await?);
     }
     Ok(Json(out))
@@ -460,7 +509,7 @@ async fn list_imports(
     security(("bearer" = [])))]
 async fn get_import(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<ImportInfo>, ApiError> {
     who.require(Permission::Import)?;
-    let r = state.store.get_import(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))?;
+    let r = crate::pages::own_import(&state, &who, id).await?;
     Ok(Json(import_info(&state, r, true).await?))
 }
 
@@ -647,8 +696,20 @@ impl OutcomeParams {
             },
             source: opt(&self.source).map(String::from),
             public: self.public.unwrap_or(false),
+            scope: None,
         })
     }
+}
+
+/// A report question as this user may ask it: an internal report covers the records their
+/// partner sees (own, and shared under agreements in force, field group by field group); a
+/// public one covers every record and always goes through disclosure control.
+pub(crate) async fn scoped(state: &AppState, who: Option<&Principal>, mut q: ReportQuery) -> Result<ReportQuery, AppError> {
+    match who {
+        Some(who) if !q.public => q.scope = Some(who.viewer(state).await?.view.report_scope()),
+        _ => q.public = true,
+    }
+    Ok(q)
 }
 
 /// The outcome report (the same JSON as `pmhc report --format json`).
@@ -657,7 +718,7 @@ impl OutcomeParams {
     security(("bearer" = [])))]
 async fn outcomes(State(state): State<AppState>, Auth(who): Auth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     who.require(Permission::ViewOutcomes)?;
-    let report = state.outcomes.report(&p.query()?).await?;
+    let report = state.outcomes.report(&scoped(&state, Some(&who), p.query()?).await?).await?;
     Ok(Json(report.as_ref()).into_response())
 }
 

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use pmhc_core::access::{Permission, Role};
+use pmhc_core::access::{Permission, Roles};
 use pmhc_service::accounts;
 use pmhc_store::User;
 
@@ -93,16 +93,25 @@ pub struct Principal {
 impl Principal {
     /// The actor of this request's audit entries.
     pub fn actor(&self) -> pmhc_service::audit::Actor {
-        pmhc_service::audit::Actor { name: self.user.username.clone(), partner: None, source: self.source.clone() }
+        pmhc_service::audit::Actor {
+            name: self.user.username.clone(),
+            partner: Some(self.user.partner.to_string()),
+            source: self.source.clone(),
+        }
     }
 
-    pub fn role(&self) -> Role {
-        self.user.role
+    pub fn roles(&self) -> Roles {
+        self.user.roles
     }
 
-    /// Refuse unless the user's role holds `p`.
+    /// Refuse unless one of the user's roles holds `p`.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.user.role.can(p) { Ok(()) } else { Err(AppError::Forbidden(p)) }
+        if self.user.roles.can(p) { Ok(()) } else { Err(AppError::Forbidden(p)) }
+    }
+
+    /// The user as the sharing rule sees them today (their partner and its agreements).
+    pub async fn viewer(&self, state: &crate::AppState) -> Result<pmhc_service::sharing::Viewer, AppError> {
+        Ok(pmhc_service::sharing::Viewer::today(&state.store, &self.user).await?)
     }
 
     /// Administrative actions need the password entered in the last [`REAUTH_WITHIN`] (sessions;
@@ -397,7 +406,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
     let secret = accounts::new_secret()?;
     let csrf = accounts::new_secret()?;
     let now = Utc::now();
-    state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now)).await?;
+    state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now), true).await?;
     tracing::info!(username = %user.username, "signed in");
     Ok(Ok((secret, user)))
 }

@@ -22,6 +22,8 @@ pub enum AppError {
     ReauthRequired,
     #[error("{0}")]
     NotFound(String),
+    #[error("source system `{0}` belongs to another partner: only the partner that owns a record changes it")]
+    ForeignRecord(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -42,7 +44,7 @@ pub use pmhc_core::field_form::FieldProblem;
 /// The API's error body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// A stable code: `unauthenticated`, `forbidden`, `csrf`, `not_found`, `bad_request`,
+    /// A stable code: `unauthenticated`, `forbidden`, `foreign_record`, `csrf`, `not_found`, `bad_request`,
     /// `conflict`, `invalid`, `too_large`, `unavailable`, `internal`.
     pub error: String,
     /// What went wrong, for a person.
@@ -56,7 +58,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired | AppError::ForeignRecord(_) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -71,6 +75,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden(_) => "forbidden",
+            AppError::ForeignRecord(_) => "foreign_record",
             AppError::Csrf => "csrf",
             AppError::ReauthRequired => "reauthentication_required",
             AppError::NotFound(_) => "not_found",
@@ -151,6 +156,11 @@ impl From<StoreError> for AppError {
             }
             StoreError::UserExists(u) => AppError::Conflict(format!("there is already a user called `{u}`")),
             StoreError::UserNotFound(u) => AppError::NotFound(format!("there is no user called `{u}`")),
+            StoreError::ForeignSource { system, .. } => AppError::ForeignRecord(system),
+            e @ StoreError::PartnerNotFound(_) => AppError::NotFound(e.to_string()),
+            e @ StoreError::NotFound { .. } => AppError::NotFound(e.to_string()),
+            e @ StoreError::PartnerExists(_) => AppError::Conflict(e.to_string()),
+            StoreError::Invalid(m) => AppError::BadRequest(m),
             other => AppError::Internal(other.into()),
         }
     }

@@ -241,6 +241,7 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
         spec,
         batch_size: 5_000,
         rejects_path: Some(rejects.clone()),
+        partner: who.user.partner,
         progress: Some(Arc::new(move |b| progress_job.bytes_done.store(b, Ordering::Relaxed))),
         on_start: Some(Box::new(move |id| {
             started_id_set.store(id, Ordering::SeqCst);

@@ -9,7 +9,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::outcomes::{Dimension, PUBLIC_THRESHOLD};
+use pmhc_core::sharing::FieldGroup;
 use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
+use pmhc_service::sharing;
 use serde::Deserialize;
 
 use crate::api::{EncounterQuery, OutcomeParams};
@@ -185,7 +187,11 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
     };
     let def = state.outcomes.current_definition().await?;
     // The dashboard shows the overview; the breakdowns are in the reports.
-    let query = params.query().map(|q| ReportQuery { breakdowns: Vec::new(), ..q });
+    let query = match params.query() {
+        Ok(q) => Ok(crate::api::scoped(state, who.filter(|_| !public), ReportQuery { breakdowns: Vec::new(), ..q }).await?),
+        Err(e) => Err(e),
+    };
+    let scope = query.as_ref().ok().and_then(|q| q.scope.clone());
     let (fragment, error, periods) = match query {
         Ok(query) => match state.outcomes.report(&query).await {
             Ok(r) => (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone()))),
@@ -204,7 +210,7 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
     let precinct = q.precinct.clone().unwrap_or_default();
     let precincts = state
         .outcomes
-        .groups(Dimension::Precinct)
+        .groups(Dimension::Precinct, scope)
         .await?
         .into_iter()
         .filter(|g| !g.key.is_empty())
@@ -243,9 +249,11 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
     who.require(Permission::ViewEncounters)?;
     let filter = q.filter()?;
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
-    let total = state.store.count_encounters(&filter).await?;
-    let rows = state.store.list_encounters(&filter, PAGE_SIZE, offset).await?;
-    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), ENCOUNTER_GROUPS, format!("{} records", rows.len())).await?;
+    let viewer = who.viewer(&state).await?;
+    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let rows = sharing::list_encounters(&state.store, &viewer, &filter, PAGE_SIZE, offset).await?;
+    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), &crate::api::disclosed_groups(&rows), format!("{} records", rows.len())).await?;
+    sharing::account(&state.store, &viewer, "page", &rows).await?;
     let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
     let link = |off: u64| page_link("/encounters", &filters, off);
     let n = rows.len() as u64;
@@ -259,7 +267,7 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
             precinct: q.precinct.clone().unwrap_or_default(),
         },
         dispositions: Disposition::ALL.iter().map(|d| (d.as_str().to_string(), d.label().to_string(), d.as_str() == disposition)).collect(),
-        rows: rows.iter().map(row).collect(),
+        rows: rows.iter().map(|r| row(&r.encounter)).collect(),
         total,
         first: if n == 0 { 0 } else { offset + 1 },
         last: offset + n,
@@ -326,50 +334,55 @@ fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "Not known".into())
 }
 
-fn detail_fields(e: &Encounter) -> Vec<(&'static str, String)> {
+/// The fields of the record page, each with its field group (`None`: the record's envelope).
+fn detail_fields(e: &Encounter) -> Vec<(&'static str, Option<FieldGroup>, String)> {
+    use FieldGroup::*;
     vec![
-        ("Date", e.occurred_on.to_string()),
-        ("Time", e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_else(|| "Not known".into())),
-        ("Agency", opt_text(&e.agency)),
-        ("Call number", opt_text(&e.call_number)),
-        ("Precinct", opt_text(&e.area.precinct)),
-        ("Sector", opt_text(&e.area.sector)),
-        ("Beat", opt_text(&e.area.beat)),
-        ("How the call came in", e.call_source.label().into()),
-        ("Priority", opt_text(&e.priority)),
-        ("Initial call type", opt_text(&e.initial_call_type)),
-        ("Final call type", opt_text(&e.final_call_type)),
-        ("Recognised at dispatch", yes_no(e.mh_recognised_at_dispatch)),
-        ("Mental-health flag", yes_no(e.mental_health_flag)),
-        ("Response", e.response_model.label().into()),
-        ("CIT requested", yes_no(e.cit_requested)),
-        ("CIT dispatched", yes_no(e.cit_dispatched)),
-        ("CIT on scene", yes_no(e.cit_arrived)),
-        ("Clinician on scene", yes_no(e.clinician_on_scene)),
-        ("Minutes on scene", opt_text(&e.time_on_scene_minutes)),
-        ("Outcome", e.disposition.label().into()),
-        ("Arrested", yes_no(e.arrested)),
-        ("Cited", yes_no(e.cited)),
-        ("Involuntary hold", yes_no(e.involuntary_hold)),
+        ("Date", None, e.occurred_on.to_string()),
+        ("Time", Some(AreaAndTime), e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_else(|| "Not known".into())),
+        ("Agency", None, opt_text(&e.agency)),
+        ("Call number", Some(IncidentDetails), opt_text(&e.call_number)),
+        ("Precinct", Some(AreaAndTime), opt_text(&e.area.precinct)),
+        ("Sector", Some(AreaAndTime), opt_text(&e.area.sector)),
+        ("Beat", Some(AreaAndTime), opt_text(&e.area.beat)),
+        ("How the call came in", Some(IncidentDetails), e.call_source.label().into()),
+        ("Priority", Some(IncidentDetails), opt_text(&e.priority)),
+        ("Initial call type", Some(IncidentDetails), opt_text(&e.initial_call_type)),
+        ("Final call type", Some(IncidentDetails), opt_text(&e.final_call_type)),
+        ("Recognised at dispatch", Some(MentalHealthDetails), yes_no(e.mh_recognised_at_dispatch)),
+        ("Mental-health flag", Some(MentalHealthDetails), yes_no(e.mental_health_flag)),
+        ("Response", Some(IncidentDetails), e.response_model.label().into()),
+        ("CIT requested", Some(IncidentDetails), yes_no(e.cit_requested)),
+        ("CIT dispatched", Some(IncidentDetails), yes_no(e.cit_dispatched)),
+        ("CIT on scene", Some(IncidentDetails), yes_no(e.cit_arrived)),
+        ("Clinician on scene", Some(IncidentDetails), yes_no(e.clinician_on_scene)),
+        ("Minutes on scene", Some(IncidentDetails), opt_text(&e.time_on_scene_minutes)),
+        ("Outcome", Some(IncidentDetails), e.disposition.label().into()),
+        ("Arrested", Some(IncidentDetails), yes_no(e.arrested)),
+        ("Cited", Some(IncidentDetails), yes_no(e.cited)),
+        ("Involuntary hold", Some(MentalHealthDetails), yes_no(e.involuntary_hold)),
         (
             "Referrals",
+            Some(IncidentDetails),
             if e.referrals.is_empty() {
                 "None".into()
             } else {
                 e.referrals.iter().map(|r| format!("{} ({})", r.service_type.label(), r.result.label())).collect::<Vec<_>>().join("; ")
             },
         ),
-        ("Use of force", e.use_of_force.label().into()),
-        ("Force types", if e.force_types.is_empty() { "None recorded".into() } else { e.force_types.join(", ") }),
-        ("Person injured", yes_no(e.subject_injured)),
-        ("Officer injured", yes_no(e.officer_injured)),
-        ("Weapon involved", yes_no(e.weapon_involved)),
-        ("Age", e.age_band.label().into()),
-        ("Gender", e.gender.label().into()),
-        ("Race / ethnicity", e.race_ethnicity.label().into()),
-        ("Housing", e.housing_status.label().into()),
-        ("Veteran", yes_no(e.veteran)),
-        ("Person key (pseudonymous)", opt_text(&e.subject_key)),
+        ("Use of force", Some(IncidentDetails), e.use_of_force.label().into()),
+        ("Force types", Some(IncidentDetails), if e.force_types.is_empty() { "None recorded".into() } else { e.force_types.join(", ") }),
+        ("Person injured", Some(IncidentDetails), yes_no(e.subject_injured)),
+        ("Officer injured", Some(IncidentDetails), yes_no(e.officer_injured)),
+        ("Weapon involved", Some(IncidentDetails), yes_no(e.weapon_involved)),
+        ("Age", Some(Demographics), e.age_band.label().into()),
+        ("Gender", Some(Demographics), e.gender.label().into()),
+        ("Race / ethnicity", Some(Demographics), e.race_ethnicity.label().into()),
+        ("Housing", Some(Demographics), e.housing_status.label().into()),
+        ("Veteran", Some(Demographics), yes_no(e.veteran)),
+        ("Person key (pseudonymous)", Some(SubjectIdentity), opt_text(&e.subject_key)),
+        ("Observed behaviours", Some(MentalHealthDetails), if e.behaviours.is_empty() { "None recorded".into() } else { e.behaviours.join(", ") }),
+        ("Substance use", Some(SubstanceUseDetails), yes_no(e.substance_use)),
     ]
 }
 
@@ -385,16 +398,28 @@ async fn encounter(
     Query(sq): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
     who.require(Permission::ViewEncounters)?;
-    let e = state
-        .store
-        .get_encounter(&source, &key)
+    let viewer = who.viewer(&state).await?;
+    let r = sharing::get_encounter(&state.store, &viewer, &source, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
-    audit(&state, &who, AuditAction::View, format!("encounter:{source}/{key}"), ENCOUNTER_GROUPS, "").await?;
+    let items = std::slice::from_ref(&r);
+    audit(&state, &who, AuditAction::View, format!("encounter:{source}/{key}"), &crate::api::disclosed_groups(items), "").await?;
+    sharing::account(&state.store, &viewer, "page", items).await?;
+    let e = &r.encounter;
+    let partners = state.store.list_partners().await?;
+    let owner = partners.iter().find(|p| p.id == r.owner).map_or_else(|| r.owner.to_string(), |p| p.name.clone());
     let t = views::EncounterView {
         nav: Nav::new(Some(&who), "encounters"),
-        json_href: format!("/api/v1{}", href(&e)),
-        fields: detail_fields(&e),
+        json_href: format!("/api/v1{}", href(e)),
+        fields: detail_fields(e)
+            .into_iter()
+            .filter(|(_, g, _)| g.is_none_or(|g| r.groups.contains(g)))
+            .map(|(label, _, v)| (label, v))
+            .collect(),
+        owner,
+        withheld: if r.withheld().is_empty() { String::new() } else { r.withheld().labels() },
+        consent_scope: r.consent.as_ref().map(|c| c.scope()),
+        notice: r.notice(),
         source,
         key,
         saved: sq.saved.map(|_| "The encounter was saved.".to_string()),
@@ -442,9 +467,11 @@ async fn field_form_submit(
     who.require(Permission::EditEncounters)?;
     who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
     match field_form::parse(&values) {
-        Ok(e) => {
+        Ok(mut e) => {
+            // Each partner's field-form records are its own source system.
+            e.source_system = field_form::field_source(who.user.partner);
             audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "field form").await?;
-            let saved = crate::api::save_encounter(&state, e).await?;
+            let saved = crate::api::save_encounter(&state, &who, e).await?;
             Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
         }
         Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&who, &values, &problems))).into_response()),
@@ -455,7 +482,7 @@ async fn field_form_submit(
 
 async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
-    let history = state.store.list_imports(100).await?;
+    let history = state.store.list_imports(Some(who.user.partner), 100).await?;
     let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
     mappings.sort();
     if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
@@ -474,7 +501,7 @@ async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Respo
 
 async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
-    let r = state.store.get_import(id).await?.ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))?;
+    let r = own_import(&state, &who, id).await?;
     let mut info = crate::api::import_info(&state, r, true).await?;
     let t = views::ImportView {
         nav: Nav::new(Some(&who), "imports"),
@@ -486,8 +513,19 @@ async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): P
     Ok(page(&t))
 }
 
+/// An import of the user's partner (another partner's is answered as absent).
+pub(crate) async fn own_import(state: &AppState, who: &Principal, id: i64) -> Result<pmhc_store::ImportRecord, AppError> {
+    state
+        .store
+        .get_import(id)
+        .await?
+        .filter(|r| r.partner == who.user.partner)
+        .ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))
+}
+
 async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
+    own_import(&state, &who, id).await?;
     let bytes = state
         .store
         .import_rejects(id)
@@ -541,7 +579,7 @@ async fn definitions_view(
         note: dv.note.clone(),
         body,
         note_value: note,
-        can_edit: who.role().can(Permission::EditDefinitions),
+        can_edit: who.roles().can(Permission::EditDefinitions),
         error,
         saved,
         history,
@@ -627,6 +665,7 @@ async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f
 async fn reports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::ViewOutcomes)?;
     let q = ReportQuery { breakdowns: Vec::new(), ..OutcomeParams { monthly: Some(false), ..OutcomeParams::default() }.query()? };
+    let q = crate::api::scoped(&state, Some(&who), q).await?;
     let (b, c) = match state.outcomes.report(&q).await {
         Ok(r) => (
             format!("{}..{}", r.periods.baseline.from, r.periods.baseline.to),
@@ -650,7 +689,7 @@ async fn report_download(
 ) -> Result<Response, PageError> {
     who.require(Permission::ViewOutcomes)?;
     let format = f.format.as_deref().unwrap_or("html");
-    let report = state.outcomes.report(&params.query()?).await?;
+    let report = state.outcomes.report(&crate::api::scoped(&state, Some(&who), params.query()?).await?).await?;
     let stem = format!(
         "pmhc-outcomes-{}-vs-{}{}",
         report.periods.baseline.from,
@@ -676,6 +715,8 @@ async fn report_download(
 // --- Users (administrators) ----------------------------------------------------------------
 
 async fn users_view(state: &AppState, who: &Principal, error: Option<String>, new_token: Option<String>) -> Result<views::Users, AppError> {
+    let partners = state.store.list_partners().await?;
+    let partner_name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
     let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into());
     Ok(views::Users {
         nav: Nav::new(Some(who), "users"),
@@ -692,7 +733,7 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
                     (true, true) => "locked",
                     (true, false) => "yes",
                 };
-                (u.username, u.display_name, u.role.to_string(), state.to_string(), fmt(u.last_sign_in_at))
+                (u.username, u.display_name, u.roles.labels(), state.to_string(), fmt(u.last_sign_in_at), partner_name(u.partner))
             })
             .collect(),
         tokens: state
@@ -702,6 +743,8 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
             .into_iter()
             .map(|t| (t.id, t.username, t.name, fmt(Some(t.created_at)), fmt(t.last_used_at), if t.revoked { "yes".into() } else { "no".into() }))
             .collect(),
+        roles: Role::ALL.iter().rev().map(|r| (r.as_str(), r.label())).collect(),
+        partners,
     })
 }
 
@@ -716,6 +759,7 @@ struct NewUserForm {
     username: String,
     display_name: Option<String>,
     role: String,
+    partner: Option<i64>,
     password: String,
 }
 
@@ -726,8 +770,11 @@ async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form
     let result = async {
         let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
         let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
-        pmhc_service::accounts::add_user(&state.store, f.username.trim(), &display, role, &f.password).await.map_err(AppError::from)?;
-        audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("add as {role}")).await
+        let partner = f.partner.unwrap_or(pmhc_core::sharing::DEFAULT_PARTNER);
+        pmhc_service::accounts::add_user(&state.store, f.username.trim(), &display, role.into(), partner, &f.password)
+            .await
+            .map_err(AppError::from)?;
+        audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("add as {role} of partner {partner}")).await
     }
     .await;
     match result {

@@ -29,11 +29,11 @@ pub struct Nav {
 
 impl Nav {
     pub fn new(p: Option<&Principal>, active: &'static str) -> Nav {
-        let can = |perm| p.is_some_and(|p| p.role().can(perm));
+        let can = |perm| p.is_some_and(|p| p.roles().can(perm));
         Nav {
             signed_in: p.is_some(),
             user_name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
-            role: p.map(|p| p.role().to_string()).unwrap_or_default(),
+            role: p.map(|p| p.roles().labels()).unwrap_or_default(),
             csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
             active,
             can_encounters: can(Permission::ViewEncounters),
@@ -128,6 +128,12 @@ pub struct EncounterView {
     pub fields: Vec<(&'static str, String)>,
     pub json_href: String,
     pub saved: Option<String>,
+    /// The partner the record belongs to.
+    pub owner: String,
+    /// The field groups withheld (empty when none).
+    pub withheld: String,
+    pub consent_scope: Option<String>,
+    pub notice: Option<&'static str>,
 }
 
 pub struct FormField {
@@ -207,8 +213,10 @@ pub struct Users {
     pub nav: Nav,
     pub error: Option<String>,
     pub new_token: Option<String>,
-    pub users: Vec<(String, String, String, String, String)>,
+    pub users: Vec<(String, String, String, String, String, String)>,
     pub tokens: Vec<(i64, String, String, String, String, String)>,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub partners: Vec<pmhc_core::sharing::Partner>,
 }
 
 #[derive(Default)]

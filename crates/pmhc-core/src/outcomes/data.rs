@@ -81,6 +81,8 @@ impl Symbols {
 /// What the outcome engine reads of one encounter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutcomeRecord {
+    /// The partner the encounter belongs to.
+    pub partner: crate::sharing::PartnerId,
     pub occurred_on: NaiveDate,
     pub date_precision: DatePrecision,
     pub agency: Option<Sym>,
@@ -178,12 +180,18 @@ impl OutcomeData {
         }
     }
 
-    /// Add an encounter.
+    /// Add an encounter of the default partner.
     pub fn push_encounter(&mut self, e: &Encounter) {
+        self.push_encounter_of(crate::sharing::DEFAULT_PARTNER, e);
+    }
+
+    /// Add an encounter belonging to `partner`.
+    pub fn push_encounter_of(&mut self, partner: crate::sharing::PartnerId, e: &Encounter) {
         let cit_certified = e.officers.iter().any(|o| o.cit_certified == Some(true));
         let cit_known = e.officers.iter().any(|o| o.cit_certified.is_some());
         let (has_referral, referral_results, referral_services) = referral_bits(&e.referrals);
         let record = OutcomeRecord {
+            partner,
             occurred_on: e.occurred_on,
             date_precision: e.date_precision,
             agency: self.sym(e.agency.as_deref()),

@@ -67,7 +67,7 @@ async fn bench_sqlite_insert_200k() {
 
     let (t, c) = (Instant::now(), cpu_seconds());
     for chunk in records.chunks(batch) {
-        store.write_batch(None, chunk).await.unwrap();
+        store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, chunk).await.unwrap();
     }
     let insert = t.elapsed();
     let insert_cpu = cpu_seconds() - c;
@@ -83,7 +83,7 @@ async fn bench_sqlite_insert_200k() {
 
     let (t, c) = (Instant::now(), cpu_seconds());
     for chunk in records.chunks(batch) {
-        assert_eq!(store.write_batch(None, chunk).await.unwrap().unchanged, chunk.len() as u64);
+        assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, chunk).await.unwrap().unchanged, chunk.len() as u64);
     }
     let unchanged = t.elapsed();
     let unchanged_cpu = cpu_seconds() - c;
@@ -93,7 +93,7 @@ async fn bench_sqlite_insert_200k() {
         .collect();
     let (t, c) = (Instant::now(), cpu_seconds());
     for chunk in changed.chunks(batch) {
-        assert_eq!(store.write_batch(None, chunk).await.unwrap().updated, chunk.len() as u64);
+        assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, chunk).await.unwrap().updated, chunk.len() as u64);
     }
     let updated = t.elapsed();
     let updated_cpu = cpu_seconds() - c;

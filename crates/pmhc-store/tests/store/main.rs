@@ -26,6 +26,8 @@ both_backends!(
     unknown_import_ids_are_refused,
     outcome_data_follows_every_write,
     definitions_are_versioned,
+    partners_own_their_source_systems,
+    agreements_and_consents_round_trip,
 );
 
 async fn migrated(store: &Store) {
@@ -37,7 +39,7 @@ async fn migrate_twice_is_a_noop(store: Store) {
     store.migrate().await.unwrap();
     assert!(store.is_initialised().await.unwrap());
     let before = store.migration_status().await.unwrap();
-    store.write_batch(None, &[minimal_record("a")]).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[minimal_record("a")]).await.unwrap();
     store.migrate().await.unwrap();
     assert_eq!(store.migration_status().await.unwrap(), before, "a second migrate changes nothing");
     assert!(store.is_initialised().await.unwrap());
@@ -78,7 +80,7 @@ async fn pseudonym_key_is_created_once_and_stable(store: Store) {
 async fn roundtrip_full_record(store: Store) {
     migrated(&store).await;
     let e = full_record("F-1");
-    assert_eq!(store.write_batch(None, std::slice::from_ref(&e)).await.unwrap().inserted, 1);
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, std::slice::from_ref(&e)).await.unwrap().inserted, 1);
     let back = store.get_encounter("seattle", "F-1").await.unwrap().expect("stored");
     assert_eq!(back, e);
     assert_eq!(back.content_hash(), e.content_hash());
@@ -89,7 +91,7 @@ async fn roundtrip_full_record(store: Store) {
 async fn roundtrip_minimal_record(store: Store) {
     migrated(&store).await;
     let e = minimal_record("M-1");
-    store.write_batch(None, std::slice::from_ref(&e)).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, std::slice::from_ref(&e)).await.unwrap();
     assert_eq!(store.get_encounter("seattle", "M-1").await.unwrap(), Some(e));
     assert_eq!(store.get_encounter("seattle", "nope").await.unwrap(), None);
     assert_eq!(store.get_encounter("other", "M-1").await.unwrap(), None);
@@ -101,11 +103,11 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     let b = minimal_record("B");
     let mut c = minimal_record("C");
     c.source_updated_at = Some(at(2024, 1, 10, 0, 0, 0));
-    let counts = store.write_batch(None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
     assert_eq!(counts, BatchCounts { inserted: 3, updated: 0, unchanged: 0, stale: 0 });
     assert_eq!(counts.total(), 3);
 
-    let counts = store.write_batch(None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
     assert_eq!(counts, BatchCounts { inserted: 0, updated: 0, unchanged: 3, stale: 0 });
 
     // A changes with a newer version; B changes without versions; C arrives in an older version.
@@ -117,7 +119,7 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     c_old.gender = Gender::Male;
     c_old.source_updated_at = Some(at(2024, 1, 9, 0, 0, 0));
     let d = minimal_record("D");
-    let counts = store.write_batch(None, &[a.clone(), b2.clone(), c_old, d.clone()]).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b2.clone(), c_old, d.clone()]).await.unwrap();
     assert_eq!(counts, BatchCounts { inserted: 1, updated: 2, unchanged: 0, stale: 1 });
     assert_eq!(store.get_encounter("seattle", "A").await.unwrap(), Some(a.clone()));
     assert_eq!(store.get_encounter("seattle", "B").await.unwrap(), Some(b2.clone()));
@@ -129,7 +131,7 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     c_unversioned.veteran = Some(true);
     let mut b_versioned = b2.clone();
     b_versioned.source_updated_at = Some(at(2000, 1, 1, 0, 0, 0));
-    let counts = store.write_batch(None, &[c_unversioned.clone(), b_versioned.clone()]).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[c_unversioned.clone(), b_versioned.clone()]).await.unwrap();
     assert_eq!(counts, BatchCounts { inserted: 0, updated: 2, unchanged: 0, stale: 0 });
     assert_eq!(store.get_encounter("seattle", "C").await.unwrap(), Some(c_unversioned));
     assert_eq!(store.get_encounter("seattle", "B").await.unwrap(), Some(b_versioned));
@@ -137,16 +139,16 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     // The same version with other content is an update (not stale: only *older* is stale).
     let mut a_same_version = a.clone();
     a_same_version.priority = Some("1".into());
-    let counts = store.write_batch(None, std::slice::from_ref(&a_same_version)).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, std::slice::from_ref(&a_same_version)).await.unwrap();
     assert_eq!(counts.updated, 1);
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 4);
-    assert_eq!(store.write_batch(None, &[]).await.unwrap(), BatchCounts::default());
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[]).await.unwrap(), BatchCounts::default());
 }
 
 async fn duplicate_keys_in_a_batch_are_refused(store: Store) {
     migrated(&store).await;
     let batch = [minimal_record("X"), minimal_record("Y"), full_record("X")];
-    match store.write_batch(None, &batch).await {
+    match store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await {
         Err(StoreError::DuplicateKey { source_system, source_key, first, second }) => {
             assert_eq!((source_system.as_str(), source_key.as_str(), first, second), ("seattle", "X", 0, 2));
         }
@@ -156,26 +158,26 @@ async fn duplicate_keys_in_a_batch_are_refused(store: Store) {
     // The same key in two source systems is two encounters.
     let mut other = minimal_record("X");
     other.source_system = "dallas".into();
-    assert_eq!(store.write_batch(None, &[minimal_record("X"), other]).await.unwrap().inserted, 2);
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[minimal_record("X"), other]).await.unwrap().inserted, 2);
 }
 
 async fn invalid_record_refuses_the_whole_batch(store: Store) {
     migrated(&store).await;
     let mut bad = minimal_record("bad");
     bad.area.latitude = Some(123.0);
-    let err = store.write_batch(None, &[minimal_record("ok"), bad]).await.unwrap_err();
+    let err = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[minimal_record("ok"), bad]).await.unwrap_err();
     assert!(matches!(err, StoreError::InvalidEncounter { index: 1, .. }), "{err:?}");
     assert!(err.to_string().contains("seattle/bad"), "{err}");
     let mut empty_key = minimal_record("x");
     empty_key.source_key = "  ".into();
-    assert!(store.write_batch(None, &[empty_key]).await.is_err());
+    assert!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[empty_key]).await.is_err());
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 0);
 }
 
 async fn error_mid_batch_leaves_nothing_written(store: Store) {
     migrated(&store).await;
     let existing = minimal_record("existing");
-    store.write_batch(None, std::slice::from_ref(&existing)).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, std::slice::from_ref(&existing)).await.unwrap();
     // A trigger refusing one record makes the database fail after earlier chunks were written.
     match store.backend_name() {
         "sqlite" => {
@@ -208,14 +210,14 @@ async fn error_mid_batch_leaves_nothing_written(store: Store) {
     let mut batch = vec![changed];
     batch.extend((0..1500).map(|i| minimal_record(&format!("new-{i:04}"))));
     batch.push(minimal_record("poison"));
-    let err = store.write_batch(None, &batch).await.unwrap_err();
+    let err = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap_err();
     assert!(matches!(err, StoreError::Database { op: "insert encounters", .. }), "{err:?}");
     assert!(err.to_string().contains("poisoned record"), "{err}");
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 1, "no record of the batch");
     assert_eq!(store.get_encounter("seattle", "existing").await.unwrap(), Some(existing), "no update either");
     // The store is still usable afterwards.
     batch.pop();
-    assert_eq!(store.write_batch(None, &batch).await.unwrap(), BatchCounts { inserted: 1500, updated: 1, unchanged: 0, stale: 0 });
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap(), BatchCounts { inserted: 1500, updated: 1, unchanged: 0, stale: 0 });
 }
 
 async fn large_batches_span_several_chunks(store: Store) {
@@ -228,7 +230,7 @@ async fn large_batches_span_several_chunks(store: Store) {
             e
         })
         .collect();
-    assert_eq!(store.write_batch(None, &batch).await.unwrap().inserted, 2047);
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap().inserted, 2047);
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 2047);
     for i in [0usize, 1, 511, 512, 1023, 2046] {
         assert_eq!(store.get_encounter("seattle", &batch[i].source_key).await.unwrap().as_ref(), Some(&batch[i]));
@@ -238,7 +240,7 @@ async fn large_batches_span_several_chunks(store: Store) {
     for e in again.iter_mut().step_by(10) {
         e.priority = Some("changed".into());
     }
-    let counts = store.write_batch(None, &again).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &again).await.unwrap();
     assert_eq!(counts, BatchCounts { inserted: 0, updated: 205, unchanged: 2047 - 205, stale: 0 });
     assert_eq!(store.get_encounter("seattle", "K02040").await.unwrap().as_ref(), Some(&again[2040]));
 }
@@ -251,11 +253,11 @@ async fn several_source_systems_in_one_batch(store: Store) {
         e
     };
     let batch = vec![mk("a", "1"), mk("b", "1"), mk("a", "2"), mk("c", "9")];
-    assert_eq!(store.write_batch(None, &batch).await.unwrap().inserted, 4);
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap().inserted, 4);
     let mut next = batch.clone();
     next[1].gender = Gender::Male;
     next.push(mk("b", "2"));
-    let counts = store.write_batch(None, &next).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &next).await.unwrap();
     assert_eq!(counts, BatchCounts { inserted: 1, updated: 1, unchanged: 3, stale: 0 });
     let f = EncounterFilter { source_system: Some("b".into()), ..Default::default() };
     assert_eq!(store.count_encounters(&f).await.unwrap(), 2);
@@ -281,7 +283,7 @@ fn filter_fixture() -> Vec<Encounter> {
 async fn list_and_count_with_each_filter(store: Store) {
     migrated(&store).await;
     let all = filter_fixture();
-    store.write_batch(None, &all).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &all).await.unwrap();
     let check = async |f: EncounterFilter, pred: &(dyn Fn(&Encounter) -> bool + Sync)| {
         let mut want: Vec<&str> = all.iter().filter(|e| pred(e)).map(|e| e.source_key.as_str()).collect();
         want.sort();
@@ -320,6 +322,7 @@ async fn list_and_count_with_each_filter(store: Store) {
             disposition: Some(Disposition::Referral),
             response_model: Some(ResponseModel::Cit),
             subject_key: None,
+            partners: Some(vec![pmhc_core::sharing::DEFAULT_PARTNER]),
         },
         &|e| {
             e.source_system == "seattle"
@@ -344,7 +347,7 @@ async fn list_orders_and_pages(store: Store) {
         e.normalize();
         batch.push(e);
     }
-    store.write_batch(None, &batch).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap();
     let all = store.list_encounters(&EncounterFilter::default(), 1000, 0).await.unwrap();
     let keys: Vec<&str> = all.iter().map(|e| e.source_key.as_str()).collect();
     assert_eq!(&keys[..4], &["T2", "T1", "E11", "T0"], "time desc, unknown times last, then system (dallas < seattle) and key");
@@ -364,22 +367,23 @@ async fn list_orders_and_pages(store: Store) {
 
 async fn import_records(store: Store) {
     migrated(&store).await;
-    assert!(store.list_imports(10).await.unwrap().is_empty());
+    assert!(store.list_imports(None, 10).await.unwrap().is_empty());
     let meta = NewImport {
         file_name: "spd_crisis_2023.csv".into(),
         file_sha256: "ab".repeat(32),
         mapping_name: "seattle-crisis".into(),
         source_system: "seattle".into(),
+        partner: pmhc_core::sharing::DEFAULT_PARTNER,
     };
     let first = store.start_import(&meta).await.unwrap();
-    let counts = store.write_batch(Some(first), &[full_record("1"), minimal_record("2")]).await.unwrap();
+    let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(first), &[full_record("1"), minimal_record("2")]).await.unwrap();
     let mut totals = ImportTotals { received: 3, accepted: 2, rejected: 1, status: ImportStatus::Partial, ..Default::default() };
     totals.add_batch(counts);
     store.finish_import(first, &totals).await.unwrap();
     let second = store.start_import(&NewImport { file_name: "again.csv".into(), ..meta.clone() }).await.unwrap();
     assert!(second > first);
 
-    let list = store.list_imports(10).await.unwrap();
+    let list = store.list_imports(None, 10).await.unwrap();
     assert_eq!(list.len(), 2);
     let (s, f) = (&list[0], &list[1]);
     assert_eq!((s.id, s.file_name.as_str(), s.status, s.finished_at), (second, "again.csv", ImportStatus::Running, None));
@@ -393,11 +397,11 @@ async fn import_records(store: Store) {
     let finished = f.finished_at.expect("finished_at");
     assert!(finished >= f.started_at);
     assert!((chrono::Utc::now() - finished).num_minutes().abs() < 5);
-    assert_eq!(store.list_imports(1).await.unwrap().len(), 1);
+    assert_eq!(store.list_imports(None, 1).await.unwrap().len(), 1);
 
     // Finishing again (e.g. failed later) overwrites the totals.
     store.finish_import(second, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await.unwrap();
-    assert_eq!(store.list_imports(1).await.unwrap()[0].status, ImportStatus::Failed);
+    assert_eq!(store.list_imports(None, 1).await.unwrap()[0].status, ImportStatus::Failed);
 }
 
 async fn unknown_import_ids_are_refused(store: Store) {
@@ -405,7 +409,7 @@ async fn unknown_import_ids_are_refused(store: Store) {
     let err = store.finish_import(4242, &ImportTotals::default()).await.unwrap_err();
     assert!(matches!(err, StoreError::ImportNotFound(4242)), "{err:?}");
     // An encounter cannot point to an import that does not exist (foreign key).
-    let err = store.write_batch(Some(4242), &[minimal_record("1")]).await.unwrap_err();
+    let err = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(4242), &[minimal_record("1")]).await.unwrap_err();
     assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 0);
 }
@@ -428,7 +432,7 @@ async fn open_accepts_every_sqlite_url_form() {
         assert_eq!(store.backend_name(), "sqlite");
         store.migrate().await.unwrap();
         assert!(store.is_initialised().await.unwrap());
-        store.write_batch(None, &[minimal_record("1")]).await.unwrap();
+        store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[minimal_record("1")]).await.unwrap();
         assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 1);
         store.close().await;
     }
@@ -491,14 +495,14 @@ async fn outcome_data_follows_every_write(store: Store) {
     let b = minimal_record("B");
     let mut c = full_record("C");
     c.source_system = "other".into();
-    store.write_batch(None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
     // An update must reach the engine's copy too.
     a.disposition = Disposition::Arrest;
     a.arrested = Some(true);
     a.area.precinct = Some("Nörth \"<x>\"".into());
     let mut d = minimal_record("D");
     d.area.beat = Some("B\u{1f}2".into()); // a control character inside a value
-    store.write_batch(None, &[a.clone(), d.clone()]).await.unwrap();
+    store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), d.clone()]).await.unwrap();
     let mut expected = pmhc_core::outcomes::OutcomeData::new();
     for e in [&a, &b, &c, &d] {
         let mut e = e.clone();
@@ -530,4 +534,114 @@ async fn definitions_are_versioned(store: Store) {
     d.repeat.min_encounters = 1;
     assert!(store.save_definition(&d, "x", "").await.unwrap_err().to_string().contains("min_encounters"));
     assert_eq!(store.definition_history().await.unwrap().len(), 2, "an invalid definition is not saved");
+}
+
+async fn partners_own_their_source_systems(store: Store) {
+    use pmhc_core::sharing::{DEFAULT_PARTNER, Sector};
+    migrated(&store).await;
+    let police = store.add_partner("City Police", Sector::LawEnforcement).await.unwrap();
+    assert!(matches!(store.add_partner("City Police", Sector::Other).await, Err(StoreError::PartnerExists(_))));
+    assert_eq!(store.find_partner("City Police").await.unwrap().id, police.id);
+    assert_eq!(store.find_partner(&police.id.to_string()).await.unwrap().sector, Sector::LawEnforcement);
+    // The police write source "cad"; the default partner writes "rms".
+    let mut a = minimal_record("1");
+    a.source_system = "cad".into();
+    let mut b = minimal_record("2");
+    b.source_system = "rms".into();
+    store.write_batch(police.id, None, std::slice::from_ref(&a)).await.unwrap();
+    store.write_batch(DEFAULT_PARTNER, None, std::slice::from_ref(&b)).await.unwrap();
+    // The default partner cannot write into the police's source system, nor the police into a
+    // batch that mixes theirs with another's: nothing of the batch is written.
+    let mut a2 = minimal_record("3");
+    a2.source_system = "cad".into();
+    match store.write_batch(DEFAULT_PARTNER, None, std::slice::from_ref(&a2)).await {
+        Err(StoreError::ForeignSource { system, owner, .. }) => assert_eq!((system.as_str(), owner), ("cad", police.id)),
+        other => panic!("{other:?}"),
+    }
+    let mut b2 = minimal_record("4");
+    b2.source_system = "rms".into();
+    let mut c = minimal_record("5");
+    c.source_system = "cad".into();
+    assert!(store.write_batch(police.id, None, &[c, b2]).await.is_err());
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 2);
+    // The partner filter.
+    let only = |ps: Vec<i64>| EncounterFilter { partners: Some(ps), ..Default::default() };
+    let keys = |v: Vec<Encounter>| v.into_iter().map(|e| e.source_key).collect::<Vec<_>>();
+    assert_eq!(keys(store.list_encounters(&only(vec![police.id]), 10, 0).await.unwrap()), vec!["1"]);
+    assert_eq!(store.count_encounters(&only(vec![])).await.unwrap(), 0);
+    assert_eq!(store.count_encounters(&only(vec![DEFAULT_PARTNER, police.id])).await.unwrap(), 2);
+    // The outcome data knows each record's partner.
+    let data = store.load_outcome_data(None).await.unwrap();
+    let mut partners: Vec<i64> = data.records.iter().map(|r| r.partner).collect();
+    partners.sort();
+    assert_eq!(partners, vec![DEFAULT_PARTNER, police.id]);
+}
+
+async fn agreements_and_consents_round_trip(store: Store) {
+    use pmhc_core::sharing::*;
+    migrated(&store).await;
+    let clinic = store.add_partner("Clinic", Sector::SubstanceUseTreatment).await.unwrap();
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let a = InformationSharingAgreement {
+        id: 0,
+        title: "Care coordination MOU".into(),
+        discloser: DEFAULT_PARTNER,
+        recipient: clinic.id,
+        direction: Direction::OneWay,
+        field_groups: "incident_details,substance_use_details".parse().unwrap(),
+        purpose: Purpose::CareCoordination,
+        legal_basis: "45 CFR 164.506(c)".into(),
+        effective_on: day("2026-01-01"),
+        expires_on: day("2026-12-31"),
+        ended_on: None,
+    };
+    let saved = store.add_agreement(&a, "tester").await.unwrap();
+    assert_eq!(store.list_agreements().await.unwrap(), vec![saved.clone()]);
+    assert!(matches!(store.add_agreement(&InformationSharingAgreement { recipient: DEFAULT_PARTNER, ..a.clone() }, "t").await, Err(StoreError::Invalid(_))));
+    assert!(matches!(store.add_agreement(&InformationSharingAgreement { recipient: 999, ..a.clone() }, "t").await, Err(StoreError::PartnerNotFound(_))));
+    store.end_agreement(saved.id, day("2026-06-01")).await.unwrap();
+    assert_eq!(store.list_agreements().await.unwrap()[0].ended_on, Some(day("2026-06-01")));
+    assert!(store.end_agreement(saved.id, day("2026-07-01")).await.is_err());
+
+    let c = Consent {
+        id: 0,
+        subject_key: "S1".into(),
+        discloser: DEFAULT_PARTNER,
+        recipient: clinic.id,
+        information: "substance use at encounters".into(),
+        purpose: Purpose::CareCoordination,
+        expires_on: None,
+        expiry_event: Some("end of treatment".into()),
+        right_to_revoke_acknowledged: true,
+        signed_by: "the person".into(),
+        signed_on: day("2026-02-01"),
+        revoked_on: None,
+    };
+    let saved = store.add_consent(&c, "tester").await.unwrap();
+    assert!(matches!(store.add_consent(&Consent { signed_by: String::new(), ..c.clone() }, "t").await, Err(StoreError::Invalid(_))));
+    assert_eq!(store.list_consents(Some("S1")).await.unwrap(), vec![saved.clone()]);
+    assert!(store.list_consents(Some("S2")).await.unwrap().is_empty());
+    assert_eq!(store.consents_to(clinic.id, &["S1", "S9"]).await.unwrap(), vec![saved.clone()]);
+    let revoked = store.revoke_consent(saved.id, day("2026-03-01")).await.unwrap();
+    assert_eq!(revoked.revoked_on, Some(day("2026-03-01")));
+    assert!(store.consents_to(clinic.id, &["S1"]).await.unwrap().is_empty());
+
+    let now = chrono::Utc::now();
+    let d = DisclosureRecord {
+        consent_id: saved.id,
+        subject_key: "S1".into(),
+        discloser: DEFAULT_PARTNER,
+        recipient: clinic.id,
+        purpose: Purpose::CareCoordination,
+        username: "nurse".into(),
+        channel: "page".into(),
+        source_system: "s".into(),
+        source_key: "k".into(),
+        disclosed_at: now,
+    };
+    store.record_disclosures(std::slice::from_ref(&d)).await.unwrap();
+    let listed = store.list_disclosures("S1", now - chrono::Duration::days(1)).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].source_key, "k");
+    assert!(store.list_disclosures("S1", now + chrono::Duration::days(1)).await.unwrap().is_empty());
 }

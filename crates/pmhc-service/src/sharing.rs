@@ -1,0 +1,167 @@
+//! Record access through partners, agreements and consents: every page, API call and export of
+//! encounter records goes through here, so the rule of [`pmhc_core::sharing`] is applied once.
+
+use chrono::{NaiveDate, Utc};
+use pmhc_core::Encounter;
+use pmhc_core::sharing::{Consent, FieldGroup, FieldGroups, PartnerId, REDISCLOSURE_NOTICE, SharingView, groups_searched, withhold};
+use pmhc_store::{DisclosureRecord, EncounterFilter, Store, User};
+
+use crate::ServiceError;
+
+/// A user as the sharing rule sees them: their partner and the agreements in force today.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub username: String,
+    pub partner: PartnerId,
+    pub view: SharingView,
+}
+
+impl Viewer {
+    /// The viewer for `user` on `day` (the agreements are read afresh: an agreement that
+    /// expired yesterday shares nothing today).
+    pub async fn of(store: &Store, user: &User, day: NaiveDate) -> Result<Viewer, ServiceError> {
+        let agreements = store.list_agreements().await?;
+        Ok(Viewer { username: user.username.clone(), partner: user.partner, view: SharingView::new(user.partner, &agreements, day) })
+    }
+
+    /// Today's viewer (UTC).
+    pub async fn today(store: &Store, user: &User) -> Result<Viewer, ServiceError> {
+        Self::of(store, user, Utc::now().date_naive()).await
+    }
+}
+
+/// An encounter as one viewer may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedEncounter {
+    /// With every field of a withheld group blanked.
+    pub encounter: Encounter,
+    pub owner: PartnerId,
+    /// The groups shown.
+    pub groups: FieldGroups,
+    /// The agreements the record comes through (empty for the viewer's own).
+    pub agreements: Vec<i64>,
+    /// The consent under which substance-use details of another partner are shown.
+    pub consent: Option<Consent>,
+}
+
+impl SharedEncounter {
+    /// The groups not shown.
+    pub fn withheld(&self) -> FieldGroups {
+        self.groups.complement()
+    }
+    /// The viewer's partner owns the record.
+    pub fn own(&self) -> bool {
+        self.agreements.is_empty()
+    }
+    /// The re-disclosure notice this record carries (when substance-use details come under
+    /// consent).
+    pub fn notice(&self) -> Option<&'static str> {
+        self.consent.as_ref().map(|_| REDISCLOSURE_NOTICE)
+    }
+}
+
+/// The filter narrowed to the partners whose records the viewer may see *and* search on the
+/// filter's fields (a search on a withheld group must not match, or it would disclose it).
+pub fn visible_filter(viewer: &Viewer, filter: &EncounterFilter) -> EncounterFilter {
+    let searched = groups_searched(
+        filter.precinct.is_some(),
+        filter.response_model.is_some() || filter.disposition.is_some(),
+        filter.subject_key.is_some(),
+    );
+    let allowed = if searched.is_empty() { viewer.view.visible_owners() } else { viewer.view.owners_sharing(searched) };
+    let partners = match &filter.partners {
+        Some(asked) => allowed.into_iter().filter(|p| asked.contains(p)).collect(),
+        None => allowed,
+    };
+    EncounterFilter { partners: Some(partners), ..filter.clone() }
+}
+
+/// Apply the rule to stored encounters (owners and consents looked up once for all).
+async fn share(store: &Store, viewer: &Viewer, raw: Vec<Encounter>) -> Result<Vec<SharedEncounter>, ServiceError> {
+    let owners = store.source_system_owners().await?;
+    let owner_of = |e: &Encounter| owners.iter().find(|(s, _)| *s == e.source_system).map(|(_, p)| *p);
+    // Consents matter only for other partners' records with a subject.
+    let subjects: Vec<&str> = raw
+        .iter()
+        .filter(|e| owner_of(e).is_some_and(|o| o != viewer.partner))
+        .filter_map(|e| e.subject_key.as_deref())
+        .collect();
+    let consents = store.consents_to(viewer.partner, &subjects).await?;
+    let mut out = Vec::with_capacity(raw.len());
+    for mut e in raw {
+        // A record whose source system has no owner is shown to no one (it cannot happen
+        // through the store, which claims every source system it writes).
+        let Some(owner) = owner_of(&e) else { continue };
+        let d = viewer.view.disclose(owner, e.subject_key.as_deref(), &consents);
+        if !d.visible() {
+            continue;
+        }
+        withhold(&mut e, d.groups);
+        out.push(SharedEncounter { encounter: e, owner, groups: d.groups, agreements: d.agreements, consent: d.consent });
+    }
+    Ok(out)
+}
+
+/// The encounters the viewer may see, matching the filter, most recent first.
+pub async fn list_encounters(
+    store: &Store,
+    viewer: &Viewer,
+    filter: &EncounterFilter,
+    limit: u32,
+    offset: u64,
+) -> Result<Vec<SharedEncounter>, ServiceError> {
+    let raw = store.list_encounters(&visible_filter(viewer, filter), limit, offset).await?;
+    share(store, viewer, raw).await
+}
+
+/// How many encounters the viewer may see match the filter.
+pub async fn count_encounters(store: &Store, viewer: &Viewer, filter: &EncounterFilter) -> Result<u64, ServiceError> {
+    Ok(store.count_encounters(&visible_filter(viewer, filter)).await?)
+}
+
+/// One encounter, if it exists and the viewer may see it (`None` otherwise: a record of a
+/// partner without an agreement is as absent as one that does not exist).
+pub async fn get_encounter(store: &Store, viewer: &Viewer, system: &str, key: &str) -> Result<Option<SharedEncounter>, ServiceError> {
+    let Some(e) = store.get_encounter(system, key).await? else { return Ok(None) };
+    Ok(share(store, viewer, vec![e]).await?.pop())
+}
+
+/// Whether the viewer's partner may change this record (it owns the record's source system, or
+/// nobody does yet).
+pub async fn may_write(store: &Store, viewer: &Viewer, system: &str) -> Result<bool, ServiceError> {
+    Ok(store.owner_of_source(system).await?.is_none_or(|o| o == viewer.partner))
+}
+
+/// Enter the disclosures of substance-use details under consent into the accounting.
+pub async fn account(store: &Store, viewer: &Viewer, channel: &str, records: &[SharedEncounter]) -> Result<(), ServiceError> {
+    let now = Utc::now();
+    let rows: Vec<DisclosureRecord> = records
+        .iter()
+        .filter(|r| r.groups.contains(FieldGroup::SubstanceUseDetails))
+        .filter_map(|r| {
+            let c = r.consent.as_ref()?;
+            Some(DisclosureRecord {
+                consent_id: c.id,
+                subject_key: c.subject_key.clone(),
+                discloser: r.owner,
+                recipient: viewer.partner,
+                purpose: c.purpose,
+                username: viewer.username.clone(),
+                channel: channel.to_string(),
+                source_system: r.encounter.source_system.clone(),
+                source_key: r.encounter.source_key.clone(),
+                disclosed_at: now,
+            })
+        })
+        .collect();
+    Ok(store.record_disclosures(&rows).await?)
+}
+
+/// How long the accounting of disclosures is kept and shown (42 CFR 2.24: three years).
+pub const ACCOUNTING_YEARS: i64 = 3;
+
+/// The accounting of disclosures of one person's records for the last three years.
+pub async fn accounting(store: &Store, subject: &str) -> Result<Vec<DisclosureRecord>, ServiceError> {
+    let since = Utc::now() - chrono::Duration::days(365 * ACCOUNTING_YEARS + 1);
+    Ok(store.list_disclosures(subject, since).await?)
+}
