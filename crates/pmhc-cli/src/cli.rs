@@ -98,6 +98,160 @@ pub enum Command {
     /// action; hash-chained, so any change to it is found.
     #[command(subcommand, after_help = AUDIT_HELP)]
     Audit(AuditCommand),
+
+    /// The partners: agencies and organizations by sector. Every record and user belongs to one.
+    #[command(subcommand, after_help = PARTNER_HELP)]
+    Partner(PartnerCommand),
+
+    /// Information-sharing agreements: which partner shares which field groups with whom, for
+    /// what purpose, from when to when. Enforced on every page, API call, export and report.
+    #[command(subcommand, after_help = AGREEMENT_HELP)]
+    Agreement(AgreementCommand),
+
+    /// Consents to disclose substance-use information (42 CFR Part 2) and the accounting of
+    /// disclosures made under them.
+    #[command(subcommand, after_help = CONSENT_HELP)]
+    Consent(ConsentCommand),
+}
+
+const PARTNER_HELP: &str = "\
+Sectors: law_enforcement, behavioral_health, substance_use_treatment, crisis_services, advocacy,
+housing, other.
+
+Examples:
+  pmhc partner list
+  pmhc partner add \"County Behavioral Health\" --sector behavioral_health
+  pmhc partner set 1 --name \"City Police Department\" --sector law_enforcement";
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// List the partners.
+    List,
+    /// Add a partner.
+    Add {
+        name: String,
+        #[arg(long)]
+        sector: String,
+    },
+    /// Rename a partner or change its sector.
+    Set {
+        /// The partner's number or name.
+        partner: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        sector: Option<String>,
+    },
+}
+
+const AGREEMENT_HELP: &str = "\
+Field groups: incident_details, area_and_time, subject_identity, demographics,
+mental_health_details, substance_use_details (or `all`). Substance-use details also need the
+person's consent (`pmhc consent add`). Purposes: treatment, care_coordination, program_evaluation,
+quality_improvement, research.
+
+Examples:
+  pmhc agreement add --title \"Crisis follow-up MOU\" --discloser \"City Police\" \\
+      --recipient \"County Behavioral Health\" --groups incident_details,area_and_time,mental_health_details \\
+      --purpose care_coordination --legal-basis \"45 CFR 164.512(j); MOU of 2026-03-01\" \\
+      --effective 2026-03-01 --expires 2027-02-28
+  pmhc agreement list
+  pmhc agreement end 3          sharing under agreement 3 stops today";
+
+#[derive(Debug, Subcommand)]
+pub enum AgreementCommand {
+    /// List the agreements and their state today.
+    List,
+    /// Record an agreement.
+    Add {
+        #[arg(long)]
+        title: String,
+        /// The partner whose records are shared (number or name).
+        #[arg(long)]
+        discloser: String,
+        /// The partner receiving them (number or name).
+        #[arg(long)]
+        recipient: String,
+        /// The recipient shares its records with the discloser too.
+        #[arg(long)]
+        both_ways: bool,
+        /// Field groups, separated by commas.
+        #[arg(long)]
+        groups: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        legal_basis: String,
+        #[arg(long)]
+        effective: NaiveDate,
+        #[arg(long)]
+        expires: NaiveDate,
+    },
+    /// End an agreement early (from today, or from --on).
+    End {
+        id: i64,
+        #[arg(long)]
+        on: Option<NaiveDate>,
+    },
+}
+
+const CONSENT_HELP: &str = "\
+A consent names every element 42 CFR 2.31 requires: the person, who may disclose, what, to whom,
+for what purpose, until when (date or event), that the person was told of their right to revoke,
+and the signature and date. One that lacks any is refused.
+
+Examples:
+  pmhc consent add --subject 7f3a9c... --discloser \"Recovery Clinic\" --recipient \"County Behavioral Health\" \\
+      --information \"substance use noted at crisis encounters\" --purpose care_coordination \\
+      --expires 2027-06-30 --right-to-revoke-explained --signed-by \"the person\" --signed-on 2026-11-20
+  pmhc consent list --subject 7f3a9c...
+  pmhc consent revoke 4
+  pmhc consent accounting 7f3a9c...     disclosures of this person's records, last three years";
+
+#[derive(Debug, Subcommand)]
+pub enum ConsentCommand {
+    /// List consents (of one person with --subject).
+    List {
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Record a consent.
+    Add {
+        /// The person's pseudonymous subject key (as on their encounters).
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        discloser: String,
+        #[arg(long)]
+        recipient: String,
+        #[arg(long)]
+        information: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        expires: Option<NaiveDate>,
+        #[arg(long)]
+        expiry_event: Option<String>,
+        /// The person was told of their right to revoke the consent.
+        #[arg(long)]
+        right_to_revoke_explained: bool,
+        #[arg(long)]
+        signed_by: String,
+        #[arg(long)]
+        signed_on: NaiveDate,
+    },
+    /// Revoke a consent (from today, or from --on).
+    Revoke {
+        id: i64,
+        #[arg(long)]
+        on: Option<NaiveDate>,
+    },
+    /// The accounting of disclosures of one person's records (three years).
+    Accounting {
+        subject: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 const AUDIT_HELP: &str = "\
@@ -146,12 +300,18 @@ Logs go to standard error (PMHC_LOG=debug for more, PMHC_LOG_FORMAT=json for JSO
 Ctrl-C or SIGTERM stops the server after the requests in flight.";
 
 const USER_HELP: &str = "\
-Roles: administrator (everything, including accounts), analyst (encounters, imports, definitions,
-reports), viewer (outcomes, reports and definitions only; no record-level data).
+Roles (a user holds one or more):
+  administrator        everything, including accounts and the audit trail
+  project_coordinator  outcomes, definitions, records (read), partners and agreements, the audit trail
+  data_specialist      imports, definitions, records, outcomes
+  officer              the field form and records (read)
+  clinician            the field form, records (read), consents and the accounting of disclosures
+  workgroup_member     outcomes, reports and definitions only (no record-level data)
+Every user works for a partner; records of other partners are seen only through agreements.
 
 Examples:
-  pmhc user add coordinator --role administrator --name \"Pat Doe\"
-  echo \"$PASSWORD\" | pmhc user add analyst1 --role analyst --password-stdin
+  pmhc user add coordinator --role administrator,project_coordinator --name \"Pat Doe\"
+  echo \"$PASSWORD\" | pmhc user add nurse1 --role clinician --partner \"County Behavioral Health\" --password-stdin
   pmhc user list
   pmhc user token cad-vendor \"CAD nightly export\"    prints a new API token once
   pmhc user disable analyst1";

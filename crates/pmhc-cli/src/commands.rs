@@ -44,6 +44,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Serve(args) => crate::web_cmd::serve(&store, &cli.database, args).await,
                 Command::User(cmd) => crate::web_cmd::user(&store, cmd).await,
                 Command::Audit(cmd) => crate::web_cmd::audit(&store, cmd).await,
+                Command::Partner(cmd) => crate::sharing_cmd::partner(&store, cmd).await,
+                Command::Agreement(cmd) => crate::sharing_cmd::agreement(&store, cmd).await,
+                Command::Consent(cmd) => crate::sharing_cmd::consent(&store, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod output;
 mod report_cmd;
+mod sharing_cmd;
 mod web_cmd;
 
 use std::process::ExitCode;

@@ -8,7 +8,15 @@ use common::*;
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse 42";
-const ROLES: [&str; 3] = ["administrator", "analyst", "viewer"];
+/// One user per role, named by it (`analyst` and `viewer` are the first release's names of the
+/// data specialist and the workgroup member, still accepted).
+const ROLES: [&str; 6] = ["administrator", "analyst", "viewer", "project_coordinator", "officer", "clinician"];
+/// The roles that read records.
+const READERS: &[&str] = &["administrator", "analyst", "project_coordinator", "officer", "clinician"];
+/// The roles that create records.
+const WRITERS: &[&str] = &["administrator", "analyst", "officer", "clinician"];
+/// Everyone signed in.
+const EVERYONE: &[&str] = &ROLES;
 
 /// A database with demo data, one user per role, and the server on it.
 fn setup(db: &str) -> Server {
@@ -29,21 +37,28 @@ fn signed_in(s: &Server, role: &str) -> Http {
 /// Every route, and which roles may use it (an oracle written out by hand, independent of the
 /// permission table in pmhc-core).
 const ROUTES: &[(&str, &str, &[&str])] = &[
-    ("GET", "/", &["administrator", "analyst", "viewer"]),
-    ("GET", "/definitions", &["administrator", "analyst", "viewer"]),
-    ("GET", "/reports", &["administrator", "analyst", "viewer"]),
-    ("GET", "/reports/download?format=csv", &["administrator", "analyst", "viewer"]),
-    ("GET", "/encounters", &["administrator", "analyst"]),
-    ("GET", "/encounters/new", &["administrator", "analyst"]),
+    ("GET", "/", EVERYONE),
+    ("GET", "/definitions", EVERYONE),
+    ("GET", "/reports", EVERYONE),
+    ("GET", "/reports/download?format=csv", EVERYONE),
+    ("GET", "/sharing", EVERYONE),
+    ("GET", "/encounters", READERS),
+    ("GET", "/encounters.csv?from=2024-01-01&to=2024-01-31", READERS),
+    ("GET", "/encounters/new", WRITERS),
     ("GET", "/imports", &["administrator", "analyst"]),
     ("GET", "/users", &["administrator"]),
-    ("GET", "/audit", &["administrator"]),
-    ("GET", "/api/v1/me", &["administrator", "analyst", "viewer"]),
-    ("GET", "/api/v1/outcomes", &["administrator", "analyst", "viewer"]),
-    ("GET", "/api/v1/definitions", &["administrator", "analyst", "viewer"]),
-    ("GET", "/api/v1/definitions/history", &["administrator", "analyst", "viewer"]),
-    ("GET", "/api/v1/encounters?limit=2", &["administrator", "analyst"]),
+    ("GET", "/audit", &["administrator", "project_coordinator"]),
+    ("GET", "/consents", &["administrator", "clinician"]),
+    ("GET", "/api/v1/me", EVERYONE),
+    ("GET", "/api/v1/outcomes", EVERYONE),
+    ("GET", "/api/v1/definitions", EVERYONE),
+    ("GET", "/api/v1/definitions/history", EVERYONE),
+    ("GET", "/api/v1/partners", EVERYONE),
+    ("GET", "/api/v1/agreements", EVERYONE),
+    ("GET", "/api/v1/encounters?limit=2", READERS),
     ("GET", "/api/v1/imports", &["administrator", "analyst"]),
+    ("GET", "/api/v1/consents", &["administrator", "clinician"]),
+    ("GET", "/api/v1/consents/accounting?subject=x", &["administrator", "clinician"]),
 ];
 
 #[test]
@@ -161,14 +176,18 @@ fn every_role_is_refused_what_it_may_not_do(s: &Server) {
             }
         }
         // Writes.
-        let may_edit = role != "viewer";
+        let may_edit = WRITERS.contains(&role);
+        let may_import = ["administrator", "analyst"].contains(&role);
+        let may_define = ["administrator", "analyst", "project_coordinator"].contains(&role);
         let e = json!({"source_system": "api-test", "source_key": format!("ROLE-{role}"), "occurred_on": "2024-05-01"});
         let r = api_client.send_json("POST", "/api/v1/encounters", &e, &[]);
         assert_eq!(r.status, if may_edit { 201 } else { 403 }, "{role} POST encounter: {}", r.text());
         let r = api_client.send_json("PUT", "/api/v1/definitions", &json!({"definition": {}, "note": "x"}), &[]);
-        assert_eq!(r.status, if may_edit { 422 } else { 403 }, "{role} PUT definitions: {}", r.text());
+        assert_eq!(r.status, if may_define { 422 } else { 403 }, "{role} PUT definitions: {}", r.text());
+        let r = api_client.send_json("POST", "/api/v1/partners", &json!({"name": format!("P-{role}"), "sector": "other"}), &[]);
+        assert_eq!(r.status, if ["administrator", "project_coordinator"].contains(&role) { 201 } else { 403 }, "{role} POST partner: {}", r.text());
         let r = api_client.post_multipart("/api/v1/imports", &[("mapping", "pmhc")], &[("file", "x.csv", b"a,b\n1,2\n")]);
-        if may_edit {
+        if may_import {
             assert_ne!(r.status, 403, "{role} may import");
         } else {
             assert_eq!(r.status, 403, "{role} POST import: {}", r.text());
@@ -180,7 +199,8 @@ fn every_role_is_refused_what_it_may_not_do(s: &Server) {
         assert_eq!(r.status, if may_edit { 303 } else { 403 }, "{role} POST field form: {}", r.text());
         // The navigation shows only what the role may reach.
         let nav = page_client.get("/").text();
-        assert_eq!(nav.contains("href=\"/encounters\""), may_edit, "{role} nav");
+        assert_eq!(nav.contains("href=\"/encounters\""), READERS.contains(&role), "{role} nav");
+        assert_eq!(nav.contains("href=\"/consents\""), ["administrator", "clinician"].contains(&role), "{role} nav");
         assert_eq!(nav.contains("href=\"/users\""), role == "administrator", "{role} nav");
     }
 }

@@ -237,7 +237,10 @@ pub struct Partner {
 
 /// An information-sharing agreement between two partners, as enforced data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InformationSharingAgreement {
+    /// Given by the store (ignored when an agreement is sent to be saved).
+    #[serde(default)]
     pub id: i64,
     pub title: String,
     /// The partner whose records are shared.
@@ -245,6 +248,7 @@ pub struct InformationSharingAgreement {
     /// The partner that receives them (and, both ways, also shares its own).
     pub recipient: PartnerId,
     pub direction: Direction,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<FieldGroup>))]
     pub field_groups: FieldGroups,
     pub purpose: Purpose,
     /// The legal basis (e.g. "HIPAA 45 CFR 164.506(c) treatment; MOU of 2026-03-01").
@@ -252,7 +256,8 @@ pub struct InformationSharingAgreement {
     pub effective_on: NaiveDate,
     /// The last day the agreement is in force.
     pub expires_on: NaiveDate,
-    /// Ended early (the day it stopped applying), if it was.
+    /// Ended early (the day it stopped applying), if it was (ignored when saving).
+    #[serde(default)]
     pub ended_on: Option<NaiveDate>,
 }
 
@@ -344,6 +349,8 @@ required elements of written consent to further use or redisclose the record (se
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Consent {
+    /// Given by the store (ignored when a consent is sent to be saved).
+    #[serde(default)]
     pub id: i64,
     /// The person (their pseudonymous subject key, as on their encounters).
     pub subject_key: String,
@@ -357,8 +364,10 @@ pub struct Consent {
     /// The purpose of the disclosure.
     pub purpose: Purpose,
     /// The expiry date, or …
+    #[serde(default)]
     pub expires_on: Option<NaiveDate>,
     /// … the expiry event (e.g. "end of treatment"); one of the two is required.
+    #[serde(default)]
     pub expiry_event: Option<String>,
     /// The person was told of their right to revoke the consent (and how), and of what cannot
     /// be revoked (disclosures already made).
@@ -366,7 +375,8 @@ pub struct Consent {
     /// Who signed: the person, or their authorized representative (name and capacity).
     pub signed_by: String,
     pub signed_on: NaiveDate,
-    /// Revoked on this day, if it was.
+    /// Revoked on this day, if it was (ignored when saving).
+    #[serde(default)]
     pub revoked_on: Option<NaiveDate>,
 }
 

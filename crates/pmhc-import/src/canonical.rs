@@ -47,12 +47,23 @@ fn list<T: serde::Serialize>(v: &[T]) -> String {
 
 impl<W: Write> CanonicalWriter<W> {
     pub fn new(out: W) -> Result<Self, csv::Error> {
+        Self::with_extra_columns(out, &[])
+    }
+
+    /// A writer whose rows end with more columns (given to [`CanonicalWriter::write_with`]);
+    /// the `pmhc` mapping ignores them on re-import.
+    pub fn with_extra_columns(out: W, extra: &[&str]) -> Result<Self, csv::Error> {
         let mut inner = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
-        inner.write_record(COLUMNS)?;
-        Ok(CanonicalWriter { inner, row: Vec::with_capacity(COLUMNS.len()) })
+        inner.write_record(COLUMNS.iter().chain(extra))?;
+        Ok(CanonicalWriter { inner, row: Vec::with_capacity(COLUMNS.len() + extra.len()) })
     }
 
     pub fn write(&mut self, e: &Encounter) -> Result<(), csv::Error> {
+        self.write_with(e, &[])
+    }
+
+    /// A row with the values of the extra columns after the canonical ones.
+    pub fn write_with(&mut self, e: &Encounter, extra: &[&str]) -> Result<(), csv::Error> {
         let occurred = match e.date_precision {
             DatePrecision::Minute => e.occurred_at().map(|t| t.format(DT).to_string()).unwrap_or_default(),
             DatePrecision::Day => e.occurred_on.format("%Y-%m-%d").to_string(),
@@ -108,6 +119,7 @@ impl<W: Write> CanonicalWriter<W> {
         r.push(e.gender.as_str().into());
         r.push(e.race_ethnicity.as_str().into());
         debug_assert_eq!(r.len(), COLUMNS.len());
+        r.extend(extra.iter().map(|v| v.to_string()));
         self.inner.write_record(&*r)
     }
 

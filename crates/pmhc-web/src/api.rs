@@ -16,6 +16,7 @@ use axum::{Json, Router};
 use pmhc_core::access::Permission;
 use pmhc_core::definition::{Period, SharedDefinition};
 use pmhc_core::outcomes::{Dimension, OutcomeFilter};
+use pmhc_core::sharing::InformationSharingAgreement;
 use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
 use pmhc_service::outcomes::ReportQuery;
 use pmhc_store::EncounterFilter;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/definitions/history", get(definition_history))
         .route("/outcomes", get(outcomes))
         .route("/public/outcomes", get(public_outcomes))
+        .merge(crate::sharing_api::routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }
 
@@ -112,7 +114,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 }
 
 /// Unsafe API calls made with a browser session need the CSRF token in a header.
-fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<(), AppError> {
+pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<(), AppError> {
     who.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or(""))
 }
 
@@ -126,9 +128,15 @@ fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<(), AppErro
         license(name = "Apache-2.0")
     ),
     paths(me, list_encounters, create_encounter, get_encounter, update_encounter, list_imports, get_import,
-          crate::imports::upload_api, get_definitions, put_definitions, definition_history, outcomes, public_outcomes),
+          crate::imports::upload_api, get_definitions, put_definitions, definition_history, outcomes, public_outcomes,
+          crate::sharing_api::list_partners, crate::sharing_api::add_partner, crate::sharing_api::list_agreements,
+          crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::list_consents,
+          crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting),
     components(schemas(Encounter, ErrorBody, FieldProblem, EncounterPage, ImportInfo, ImportStarted, ImportDetails, Me,
-                       DefinitionsBody, DefinitionsUpdate)),
+                       DefinitionsBody, DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
+                       pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
+                       InformationSharingAgreement, pmhc_core::sharing::Consent, crate::sharing_api::NewPartner,
+                       crate::sharing_api::AgreementInfo, crate::sharing_api::DisclosureInfo)),
     modifiers(&Security),
     tags(
         (name = "encounters", description = "Encounter records (record level: analysts and administrators)"),
@@ -136,6 +144,7 @@ fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<(), AppErro
         (name = "definitions", description = "The shared definitions, versioned"),
         (name = "outcomes", description = "The four key outcomes and their context"),
         (name = "account", description = "Who is calling"),
+        (name = "sharing", description = "Partners, information-sharing agreements, consents (42 CFR Part 2) and the accounting of disclosures"),
     )
 )]
 pub struct ApiDoc;

@@ -30,6 +30,8 @@ mod error;
 pub mod imports;
 mod pages;
 mod pdf;
+mod sharing_api;
+mod sharing_pages;
 mod statics;
 mod views;
 
@@ -106,6 +108,7 @@ pub fn app(state: AppState) -> Router {
     let hsts = state.config.behind_tls;
     let mut router = Router::new()
         .merge(pages::routes())
+        .merge(sharing_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(statics::routes())
         .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))

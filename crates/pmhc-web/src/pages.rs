@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reauth", get(reauth_form).post(reauth))
         .route("/encounters", get(encounters))
         .route("/encounters/new", get(field_form_page).post(field_form_submit))
+        .route("/encounters.csv", get(encounters_csv))
         .route("/encounters/{source}/{key}", get(encounter))
         .route("/imports", get(imports))
         .route("/imports/{id}", get(import_page))
@@ -273,8 +274,59 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
         last: offset + n,
         prev: (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE as u64))),
         next: (offset + n < total).then(|| link(offset + n)),
+        csv_href: page_link("/encounters.csv", &filters, 0),
     };
     Ok(page(&t))
+}
+
+/// Rows an export holds at most (narrow the filters for more).
+const EXPORT_MAX: u64 = 200_000;
+
+/// The filtered encounters as canonical CSV (re-importable with the `pmhc` mapping), as the
+/// user's partner may see them: withheld field groups are empty, and each row says whose record
+/// it is, what was withheld, and — for substance-use details disclosed under consent — the
+/// consent's scope and the re-disclosure notice.
+async fn encounters_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<EncounterQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewEncounters)?;
+    let filter = q.filter()?;
+    let viewer = who.viewer(&state).await?;
+    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    if total > EXPORT_MAX {
+        return Err(AppError::BadRequest(format!("{total} encounters match; an export holds at most {EXPORT_MAX}: narrow the filters")).into());
+    }
+    let mut rows = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let chunk = sharing::list_encounters(&state.store, &viewer, &filter, 5_000, offset).await?;
+        offset += 5_000;
+        let done = chunk.len() < 5_000;
+        rows.extend(chunk);
+        if done || offset >= EXPORT_MAX {
+            break;
+        }
+    }
+    audit(&state, &who, AuditAction::Export, format!("encounters.csv?{filter:?}"), &crate::api::disclosed_groups(&rows), format!("{} records", rows.len())).await?;
+    sharing::account(&state.store, &viewer, "export", &rows).await?;
+    let extra = ["owner_partner", "withheld_field_groups", "consent_scope", "redisclosure_notice"];
+    let body = (|| -> Result<Vec<u8>, csv::Error> {
+        let mut w = pmhc_import::canonical::CanonicalWriter::with_extra_columns(Vec::new(), &extra)?;
+        for r in &rows {
+            let owner = r.owner.to_string();
+            let withheld = r.withheld().to_list();
+            let scope = r.consent.as_ref().map(|c| c.scope()).unwrap_or_default();
+            w.write_with(&r.encounter, &[&owner, &withheld, &scope, r.notice().unwrap_or("")])?;
+        }
+        w.finish()
+    })()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"pmhc-encounters.csv\"".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// A link to another page of a filtered list: the filters that are set (trimmed), then `offset`.

@@ -25,6 +25,7 @@ pub struct Nav {
     pub can_import: bool,
     pub can_users: bool,
     pub can_audit: bool,
+    pub can_consents: bool,
 }
 
 impl Nav {
@@ -41,6 +42,7 @@ impl Nav {
             can_import: can(Permission::Import),
             can_users: can(Permission::ManageUsers),
             can_audit: can(Permission::ViewAudit),
+            can_consents: can(Permission::ManageConsents),
         }
     }
 }
@@ -117,6 +119,8 @@ pub struct Encounters {
     pub last: u64,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// The same filters as a CSV export.
+    pub csv_href: String,
 }
 
 #[derive(Template)]

@@ -149,11 +149,16 @@ impl Drop for Server {
     }
 }
 
-/// Add a user with a password (through `pmhc user add`).
+/// Add a user with a password (through `pmhc user add`), of the default partner.
 pub fn add_user(db: &str, name: &str, role: &str, password: &str) {
+    add_user_of(db, name, role, "1", password)
+}
+
+/// Add a user of a partner (name or number) with a password.
+pub fn add_user_of(db: &str, name: &str, role: &str, partner: &str, password: &str) {
     use std::io::Write;
     let mut child = pmhc()
-        .args(["--database", db, "user", "add", name, "--role", role, "--password-stdin"])
+        .args(["--database", db, "user", "add", name, "--role", role, "--partner", partner, "--password-stdin"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

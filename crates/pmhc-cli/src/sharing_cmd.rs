@@ -1,0 +1,207 @@
+//! `pmhc partner`, `pmhc agreement`, `pmhc consent`: the partners, their information-sharing
+//! agreements and the people's consents. Every change is audited (actor `cli:$USER`).
+
+use anyhow::Result;
+use chrono::Utc;
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_core::sharing::{Consent, Direction, FieldGroups, InformationSharingAgreement, Purpose, Sector};
+use pmhc_service::audit::{self, Actor};
+use pmhc_store::Store;
+
+use crate::cli::{AgreementCommand, ConsentCommand, PartnerCommand};
+
+/// Audit an administrative action with its outcome, then pass the result on.
+async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
+    let outcome = if r.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
+    audit::record(store, &Actor::cli(), AuditAction::Admin, object, groups, outcome, detail).await?;
+    r
+}
+
+pub async fn partner(store: &Store, cmd: PartnerCommand) -> Result<u8> {
+    match cmd {
+        PartnerCommand::List => {
+            println!("{:>4}  {:<26} name", "#", "sector");
+            for p in store.list_partners().await? {
+                println!("{:>4}  {:<26} {}", p.id, p.sector.label(), p.name);
+            }
+        }
+        PartnerCommand::Add { name, sector } => {
+            let r = async {
+                let sector: Sector = sector.parse()?;
+                Ok(store.add_partner(&name, sector).await?)
+            }
+            .await;
+            let p = audited(store, format!("partner:{name}"), "add".into(), &[], r).await?;
+            println!("Added partner {} ({}, {}).", p.id, p.name, p.sector.label());
+        }
+        PartnerCommand::Set { partner, name, sector } => {
+            let r = async {
+                let p = store.find_partner(&partner).await?;
+                let sector = sector.map(|s| s.parse::<Sector>()).transpose()?;
+                Ok(store.update_partner(p.id, name.as_deref(), sector).await?)
+            }
+            .await;
+            let p = audited(store, format!("partner:{partner}"), "change".into(), &[], r).await?;
+            println!("Partner {} is now {} ({}).", p.id, p.name, p.sector.label());
+        }
+    }
+    Ok(0)
+}
+
+pub async fn agreement(store: &Store, cmd: AgreementCommand) -> Result<u8> {
+    let today = Utc::now().date_naive();
+    match cmd {
+        AgreementCommand::List => {
+            let partners = store.list_partners().await?;
+            let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
+            for a in store.list_agreements().await? {
+                println!(
+                    "#{} {} [{}]\n    {} {} {}\n    shares: {}\n    purpose: {}; legal basis: {}\n    {} to {}{}",
+                    a.id,
+                    a.title,
+                    a.state(today),
+                    name(a.discloser),
+                    if a.direction == Direction::BothWays { "<->" } else { "->" },
+                    name(a.recipient),
+                    a.field_groups.labels(),
+                    a.purpose.label(),
+                    a.legal_basis,
+                    a.effective_on,
+                    a.expires_on,
+                    a.ended_on.map(|d| format!(", ended {d}")).unwrap_or_default(),
+                );
+            }
+        }
+        AgreementCommand::Add { title, discloser, recipient, both_ways, groups, purpose, legal_basis, effective, expires } => {
+            let r = async {
+                let a = InformationSharingAgreement {
+                    id: 0,
+                    title: title.clone(),
+                    discloser: store.find_partner(&discloser).await?.id,
+                    recipient: store.find_partner(&recipient).await?.id,
+                    direction: if both_ways { Direction::BothWays } else { Direction::OneWay },
+                    field_groups: groups.parse::<FieldGroups>()?,
+                    purpose: purpose.parse::<Purpose>()?,
+                    legal_basis: legal_basis.clone(),
+                    effective_on: effective,
+                    expires_on: expires,
+                    ended_on: None,
+                };
+                Ok(store.add_agreement(&a, &Actor::cli().name).await?)
+            }
+            .await;
+            let a = audited(store, format!("agreement:{title}"), format!("add: {groups}"), &[], r).await?;
+            println!("Recorded agreement #{} ({}); it is {} today.", a.id, a.title, a.state(today));
+        }
+        AgreementCommand::End { id, on } => {
+            let day = on.unwrap_or(today);
+            let r = store.end_agreement(id, day).await.map_err(anyhow::Error::from);
+            audited(store, format!("agreement:{id}"), format!("end from {day}"), &[], r).await?;
+            println!("Agreement #{id} ends from {day}: nothing is shared under it from that day.");
+        }
+    }
+    Ok(0)
+}
+
+pub async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
+    let today = Utc::now().date_naive();
+    match cmd {
+        ConsentCommand::List { subject } => {
+            for c in store.list_consents(subject.as_deref()).await? {
+                let state = if c.in_force(today) { "in force" } else if c.revoked_on.is_some() { "revoked" } else { "not in force" };
+                println!(
+                    "#{} [{}] person {}: partner {} -> partner {}; {}",
+                    c.id,
+                    state,
+                    c.subject_key,
+                    c.discloser,
+                    c.recipient,
+                    c.scope()
+                );
+            }
+        }
+        ConsentCommand::Add {
+            subject,
+            discloser,
+            recipient,
+            information,
+            purpose,
+            expires,
+            expiry_event,
+            right_to_revoke_explained,
+            signed_by,
+            signed_on,
+        } => {
+            let r = async {
+                let c = Consent {
+                    id: 0,
+                    subject_key: subject.clone(),
+                    discloser: store.find_partner(&discloser).await?.id,
+                    recipient: store.find_partner(&recipient).await?.id,
+                    information,
+                    purpose: purpose.parse::<Purpose>()?,
+                    expires_on: expires,
+                    expiry_event,
+                    right_to_revoke_acknowledged: right_to_revoke_explained,
+                    signed_by,
+                    signed_on,
+                    revoked_on: None,
+                };
+                Ok(store.add_consent(&c, &Actor::cli().name).await?)
+            }
+            .await;
+            let c = audited(store, format!("consent:{subject}"), "record".into(), &["subject_identity"], r).await?;
+            println!("Recorded consent #{}: {}.", c.id, c.scope());
+        }
+        ConsentCommand::Revoke { id, on } => {
+            let day = on.unwrap_or(today);
+            let r = store.revoke_consent(id, day).await.map_err(anyhow::Error::from);
+            let c = audited(store, format!("consent:{id}"), format!("revoke from {day}"), &["subject_identity"], r).await?;
+            println!("Consent #{} is revoked from {day}; disclosures already made stay in the accounting.", c.id);
+        }
+        ConsentCommand::Accounting { subject, json } => {
+            let rows = pmhc_service::sharing::accounting(store, &subject).await?;
+            audit::record(
+                store,
+                &Actor::cli(),
+                AuditAction::View,
+                format!("accounting:{subject}"),
+                &["subject_identity"],
+                AuditOutcome::Success,
+                format!("{} disclosures", rows.len()),
+            )
+            .await?;
+            if json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "disclosed_at": d.disclosed_at, "consent": d.consent_id, "discloser": d.discloser,
+                            "recipient": d.recipient, "purpose": d.purpose, "user": d.username, "channel": d.channel,
+                            "record": format!("{}/{}", d.source_system, d.source_key),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if rows.is_empty() {
+                println!("No disclosures of {subject}'s records under consent in the last three years.");
+            } else {
+                for d in rows {
+                    println!(
+                        "{}  consent #{}  partner {} -> partner {} ({})  by {} via {}  record {}/{}",
+                        d.disclosed_at.format("%Y-%m-%d %H:%M:%S"),
+                        d.consent_id,
+                        d.discloser,
+                        d.recipient,
+                        d.purpose.label(),
+                        d.username,
+                        d.channel,
+                        d.source_system,
+                        d.source_key
+                    );
+                }
+            }
+        }
+    }
+    Ok(0)
+}

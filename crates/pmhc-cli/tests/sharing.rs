@@ -1,0 +1,384 @@
+//! The access matrix: every record route (pages, API, CSV export, search, reports) × every role ×
+//! agreement state (none, active, expired, one-way the other way) × field group, on the real
+//! binary and server, on SQLite and (with `PMHC_TEST_POSTGRES`) PostgreSQL. Each denied field
+//! must be absent from HTML, JSON, CSV and reports, and a record of another partner without an
+//! agreement must be refused by id. Then the consent rules of 42 CFR Part 2: a consent lacking an
+//! element is refused; an expired, revoked or wrong-recipient consent blocks substance-use
+//! details; a disclosure under consent carries the notice and enters the accounting.
+//!
+//! The oracle (which JSON keys, page labels and CSV columns belong to each field group) is
+//! written out here by hand, independent of `pmhc_core::sharing`.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse 42";
+/// The roles of the clinic's users; all but the workgroup member may read records.
+const ROLES: [&str; 6] = ["administrator", "project_coordinator", "data_specialist", "officer", "clinician", "workgroup_member"];
+
+struct Group {
+    name: &'static str,
+    /// JSON keys of the record.
+    keys: &'static [&'static str],
+    /// Labels on the record page.
+    labels: &'static [&'static str],
+    /// Columns of the CSV export.
+    columns: &'static [&'static str],
+    /// Values of the test record that only this group discloses (found nowhere else).
+    secrets: &'static [&'static str],
+}
+
+const GROUPS: &[Group] = &[
+    Group {
+        name: "incident_details",
+        keys: &["call_number", "initial_call_type", "disposition", "arrested", "use_of_force", "officers", "referrals"],
+        labels: &["Call number", "Initial call type", "Arrested", "Use of force"],
+        columns: &["call_number", "initial_call_type", "arrested"],
+        secrets: &["CALL-SECRET-1", "CALLTYPE-SECRET"],
+    },
+    Group {
+        name: "area_and_time",
+        keys: &["area", "occurred_time"],
+        labels: &["Precinct", "Beat"],
+        columns: &["precinct", "beat"],
+        secrets: &["PRECINCT-SECRET", "BEAT-SECRET"],
+    },
+    Group {
+        name: "subject_identity",
+        keys: &["subject_key"],
+        labels: &["Person key (pseudonymous)"],
+        columns: &["subject_key"],
+        secrets: &["SUBJ-SECRET-1"],
+    },
+    Group {
+        name: "demographics",
+        keys: &["age_band", "gender", "race_ethnicity", "veteran", "housing_status"],
+        labels: &["Race / ethnicity", "Veteran"],
+        columns: &["veteran"],
+        secrets: &[],
+    },
+    Group {
+        name: "mental_health_details",
+        keys: &["mental_health_flag", "behaviours", "mh_recognised_at_dispatch", "involuntary_hold"],
+        labels: &["Mental-health flag", "Observed behaviours"],
+        columns: &["mental_health_flag", "involuntary_hold"],
+        secrets: &["BEHAVIOUR-SECRET"],
+    },
+    Group {
+        name: "substance_use_details",
+        keys: &["substance_use"],
+        labels: &["Substance use"],
+        columns: &["substance_use"],
+        secrets: &[],
+    },
+];
+
+const ALL_GROUPS: &str =
+    "incident_details,area_and_time,subject_identity,demographics,mental_health_details,substance_use_details";
+
+fn police_record(key: &str) -> Value {
+    json!({
+        "source_system": "cad-police", "source_key": key, "occurred_on": "2026-06-15", "occurred_time": "13:37:00",
+        "call_number": "CALL-SECRET-1", "initial_call_type": "CALLTYPE-SECRET", "disposition": "arrest", "arrested": true,
+        "area": {"precinct": "PRECINCT-SECRET", "beat": "BEAT-SECRET"},
+        "mental_health_flag": true, "involuntary_hold": true, "behaviours": ["BEHAVIOUR-SECRET"],
+        "subject_key": "SUBJ-SECRET-1", "substance_use": true, "veteran": true, "race_ethnicity": "white",
+    })
+}
+
+fn cli(db: &str, args: &[&str]) -> String {
+    let out = run(db, args);
+    assert!(out.status.success(), "pmhc {args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// One clinic user, signed in on the pages and holding an API token.
+struct Client {
+    role: &'static str,
+    page: Http,
+    api: Http,
+}
+
+struct World {
+    server: Server,
+    clinic: Vec<Client>,
+}
+
+fn setup(db: &str) -> World {
+    cli(db, &["init"]);
+    cli(db, &["partner", "set", "1", "--name", "City Police", "--sector", "law_enforcement"]);
+    cli(db, &["partner", "add", "County Clinic", "--sector", "behavioral_health"]);
+    add_user_of(db, "police-ds", "data_specialist", "City Police", PASSWORD);
+    for r in ROLES {
+        add_user_of(db, &format!("clinic-{r}"), r, "County Clinic", PASSWORD);
+    }
+    let server = Server::start(db);
+    let mut police_api = Http::new(&server.base);
+    police_api.token = Some(add_token(db, "police-ds"));
+    let r = police_api.send_json("POST", "/api/v1/encounters", &police_record("P-1"), &[]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let clinic = ROLES
+        .iter()
+        .map(|role| {
+            let name = format!("clinic-{role}");
+            let mut page = Http::new(&server.base);
+            page.sign_in(&name, PASSWORD);
+            let mut api = Http::new(&server.base);
+            api.token = Some(add_token(db, &name));
+            Client { role, page, api }
+        })
+        .collect::<Vec<_>>();
+    // The clinic's own record: every clinic user who reads records sees it in full.
+    let own = json!({"source_system": "clinic-ehr", "source_key": "C-1", "occurred_on": "2026-06-16", "call_number": "CLINIC-OWN-1",
+                     "subject_key": "SUBJ-CLINIC-1", "substance_use": true});
+    let mut w = World { server, clinic };
+    let ds = w.clinic.iter_mut().find(|c| c.role == "data_specialist").expect("clinic data specialist");
+    let r = ds.api.send_json("POST", "/api/v1/encounters", &own, &[]);
+    assert_eq!(r.status, 201, "{}", r.text());
+    w
+}
+
+/// End every agreement, then record the given ones (discloser, recipient, groups, from, to).
+fn agreements(db: &str, list: &[(&str, &str, &str, &str, &str)]) {
+    let listing = cli(db, &["agreement", "list"]);
+    for line in listing.lines().filter(|l| l.starts_with('#') && (l.contains("[in force]") || l.contains("[not yet in force]"))) {
+        let id = line[1..].split_whitespace().next().expect("agreement id");
+        cli(db, &["agreement", "end", id]);
+    }
+    for (i, (from, to, groups, effective, expires)) in list.iter().enumerate() {
+        cli(db, &[
+            "agreement", "add", "--title", &format!("test agreement {i}"), "--discloser", from, "--recipient", to, "--groups", groups,
+            "--purpose", "care_coordination", "--legal-basis", "45 CFR 164.506(c)", "--effective", effective, "--expires", expires,
+        ]);
+    }
+}
+
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().expect("CSV header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("CSV row");
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+/// What one clinic user sees of the police record P-1, checked on every route: `visible` is the
+/// set of field groups that should show (`None`: the record must not show at all).
+fn check(w: &mut World, state: &str, visible: Option<&[&str]>) {
+    let reads = |role: &str| role != "workgroup_member";
+    for c in &mut w.clinic {
+        let ctx = format!("[{state}] {}", c.role);
+        // The record by id: JSON and page.
+        let api = c.api.get("/api/v1/encounters/cad-police/P-1");
+        let page = c.page.get("/encounters/cad-police/P-1");
+        let list_api = c.api.get("/api/v1/encounters?limit=100");
+        let list_page = c.page.get("/encounters");
+        let export = c.page.get("/encounters.csv");
+        let search = c.api.get("/api/v1/encounters?precinct=PRECINCT-SECRET");
+        let search_subject_page = c.page.get("/encounters?precinct=PRECINCT-SECRET");
+        if !reads(c.role) {
+            for (what, r) in [("api", &api), ("page", &page), ("list api", &list_api), ("list page", &list_page), ("csv", &export), ("search", &search)] {
+                assert_eq!(r.status, 403, "{ctx} {what}: {}", r.text());
+            }
+        }
+        // (The search page echoes the precinct typed into its filter: that is not a disclosure.)
+        let everything = [&api, &page, &list_api, &list_page, &export, &search].map(|r| r.text()).join("\n");
+        match visible {
+            _ if !reads(c.role) => {
+                for g in GROUPS {
+                    for s in g.secrets {
+                        assert!(!everything.contains(s), "{ctx}: {s} leaked");
+                    }
+                }
+            }
+            None => {
+                assert_eq!(api.status, 404, "{ctx}: another partner's record by id must be refused: {}", api.text());
+                assert_eq!(page.status, 404, "{ctx}: {}", page.text());
+                let lists = [&list_api, &list_page, &export, &search, &search_subject_page].map(|r| r.text()).join("\n");
+                assert!(!lists.contains("P-1"), "{ctx}: the record shows in a list, search or export");
+                for g in GROUPS {
+                    for s in g.secrets {
+                        assert!(!everything.contains(s), "{ctx}: {s} leaked");
+                    }
+                }
+                // The clinic's own record shows in full.
+                assert!(list_api.text().contains("CLINIC-OWN-1"), "{ctx}: own record missing");
+            }
+            Some(groups) => {
+                assert_eq!(api.status, 200, "{ctx}: {}", api.text());
+                assert_eq!(page.status, 200, "{ctx}: {}", page.text());
+                let rec = api.json();
+                let listed = list_api.json()["items"].as_array().expect("items").iter().find(|i| i["source_key"] == "P-1").cloned();
+                let listed = listed.unwrap_or_else(|| panic!("{ctx}: P-1 missing from the list"));
+                let rows = csv_rows(&export.text());
+                let row = rows.iter().find(|r| r["source_key"] == "P-1").unwrap_or_else(|| panic!("{ctx}: P-1 missing from the CSV"));
+                let html = page.text();
+                assert!(list_page.text().contains("P-1"), "{ctx}: P-1 missing from the list page");
+                for g in GROUPS {
+                    let shown = groups.contains(&g.name);
+                    for k in g.keys {
+                        assert_eq!(rec.get(*k).is_some(), shown, "{ctx}: JSON key {k} of {}", g.name);
+                        assert_eq!(listed.get(*k).is_some(), shown, "{ctx}: listed JSON key {k} of {}", g.name);
+                    }
+                    for l in g.labels {
+                        assert_eq!(html.contains(&format!("<dt>{l}</dt>")), shown, "{ctx}: page label {l} of {}", g.name);
+                    }
+                    for col in g.columns {
+                        assert_eq!(!row[*col].is_empty(), shown, "{ctx}: CSV column {col} of {}: {:?}", g.name, row[*col]);
+                    }
+                    for s in g.secrets {
+                        if shown {
+                            assert!(rec.to_string().contains(s), "{ctx}: {s} should show");
+                        } else {
+                            assert!(!everything.contains(s), "{ctx}: {s} of {} leaked", g.name);
+                        }
+                    }
+                }
+                // A search on a withheld field does not find the record.
+                let found = search.json()["total"].as_u64().expect("total");
+                assert_eq!(found, u64::from(groups.contains(&"area_and_time")), "{ctx}: search by precinct");
+                assert_eq!(
+                    rec["withheld_field_groups"].as_array().map(Vec::len),
+                    Some(GROUPS.len() - groups.len()),
+                    "{ctx}: withheld_field_groups"
+                );
+            }
+        }
+        // Nobody of the clinic changes the police's record, whatever is shared.
+        let r = c.api.send_json("PUT", "/api/v1/encounters/cad-police/P-1", &police_record("P-1"), &[]);
+        assert!(matches!(r.status, 403 | 404), "{ctx}: PUT another partner's record: {} {}", r.status, r.text());
+        let r = c.api.send_json("POST", "/api/v1/encounters", &police_record("P-2"), &[]);
+        assert_eq!(r.status, 403, "{ctx}: POST into another partner's source system: {}", r.text());
+        // Reports: the police record counts only when shared, its precinct shows only when the
+        // area is shared; the public report counts every partner's records.
+        let report = c.api.get("/api/v1/outcomes?baseline=2026-01-01..2026-03-31&comparison=2026-04-01..2026-09-30&by=precinct");
+        assert_eq!(report.status, 200, "{ctx}: {}", report.text());
+        let text = report.text();
+        // (Breakdowns are over mental-health encounters: without that group the record is not one.)
+        let area = visible.is_some_and(|g| g.contains(&"area_and_time") && g.contains(&"mental_health_details"));
+        assert_eq!(text.contains("PRECINCT-SECRET"), area, "{ctx}: the report's precinct breakdown");
+        let enc = encounters_in_comparison(&report.json());
+        let expected = u64::from(visible.is_some_and(|g| g.contains(&"mental_health_details")));
+        assert_eq!(enc, expected, "{ctx}: mental-health encounters in the report");
+        // The clinic's own encounter, and the police's when it is shared at all.
+        assert_eq!(all_in_comparison(&report.json()), 1 + u64::from(visible.is_some()), "{ctx}: all encounters in the report");
+    }
+}
+
+/// The mental-health encounters of the comparison period in a report.
+fn encounters_in_comparison(report: &Value) -> u64 {
+    let p = &report["periods"]["comparison"];
+    p["encounters"].as_u64().unwrap_or_else(|| panic!("no encounter count in {p}"))
+}
+
+/// All encounters (mental-health or not) of the comparison period in a report.
+fn all_in_comparison(report: &Value) -> u64 {
+    let p = &report["periods"]["comparison"];
+    p["all_encounters"].as_u64().unwrap_or_else(|| panic!("no encounter count in {p}"))
+}
+
+#[test]
+fn the_access_matrix_on_every_backend() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let mut w = setup(db);
+        let today = chrono::Utc::now().date_naive();
+        let (from, to) = ((today - chrono::Days::new(30)).to_string(), (today + chrono::Days::new(365)).to_string());
+        // No agreement.
+        agreements(db, &[]);
+        check(&mut w, "none", None);
+        // Expired.
+        agreements(db, &[("City Police", "County Clinic", ALL_GROUPS, "2020-01-01", "2020-12-31")]);
+        check(&mut w, "expired", None);
+        // One way, the other way: the clinic shares with the police, not the reverse.
+        agreements(db, &[("County Clinic", "City Police", ALL_GROUPS, &from, &to)]);
+        check(&mut w, "one-way (clinic to police)", None);
+        // Active, every group but one (substance use is never shown without consent).
+        for g in GROUPS {
+            let groups: Vec<&str> = GROUPS.iter().map(|x| x.name).filter(|n| *n != g.name).collect();
+            agreements(db, &[("City Police", "County Clinic", &groups.join(","), &from, &to)]);
+            let visible: Vec<&str> = groups.iter().copied().filter(|n| *n != "substance_use_details").collect();
+            check(&mut w, &format!("active without {}", g.name), Some(&visible));
+        }
+        consent_rules(&mut w, db, &from, &to);
+        eprintln!("access matrix passed on {}", db.split(':').next().unwrap_or(""));
+    }
+}
+
+fn consent_rules(w: &mut World, db: &str, from: &str, to: &str) {
+    agreements(db, &[("City Police", "County Clinic", ALL_GROUPS, from, to)]);
+    let without_su: Vec<&str> = GROUPS.iter().map(|g| g.name).filter(|n| *n != "substance_use_details").collect();
+    check(w, "active, all groups, no consent", Some(&without_su));
+    let consent = |recipient: &str, expires: &str| -> String {
+        let args = [
+            "consent", "add", "--subject", "SUBJ-SECRET-1", "--discloser", "City Police", "--recipient", recipient,
+            "--information", "substance use noted at encounters", "--purpose", "care_coordination", "--expires", expires,
+            "--right-to-revoke-explained", "--signed-by", "the person", "--signed-on", "2026-01-02",
+        ];
+        cli(db, &args)
+    };
+    // Missing elements are refused, each named.
+    let out = run(db, &["consent", "add", "--subject", "SUBJ-SECRET-1", "--discloser", "City Police", "--recipient", "County Clinic",
+                        "--information", " ", "--purpose", "care_coordination", "--signed-by", "", "--signed-on", "2026-01-02"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    for missing in ["what information", "expiry date or event", "right to revoke", "signature"] {
+        assert!(err.contains(missing), "the refusal names {missing}: {err}");
+    }
+    let clinician = w.clinic.iter_mut().find(|c| c.role == "clinician").expect("clinician");
+    let r = clinician.api.send_json("POST", "/api/v1/consents", &json!({
+        "subject_key": "SUBJ-SECRET-1", "discloser": 1, "recipient": 2, "information": "x", "purpose": "care_coordination",
+        "right_to_revoke_acknowledged": false, "signed_by": "p", "signed_on": "2026-01-02"}), &[]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("expiry") && r.text().contains("right to revoke"), "{}", r.text());
+    // A consent to another recipient, and an expired one: still nothing.
+    let other = run(db, &["partner", "add", "Housing Services", "--sector", "housing"]);
+    assert!(other.status.success());
+    consent("Housing Services", "2027-12-31");
+    consent("County Clinic", "2026-01-31");
+    check(w, "consent to another recipient / expired", Some(&without_su));
+    // A consent in force: the substance-use details show, with the notice and the scope, and the
+    // disclosure is accounted for.
+    let added = consent("County Clinic", to);
+    let id = added.split('#').nth(1).and_then(|s| s.split(':').next()).expect("consent id").to_string();
+    let all: Vec<&str> = GROUPS.iter().map(|g| g.name).collect();
+    check(w, "consent in force", Some(&all));
+    let clinician = w.clinic.iter_mut().find(|c| c.role == "clinician").expect("clinician");
+    let rec = clinician.api.get("/api/v1/encounters/cad-police/P-1").json();
+    assert!(rec["redisclosure_notice"].as_str().is_some_and(|n| n.contains("42 CFR part 2")), "{rec}");
+    assert!(rec["consent_scope"].as_str().is_some_and(|n| n.contains(&format!("consent #{id}"))), "{rec}");
+    let page = clinician.page.get("/encounters/cad-police/P-1").text();
+    assert!(page.contains("id=\"redisclosure-notice\""), "the page carries the notice");
+    let export = clinician.page.get("/encounters.csv").text();
+    let rows = csv_rows(&export);
+    let row = rows.iter().find(|r| r["source_key"] == "P-1").expect("P-1 in the export");
+    assert!(row["redisclosure_notice"].contains("42 CFR part 2"), "the export carries the notice");
+    assert!(row["consent_scope"].contains(&format!("consent #{id}")));
+    // The clinic's own substance-use details need no consent and carry no notice.
+    let own = rows.iter().find(|r| r["source_key"] == "C-1").expect("C-1");
+    assert_eq!(own["substance_use"], "true");
+    assert!(own["redisclosure_notice"].is_empty());
+    let accounting = clinician.api.get("/api/v1/consents/accounting?subject=SUBJ-SECRET-1").json();
+    let channels: Vec<&str> = accounting.as_array().expect("accounting").iter().filter_map(|d| d["channel"].as_str()).collect();
+    for ch in ["api", "page", "export"] {
+        assert!(channels.contains(&ch), "the accounting lists the {ch} disclosure: {accounting}");
+    }
+    assert!(cli(db, &["consent", "accounting", "SUBJ-SECRET-1"]).contains(&format!("consent #{id}")), "the CLI's accounting");
+    // Revoked: the details stop; the accounting keeps what was disclosed.
+    cli(db, &["consent", "revoke", &id]);
+    check(w, "consent revoked", Some(&without_su));
+    let clinician = w.clinic.iter_mut().find(|c| c.role == "clinician").expect("clinician");
+    let after = clinician.api.get("/api/v1/consents/accounting?subject=SUBJ-SECRET-1").json();
+    assert_eq!(after.as_array().map(Vec::len), accounting.as_array().map(Vec::len), "revoking keeps the accounting");
+    // The sharing screen shows each side what it shares with whom.
+    let screen = clinician.page.get("/sharing").text();
+    assert!(screen.contains("id=\"shared-with\"") && screen.contains("City Police"), "{screen}");
+    let mut police = Http::new(&w.server.base);
+    police.sign_in("police-ds", PASSWORD);
+    let screen = police.get("/sharing").text();
+    assert!(screen.contains("id=\"shares\"") && screen.contains("County Clinic"), "the police see what they share");
+}

@@ -1,0 +1,262 @@
+//! The JSON API of partners, information-sharing agreements, consents and the accounting of
+//! disclosures.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use pmhc_core::access::{Permission, Role};
+use pmhc_core::audit::AuditAction;
+use pmhc_core::sharing::{Consent, InformationSharingAgreement, Partner, Sector};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
+use crate::auth::{Auth, Principal, audit};
+use crate::error::{ApiError, ErrorBody};
+use crate::{AppError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/partners", get(list_partners).post(add_partner))
+        .route("/agreements", get(list_agreements).post(add_agreement))
+        .route("/agreements/{id}/end", post(end_agreement))
+        .route("/consents", get(list_consents).post(add_consent))
+        .route("/consents/{id}/revoke", post(revoke_consent))
+        .route("/consents/accounting", get(accounting))
+}
+
+/// The partners.
+#[utoipa::path(get, path = "/api/v1/partners", tag = "sharing",
+    responses((status = 200, body = Vec<Partner>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(crate) async fn list_partners(State(state): State<AppState>, Auth(_who): Auth) -> Result<Json<Vec<Partner>>, ApiError> {
+    Ok(Json(state.store.list_partners().await?))
+}
+
+/// A new partner.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewPartner {
+    pub name: String,
+    pub sector: Sector,
+}
+
+/// Add a partner (project coordinators and administrators).
+#[utoipa::path(post, path = "/api/v1/partners", tag = "sharing", request_body = NewPartner,
+    responses((status = 201, body = Partner), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn add_partner(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
+    who.require(Permission::ManageAgreements)?;
+    check_header_csrf(&who, &headers)?;
+    who.require_recent_authentication()?;
+    let p: NewPartner = body.json()?;
+    audit(&state, &who, AuditAction::Admin, format!("partner:{}", p.name), &[], "add").await?;
+    let saved = state.store.add_partner(&p.name, p.sector).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// An agreement and its state today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgreementInfo {
+    #[serde(flatten)]
+    pub agreement: InformationSharingAgreement,
+    /// `in force`, `not yet in force`, `expired` or `ended`.
+    pub state: &'static str,
+}
+
+/// The agreements the caller's partner is a party to (every agreement for those who manage
+/// agreements).
+pub(crate) async fn visible_agreements(state: &AppState, who: &Principal) -> Result<Vec<AgreementInfo>, AppError> {
+    let today = Utc::now().date_naive();
+    let all = who.roles().can(Permission::ManageAgreements);
+    Ok(state
+        .store
+        .list_agreements()
+        .await?
+        .into_iter()
+        .filter(|a| all || a.discloser == who.user.partner || a.recipient == who.user.partner)
+        .map(|a| AgreementInfo { state: a.state(today), agreement: a })
+        .collect())
+}
+
+/// The information-sharing agreements.
+#[utoipa::path(get, path = "/api/v1/agreements", tag = "sharing",
+    responses((status = 200, body = Vec<AgreementInfo>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub(crate) async fn list_agreements(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<AgreementInfo>>, ApiError> {
+    Ok(Json(visible_agreements(&state, &who).await?))
+}
+
+/// Record an agreement (project coordinators and administrators).
+#[utoipa::path(post, path = "/api/v1/agreements", tag = "sharing", request_body = InformationSharingAgreement,
+    responses((status = 201, body = InformationSharingAgreement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn add_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
+    who.require(Permission::ManageAgreements)?;
+    check_header_csrf(&who, &headers)?;
+    who.require_recent_authentication()?;
+    let a: InformationSharingAgreement = body.json()?;
+    let saved = save_agreement(&state, &who, a).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+pub(crate) async fn save_agreement(
+    state: &AppState,
+    who: &Principal,
+    a: InformationSharingAgreement,
+) -> Result<InformationSharingAgreement, AppError> {
+    a.validate().map_err(|e| AppError::BadRequest(e.to_string()))?;
+    audit(
+        state,
+        who,
+        AuditAction::Admin,
+        format!("agreement:{}", a.title),
+        &[],
+        format!("add: partner {} to {} ({}), {}", a.discloser, a.recipient, a.direction, a.field_groups.to_list()),
+    )
+    .await?;
+    let saved = state.store.add_agreement(&a, &who.user.username).await?;
+    state.outcomes.invalidate().await;
+    Ok(saved)
+}
+
+/// End an agreement today: nothing is shared under it from now on.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/end", tag = "sharing", params(("id" = i64, Path, description = "The agreement")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Response, ApiError> {
+    who.require(Permission::ManageAgreements)?;
+    check_header_csrf(&who, &headers)?;
+    who.require_recent_authentication()?;
+    finish_agreement(&state, &who, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(crate) async fn finish_agreement(state: &AppState, who: &Principal, id: i64) -> Result<(), AppError> {
+    let today = Utc::now().date_naive();
+    audit(state, who, AuditAction::Admin, format!("agreement:{id}"), &[], format!("end from {today}")).await?;
+    state.store.end_agreement(id, today).await?;
+    state.outcomes.invalidate().await;
+    Ok(())
+}
+
+/// Which consents.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubjectQuery {
+    /// The person's pseudonymous subject key.
+    pub subject: Option<String>,
+}
+
+/// Whether the caller may see or manage this consent: their partner is a party to it (an
+/// administrator: every consent).
+fn party(who: &Principal, c: &Consent) -> bool {
+    who.roles().contains(Role::Administrator) || c.discloser == who.user.partner || c.recipient == who.user.partner
+}
+
+/// The consents of one person (or the newest), those the caller's partner is a party to.
+pub(crate) async fn visible_consents(state: &AppState, who: &Principal, subject: Option<&str>) -> Result<Vec<Consent>, AppError> {
+    let subject = subject.map(str::trim).filter(|s| !s.is_empty());
+    let mut v: Vec<Consent> = state.store.list_consents(subject).await?.into_iter().filter(|c| party(who, c)).collect();
+    v.truncate(200);
+    audit(state, who, AuditAction::View, format!("consents:{}", subject.unwrap_or("*")), &["subject_identity"], format!("{} consents", v.len())).await?;
+    Ok(v)
+}
+
+/// Consents on file (clinicians and administrators).
+#[utoipa::path(get, path = "/api/v1/consents", tag = "sharing", params(SubjectQuery),
+    responses((status = 200, body = Vec<Consent>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn list_consents(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<SubjectQuery>) -> Result<Json<Vec<Consent>>, ApiError> {
+    who.require(Permission::ManageConsents)?;
+    Ok(Json(visible_consents(&state, &who, q.subject.as_deref()).await?))
+}
+
+/// Record a consent; one lacking any element 42 CFR 2.31 requires is refused with all of them.
+#[utoipa::path(post, path = "/api/v1/consents", tag = "sharing", request_body = Consent,
+    responses((status = 201, body = Consent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
+    who.require(Permission::ManageConsents)?;
+    check_header_csrf(&who, &headers)?;
+    let c: Consent = body.json()?;
+    let saved = save_consent(&state, &who, c).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+pub(crate) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
+    c.validate().map_err(|e| AppError::Invalid(vec![crate::error::FieldProblem { field: "consent".into(), message: e.to_string() }]))?;
+    // The consent is given to the program holding the records: recorded by its own staff.
+    if c.discloser != who.user.partner && !who.roles().contains(Role::Administrator) {
+        return Err(AppError::BadRequest("a consent is recorded by the partner that may disclose (your partner)".into()));
+    }
+    audit(state, who, AuditAction::Create, format!("consent:{}", c.subject_key.trim()), &["subject_identity"], format!("to partner {} for {}", c.recipient, c.purpose)).await?;
+    Ok(state.store.add_consent(&c, &who.user.username).await?)
+}
+
+/// Revoke a consent today (disclosures already made stay in the accounting).
+#[utoipa::path(post, path = "/api/v1/consents/{id}/revoke", tag = "sharing", params(("id" = i64, Path, description = "The consent")),
+    responses((status = 200, body = Consent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn revoke_consent(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
+    who.require(Permission::ManageConsents)?;
+    check_header_csrf(&who, &headers)?;
+    Ok(Json(withdraw_consent(&state, &who, id).await?))
+}
+
+pub(crate) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64) -> Result<Consent, AppError> {
+    let known = state.store.list_consents(None).await?.into_iter().find(|c| c.id == id && party(who, c));
+    if known.is_none() {
+        return Err(AppError::NotFound(format!("there is no consent #{id}")));
+    }
+    let today = Utc::now().date_naive();
+    audit(state, who, AuditAction::Change, format!("consent:{id}"), &["subject_identity"], format!("revoke from {today}")).await?;
+    Ok(state.store.revoke_consent(id, today).await?)
+}
+
+/// One disclosure in the accounting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisclosureInfo {
+    pub disclosed_at: String,
+    pub consent: i64,
+    pub discloser: i64,
+    pub recipient: i64,
+    pub purpose: pmhc_core::sharing::Purpose,
+    pub user: String,
+    /// `page`, `api` or `export`.
+    pub channel: String,
+    pub record: String,
+}
+
+pub(crate) async fn accounting_of(state: &AppState, who: &Principal, subject: &str) -> Result<Vec<DisclosureInfo>, AppError> {
+    let rows = pmhc_service::sharing::accounting(&state.store, subject).await?;
+    audit(state, who, AuditAction::View, format!("accounting:{subject}"), &["subject_identity"], format!("{} disclosures", rows.len())).await?;
+    let admin = who.roles().contains(Role::Administrator);
+    Ok(rows
+        .into_iter()
+        .filter(|d| admin || d.discloser == who.user.partner || d.recipient == who.user.partner)
+        .map(|d| DisclosureInfo {
+            disclosed_at: d.disclosed_at.to_rfc3339(),
+            consent: d.consent_id,
+            discloser: d.discloser,
+            recipient: d.recipient,
+            purpose: d.purpose,
+            user: d.username,
+            channel: d.channel,
+            record: format!("{}/{}", d.source_system, d.source_key),
+        })
+        .collect())
+}
+
+/// The accounting of disclosures of one person's records under consent, three years back.
+#[utoipa::path(get, path = "/api/v1/consents/accounting", tag = "sharing", params(SubjectQuery),
+    responses((status = 200, body = Vec<DisclosureInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn accounting(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<SubjectQuery>) -> Result<Json<Vec<DisclosureInfo>>, ApiError> {
+    who.require(Permission::ManageConsents)?;
+    let subject = q.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| AppError::BadRequest("give the person: ?subject=KEY".into()))?;
+    Ok(Json(accounting_of(&state, &who, subject).await?))
+}
