@@ -369,6 +369,9 @@ pub enum UserCommand {
     Enable { username: String },
     /// Unlock an account locked after 5 failed sign-ins within 15 minutes.
     Unlock { username: String },
+    /// Reset a user's second factor (a lost phone): their sessions end and they set up a new
+    /// authenticator at their next sign-in.
+    ResetMfa { username: String },
     /// Make an API token for a user; it is printed once.
     Token {
         username: String,

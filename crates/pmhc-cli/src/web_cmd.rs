@@ -68,6 +68,7 @@ pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
         UserCommand::Disable { username } => Some((format!("user:{username}"), "disable".into())),
         UserCommand::Enable { username } => Some((format!("user:{username}"), "enable".into())),
         UserCommand::Unlock { username } => Some((format!("user:{username}"), "unlock".into())),
+        UserCommand::ResetMfa { username } => Some((format!("user:{username}"), "reset second factor".into())),
         UserCommand::Token { username, name } => Some((format!("user:{username}"), format!("API token \"{name}\""))),
         UserCommand::Revoke { id } => Some((format!("token:{id}"), "revoke".into())),
         UserCommand::List | UserCommand::Tokens => None,
@@ -198,6 +199,10 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
         UserCommand::Unlock { username } => {
             store.unlock_user(&username).await?;
             println!("Unlocked {username}.");
+        }
+        UserCommand::ResetMfa { username } => {
+            store.set_totp_secret(&username, None, None).await?;
+            println!("Reset the second factor of {username}: their sessions have ended; they set up a new one at their next sign-in.");
         }
         UserCommand::Token { username, name } => {
             let token = accounts::add_api_token(store, &username, &name).await?;

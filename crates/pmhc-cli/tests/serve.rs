@@ -28,9 +28,23 @@ fn setup(db: &str) -> Server {
     Server::start(db)
 }
 
+/// A client signed in as `role`: a session of this server kept from before while it still
+/// works (each fresh sign-in of a record-reading role takes a new authenticator code).
 fn signed_in(s: &Server, role: &str) -> Http {
+    static SESSIONS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(String, String), std::collections::BTreeMap<String, String>>>> =
+        std::sync::OnceLock::new();
+    let sessions = SESSIONS.get_or_init(Default::default);
+    let key = (s.base.clone(), role.to_string());
     let mut h = Http::new(&s.base);
+    if let Some(c) = sessions.lock().expect("sessions").get(&key).cloned() {
+        h.cookies = c;
+        if h.get("/api/v1/me").status == 200 {
+            return h;
+        }
+        h = Http::new(&s.base);
+    }
     h.sign_in(role, PASSWORD);
+    sessions.lock().expect("sessions").insert(key, h.cookies.clone());
     h
 }
 
@@ -668,6 +682,97 @@ fn the_audit_trail() {
         let mut nobody = Http::new(&s.base);
         assert_ne!(nobody.sign_in_status("analyst", PASSWORD).status, 303, "no session without its audit entry");
     }
+}
+
+/// Every account that reaches records signs in with a second factor (TOTP): enrolled at the first
+/// sign-in, a fresh code each time after, a code used once only, wrong codes counted towards the
+/// lockout, reset by an administrator. An aggregates-only account needs none.
+#[test]
+fn second_factor_for_record_roles() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    add_user(db, "nurse", "clinician", PASSWORD);
+    add_user(db, "member", "workgroup_member", PASSWORD);
+    let s = Server::start(db);
+    // The aggregates-only member is in after the password.
+    let mut m = Http::new(&s.base);
+    let r = m.sign_in_status("member", PASSWORD);
+    assert_eq!(r.header("location"), Some("/"));
+    assert_eq!(m.get("/api/v1/me").status, 200);
+
+    // The password alone opens nothing for the clinician.
+    let mut h = Http::new(&s.base);
+    let form = h.get("/sign-in").text();
+    let csrf = hidden(&form, "csrf");
+    let r = h.post_form("/sign-in", &[("username", "nurse"), ("password", PASSWORD), ("csrf", &csrf), ("acknowledge", "yes")]);
+    assert_eq!(r.status, 303);
+    assert!(r.header("location").is_some_and(|l| l.starts_with("/sign-in/second-factor")), "{:?}", r.header("location"));
+    assert_eq!(h.get("/api/v1/me").status, 401, "no access before the second factor");
+    assert_eq!(h.get("/encounters").status, 303);
+    assert!(h.get("/sign-in").header("location").is_some_and(|l| l.starts_with("/sign-in/second-factor")));
+    // Enrolment: a QR code and the key; a wrong code is refused and keeps the same key.
+    let page = h.get("/sign-in/second-factor").text();
+    assert!(page.contains("id=\"totp-qr\"") && page.contains("<svg") && page.contains("otpauth://totp/pmhc:nurse"), "enrolment page");
+    let key = page.split("id=\"totp-secret\">").nth(1).and_then(|r| r.split('<').next()).expect("key").to_string();
+    let csrf = hidden(&page, "csrf");
+    let r = h.post_form("/sign-in/second-factor", &[("csrf", &csrf), ("code", "000000"), ("secret", &key)]);
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains(&key), "the same key is offered again");
+    assert_eq!(h.get("/api/v1/me").status, 401);
+    let secret = pmhc_core::totp::base32_decode(&key).expect("base32");
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let code = pmhc_core::totp::code_at(&secret, now());
+    let r = h.post_form("/sign-in/second-factor", &[("csrf", &csrf), ("code", &code), ("secret", &key)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(h.get("/api/v1/me").status, 200, "in after the second factor");
+    assert!(stdout(&run(db, &["user", "list"])).lines().any(|l| l.starts_with("nurse ")));
+
+    // The same code cannot be used again (a replay), even by a fresh sign-in.
+    let mut again = Http::new(&s.base);
+    let form = again.get("/sign-in").text();
+    let c = hidden(&form, "csrf");
+    again.post_form("/sign-in", &[("username", "nurse"), ("password", PASSWORD), ("csrf", &c), ("acknowledge", "yes")]);
+    let page = again.get("/sign-in/second-factor").text();
+    assert!(!page.contains("id=\"totp-secret\""), "enrolled: no new key is shown");
+    let c = hidden(&page, "csrf");
+    let r = again.post_form("/sign-in/second-factor", &[("csrf", &c), ("code", &code)]);
+    assert_eq!(r.status, 401, "a used code is refused");
+    let next = pmhc_core::totp::code_at(&secret, now() + 30);
+    let r = again.post_form("/sign-in/second-factor", &[("csrf", &c), ("code", &next)]);
+    assert_eq!(r.status, 303, "the next code works: {}", r.text());
+    // Wrong codes count towards the lockout, and the password step does not reset the count.
+    let mut bad = Http::new(&s.base);
+    let form = bad.get("/sign-in").text();
+    let c = hidden(&form, "csrf");
+    bad.post_form("/sign-in", &[("username", "nurse"), ("password", PASSWORD), ("csrf", &c), ("acknowledge", "yes")]);
+    let c = hidden(&bad.get("/sign-in/second-factor").text(), "csrf");
+    for _ in 0..2 {
+        assert_eq!(bad.post_form("/sign-in/second-factor", &[("csrf", &c), ("code", "123456")]).status, 401);
+    }
+    let mut bad2 = Http::new(&s.base);
+    let form = bad2.get("/sign-in").text();
+    let c2 = hidden(&form, "csrf");
+    bad2.post_form("/sign-in", &[("username", "nurse"), ("password", PASSWORD), ("csrf", &c2), ("acknowledge", "yes")]);
+    let c2 = hidden(&bad2.get("/sign-in/second-factor").text(), "csrf");
+    for _ in 0..2 {
+        assert_eq!(bad2.post_form("/sign-in/second-factor", &[("csrf", &c2), ("code", "123456")]).status, 401);
+    }
+    let r = bad.post_form("/sign-in/second-factor", &[("csrf", &c), ("code", "123456")]);
+    assert_eq!(r.header("location"), Some("/sign-in"), "the fifth failure locks and ends the session");
+    assert!(stdout(&run(db, &["user", "list"])).lines().any(|l| l.starts_with("nurse ") && l.contains("locked")));
+    let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse", "--json"]));
+    assert!(audit.contains("wrong second-factor code") && audit.contains("second factor enrolled"), "{audit}");
+    // An administrator's reset: sessions end; the next sign-in enrols a new key.
+    assert!(run(db, &["user", "unlock", "nurse"]).status.success());
+    assert!(run(db, &["user", "reset-mfa", "nurse"]).status.success());
+    assert_eq!(h.get("/api/v1/me").status, 401, "the reset ended the session");
+    let mut fresh = Http::new(&s.base);
+    let form = fresh.get("/sign-in").text();
+    let c = hidden(&form, "csrf");
+    fresh.post_form("/sign-in", &[("username", "nurse"), ("password", PASSWORD), ("csrf", &c), ("acknowledge", "yes")]);
+    let page = fresh.get("/sign-in/second-factor").text();
+    assert!(page.contains("id=\"totp-secret\""), "after a reset the user enrols again");
+    assert!(!page.contains(&key), "with a new key");
 }
 
 /// Five failed sign-ins within 15 minutes lock the account until an administrator unlocks it; a

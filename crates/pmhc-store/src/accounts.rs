@@ -305,9 +305,16 @@ impl Store {
             .execute(pool)
             .await
             .map_err(StoreError::db(BACKEND, "start a session"))?;
-            sqlx::query("UPDATE users SET last_sign_in_at = $2, failed_sign_ins = 0, first_failed_at = NULL WHERE id = $1")
+            // Failed attempts are forgotten only once the whole sign-in succeeded (with its second
+            // factor, when one is asked), so a known password does not reset the count of codes.
+            sqlx::query(
+                "UPDATE users SET last_sign_in_at = $2, \
+                 failed_sign_ins = CASE WHEN $3 THEN 0 ELSE failed_sign_ins END, \
+                 first_failed_at = CASE WHEN $3 THEN NULL ELSE first_failed_at END WHERE id = $1",
+            )
                 .bind(user_id)
                 .bind(now)
+                .bind(second_factor_done)
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "record a sign-in"))?;
@@ -386,8 +393,16 @@ impl Store {
                 .bind(Utc::now())
                 .execute(pool)
                 .await
-                .map_err(StoreError::db(BACKEND, "complete a session's second factor"))?
-                .rows_affected()
+                .map_err(StoreError::db(BACKEND, "complete a session's second factor"))?;
+            sqlx::query(
+                "UPDATE users SET failed_sign_ins = 0, first_failed_at = NULL \
+                 WHERE id = (SELECT user_id FROM sessions WHERE token_hash = $1)",
+            )
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "complete a session's second factor"))?
+            .rows_affected()
         });
         Ok(())
     }

@@ -230,11 +230,19 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                             return fail(e.into());
                         }
                     }
-                    Some(Principal {
-                        user: s.user,
-                        credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
-                        source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
-                    })
+                    if s.second_factor_at.is_none() {
+                        // Password given, second factor not yet: only the second-factor pages
+                        // (and sign-out) see this session.
+                        let pending = PendingSecondFactor { user: s.user, token_hash: hash, csrf: s.csrf_token };
+                        req.extensions_mut().insert(pending);
+                        None
+                    } else {
+                        Some(Principal {
+                            user: s.user,
+                            credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
+                            source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
+                        })
+                    }
                 }
             }
             Ok(None) => {
@@ -326,6 +334,31 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
 /// Extractor: the signed-in user if there is one.
 pub struct MaybeAuth(pub Option<Principal>);
 
+/// A session whose user gave the password but not yet the second factor.
+#[derive(Debug, Clone)]
+pub struct PendingSecondFactor {
+    pub user: User,
+    pub token_hash: String,
+    pub csrf: String,
+}
+
+/// The pending session of a request, if any.
+pub struct Pending(pub Option<PendingSecondFactor>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Pending {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Pending(parts.extensions.get::<PendingSecondFactor>().cloned()))
+    }
+}
+
+/// Whether a user signs in with a second factor: everyone whose roles reach record-level
+/// (identifiable or health) data, and anyone who enrolled one.
+pub fn needs_second_factor(u: &User) -> bool {
+    u.mfa_enrolled || u.roles.sees_records()
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
     type Rejection = std::convert::Infallible;
 
@@ -406,7 +439,8 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
     let secret = accounts::new_secret()?;
     let csrf = accounts::new_secret()?;
     let now = Utc::now();
-    state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now), true).await?;
+    let done = !needs_second_factor(&user);
+    state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now), done).await?;
     tracing::info!(username = %user.username, "signed in");
     Ok(Ok((secret, user)))
 }

@@ -30,6 +30,7 @@ mod error;
 pub mod imports;
 mod pages;
 mod pdf;
+mod second_factor;
 mod sharing_api;
 mod sharing_pages;
 mod statics;
@@ -109,6 +110,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(pages::routes())
         .merge(sharing_pages::routes())
+        .merge(second_factor::routes())
         .nest("/api/v1", api::routes())
         .merge(statics::routes())
         .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users).post(users_add))
         .route("/users/tokens", post(tokens_add))
         .route("/users/unlock", post(users_unlock))
+        .route("/users/reset-second-factor", post(users_reset_mfa))
         .route("/audit", get(audit_page))
         .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
 }
@@ -60,9 +61,18 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn sign_in_form(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+async fn sign_in_form(
+    State(state): State<AppState>,
+    MaybeAuth(who): MaybeAuth,
+    auth::Pending(pending): auth::Pending,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, PageError> {
     if who.is_some() {
         return Ok(Redirect::to(&auth::safe_next(q.next.as_deref())).into_response());
+    }
+    if pending.is_some() {
+        let next = auth::urlencode(&auth::safe_next(q.next.as_deref()));
+        return Ok(Redirect::to(&format!("/sign-in/second-factor?next={next}")).into_response());
     }
     sign_in_page(&state, None, q.next.as_deref().unwrap_or("/"), "", StatusCode::OK)
 }
@@ -112,13 +122,15 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
         return sign_in_page(&state, Some("accept the use notice to sign in".into()), &next, &f.username, StatusCode::BAD_REQUEST);
     }
     match auth::sign_in(&state, &f.username, &f.password).await? {
-        Ok((secret, _user)) => {
-            if let Err(e) = record(AuditOutcome::Success, "").await {
+        Ok((secret, user)) => {
+            let second = auth::needs_second_factor(&user);
+            if let Err(e) = record(AuditOutcome::Success, if second { "password; second factor next" } else { "" }).await {
                 // Fail closed: without its audit entry the session must not be used.
                 let _ = state.store.delete_session(&pmhc_service::accounts::secret_hash(&secret)).await;
                 return Err(e.into());
             }
-            let mut r = Redirect::to(&next).into_response();
+            let to = if second { format!("/sign-in/second-factor?next={}", auth::urlencode(&next)) } else { next };
+            let mut r = Redirect::to(&to).into_response();
             let secure = state.config.behind_tls;
             for c in [
                 auth::set_cookie(auth::SESSION_COOKIE, &secret, None, secure),
@@ -142,7 +154,21 @@ struct CsrfForm {
     csrf: String,
 }
 
-async fn sign_out(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
+async fn sign_out(
+    State(state): State<AppState>,
+    MaybeAuth(who): MaybeAuth,
+    auth::Pending(pending): auth::Pending,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    // A session still waiting for its second factor can be abandoned.
+    if let (None, Some(p)) = (&who, pending) {
+        if p.csrf != f.csrf {
+            return Err(AppError::Csrf.into());
+        }
+        state.store.delete_session(&p.token_hash).await?;
+        return Ok(Redirect::to("/sign-in").into_response());
+    }
+    let who = who.ok_or(AppError::Unauthenticated)?;
     who.check_csrf(&f.csrf)?;
     audit(&state, &who, AuditAction::SignOut, "session", &[], "").await?;
     if let auth::Credential::Session { token_hash, .. } = &who.credential {
@@ -785,7 +811,8 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
                     (true, true) => "locked",
                     (true, false) => "yes",
                 };
-                (u.username, u.display_name, u.roles.labels(), state.to_string(), fmt(u.last_sign_in_at), partner_name(u.partner))
+                let state = if u.mfa_enrolled { format!("{state}; second factor set") } else { state.to_string() };
+                (u.username, u.display_name, u.roles.labels(), state, fmt(u.last_sign_in_at), partner_name(u.partner))
             })
             .collect(),
         tokens: state
@@ -968,6 +995,21 @@ async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): F
             audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], "unlock").await?;
             Ok(Redirect::to("/users").into_response())
         }
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
+        }
+    }
+}
+
+async fn users_reset_mfa(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
+    who.require(Permission::ManageUsers)?;
+    who.check_csrf(&f.csrf)?;
+    who.require_recent_authentication()?;
+    let name = f.username.trim();
+    audit(&state, &who, AuditAction::Admin, format!("user:{name}"), &[], "reset second factor").await?;
+    match state.store.set_totp_secret(name, None, None).await {
+        Ok(()) => Ok(Redirect::to("/users").into_response()),
         Err(e) => {
             let e = AppError::from(e);
             Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())

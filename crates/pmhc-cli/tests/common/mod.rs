@@ -329,10 +329,40 @@ impl Http {
         assert_eq!(r.status, 303, "sign-in of {user} failed: {}", r.text());
     }
 
+    /// The password step's answer; when it leads to the second factor, that is given too (as an
+    /// authenticator app would: enrolling at the first sign-in, then a fresh code each time).
     pub fn sign_in_status(&mut self, user: &str, password: &str) -> Resp {
         let form = self.get("/sign-in").text();
         let csrf = hidden(&form, "csrf");
-        self.post_form("/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", "/"), ("acknowledge", "yes")])
+        let r = self.post_form("/sign-in", &[("username", user), ("password", password), ("csrf", &csrf), ("next", "/"), ("acknowledge", "yes")]);
+        if r.status == 303 && r.header("location").is_some_and(|l| l.starts_with("/sign-in/second-factor")) {
+            let done = self.second_factor(user);
+            assert_eq!(done.status, 303, "second factor of {user}: {}", done.text());
+        }
+        r
+    }
+
+    /// Give the second factor of a session waiting for it: enrol (reading the key off the page)
+    /// or enter the next unused code of the key enrolled before.
+    pub fn second_factor(&mut self, user: &str) -> Resp {
+        let page = self.get("/sign-in/second-factor").text();
+        let key = (self.base.clone(), user.to_string());
+        let enrol = page.contains("id=\"totp-secret\"");
+        let secret = if enrol {
+            let s = page.split("id=\"totp-secret\">").nth(1).and_then(|r| r.split('<').next()).expect("the key on the page").to_string();
+            totp_keys().lock().expect("keys").insert(key.clone(), (s.clone(), 0));
+            s
+        } else {
+            totp_keys().lock().expect("keys").get(&key).map(|k| k.0.clone()).unwrap_or_else(|| panic!("no key enrolled for {user}"))
+        };
+        let step = next_totp_step(&key);
+        let code = pmhc_core::totp::code_at(&pmhc_core::totp::base32_decode(&secret).expect("base32 key"), step * 30);
+        let csrf = hidden(&page, "csrf");
+        let mut form = vec![("csrf", csrf.as_str()), ("code", code.as_str()), ("next", "/")];
+        if enrol {
+            form.push(("secret", secret.as_str()));
+        }
+        self.post_form("/sign-in/second-factor", &form)
     }
 
     /// The session's CSRF token, from a page that shows the sign-out form.
@@ -346,4 +376,27 @@ pub fn hidden(html: &str, name: &str) -> String {
     let key = format!("name=\"{name}\" value=\"");
     let start = html.find(&key).unwrap_or_else(|| panic!("no hidden input {name} in the page:\n{}", &html[..html.len().min(3000)])) + key.len();
     html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+/// The authenticator keys the tests enrolled, by (server, user), with the last time step used.
+pub fn totp_keys() -> &'static std::sync::Mutex<std::collections::HashMap<(String, String), (String, u64)>> {
+    static KEYS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(String, String), (String, u64)>>> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default)
+}
+
+/// The next time step whose code this user has not used: the server accepts one step of drift
+/// either way and each step once, so a third sign-in within 30 seconds waits for the clock.
+pub fn next_totp_step(key: &(String, String)) -> u64 {
+    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let last = totp_keys().lock().expect("keys").get(key).map(|k| k.1).unwrap_or(0);
+    let mut step = (now() / 30).saturating_sub(1).max(last + 1);
+    while step > now() / 30 + 1 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        step = (now() / 30).saturating_sub(1).max(last + 1);
+    }
+    if let Some(k) = totp_keys().lock().expect("keys").get_mut(key) {
+        k.1 = step;
+    }
+    step
 }
