@@ -21,7 +21,10 @@ use crate::{AppError, AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/partners", get(list_partners).post(add_partner))
+        .route("/partners/{id}", get(get_partner))
         .route("/agreements", get(list_agreements).post(add_agreement))
+        .route("/agreements/{id}", get(get_agreement))
+        .route("/consents/{id}", get(get_consent))
         .route("/agreements/{id}/end", post(end_agreement))
         .route("/consents", get(list_consents).post(add_consent))
         .route("/consents/{id}/revoke", post(revoke_consent))
@@ -54,7 +57,42 @@ pub(crate) async fn add_partner(State(state): State<AppState>, Auth(who): Auth, 
     let p: NewPartner = body.json()?;
     audit(&state, &who, AuditAction::Admin, format!("partner:{}", p.name), &[], "add").await?;
     let saved = state.store.add_partner(&p.name, p.sector).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
+    Ok(created(format!("/api/v1/partners/{}", saved.id), saved))
+}
+
+/// A 201 answer naming the new resource.
+fn created<T: Serialize>(location: String, body: T) -> Response {
+    (StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(body)).into_response()
+}
+
+/// One partner.
+#[utoipa::path(get, path = "/api/v1/partners/{id}", tag = "sharing", params(("id" = i64, Path, description = "The partner")),
+    responses((status = 200, body = Partner), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_partner(State(state): State<AppState>, Auth(_who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Partner>, ApiError> {
+    let p = state.store.list_partners().await?.into_iter().find(|p| p.id == id);
+    Ok(Json(p.ok_or_else(|| AppError::NotFound(format!("there is no partner {id}")))?))
+}
+
+/// One agreement (of the caller's partner, or any for those who manage agreements).
+#[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "sharing", params(("id" = i64, Path, description = "The agreement")),
+    responses((status = 200, body = AgreementInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_agreement(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<AgreementInfo>, ApiError> {
+    let a = visible_agreements(&state, &who).await?.into_iter().find(|a| a.agreement.id == id);
+    Ok(Json(a.ok_or_else(|| AppError::NotFound(format!("there is no agreement #{id}")))?))
+}
+
+/// One consent (the caller's partner a party to it).
+#[utoipa::path(get, path = "/api/v1/consents/{id}", tag = "sharing", params(("id" = i64, Path, description = "The consent")),
+    responses((status = 200, body = Consent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn get_consent(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
+    who.require(Permission::ManageConsents)?;
+    let c = state.store.list_consents(None).await?.into_iter().find(|c| c.id == id && party(&who, c));
+    let c = c.ok_or_else(|| AppError::NotFound(format!("there is no consent #{id}")))?;
+    audit(&state, &who, AuditAction::View, format!("consent:{id}"), &["subject_identity"], "API").await?;
+    Ok(Json(c))
 }
 
 /// An agreement and its state today.
@@ -99,7 +137,7 @@ pub(crate) async fn add_agreement(State(state): State<AppState>, Auth(who): Auth
     who.require_recent_authentication()?;
     let a: InformationSharingAgreement = body.json()?;
     let saved = save_agreement(&state, &who, a).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
+    Ok(created(format!("/api/v1/agreements/{}", saved.id), saved))
 }
 
 pub(crate) async fn save_agreement(
@@ -184,7 +222,7 @@ pub(crate) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, 
     check_header_csrf(&who, &headers)?;
     let c: Consent = body.json()?;
     let saved = save_consent(&state, &who, c).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
+    Ok(created(format!("/api/v1/consents/{}", saved.id), saved))
 }
 
 pub(crate) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
