@@ -374,6 +374,23 @@ fn consent_rules(w: &mut World, db: &str, from: &str, to: &str) {
     let clinician = w.clinic.iter_mut().find(|c| c.role == "clinician").expect("clinician");
     let after = clinician.api.get("/api/v1/consents/accounting?subject=SUBJ-SECRET-1").json();
     assert_eq!(after.as_array().map(Vec::len), accounting.as_array().map(Vec::len), "revoking keeps the accounting");
+    // Every access above is in the audit trail: who, their partner, which record, which field
+    // groups; the auditors' CSV export carries it; the chain verifies.
+    let admin = w.clinic.iter_mut().find(|c| c.role == "administrator").expect("administrator");
+    let trail = csv_rows(&admin.page.get("/audit.csv?object=encounter:cad-police/P-1").text());
+    let nurse_views: Vec<_> = trail.iter().filter(|r| r["actor"] == "clinic-clinician" && r["action"] == "view").collect();
+    assert!(!nurse_views.is_empty(), "the clinician's views are audited");
+    assert!(nurse_views.iter().all(|r| r["partner"] == "2"), "with the clinician's partner");
+    assert!(nurse_views.iter().any(|r| r["field_groups"].contains("substance_use_details")), "with the groups disclosed");
+    assert!(nurse_views.iter().any(|r| !r["field_groups"].contains("substance_use_details") && r["field_groups"].contains("incident_details")));
+    assert!(trail.iter().all(|r| r["at_utc"].ends_with('Z') && r["hash"].len() == 64));
+    let exports = csv_rows(&admin.page.get("/audit.csv?action=export").text());
+    assert!(exports.iter().any(|r| r["object"].starts_with("encounters.csv") && r["actor"] == "clinic-clinician"), "exports are audited");
+    let admin_actions = csv_rows(&admin.page.get("/audit.csv?action=admin").text());
+    assert!(admin_actions.iter().any(|r| r["object"].starts_with("agreement:") && r["detail"].starts_with("end")), "ending an agreement is audited");
+    assert!(admin_actions.iter().any(|r| r["object"].starts_with("consent:") && r["detail"].starts_with("revoke")), "revoking a consent is audited");
+    assert!(run(db, &["audit", "verify"]).status.success(), "the chain verifies");
+    let clinician = w.clinic.iter_mut().find(|c| c.role == "clinician").expect("clinician");
     // The sharing screen shows each side what it shares with whom.
     let screen = clinician.page.get("/sharing").text();
     assert!(screen.contains("id=\"shared-with\"") && screen.contains("City Police"), "{screen}");

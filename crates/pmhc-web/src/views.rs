@@ -241,6 +241,7 @@ pub struct Audit {
     pub entries: Vec<AuditRow>,
     pub verified: Option<(bool, String)>,
     pub next: Option<String>,
+    pub csv_href: String,
 }
 
 /// One audit entry as the page shows it.
@@ -248,6 +249,7 @@ pub struct AuditRow {
     pub id: u64,
     pub at: String,
     pub actor: String,
+    pub partner: String,
     pub source: String,
     pub action: &'static str,
     pub object: String,
