@@ -627,7 +627,10 @@ fn the_audit_trail() {
         assert!(has("admin", "view", "success", "audit"));
         assert!(entries.iter().any(|e| e["action"] == "admin" && e["object"] == "user:analyst" && e["source"] == "cli"), "pmhc user add is recorded");
         assert!(entries.iter().any(|e| e["action"] == "import" && e["source"] == "cli") || entries.iter().any(|e| e["action"] == "admin"));
-        let view = entries.iter().find(|e| e["action"] == "view" && e["actor"] == "analyst").expect("a view");
+        let view = entries
+            .iter()
+            .find(|e| e["action"] == "view" && e["actor"] == "analyst" && e["object"].as_str().is_some_and(|o| o.starts_with("encounter:")))
+            .expect("a view of a record");
         assert_eq!(view["source"], "127.0.0.1");
         let at = view["at"].as_str().expect("at");
         assert!(at.len() == "2026-11-27T04:05:06.12Z".len() && at.ends_with('Z'), "UTC to 0.01 s: {at}");

@@ -384,6 +384,15 @@ fn consent_rules(w: &mut World, db: &str, from: &str, to: &str) {
     assert!(nurse_views.iter().any(|r| r["field_groups"].contains("substance_use_details")), "with the groups disclosed");
     assert!(nurse_views.iter().any(|r| !r["field_groups"].contains("substance_use_details") && r["field_groups"].contains("incident_details")));
     assert!(trail.iter().all(|r| r["at_utc"].ends_with('Z') && r["hash"].len() == 64));
+    let refused = csv_rows(&admin.page.get("/audit.csv?outcome=refused").text());
+    assert!(
+        refused.iter().any(|r| r["object"] == "GET /api/v1/encounters/cad-police/P-1" && r["detail"] == "not found or not shared"),
+        "a request for another partner's record without an agreement is audited as refused"
+    );
+    assert!(
+        refused.iter().any(|r| r["object"] == "POST /api/v1/encounters" && r["detail"] == "forbidden" && r["actor"] == "clinic-clinician"),
+        "a refused write is audited"
+    );
     let exports = csv_rows(&admin.page.get("/audit.csv?action=export").text());
     assert!(exports.iter().any(|r| r["object"].starts_with("encounters.csv") && r["actor"] == "clinic-clinician"), "exports are audited");
     let admin_actions = csv_rows(&admin.page.get("/audit.csv?action=admin").text());

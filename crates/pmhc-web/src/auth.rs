@@ -254,16 +254,51 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else {
         None
     };
+    // Kept to audit a refusal (the request itself moves on).
+    let refusal_context = principal.as_ref().map(|p| (p.actor(), format!("{} {}", req.method(), req.uri().path())));
     if let Some(p) = principal {
         req.extensions_mut().insert(p);
     }
     let mut resp = next.run(req).await;
+    if let Some((actor, what)) = refusal_context {
+        audit_refusal(&state, &actor, &what, resp.status()).await;
+    }
     if let Some(c) = set_cookie_header
         && let Ok(v) = c.parse()
     {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// A refused attempt on record-level data or an administrative route (403, or 404 on a record's
+/// address: another partner's record without an agreement answers as absent) is itself an
+/// audited event, with outcome `refused`.
+async fn audit_refusal(state: &AppState, actor: &pmhc_service::audit::Actor, what: &str, status: axum::http::StatusCode) {
+    let path = what.split_once(' ').map_or(what, |(_, p)| p);
+    let record_address = ["/encounters/", "/api/v1/encounters/", "/imports/", "/api/v1/imports/", "/api/v1/consents/", "/consents/"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    let refused = status == axum::http::StatusCode::FORBIDDEN || (status == axum::http::StatusCode::NOT_FOUND && record_address);
+    if !refused {
+        return;
+    }
+    let detail = if status == axum::http::StatusCode::FORBIDDEN { "forbidden" } else { "not found or not shared" };
+    let object: String = what.chars().filter(|c| !c.is_control()).take(300).collect();
+    let r = pmhc_service::audit::record(
+        &state.store,
+        actor,
+        pmhc_core::audit::AuditAction::View,
+        object,
+        &[],
+        pmhc_core::audit::AuditOutcome::Refused,
+        detail,
+    )
+    .await;
+    if let Err(e) = r {
+        // The request was refused anyway; the missing entry is logged for the operator.
+        tracing::error!(error = %e, "a refused request could not be audited");
+    }
 }
 
 /// Record an audit entry for a request's principal; an error refuses the request (fail closed).
