@@ -435,15 +435,21 @@ impl Store {
             return Err(StoreError::UserNotFound(username.to_string()));
         }
         if secret.is_none() {
-            on_pool!(self, pool => {
-                sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
-                    .bind(username)
-                    .execute(pool)
-                    .await
-                    .map_err(StoreError::db(BACKEND, "end a user's sessions"))?
-                    .rows_affected()
-            });
+            self.end_sessions_of(username).await?;
         }
+        Ok(())
+    }
+
+    /// End every session of a user (what they may do or see changed).
+    async fn end_sessions_of(&self, username: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
+                .bind(username)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "end a user's sessions"))?
+                .rows_affected()
+        });
         Ok(())
     }
 
@@ -477,15 +483,7 @@ impl Store {
         if n == 0 {
             return Err(StoreError::UserNotFound(username.to_string()));
         }
-        on_pool!(self, pool => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
-                .bind(username)
-                .execute(pool)
-                .await
-                .map_err(StoreError::db(BACKEND, "end a user's sessions"))?
-                .rows_affected()
-        });
-        Ok(())
+        self.end_sessions_of(username).await
     }
 
     /// End a session (sign-out, expiry).
