@@ -6,6 +6,8 @@
 //!
 //! Pure code: no I/O, no clock, no database. Storage, import, web and CLI crates depend on it.
 
+#[macro_use]
+mod names;
 pub mod access;
 pub mod audit;
 pub mod codes;
@@ -17,6 +19,7 @@ pub mod field;
 pub mod field_form;
 pub mod outcomes;
 pub mod pseudonym;
+pub mod services;
 pub mod sharing;
 pub mod stats;
 pub mod totp;

@@ -25,52 +25,7 @@ pub type PartnerId = i64;
 /// The partner every record and user belongs to until partners are set up.
 pub const DEFAULT_PARTNER: PartnerId = 1;
 
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident, $what:literal { $($(#[$vm:meta])* $v:ident = $s:literal / $label:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        pub enum $name { $($(#[$vm])* $v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$v => $s),+ }
-            }
-            pub fn label(self) -> &'static str {
-                match self { $($name::$v => $label),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownName;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
-                $name::ALL.iter().copied().find(|v| v.as_str() == t).ok_or_else(|| UnknownName {
-                    what: $what,
-                    given: s.to_string(),
-                    expected: $name::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "),
-                })
-            }
-        }
-    };
-}
-
-/// A name that is not one of the list's.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{given}` is not a {what}; expected one of: {expected}")]
-pub struct UnknownName {
-    pub what: &'static str,
-    pub given: String,
-    pub expected: String,
-}
+pub use crate::names::UnknownName;
 
 named_enum!(
     /// The sector of a partner agency or organization.
