@@ -40,6 +40,7 @@ mod migrate;
 mod model;
 mod outcomes;
 mod partners;
+mod services;
 mod settings;
 mod sqlite_raw;
 mod sqlite_text;
@@ -47,6 +48,7 @@ mod sqlite_text;
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::AuditFilter;
 pub use partners::DisclosureRecord;
+pub use services::{ReferralEvent, ReferralRecord};
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use model::{

@@ -28,6 +28,7 @@ both_backends!(
     definitions_are_versioned,
     partners_own_their_source_systems,
     agreements_and_consents_round_trip,
+    services_and_referral_moves,
 );
 
 async fn migrated(store: &Store) {
@@ -644,4 +645,49 @@ async fn agreements_and_consents_round_trip(store: Store) {
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].source_key, "k");
     assert!(store.list_disclosures("S1", now + chrono::Duration::days(1)).await.unwrap().is_empty());
+}
+
+async fn services_and_referral_moves(store: Store) {
+    use pmhc_core::services::*;
+    use pmhc_core::sharing::DEFAULT_PARTNER;
+    migrated(&store).await;
+    let s = Service {
+        id: 0,
+        provider: DEFAULT_PARTNER,
+        name: "Crisis Centre North".into(),
+        kind: ServiceKind::CrisisCentre,
+        intercept: Intercept::Community,
+        eligibility: "adults".into(),
+        hours: "24/7".into(),
+        capacity: Some(12),
+        police_dropoff: true,
+        transit_access: true,
+        phone: "555-0100".into(),
+        address: "1 Main St".into(),
+        area: "North".into(),
+    };
+    let saved = store.save_service(&s).await.unwrap();
+    // Saving the same provider and name again changes it, keeping its id.
+    let again = store.save_service(&Service { capacity: Some(14), ..s.clone() }).await.unwrap();
+    assert_eq!(again.id, saved.id);
+    assert_eq!(store.list_services().await.unwrap()[0].capacity, Some(14));
+    assert!(matches!(store.save_service(&Service { hours: "Mon 8am".into(), ..s.clone() }).await, Err(StoreError::Invalid(_))));
+
+    let r = store.create_referral("cad", "1", saved.id, ReferralState::Sent, "officer1", DEFAULT_PARTNER).await.unwrap();
+    assert_eq!(r.state, ReferralState::Sent);
+    assert!(matches!(store.move_referral(r.id, ReferralState::Connected, None, "x", 1).await, Err(StoreError::Invalid(_))), "no skipping");
+    assert!(matches!(store.move_referral(r.id, ReferralState::TurnedAway, None, "x", 1).await, Err(StoreError::Invalid(_))), "reason needed");
+    store.move_referral(r.id, ReferralState::Accepted, None, "nurse", 1).await.unwrap();
+    let done = store.move_referral(r.id, ReferralState::Connected, None, "nurse", 1).await.unwrap();
+    assert_eq!(done.state, ReferralState::Connected);
+    let events = store.referral_events(r.id).await.unwrap();
+    let path: Vec<_> = events.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(path, vec![
+        (None, ReferralState::Sent),
+        (Some(ReferralState::Sent), ReferralState::Accepted),
+        (Some(ReferralState::Accepted), ReferralState::Connected),
+    ]);
+    assert_eq!(events[1].actor, "nurse");
+    assert_eq!(store.referrals_of("cad", "1").await.unwrap().len(), 1);
+    assert!(store.create_referral("cad", "1", saved.id, ReferralState::Connected, "x", 1).await.is_err());
 }
