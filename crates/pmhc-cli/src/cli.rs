@@ -112,6 +112,38 @@ pub enum Command {
     /// disclosures made under them.
     #[command(subcommand, after_help = CONSENT_HELP)]
     Consent(ConsentCommand),
+
+    /// The service inventory: providers' services by type and intercept, hours, capacity, police
+    /// drop-off. The public resource guide (/resources) and the intercept map are built from it.
+    #[command(subcommand, after_help = SERVICES_HELP)]
+    Services(ServicesCommand),
+}
+
+const SERVICES_HELP: &str = "\
+The CSV columns: provider (a partner's name or number), name, kind, intercept (0-5), eligibility,
+hours (`24/7` or e.g. `Mon-Fri 08:00-17:00; Sat 10:00-14:00`), capacity, police_dropoff (yes/no),
+transit_access (yes/no), phone, address, area. A file with any bad row imports nothing and lists
+every problem with its line; a provider's service of the same name is updated.
+
+Kinds: crisis_centre, mobile_crisis, line_988, warm_line, detox, outpatient_mental_health,
+substance_use_treatment, peer_support, housing_shelter, case_management, emergency_department, other.
+
+Examples:
+  pmhc services import services.csv
+  pmhc services list
+  pmhc services export --output services.csv";
+
+#[derive(Debug, Subcommand)]
+pub enum ServicesCommand {
+    /// List the services (and which are open now).
+    List,
+    /// Add or update services from a CSV file.
+    Import { file: PathBuf },
+    /// Write the inventory as CSV (standard output without --output).
+    Export {
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 const PARTNER_HELP: &str = "\

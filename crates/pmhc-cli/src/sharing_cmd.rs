@@ -8,7 +8,7 @@ use pmhc_core::sharing::{Consent, Direction, FieldGroups, InformationSharingAgre
 use pmhc_service::audit::{self, Actor};
 use pmhc_store::Store;
 
-use crate::cli::{AgreementCommand, ConsentCommand, PartnerCommand};
+use crate::cli::{AgreementCommand, ConsentCommand, PartnerCommand, ServicesCommand};
 
 /// Audit an administrative action with its outcome, then pass the result on.
 async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
@@ -199,6 +199,52 @@ pub async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
                         d.source_system,
                         d.source_key
                     );
+                }
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
+    use pmhc_service::inventory;
+    match cmd {
+        ServicesCommand::List => {
+            let partners = store.list_partners().await?;
+            let now = chrono::Local::now().naive_local();
+            println!("{:>4}  {:<4} {:<26} {:<9} {:<6} {:<30} name (provider)", "#", "int.", "type", "capacity", "open", "hours");
+            for s in store.list_services().await? {
+                let provider = partners.iter().find(|p| p.id == s.provider).map_or_else(|| s.provider.to_string(), |p| p.name.clone());
+                println!(
+                    "{:>4}  {:<4} {:<26} {:<9} {:<6} {:<30} {} ({provider}){}",
+                    s.id,
+                    s.intercept.as_str(),
+                    s.kind.label(),
+                    s.capacity.map(|c| c.to_string()).unwrap_or_default(),
+                    if inventory::open_at(&s, now) { "yes" } else { "no" },
+                    s.hours,
+                    s.name,
+                    if s.police_dropoff { "; police drop-off" } else { "" }
+                );
+            }
+        }
+        ServicesCommand::Import { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let r = inventory::import_inventory(store, &bytes).await.map_err(anyhow::Error::from);
+            let saved = audited(store, format!("services:{}", file.display()), "import".into(), &[], r).await?;
+            println!("Imported {} services from {}.", saved.len(), file.display());
+        }
+        ServicesCommand::Export { output } => {
+            let partners = store.list_partners().await?;
+            let bytes = inventory::inventory_csv(&store.list_services().await?, &partners)?;
+            match output {
+                Some(p) => {
+                    std::fs::write(&p, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+                    eprintln!("Wrote the inventory to {}.", p.display());
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
                 }
             }
         }

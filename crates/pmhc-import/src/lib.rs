@@ -12,6 +12,7 @@
 
 pub mod canonical;
 pub mod engine;
+pub mod inventory;
 pub mod mapping;
 pub mod shipped;
 

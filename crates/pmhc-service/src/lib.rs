@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 mod definitions;
 pub mod imports;
+pub mod inventory;
 pub mod outcomes;
 pub mod sharing;
 

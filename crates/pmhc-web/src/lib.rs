@@ -31,6 +31,7 @@ pub mod imports;
 mod pages;
 mod pdf;
 mod second_factor;
+mod services_pages;
 mod sharing_api;
 mod sharing_pages;
 mod statics;
@@ -111,6 +112,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(sharing_pages::routes())
         .merge(second_factor::routes())
+        .merge(services_pages::routes())
         .nest("/api/v1", api::routes())
         .merge(statics::routes())
         .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))

@@ -1,0 +1,193 @@
+//! The service inventory as CSV (pure: the caller passes the partners and saves the rows): one row per service, read whole and checked before anything is
+//! saved (a file with any bad row saves nothing and lists every problem with its line), and written
+//! back in the same columns.
+
+use pmhc_core::services::{Hours, Intercept, Service, ServiceKind};
+use pmhc_core::sharing::Partner;
+
+/// The columns, in order (`provider` is a partner's name or number).
+pub const COLUMNS: &[&str] = &[
+    "provider", "name", "kind", "intercept", "eligibility", "hours", "capacity", "police_dropoff", "transit_access", "phone",
+    "address", "area",
+];
+
+/// A problem with one row of an inventory file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub line: u64,
+    pub message: String,
+}
+
+fn yes_no(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "no" | "n" | "false" | "0" => Ok(false),
+        "yes" | "y" | "true" | "1" => Ok(true),
+        other => Err(format!("`{other}` is not yes or no")),
+    }
+}
+
+/// Read an inventory file against the known partners. Every row or a list of every problem.
+pub fn parse_inventory(bytes: &[u8], partners: &[Partner]) -> Result<Vec<Service>, Vec<RowProblem>> {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let header: Vec<String> = match r.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
+    };
+    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    if missing.contains(&"provider") || missing.contains(&"name") || missing.contains(&"kind") || missing.contains(&"intercept") || missing.contains(&"hours") {
+        return Err(vec![RowProblem { line: 1, message: format!("missing columns: {}", missing.join(", ")) }]);
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    for rec in r.records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(RowProblem { line, message: e.to_string() });
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+        let mut bad = |m: String| problems.push(RowProblem { line, message: m });
+        let provider = get("provider");
+        let Some(p) = partners.iter().find(|p| p.name.eq_ignore_ascii_case(&provider) || p.id.to_string() == provider) else {
+            bad(format!("provider `{provider}` is not a partner (see `pmhc partner list`)"));
+            continue;
+        };
+        let kind = match get("kind").parse::<ServiceKind>() {
+            Ok(k) => k,
+            Err(e) => {
+                bad(format!("kind: {e}"));
+                continue;
+            }
+        };
+        let intercept = match get("intercept").parse::<Intercept>() {
+            Ok(i) => i,
+            Err(e) => {
+                bad(format!("intercept: {e}"));
+                continue;
+            }
+        };
+        let capacity = match get("capacity").as_str() {
+            "" => None,
+            c => match c.parse::<u32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    bad(format!("capacity: `{c}` is not a whole number"));
+                    continue;
+                }
+            },
+        };
+        let (dropoff, transit) = match (yes_no(&get("police_dropoff")), yes_no(&get("transit_access"))) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) => {
+                bad(format!("police_dropoff: {e}"));
+                continue;
+            }
+            (_, Err(e)) => {
+                bad(format!("transit_access: {e}"));
+                continue;
+            }
+        };
+        let s = Service {
+            id: 0,
+            provider: p.id,
+            name: get("name"),
+            kind,
+            intercept,
+            eligibility: get("eligibility"),
+            hours: get("hours"),
+            capacity,
+            police_dropoff: dropoff,
+            transit_access: transit,
+            phone: get("phone"),
+            address: get("address"),
+            area: get("area"),
+        };
+        if let Err(e) = s.validate() {
+            bad(e.to_string());
+            continue;
+        }
+        if out.iter().any(|o: &Service| o.provider == s.provider && o.name.eq_ignore_ascii_case(&s.name)) {
+            bad(format!("`{}` of {} appears twice", s.name, p.name));
+            continue;
+        }
+        out.push(s);
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
+/// The inventory as CSV (the import's columns; providers by name).
+pub fn inventory_csv(services: &[Service], partners: &[Partner]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS)?;
+    for s in services {
+        let provider = partners.iter().find(|p| p.id == s.provider).map_or_else(|| s.provider.to_string(), |p| p.name.clone());
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        w.write_record([
+            provider.as_str(),
+            &s.name,
+            s.kind.as_str(),
+            s.intercept.as_str(),
+            &s.eligibility,
+            &s.hours,
+            &s.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            yn(s.police_dropoff),
+            yn(s.transit_access),
+            &s.phone,
+            &s.address,
+            &s.area,
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Whether a service is open at a local time (services whose hours cannot be read count as closed).
+pub fn open_at(s: &Service, at: chrono::NaiveDateTime) -> bool {
+    s.hours.parse::<Hours>().is_ok_and(|h| h.open_at(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmhc_core::sharing::Sector;
+
+    fn partners() -> Vec<Partner> {
+        vec![Partner { id: 1, name: "County BH".into(), sector: Sector::BehavioralHealth }]
+    }
+
+    #[test]
+    fn reads_checks_and_writes_back() {
+        let csv = "provider,name,kind,intercept,eligibility,hours,capacity,police_dropoff,transit_access,phone,address,area\n\
+                   County BH,Crisis Centre,crisis_centre,0,adults,24/7,12,yes,yes,555,1 Main,North\n\
+                   1,Detox East,detox,1,,Mon-Fri 08:00-17:00,,no,no,,,East\n";
+        let got = parse_inventory(csv.as_bytes(), &partners()).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].capacity, Some(12));
+        assert!(got[0].police_dropoff && !got[1].police_dropoff);
+        let back = inventory_csv(&got, &partners()).unwrap();
+        assert_eq!(parse_inventory(&back, &partners()).unwrap(), got);
+    }
+
+    #[test]
+    fn every_bad_row_is_named_with_its_line() {
+        let csv = "provider,name,kind,intercept,hours,capacity,police_dropoff\n\
+                   Nobody,A,detox,1,24/7,,no\n\
+                   County BH,B,spa,1,24/7,,no\n\
+                   County BH,C,detox,9,24/7,,no\n\
+                   County BH,D,detox,1,whenever,,no\n\
+                   County BH,E,detox,1,24/7,lots,no\n\
+                   County BH,F,detox,1,24/7,,maybe\n\
+                   County BH,G,detox,1,24/7,,no\n\
+                   County BH,G,detox,1,24/7,,no\n";
+        let problems = parse_inventory(csv.as_bytes(), &partners()).unwrap_err();
+        let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 9], "{problems:?}");
+        assert!(problems[0].message.contains("not a partner"));
+        let missing = parse_inventory(b"provider,name\nx,y\n", &partners()).unwrap_err();
+        assert!(missing[0].message.contains("missing columns"), "{missing:?}");
+    }
+}
