@@ -76,3 +76,96 @@ fn the_inventory_the_guide_and_the_intercept_map() {
         assert!(section(3).contains("0 services"), "nothing at intercept 3 yet");
     }
 }
+
+/// A referral's whole life across two partners, through the API and the pages: the police refer
+/// an encounter to the clinic's service; the clinic accepts and confirms the connection; each
+/// side may make only its own moves, illegal moves are refused, and a third partner sees nothing.
+#[test]
+fn a_referral_across_two_partners() {
+    use serde_json::json;
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        assert!(run(db, &["init"]).status.success());
+        assert!(run(db, &["partner", "set", "1", "--name", "City Police", "--sector", "law_enforcement"]).status.success());
+        assert!(run(db, &["partner", "add", "County Behavioral Health", "--sector", "behavioral_health"]).status.success());
+        assert!(run(db, &["partner", "add", "Housing Services", "--sector", "housing"]).status.success());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("services.csv");
+        std::fs::write(&file, INVENTORY).unwrap();
+        assert!(run(db, &["services", "import", file.to_str().unwrap()]).status.success());
+        let pw = "correct horse 42";
+        add_user_of(db, "officer1", "officer", "City Police", pw);
+        add_user_of(db, "nurse1", "clinician", "County Behavioral Health", pw);
+        add_user_of(db, "housing1", "clinician", "Housing Services", pw);
+        let s = Server::start(db);
+        let client = |user: &str| {
+            let mut h = Http::new(&s.base);
+            h.token = Some(add_token(db, user));
+            h
+        };
+        let (mut police, mut clinic, mut housing) = (client("officer1"), client("nurse1"), client("housing1"));
+        let e = json!({"source_system": "cad", "source_key": "E-1", "occurred_on": "2026-11-01", "mental_health_flag": true});
+        assert_eq!(police.send_json("POST", "/api/v1/encounters", &e, &[]).status, 201);
+        let services = police.get("/api/v1/partners").json();
+        assert!(services.as_array().is_some_and(|a| a.len() == 3));
+        let service_id = {
+            let list = stdout(&run(db, &["services", "list"]));
+            let line = list.lines().find(|l| l.contains("Crisis Centre North")).expect("service").to_string();
+            line.split_whitespace().next().expect("id").parse::<i64>().expect("number")
+        };
+        // Only the partner holding the encounter refers from it.
+        let r = clinic.send_json("POST", "/api/v1/referrals", &json!({"source_system": "cad", "source_key": "E-1", "service_id": service_id}), &[]);
+        assert_eq!(r.status, 400, "{}", r.text());
+        let r = police.send_json("POST", "/api/v1/referrals", &json!({"source_system": "cad", "source_key": "E-1", "service_id": service_id}), &[]);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let made = r.json();
+        let id = made["id"].as_i64().expect("id");
+        assert_eq!(made["state"], "sent");
+        let mv = |h: &mut Http, to: &str, reason: Option<&str>| {
+            let mut body = json!({"to": to});
+            if let Some(r) = reason {
+                body["reason"] = json!(r);
+            }
+            h.send_json("POST", &format!("/api/v1/referrals/{id}/move"), &body, &[])
+        };
+        // The provider sees it, with the moves it may make; a third partner does not.
+        let seen = clinic.get(&format!("/api/v1/referrals/{id}")).json();
+        assert_eq!(seen["moves"], json!(["accepted", "turned_away"]), "{seen}");
+        assert_eq!(housing.get(&format!("/api/v1/referrals/{id}")).status, 404);
+        assert!(housing.get("/api/v1/referrals").json().as_array().is_some_and(Vec::is_empty));
+        assert_eq!(mv(&mut housing, "accepted", None).status, 404);
+        // Each side makes only its own moves; illegal ones answer 409.
+        assert_eq!(mv(&mut police, "accepted", None).status, 409, "the referrer cannot accept for the provider");
+        assert_eq!(mv(&mut clinic, "connected", None).status, 409, "no connection before acceptance");
+        assert_eq!(mv(&mut clinic, "turned_away", None).status, 409, "a turn-away needs its reason");
+        assert_eq!(mv(&mut clinic, "cancelled", None).status, 409, "the provider does not cancel");
+        assert_eq!(mv(&mut clinic, "accepted", None).status, 200);
+        assert_eq!(mv(&mut clinic, "accepted", None).status, 409, "not twice");
+        // The provider confirms the connection on its referrals page.
+        let mut nurse_page = Http::new(&s.base);
+        nurse_page.sign_in("nurse1", pw);
+        let page = nurse_page.get("/referrals").text();
+        assert!(page.contains(&format!("id=\"referral-{id}\"")) && page.contains("to you"), "{page}");
+        let csrf = nurse_page.csrf();
+        let r = nurse_page.post_form(&format!("/referrals/{id}/move"), &[("csrf", &csrf), ("to", "connected")]);
+        assert_eq!(r.status, 303, "{}", r.text());
+        let done = police.get(&format!("/api/v1/referrals/{id}")).json();
+        assert_eq!(done["state"], "connected");
+        let path: Vec<&str> = done["history"].as_array().unwrap().iter().map(|h| h["to"].as_str().unwrap()).collect();
+        assert_eq!(path, ["sent", "accepted", "connected"]);
+        assert_eq!(done["history"][2]["by"], "nurse1");
+        assert_eq!(done["moves"], json!([]), "nothing left for the referrer but what the provider does");
+        assert_eq!(mv(&mut clinic, "completed", None).status, 200);
+        // A second referral turned away with its reason; the referrer cannot move it after.
+        let r = police.send_json("POST", "/api/v1/referrals", &json!({"source_system": "cad", "source_key": "E-1", "service_id": service_id}), &[]);
+        let id2 = r.json()["id"].as_i64().unwrap();
+        let r = clinic.send_json("POST", &format!("/api/v1/referrals/{id2}/move"), &json!({"to": "turned_away", "reason": "no_capacity"}), &[]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["reason"], "no_capacity");
+        let r = police.send_json("POST", &format!("/api/v1/referrals/{id2}/move"), &json!({"to": "cancelled"}), &[]);
+        assert_eq!(r.status, 409);
+        // Every move is audited.
+        let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
+        assert!(audit.contains(&format!("referral:{id}")) && audit.contains("to connected"), "{audit}");
+    }
+}

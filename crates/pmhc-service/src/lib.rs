@@ -13,6 +13,7 @@ mod definitions;
 pub mod imports;
 pub mod inventory;
 pub mod outcomes;
+pub mod referrals;
 pub mod sharing;
 
 pub use definitions::definitions_toml;

@@ -178,6 +178,36 @@ impl Store {
         row.map(referral).transpose()
     }
 
+    /// The referrals a partner is party to: made from its encounters, or sent to its services;
+    /// newest first, at most `limit`.
+    pub async fn referrals_for_partner(&self, partner: PartnerId, limit: u32) -> Result<Vec<ReferralRecord>, StoreError> {
+        let cols: Vec<String> = REFERRAL_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect();
+        let sql = format!(
+            "SELECT {} FROM referrals r JOIN services s ON s.id = r.service_id \
+             LEFT JOIN source_systems ss ON ss.name = r.source_system \
+             WHERE s.provider_id = $1 OR ss.partner_id = $1 ORDER BY r.id DESC LIMIT $2",
+            cols.join(", ")
+        );
+        let rows: Vec<ReferralRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(partner)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "list a partner's referrals"))?
+        });
+        rows.into_iter().map(referral).collect()
+    }
+
+    /// One service.
+    pub async fn service(&self, id: i64) -> Result<Option<Service>, StoreError> {
+        let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1");
+        let row: Option<ServiceRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await.map_err(StoreError::db(BACKEND, "read a service"))?
+        });
+        row.map(service).transpose()
+    }
+
     /// The referrals of one encounter, oldest first.
     pub async fn referrals_of(&self, source_system: &str, source_key: &str) -> Result<Vec<ReferralRecord>, StoreError> {
         let sql = format!("SELECT {REFERRAL_COLUMNS} FROM referrals WHERE source_system = $1 AND source_key = $2 ORDER BY id");

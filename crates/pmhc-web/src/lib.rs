@@ -30,6 +30,7 @@ mod error;
 pub mod imports;
 mod pages;
 mod pdf;
+mod referrals;
 mod second_factor;
 mod services_pages;
 mod sharing_api;
@@ -113,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sharing_pages::routes())
         .merge(second_factor::routes())
         .merge(services_pages::routes())
+        .merge(referrals::page_routes())
         .nest("/api/v1", api::routes())
         .merge(statics::routes())
         .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))

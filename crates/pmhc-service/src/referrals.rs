@@ -1,0 +1,101 @@
+//! Closed-loop referrals between partners: the referring partner (the owner of the encounter)
+//! makes, sends, cancels or records a person's refusal; the receiving provider (the partner
+//! offering the service) accepts, turns away with a reason, and confirms the connection and the
+//! completion. Both see the referral and its history; nobody else does.
+
+use pmhc_core::services::{ReferralState, Service, TurnAwayReason};
+use pmhc_core::sharing::PartnerId;
+use pmhc_store::{ReferralEvent, ReferralRecord, Store};
+
+use crate::ServiceError;
+use crate::sharing::Viewer;
+
+/// A referral with its service, its two parties and its history.
+#[derive(Debug, Clone)]
+pub struct ReferralView {
+    pub referral: ReferralRecord,
+    pub service: Service,
+    /// The partner that referred (owns the encounter).
+    pub referrer: PartnerId,
+    pub events: Vec<ReferralEvent>,
+}
+
+impl ReferralView {
+    /// The moves this viewer may make now.
+    pub fn moves_for(&self, partner: PartnerId) -> Vec<ReferralState> {
+        ReferralState::ALL
+            .iter()
+            .copied()
+            .filter(|t| self.referral.state.can_move_to(*t))
+            .filter(|t| if t.by_provider() { partner == self.service.provider } else { partner == self.referrer })
+            .collect()
+    }
+}
+
+async fn view(store: &Store, r: ReferralRecord) -> Result<ReferralView, ServiceError> {
+    let service = store
+        .service(r.service_id)
+        .await?
+        .ok_or_else(|| ServiceError::Internal(format!("referral #{} names a missing service", r.id)))?;
+    let referrer = store.owner_of_source(&r.source_system).await?.unwrap_or_default();
+    let events = store.referral_events(r.id).await?;
+    Ok(ReferralView { referral: r, service, referrer, events })
+}
+
+/// A referral the viewer's partner is a party to (`None` otherwise, as if it did not exist).
+pub async fn get(store: &Store, viewer: &Viewer, id: i64) -> Result<Option<ReferralView>, ServiceError> {
+    let Some(r) = store.referral(id).await? else { return Ok(None) };
+    let v = view(store, r).await?;
+    Ok((v.referrer == viewer.partner || v.service.provider == viewer.partner).then_some(v))
+}
+
+/// The referrals the viewer's partner is a party to, newest first.
+pub async fn list(store: &Store, viewer: &Viewer, limit: u32) -> Result<Vec<ReferralView>, ServiceError> {
+    let mut out = Vec::new();
+    for r in store.referrals_for_partner(viewer.partner, limit).await? {
+        out.push(view(store, r).await?);
+    }
+    Ok(out)
+}
+
+/// Refer one of the viewer's partner's encounters to a service (sent, or proposed to send later).
+pub async fn make(
+    store: &Store,
+    viewer: &Viewer,
+    source_system: &str,
+    source_key: &str,
+    service_id: i64,
+    state: ReferralState,
+) -> Result<ReferralView, ServiceError> {
+    let own = crate::sharing::get_encounter(store, viewer, source_system, source_key).await?.filter(|e| e.own());
+    if own.is_none() {
+        return Err(ServiceError::Invalid(format!(
+            "encounter {source_system}/{source_key} is not one of your partner's: only the partner that holds an encounter refers from it"
+        )));
+    }
+    if store.service(service_id).await?.is_none() {
+        return Err(ServiceError::Invalid(format!("there is no service #{service_id} (see the resource guide)")));
+    }
+    let r = store.create_referral(source_system, source_key, service_id, state, &viewer.username, viewer.partner).await?;
+    view(store, r).await
+}
+
+/// Move a referral, if the viewer's partner is the party that makes that move.
+pub async fn advance(
+    store: &Store,
+    viewer: &Viewer,
+    id: i64,
+    to: ReferralState,
+    reason: Option<TurnAwayReason>,
+) -> Result<ReferralView, ServiceError> {
+    let v = get(store, viewer, id).await?.ok_or_else(|| ServiceError::Invalid(format!("there is no referral #{id}")))?;
+    let by_provider = to.by_provider();
+    if by_provider && viewer.partner != v.service.provider {
+        return Err(ServiceError::Invalid(format!("only the provider ({}'s partner) marks a referral {}", v.service.name, to.label())));
+    }
+    if !by_provider && viewer.partner != v.referrer {
+        return Err(ServiceError::Invalid(format!("only the referring partner marks a referral {}", to.label())));
+    }
+    let r = store.move_referral(id, to, reason, &viewer.username, viewer.partner).await?;
+    view(store, r).await
+}
