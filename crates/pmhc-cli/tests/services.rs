@@ -141,6 +141,14 @@ fn a_referral_across_two_partners() {
         assert_eq!(mv(&mut clinic, "cancelled", None).status, 409, "the provider does not cancel");
         assert_eq!(mv(&mut clinic, "accepted", None).status, 200);
         assert_eq!(mv(&mut clinic, "accepted", None).status, 409, "not twice");
+        // Before the provider confirms, the referral is made but not a confirmed connection.
+        let outcomes = |h: &mut Http| {
+            let r = h.get("/api/v1/outcomes?baseline=2026-01-01..2026-06-30&comparison=2026-07-01..2026-12-31&by=precinct");
+            assert_eq!(r.status, 200, "{}", r.text());
+            let m = r.json()["periods"]["comparison"]["measures"]["confirmed_connection"].clone();
+            (m["numerator"].as_u64(), m["denominator"].as_u64())
+        };
+        assert_eq!(outcomes(&mut police), (Some(0), Some(1)), "referred, not yet connected");
         // The provider confirms the connection on its referrals page.
         let mut nurse_page = Http::new(&s.base);
         nurse_page.sign_in("nurse1", pw);
@@ -155,6 +163,18 @@ fn a_referral_across_two_partners() {
         assert_eq!(path, ["sent", "accepted", "connected"]);
         assert_eq!(done["history"][2]["by"], "nurse1");
         assert_eq!(done["moves"], json!([]), "nothing left for the referrer but what the provider does");
+        // The confirmed connection changes the outcome "connection to resources".
+        assert_eq!(outcomes(&mut police), (Some(1), Some(1)), "the provider's confirmation counts");
+        // Within the definition's days only: with 0 days allowed, a connection confirmed weeks
+        // after the encounter does not count.
+        let defs = stdout(&run(db, &["definitions", "show"]));
+        assert!(defs.contains("confirmed_within_days = 30"), "{defs}");
+        let strict = dir.path().join("strict.toml");
+        std::fs::write(&strict, defs.replace("confirmed_within_days = 30", "confirmed_within_days = 0")).unwrap();
+        let out = run(db, &["definitions", "set", strict.to_str().unwrap(), "--note", "same-day connections only"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        assert_eq!(outcomes(&mut police), (Some(0), Some(1)), "a connection after the window does not count");
         assert_eq!(mv(&mut clinic, "completed", None).status, 200);
         // A second referral turned away with its reason; the referrer cannot move it after.
         let r = police.send_json("POST", "/api/v1/referrals", &json!({"source_system": "cad", "source_key": "E-1", "service_id": service_id}), &[]);

@@ -113,6 +113,9 @@ pub struct ConnectionDefinition {
     pub any_referral: bool,
     /// Referral results that confirm the person was connected.
     pub confirmed_results: Vec<ReferralResult>,
+    /// A closed-loop referral counts as a confirmed connection when its provider confirmed the
+    /// connection within this many days of the encounter.
+    pub confirmed_within_days: u32,
 }
 
 impl Default for ConnectionDefinition {
@@ -121,6 +124,7 @@ impl Default for ConnectionDefinition {
             dispositions: vec![Disposition::Referral, Disposition::VoluntaryTransport],
             any_referral: true,
             confirmed_results: vec![ReferralResult::Accepted, ReferralResult::Connected],
+            confirmed_within_days: 30,
         }
     }
 }

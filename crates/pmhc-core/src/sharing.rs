@@ -629,6 +629,8 @@ pub fn withhold_outcome(r: &mut OutcomeRecord, visible: FieldGroups) {
         r.has_referral = false;
         r.referral_results = 0;
         r.referral_services = 0;
+        r.loop_referral = false;
+        r.loop_connected_days = None;
         r.use_of_force = UseOfForce::Unknown;
     }
     if !visible.contains(AreaAndTime) {

@@ -45,7 +45,9 @@ fn annotate_definitions(toml_text: &str) -> String {
             "[connection]",
             format!(
                 "# Connection to resources (outcome 1): these dispositions, or any recorded referral when\n\
-                 # any_referral = true; confirmed when a referral result is one of confirmed_results.\n\
+                 # any_referral = true; confirmed when a referral result is one of confirmed_results, or\n\
+                 # when the provider of a closed-loop referral confirmed the connection within\n\
+                 # confirmed_within_days of the encounter.\n\
                  # dispositions: {}\n# confirmed_results: {}",
                 codes::<Disposition>(),
                 codes::<ReferralResult>()

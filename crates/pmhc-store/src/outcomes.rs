@@ -17,7 +17,7 @@ use crate::{Store, StoreError, on_pool};
 const OUTCOME_COLUMNS: &str = "occurred_on, date_precision, agency, precinct, sector, beat, initial_call_type, \
     final_call_type, call_source, mh_recognised_at_dispatch, mental_health_flag, response_model, cit_requested, \
     cit_arrived, officers, time_on_scene_minutes, disposition, arrested, cited, involuntary_hold, referrals, \
-    use_of_force, subject_key, age_band, gender, race_ethnicity, source_system";
+    use_of_force, subject_key, age_band, gender, race_ethnicity, source_system, source_key";
 
 /// One stored row, borrowed.
 struct RawRow<'a> {
@@ -48,10 +48,18 @@ struct RawRow<'a> {
     gender: &'a str,
     race_ethnicity: &'a str,
     source_system: &'a str,
+    source_key: &'a str,
 }
 
 /// The partner owning each source system (a handful: looked up by a scan).
 type Owners = [(String, PartnerId)];
+
+/// What the outcome read needs besides the encounters: each source system's partner, and the
+/// closed-loop referrals by encounter (when one was made; the first confirmed connection).
+struct Context {
+    owners: Vec<(String, PartnerId)>,
+    loops: std::collections::HashMap<(String, String), Option<chrono::DateTime<chrono::Utc>>>,
+}
 
 fn owner_of(owners: &Owners, system: &str) -> Result<PartnerId, StoreError> {
     owners
@@ -81,7 +89,8 @@ fn iso_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
-fn push(data: &mut OutcomeData, r: RawRow<'_>, owners: &Owners) -> Result<(), StoreError> {
+fn push(data: &mut OutcomeData, r: RawRow<'_>, ctx: &Context) -> Result<(), StoreError> {
+    let owners: &Owners = &ctx.owners;
     let certified = r.officers.contains("\"cit_certified\":true");
     let cert_known = certified || r.officers.contains("\"cit_certified\":false");
     let cit_present = cit_presence(r.cit_arrived, certified, cert_known);
@@ -116,17 +125,29 @@ fn push(data: &mut OutcomeData, r: RawRow<'_>, owners: &Owners) -> Result<(), St
         has_referral,
         referral_results,
         referral_services,
+        loop_referral: false,
+        loop_connected_days: None,
         use_of_force: code("use_of_force", r.use_of_force)?,
         subject: data.sym(r.subject_key),
         age_band: code("age_band", r.age_band)?,
         gender: code("gender", r.gender)?,
         race_ethnicity: code("race_ethnicity", r.race_ethnicity)?,
     };
+    let mut record = record;
+    if !ctx.loops.is_empty()
+        && let Some(connected) = ctx.loops.get(&(r.source_system.to_string(), r.source_key.to_string()))
+    {
+        record.loop_referral = true;
+        record.loop_connected_days = connected.map(|t| {
+            let days = (t.date_naive() - r.occurred_on).num_days().max(0);
+            u16::try_from(days).unwrap_or(u16::MAX)
+        });
+    }
     data.records.push(record);
     Ok(())
 }
 
-fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>, owners: &Owners) -> Result<Result<(), StoreError>, RawError> {
+fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>, ctx: &Context) -> Result<Result<(), StoreError>, RawError> {
     let b = |i| c.int(i).map(|v| v != 0);
     let t = |i| c.text(i);
     let req = |i, col: &'static str| -> Result<Result<&str, StoreError>, RawError> {
@@ -172,11 +193,41 @@ fn sqlite_row(data: &mut OutcomeData, c: &Columns<'_>, owners: &Owners) -> Resul
         gender: req!(24, "gender"),
         race_ethnicity: req!(25, "race_ethnicity"),
         source_system: req!(26, "source_system"),
+        source_key: req!(27, "source_key"),
     };
-    Ok(push(data, row, owners))
+    Ok(push(data, row, ctx))
 }
 
 impl Store {
+    /// Each encounter with a closed-loop referral, and the first time a provider confirmed a
+    /// connection for it (connected or completed), if one did.
+    async fn referral_loops(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, String), Option<chrono::DateTime<chrono::Utc>>>, StoreError> {
+        type Row = (String, String, Option<chrono::DateTime<chrono::Utc>>);
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.source_system, r.source_key, \
+                 MIN(CASE WHEN e.to_state IN ('connected', 'completed') THEN e.at END) \
+                 FROM referrals r LEFT JOIN referral_events e ON e.referral_id = r.id \
+                 GROUP BY r.id, r.source_system, r.source_key",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "read the closed-loop referrals"))?
+        });
+        let mut out: std::collections::HashMap<(String, String), Option<chrono::DateTime<chrono::Utc>>> =
+            std::collections::HashMap::new();
+        for (system, key, connected) in rows {
+            let slot = out.entry((system, key)).or_insert(None);
+            // The earliest confirmation of any of the encounter's referrals.
+            if let Some(t) = connected {
+                *slot = Some(slot.map_or(t, |s| s.min(t)));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every stored encounter (of one source system, if given), as the outcome engine reads them.
     ///
     /// On SQLite the needed columns are read in two row ranges on two threads, through a memory
@@ -184,8 +235,8 @@ impl Store {
     pub async fn load_outcome_data(&self, source_system: Option<&str>) -> Result<OutcomeData, StoreError> {
         let op = "read encounters for the outcome report";
         let mut data = OutcomeData::new();
-        let owners = self.source_system_owners().await?;
-        let owners = owners.as_slice();
+        let ctx = Context { owners: self.source_system_owners().await?, loops: self.referral_loops().await? };
+        let ctx = &ctx;
         match (self.sqlite_pool(), self.postgres_pool()) {
             (Some(pool), _) => {
                 // The one value is quoted as an SQL string literal (quotes doubled).
@@ -234,7 +285,7 @@ impl Store {
                         if failure.is_some() {
                             return Ok(());
                         }
-                        if let Err(e) = sqlite_row(&mut data, c, owners)? {
+                        if let Err(e) = sqlite_row(&mut data, c, ctx)? {
                             failure = Some(e);
                         }
                         Ok(())
@@ -294,8 +345,9 @@ impl Store {
                         gender: r.try_get(24).map_err(g)?,
                         race_ethnicity: r.try_get(25).map_err(g)?,
                         source_system: r.try_get(26).map_err(g)?,
+                        source_key: r.try_get(27).map_err(g)?,
                     };
-                    push(&mut data, row, owners)?;
+                    push(&mut data, row, ctx)?;
                 }
             }
             (None, None) => unreachable!("a store has one backend"),

@@ -112,6 +112,10 @@ pub struct OutcomeRecord {
     pub referral_results: u16,
     /// The referral service types present (bit `s as usize` for each [`ServiceType`]).
     pub referral_services: u16,
+    /// A closed-loop referral was made from the encounter (to a service of the inventory).
+    pub loop_referral: bool,
+    /// Days from the encounter to the first connection a provider confirmed, if one did.
+    pub loop_connected_days: Option<u16>,
     pub use_of_force: UseOfForce,
     pub subject: Option<Sym>,
     pub age_band: AgeBand,
@@ -215,6 +219,8 @@ impl OutcomeData {
             has_referral,
             referral_results,
             referral_services,
+            loop_referral: false,
+            loop_connected_days: None,
             use_of_force: e.use_of_force,
             subject: self.sym(e.subject_key.as_deref()),
             age_band: e.age_band,

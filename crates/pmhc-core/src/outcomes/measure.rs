@@ -111,6 +111,7 @@ pub struct CompiledDefinition {
     pub connection_dispositions: Vec<Disposition>,
     pub any_referral: bool,
     pub confirmed_results: u16,
+    pub confirmed_within_days: u32,
     pub diversion_excluded_dispositions: Vec<Disposition>,
     pub diversion_excluded_services: u16,
 }
@@ -132,6 +133,7 @@ impl CompiledDefinition {
             connection_dispositions: def.connection.dispositions.clone(),
             any_referral: def.connection.any_referral,
             confirmed_results: def.connection.confirmed_results.iter().fold(0, |m, r| m | 1 << *r as u16),
+            confirmed_within_days: def.connection.confirmed_within_days,
             diversion_excluded_dispositions: def.diversion.excluded_dispositions.clone(),
             diversion_excluded_services: def.diversion.excluded_service_types.iter().fold(0, |m, s| m | 1 << *s as u16),
         }
@@ -168,10 +170,18 @@ impl CompiledDefinition {
             && !self.diversion_excluded_dispositions.contains(&r.disposition)
             && r.referral_services & self.diversion_excluded_services == 0;
         set(3, r.arrested.is_some(), diverted);
-        let referred = self.connection_dispositions.contains(&r.disposition) || (self.any_referral && r.has_referral);
-        set(4, r.disposition != Disposition::Unknown || r.has_referral, referred);
+        // A closed-loop referral is a referral made whose result is known (its state), confirmed
+        // when the provider confirmed the connection within the definition's days.
+        let referred = self.connection_dispositions.contains(&r.disposition)
+            || (self.any_referral && (r.has_referral || r.loop_referral));
+        set(4, r.disposition != Disposition::Unknown || r.has_referral || r.loop_referral, referred);
         let known_results = r.referral_results & !(1 << ReferralResult::Unknown as u16);
-        set(5, r.has_referral && known_results != 0, r.referral_results & self.confirmed_results != 0);
+        let loop_confirmed = r.loop_connected_days.is_some_and(|d| u32::from(d) <= self.confirmed_within_days);
+        set(
+            5,
+            (r.has_referral && known_results != 0) || r.loop_referral,
+            r.referral_results & self.confirmed_results != 0 || loop_confirmed,
+        );
         set(6, r.arrested.is_some(), r.arrested == Some(true));
         set(7, r.cited.is_some(), r.cited == Some(true));
         set(
