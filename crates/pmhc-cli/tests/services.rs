@@ -184,6 +184,25 @@ fn a_referral_across_two_partners() {
         assert_eq!(r.json()["reason"], "no_capacity");
         let r = police.send_json("POST", &format!("/api/v1/referrals/{id2}/move"), &json!({"to": "cancelled"}), &[]);
         assert_eq!(r.status, 409);
+        // A referral made in the field form: the officer picks the service; the provider sees it.
+        let mut officer_page = Http::new(&s.base);
+        officer_page.sign_in("officer1", pw);
+        let form = officer_page.get("/encounters/new").text();
+        assert!(form.contains("name=\"refer_service\"") && form.contains("Crisis Centre North"), "the form offers the services");
+        let csrf = hidden(&form, "csrf");
+        let sid = service_id.to_string();
+        for _ in 0..2 {
+            // Sent twice (a retried draft): one encounter, one referral.
+            let r = officer_page.post_form(
+                "/encounters/new",
+                &[("csrf", &csrf), ("draft_id", "FIELDREF1"), ("occurred_on", "2026-11-20"), ("refer_service", &sid)],
+            );
+            assert_eq!(r.status, 303, "{}", r.text());
+        }
+        let incoming = clinic.get("/api/v1/referrals").json();
+        let from_form: Vec<_> = incoming.as_array().unwrap().iter().filter(|r| r["source_key"] == "FIELDREF1").collect();
+        assert_eq!(from_form.len(), 1, "{incoming}");
+        assert_eq!(from_form[0]["state"], "sent");
         // Every move is audited.
         let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
         assert!(audit.contains(&format!("referral:{id}")) && audit.contains("to connected"), "{audit}");

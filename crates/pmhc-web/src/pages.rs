@@ -506,7 +506,24 @@ async fn encounter(
     Ok(page(&t))
 }
 
-fn form_page(who: &Principal, values: &HashMap<String, String>, problems: &[field_form::FieldProblem]) -> views::EncounterForm {
+async fn form_page(
+    state: &AppState,
+    who: &Principal,
+    values: &HashMap<String, String>,
+    problems: &[field_form::FieldProblem],
+) -> Result<views::EncounterForm, AppError> {
+    let chosen = values.get("refer_service").map(String::as_str).unwrap_or("");
+    let partners = state.store.list_partners().await?;
+    let services = state
+        .store
+        .list_services()
+        .await?
+        .into_iter()
+        .map(|s| {
+            let provider = partners.iter().find(|p| p.id == s.provider).map(|p| p.name.clone()).unwrap_or_default();
+            (s.id, format!("{} ({provider}; {})", s.name, s.kind.label()), s.id.to_string() == chosen)
+        })
+        .collect();
     let fields = field_form::fields()
         .into_iter()
         .map(|f| views::FormField {
@@ -520,22 +537,23 @@ fn form_page(who: &Principal, values: &HashMap<String, String>, problems: &[fiel
             options: f.options,
         })
         .collect();
-    views::EncounterForm {
+    Ok(views::EncounterForm {
         nav: Nav::new(Some(who), "field"),
         v: views::FormValues { draft_id: values.get("draft_id").cloned().unwrap_or_default() },
         fields,
         errors: problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect(),
-    }
+        services,
+    })
 }
 
-async fn field_form_page(Auth(who): Auth) -> Result<Response, PageError> {
+async fn field_form_page(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::EditEncounters)?;
     let mut values = HashMap::new();
     // A fresh draft id: the record's key, so a resubmitted draft saves once.
     let id = pmhc_service::accounts::new_secret()?;
     values.insert("draft_id".to_string(), format!("F-{}", &id[..20]));
     values.insert("occurred_on".to_string(), chrono::Local::now().date_naive().to_string());
-    Ok(page(&form_page(&who, &values, &[])))
+    Ok(page(&form_page(&state, &who, &values, &[]).await?))
 }
 
 async fn field_form_submit(
@@ -551,9 +569,20 @@ async fn field_form_submit(
             e.source_system = field_form::field_source(who.user.partner);
             audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "field form").await?;
             let saved = crate::api::save_encounter(&state, &who, e).await?;
+            // A referral chosen on the form is sent to the provider with the encounter.
+            if let Some(service) = values.get("refer_service").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                let service: i64 = service.parse().map_err(|_| AppError::BadRequest(format!("`{service}` is not a service")))?;
+                let viewer = who.viewer(&state).await?;
+                let already = state.store.referrals_of(&saved.source_system, &saved.source_key).await?;
+                // A draft sent twice refers once.
+                if !already.iter().any(|r| r.service_id == service) {
+                    audit(&state, &who, AuditAction::Create, format!("referral:{}/{}", saved.source_system, saved.source_key), &[], format!("to service {service}")).await?;
+                    pmhc_service::referrals::make(&state.store, &viewer, &saved.source_system, &saved.source_key, service, pmhc_core::services::ReferralState::Sent).await?;
+                }
+            }
             Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
         }
-        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&who, &values, &problems))).into_response()),
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response()),
     }
 }
 

@@ -162,6 +162,8 @@ pub struct EncounterForm {
     pub v: FormValues,
     pub fields: Vec<FormField>,
     pub errors: Vec<String>,
+    /// The services a referral can be sent to: id, name (and provider), chosen.
+    pub services: Vec<(i64, String, bool)>,
 }
 
 #[derive(Template)]
