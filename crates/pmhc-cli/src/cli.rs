@@ -117,6 +117,33 @@ pub enum Command {
     /// drop-off. The public resource guide (/resources) and the intercept map are built from it.
     #[command(subcommand, after_help = SERVICES_HELP)]
     Services(ServicesCommand),
+
+    /// Closed-loop referrals from encounters to services, and their export.
+    #[command(subcommand, after_help = REFERRALS_HELP)]
+    Referrals(ReferralsCommand),
+}
+
+const REFERRALS_HELP: &str = "\
+Referrals are made and moved on the Referrals page, in the field form and through the API
+(/api/v1/referrals); the receiving provider accepts, turns away or confirms the connection.
+
+Examples:
+  pmhc referrals list
+  pmhc referrals export --format fhir --output referrals.json   a FHIR R4 Bundle of ServiceRequest
+                                                                 and Task resources";
+
+#[derive(Debug, Subcommand)]
+pub enum ReferralsCommand {
+    /// List every referral with its state.
+    List,
+    /// Export every referral.
+    Export {
+        /// `fhir`: a FHIR R4 JSON Bundle of ServiceRequest and Task resources.
+        #[arg(long, default_value = "fhir")]
+        format: String,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 const SERVICES_HELP: &str = "\

@@ -48,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Agreement(cmd) => crate::sharing_cmd::agreement(&store, cmd).await,
                 Command::Consent(cmd) => crate::sharing_cmd::consent(&store, cmd).await,
                 Command::Services(cmd) => crate::sharing_cmd::services(&store, cmd).await,
+                Command::Referrals(cmd) => crate::sharing_cmd::referrals(&store, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;

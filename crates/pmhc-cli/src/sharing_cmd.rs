@@ -8,7 +8,7 @@ use pmhc_core::sharing::{Consent, Direction, FieldGroups, InformationSharingAgre
 use pmhc_service::audit::{self, Actor};
 use pmhc_store::Store;
 
-use crate::cli::{AgreementCommand, ConsentCommand, PartnerCommand, ServicesCommand};
+use crate::cli::{AgreementCommand, ConsentCommand, PartnerCommand, ReferralsCommand, ServicesCommand};
 
 /// Audit an administrative action with its outcome, then pass the result on.
 async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
@@ -246,6 +246,58 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
                     use std::io::Write;
                     std::io::stdout().write_all(&bytes)?;
                 }
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub async fn referrals(store: &Store, cmd: ReferralsCommand) -> Result<u8> {
+    use pmhc_service::referrals;
+    let all = referrals::all(store).await?;
+    match cmd {
+        ReferralsCommand::List => {
+            println!("{:>5}  {:<12} {:<20} {:<30} encounter", "#", "state", "updated", "service");
+            for v in &all {
+                let r = &v.referral;
+                println!(
+                    "{:>5}  {:<12} {:<20} {:<30} {}/{}",
+                    r.id,
+                    r.state.as_str(),
+                    r.updated_at.format("%Y-%m-%d %H:%M"),
+                    v.service.name,
+                    r.source_system,
+                    r.source_key
+                );
+            }
+        }
+        ReferralsCommand::Export { format, output } => {
+            if format != "fhir" {
+                anyhow::bail!("--format `{format}`: the export format is fhir");
+            }
+            let mut subjects = Vec::with_capacity(all.len());
+            for v in &all {
+                let e = store.get_encounter(&v.referral.source_system, &v.referral.source_key).await?;
+                subjects.push(e.and_then(|e| e.subject_key));
+            }
+            let bundle = referrals::fhir_bundle(&all, &subjects, &store.list_partners().await?, chrono::Utc::now());
+            audit::record(
+                store,
+                &Actor::cli(),
+                AuditAction::Export,
+                "referrals:fhir",
+                &["subject_identity"],
+                AuditOutcome::Success,
+                format!("{} referrals", all.len()),
+            )
+            .await?;
+            let text = serde_json::to_string_pretty(&bundle)?;
+            match output {
+                Some(p) => {
+                    std::fs::write(&p, text + "\n").map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;
+                    eprintln!("Wrote {} referrals as a FHIR R4 Bundle to {}.", all.len(), p.display());
+                }
+                None => println!("{text}"),
             }
         }
     }

@@ -203,6 +203,37 @@ fn a_referral_across_two_partners() {
         let from_form: Vec<_> = incoming.as_array().unwrap().iter().filter(|r| r["source_key"] == "FIELDREF1").collect();
         assert_eq!(from_form.len(), 1, "{incoming}");
         assert_eq!(from_form[0]["state"], "sent");
+        // The FHIR R4 export: a Bundle with a ServiceRequest and a Task per referral, statuses
+        // from FHIR's value sets, the required elements present, the person only as an identifier.
+        let out = run(db, &["referrals", "export", "--format", "fhir"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let bundle: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        assert_eq!(bundle["resourceType"], "Bundle");
+        assert_eq!(bundle["type"], "collection");
+        let entries = bundle["entry"].as_array().expect("entries");
+        assert_eq!(entries.len(), 2 * 3, "three referrals");
+        let request_statuses = ["draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"];
+        let task_statuses = ["draft", "requested", "received", "accepted", "rejected", "ready", "cancelled", "in-progress", "on-hold", "failed", "completed", "entered-in-error"];
+        for e in entries {
+            let r = &e["resource"];
+            match r["resourceType"].as_str() {
+                Some("ServiceRequest") => {
+                    assert!(request_statuses.contains(&r["status"].as_str().unwrap()), "{r}");
+                    assert_eq!(r["intent"], "order");
+                    assert!(r["subject"].is_object(), "subject is required");
+                }
+                Some("Task") => {
+                    assert!(task_statuses.contains(&r["status"].as_str().unwrap()), "{r}");
+                    assert_eq!(r["intent"], "order");
+                    assert!(r["focus"]["reference"].as_str().is_some_and(|f| f.starts_with("ServiceRequest/sr-")));
+                }
+                other => panic!("unexpected resource {other:?}"),
+            }
+        }
+        let task_of = |id: i64| entries.iter().map(|e| &e["resource"]).find(|r| r["id"] == format!("task-{id}")).cloned().expect("task");
+        assert_eq!(task_of(id)["status"], "completed");
+        assert_eq!(task_of(id2)["status"], "rejected");
+        assert_eq!(task_of(id2)["statusReason"]["text"], "No capacity");
         // Every move is audited.
         let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
         assert!(audit.contains(&format!("referral:{id}")) && audit.contains("to connected"), "{audit}");

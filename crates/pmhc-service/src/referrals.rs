@@ -99,3 +99,107 @@ pub async fn advance(
     let r = store.move_referral(id, to, reason, &viewer.username, viewer.partner).await?;
     view(store, r).await
 }
+
+/// Every referral as the operator exports it (no partner narrowing: the CLI's export).
+pub async fn all(store: &Store) -> Result<Vec<ReferralView>, ServiceError> {
+    let mut out = Vec::new();
+    for r in store.list_referrals().await? {
+        out.push(view(store, r).await?);
+    }
+    Ok(out)
+}
+
+/// The FHIR R4 `Task.status` of a state.
+fn task_status(s: ReferralState) -> &'static str {
+    match s {
+        ReferralState::Proposed => "draft",
+        ReferralState::Sent => "requested",
+        ReferralState::Accepted => "accepted",
+        ReferralState::Connected => "in-progress",
+        ReferralState::Completed => "completed",
+        ReferralState::TurnedAway => "rejected",
+        ReferralState::Declined | ReferralState::Cancelled => "cancelled",
+    }
+}
+
+/// The FHIR R4 `ServiceRequest.status` of a state.
+fn request_status(s: ReferralState) -> &'static str {
+    match s {
+        ReferralState::Proposed => "draft",
+        ReferralState::Sent | ReferralState::Accepted | ReferralState::Connected => "active",
+        ReferralState::Completed => "completed",
+        ReferralState::TurnedAway | ReferralState::Declined | ReferralState::Cancelled => "revoked",
+    }
+}
+
+/// Referrals as a FHIR R4 Bundle (type `collection`) of ServiceRequest and Task resources, the
+/// pattern used for social-care referrals: the ServiceRequest is what was asked of whom, the Task
+/// its progress. The person appears only as the pseudonymous subject key (an identifier), the
+/// partners as organisations by name. `subjects[i]` is the subject key of `referrals[i]`'s encounter.
+pub fn fhir_bundle(
+    referrals: &[ReferralView],
+    subjects: &[Option<String>],
+    partners: &[pmhc_core::sharing::Partner],
+    generated_at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    use serde_json::json;
+    let org = |id: PartnerId| {
+        let name = partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
+        json!({"identifier": {"system": "urn:pmhc:partner", "value": id.to_string()}, "display": name})
+    };
+    let mut entries = Vec::new();
+    for (v, subject) in referrals.iter().zip(subjects) {
+        let r = &v.referral;
+        let sr_id = format!("sr-{}", r.id);
+        let who = subject.as_ref().map(|s| json!({"identifier": {"system": "urn:pmhc:subject", "value": s}}));
+        let mut request = json!({
+            "resourceType": "ServiceRequest",
+            "id": sr_id,
+            "identifier": [{"system": "urn:pmhc:referral", "value": r.id.to_string()}],
+            "status": request_status(r.state),
+            "intent": "order",
+            "category": [{"text": v.service.kind.label()}],
+            "code": {"text": format!("Referral to {}", v.service.name)},
+            "authoredOn": r.created_at.to_rfc3339(),
+            "requester": org(v.referrer),
+            "performer": [org(v.service.provider)],
+            "supportingInfo": [{"identifier": {"system": format!("urn:pmhc:encounter:{}", r.source_system), "value": r.source_key}, "display": "The encounter the referral was made from"}],
+            "note": [{"text": format!("Service: {} (Sequential Intercept Model intercept {})", v.service.name, v.service.intercept.number())}],
+        });
+        if let Some(w) = &who {
+            request["subject"] = w.clone();
+        } else {
+            request["subject"] = json!({"display": "unknown person"});
+        }
+        let mut task = json!({
+            "resourceType": "Task",
+            "id": format!("task-{}", r.id),
+            "identifier": [{"system": "urn:pmhc:referral", "value": r.id.to_string()}],
+            "basedOn": [{"reference": format!("ServiceRequest/{sr_id}")}],
+            "status": task_status(r.state),
+            "intent": "order",
+            "focus": {"reference": format!("ServiceRequest/{sr_id}")},
+            "authoredOn": r.created_at.to_rfc3339(),
+            "lastModified": r.updated_at.to_rfc3339(),
+            "requester": org(v.referrer),
+            "owner": org(v.service.provider),
+            "businessStatus": {"text": r.state.label()},
+        });
+        if let Some(w) = who {
+            task["for"] = w;
+        }
+        if let Some(reason) = r.reason {
+            task["statusReason"] = json!({"text": reason.label()});
+        } else if r.state == ReferralState::Declined {
+            task["statusReason"] = json!({"text": "Declined by the person"});
+        }
+        entries.push(json!({"fullUrl": format!("urn:pmhc:ServiceRequest/{sr_id}"), "resource": request}));
+        entries.push(json!({"fullUrl": format!("urn:pmhc:Task/task-{}", r.id), "resource": task}));
+    }
+    json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": generated_at.to_rfc3339(),
+        "entry": entries,
+    })
+}

@@ -199,6 +199,15 @@ impl Store {
         rows.into_iter().map(referral).collect()
     }
 
+    /// Every referral, oldest first (the operator's export).
+    pub async fn list_referrals(&self) -> Result<Vec<ReferralRecord>, StoreError> {
+        let sql = format!("SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY id");
+        let rows: Vec<ReferralRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await.map_err(StoreError::db(BACKEND, "list referrals"))?
+        });
+        rows.into_iter().map(referral).collect()
+    }
+
     /// One service.
     pub async fn service(&self, id: i64) -> Result<Option<Service>, StoreError> {
         let sql = format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1");
