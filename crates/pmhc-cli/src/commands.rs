@@ -338,6 +338,13 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
             status: ImportStatus::Complete,
         };
         store.finish_import(import_id, &totals).await?;
+        // A demo service inventory, so the resource guide, the intercept map and the referrals
+        // pages have something to show (a made-up provider; importing it again changes nothing).
+        let demo_provider = "County Behavioral Health (demo)";
+        if store.find_partner(demo_provider).await.is_err() {
+            store.add_partner(demo_provider, pmhc_core::sharing::Sector::BehavioralHealth).await?;
+        }
+        pmhc_service::inventory::import_inventory(store, include_bytes!("../data/demo-services.csv")).await?;
     }
     bar.finish_and_clear();
     let report = DemoReport {
