@@ -37,6 +37,8 @@ function need(name) {
 
 const BASE = need("BASE_URL").replace(/\/$/, "");
 const USER = need("PMHC_USER");
+const PROVIDER_USER = need("PMHC_PROVIDER_USER");
+const PROVIDER_SERVICE_LABEL = "Crisis Receiving Centre (County Clinic; Crisis centre)";
 const PASSWORD = need("PMHC_PASSWORD");
 const DATASET = need("PMHC_DATASET");
 const MAPPING = process.env.PMHC_MAPPING || "toronto-pic";
@@ -173,8 +175,8 @@ async function liveFilter(page, precinct) {
 
 // The second sign-in factor, as an authenticator app computes it (RFC 6238: HMAC-SHA-1, 30 s,
 // six digits). The key is read off the enrolment page at the first sign-in.
-let totpKey = null;
-let totpLastStep = 0;
+const totpKeys = new Map();
+const totpLastSteps = new Map();
 
 function base32Decode(s) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -201,32 +203,32 @@ function totpCode(key, step) {
 }
 
 /// A code of a step not used before (the server takes each step once, one step of drift either way).
-async function nextCode() {
+async function nextCode(user) {
   let step;
   for (;;) {
     const now = Math.floor(Date.now() / 1000 / 30);
-    step = Math.max(now - 1, totpLastStep + 1);
+    step = Math.max(now - 1, (totpLastSteps.get(user) || 0) + 1);
     if (step <= now + 1) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  totpLastStep = step;
-  return totpCode(totpKey, step);
+  totpLastSteps.set(user, step);
+  return totpCode(totpKeys.get(user), step);
 }
 
-async function signIn(page, label) {
+async function signIn(page, label, user = USER, password = PASSWORD) {
   await page.goto(`${BASE}/sign-in`);
-  await page.fill("#username", USER);
-  await page.fill("#password", PASSWORD);
+  await page.fill("#username", user);
+  await page.fill("#password", password);
   await page.check("#acknowledge");
   await Promise.all([page.waitForURL(/\/sign-in\/second-factor/), page.getByRole("button", { name: "Sign in" }).click()]);
   if (await page.locator("#totp-secret").count()) {
     check(await page.locator("#totp-qr svg").count() === 1, `${label}: the enrolment page shows a QR code`);
     await axe(page, `${label} second-factor enrolment`);
     await shot(page, `${label}-second-factor-enrolment`);
-    totpKey = squash(await page.textContent("#totp-secret"));
+    totpKeys.set(user, squash(await page.textContent("#totp-secret")));
   }
-  check(totpKey !== null, `${label}: a key was enrolled`);
-  await page.fill("#totp-code", await nextCode());
+  check(totpKeys.has(user), `${label}: a key was enrolled`);
+  await page.fill("#totp-code", await nextCode(user));
   await Promise.all([page.waitForURL(`${BASE}/`), page.locator("form[action='/sign-in/second-factor'] button").click()]);
   check(squash(await page.textContent("h1")) === "Outcomes", `${label}: after signing in the dashboard shows, not ${page.url()}`);
 }
@@ -577,7 +579,41 @@ try {
   } else {
     log("a submit after the session ended keeps the draft");
   }
+  // ---- Phone: the resource guide, and a referral sent from the field form ---------------------
+  step = "resource guide at phone width";
+  await mob.goto(`${BASE}/resources`);
+  const guideOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(guideOverflow <= 0, `the resource guide fits a 375 px phone (${guideOverflow} px too wide)`);
+  check(squash(await mob.locator("main").innerText()).includes("Crisis Receiving Centre"), "the guide lists the inventory");
+  check((await mob.locator("a[href^='tel:']").count()) > 0, "the guide's phone numbers are call links");
+  await shot(mob, "16-resource-guide-phone");
+  await axe(mob, "resource guide (phone)");
+
+  step = "a referral from the field form";
+  await signIn(mob, "phone, signed in again");
+  await mob.goto(`${BASE}/encounters/new`);
+  await mob.fill("#occurred_on", "2024-06-01");
+  await mob.selectOption("#refer_service", { label: PROVIDER_SERVICE_LABEL });
+  await Promise.all([mob.waitForURL(/\?saved=1$/, { timeout: 30_000 }), mob.getByRole("button", { name: "Save encounter" }).tap()]);
   await phone.close();
+
+  step = "the provider confirms the connection";
+  const provider = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const prov = await provider.newPage();
+  watch(prov, "provider");
+  await signIn(prov, "provider", PROVIDER_USER, PASSWORD);
+  await prov.goto(`${BASE}/referrals`);
+  const row = prov.locator("#referrals tbody tr").first();
+  check(squash(await row.innerText()).includes("to you"), "the provider sees the referral sent to it");
+  await axe(prov, "referrals (provider)");
+  await Promise.all([prov.waitForURL(`${BASE}/referrals`), row.getByRole("button", { name: "Accepted" }).click()]);
+  await Promise.all([
+    prov.waitForURL(`${BASE}/referrals`),
+    prov.locator("#referrals tbody tr").first().getByRole("button", { name: "Connected" }).click(),
+  ]);
+  check(squash(await prov.locator("#referrals tbody tr").first().locator(".state").innerText()) === "Connected", "the referral is connected");
+  await shot(prov, "17-referral-connected");
+  await provider.close();
 
   // ---- Desktop again: the list and the detail -----------------------------------------------
   step = "encounters list";

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use common::*;
 
 const USER: &str = "admin";
+const PROVIDER_USER: &str = "nurse-clinic";
 const PASSWORD: &str = "browser test password 7";
 const DATASET: &str = "toronto-persons-in-crisis/raw_data_first32000.csv";
 const MAPPING: &str = "toronto-pic";
@@ -83,6 +84,18 @@ fn the_web_application_in_a_browser() {
     let out = run(&db, &["init"]);
     assert!(out.status.success(), "pmhc init: {}", stderr(&out));
     add_user(&db, USER, "administrator", PASSWORD);
+    // A provider with a service, and one of its clinicians (who confirms a referral).
+    assert!(run(&db, &["partner", "add", "County Clinic", "--sector", "behavioral_health"]).status.success());
+    let inventory = dir.path().join("services.csv");
+    std::fs::write(
+        &inventory,
+        "provider,name,kind,intercept,eligibility,hours,capacity,police_dropoff,transit_access,phone,address,area\n\
+         County Clinic,Crisis Receiving Centre,crisis_centre,1,adults,24/7,16,yes,yes,555-0112,200 Hope St,North\n",
+    )
+    .expect("write the inventory");
+    let out = run(&db, &["services", "import", inventory.to_str().expect("path")]);
+    assert!(out.status.success(), "pmhc services import: {}", stderr(&out));
+    add_user_of(&db, PROVIDER_USER, "clinician", "County Clinic", PASSWORD);
     let server = Server::start(&db);
     eprintln!("browser test: pmhc serve at {}", server.base);
 
@@ -95,6 +108,7 @@ fn the_web_application_in_a_browser() {
         .current_dir(&root)
         .env("BASE_URL", &server.base)
         .env("PMHC_USER", USER)
+        .env("PMHC_PROVIDER_USER", PROVIDER_USER)
         .env("PMHC_PASSWORD", PASSWORD)
         .env("PMHC_DATASET", &dataset)
         .env("PMHC_MAPPING", MAPPING)
