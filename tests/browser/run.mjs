@@ -438,7 +438,7 @@ try {
   await anon.close();
 
   step = "definitions, reports, users";
-  for (const [p, name, heading] of [["/definitions", "09-definitions", "definitions"], ["/reports", "10-reports", "Reports"], ["/sharing", "11-sharing", "Sharing"], ["/consents", "12-consents", "Consents"], ["/resources", "14-resources", "Resource guide"], ["/intercepts", "15-intercepts", "Intercept map"], ["/users", "13-users", "Users"]]) {
+  for (const [p, name, heading] of [["/definitions", "09-definitions", "definitions"], ["/reports", "10-reports", "Reports"], ["/sharing", "11-sharing", "Sharing"], ["/consents", "12-consents", "Consents"], ["/resources", "14-resources", "Resource guide"], ["/intercepts", "15-intercepts", "Intercept map"], ["/gaps", "18-gaps", "Capacity and gaps"], ["/referrals", "19-referrals", "Referrals"], ["/users", "13-users", "Users"]]) {
     const r = await page.goto(`${BASE}${p}`);
     check(r.status() === 200, `${p} answers 200, not ${r.status()}`);
     check(squash(await page.textContent("h1")).includes(heading), `${p}: heading "${squash(await page.textContent("h1"))}", expected one with "${heading}"`);

@@ -235,6 +235,29 @@ fn a_referral_across_two_partners() {
         assert_eq!(task_of(id)["status"], "completed");
         assert_eq!(task_of(id2)["status"], "rejected");
         assert_eq!(task_of(id2)["statusReason"]["text"], "No capacity");
+        // The gap report against an independent count from the referrals the API lists.
+        let listed = clinic.get("/api/v1/referrals").json();
+        let listed = listed.as_array().expect("referrals").clone();
+        let to_service: Vec<&serde_json::Value> = listed.iter().filter(|r| r["service_id"] == service_id).collect();
+        let n = |p: &dyn Fn(&serde_json::Value) -> bool| to_service.iter().filter(|r| p(r)).count().to_string();
+        let connected_days: Vec<f64> = to_service
+            .iter()
+            .filter_map(|r| {
+                let made = chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str()?).ok()?;
+                let first = r["history"].as_array()?.iter().find(|h| h["to"] == "connected" || h["to"] == "completed")?;
+                let at = chrono::DateTime::parse_from_rfc3339(first["at"].as_str()?).ok()?;
+                Some((at - made).num_minutes().max(0) as f64 / 1440.0)
+            })
+            .collect();
+        let gaps = csv_rows(&police.get("/gaps?format=csv").text());
+        let row = gaps.iter().find(|g| g["service_id"] == service_id.to_string()).expect("the service's row");
+        assert_eq!(row["referrals"], n(&|r| r["state"] != "proposed"));
+        assert_eq!(row["connected"], n(&|r| r["state"] == "connected" || r["state"] == "completed"));
+        assert_eq!(row["turned_away_no_capacity"], n(&|r| r["state"] == "turned_away" && r["reason"] == "no_capacity"));
+        assert_eq!(row["accepted"], n(&|r| ["accepted", "connected", "completed"].contains(&r["state"].as_str().unwrap_or(""))));
+        assert_eq!(row["median_days_to_connection"], format!("{:.3}", connected_days[0]));
+        assert_eq!(row["often_full"], "true", "as often turned away for no capacity as connected");
+        assert!(gaps.iter().filter(|g| g["service_id"] != service_id.to_string()).all(|g| g["unused"] == "true" && g["referrals"] == "0"));
         // Every move is audited.
         let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
         assert!(audit.contains(&format!("referral:{id}")) && audit.contains("to connected"), "{audit}");
@@ -259,4 +282,15 @@ fn validate_fhir(json: &str, dir: &std::path::Path) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().expect("CSV header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("CSV row");
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
 }

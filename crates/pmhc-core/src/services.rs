@@ -342,6 +342,87 @@ pub fn check_move(from: ReferralState, to: ReferralState, reason: Option<TurnAwa
     }
 }
 
+/// What the gap report reads of one referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralFact {
+    pub service_id: i64,
+    pub state: ReferralState,
+    pub reason: Option<TurnAwayReason>,
+    pub made_at: NaiveDateTime,
+    /// When a provider first confirmed the connection, if one did.
+    pub connected_at: Option<NaiveDateTime>,
+}
+
+/// One service's line of the gap report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceGap {
+    pub service_id: i64,
+    pub name: String,
+    pub kind: ServiceKind,
+    pub intercept: Intercept,
+    pub capacity: Option<u32>,
+    /// Referrals made to it (every state but proposed).
+    pub referrals: u64,
+    pub accepted: u64,
+    /// Connected or completed (confirmed by the provider).
+    pub connected: u64,
+    pub declined: u64,
+    pub cancelled: u64,
+    /// Turned away, by reason (in [`TurnAwayReason::ALL`]'s order).
+    pub turned_away: Vec<(TurnAwayReason, u64)>,
+    /// Days from referral to confirmed connection, the median (half-days rounded down).
+    pub median_days_to_connection: Option<f64>,
+    /// Turned away for no capacity at least as often as connected (and at least once): full.
+    pub often_full: bool,
+    /// No referral at all in the facts given: possibly under-used (or unknown to referrers).
+    pub unused: bool,
+}
+
+/// The gap report over the services: referrals, acceptance, connection, turn-aways by reason, time
+/// to connection, and the flags the workgroup reviews (full, unused).
+pub fn gap_report(services: &[Service], facts: &[ReferralFact]) -> Vec<ServiceGap> {
+    services
+        .iter()
+        .map(|s| {
+            let mine: Vec<&ReferralFact> = facts.iter().filter(|f| f.service_id == s.id && f.state != ReferralState::Proposed).collect();
+            let count = |p: &dyn Fn(&ReferralFact) -> bool| mine.iter().filter(|f| p(f)).count() as u64;
+            let turned_away: Vec<(TurnAwayReason, u64)> = TurnAwayReason::ALL
+                .iter()
+                .map(|r| (*r, count(&|f| f.state == ReferralState::TurnedAway && f.reason == Some(*r))))
+                .collect();
+            let connected = count(&|f| f.state.is_connected());
+            let mut days: Vec<f64> = mine
+                .iter()
+                .filter_map(|f| f.connected_at.map(|c| (c - f.made_at).num_minutes().max(0) as f64 / (24.0 * 60.0)))
+                .collect();
+            days.sort_by(|a, b| a.total_cmp(b));
+            let median = match days.len() {
+                0 => None,
+                n if n % 2 == 1 => Some(days[n / 2]),
+                n => Some((days[n / 2 - 1] + days[n / 2]) / 2.0),
+            };
+            let no_capacity = turned_away.iter().find(|(r, _)| *r == TurnAwayReason::NoCapacity).map_or(0, |x| x.1);
+            ServiceGap {
+                service_id: s.id,
+                name: s.name.clone(),
+                kind: s.kind,
+                intercept: s.intercept,
+                capacity: s.capacity,
+                referrals: mine.len() as u64,
+                // Accepted at some point: accepted, connected or completed (or declined after).
+                accepted: count(&|f| matches!(f.state, ReferralState::Accepted) || f.state.is_connected()),
+                connected,
+                declined: count(&|f| f.state == ReferralState::Declined),
+                cancelled: count(&|f| f.state == ReferralState::Cancelled),
+                turned_away,
+                median_days_to_connection: median,
+                often_full: no_capacity > 0 && no_capacity >= connected,
+                unused: mine.is_empty(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +496,50 @@ mod tests {
         assert_eq!(Intercept::Reentry.number(), 4);
         assert!("7".parse::<Intercept>().is_err());
         assert_eq!("turned away".parse::<ReferralState>(), Ok(ReferralState::TurnedAway));
+    }
+
+    #[test]
+    fn the_gap_report_counts_each_service() {
+        let svc = |id: i64, name: &str| Service {
+            id,
+            provider: 1,
+            name: name.into(),
+            kind: ServiceKind::Detox,
+            intercept: Intercept::LawEnforcement,
+            eligibility: String::new(),
+            hours: "24/7".into(),
+            capacity: Some(4),
+            police_dropoff: false,
+            transit_access: false,
+            phone: String::new(),
+            address: String::new(),
+            area: String::new(),
+        };
+        let fact = |id: i64, state: ReferralState, reason: Option<TurnAwayReason>, days: Option<i64>| ReferralFact {
+            service_id: id,
+            state,
+            reason,
+            made_at: at("2026-01-01 00:00"),
+            connected_at: days.map(|d| at("2026-01-01 00:00") + chrono::Duration::days(d)),
+        };
+        use ReferralState::*;
+        let facts = vec![
+            fact(1, Connected, None, Some(2)),
+            fact(1, Completed, None, Some(4)),
+            fact(1, Accepted, None, None),
+            fact(1, TurnedAway, Some(TurnAwayReason::NoCapacity), None),
+            fact(1, Proposed, None, None),
+            fact(2, TurnedAway, Some(TurnAwayReason::NoCapacity), None),
+            fact(2, TurnedAway, Some(TurnAwayReason::NotEligible), None),
+        ];
+        let r = gap_report(&[svc(1, "A"), svc(2, "B"), svc(3, "C")], &facts);
+        assert_eq!((r[0].referrals, r[0].accepted, r[0].connected), (4, 3, 2));
+        assert_eq!(r[0].median_days_to_connection, Some(3.0));
+        assert!(!r[0].often_full);
+        assert_eq!(r[1].turned_away[0], (TurnAwayReason::NoCapacity, 1));
+        assert_eq!(r[1].turned_away[1], (TurnAwayReason::NotEligible, 1));
+        assert!(r[1].often_full && !r[1].unused);
+        assert!(r[2].unused && r[2].median_days_to_connection.is_none());
     }
 
     proptest! {

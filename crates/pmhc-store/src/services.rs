@@ -199,6 +199,34 @@ impl Store {
         rows.into_iter().map(referral).collect()
     }
 
+    /// What the gap report reads of every referral: service, state, reason, when it was made,
+    /// and when a provider first confirmed the connection.
+    pub async fn referral_facts(&self) -> Result<Vec<pmhc_core::services::ReferralFact>, StoreError> {
+        type Row = (i64, String, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>);
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.service_id, r.state, r.reason, r.created_at, \
+                 MIN(CASE WHEN e.to_state IN ('connected', 'completed') THEN e.at END) \
+                 FROM referrals r LEFT JOIN referral_events e ON e.referral_id = r.id \
+                 GROUP BY r.id, r.service_id, r.state, r.reason, r.created_at ORDER BY r.id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "read the referrals for the gap report"))?
+        });
+        rows.into_iter()
+            .map(|(service_id, state, reason, made, connected)| {
+                Ok(pmhc_core::services::ReferralFact {
+                    service_id,
+                    state: state.parse().map_err(|e| corrupt("referrals.state", e))?,
+                    reason: reason.map(|r| r.parse().map_err(|e| corrupt("referrals.reason", e))).transpose()?,
+                    made_at: made.naive_utc(),
+                    connected_at: connected.map(|c| c.naive_utc()),
+                })
+            })
+            .collect()
+    }
+
     /// Every referral, oldest first (the operator's export).
     pub async fn list_referrals(&self) -> Result<Vec<ReferralRecord>, StoreError> {
         let sql = format!("SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY id");

@@ -10,13 +10,13 @@ use axum::routing::get;
 use pmhc_core::services::{Intercept, Service, ServiceKind};
 use serde::Deserialize;
 
-use crate::auth::MaybeAuth;
+use crate::auth::{Auth, MaybeAuth};
 use crate::error::PageError;
 use crate::views::{Nav, render};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/resources", get(resources)).route("/intercepts", get(intercepts))
+    Router::new().route("/resources", get(resources)).route("/intercepts", get(intercepts)).route("/gaps", get(gaps))
 }
 
 /// The order of the guide: what to call first in a crisis, then where to go, then what follows.
@@ -169,4 +169,67 @@ async fn intercepts(State(state): State<AppState>, MaybeAuth(who): MaybeAuth) ->
     let services = state.store.list_services().await?;
     let t = Intercepts { nav: Nav::new(who.as_ref(), "intercepts"), intercepts: intercept_map(&services) };
     Ok(Html(render(&t)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "gaps.html")]
+pub struct Gaps {
+    pub nav: Nav,
+    pub reasons: Vec<&'static str>,
+    pub rows: Vec<pmhc_core::services::ServiceGap>,
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+/// The gap report the workgroup reviews (aggregates over referrals: no record-level data).
+async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<FormatQuery>) -> Result<Response, PageError> {
+    who.require(pmhc_core::access::Permission::ViewOutcomes)?;
+    let services = state.store.list_services().await?;
+    let rows = pmhc_core::services::gap_report(&services, &state.store.referral_facts().await?);
+    let reasons: Vec<&'static str> = pmhc_core::services::TurnAwayReason::ALL.iter().map(|r| r.label()).collect();
+    if q.format.as_deref() == Some("csv") {
+        let body = (|| -> Result<Vec<u8>, csv::Error> {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let mut header = vec!["service_id", "service", "kind", "intercept", "capacity", "referrals", "accepted", "connected"];
+            let reason_cols: Vec<String> = pmhc_core::services::TurnAwayReason::ALL.iter().map(|r| format!("turned_away_{}", r.as_str())).collect();
+            header.extend(reason_cols.iter().map(String::as_str));
+            header.extend(["declined", "cancelled", "median_days_to_connection", "often_full", "unused"]);
+            w.write_record(&header)?;
+            for g in &rows {
+                let mut rec = vec![
+                    g.service_id.to_string(),
+                    g.name.clone(),
+                    g.kind.as_str().to_string(),
+                    g.intercept.as_str().to_string(),
+                    g.capacity.map(|c| c.to_string()).unwrap_or_default(),
+                    g.referrals.to_string(),
+                    g.accepted.to_string(),
+                    g.connected.to_string(),
+                ];
+                rec.extend(g.turned_away.iter().map(|t| t.1.to_string()));
+                rec.extend([
+                    g.declined.to_string(),
+                    g.cancelled.to_string(),
+                    g.median_days_to_connection.map(|m| format!("{m:.3}")).unwrap_or_default(),
+                    g.often_full.to_string(),
+                    g.unused.to_string(),
+                ]);
+                w.write_record(&rec)?;
+            }
+            w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+        })()
+        .map_err(|e| crate::AppError::Internal(e.into()))?;
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"pmhc-service-gaps.csv\""),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    Ok(Html(render(&Gaps { nav: Nav::new(Some(&who), "gaps"), reasons, rows })).into_response())
 }
