@@ -155,16 +155,6 @@ fn agreements(db: &str, list: &[(&str, &str, &str, &str, &str)]) {
     }
 }
 
-fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    let headers = r.headers().expect("CSV header").clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.expect("CSV row");
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
-        })
-        .collect()
-}
 
 /// What one clinic user sees of the police record P-1, checked on every route: `visible` is the
 /// set of field groups that should show (`None`: the record must not show at all).

@@ -204,24 +204,12 @@ impl Store {
     async fn referral_loops(
         &self,
     ) -> Result<std::collections::HashMap<(String, String), Option<chrono::DateTime<chrono::Utc>>>, StoreError> {
-        type Row = (String, String, Option<chrono::DateTime<chrono::Utc>>);
-        let rows: Vec<Row> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT r.source_system, r.source_key, \
-                 MIN(CASE WHEN e.to_state IN ('connected', 'completed') THEN e.at END) \
-                 FROM referrals r LEFT JOIN referral_events e ON e.referral_id = r.id \
-                 GROUP BY r.id, r.source_system, r.source_key",
-            )
-            .fetch_all(pool)
-            .await
-            .map_err(StoreError::db(BACKEND, "read the closed-loop referrals"))?
-        });
         let mut out: std::collections::HashMap<(String, String), Option<chrono::DateTime<chrono::Utc>>> =
             std::collections::HashMap::new();
-        for (system, key, connected) in rows {
+        for (system, key, fact) in self.referral_facts().await? {
             let slot = out.entry((system, key)).or_insert(None);
             // The earliest confirmation of any of the encounter's referrals.
-            if let Some(t) = connected {
+            if let Some(t) = fact.connected_at.map(|t| t.and_utc()) {
                 *slot = Some(slot.map_or(t, |s| s.min(t)));
             }
         }

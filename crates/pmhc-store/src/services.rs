@@ -199,30 +199,31 @@ impl Store {
         rows.into_iter().map(referral).collect()
     }
 
-    /// What the gap report reads of every referral: service, state, reason, when it was made,
-    /// and when a provider first confirmed the connection.
-    pub async fn referral_facts(&self) -> Result<Vec<pmhc_core::services::ReferralFact>, StoreError> {
-        type Row = (i64, String, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>);
+    /// What the gap report and the outcome engine read of every referral: its encounter, service,
+    /// state, reason, when it was made, and when a provider first confirmed the connection.
+    pub async fn referral_facts(&self) -> Result<Vec<(String, String, pmhc_core::services::ReferralFact)>, StoreError> {
+        type Row = (String, String, i64, String, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>);
         let rows: Vec<Row> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT r.service_id, r.state, r.reason, r.created_at, \
+                "SELECT r.source_system, r.source_key, r.service_id, r.state, r.reason, r.created_at, \
                  MIN(CASE WHEN e.to_state IN ('connected', 'completed') THEN e.at END) \
                  FROM referrals r LEFT JOIN referral_events e ON e.referral_id = r.id \
-                 GROUP BY r.id, r.service_id, r.state, r.reason, r.created_at ORDER BY r.id",
+                 GROUP BY r.id, r.source_system, r.source_key, r.service_id, r.state, r.reason, r.created_at ORDER BY r.id",
             )
             .fetch_all(pool)
             .await
-            .map_err(StoreError::db(BACKEND, "read the referrals for the gap report"))?
+            .map_err(StoreError::db(BACKEND, "read the referrals"))?
         });
         rows.into_iter()
-            .map(|(service_id, state, reason, made, connected)| {
-                Ok(pmhc_core::services::ReferralFact {
+            .map(|(system, key, service_id, state, reason, made, connected)| {
+                let fact = pmhc_core::services::ReferralFact {
                     service_id,
                     state: state.parse().map_err(|e| corrupt("referrals.state", e))?,
                     reason: reason.map(|r| r.parse().map_err(|e| corrupt("referrals.reason", e))).transpose()?,
                     made_at: made.naive_utc(),
                     connected_at: connected.map(|c| c.naive_utc()),
-                })
+                };
+                Ok((system, key, fact))
             })
             .collect()
     }

@@ -188,7 +188,8 @@ struct FormatQuery {
 async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<FormatQuery>) -> Result<Response, PageError> {
     who.require(pmhc_core::access::Permission::ViewOutcomes)?;
     let services = state.store.list_services().await?;
-    let rows = pmhc_core::services::gap_report(&services, &state.store.referral_facts().await?);
+    let facts: Vec<_> = state.store.referral_facts().await?.into_iter().map(|(_, _, f)| f).collect();
+    let rows = pmhc_core::services::gap_report(&services, &facts);
     let reasons: Vec<&'static str> = pmhc_core::services::TurnAwayReason::ALL.iter().map(|r| r.label()).collect();
     if q.format.as_deref() == Some("csv") {
         let body = (|| -> Result<Vec<u8>, csv::Error> {

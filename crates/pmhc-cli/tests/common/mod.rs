@@ -400,3 +400,15 @@ pub fn next_totp_step(key: &(String, String)) -> u64 {
     }
     step
 }
+
+/// A CSV text's rows as maps from the header's names.
+pub fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().expect("CSV header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("CSV row");
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
