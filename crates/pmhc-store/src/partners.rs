@@ -324,15 +324,20 @@ impl Store {
         if n == 0 {
             return Err(StoreError::NotFound { what: "unrevoked consent", id });
         }
+        self.consent(id).await?.ok_or(StoreError::NotFound { what: "consent", id })
+    }
+
+    /// One consent.
+    pub async fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
         let sql = format!("SELECT {CONSENT_COLUMNS} FROM consents WHERE id = $1");
-        let row: ConsentRow = on_pool!(self, pool => {
+        let row: Option<ConsentRow> = on_pool!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
-                .fetch_one(pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "read a consent"))?
         });
-        consent(row)
+        row.map(consent).transpose()
     }
 
     /// Add rows to the accounting of disclosures.

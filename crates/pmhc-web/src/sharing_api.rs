@@ -70,8 +70,7 @@ fn created<T: Serialize>(location: String, body: T) -> Response {
     responses((status = 200, body = Partner), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn get_partner(State(state): State<AppState>, Auth(_who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Partner>, ApiError> {
-    let p = state.store.list_partners().await?.into_iter().find(|p| p.id == id);
-    Ok(Json(p.ok_or_else(|| AppError::NotFound(format!("there is no partner {id}")))?))
+    Ok(Json(state.store.find_partner(&id.to_string()).await?))
 }
 
 /// One agreement (of the caller's partner, or any for those who manage agreements).
@@ -89,7 +88,7 @@ pub(crate) async fn get_agreement(State(state): State<AppState>, Auth(who): Auth
     security(("bearer" = [])))]
 pub(crate) async fn get_consent(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
     who.require(Permission::ManageConsents)?;
-    let c = state.store.list_consents(None).await?.into_iter().find(|c| c.id == id && party(&who, c));
+    let c = state.store.consent(id).await?.filter(|c| party(&who, c));
     let c = c.ok_or_else(|| AppError::NotFound(format!("there is no consent #{id}")))?;
     audit(&state, &who, AuditAction::View, format!("consent:{id}"), &["subject_identity"], "API").await?;
     Ok(Json(c))
@@ -246,7 +245,7 @@ pub(crate) async fn revoke_consent(State(state): State<AppState>, Auth(who): Aut
 }
 
 pub(crate) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64) -> Result<Consent, AppError> {
-    let known = state.store.list_consents(None).await?.into_iter().find(|c| c.id == id && party(who, c));
+    let known = state.store.consent(id).await?.filter(|c| party(who, c));
     if known.is_none() {
         return Err(AppError::NotFound(format!("there is no consent #{id}")));
     }
