@@ -32,14 +32,33 @@ impl ReferralView {
     }
 }
 
+/// What views of several referrals share: the services and the owners of source systems, read
+/// once (not once per referral).
+struct Lookup {
+    services: Vec<Service>,
+    owners: Vec<(String, PartnerId)>,
+}
+
+impl Lookup {
+    async fn read(store: &Store) -> Result<Lookup, ServiceError> {
+        Ok(Lookup { services: store.list_services().await?, owners: store.source_system_owners().await? })
+    }
+
+    async fn view(&self, store: &Store, r: ReferralRecord) -> Result<ReferralView, ServiceError> {
+        let service = self
+            .services
+            .iter()
+            .find(|s| s.id == r.service_id)
+            .cloned()
+            .ok_or_else(|| ServiceError::Internal(format!("referral #{} names a missing service", r.id)))?;
+        let referrer = self.owners.iter().find(|(s, _)| *s == r.source_system).map(|(_, p)| *p).unwrap_or_default();
+        let events = store.referral_events(r.id).await?;
+        Ok(ReferralView { referral: r, service, referrer, events })
+    }
+}
+
 async fn view(store: &Store, r: ReferralRecord) -> Result<ReferralView, ServiceError> {
-    let service = store
-        .service(r.service_id)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(format!("referral #{} names a missing service", r.id)))?;
-    let referrer = store.owner_of_source(&r.source_system).await?.unwrap_or_default();
-    let events = store.referral_events(r.id).await?;
-    Ok(ReferralView { referral: r, service, referrer, events })
+    Lookup::read(store).await?.view(store, r).await
 }
 
 /// A referral the viewer's partner is a party to (`None` otherwise, as if it did not exist).
@@ -51,9 +70,10 @@ pub async fn get(store: &Store, viewer: &Viewer, id: i64) -> Result<Option<Refer
 
 /// The referrals the viewer's partner is a party to, newest first.
 pub async fn list(store: &Store, viewer: &Viewer, limit: u32) -> Result<Vec<ReferralView>, ServiceError> {
+    let lookup = Lookup::read(store).await?;
     let mut out = Vec::new();
     for r in store.referrals_for_partner(viewer.partner, limit).await? {
-        out.push(view(store, r).await?);
+        out.push(lookup.view(store, r).await?);
     }
     Ok(out)
 }
@@ -102,9 +122,10 @@ pub async fn advance(
 
 /// Every referral as the operator exports it (no partner narrowing: the CLI's export).
 pub async fn all(store: &Store) -> Result<Vec<ReferralView>, ServiceError> {
+    let lookup = Lookup::read(store).await?;
     let mut out = Vec::new();
     for r in store.list_referrals().await? {
-        out.push(view(store, r).await?);
+        out.push(lookup.view(store, r).await?);
     }
     Ok(out)
 }
