@@ -88,6 +88,12 @@ impl AppError {
         }
     }
 
+    /// Answered as a page of its own (a refusal, an outage, a bug), not as a message on the form
+    /// that was sent (a mistake the person can correct and send again).
+    pub fn is_not_about_the_form(&self) -> bool {
+        matches!(self, AppError::ReauthRequired | AppError::Csrf | AppError::Forbidden(_) | AppError::Unavailable(_) | AppError::Internal(_))
+    }
+
     fn log(&self) {
         if let AppError::Internal(e) = self {
             tracing::error!(error = ?e, "request failed");

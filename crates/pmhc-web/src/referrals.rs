@@ -247,7 +247,7 @@ async fn referrals_page(State(state): State<AppState>, Auth(who): Auth) -> Resul
 async fn after(state: &AppState, who: &Principal, r: Result<(), AppError>) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(Redirect::to("/referrals").into_response()),
-        Err(e @ (AppError::Csrf | AppError::Forbidden(_) | AppError::Unavailable(_) | AppError::Internal(_))) => Err(e.into()),
+        Err(e) if e.is_not_about_the_form() => Err(e.into()),
         Err(e) => Ok((e.status(), Html(render(&page_view(state, who, Some(e.to_string())).await?))).into_response()),
     }
 }

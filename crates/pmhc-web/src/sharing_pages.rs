@@ -159,9 +159,7 @@ fn date(f: &FormMap, k: &str, what: &str) -> Result<Option<NaiveDate>, AppError>
 async fn sharing_change(state: &AppState, who: &Principal, r: Result<String, AppError>) -> Result<Response, PageError> {
     match r {
         Ok(msg) => Ok(page(StatusCode::OK, &sharing_view(state, who, None, Some(msg)).await?)),
-        Err(e @ (AppError::ReauthRequired | AppError::Csrf | AppError::Forbidden(_) | AppError::Unavailable(_) | AppError::Internal(_))) => {
-            Err(e.into())
-        }
+        Err(e) if e.is_not_about_the_form() => Err(e.into()),
         Err(e) => Ok(page(e.status(), &sharing_view(state, who, Some(e.to_string()), None).await?)),
     }
 }
@@ -317,7 +315,7 @@ async fn consent_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Fo
     .await;
     match r {
         Ok(c) => Ok(page(StatusCode::OK, &consents_view(&state, &who, &subject, None, Some(format!("Recorded consent #{}.", c.id))).await?)),
-        Err(e @ (AppError::Csrf | AppError::Forbidden(_) | AppError::Unavailable(_) | AppError::Internal(_))) => Err(e.into()),
+        Err(e) if e.is_not_about_the_form() => Err(e.into()),
         Err(e) => Ok(page(e.status(), &consents_view(&state, &who, &subject, Some(e.to_string()), None).await?)),
     }
 }
