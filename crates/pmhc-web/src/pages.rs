@@ -346,14 +346,19 @@ async fn encounters_csv(State(state): State<AppState>, Auth(who): Auth, Query(q)
         w.finish()
     })()
     .map_err(|e| AppError::Internal(e.into()))?;
-    Ok((
+    Ok(csv_download("pmhc-encounters.csv", body))
+}
+
+/// A CSV file to download.
+pub(crate) fn csv_download(file_name: &str, body: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"pmhc-encounters.csv\"".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// A link to another page of a filtered list: the filters that are set (trimmed), then `offset`.
@@ -640,14 +645,7 @@ async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("import {id} kept no rejected rows")))?;
     audit(&state, &who, AuditAction::Export, format!("import:{id}/rejects"), ENCOUNTER_GROUPS, format!("{} bytes", bytes.len())).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"import-{id}-rejects.csv\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(csv_download(&format!("import-{id}-rejects.csv"), bytes))
 }
 
 // --- Definitions -----------------------------------------------------------------------------
@@ -989,14 +987,7 @@ async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Que
         w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
     })()
     .map_err(|e| AppError::Internal(e.into()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"pmhc-audit.csv\"".to_string()),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(csv_download("pmhc-audit.csv", body))
 }
 
 async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {

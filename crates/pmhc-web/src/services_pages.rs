@@ -223,14 +223,7 @@ async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<Fo
             w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
         })()
         .map_err(|e| crate::AppError::Internal(e.into()))?;
-        return Ok((
-            [
-                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"pmhc-service-gaps.csv\""),
-            ],
-            body,
-        )
-            .into_response());
+        return Ok(crate::pages::csv_download("pmhc-service-gaps.csv", body));
     }
     Ok(Html(render(&Gaps { nav: Nav::new(Some(&who), "gaps"), reasons, rows })).into_response())
 }
