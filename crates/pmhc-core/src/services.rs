@@ -137,6 +137,9 @@ impl FromStr for Hours {
             };
             segments.push((mask, open, close));
         }
+        if segments.is_empty() {
+            return Err(bad("no days and times given"));
+        }
         Ok(Hours { segments, always: false })
     }
 }
@@ -447,7 +450,7 @@ mod tests {
         assert!(!night.open_at(at("2026-11-30 01:30")), "not after Sunday");
         assert!("24/7".parse::<Hours>().unwrap().open_at(at("2026-11-29 03:00")));
         assert!("Sun-Mon 00:00-24:00".parse::<Hours>().unwrap().open_at(at("2026-11-23 23:59")));
-        for bad in ["", "Mon", "Funday 08:00-09:00", "Mon 8am-5pm", "Mon 09:00-09:00", "Mon 25:00-26:00"] {
+        for bad in ["", ";", " ; ", "Mon", "Funday 08:00-09:00", "Mon 8am-5pm", "Mon 09:00-09:00", "Mon 25:00-26:00"] {
             assert!(bad.parse::<Hours>().is_err(), "{bad}");
         }
         assert_eq!(h.to_string(), "Mon,Tue,Wed,Thu,Fri 08:00-17:00; Sat 10:00-14:00");
