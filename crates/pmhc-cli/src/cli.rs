@@ -121,6 +121,76 @@ pub enum Command {
     /// Closed-loop referrals from encounters to services, and their export.
     #[command(subcommand, after_help = REFERRALS_HELP)]
     Referrals(ReferralsCommand),
+
+    /// Training: courses, each partner's staff roster, completions with test scores and
+    /// evaluations, and the coverage of patrol officers and dispatchers by precinct and shift.
+    #[command(subcommand, after_help = TRAINING_HELP)]
+    Training(TrainingCommand),
+}
+
+const TRAINING_HELP: &str = "\
+The three files, each read whole (a file with any bad row imports nothing and lists every problem
+with its line):
+  courses      name, kind, hours, refresher_months (months a completion counts before a refresher
+               is due; empty: never)
+               kinds: basic_cit, advanced, refresher, dispatcher, de_escalation,
+               cultural_competence, other
+  roster       staff_number (badge or employee number, as on encounters), name, agency, precinct,
+               shift, role, active (yes/no; empty: yes)
+               roles: patrol_officer, supervisor, dispatcher, clinician, other
+  completions  staff_number, course (its name), session_date, location, instructors, completed_on
+               (empty: the session's day), pre_score and post_score (0-100), evaluation (1-5)
+               instructors: police, clinician, lived_experience, family_member, advocate, other,
+               separated by `;`
+
+Trained means: patrol officers and supervisors completed the basic CIT course; dispatchers the
+dispatcher course (or basic CIT). A refresher is due the course's refresher months after the latest
+qualifying or refresher course. The calls that requested CIT are matched to the roster by the
+officers' badge numbers on the encounters of the roster's partner.
+
+Examples:
+  pmhc training import-courses courses.csv
+  pmhc training import-roster roster.csv --partner \"City Police Department\"
+  pmhc training import-completions completions.csv --partner 1
+  pmhc training coverage
+  pmhc training coverage --format csv --output coverage.csv";
+
+#[derive(Debug, Subcommand)]
+pub enum TrainingCommand {
+    /// Add or change courses from a CSV file (a course of the same name is changed).
+    ImportCourses { file: PathBuf },
+    /// Add or change a partner's staff from a roster CSV file (by staff number).
+    ImportRoster {
+        file: PathBuf,
+        /// The partner whose staff these are (name or number; default: partner 1).
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Record completions of a partner's staff from a CSV file.
+    ImportCompletions {
+        file: PathBuf,
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// The courses with their sessions, completions, mean scores and evaluation.
+    Courses,
+    /// The staff roster with each member's training status.
+    Roster {
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Coverage by group, precinct and shift; refreshers overdue; how often a trained officer
+    /// reached the calls that requested one.
+    Coverage {
+        /// `table`, `csv` (the coverage), `reach-csv` (the calls that requested CIT) or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// The day to compute it for (default: today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 const REFERRALS_HELP: &str = "\

@@ -49,6 +49,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Command::Consent(cmd) => crate::sharing_cmd::consent(&store, cmd).await,
                 Command::Services(cmd) => crate::sharing_cmd::services(&store, cmd).await,
                 Command::Referrals(cmd) => crate::sharing_cmd::referrals(&store, cmd).await,
+                Command::Training(cmd) => crate::training_cmd::training(&store, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;
@@ -264,6 +265,8 @@ struct DemoReport {
     inserted: u64,
     updated: u64,
     unchanged: u64,
+    /// The services, referrals and training programme added around the encounters.
+    extras: crate::demo_programme::Extras,
     seconds: f64,
 }
 
@@ -278,6 +281,7 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
     );
     let mut counts = BatchCounts::default();
     let destination;
+    let mut extras = crate::demo_programme::Extras::default();
     if let Some(path) = &args.csv {
         destination = path.display().to_string();
         let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
@@ -309,24 +313,29 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
         let producer = tokio::task::spawn_blocking(move || {
             let mut batch = Vec::with_capacity(5000);
             let mut n = 0u64;
-            for e in pmhc_synth::generate(&gen_config) {
+            let generator = pmhc_synth::generate(&gen_config);
+            let roster = generator.roster();
+            let mut candidates = Vec::new();
+            for e in generator {
+                candidates.extend(crate::demo_programme::candidate(&e));
                 batch.push(e);
                 if batch.len() == 5000 {
                     n += 5000;
                     gen_bar.set_position(n);
                     if tx.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(5000))).is_err() {
-                        return;
+                        return (roster, candidates);
                     }
                 }
             }
             if !batch.is_empty() {
                 let _ = tx.blocking_send(batch);
             }
+            (roster, candidates)
         });
         while let Some(batch) = rx.recv().await {
             counts += store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(import_id), &batch).await?;
         }
-        producer.await?;
+        let (roster, candidates) = producer.await?;
         let totals = ImportTotals {
             received: args.encounters,
             accepted: args.encounters,
@@ -338,13 +347,9 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
             status: ImportStatus::Complete,
         };
         store.finish_import(import_id, &totals).await?;
-        // A demo service inventory, so the resource guide, the intercept map and the referrals
-        // pages have something to show (a made-up provider; importing it again changes nothing).
-        let demo_provider = "County Behavioral Health (demo)";
-        if store.find_partner(demo_provider).await.is_err() {
-            store.add_partner(demo_provider, pmhc_core::sharing::Sector::BehavioralHealth).await?;
-        }
-        pmhc_service::inventory::import_inventory(store, include_bytes!("../data/demo-services.csv")).await?;
+        // A provider with its services, referrals from the encounters, and the training
+        // programme of the officers who answered the calls, so that every page has something to show.
+        extras = crate::demo_programme::add(store, args.seed, &config.source_system, &roster, candidates).await?;
     }
     bar.finish_and_clear();
     let report = DemoReport {
@@ -354,6 +359,7 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
         inserted: counts.inserted,
         updated: counts.updated,
         unchanged: counts.unchanged,
+        extras,
         seconds: started.elapsed().as_secs_f64(),
     };
     if args.json {
@@ -366,6 +372,12 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
     );
     if let (None, Some(store)) = (&args.csv, store) {
         let total = store.count_encounters(&EncounterFilter::default()).await?;
+        let x = &report.extras;
+        println!(
+            "Around them: {} services of a demo provider, {} closed-loop referrals with their histories, and a training \
+             programme of {} staff with {} completions (see /resources, /referrals, /gaps and /training in `pmhc serve`).",
+            x.services, x.referrals, x.staff, x.completions
+        );
         println!("The database now holds {total} encounters. The five most recent:\n");
         let latest = store.list_encounters(&EncounterFilter::default(), 5, 0).await?;
         output::encounter_table(&latest);

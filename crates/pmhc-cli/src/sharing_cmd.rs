@@ -11,7 +11,7 @@ use pmhc_store::Store;
 use crate::cli::{AgreementCommand, ConsentCommand, PartnerCommand, ReferralsCommand, ServicesCommand};
 
 /// Audit an administrative action with its outcome, then pass the result on.
-async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
+pub(crate) async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
     let outcome = if r.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
     audit::record(store, &Actor::cli(), AuditAction::Admin, object, groups, outcome, detail).await?;
     r

@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/reports/download?format=csv", EVERYONE),
     ("GET", "/sharing", EVERYONE),
     ("GET", "/gaps", EVERYONE),
+    ("GET", "/training", EVERYONE),
+    ("GET", "/training?format=csv", EVERYONE),
     ("GET", "/referrals", READERS),
     ("GET", "/api/v1/referrals", READERS),
     ("GET", "/encounters", READERS),

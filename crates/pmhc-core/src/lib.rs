@@ -23,6 +23,7 @@ pub mod services;
 pub mod sharing;
 pub mod stats;
 pub mod totp;
+pub mod training;
 
 pub use codes::{
     AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,

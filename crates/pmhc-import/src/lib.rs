@@ -15,6 +15,7 @@ pub mod engine;
 pub mod inventory;
 pub mod mapping;
 pub mod shipped;
+pub mod training;
 
 pub use engine::{EngineOptions, EngineSummary, ImportError, RejectedRow, Sink, UnknownCodeCount, run};
 pub use mapping::{CompiledMapping, MappingError, MappingSpec, RowError};

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod outcomes;
 pub mod referrals;
 pub mod sharing;
+pub mod training;
 
 pub use definitions::definitions_toml;
 

@@ -44,11 +44,15 @@ mod services;
 mod settings;
 mod sqlite_raw;
 mod sqlite_text;
+mod training;
+mod referral_history;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::AuditFilter;
 pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};
+pub use training::SaveCounts;
+pub use referral_history::{PastMove, ReferralHistory};
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use model::{

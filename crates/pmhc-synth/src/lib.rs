@@ -106,6 +106,15 @@ pub fn generate(config: &DemoConfig) -> Generator {
     Generator::new(config)
 }
 
+/// An officer of the demo jurisdiction's roster (see [`Generator::roster`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoOfficer {
+    pub badge: String,
+    pub precinct: Option<&'static str>,
+    pub certified_on: Option<NaiveDate>,
+    pub years: u16,
+}
+
 /// Iterator over the demo encounters (see [`generate`]).
 pub struct Generator {
     rng: MainRng,
@@ -464,6 +473,27 @@ impl Generator {
         };
         g.burn_in();
         g
+    }
+
+    /// The officers who answer this jurisdiction's calls: badge number, precinct (`None` for the
+    /// co-responder unit, which serves every precinct) and the day they completed the CIT course
+    /// (`None`: never). Those certified before the data begins get a day before its start.
+    pub fn roster(&self) -> Vec<DemoOfficer> {
+        let day = |d: i64| match d {
+            i64::MIN => Some(self.window.start - TimeDelta::days(400 + (d.unsigned_abs() % 7) as i64)),
+            i64::MAX => None,
+            d => Some(self.window.start + TimeDelta::days(d)),
+        };
+        let mut out = Vec::new();
+        for (p, officers) in self.roster.precincts.iter().enumerate() {
+            for o in officers {
+                out.push(DemoOfficer { badge: o.id.clone(), precinct: Some(PRECINCTS[p].0), certified_on: day(o.cert_day), years: o.base_years });
+            }
+        }
+        for o in &self.roster.unit {
+            out.push(DemoOfficer { badge: o.id.clone(), precinct: None, certified_on: day(o.cert_day), years: o.base_years });
+        }
+        out
     }
 
     /// The programme dates of this jurisdiction.

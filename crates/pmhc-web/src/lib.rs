@@ -33,6 +33,7 @@ mod pdf;
 mod referrals;
 mod second_factor;
 mod services_pages;
+mod training_pages;
 mod sharing_api;
 mod sharing_pages;
 mod statics;
@@ -114,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sharing_pages::routes())
         .merge(second_factor::routes())
         .merge(services_pages::routes())
+        .merge(training_pages::routes())
         .merge(referrals::page_routes())
         .nest("/api/v1", api::routes())
         .merge(statics::routes())

@@ -1,0 +1,295 @@
+//! What `pmhc demo` adds around the synthetic encounters so that every page has something to
+//! show: a provider and its service inventory, closed-loop referrals with their histories made
+//! from the encounters that recorded a referral, and a training programme whose roster is the
+//! officers who answered the calls (so "a trained officer reached the call" agrees with the
+//! encounters). Everything is made up and reproducible from the seed.
+
+use anyhow::Result;
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use pmhc_core::services::{ReferralState, Service, ServiceKind, TurnAwayReason};
+use pmhc_core::sharing::{DEFAULT_PARTNER, PartnerId, Sector};
+use pmhc_core::training::{Completion, Course, CourseKind, InstructorType, StaffMember, StaffRole};
+use pmhc_core::{Encounter, ServiceType};
+use pmhc_store::{PastMove, ReferralHistory, Store};
+
+pub const DEMO_PROVIDER: &str = "County Behavioral Health (demo)";
+/// At most this many closed-loop referrals (a sample of the encounters that recorded one).
+const MAX_REFERRALS: usize = 2000;
+
+/// A small deterministic generator (SplitMix64) for the made-up details.
+struct Draw(u64);
+
+impl Draw {
+    fn new(seed: u64, salt: &str) -> Draw {
+        Draw(salt.bytes().fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01B3)))
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn f(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// An encounter that recorded a referral, remembered while the demo is generated.
+pub struct Candidate {
+    pub source_key: String,
+    pub at: NaiveDateTime,
+    pub service_type: ServiceType,
+}
+
+/// The candidate of an encounter, if it recorded a referral to a kind of service the demo
+/// provider offers.
+pub fn candidate(e: &Encounter) -> Option<Candidate> {
+    let r = e.referrals.iter().find(|r| kind_for(r.service_type).is_some())?;
+    let at = e.reported_at.unwrap_or_else(|| e.occurred_on.and_time(e.occurred_time.unwrap_or_default()));
+    Some(Candidate { source_key: e.source_key.clone(), at, service_type: r.service_type })
+}
+
+fn kind_for(t: ServiceType) -> Option<ServiceKind> {
+    Some(match t {
+        ServiceType::CrisisCentre => ServiceKind::CrisisCentre,
+        ServiceType::MobileCrisis => ServiceKind::MobileCrisis,
+        ServiceType::Detox => ServiceKind::Detox,
+        ServiceType::OutpatientMentalHealth => ServiceKind::OutpatientMentalHealth,
+        ServiceType::PeerSupport => ServiceKind::PeerSupport,
+        ServiceType::Housing => ServiceKind::HousingShelter,
+        ServiceType::CaseManagement => ServiceKind::CaseManagement,
+        _ => return None,
+    })
+}
+
+/// What the demo added besides the encounters.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Extras {
+    pub services: usize,
+    pub referrals: u64,
+    pub staff: u64,
+    pub completions: u64,
+}
+
+/// Add the provider, its services, the referrals and the training programme.
+pub async fn add(store: &Store, seed: u64, source_system: &str, roster: &[pmhc_synth::DemoOfficer], candidates: Vec<Candidate>) -> Result<Extras> {
+    let provider = match store.find_partner(DEMO_PROVIDER).await {
+        Ok(p) => p.id,
+        Err(_) => store.add_partner(DEMO_PROVIDER, Sector::BehavioralHealth).await?.id,
+    };
+    let services = pmhc_service::inventory::import_inventory(store, include_bytes!("../data/demo-services.csv")).await?;
+    let referrals = if store.referral_facts().await?.is_empty() {
+        let histories = referrals(seed, source_system, provider, &services, candidates);
+        store.record_referral_histories(&histories).await?
+    } else {
+        0 // a second `pmhc demo` into the same database keeps the referrals it made the first time
+    };
+    let (staff, completions) = training(store, seed, provider, roster).await?;
+    Ok(Extras { services: services.len(), referrals, staff, completions })
+}
+
+/// Referral histories for a sample of the candidates: most are accepted and connected within days,
+/// some turned away (more often for no capacity at the busiest services), declined or cancelled.
+fn referrals(seed: u64, source_system: &str, provider: PartnerId, services: &[Service], mut candidates: Vec<Candidate>) -> Vec<ReferralHistory> {
+    let stride = candidates.len().div_ceil(MAX_REFERRALS).max(1);
+    candidates = candidates.into_iter().step_by(stride).collect();
+    let mut d = Draw::new(seed, "referrals");
+    let utc = |t: NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let Some(kind) = kind_for(c.service_type) else { continue };
+        let Some(service) = services.iter().find(|s| s.kind == kind) else { continue };
+        let officer = |at: NaiveDateTime, to| PastMove { at: utc(at), to, reason: None, actor: "demo-officer".into(), partner: DEFAULT_PARTNER };
+        let clinician = |at: NaiveDateTime, to, reason| PastMove { at: utc(at), to, reason, actor: "demo-clinician".into(), partner: provider };
+        let sent = c.at + TimeDelta::minutes(20 + d.below(90) as i64);
+        let answered = sent + TimeDelta::minutes(30 + d.below(60 * 30) as i64);
+        let mut moves = vec![officer(sent, ReferralState::Sent)];
+        // The busiest services turn more people away for want of room.
+        let full = match kind {
+            ServiceKind::HousingShelter => 0.22,
+            ServiceKind::Detox => 0.16,
+            ServiceKind::CrisisCentre => 0.08,
+            _ => 0.03,
+        };
+        let u = d.f();
+        if u < full {
+            moves.push(clinician(answered, ReferralState::TurnedAway, Some(TurnAwayReason::NoCapacity)));
+        } else if u < full + 0.05 {
+            let reason = [TurnAwayReason::NotEligible, TurnAwayReason::Closed, TurnAwayReason::NoResponse][d.below(3) as usize];
+            moves.push(clinician(answered, ReferralState::TurnedAway, Some(reason)));
+        } else if u < full + 0.12 {
+            moves.push(officer(answered, ReferralState::Declined));
+        } else if u < full + 0.15 {
+            moves.push(officer(answered, ReferralState::Cancelled));
+        } else if u < full + 0.20 {
+            // Still waiting for an answer.
+        } else {
+            moves.push(clinician(answered, ReferralState::Accepted, None));
+            let v = d.f();
+            if v < 0.78 {
+                // Connected after a few days (an exponential wait, mean three days).
+                let days = -3.0 * (1.0 - d.f()).ln();
+                let connected = answered + TimeDelta::minutes((days * 1440.0) as i64);
+                moves.push(clinician(connected, ReferralState::Connected, None));
+                if d.f() < 0.5 {
+                    moves.push(clinician(connected + TimeDelta::days(7 + d.below(60) as i64), ReferralState::Completed, None));
+                }
+            } else if v < 0.88 {
+                moves.push(officer(answered + TimeDelta::days(1 + d.below(10) as i64), ReferralState::Declined));
+            }
+        }
+        out.push(ReferralHistory { source_system: source_system.to_string(), source_key: c.source_key, service_id: service.id, moves });
+    }
+    out
+}
+
+/// Refreshers every `months` after `from` (on the Monday of that week) up to today: most staff
+/// take each one on time, some let it lapse (and then take no more).
+async fn refreshers(
+    d: &mut Draw,
+    today: NaiveDate,
+    from: NaiveDate,
+    months: u32,
+    take: &mut impl AsyncFnMut(&mut Draw, NaiveDate) -> Result<()>,
+) -> Result<()> {
+    let mut last = from;
+    while d.f() < 0.85 {
+        let Some(next) = last.checked_add_months(Months::new(months)) else { break };
+        let monday = next - TimeDelta::days(i64::from(next.weekday().num_days_from_monday()));
+        if monday > today {
+            break;
+        }
+        take(d, monday).await?;
+        last = monday;
+    }
+    Ok(())
+}
+
+fn courses() -> Vec<Course> {
+    let c = |name: &str, kind, hours, refresher_months| Course { id: 0, name: name.into(), kind, hours, refresher_months };
+    vec![
+        c("CIT basic course (40 hours)", CourseKind::BasicCit, 40.0, Some(24)),
+        c("CIT refresher", CourseKind::Refresher, 8.0, None),
+        c("Crisis call-taking for dispatchers", CourseKind::Dispatcher, 16.0, Some(36)),
+        c("De-escalation skills", CourseKind::DeEscalation, 8.0, None),
+        c("Cultural competence in crisis response", CourseKind::CulturalCompetence, 4.0, None),
+        c("Advanced: youth and families in crisis", CourseKind::Advanced, 8.0, None),
+    ]
+}
+
+const SHIFTS: [&str; 3] = ["Day", "Evening", "Night"];
+
+/// The training programme: the officers of the synthetic roster (trained on the day the encounters
+/// say they became CIT-certified), dispatchers, the provider's clinicians, and their completions.
+async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_synth::DemoOfficer]) -> Result<(u64, u64)> {
+    let mut saved = Vec::new();
+    for c in courses() {
+        saved.push(store.save_course(&c).await?);
+    }
+    let course = |k: CourseKind| saved.iter().find(|c| c.kind == k).map(|c| c.id).unwrap_or_default();
+    let mut d = Draw::new(seed, "training");
+    let mut staff: Vec<StaffMember> = Vec::new();
+    let member = |partner, key: String, name: String, agency: &str, precinct: Option<&str>, shift: &str, role| StaffMember {
+        id: 0,
+        partner,
+        staff_key: key,
+        name,
+        agency: agency.into(),
+        precinct: precinct.map(String::from),
+        shift: Some(shift.into()),
+        role,
+        active: true,
+    };
+    for o in roster {
+        let role = if o.years >= 12 && d.f() < 0.3 { StaffRole::Supervisor } else { StaffRole::PatrolOfficer };
+        let shift = SHIFTS[d.below(3) as usize];
+        staff.push(member(DEFAULT_PARTNER, o.badge.clone(), format!("Officer {}", o.badge), "Police (demo)", Some(o.precinct.unwrap_or("Co-responder unit")), shift, role));
+    }
+    let dispatchers: Vec<(String, Option<NaiveDate>)> = (1..=30)
+        .map(|i| {
+            let trained = (d.f() < 0.6).then(|| NaiveDate::from_ymd_opt(2019, 3, 1).unwrap_or_default() + TimeDelta::days(d.below(5 * 365) as i64));
+            (format!("D{i:03}"), trained)
+        })
+        .collect();
+    for (key, _) in &dispatchers {
+        let shift = SHIFTS[d.below(3) as usize];
+        staff.push(member(DEFAULT_PARTNER, key.clone(), format!("Dispatcher {key}"), "911 Communications (demo)", None, shift, StaffRole::Dispatcher));
+    }
+    for i in 1..=8 {
+        staff.push(member(provider, format!("C{i:02}"), format!("Clinician C{i:02}"), DEMO_PROVIDER, None, SHIFTS[i % 2], StaffRole::Clinician));
+    }
+    store.save_staff(&staff).await?;
+    let ids: std::collections::HashMap<(PartnerId, String), i64> =
+        store.list_staff(None).await?.into_iter().map(|s| ((s.partner, s.staff_key), s.id)).collect();
+    let today = Utc::now().date_naive();
+    let mut completions: Vec<Completion> = Vec::new();
+    let mut sessions: std::collections::HashMap<(i64, NaiveDate), i64> = std::collections::HashMap::new();
+    let mut complete = async |d: &mut Draw, partner: PartnerId, key: &str, course_id: i64, held_on: NaiveDate, completed_on: NaiveDate, instructors: &[InstructorType]| -> Result<()> {
+        let Some(&staff_id) = ids.get(&(partner, key.to_string())) else { return Ok(()) };
+        let session_id = match sessions.get(&(course_id, held_on)) {
+            Some(id) => *id,
+            None => {
+                let s = store.session_of(course_id, held_on, "Regional Training Academy", instructors).await?;
+                sessions.insert((course_id, held_on), s.id);
+                s.id
+            }
+        };
+        let pre = 40.0 + d.below(36) as f64;
+        completions.push(Completion {
+            staff_id,
+            session_id,
+            completed_on,
+            pre_score: Some(pre),
+            post_score: Some((pre + 10.0 + d.below(25) as f64).min(100.0)),
+            evaluation: Some(3 + d.below(3) as u8),
+        });
+        Ok(())
+    };
+    let cit_team = [InstructorType::Police, InstructorType::Clinician, InstructorType::LivedExperience, InstructorType::FamilyMember];
+    for o in roster {
+        let Some(on) = o.certified_on else {
+            if d.f() < 0.4 {
+                let day = NaiveDate::from_ymd_opt(2020, 1, 6).unwrap_or_default() + TimeDelta::weeks(d.below(250) as i64);
+                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::DeEscalation), day, day, &[InstructorType::Police]).await?;
+            }
+            continue;
+        };
+        // The 40-hour course is given Monday to Friday; it is completed on the Friday.
+        complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::BasicCit), on - TimeDelta::days(4), on, &cit_team).await?;
+        refreshers(&mut d, today, on, 22, &mut async |d: &mut Draw, day| {
+            complete(d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Refresher), day, day, &[InstructorType::Police, InstructorType::LivedExperience]).await
+        })
+        .await?;
+        if d.f() < 0.5 {
+            let day = on + TimeDelta::weeks(4 + d.below(40) as i64);
+            if day <= today {
+                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::CulturalCompetence), day, day, &[InstructorType::Advocate, InstructorType::LivedExperience]).await?;
+            }
+        }
+        if d.f() < 0.15 {
+            let day = on + TimeDelta::weeks(10 + d.below(60) as i64);
+            if day <= today {
+                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Advanced), day, day, &[InstructorType::Clinician, InstructorType::FamilyMember]).await?;
+            }
+        }
+    }
+    for (key, trained) in &dispatchers {
+        if let Some(on) = trained {
+            complete(&mut d, DEFAULT_PARTNER, key, course(CourseKind::Dispatcher), *on - TimeDelta::days(1), *on, &[InstructorType::Clinician, InstructorType::LivedExperience]).await?;
+            refreshers(&mut d, today, *on, 34, &mut async |d: &mut Draw, day| {
+                complete(d, DEFAULT_PARTNER, key, course(CourseKind::Refresher), day, day, &[InstructorType::Clinician]).await
+            })
+            .await?;
+        }
+    }
+    for i in 1..=8 {
+        let day = NaiveDate::from_ymd_opt(2021, 4, 12).unwrap_or_default() + TimeDelta::weeks(i);
+        complete(&mut d, provider, &format!("C{i:02}"), course(CourseKind::DeEscalation), day, day, &[InstructorType::Clinician]).await?;
+    }
+    let counts = store.save_completions(&completions).await?;
+    Ok((staff.len() as u64, counts.added + counts.updated))
+}

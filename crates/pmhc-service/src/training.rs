@@ -1,0 +1,204 @@
+//! Training records (read and checked by `pmhc_import::training`) and the coverage the workgroup
+//! reviews, for the CLI and the web alike.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use pmhc_core::sharing::{FieldGroup, FieldGroups, PartnerId};
+use pmhc_core::training::{
+    CitReach, CourseResults, CoverageRow, StaffMember, StaffStatus, TrainingRecords, course_results, coverage, cit_reach,
+};
+use pmhc_import::training::{RowProblem, parse_completions, parse_courses, parse_roster};
+use pmhc_store::{SaveCounts, Store};
+
+use crate::ServiceError;
+use crate::sharing::Viewer;
+
+fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
+    ServiceError::Invalid(format!(
+        "the {what} was not imported ({} problem{}):\n{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.iter().map(|p| format!("  line {}: {}", p.line, p.message)).collect::<Vec<_>>().join("\n")
+    ))
+}
+
+/// Import a courses file: every course saved (a course of the same name is changed), or none.
+pub async fn import_courses(store: &Store, bytes: &[u8]) -> Result<usize, ServiceError> {
+    let courses = parse_courses(bytes).map_err(|p| refused("courses file", p))?;
+    for c in &courses {
+        store.save_course(c).await?;
+    }
+    Ok(courses.len())
+}
+
+/// Import a partner's staff roster: every member saved (by staff number), or none.
+pub async fn import_roster(store: &Store, partner: PartnerId, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    store.find_partner(&partner.to_string()).await?;
+    let staff = parse_roster(bytes, partner).map_err(|p| refused("roster", p))?;
+    Ok(store.save_staff(&staff).await?)
+}
+
+/// Import completions of a partner's staff: the sessions are added as they are first named; every
+/// completion saved, or none when any row has a problem.
+pub async fn import_completions(store: &Store, partner: PartnerId, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    let staff = store.list_staff(Some(partner)).await?;
+    let courses = store.list_courses().await?;
+    let rows = parse_completions(bytes, &staff, &courses).map_err(|p| refused("completions file", p))?;
+    let mut sessions: HashMap<(i64, NaiveDate, String), i64> = HashMap::new();
+    let mut completions = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let key = (r.course_id, r.held_on, r.location.clone());
+        let id = match sessions.get(&key) {
+            Some(id) if r.instructors.is_empty() => *id,
+            _ => {
+                let s = store.session_of(r.course_id, r.held_on, &r.location, &r.instructors).await?;
+                sessions.insert(key, s.id);
+                s.id
+            }
+        };
+        completions.push(r.completion(id));
+    }
+    Ok(store.save_completions(&completions).await?)
+}
+
+/// A trained staff member whose refresher is overdue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Overdue {
+    pub partner: PartnerId,
+    pub staff_number: String,
+    pub name: String,
+    pub precinct: Option<String>,
+    pub shift: Option<String>,
+    pub role: &'static str,
+    pub due: NaiveDate,
+}
+
+/// The training coverage on a day.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainingCoverage {
+    pub today: NaiveDate,
+    /// Per group its total, then the detail by precinct and shift.
+    pub coverage: Vec<CoverageRow>,
+    /// The calls that requested CIT: the total, then by precinct.
+    pub reach: Vec<CitReach>,
+    pub courses: Vec<CourseResults>,
+    /// Trained staff whose refresher is overdue, soonest due first (of the partners whose names
+    /// the reader may see).
+    pub overdue: Vec<Overdue>,
+    /// All overdue refreshers, named or not.
+    pub overdue_total: u64,
+    pub staff_on_roster: u64,
+}
+
+/// Who reads the coverage: which partners' encounters the CIT reach may count (and which of them
+/// with their precinct), and whose staff the reader may see by name.
+pub struct CoverageReader {
+    pub incident: Vec<PartnerId>,
+    pub with_area: Vec<PartnerId>,
+    pub names_of: Box<dyn Fn(PartnerId) -> bool + Send + Sync>,
+}
+
+impl CoverageReader {
+    /// The operator at the command line: every partner, every name.
+    pub fn operator(partners: Vec<PartnerId>) -> CoverageReader {
+        CoverageReader { incident: partners.clone(), with_area: partners, names_of: Box::new(|_| true) }
+    }
+
+    /// A signed-in user: encounters through the sharing agreements (incident details needed, and
+    /// area and time for the precinct); names of the user's own partner's staff when `names`.
+    pub fn viewer(v: &Viewer, names: bool, all_partners: bool) -> CoverageReader {
+        let incident = v.view.owners_sharing(FieldGroups::of(&[FieldGroup::IncidentDetails]));
+        let with_area = v.view.owners_sharing(FieldGroups::of(&[FieldGroup::IncidentDetails, FieldGroup::AreaAndTime]));
+        let own = v.partner;
+        CoverageReader { incident, with_area, names_of: Box::new(move |p| names && (all_partners || p == own)) }
+    }
+}
+
+pub fn compute(records: &TrainingRecords, calls: &[pmhc_core::training::CitCall], reader: &CoverageReader, today: NaiveDate) -> TrainingCoverage {
+    let statuses: HashMap<i64, StaffStatus> = records.statuses(today);
+    let mut overdue_total = 0;
+    let mut overdue: Vec<Overdue> = Vec::new();
+    for s in records.staff.iter().filter(|s| s.active) {
+        let st = &statuses[&s.id];
+        if !(st.trained() && st.overdue(today)) {
+            continue;
+        }
+        overdue_total += 1;
+        if (reader.names_of)(s.partner) {
+            overdue.push(overdue_of(s, st));
+        }
+    }
+    overdue.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.staff_number.cmp(&b.staff_number)));
+    TrainingCoverage {
+        today,
+        coverage: coverage(records, today),
+        reach: cit_reach(records, calls),
+        courses: course_results(records),
+        overdue,
+        overdue_total,
+        staff_on_roster: records.staff.iter().filter(|s| s.active).count() as u64,
+    }
+}
+
+fn overdue_of(s: &StaffMember, st: &StaffStatus) -> Overdue {
+    Overdue {
+        partner: s.partner,
+        staff_number: s.staff_key.clone(),
+        name: s.name.clone(),
+        precinct: s.precinct.clone(),
+        shift: s.shift.clone(),
+        role: s.role.label(),
+        due: st.refresher_due.unwrap_or(NaiveDate::MIN),
+    }
+}
+
+/// Read everything and compute the coverage for a reader.
+pub async fn training_coverage(store: &Store, reader: &CoverageReader, today: NaiveDate) -> Result<TrainingCoverage, ServiceError> {
+    let records = store.training_records().await?;
+    let mut calls = store.cit_requested_calls(&reader.incident).await?;
+    for c in &mut calls {
+        if !reader.with_area.contains(&c.partner) {
+            c.precinct = None;
+        }
+    }
+    Ok(compute(&records, &calls, reader, today))
+}
+
+/// The coverage as CSV: one row per group, precinct and shift (totals first).
+pub fn coverage_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["group", "total", "precinct", "shift", "staff", "trained", "current", "refresher_overdue", "share_trained"])?;
+    for r in &c.coverage {
+        w.write_record([
+            r.group.as_str(),
+            if r.total { "true" } else { "false" },
+            r.precinct.as_deref().unwrap_or(""),
+            r.shift.as_deref().unwrap_or(""),
+            &r.staff.to_string(),
+            &r.trained.to_string(),
+            &r.current.to_string(),
+            &r.overdue.to_string(),
+            &r.share_trained().map(|s| format!("{s:.4}")).unwrap_or_default(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The CIT reach as CSV: the total (`total` true), then one row per precinct.
+pub fn reach_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["total", "precinct", "requested", "reached_by_trained", "reached_by_untrained", "not_known", "share_reached_by_trained"])?;
+    for (i, r) in c.reach.iter().enumerate() {
+        w.write_record([
+            if i == 0 { "true" } else { "false" },
+            r.precinct.as_deref().unwrap_or(""),
+            &r.requested.to_string(),
+            &r.reached_by_trained.to_string(),
+            &r.reached_by_untrained.to_string(),
+            &r.not_known.to_string(),
+            &r.share().map(|s| format!("{s:.4}")).unwrap_or_default(),
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}

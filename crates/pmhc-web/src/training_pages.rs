@@ -1,0 +1,211 @@
+//! The training coverage page (`/training`): the share of patrol officers and dispatchers trained
+//! by precinct and shift, the refreshers overdue, how often a trained officer reached the calls that
+//! asked for one, and the courses' results; with CSV downloads. Aggregates for every signed-in
+//! user; staff names of overdue refreshers only for those who keep the records.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use pmhc_core::access::{Permission, Role};
+use pmhc_core::training::{CoverageGroup, CoverageRow};
+use pmhc_service::training::{CoverageReader, TrainingCoverage, coverage_csv, reach_csv, training_coverage};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::PageError;
+use crate::views::{Nav, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/training", get(training))
+}
+
+/// One bar of a chart: a label, a share (0 to 1) and the text shown beside the bar.
+pub struct Bar {
+    pub label: String,
+    pub share: f64,
+    pub text: String,
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A horizontal bar chart of shares (SVG, with its title for screen readers; the same numbers are
+/// in the table beside it).
+pub fn share_chart(id: &str, title: &str, bars: &[Bar]) -> String {
+    let (left, width, row) = (150.0, 300.0, 28.0);
+    let height = row * bars.len() as f64 + 24.0;
+    let mut s = format!(
+        "<svg viewBox=\"0 0 560 {height}\" role=\"img\" aria-labelledby=\"chart-{id}\" font-size=\"14\" class=\"share-chart\">\
+         <title id=\"chart-{id}\">{t}</title>",
+        t = esc(title)
+    );
+    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let x = left + width * tick;
+        s += &format!(
+            "<line x1=\"{x:.1}\" y1=\"0\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#d0d0d0\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">{:.0}%</text>",
+            height - 20.0,
+            height - 4.0,
+            tick * 100.0
+        );
+    }
+    for (i, b) in bars.iter().enumerate() {
+        let y = row * i as f64;
+        let w = width * b.share.clamp(0.0, 1.0);
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#1a1a1a\">{}</text>\
+             <rect x=\"{left}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"#114b8a\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#1a1a1a\">{}</text>",
+            left - 8.0,
+            y + 19.0,
+            esc(&b.label),
+            y + 5.0,
+            row - 10.0,
+            left + w + 6.0,
+            y + 19.0,
+            esc(&b.text)
+        );
+    }
+    s + "</svg>"
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())
+}
+
+pub struct CoverageLine {
+    pub precinct: String,
+    pub shift: String,
+    pub staff: u64,
+    pub trained: u64,
+    pub share: String,
+    pub current: u64,
+    pub overdue: u64,
+}
+
+pub struct ReachLine {
+    pub precinct: String,
+    pub requested: u64,
+    pub trained: u64,
+    pub untrained: u64,
+    pub not_known: u64,
+    pub share: String,
+}
+
+#[derive(Template)]
+#[template(path = "training.html")]
+pub struct Training {
+    pub nav: Nav,
+    pub c: TrainingCoverage,
+    pub officers: Option<CoverageLine>,
+    pub dispatchers: Option<CoverageLine>,
+    pub officer_rows: Vec<CoverageLine>,
+    pub dispatcher_rows: Vec<CoverageLine>,
+    pub precinct_chart: String,
+    pub reach_total: Option<ReachLine>,
+    pub reach_rows: Vec<ReachLine>,
+    pub reach_chart: String,
+    pub names: bool,
+}
+
+#[derive(Deserialize)]
+struct TrainingQuery {
+    format: Option<String>,
+    on: Option<String>,
+}
+
+fn line(r: &CoverageRow) -> CoverageLine {
+    CoverageLine {
+        precinct: r.precinct.clone().unwrap_or_else(|| "not known".into()),
+        shift: r.shift.clone().unwrap_or_else(|| "not known".into()),
+        staff: r.staff,
+        trained: r.trained,
+        share: pct(r.share_trained()),
+        current: r.current,
+        overdue: r.overdue,
+    }
+}
+
+async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<TrainingQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    let today = match q.on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| crate::AppError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)")))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let viewer = who.viewer(&state).await?;
+    let roles = who.roles();
+    let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
+    let reader = CoverageReader::viewer(&viewer, names, roles.contains(Role::Administrator));
+    let c = training_coverage(&state.store, &reader, today).await?;
+    match q.format.as_deref() {
+        Some("csv") => {
+            let body = coverage_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
+            return Ok(crate::pages::csv_download("pmhc-training-coverage.csv", body));
+        }
+        Some("reach-csv") => {
+            let body = reach_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
+            return Ok(crate::pages::csv_download("pmhc-cit-calls.csv", body));
+        }
+        _ => {}
+    }
+    let total = |g| c.coverage.iter().find(|r| r.total && r.group == g).map(line);
+    let detail = |g| c.coverage.iter().filter(|r| !r.total && r.group == g).map(line).collect::<Vec<_>>();
+    // The share of officers trained per precinct, all shifts together.
+    let mut by_precinct: Vec<(String, u64, u64)> = Vec::new();
+    for r in c.coverage.iter().filter(|r| !r.total && r.group == CoverageGroup::Officers) {
+        let p = r.precinct.clone().unwrap_or_else(|| "not known".into());
+        match by_precinct.iter_mut().find(|x| x.0 == p) {
+            Some(x) => {
+                x.1 += r.trained;
+                x.2 += r.staff;
+            }
+            None => by_precinct.push((p, r.trained, r.staff)),
+        }
+    }
+    let bars: Vec<Bar> = by_precinct
+        .iter()
+        .map(|(p, t, n)| Bar { label: p.clone(), share: *t as f64 / (*n).max(1) as f64, text: format!("{} of {n}", t) })
+        .collect();
+    let reach_line = |i: usize, r: &pmhc_core::training::CitReach| ReachLine {
+        precinct: if i == 0 { "All precincts".into() } else { r.precinct.clone().unwrap_or_else(|| "not known".into()) },
+        requested: r.requested,
+        trained: r.reached_by_trained,
+        untrained: r.reached_by_untrained,
+        not_known: r.not_known,
+        share: pct(r.share()),
+    };
+    let reach_bars: Vec<Bar> = c
+        .reach
+        .iter()
+        .skip(1)
+        .filter(|r| r.share().is_some())
+        .map(|r| Bar {
+            label: r.precinct.clone().unwrap_or_else(|| "not known".into()),
+            share: r.share().unwrap_or(0.0),
+            text: format!("{} of {}", r.reached_by_trained, r.reached_by_trained + r.reached_by_untrained),
+        })
+        .collect();
+    let t = Training {
+        nav: Nav::new(Some(&who), "training"),
+        officers: total(CoverageGroup::Officers),
+        dispatchers: total(CoverageGroup::Dispatchers),
+        officer_rows: detail(CoverageGroup::Officers),
+        dispatcher_rows: detail(CoverageGroup::Dispatchers),
+        precinct_chart: if bars.is_empty() { String::new() } else { share_chart("precincts", "Share of patrol officers and supervisors trained, by precinct", &bars) },
+        reach_total: c.reach.first().filter(|r| r.requested > 0).map(|r| reach_line(0, r)),
+        reach_rows: c.reach.iter().enumerate().skip(1).map(|(i, r)| reach_line(i, r)).collect(),
+        reach_chart: if reach_bars.is_empty() {
+            String::new()
+        } else {
+            share_chart("reach", "Calls that requested CIT reached by a trained officer, by precinct", &reach_bars)
+        },
+        names,
+        c,
+    };
+    Ok(Html(render(&t)).into_response())
+}
