@@ -447,6 +447,38 @@ try {
   }
   check((await page.locator("table").first().innerText()).includes(USER), "the users page lists the administrator");
 
+  // ---- Training coverage: the page against the CLI's computation of the same day ------------
+  step = "training coverage";
+  {
+    const on = "2025-06-30";
+    const cli = JSON.parse(
+      execFileSync(PMHC_BIN, ["--database", PMHC_DB, "training", "coverage", "--format", "json", "--on", on], {
+        env: { ...process.env, PMHC_LOG: "error" },
+      }).toString("utf8"),
+    );
+    const r = await page.goto(`${BASE}/training?on=${on}`);
+    check(r.status() === 200, `/training answers 200, not ${r.status()}`);
+    check(squash(await page.textContent("h1")).includes("Training coverage"), "the training coverage heading");
+    const officerRows = cli.coverage.filter((c) => c.group === "officers" && !c.total);
+    check(officerRows.length > 0, "the fixture roster has officers");
+    check((await page.locator("#officers tbody tr").count()) === officerRows.length, `one row per precinct and shift (${officerRows.length})`);
+    const cells = await page.locator("#officers tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent.trim())));
+    for (const c of officerRows) {
+      const row = cells.find((x) => x[0] === (c.precinct ?? "not known") && x[1] === (c.shift ?? "not known"));
+      check(row && row[2] === String(c.staff) && row[3] === String(c.trained), `officers in ${c.precinct} on ${c.shift}: the page says ${JSON.stringify(row)}, the CLI ${c.staff} staff, ${c.trained} trained`);
+    }
+    const total = cli.coverage.find((c) => c.group === "officers" && c.total);
+    const share = `${Math.round((100 * total.trained) / total.staff)}%`;
+    const summary = squash(await page.locator("ul.summary").innerText());
+    check(summary.includes(`${share} of patrol officers and supervisors trained (${total.trained} of ${total.staff})`), `the summary's share (${share}): ${summary}`);
+    check(summary.includes(`Refreshers overdue: ${cli.overdue_total}.`), `the overdue count ${cli.overdue_total}: ${summary}`);
+    check((await page.locator("svg.share-chart[role=img] title").first().textContent()).includes("Share of patrol officers"), "the coverage chart has a title for screen readers");
+    check((await page.locator("#overdue tbody tr").count()) === cli.overdue.length, `an administrator sees the ${cli.overdue.length} overdue refreshers by name`);
+    check((await page.locator("#courses tbody tr").count()) === cli.courses.length, "one row per course");
+    await shot(page, "20-training");
+    await axe(page, "/training");
+  }
+
   // ---- Phone: the field form, offline and back ---------------------------------------------
   step = "field form at phone width";
   const phone = await browser.newContext({
@@ -588,6 +620,13 @@ try {
   check((await mob.locator("a[href^='tel:']").count()) > 0, "the guide's phone numbers are call links");
   await shot(mob, "16-resource-guide-phone");
   await axe(mob, "resource guide (phone)");
+
+  step = "training coverage at phone width";
+  await mob.goto(`${BASE}/training?on=2025-06-30`);
+  const trainingOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(trainingOverflow <= 0, `the training coverage fits a 375 px phone (${trainingOverflow} px too wide)`);
+  await shot(mob, "21-training-phone");
+  await axe(mob, "training coverage (phone)");
 
   step = "a referral from the field form";
   await signIn(mob, "phone, signed in again");

@@ -96,6 +96,31 @@ fn the_web_application_in_a_browser() {
     let out = run(&db, &["services", "import", inventory.to_str().expect("path")]);
     assert!(out.status.success(), "pmhc services import: {}", stderr(&out));
     add_user_of(&db, PROVIDER_USER, "clinician", "County Clinic", PASSWORD);
+    // A training programme: courses, a roster of officers and dispatchers, completions.
+    for (what, name, body) in [
+        ("import-courses", "courses.csv", "name,kind,hours,refresher_months\nCIT basic,basic_cit,40,24\nRefresher,refresher,8,\nDispatch,dispatcher,16,36\n"),
+        (
+            "import-roster",
+            "roster.csv",
+            "staff_number,name,agency,precinct,shift,role,active\n\
+             101,Avery Officer,City PD,D52,Day,patrol_officer,\n102,Blake Officer,City PD,D52,Night,patrol_officer,\n\
+             103,Casey Sergeant,City PD,D14,Day,supervisor,\n104,Drew Officer,City PD,D14,Day,patrol_officer,\n\
+             201,Emery Dispatcher,City 911,,Night,dispatcher,\n",
+        ),
+        (
+            "import-completions",
+            "completions.csv",
+            "staff_number,course,session_date,location,instructors,completed_on,pre_score,post_score,evaluation\n\
+             101,CIT basic,2022-03-07,Academy,police;lived_experience;family_member,2022-03-11,52,84,5\n\
+             103,CIT basic,2024-09-09,Academy,police;clinician,2024-09-13,61,88,4\n\
+             201,Dispatch,2023-01-16,Comms,clinician,,70,90,4\n",
+        ),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).expect("write a training file");
+        let out = run(&db, &["training", what, file.to_str().expect("path")]);
+        assert!(out.status.success(), "pmhc training {what}: {}", stderr(&out));
+    }
     let server = Server::start(&db);
     eprintln!("browser test: pmhc serve at {}", server.base);
 

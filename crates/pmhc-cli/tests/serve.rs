@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/gaps", EVERYONE),
     ("GET", "/training", EVERYONE),
     ("GET", "/training?format=csv", EVERYONE),
+    ("GET", "/api/v1/training/coverage", EVERYONE),
     ("GET", "/referrals", READERS),
     ("GET", "/api/v1/referrals", READERS),
     ("GET", "/encounters", READERS),

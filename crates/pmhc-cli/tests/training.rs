@@ -220,11 +220,18 @@ fn coverage_matches_an_independent_count() {
         wg.sign_in("wg", "correct horse 42");
         check(csv_rows(&wg.get(&format!("/training?format=csv&on={on}")).text()), "the page");
         check_reach(csv_rows(&wg.get(&format!("/training?format=reach-csv&on={on}")).text()), "the page");
+        // The API says the same, and refuses a day it cannot read.
+        let api = wg.get(&format!("/api/v1/training/coverage?on={on}")).json();
+        let officers_total = api["coverage"].as_array().unwrap().iter().find(|r| r["total"] == true && r["group"] == "officers").unwrap().clone();
+        assert_eq!(officers_total["trained"].as_u64(), Some(expected[&("officers".to_string(), "total".to_string(), String::new())].1));
+        assert_eq!(api["reach"][0]["requested"].as_u64(), Some(reach["total"].0));
+        assert!(api["overdue"].as_array().unwrap().is_empty() && api["overdue_total"].as_u64().unwrap() > 0, "counts, no names, for a workgroup member");
+        assert_eq!(wg.get("/api/v1/training/coverage?on=yesterday").status, 400);
         let page = wg.get(&format!("/training?on={on}"));
         assert_eq!(page.status, 200);
         let html = page.text();
         assert!(html.contains("<svg") && html.contains("Share of patrol officers"), "the chart");
-        assert!(html.contains("refreshers overdue") || html.contains("Refreshers overdue"));
+        assert!(html.contains("Refreshers overdue: <strong>"), "the overdue count is shown to everyone");
         assert!(!html.contains("<table id=\"overdue\""), "a workgroup member sees no names");
         let mut ds = Http::new(&s.base);
         ds.sign_in("ds", "correct horse 42");
@@ -243,6 +250,6 @@ fn coverage_matches_an_independent_count() {
         for p in &overdue {
             assert!(html.contains(&format!("<td>{}</td><td>Staff {}</td>", p.number, p.number)), "{} is listed as overdue", p.number);
         }
-        assert!(html.contains(&format!("<strong>{}</strong> refreshers overdue", overdue.len())), "the overdue count");
+        assert!(html.contains(&format!("Refreshers overdue: <strong>{}</strong>", overdue.len())), "the overdue count");
     }
 }

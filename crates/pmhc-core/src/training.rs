@@ -74,6 +74,7 @@ impl StaffRole {
 /// The two groups whose coverage the Framework asks about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CoverageGroup {
     Officers,
     Dispatchers,
@@ -281,6 +282,7 @@ impl TrainingRecords {
 
 /// One line of the coverage table: a group in a precinct on a shift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CoverageRow {
     pub group: CoverageGroup,
     /// The group's total (precinct and shift `None`).
@@ -344,6 +346,7 @@ pub struct CitCall {
 
 /// How the calls that requested a CIT officer were answered, by precinct.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CitReach {
     pub precinct: Option<String>,
     pub requested: u64,
@@ -396,6 +399,7 @@ pub fn cit_reach(records: &TrainingRecords, calls: &[CitCall]) -> Vec<CitReach> 
 
 /// A course's results: sessions, completions, mean scores before and after, mean evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CourseResults {
     pub course_id: i64,
     pub name: String,

@@ -4,7 +4,7 @@
 //! user; staff names of overdue refreshers only for those who keep the records.
 
 use askama::Template;
-use axum::Router;
+use axum::{Json, Router};
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -12,15 +12,96 @@ use chrono::NaiveDate;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::training::{CoverageGroup, CoverageRow};
 use pmhc_service::training::{CoverageReader, TrainingCoverage, coverage_csv, reach_csv, training_coverage};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Auth;
-use crate::error::PageError;
+use crate::api::ApiQuery;
+use crate::auth::{Auth, Principal};
+use crate::error::{ApiError, ErrorBody, PageError};
 use crate::views::{Nav, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/training", get(training))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/training/coverage", get(coverage_api))
+}
+
+/// Which day.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// The day to compute the coverage for (YYYY-MM-DD; default today, UTC).
+    pub on: Option<String>,
+}
+
+/// A trained staff member whose refresher is overdue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OverdueInfo {
+    pub partner: i64,
+    pub staff_number: String,
+    pub name: String,
+    pub precinct: Option<String>,
+    pub shift: Option<String>,
+    pub role: String,
+    pub due: NaiveDate,
+}
+
+/// The training coverage on a day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrainingCoverageInfo {
+    pub today: NaiveDate,
+    /// Per group its total, then by precinct and shift (dispatchers by shift).
+    pub coverage: Vec<CoverageRow>,
+    /// The calls that requested a CIT officer: all of them first, then by precinct.
+    pub reach: Vec<pmhc_core::training::CitReach>,
+    pub courses: Vec<pmhc_core::training::CourseResults>,
+    /// By name: only for those who keep the records, and only their own partner's staff (an
+    /// administrator: everyone's).
+    pub overdue: Vec<OverdueInfo>,
+    pub overdue_total: u64,
+    pub staff_on_roster: u64,
+}
+
+fn day(on: Option<&str>) -> Result<NaiveDate, crate::AppError> {
+    match on.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| crate::AppError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)"))),
+        None => Ok(chrono::Utc::now().date_naive()),
+    }
+}
+
+async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Result<(TrainingCoverage, bool), crate::AppError> {
+    who.require(Permission::ViewOutcomes)?;
+    let today = day(on)?;
+    let viewer = who.viewer(state).await?;
+    let roles = who.roles();
+    let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
+    let reader = CoverageReader::viewer(&viewer, names, roles.contains(Role::Administrator));
+    Ok((training_coverage(&state.store, &reader, today).await?, names))
+}
+
+/// The training coverage: patrol officers and dispatchers trained by precinct and shift,
+/// refreshers overdue, the calls that requested CIT, the courses' results.
+#[utoipa::path(get, path = "/api/v1/training/coverage", tag = "training", params(CoverageQuery),
+    responses((status = 200, body = TrainingCoverageInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn coverage_api(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<CoverageQuery>) -> Result<Json<TrainingCoverageInfo>, ApiError> {
+    let (c, _) = coverage_for(&state, &who, q.on.as_deref()).await?;
+    Ok(Json(TrainingCoverageInfo {
+        today: c.today,
+        coverage: c.coverage,
+        reach: c.reach,
+        courses: c.courses,
+        overdue: c
+            .overdue
+            .into_iter()
+            .map(|o| OverdueInfo { partner: o.partner, staff_number: o.staff_number, name: o.name, precinct: o.precinct, shift: o.shift, role: o.role.to_string(), due: o.due })
+            .collect(),
+        overdue_total: c.overdue_total,
+        staff_on_roster: c.staff_on_roster,
+    }))
 }
 
 /// One bar of a chart: a label, a share (0 to 1) and the text shown beside the bar.
@@ -131,17 +212,7 @@ fn line(r: &CoverageRow) -> CoverageLine {
 }
 
 async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<TrainingQuery>) -> Result<Response, PageError> {
-    who.require(Permission::ViewOutcomes)?;
-    let today = match q.on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| crate::AppError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)")))?,
-        None => chrono::Utc::now().date_naive(),
-    };
-    let viewer = who.viewer(&state).await?;
-    let roles = who.roles();
-    let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
-    let reader = CoverageReader::viewer(&viewer, names, roles.contains(Role::Administrator));
-    let c = training_coverage(&state.store, &reader, today).await?;
+    let (c, names) = coverage_for(&state, &who, q.on.as_deref()).await?;
     match q.format.as_deref() {
         Some("csv") => {
             let body = coverage_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
