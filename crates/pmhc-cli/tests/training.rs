@@ -251,5 +251,23 @@ fn coverage_matches_an_independent_count() {
             assert!(html.contains(&format!("<td>{}</td><td>Staff {}</td>", p.number, p.number)), "{} is listed as overdue", p.number);
         }
         assert!(html.contains(&format!("Refreshers overdue: <strong>{}</strong>", overdue.len())), "the overdue count");
+
+        // The import form: a data specialist's file with a bad row imports nothing and lists the
+        // problem with its line; a good one is imported for the specialist's partner.
+        assert!(html.contains("action=\"/training/import\""), "the import form for those who import");
+        assert!(!wg.get("/training").text().contains("action=\"/training/import\""), "no import form for a workgroup member");
+        let csrf = ds.csrf();
+        let bad = b"staff_number,name,agency,precinct,shift,role,active\n9001,New Officer,City PD,North,Day,patrol_officer,\n9002,X,City PD,North,Day,sheriff,\n";
+        let r = ds.post_multipart("/training/import", &[("csrf", &csrf), ("kind", "roster")], &[("file", "roster.csv", bad)]);
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert!(r.text().contains("line 3") && r.text().contains("Nothing was imported"), "{}", r.text());
+        assert!(!stdout(&run(db, &["training", "roster"])).contains("9001"), "nothing was imported");
+        let good = b"staff_number,name,agency,precinct,shift,role,active\n9001,New Officer,City PD,North,Day,patrol_officer,\n";
+        let r = ds.post_multipart("/training/import", &[("csrf", &csrf), ("kind", "roster")], &[("file", "roster.csv", good)]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("1 staff added"), "{}", r.text());
+        assert!(stdout(&run(db, &["training", "roster"])).contains("9001"), "imported through the page");
+        let r = wg.post_multipart("/training/import", &[("csrf", "x"), ("kind", "roster")], &[("file", "roster.csv", good)]);
+        assert_eq!(r.status, 403, "a workgroup member may not import");
     }
 }

@@ -22,7 +22,63 @@ use crate::error::{ApiError, ErrorBody, PageError};
 use crate::views::{Nav, render};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/training", get(training))
+    Router::new().route("/training", get(training)).route("/training/import", axum::routing::post(import))
+}
+
+/// Training files are small (a roster of thousands is a few hundred kilobytes): the form's limit.
+const MAX_TRAINING_FILE: usize = 1 << 20;
+
+/// Import a courses, roster or completions file for the user's partner (data specialists and
+/// administrators): the page again, saying what was imported or every problem with its line.
+async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let mut mp = mp.map_err(|e| crate::AppError::BadRequest(format!("send the file as multipart/form-data: {}", e.body_text())))?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            crate::AppError::TooLarge(MAX_TRAINING_FILE >> 20)
+        } else {
+            crate::AppError::BadRequest(format!("the upload is malformed: {e}"))
+        }
+    };
+    let (mut csrf, mut kind, mut file) = (String::new(), String::new(), None);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.map_err(bad)?,
+            "kind" => kind = field.text().await.map_err(bad)?,
+            "file" => {
+                let name: String = field.file_name().unwrap_or("upload.csv").chars().filter(|c| !c.is_control()).take(200).collect();
+                file = Some((name, field.bytes().await.map_err(bad)?));
+            }
+            _ => {
+                field.bytes().await.map_err(bad)?;
+            }
+        }
+    }
+    who.check_csrf(&csrf)?;
+    let (name, bytes) = file.filter(|f| !f.1.is_empty()).ok_or_else(|| crate::AppError::BadRequest("choose a CSV file to import".into()))?;
+    let partner = who.user.partner;
+    let result = match kind.as_str() {
+        "courses" => pmhc_service::training::import_courses(&state.store, &bytes).await.map(|n| format!("{n} courses imported from {name}.")),
+        "roster" => pmhc_service::training::import_roster(&state.store, partner, &bytes)
+            .await
+            .map(|c| format!("Roster {name}: {} staff added, {} updated.", c.added, c.updated)),
+        "completions" => pmhc_service::training::import_completions(&state.store, partner, &bytes)
+            .await
+            .map(|c| format!("Completions {name}: {} added, {} updated.", c.added, c.updated)),
+        other => return Err(crate::AppError::BadRequest(format!("`{other}` is not a training file kind (courses, roster, completions)")).into()),
+    };
+    let outcome = if result.is_ok() { pmhc_core::audit::AuditOutcome::Success } else { pmhc_core::audit::AuditOutcome::Failed };
+    pmhc_service::audit::record(&state.store, &who.actor(), pmhc_core::audit::AuditAction::Import, format!("training-{kind}:{name}"), &[], outcome, format!("partner {partner}"))
+        .await
+        .map_err(crate::AppError::from)?;
+    let (message, problem) = match result {
+        Ok(m) => (Some(m), None),
+        Err(pmhc_service::ServiceError::Invalid(p)) => (None, Some(p)),
+        Err(e) => return Err(crate::AppError::from(e).into()),
+    };
+    let (c, names) = coverage_for(&state, &who, None).await?;
+    let status = if problem.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    Ok((status, Html(render(&page(&who, c, names, message, problem)))).into_response())
 }
 
 pub fn api_routes() -> Router<AppState> {
@@ -191,6 +247,11 @@ pub struct Training {
     pub reach_rows: Vec<ReachLine>,
     pub reach_chart: String,
     pub names: bool,
+    pub can_import: bool,
+    pub csrf: String,
+    /// What an import just did, or every problem of a refused file.
+    pub message: Option<String>,
+    pub problem: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +285,10 @@ async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Quer
         }
         _ => {}
     }
+    Ok(Html(render(&page(&who, c, names, None, None))).into_response())
+}
+
+fn page(who: &Principal, c: TrainingCoverage, names: bool, message: Option<String>, problem: Option<String>) -> Training {
     let total = |g| c.coverage.iter().find(|r| r.total && r.group == g).map(line);
     let detail = |g| c.coverage.iter().filter(|r| !r.total && r.group == g).map(line).collect::<Vec<_>>();
     // The share of officers trained per precinct, all shifts together.
@@ -262,7 +327,11 @@ async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Quer
         })
         .collect();
     let t = Training {
-        nav: Nav::new(Some(&who), "training"),
+        nav: Nav::new(Some(who), "training"),
+        can_import: who.roles().can(Permission::Import),
+        csrf: who.csrf().to_string(),
+        message,
+        problem,
         officers: total(CoverageGroup::Officers),
         dispatchers: total(CoverageGroup::Dispatchers),
         officer_rows: detail(CoverageGroup::Officers),
@@ -278,5 +347,5 @@ async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Quer
         names,
         c,
     };
-    Ok(Html(render(&t)).into_response())
+    t
 }
