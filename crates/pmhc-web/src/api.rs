@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/public/outcomes", get(public_outcomes))
         .merge(crate::sharing_api::routes())
         .merge(crate::referrals::api_routes())
+        .merge(crate::services_pages::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }
 
@@ -134,14 +135,16 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
           crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::list_consents,
           crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting,
           crate::sharing_api::get_partner, crate::sharing_api::get_agreement, crate::sharing_api::get_consent,
-          crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api),
+          crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api,
+          crate::services_pages::report_capacity),
     components(schemas(Encounter, ErrorBody, FieldProblem, EncounterPage, ImportInfo, ImportStarted, ImportDetails, Me,
                        DefinitionsBody, DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
                        InformationSharingAgreement, pmhc_core::sharing::Consent, crate::sharing_api::NewPartner,
                        crate::sharing_api::AgreementInfo, crate::sharing_api::DisclosureInfo,
                        crate::referrals::ReferralInfo, crate::referrals::ReferralEventInfo, crate::referrals::NewReferral,
-                       crate::referrals::ReferralMove, pmhc_core::services::ReferralState, pmhc_core::services::TurnAwayReason)),
+                       crate::referrals::ReferralMove, pmhc_core::services::ReferralState, pmhc_core::services::TurnAwayReason,
+                       crate::services_pages::CapacityReport, crate::services_pages::CapacityRecorded)),
     modifiers(&Security),
     tags(
         (name = "encounters", description = "Encounter records (record level: analysts and administrators)"),
@@ -150,6 +153,7 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
         (name = "outcomes", description = "The four key outcomes and their context"),
         (name = "account", description = "Who is calling"),
         (name = "referrals", description = "Closed-loop referrals from encounters to services"),
+        (name = "services", description = "The service inventory: providers report their capacity"),
         (name = "sharing", description = "Partners, information-sharing agreements, consents (42 CFR Part 2) and the accounting of disclosures"),
     )
 )]
