@@ -59,7 +59,7 @@ pub fn months_with_capacity(id: &str, title: &str, months: &[(String, u64, Optio
         );
         t += step;
     }
-    let every = (months.len() / 8).max(1);
+    let every = months.len().div_ceil(6).max(1);
     let mut line = Vec::new();
     for (i, (label, referrals, capacity)) in months.iter().enumerate() {
         let x = left + slot * i as f64;
