@@ -131,6 +131,13 @@ fn capacity_over_time_and_the_gap_analysis() {
         };
         let (mut police, mut clinic, mut housing) = (client("officer1"), client("nurse1"), client("housing1"));
 
+        // Before any referral, the page says so.
+        let mut page = Http::new(&s.base);
+        page.sign_in("officer1", pw);
+        let empty = page.get("/gaps");
+        assert_eq!(empty.status, 200);
+        assert!(empty.text().contains("No referrals yet."), "{}", empty.text());
+
         // The API: the provider reports; another partner's users may not.
         let path = format!("/api/v1/services/{clinic_svc}/capacity");
         let r = clinic.send_json("POST", &path, &json!({"available": 5, "total": 30, "reported_at": "2026-04-02T09:30"}), &[]);
@@ -287,8 +294,6 @@ fn capacity_over_time_and_the_gap_analysis() {
         check(&mut clinic, &|d, m| if d == "precinct" { "unknown".to_string() } else { full(d, m) }, "demographics only");
 
         // The page: every section, its charts labelled, the old CSV unchanged.
-        let mut page = Http::new(&s.base);
-        page.sign_in("officer1", pw);
         let html = page.get("/gaps").text();
         for id in ["id=\"monthly\"", "id=\"turn-aways\"", "id=\"strained\"", "id=\"under-used\"", "id=\"access-race_ethnicity\"", "id=\"access-precinct\""] {
             assert!(html.contains(id), "{id} on the page");

@@ -127,7 +127,7 @@ pub fn bars(id: &str, title: &str, items: &[(String, u64)]) -> String {
 /// Rates from 0 to 100% with their 95% intervals: a dot and a whisker per label; rows without a
 /// rate say why (`missing`).
 pub fn rates(id: &str, title: &str, items: &[(String, Option<f64>, Option<Interval>)], missing: &str) -> String {
-    let (width, left, row, right, top) = (600.0, 200.0, 26.0, 20.0, 4.0);
+    let (width, left, row, right, top) = (640.0, 250.0, 26.0, 20.0, 4.0);
     let axis_y = top + row * items.len().max(1) as f64;
     let height = axis_y + 22.0;
     let x = |v: f64| left + (width - left - right) * v.clamp(0.0, 1.0);
