@@ -27,10 +27,10 @@ fn axis(max: f64) -> (f64, f64) {
     ((max / step).ceil() * step, step)
 }
 
-fn open(s: &mut String, width: f64, height: f64, title: &str, id: &str) {
+fn open(s: &mut String, width: f64, height: f64, title: &str, id: &str, font: u32) {
     let _ = write!(
         s,
-        "<svg viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-t\" font-size=\"13\" class=\"chart-svg\">\
+        "<svg viewBox=\"0 0 {width} {height}\" role=\"img\" aria-labelledby=\"{id}-t\" font-size=\"{font}\" class=\"chart-svg\">\
          <title id=\"{id}-t\">{}</title>",
         esc(title)
     );
@@ -38,7 +38,7 @@ fn open(s: &mut String, width: f64, height: f64, title: &str, id: &str) {
 
 /// Bars per month (referrals) with the capacity in force as a line of markers.
 pub fn months_with_capacity(id: &str, title: &str, months: &[(String, u64, Option<u32>)]) -> String {
-    let (width, left, top, plot_h, right) = (600.0, 40.0, 22.0, 150.0, 10.0);
+    let (width, left, top, plot_h, right) = (480.0, 36.0, 12.0, 150.0, 10.0);
     let height = top + plot_h + 40.0;
     let max = months.iter().map(|m| (m.1 as f64).max(m.2.map_or(0.0, f64::from))).fold(0.0, f64::max);
     let (top_v, step) = axis(max);
@@ -46,7 +46,7 @@ pub fn months_with_capacity(id: &str, title: &str, months: &[(String, u64, Optio
     let n = months.len().max(1) as f64;
     let slot = (width - left - right) / n;
     let mut s = String::new();
-    open(&mut s, width, height, title, id);
+    open(&mut s, width, height, title, id, 14);
     let mut t = 0.0;
     while t <= top_v + 1e-9 {
         let _ = write!(
@@ -99,52 +99,54 @@ pub fn months_with_capacity(id: &str, title: &str, months: &[(String, u64, Optio
     s
 }
 
-/// Horizontal bars, one per label, with the value written beside.
+/// Horizontal bars, one per label (written above its bar, so long labels fit a phone), with the
+/// value beside.
 pub fn bars(id: &str, title: &str, items: &[(String, u64)]) -> String {
-    let (width, left, row, right) = (600.0, 180.0, 28.0, 50.0);
-    let height = row * items.len().max(1) as f64 + 8.0;
+    let (width, row, right) = (480.0, 44.0, 40.0);
+    let height = row * items.len().max(1) as f64 + 4.0;
     let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1) as f64;
     let mut s = String::new();
-    open(&mut s, width, height, title, id);
+    open(&mut s, width, height, title, id, 15);
     for (i, (label, v)) in items.iter().enumerate() {
-        let cy = 4.0 + row * i as f64 + row / 2.0;
-        let w = (width - left - right) * *v as f64 / max;
+        let y0 = row * i as f64;
+        let w = (width - right) * *v as f64 / max;
         let _ = write!(
             s,
-            "<text x=\"0\" y=\"{:.1}\" fill=\"{C_TEXT}\">{}</text><rect x=\"{left}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{C_BAR}\"/>\
+            "<text x=\"0\" y=\"{:.1}\" fill=\"{C_TEXT}\">{}</text><rect x=\"0\" y=\"{:.1}\" width=\"{w:.1}\" height=\"16\" fill=\"{C_BAR}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" fill=\"{C_TEXT}\">{v}</text>",
-            cy + 5.0,
+            y0 + 15.0,
             esc(label),
-            cy - 9.0,
-            left + w + 6.0,
-            cy + 5.0
+            y0 + 22.0,
+            w + 6.0,
+            y0 + 35.0
         );
     }
     s.push_str("</svg>");
     s
 }
 
-/// Rates from 0 to 100% with their 95% intervals: a dot and a whisker per label; rows without a
-/// rate say why (`missing`).
+/// Rates from 0 to 100% with their 95% intervals: a dot and a whisker per label (the label above
+/// it); rows without a rate say why (`missing`).
 pub fn rates(id: &str, title: &str, items: &[(String, Option<f64>, Option<Interval>)], missing: &str) -> String {
-    let (width, left, row, right, top) = (640.0, 250.0, 26.0, 20.0, 4.0);
-    let axis_y = top + row * items.len().max(1) as f64;
-    let height = axis_y + 22.0;
+    let (width, left, row, right) = (480.0, 18.0, 44.0, 24.0);
+    let axis_y = row * items.len().max(1) as f64 + 4.0;
+    let height = axis_y + 24.0;
     let x = |v: f64| left + (width - left - right) * v.clamp(0.0, 1.0);
     let mut s = String::new();
-    open(&mut s, width, height, title, id);
+    open(&mut s, width, height, title, id, 15);
     for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let _ = write!(
             s,
-            "<line x1=\"{0:.1}\" y1=\"{top}\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"{C_GRID}\"/><text x=\"{0:.1}\" y=\"{1:.1}\" text-anchor=\"middle\" fill=\"{C_MUTED}\">{2}%</text>",
+            "<line x1=\"{0:.1}\" y1=\"0\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"{C_GRID}\"/><text x=\"{0:.1}\" y=\"{1:.1}\" text-anchor=\"middle\" fill=\"{C_MUTED}\">{2}%</text>",
             x(t),
-            axis_y + 16.0,
+            axis_y + 18.0,
             (t * 100.0) as u32
         );
     }
     for (i, (label, rate, ci)) in items.iter().enumerate() {
-        let cy = top + row * i as f64 + row / 2.0;
-        let _ = write!(s, "<text x=\"0\" y=\"{:.1}\" fill=\"{C_TEXT}\">{}</text>", cy + 5.0, esc(label));
+        let y0 = row * i as f64;
+        let cy = y0 + 32.0;
+        let _ = write!(s, "<text x=\"{left}\" y=\"{:.1}\" fill=\"{C_TEXT}\">{}</text>", y0 + 16.0, esc(label));
         match rate {
             Some(r) => {
                 if let Some(ci) = ci {
