@@ -100,6 +100,8 @@ fn capacity_over_time_and_the_gap_analysis() {
         assert!(help.contains("--available") && help.contains("--total") && help.contains("--at"), "{help}");
         let out = run(db, &["services", "capacity", &centre.to_string(), "--available", "0", "--total", "20", "--at", "2026-01-15 08:00"]);
         assert!(out.status.success(), "{}", stderr(&out));
+        let out = run(db, &["services", "capacity", &centre.to_string(), "--available", "1", "--at", "1990-01-01"]);
+        assert!(!out.status.success() && stderr(&out).contains("before 2000"), "{}", stderr(&out));
         let out = run(db, &["services", "capacity", "9999", "--available", "1"]);
         assert!(!out.status.success() && stderr(&out).contains("service"), "an unknown service is refused");
         let bad = dir.path().join("bad.csv");
@@ -151,6 +153,8 @@ fn capacity_over_time_and_the_gap_analysis() {
         }
         assert_eq!(clinic.send_json("POST", "/api/v1/services/9999/capacity", &json!({"available": 0}), &[]).status, 404);
         assert_eq!(clinic.send_json("POST", &path, &json!({"available": -1}), &[]).status, 422);
+        let r = clinic.send_json("POST", &path, &json!({"available": 1, "reported_at": "2099-01-01T00:00"}), &[]);
+        assert!(r.status == 400 && r.text().contains("future"), "{}", r.text());
         let r = clinic.send_json("POST", &path, &json!({"available": 0}), &[]);
         assert_eq!(r.status, 201, "now, by default");
         let now_at: NaiveDateTime = r.json()["reported_at"].as_str().unwrap().parse().unwrap();

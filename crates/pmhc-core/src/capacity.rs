@@ -26,6 +26,28 @@ pub struct CapacityUpdate {
     pub total: Option<u32>,
 }
 
+/// Why a capacity report cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidCapacity {
+    #[error("a capacity report of {0} is in the future (reports are of what is free now or was free then)")]
+    Future(NaiveDateTime),
+    #[error("a capacity report of {0} is before 2000")]
+    TooOld(NaiveDateTime),
+}
+
+impl CapacityUpdate {
+    /// A report is of a moment from 2000 to `now` (a day of slack for clocks and time zones).
+    pub fn check_time(reported_at: NaiveDateTime, now: NaiveDateTime) -> Result<(), InvalidCapacity> {
+        if reported_at > now + chrono::Duration::days(1) {
+            return Err(InvalidCapacity::Future(reported_at));
+        }
+        if reported_at.year() < 2000 {
+            return Err(InvalidCapacity::TooOld(reported_at));
+        }
+        Ok(())
+    }
+}
+
 /// A month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Month {
@@ -394,6 +416,10 @@ mod tests {
         ], "service 2 has neither referrals nor reports; the proposed referral does not count");
         assert_eq!(rows[0].utilisation, Some(0.5));
         assert_eq!(Month::of(at("2026-12-31 23:59")).end(), at("2027-01-01 00:00"));
+        let now = at("2026-06-01 12:00");
+        assert!(CapacityUpdate::check_time(at("2026-06-02 11:00"), now).is_ok());
+        assert!(matches!(CapacityUpdate::check_time(at("2026-06-03 00:00"), now), Err(InvalidCapacity::Future(_))));
+        assert!(matches!(CapacityUpdate::check_time(at("1999-12-31 23:00"), now), Err(InvalidCapacity::TooOld(_))));
     }
 
     #[test]

@@ -133,8 +133,9 @@ pub fn parse_reported_at(s: &str) -> Option<chrono::NaiveDateTime> {
         .or_else(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_time(chrono::NaiveTime::MIN)))
 }
 
-/// Read a file of capacity reports against the known services. Every row or a list of every problem.
-pub fn parse_capacity(bytes: &[u8], services: &[Service]) -> Result<Vec<CapacityUpdate>, Vec<RowProblem>> {
+/// Read a file of capacity reports against the known services (`now`: no report may be later).
+/// Every row or a list of every problem.
+pub fn parse_capacity(bytes: &[u8], services: &[Service], now: chrono::NaiveDateTime) -> Result<Vec<CapacityUpdate>, Vec<RowProblem>> {
     let mut problems = Vec::new();
     let mut out = Vec::new();
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
@@ -167,8 +168,10 @@ pub fn parse_capacity(bytes: &[u8], services: &[Service]) -> Result<Vec<Capacity
             }
         };
         let reported_at = parse_reported_at(&get("reported_at"));
-        if reported_at.is_none() {
-            row_problems.push(format!("reported_at: `{}` is not a date and time (YYYY-MM-DD HH:MM)", get("reported_at")));
+        match reported_at.map(|at| CapacityUpdate::check_time(at, now)) {
+            None => row_problems.push(format!("reported_at: `{}` is not a date and time (YYYY-MM-DD HH:MM)", get("reported_at"))),
+            Some(Err(e)) => row_problems.push(format!("reported_at: {e}")),
+            Some(Ok(())) => {}
         }
         let count = |name: &str, problems: &mut Vec<String>| match get(name).parse::<u32>() {
             Ok(n) => Some(n),
@@ -265,15 +268,17 @@ mod tests {
         let services = parse_inventory(b"provider,name,kind,intercept,hours\nCounty BH,Detox,detox,1,24/7\n", &partners()).unwrap();
         let services: Vec<Service> = services.into_iter().map(|s| Service { id: 7, ..s }).collect();
         let good = "service_id,reported_at,available,total\n7,2026-03-01 08:00,0,12\n7,2026-03-02,3,\n";
-        let got = parse_capacity(good.as_bytes(), &services).unwrap();
+        let now = parse_reported_at("2026-06-01 00:00").unwrap();
+        let got = parse_capacity(good.as_bytes(), &services, now).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!((got[0].available, got[0].total), (0, Some(12)));
         assert_eq!((got[1].reported_at.to_string(), got[1].total), ("2026-03-02 00:00:00".to_string(), None));
-        let bad = "service_id,reported_at,available,total\n8,2026-03-01 08:00,0,\n7,yesterday,-1,x\n7,2026-03-01 08:00,1,\n";
-        let problems = parse_capacity(bad.as_bytes(), &services).unwrap_err();
+        let bad = "service_id,reported_at,available,total\n8,2026-03-01 08:00,0,\n7,yesterday,-1,x\n7,2026-03-01 08:00,1,\n7,2027-01-01,1,\n";
+        let problems = parse_capacity(bad.as_bytes(), &services, now).unwrap_err();
         let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
-        assert_eq!(lines, vec![2, 3, 3, 3], "{problems:?}");
+        assert_eq!(lines, vec![2, 3, 3, 3, 5], "{problems:?}");
+        assert!(problems[4].message.contains("future"), "{problems:?}");
         assert!(problems[0].message.contains("not a service") && problems[1].message.contains("reported_at"));
-        assert!(parse_capacity(b"service_id,available\n7,1\n", &services).unwrap_err()[0].message.contains("reported_at"));
+        assert!(parse_capacity(b"service_id,available\n7,1\n", &services, now).unwrap_err()[0].message.contains("reported_at"));
     }
 }

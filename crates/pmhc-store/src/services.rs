@@ -360,6 +360,7 @@ impl Store {
         if self.service(service_id).await?.is_none() {
             return Err(StoreError::NotFound { what: "service", id: service_id });
         }
+        CapacityUpdate::check_time(reported_at, Utc::now().naive_utc()).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let at = reported_at.and_utc();
         let id: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(
