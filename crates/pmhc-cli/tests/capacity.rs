@@ -145,6 +145,11 @@ fn capacity_over_time_and_the_gap_analysis() {
         let r = clinic.send_json("POST", &path, &json!({"available": 5, "total": 30, "reported_at": "2026-04-02T09:30"}), &[]);
         assert_eq!(r.status, 201, "{}", r.text());
         assert_eq!(r.json()["total"], 30);
+        let location = r.header("location").expect("Location").to_string();
+        let back = police.get(&location);
+        assert_eq!(back.status, 200, "{}", back.text());
+        assert_eq!((back.json()["available"].clone(), back.json()["reported_by"].clone()), (json!(5), json!("nurse1")));
+        assert_eq!(police.get(&format!("/api/v1/services/{centre}/capacity/{}", r.json()["id"])).status, 404, "of another service");
         updates.push((clinic_svc, "2026-04-02T09:30:00".parse().unwrap(), 5, Some(30)));
         for other in [&mut housing, &mut police] {
             let r = other.send_json("POST", &path, &json!({"available": 0}), &[]);
@@ -161,6 +166,7 @@ fn capacity_over_time_and_the_gap_analysis() {
         updates.push((clinic_svc, now_at, 0, None));
         let doc = police.get("/api/v1/openapi.json").json();
         assert!(doc["paths"]["/api/v1/services/{id}/capacity"]["post"].is_object(), "in the OpenAPI document");
+        assert!(doc["paths"]["/api/v1/services/{id}/capacity/{report}"]["get"].is_object(), "in the OpenAPI document");
         let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
         assert!(audit.contains(&format!("service:{clinic_svc}")) && audit.contains("capacity 5 free of 30"), "{audit}");
 

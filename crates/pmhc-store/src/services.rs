@@ -16,6 +16,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt { what: what.into(), detail: e.to_string() }
 }
 
+fn capacity_row(service_id: i64, at: DateTime<Utc>, available: i64, total: Option<i64>) -> Result<CapacityUpdate, StoreError> {
+    let n = |v: i64| u32::try_from(v).map_err(|e| corrupt("capacity_updates", e));
+    Ok(CapacityUpdate { service_id, reported_at: at.naive_utc(), available: n(available)?, total: total.map(n).transpose()? })
+}
+
 fn service(r: ServiceRow) -> Result<Service, StoreError> {
     Ok(Service {
         id: r.0,
@@ -378,6 +383,19 @@ impl Store {
         Ok(id)
     }
 
+    /// One capacity report, with who made it.
+    pub async fn capacity_update(&self, id: i64) -> Result<Option<(CapacityUpdate, String)>, StoreError> {
+        type Row = (i64, DateTime<Utc>, i64, Option<i64>, String);
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT service_id, reported_at, available, total, reported_by FROM capacity_updates WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read a capacity update"))?
+        });
+        row.map(|(service_id, at, available, total, by)| Ok((capacity_row(service_id, at, available, total)?, by))).transpose()
+    }
+
     /// Every capacity report, oldest first.
     pub async fn capacity_updates(&self) -> Result<Vec<CapacityUpdate>, StoreError> {
         type Row = (i64, DateTime<Utc>, i64, Option<i64>);
@@ -387,12 +405,7 @@ impl Store {
                 .await
                 .map_err(StoreError::db(BACKEND, "read the capacity updates"))?
         });
-        rows.into_iter()
-            .map(|(service_id, at, available, total)| {
-                let n = |v: i64| u32::try_from(v).map_err(|e| corrupt("capacity_updates", e));
-                Ok(CapacityUpdate { service_id, reported_at: at.naive_utc(), available: n(available)?, total: total.map(n).transpose()? })
-            })
-            .collect()
+        rows.into_iter().map(|(service_id, at, available, total)| capacity_row(service_id, at, available, total)).collect()
     }
 
     /// Every referral's fact with what the disparity tables read of its encounter (the owner, the

@@ -136,7 +136,7 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
           crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting,
           crate::sharing_api::get_partner, crate::sharing_api::get_agreement, crate::sharing_api::get_consent,
           crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api,
-          crate::services_pages::report_capacity),
+          crate::services_pages::report_capacity, crate::services_pages::capacity_report),
     components(schemas(Encounter, ErrorBody, FieldProblem, EncounterPage, ImportInfo, ImportStarted, ImportDetails, Me,
                        DefinitionsBody, DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,

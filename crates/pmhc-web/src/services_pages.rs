@@ -374,7 +374,9 @@ async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<Ga
 // --- The capacity API ------------------------------------------------------------------------
 
 pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/services/{id}/capacity", axum::routing::post(report_capacity))
+    Router::new()
+        .route("/services/{id}/capacity", axum::routing::post(report_capacity))
+        .route("/services/{id}/capacity/{report}", get(capacity_report))
 }
 
 /// A provider's report of a service's capacity.
@@ -398,13 +400,50 @@ pub struct CapacityRecorded {
     pub reported_at: String,
     pub available: u32,
     pub total: Option<u32>,
+    /// The user who reported it.
+    pub reported_by: String,
+}
+
+impl CapacityRecorded {
+    fn new(id: i64, u: &pmhc_core::capacity::CapacityUpdate, by: String) -> CapacityRecorded {
+        CapacityRecorded {
+            id,
+            service_id: u.service_id,
+            reported_at: u.reported_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            available: u.available,
+            total: u.total,
+            reported_by: by,
+        }
+    }
+}
+
+/// One capacity report of a service (capacity is about services, not people: every role that
+/// sees the outcomes may read it).
+#[utoipa::path(get, path = "/api/v1/services/{id}/capacity/{report}", tag = "services",
+    params(("id" = i64, Path, description = "The service"), ("report" = i64, Path, description = "The capacity report")),
+    responses((status = 200, body = CapacityRecorded), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn capacity_report(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    crate::api::ApiPath((id, report)): crate::api::ApiPath<(i64, i64)>,
+) -> Result<axum::Json<CapacityRecorded>, crate::error::ApiError> {
+    who.require(pmhc_core::access::Permission::ViewOutcomes)?;
+    let (u, by) = state
+        .store
+        .capacity_update(report)
+        .await?
+        .filter(|(u, _)| u.service_id == id)
+        .ok_or_else(|| crate::AppError::NotFound(format!("service #{id} has no capacity report #{report}")))?;
+    Ok(axum::Json(CapacityRecorded::new(report, &u, by)))
 }
 
 /// Report a service's capacity. Only a user of the service's provider (with a role that records
 /// data) or an administrator may; the report is audited.
 #[utoipa::path(post, path = "/api/v1/services/{id}/capacity", tag = "services", request_body = CapacityReport,
     params(("id" = i64, Path, description = "The service")),
-    responses((status = 201, body = CapacityRecorded), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+    responses((status = 201, body = CapacityRecorded, headers(("Location" = String, description = "The report"))), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub(crate) async fn report_capacity(
@@ -432,6 +471,8 @@ pub(crate) async fn report_capacity(
     let detail = format!("capacity {} free{}", r.available, r.total.map(|t| format!(" of {t}")).unwrap_or_default());
     crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::Admin, format!("service:{id}"), &[], detail).await?;
     let new = state.store.add_capacity_update(id, at, r.available, r.total, &who.user.username).await?;
-    let body = CapacityRecorded { id: new, service_id: id, reported_at: at.format("%Y-%m-%dT%H:%M:%S").to_string(), available: r.available, total: r.total };
-    Ok((axum::http::StatusCode::CREATED, axum::Json(body)).into_response())
+    let u = pmhc_core::capacity::CapacityUpdate { service_id: id, reported_at: at, available: r.available, total: r.total };
+    let location = format!("/api/v1/services/{id}/capacity/{new}");
+    let body = CapacityRecorded::new(new, &u, who.user.username.clone());
+    Ok((axum::http::StatusCode::CREATED, [(axum::http::header::LOCATION, location)], axum::Json(body)).into_response())
 }

@@ -716,6 +716,10 @@ async fn capacity_updates_and_referral_subjects(store: Store) {
     let a = store.add_capacity_update(saved.id, at(2026, 3, 1, 8, 0, 0), 0, Some(8), "nurse").await.unwrap();
     let b = store.add_capacity_update(saved.id, at(2026, 2, 1, 8, 0, 0), 2, None, "nurse").await.unwrap();
     assert_ne!(a, b);
+    let (one, by) = store.capacity_update(a).await.unwrap().expect("the report");
+    assert_eq!((one.service_id, one.available, one.total, by.as_str()), (saved.id, 0, Some(8), "nurse"));
+    assert!(store.capacity_update(a + b + 1).await.unwrap().is_none());
+    assert!(matches!(store.add_capacity_update(saved.id, at(2099, 1, 1, 0, 0, 0), 1, None, "x").await, Err(StoreError::Invalid(_))), "not in the future");
     assert!(matches!(store.add_capacity_update(saved.id + 99, at(2026, 3, 1, 8, 0, 0), 1, None, "x").await, Err(StoreError::NotFound { what: "service", .. })));
     let ups = store.capacity_updates().await.unwrap();
     assert_eq!(ups.len(), 2);
