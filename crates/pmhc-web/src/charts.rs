@@ -63,7 +63,7 @@ pub fn months_with_capacity(id: &str, title: &str, months: &[(String, u64, Optio
     let mut line = Vec::new();
     for (i, (label, referrals, capacity)) in months.iter().enumerate() {
         let x = left + slot * i as f64;
-        let bw = (slot * 0.6).max(1.0);
+        let bw = (slot * 0.6).clamp(1.0, 40.0);
         let _ = write!(
             s,
             "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{C_BAR}\"/>",
