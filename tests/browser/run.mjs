@@ -652,6 +652,15 @@ try {
   ]);
   check(squash(await prov.locator("#referrals tbody tr").first().locator(".state").innerText()) === "Connected", "the referral is connected");
   await shot(prov, "17-referral-connected");
+
+  step = "the gap analysis with a referral, at phone width";
+  await prov.setViewportSize({ width: 375, height: 812 });
+  await prov.goto(`${BASE}/gaps`);
+  check((await prov.locator(".panels svg[role='img'] title").count()) > 0, "the gap analysis charts the referrals per month against capacity");
+  const gapsOverflow = await prov.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(gapsOverflow <= 0, `the gap analysis fits a 375 px phone (${gapsOverflow} px too wide)`);
+  await shot(prov, "20-gaps-phone");
+  await axe(prov, "gaps (phone)");
   await provider.close();
 
   // ---- Desktop again: the list and the detail -----------------------------------------------

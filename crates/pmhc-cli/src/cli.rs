@@ -228,7 +228,15 @@ substance_use_treatment, peer_support, housing_shelter, case_management, emergen
 Examples:
   pmhc services import services.csv
   pmhc services list
-  pmhc services export --output services.csv";
+  pmhc services export --output services.csv
+
+Capacity over time (the gap report, /gaps, compares each month's referrals with the capacity in
+force then). Times are UTC, `YYYY-MM-DD HH:MM` (or a day alone):
+  pmhc services capacity 3 --available 0                     full now
+  pmhc services capacity 3 --available 2 --total 12 --at \"2026-03-01 08:00\"
+  pmhc services capacity-import capacity.csv                 columns service_id,reported_at,available,total
+                                                             (total may be empty); a file with any bad
+                                                             row imports nothing";
 
 #[derive(Debug, Subcommand)]
 pub enum ServicesCommand {
@@ -241,6 +249,22 @@ pub enum ServicesCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Report a service's capacity: the beds or slots free (0: full), and in all when it changed.
+    Capacity {
+        /// The service's number (see `pmhc services list`).
+        service_id: i64,
+        /// Beds or slots free.
+        #[arg(long)]
+        available: u32,
+        /// Beds or slots in all (replaces the inventory's capacity from then on).
+        #[arg(long)]
+        total: Option<u32>,
+        /// When (UTC, `YYYY-MM-DD HH:MM`); now by default.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Import capacity reports from a CSV file (service_id,reported_at,available,total).
+    CapacityImport { file: PathBuf },
 }
 
 const PARTNER_HELP: &str = "\

@@ -374,9 +374,10 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
         let total = store.count_encounters(&EncounterFilter::default()).await?;
         let x = &report.extras;
         println!(
-            "Around them: {} services of a demo provider, {} closed-loop referrals with their histories, and a training \
-             programme of {} staff with {} completions (see /resources, /referrals, /gaps and /training in `pmhc serve`).",
-            x.services, x.referrals, x.staff, x.completions
+            "Around them: {} services of a demo provider with {} capacity reports, {} closed-loop referrals with their \
+             histories, and a training programme of {} staff with {} completions (see /resources, /referrals, /gaps and \
+             /training in `pmhc serve`).",
+            x.services, x.capacity_reports, x.referrals, x.staff, x.completions
         );
         println!("The database now holds {total} encounters. The five most recent:\n");
         let latest = store.list_encounters(&EncounterFilter::default(), 5, 0).await?;

@@ -71,6 +71,7 @@ fn kind_for(t: ServiceType) -> Option<ServiceKind> {
 pub struct Extras {
     pub services: usize,
     pub referrals: u64,
+    pub capacity_reports: u64,
     pub staff: u64,
     pub completions: u64,
 }
@@ -82,14 +83,15 @@ pub async fn add(store: &Store, seed: u64, source_system: &str, roster: &[pmhc_s
         Err(_) => store.add_partner(DEMO_PROVIDER, Sector::BehavioralHealth).await?.id,
     };
     let services = pmhc_service::inventory::import_inventory(store, include_bytes!("../data/demo-services.csv")).await?;
-    let referrals = if store.referral_facts().await?.is_empty() {
+    let (referrals, capacity_reports) = if store.referral_facts().await?.is_empty() {
         let histories = referrals(seed, source_system, provider, &services, candidates);
-        store.record_referral_histories(&histories).await?
+        let n = store.record_referral_histories(&histories).await?;
+        (n, capacity(store, seed, &services, &histories).await?)
     } else {
-        0 // a second `pmhc demo` into the same database keeps the referrals it made the first time
+        (0, 0) // a second `pmhc demo` into the same database keeps what it made the first time
     };
     let (staff, completions) = training(store, seed, provider, roster).await?;
-    Ok(Extras { services: services.len(), referrals, staff, completions })
+    Ok(Extras { services: services.len(), referrals, capacity_reports, staff, completions })
 }
 
 /// Referral histories for a sample of the candidates: most are accepted and connected within days,
@@ -167,6 +169,40 @@ async fn refreshers(
         last = monday;
     }
     Ok(())
+}
+
+/// Capacity reports of the services with beds or slots: on the first of every month the referrals
+/// span, the beds free that morning (fewer the busier the service), now and then a change of the
+/// total (a unit closed for repairs, extra winter beds).
+async fn capacity(store: &Store, seed: u64, services: &[Service], histories: &[ReferralHistory]) -> Result<u64> {
+    let (Some(first), Some(last)) = (
+        histories.iter().filter_map(|h| h.moves.first()).map(|m| m.at).min(),
+        histories.iter().filter_map(|h| h.moves.first()).map(|m| m.at).max(),
+    ) else {
+        return Ok(0);
+    };
+    let mut d = Draw::new(seed, "capacity");
+    let mut n = 0;
+    for s in services {
+        let Some(beds) = s.capacity.filter(|c| *c > 0) else { continue };
+        let busy = match s.kind {
+            ServiceKind::HousingShelter => 0.9,
+            ServiceKind::Detox => 0.8,
+            ServiceKind::CrisisCentre => 0.6,
+            _ => 0.4,
+        };
+        let mut month = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or_default();
+        while month <= last.date_naive() {
+            let total = if d.f() < 0.1 { (f64::from(beds) * (0.75 + 0.5 * d.f())).round() as u32 } else { beds };
+            let used = (f64::from(total) * (busy + (1.0 - busy) * (d.f() - 0.5))).round().clamp(0.0, f64::from(total)) as u32;
+            let at = month.and_hms_opt(7, 0, 0).unwrap_or_default();
+            store.add_capacity_update(s.id, at, total - used, Some(total), "demo-clinician").await?;
+            n += 1;
+            let Some(next) = month.checked_add_months(Months::new(1)) else { break };
+            month = next;
+        }
+    }
+    Ok(n)
 }
 
 fn courses() -> Vec<Course> {

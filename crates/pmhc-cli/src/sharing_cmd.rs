@@ -234,6 +234,17 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
             let saved = audited(store, format!("services:{}", file.display()), "import".into(), &[], r).await?;
             println!("Imported {} services from {}.", saved.len(), file.display());
         }
+        ServicesCommand::Capacity { service_id, available, total, at } => {
+            let r = report_capacity(store, service_id, available, total, at).await;
+            let detail = format!("capacity {available} free{}", total.map(|t| format!(" of {t}")).unwrap_or_default());
+            println!("{}", audited(store, format!("service:{service_id}"), detail, &[], r).await?);
+        }
+        ServicesCommand::CapacityImport { file } => {
+            let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let r = inventory::import_capacity(store, &bytes, &Actor::cli().name).await.map_err(anyhow::Error::from);
+            let n = audited(store, format!("capacity:{}", file.display()), "import".into(), &[], r).await?;
+            println!("Imported {n} capacity reports from {}.", file.display());
+        }
         ServicesCommand::Export { output } => {
             let partners = store.list_partners().await?;
             let bytes = inventory::inventory_csv(&store.list_services().await?, &partners)?;
@@ -250,6 +261,15 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+async fn report_capacity(store: &Store, service_id: i64, available: u32, total: Option<u32>, at: Option<String>) -> Result<String> {
+    let at = match at {
+        Some(a) => pmhc_import::inventory::parse_reported_at(&a).ok_or_else(|| anyhow::anyhow!("--at `{a}` is not a date and time (YYYY-MM-DD HH:MM)"))?,
+        None => Utc::now().naive_utc(),
+    };
+    store.add_capacity_update(service_id, at, available, total, &audit::Actor::cli().name).await?;
+    Ok(format!("Service {service_id}: {available} free{} at {} (UTC).", total.map(|t| format!(" of {t}")).unwrap_or_default(), at.format("%Y-%m-%d %H:%M")))
 }
 
 pub async fn referrals(store: &Store, cmd: ReferralsCommand) -> Result<u8> {

@@ -9,6 +9,7 @@
 #[macro_use]
 mod names;
 pub mod access;
+pub mod capacity;
 pub mod audit;
 pub mod codes;
 pub mod definition;

@@ -2,6 +2,7 @@
 //! saved (a file with any bad row saves nothing and lists every problem with its line), and written
 //! back in the same columns.
 
+use pmhc_core::capacity::CapacityUpdate;
 use pmhc_core::services::{Hours, Intercept, Service, ServiceKind};
 use pmhc_core::sharing::Partner;
 
@@ -120,6 +121,77 @@ pub fn parse_inventory(bytes: &[u8], partners: &[Partner]) -> Result<Vec<Service
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
+/// The columns of a capacity file, in order (`total` may be empty).
+pub const CAPACITY_COLUMNS: &[&str] = &["service_id", "reported_at", "available", "total"];
+
+/// The formats `reported_at` is read in (a day alone is its midnight).
+pub fn parse_reported_at(s: &str) -> Option<chrono::NaiveDateTime> {
+    let s = s.trim();
+    ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+        .or_else(|| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| d.and_time(chrono::NaiveTime::MIN)))
+}
+
+/// Read a file of capacity reports against the known services (`now`: no report may be later).
+/// Every row or a list of every problem.
+pub fn parse_capacity(bytes: &[u8], services: &[Service], now: chrono::NaiveDateTime) -> Result<Vec<CapacityUpdate>, Vec<RowProblem>> {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let header: Vec<String> = match r.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
+    };
+    let missing: Vec<&str> = CAPACITY_COLUMNS[..3].iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    if !missing.is_empty() {
+        return Err(vec![RowProblem { line: 1, message: format!("missing columns: {}", missing.join(", ")) }]);
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    for rec in r.records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(RowProblem { line: e.position().map_or(0, |p| p.line()), message: e.to_string() });
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+        let mut row_problems = Vec::new();
+        let service = get("service_id");
+        let service_id = match service.parse::<i64>().ok().filter(|id| services.iter().any(|s| s.id == *id)) {
+            Some(id) => Some(id),
+            None => {
+                row_problems.push(format!("service `{service}` is not a service (see `pmhc services list`)"));
+                None
+            }
+        };
+        let reported_at = parse_reported_at(&get("reported_at"));
+        match reported_at.map(|at| CapacityUpdate::check_time(at, now)) {
+            None => row_problems.push(format!("reported_at: `{}` is not a date and time (YYYY-MM-DD HH:MM)", get("reported_at"))),
+            Some(Err(e)) => row_problems.push(format!("reported_at: {e}")),
+            Some(Ok(())) => {}
+        }
+        let count = |name: &str, problems: &mut Vec<String>| match get(name).parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(format!("{name}: `{}` is not a whole number", get(name)));
+                None
+            }
+        };
+        let available = count("available", &mut row_problems);
+        let total = if get("total").is_empty() { Some(None) } else { count("total", &mut row_problems).map(Some) };
+        match (service_id, reported_at, available, total) {
+            (Some(service_id), Some(reported_at), Some(available), Some(total)) if row_problems.is_empty() => {
+                out.push(CapacityUpdate { service_id, reported_at, available, total })
+            }
+            _ => problems.extend(row_problems.into_iter().map(|message| RowProblem { line, message })),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
 /// The inventory as CSV (the import's columns; providers by name).
 pub fn inventory_csv(services: &[Service], partners: &[Partner]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -189,5 +261,24 @@ mod tests {
         assert!(problems[0].message.contains("not a partner"));
         let missing = parse_inventory(b"provider,name\nx,y\n", &partners()).unwrap_err();
         assert!(missing[0].message.contains("missing columns"), "{missing:?}");
+    }
+
+    #[test]
+    fn capacity_files_are_read_whole_or_not_at_all() {
+        let services = parse_inventory(b"provider,name,kind,intercept,hours\nCounty BH,Detox,detox,1,24/7\n", &partners()).unwrap();
+        let services: Vec<Service> = services.into_iter().map(|s| Service { id: 7, ..s }).collect();
+        let good = "service_id,reported_at,available,total\n7,2026-03-01 08:00,0,12\n7,2026-03-02,3,\n";
+        let now = parse_reported_at("2026-06-01 00:00").unwrap();
+        let got = parse_capacity(good.as_bytes(), &services, now).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].available, got[0].total), (0, Some(12)));
+        assert_eq!((got[1].reported_at.to_string(), got[1].total), ("2026-03-02 00:00:00".to_string(), None));
+        let bad = "service_id,reported_at,available,total\n8,2026-03-01 08:00,0,\n7,yesterday,-1,x\n7,2026-03-01 08:00,1,\n7,2027-01-01,1,\n";
+        let problems = parse_capacity(bad.as_bytes(), &services, now).unwrap_err();
+        let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![2, 3, 3, 3, 5], "{problems:?}");
+        assert!(problems[4].message.contains("future"), "{problems:?}");
+        assert!(problems[0].message.contains("not a service") && problems[1].message.contains("reported_at"));
+        assert!(parse_capacity(b"service_id,available\n7,1\n", &services, now).unwrap_err()[0].message.contains("reported_at"));
     }
 }

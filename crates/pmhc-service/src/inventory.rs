@@ -26,3 +26,51 @@ pub async fn import_inventory(store: &Store, bytes: &[u8]) -> Result<Vec<Service
     }
     Ok(saved)
 }
+
+/// Import a file of capacity reports (`service_id,reported_at,available,total`): every row saved,
+/// or nothing when any row has a problem. Returns how many were saved.
+pub async fn import_capacity(store: &Store, bytes: &[u8], reported_by: &str) -> Result<usize, ServiceError> {
+    let services = store.list_services().await?;
+    let updates = pmhc_import::inventory::parse_capacity(bytes, &services, chrono::Utc::now().naive_utc()).map_err(|problems| {
+        ServiceError::Invalid(format!(
+            "the capacity reports were not imported ({} problem{}):\n{}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            problems.iter().map(|p| format!("  line {}: {}", p.line, p.message)).collect::<Vec<_>>().join("\n")
+        ))
+    })?;
+    for u in &updates {
+        store.add_capacity_update(u.service_id, u.reported_at, u.available, u.total, reported_by).await?;
+    }
+    Ok(updates.len())
+}
+
+/// The gap analysis as one viewer's partner may see it (see [`pmhc_core::capacity`]).
+#[derive(Debug, Clone)]
+pub struct GapAnalysis {
+    pub gaps: Vec<pmhc_core::services::ServiceGap>,
+    pub months: Vec<pmhc_core::capacity::MonthRow>,
+    pub strained: Vec<pmhc_core::capacity::Strain>,
+    pub under_used: Vec<pmhc_core::capacity::UnderUse>,
+    /// By each [`pmhc_core::capacity::AccessDimension`], in its order.
+    pub access: Vec<pmhc_core::capacity::AccessTable>,
+}
+
+/// Build the gap analysis: referrals and capacity in full (they are not about people), the
+/// groups and precinct of each referral's encounter only where the scope shares them.
+pub async fn gap_analysis(store: &Store, scope: &pmhc_core::sharing::ReportScope, threshold: u64) -> Result<GapAnalysis, ServiceError> {
+    use pmhc_core::capacity::{AccessDimension, access, monthly, most_strained, under_used};
+    let services = store.list_services().await?;
+    let rows: Vec<_> = store.referral_subjects().await?.into_iter().map(|(f, s)| (f, s.scoped(scope))).collect();
+    let facts: Vec<_> = rows.iter().map(|(f, _)| f.clone()).collect();
+    let updates = store.capacity_updates().await?;
+    let gaps = pmhc_core::services::gap_report(&services, &facts);
+    let months = monthly(&services, &facts, &updates);
+    Ok(GapAnalysis {
+        strained: most_strained(&gaps, &months),
+        under_used: under_used(&gaps, &months),
+        access: AccessDimension::ALL.iter().map(|d| access(&rows, *d, threshold)).collect(),
+        gaps,
+        months,
+    })
+}

@@ -1,7 +1,8 @@
 //! The service inventory and closed-loop referrals.
 
-use chrono::{DateTime, Utc};
-use pmhc_core::services::{Intercept, ReferralState, Service, ServiceKind, TurnAwayReason, check_move};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use pmhc_core::capacity::{CapacityUpdate, ReferralSubject};
+use pmhc_core::services::{Intercept, ReferralFact, ReferralState, Service, ServiceKind, TurnAwayReason, check_move};
 use pmhc_core::sharing::PartnerId;
 
 use crate::{Store, StoreError, on_pool};
@@ -13,6 +14,11 @@ const SERVICE_COLUMNS: &str =
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt { what: what.into(), detail: e.to_string() }
+}
+
+fn capacity_row(service_id: i64, at: DateTime<Utc>, available: i64, total: Option<i64>) -> Result<CapacityUpdate, StoreError> {
+    let n = |v: i64| u32::try_from(v).map_err(|e| corrupt("capacity_updates", e));
+    Ok(CapacityUpdate { service_id, reported_at: at.naive_utc(), available: n(available)?, total: total.map(n).transpose()? })
 }
 
 fn service(r: ServiceRow) -> Result<Service, StoreError> {
@@ -340,6 +346,108 @@ impl Store {
                     actor,
                     partner,
                 })
+            })
+            .collect()
+    }
+}
+
+impl Store {
+    /// Record a provider's report of a service's capacity; returns its id. An unknown service is
+    /// refused ([`StoreError::NotFound`]).
+    pub async fn add_capacity_update(
+        &self,
+        service_id: i64,
+        reported_at: NaiveDateTime,
+        available: u32,
+        total: Option<u32>,
+        reported_by: &str,
+    ) -> Result<i64, StoreError> {
+        if self.service(service_id).await?.is_none() {
+            return Err(StoreError::NotFound { what: "service", id: service_id });
+        }
+        CapacityUpdate::check_time(reported_at, Utc::now().naive_utc()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let at = reported_at.and_utc();
+        let id: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO capacity_updates (service_id, reported_at, available, total, reported_by) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(service_id)
+            .bind(at)
+            .bind(i64::from(available))
+            .bind(total.map(i64::from))
+            .bind(reported_by)
+            .fetch_one(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "record a capacity update"))?
+        });
+        Ok(id)
+    }
+
+    /// One capacity report, with who made it.
+    pub async fn capacity_update(&self, id: i64) -> Result<Option<(CapacityUpdate, String)>, StoreError> {
+        type Row = (i64, DateTime<Utc>, i64, Option<i64>, String);
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT service_id, reported_at, available, total, reported_by FROM capacity_updates WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read a capacity update"))?
+        });
+        row.map(|(service_id, at, available, total, by)| Ok((capacity_row(service_id, at, available, total)?, by))).transpose()
+    }
+
+    /// Every capacity report, oldest first.
+    pub async fn capacity_updates(&self) -> Result<Vec<CapacityUpdate>, StoreError> {
+        type Row = (i64, DateTime<Utc>, i64, Option<i64>);
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT service_id, reported_at, available, total FROM capacity_updates ORDER BY reported_at, id")
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read the capacity updates"))?
+        });
+        rows.into_iter().map(|(service_id, at, available, total)| capacity_row(service_id, at, available, total)).collect()
+    }
+
+    /// Every referral's fact with what the disparity tables read of its encounter (the owner, the
+    /// person's groups and the precinct), unscoped: apply [`ReferralSubject::scoped`] per viewer.
+    pub async fn referral_subjects(&self) -> Result<Vec<(ReferralFact, ReferralSubject)>, StoreError> {
+        type Row = (i64, String, Option<String>, DateTime<Utc>, Option<DateTime<Utc>>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT r.service_id, r.state, r.reason, r.created_at, \
+                 MIN(CASE WHEN ev.to_state IN ('connected', 'completed') THEN ev.at END), \
+                 ss.partner_id, e.race_ethnicity, e.gender, e.age_band, e.precinct \
+                 FROM referrals r LEFT JOIN referral_events ev ON ev.referral_id = r.id \
+                 LEFT JOIN encounters e ON e.source_system = r.source_system AND e.source_key = r.source_key \
+                 LEFT JOIN source_systems ss ON ss.name = r.source_system \
+                 GROUP BY r.id, r.service_id, r.state, r.reason, r.created_at, ss.partner_id, e.race_ethnicity, e.gender, e.age_band, e.precinct \
+                 ORDER BY r.id",
+            )
+            .fetch_all(pool)
+            .await
+            .map_err(StoreError::db(BACKEND, "read the referrals and their encounters"))?
+        });
+        fn code<T: std::str::FromStr<Err: std::fmt::Display> + Default>(v: Option<String>, what: &str) -> Result<T, StoreError> {
+            Ok(v.map(|v| v.parse().map_err(|e| corrupt(what, e))).transpose()?.unwrap_or_default())
+        }
+        rows.into_iter()
+            .map(|(service_id, state, reason, made, connected, owner, race, gender, age, precinct)| {
+                let fact = ReferralFact {
+                    service_id,
+                    state: state.parse().map_err(|e| corrupt("referrals.state", e))?,
+                    reason: reason.map(|r| r.parse().map_err(|e| corrupt("referrals.reason", e))).transpose()?,
+                    made_at: made.naive_utc(),
+                    connected_at: connected.map(|c| c.naive_utc()),
+                };
+                // The owner counts only when the encounter is stored (its codes are never NULL).
+                let subject = ReferralSubject {
+                    owner: owner.filter(|_| race.is_some()),
+                    race_ethnicity: code(race, "encounters.race_ethnicity")?,
+                    gender: code(gender, "encounters.gender")?,
+                    age_band: code(age, "encounters.age_band")?,
+                    precinct: precinct.filter(|p| !p.trim().is_empty()),
+                };
+                Ok((fact, subject))
             })
             .collect()
     }

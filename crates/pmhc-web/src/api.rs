@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::sharing_api::routes())
         .merge(crate::referrals::api_routes())
         .merge(crate::training_pages::api_routes())
+        .merge(crate::services_pages::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }
 
@@ -136,7 +137,8 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
           crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting,
           crate::sharing_api::get_partner, crate::sharing_api::get_agreement, crate::sharing_api::get_consent,
           crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api,
-          crate::training_pages::coverage_api),
+          crate::training_pages::coverage_api,
+          crate::services_pages::report_capacity, crate::services_pages::capacity_report),
     components(schemas(Encounter, ErrorBody, FieldProblem, EncounterPage, ImportInfo, ImportStarted, ImportDetails, Me,
                        DefinitionsBody, DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
@@ -146,7 +148,8 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
                        crate::referrals::ReferralMove, pmhc_core::services::ReferralState, pmhc_core::services::TurnAwayReason,
                        crate::training_pages::TrainingCoverageInfo, crate::training_pages::OverdueInfo,
                        pmhc_core::training::CoverageRow, pmhc_core::training::CoverageGroup, pmhc_core::training::CitReach,
-                       pmhc_core::training::CourseResults, pmhc_core::training::CourseKind, pmhc_core::training::InstructorType)),
+                       pmhc_core::training::CourseResults, pmhc_core::training::CourseKind, pmhc_core::training::InstructorType,
+                       crate::services_pages::CapacityReport, crate::services_pages::CapacityRecorded)),
     modifiers(&Security),
     tags(
         (name = "encounters", description = "Encounter records (record level: analysts and administrators)"),
@@ -156,6 +159,7 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
         (name = "account", description = "Who is calling"),
         (name = "referrals", description = "Closed-loop referrals from encounters to services"),
         (name = "training", description = "Training coverage of patrol officers and dispatchers"),
+        (name = "services", description = "The service inventory: providers report their capacity"),
         (name = "sharing", description = "Partners, information-sharing agreements, consents (42 CFR Part 2) and the accounting of disclosures"),
     )
 )]

@@ -24,6 +24,9 @@ pub enum AppError {
     NotFound(String),
     #[error("source system `{0}` belongs to another partner: only the partner that owns a record changes it")]
     ForeignRecord(String),
+    /// A provider's action asked by someone who is not of that provider.
+    #[error("only the provider of `{0}` (or an administrator) may do this")]
+    NotProvider(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -58,7 +61,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired | AppError::ForeignRecord(_) => {
+            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired | AppError::ForeignRecord(_) | AppError::NotProvider(_) => {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -74,7 +77,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "unauthenticated",
-            AppError::Forbidden(_) => "forbidden",
+            AppError::Forbidden(_) | AppError::NotProvider(_) => "forbidden",
             AppError::ForeignRecord(_) => "foreign_record",
             AppError::Csrf => "csrf",
             AppError::ReauthRequired => "reauthentication_required",
@@ -91,7 +94,7 @@ impl AppError {
     /// Answered as a page of its own (a refusal, an outage, a bug), not as a message on the form
     /// that was sent (a mistake the person can correct and send again).
     pub fn is_not_about_the_form(&self) -> bool {
-        matches!(self, AppError::ReauthRequired | AppError::Csrf | AppError::Forbidden(_) | AppError::Unavailable(_) | AppError::Internal(_))
+        matches!(self, AppError::ReauthRequired | AppError::Csrf | AppError::Forbidden(_) | AppError::NotProvider(_) | AppError::Unavailable(_) | AppError::Internal(_))
     }
 
     fn log(&self) {

@@ -26,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
 pub mod auth;
+mod charts;
 mod error;
 pub mod imports;
 mod pages;

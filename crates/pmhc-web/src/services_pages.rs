@@ -7,13 +7,15 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use pmhc_core::services::{Intercept, Service, ServiceKind};
+use pmhc_core::capacity::{AccessTable, Month, MonthRow, Strain, UNDER_USED_UTILISATION, UnderUse};
+use pmhc_core::outcomes::PUBLIC_THRESHOLD;
+use pmhc_core::services::{Intercept, Service, ServiceKind, TurnAwayReason};
 use serde::Deserialize;
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::PageError;
 use crate::views::{Nav, render};
-use crate::AppState;
+use crate::{AppState, charts};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/resources", get(resources)).route("/intercepts", get(intercepts)).route("/gaps", get(gaps))
@@ -171,59 +173,308 @@ async fn intercepts(State(state): State<AppState>, MaybeAuth(who): MaybeAuth) ->
     Ok(Html(render(&t)).into_response())
 }
 
+/// One service's panel of the monthly chart.
+pub struct MonthPanel {
+    pub name: String,
+    pub svg: String,
+}
+
+/// One breakdown of the access table, with its chart.
+pub struct AccessView {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub table: AccessTable,
+    pub svg: String,
+}
+
 #[derive(Template)]
 #[template(path = "gaps.html")]
 pub struct Gaps {
     pub nav: Nav,
     pub reasons: Vec<&'static str>,
     pub rows: Vec<pmhc_core::services::ServiceGap>,
+    pub panels: Vec<MonthPanel>,
+    /// The months of the table on the page (the last [`PAGE_MONTHS`]; the CSV has them all).
+    pub months: Vec<MonthRow>,
+    pub month_count: usize,
+    pub turn_aways: Vec<(&'static str, u64)>,
+    pub turn_away_svg: String,
+    pub turned_away_any: bool,
+    pub strained: Vec<Strain>,
+    pub under_used: Vec<UnderUse>,
+    pub access: Vec<AccessView>,
+    pub threshold: u64,
+    pub under_used_percent: u32,
 }
+
+/// The months the page shows (the CSV has every month).
+pub const PAGE_MONTHS: usize = 12;
 
 #[derive(Deserialize)]
-struct FormatQuery {
+struct GapsQuery {
     format: Option<String>,
+    table: Option<String>,
 }
 
-/// The gap report the workgroup reviews (aggregates over referrals: no record-level data).
-async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<FormatQuery>) -> Result<Response, PageError> {
-    who.require(pmhc_core::access::Permission::ViewOutcomes)?;
-    let services = state.store.list_services().await?;
-    let facts: Vec<_> = state.store.referral_facts().await?.into_iter().map(|(_, _, f)| f).collect();
-    let rows = pmhc_core::services::gap_report(&services, &facts);
-    let reasons: Vec<&'static str> = pmhc_core::services::TurnAwayReason::ALL.iter().map(|r| r.label()).collect();
-    if q.format.as_deref() == Some("csv") {
-        let body = (|| -> Result<Vec<u8>, csv::Error> {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let mut header = vec!["service_id", "service", "kind", "intercept", "capacity", "referrals", "accepted", "connected"];
-            let reason_cols: Vec<String> = pmhc_core::services::TurnAwayReason::ALL.iter().map(|r| format!("turned_away_{}", r.as_str())).collect();
-            header.extend(reason_cols.iter().map(String::as_str));
-            header.extend(["declined", "cancelled", "median_days_to_connection", "often_full", "unused"]);
-            w.write_record(&header)?;
-            for g in &rows {
-                let mut rec = vec![
-                    g.service_id.to_string(),
-                    g.name.clone(),
-                    g.kind.as_str().to_string(),
-                    g.intercept.as_str().to_string(),
-                    g.capacity.map(|c| c.to_string()).unwrap_or_default(),
-                    g.referrals.to_string(),
-                    g.accepted.to_string(),
-                    g.connected.to_string(),
-                ];
-                rec.extend(g.turned_away.iter().map(|t| t.1.to_string()));
-                rec.extend([
-                    g.declined.to_string(),
-                    g.cancelled.to_string(),
-                    g.median_days_to_connection.map(|m| format!("{m:.3}")).unwrap_or_default(),
-                    g.often_full.to_string(),
-                    g.unused.to_string(),
-                ]);
-                w.write_record(&rec)?;
+fn csv_body(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>) -> Result<Vec<u8>, crate::AppError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    write(&mut w).and_then(|()| w.into_inner().map_err(|e| csv::Error::from(e.into_error()))).map_err(|e| crate::AppError::Internal(e.into()))
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn f3(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_default()
+}
+
+fn gaps_csv(rows: &[pmhc_core::services::ServiceGap]) -> Result<Vec<u8>, crate::AppError> {
+    csv_body(|w| {
+        let mut header = vec!["service_id", "service", "kind", "intercept", "capacity", "referrals", "accepted", "connected"];
+        let reason_cols: Vec<String> = TurnAwayReason::ALL.iter().map(|r| format!("turned_away_{}", r.as_str())).collect();
+        header.extend(reason_cols.iter().map(String::as_str));
+        header.extend(["declined", "cancelled", "median_days_to_connection", "often_full", "unused"]);
+        w.write_record(&header)?;
+        for g in rows {
+            let mut rec = vec![
+                g.service_id.to_string(),
+                g.name.clone(),
+                g.kind.as_str().to_string(),
+                g.intercept.as_str().to_string(),
+                opt(g.capacity),
+                g.referrals.to_string(),
+                g.accepted.to_string(),
+                g.connected.to_string(),
+            ];
+            rec.extend(g.turned_away.iter().map(|t| t.1.to_string()));
+            rec.extend([g.declined.to_string(), g.cancelled.to_string(), f3(g.median_days_to_connection), g.often_full.to_string(), g.unused.to_string()]);
+            w.write_record(&rec)?;
+        }
+        Ok(())
+    })
+}
+
+fn monthly_csv(months: &[MonthRow]) -> Result<Vec<u8>, crate::AppError> {
+    csv_body(|w| {
+        w.write_record(["service_id", "service", "month", "referrals", "connected", "turned_away_no_capacity", "capacity", "reported_full", "utilisation"])?;
+        for m in months {
+            w.write_record([
+                m.service_id.to_string(),
+                m.name.clone(),
+                m.month.to_string(),
+                m.referrals.to_string(),
+                m.connected.to_string(),
+                m.turned_away_no_capacity.to_string(),
+                opt(m.capacity),
+                m.reported_full.to_string(),
+                f3(m.utilisation),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+fn disparities_csv(tables: &[AccessTable]) -> Result<Vec<u8>, crate::AppError> {
+    csv_body(|w| {
+        w.write_record([
+            "dimension", "group_code", "group", "referrals", "connected", "rate", "ci95_lower", "ci95_upper", "difference", "difference_lower",
+            "difference_upper", "suppressed",
+        ])?;
+        for t in tables {
+            for g in &t.groups {
+                w.write_record([
+                    t.dimension.as_str().to_string(),
+                    g.code.clone(),
+                    g.label.clone(),
+                    opt(g.referrals),
+                    opt(g.connected),
+                    f3(g.rate),
+                    f3(g.ci95.map(|c| c.lower)),
+                    f3(g.ci95.map(|c| c.upper)),
+                    f3(g.difference.map(|d| d.value)),
+                    f3(g.difference.map(|d| d.ci95.lower)),
+                    f3(g.difference.map(|d| d.ci95.upper)),
+                    g.referrals.is_none().to_string(),
+                ])?;
             }
-            w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-        })()
-        .map_err(|e| crate::AppError::Internal(e.into()))?;
-        return Ok(crate::pages::csv_download("pmhc-service-gaps.csv", body));
+        }
+        Ok(())
+    })
+}
+
+/// The gap analysis the workgroup reviews (aggregates over referrals: no record-level data). The
+/// subject groups and precincts of the referrals' encounters come through the viewer's sharing
+/// agreements, as in the outcome reports; small groups are suppressed.
+async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<GapsQuery>) -> Result<Response, PageError> {
+    who.require(pmhc_core::access::Permission::ViewOutcomes)?;
+    let scope = who.viewer(&state).await?.view.report_scope();
+    let a = pmhc_service::inventory::gap_analysis(&state.store, &scope, PUBLIC_THRESHOLD).await?;
+    if q.format.as_deref() == Some("csv") {
+        let (name, body) = match q.table.as_deref() {
+            None | Some("" | "services") => ("pmhc-service-gaps.csv", gaps_csv(&a.gaps)?),
+            Some("monthly") => ("pmhc-capacity-monthly.csv", monthly_csv(&a.months)?),
+            Some("disparities") => ("pmhc-access-disparities.csv", disparities_csv(&a.access)?),
+            Some(other) => return Err(crate::AppError::BadRequest(format!("there is no table `{other}` (services, monthly, disparities)")).into()),
+        };
+        return Ok(crate::pages::csv_download(name, body));
     }
-    Ok(Html(render(&Gaps { nav: Nav::new(Some(&who), "gaps"), reasons, rows })).into_response())
+    let shown_months: Vec<Month> = {
+        let mut v: Vec<Month> = a.months.iter().map(|m| m.month).collect();
+        v.sort();
+        v.dedup();
+        v.split_off(v.len().saturating_sub(PAGE_MONTHS))
+    };
+    let months: Vec<MonthRow> = a.months.iter().filter(|m| shown_months.contains(&m.month)).cloned().collect();
+    let panels = a
+        .gaps
+        .iter()
+        .filter(|g| g.referrals > 0)
+        .map(|g| {
+            let mine: Vec<(String, u64, Option<u32>)> =
+                months.iter().filter(|m| m.service_id == g.service_id).map(|m| (m.month.to_string(), m.referrals, m.capacity)).collect();
+            let title = format!("{}: referrals made per month against its capacity", g.name);
+            MonthPanel { name: g.name.clone(), svg: charts::months_with_capacity(&format!("month-{}", g.service_id), &title, &mine) }
+        })
+        .collect();
+    let turn_aways: Vec<(&'static str, u64)> =
+        TurnAwayReason::ALL.iter().map(|r| (r.label(), a.gaps.iter().flat_map(|g| &g.turned_away).filter(|t| t.0 == *r).map(|t| t.1).sum())).collect();
+    let turn_away_svg = charts::bars(
+        "turn-aways",
+        "Referrals turned away, by reason, all services",
+        &turn_aways.iter().map(|(l, n)| (l.to_string(), *n)).collect::<Vec<_>>(),
+    );
+    let access = a
+        .access
+        .into_iter()
+        .map(|t| {
+            let id = t.dimension.as_str();
+            let items: Vec<_> = t.groups.iter().map(|g| (g.label.clone(), g.rate, g.ci95)).collect();
+            let svg = charts::rates(&format!("access-{id}"), &format!("Connection to care by {}, with 95% intervals", t.dimension.label().to_lowercase()), &items, "not shown");
+            AccessView { id, label: t.dimension.label(), table: t, svg }
+        })
+        .collect();
+    let t = Gaps {
+        nav: Nav::new(Some(&who), "gaps"),
+        reasons: TurnAwayReason::ALL.iter().map(|r| r.label()).collect(),
+        rows: a.gaps,
+        panels,
+        month_count: shown_months.len(),
+        months,
+        turned_away_any: turn_aways.iter().any(|t| t.1 > 0),
+        turn_aways,
+        turn_away_svg,
+        strained: a.strained,
+        under_used: a.under_used,
+        access,
+        threshold: PUBLIC_THRESHOLD,
+        under_used_percent: (UNDER_USED_UTILISATION * 100.0) as u32,
+    };
+    Ok(Html(render(&t)).into_response())
+}
+
+// --- The capacity API ------------------------------------------------------------------------
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/services/{id}/capacity", axum::routing::post(report_capacity))
+        .route("/services/{id}/capacity/{report}", get(capacity_report))
+}
+
+/// A provider's report of a service's capacity.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CapacityReport {
+    /// Beds or slots free now (0: full).
+    pub available: u32,
+    /// Beds or slots in all, when it changed (replaces the inventory's capacity from then on).
+    #[serde(default)]
+    pub total: Option<u32>,
+    /// When (UTC, `YYYY-MM-DDTHH:MM[:SS]`); now by default.
+    #[serde(default)]
+    pub reported_at: Option<String>,
+}
+
+/// A capacity report as recorded.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CapacityRecorded {
+    pub id: i64,
+    pub service_id: i64,
+    pub reported_at: String,
+    pub available: u32,
+    pub total: Option<u32>,
+    /// The user who reported it.
+    pub reported_by: String,
+}
+
+impl CapacityRecorded {
+    fn new(id: i64, u: &pmhc_core::capacity::CapacityUpdate, by: String) -> CapacityRecorded {
+        CapacityRecorded {
+            id,
+            service_id: u.service_id,
+            reported_at: u.reported_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            available: u.available,
+            total: u.total,
+            reported_by: by,
+        }
+    }
+}
+
+/// One capacity report of a service (capacity is about services, not people: every role that
+/// sees the outcomes may read it).
+#[utoipa::path(get, path = "/api/v1/services/{id}/capacity/{report}", tag = "services",
+    params(("id" = i64, Path, description = "The service"), ("report" = i64, Path, description = "The capacity report")),
+    responses((status = 200, body = CapacityRecorded), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn capacity_report(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    crate::api::ApiPath((id, report)): crate::api::ApiPath<(i64, i64)>,
+) -> Result<axum::Json<CapacityRecorded>, crate::error::ApiError> {
+    who.require(pmhc_core::access::Permission::ViewOutcomes)?;
+    let (u, by) = state
+        .store
+        .capacity_update(report)
+        .await?
+        .filter(|(u, _)| u.service_id == id)
+        .ok_or_else(|| crate::AppError::NotFound(format!("service #{id} has no capacity report #{report}")))?;
+    Ok(axum::Json(CapacityRecorded::new(report, &u, by)))
+}
+
+/// Report a service's capacity. Only a user of the service's provider (with a role that records
+/// data) or an administrator may; the report is audited.
+#[utoipa::path(post, path = "/api/v1/services/{id}/capacity", tag = "services", request_body = CapacityReport,
+    params(("id" = i64, Path, description = "The service")),
+    responses((status = 201, body = CapacityRecorded, headers(("Location" = String, description = "The report"))), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn report_capacity(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    headers: axum::http::HeaderMap,
+    crate::api::ApiPath(id): crate::api::ApiPath<i64>,
+    body: crate::api::ApiBody,
+) -> Result<Response, crate::error::ApiError> {
+    use pmhc_core::access::{Permission, Role};
+    crate::api::check_header_csrf(&who, &headers)?;
+    let service = state.store.service(id).await?.ok_or_else(|| crate::AppError::NotFound(format!("there is no service #{id}")))?;
+    if !who.user.roles.contains(Role::Administrator) {
+        if who.user.partner != service.provider {
+            return Err(crate::AppError::NotProvider(service.name).into());
+        }
+        who.require(Permission::EditEncounters)?;
+    }
+    let r: CapacityReport = body.json()?;
+    let at = match r.reported_at.as_deref() {
+        Some(a) => pmhc_import::inventory::parse_reported_at(a)
+            .ok_or_else(|| crate::AppError::BadRequest(format!("reported_at `{a}` is not a date and time (YYYY-MM-DDTHH:MM)")))?,
+        None => chrono::Utc::now().naive_utc(),
+    };
+    let detail = format!("capacity {} free{}", r.available, r.total.map(|t| format!(" of {t}")).unwrap_or_default());
+    crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::Admin, format!("service:{id}"), &[], detail).await?;
+    let new = state.store.add_capacity_update(id, at, r.available, r.total, &who.user.username).await?;
+    let u = pmhc_core::capacity::CapacityUpdate { service_id: id, reported_at: at, available: r.available, total: r.total };
+    let location = format!("/api/v1/services/{id}/capacity/{new}");
+    let body = CapacityRecorded::new(new, &u, who.user.username.clone());
+    Ok((axum::http::StatusCode::CREATED, [(axum::http::header::LOCATION, location)], axum::Json(body)).into_response())
 }

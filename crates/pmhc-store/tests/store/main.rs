@@ -29,6 +29,7 @@ both_backends!(
     partners_own_their_source_systems,
     agreements_and_consents_round_trip,
     services_and_referral_moves,
+    capacity_updates_and_referral_subjects,
 );
 
 async fn migrated(store: &Store) {
@@ -690,4 +691,60 @@ async fn services_and_referral_moves(store: Store) {
     assert_eq!(events[1].actor, "nurse");
     assert_eq!(store.referrals_of("cad", "1").await.unwrap().len(), 1);
     assert!(store.create_referral("cad", "1", saved.id, ReferralState::Connected, "x", 1).await.is_err());
+}
+
+async fn capacity_updates_and_referral_subjects(store: Store) {
+    use pmhc_core::services::*;
+    use pmhc_core::sharing::DEFAULT_PARTNER;
+    migrated(&store).await;
+    let s = Service {
+        id: 0,
+        provider: DEFAULT_PARTNER,
+        name: "Detox East".into(),
+        kind: ServiceKind::Detox,
+        intercept: Intercept::LawEnforcement,
+        eligibility: String::new(),
+        hours: "24/7".into(),
+        capacity: Some(6),
+        police_dropoff: false,
+        transit_access: false,
+        phone: String::new(),
+        address: String::new(),
+        area: String::new(),
+    };
+    let saved = store.save_service(&s).await.unwrap();
+    let a = store.add_capacity_update(saved.id, at(2026, 3, 1, 8, 0, 0), 0, Some(8), "nurse").await.unwrap();
+    let b = store.add_capacity_update(saved.id, at(2026, 2, 1, 8, 0, 0), 2, None, "nurse").await.unwrap();
+    assert_ne!(a, b);
+    let (one, by) = store.capacity_update(a).await.unwrap().expect("the report");
+    assert_eq!((one.service_id, one.available, one.total, by.as_str()), (saved.id, 0, Some(8), "nurse"));
+    assert!(store.capacity_update(a + b + 1).await.unwrap().is_none());
+    assert!(matches!(store.add_capacity_update(saved.id, at(2099, 1, 1, 0, 0, 0), 1, None, "x").await, Err(StoreError::Invalid(_))), "not in the future");
+    assert!(matches!(store.add_capacity_update(saved.id + 99, at(2026, 3, 1, 8, 0, 0), 1, None, "x").await, Err(StoreError::NotFound { what: "service", .. })));
+    let ups = store.capacity_updates().await.unwrap();
+    assert_eq!(ups.len(), 2);
+    assert_eq!((ups[0].reported_at, ups[0].available, ups[0].total), (at(2026, 2, 1, 8, 0, 0), 2, None), "oldest first");
+    assert_eq!((ups[1].service_id, ups[1].available, ups[1].total), (saved.id, 0, Some(8)));
+
+    // A referral of a stored encounter carries its groups and precinct; one of an encounter not
+    // stored carries nothing known.
+    let mut e = minimal_record("p1");
+    e.area.precinct = Some("North".into());
+    e.race_ethnicity = RaceEthnicity::Hispanic;
+    e.gender = Gender::Female;
+    e.age_band = AgeBand::A25To34;
+    store.write_batch(DEFAULT_PARTNER, None, &[e]).await.unwrap();
+    let r = store.create_referral("seattle", "p1", saved.id, ReferralState::Sent, "officer1", DEFAULT_PARTNER).await.unwrap();
+    store.move_referral(r.id, ReferralState::Accepted, None, "nurse", 1).await.unwrap();
+    store.move_referral(r.id, ReferralState::Connected, None, "nurse", 1).await.unwrap();
+    store.create_referral("elsewhere", "x", saved.id, ReferralState::Sent, "officer1", DEFAULT_PARTNER).await.unwrap();
+    let rows = store.referral_subjects().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let (f, subj) = &rows[0];
+    assert_eq!((f.state, f.connected_at.is_some()), (ReferralState::Connected, true));
+    assert_eq!(subj.owner, Some(DEFAULT_PARTNER));
+    assert_eq!((subj.race_ethnicity, subj.gender, subj.age_band, subj.precinct.as_deref()), (RaceEthnicity::Hispanic, Gender::Female, AgeBand::A25To34, Some("North")));
+    assert_eq!(rows[1].1, pmhc_core::capacity::ReferralSubject::default());
+    let facts: Vec<_> = store.referral_facts().await.unwrap().into_iter().map(|x| x.2).collect();
+    assert_eq!(facts, rows.iter().map(|x| x.0.clone()).collect::<Vec<_>>(), "the same facts as the gap report reads");
 }
