@@ -47,10 +47,16 @@ impl ReferralHistory {
 impl Store {
     /// Record referrals with their histories, all or none (each history is checked first).
     pub async fn record_referral_histories(&self, histories: &[ReferralHistory]) -> Result<u64, StoreError> {
+        Ok(self.insert_referral_histories(histories).await?.len() as u64)
+    }
+
+    /// Check and insert, all or none; the new referrals' ids.
+    pub(crate) async fn insert_referral_histories(&self, histories: &[ReferralHistory]) -> Result<Vec<i64>, StoreError> {
         for (i, h) in histories.iter().enumerate() {
             h.check().map_err(|e| StoreError::Invalid(format!("referral {} of {}/{}: {e}", i + 1, h.source_system, h.source_key)))?;
         }
         let op = "record referral histories";
+        let mut ids = Vec::with_capacity(histories.len());
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
             for h in histories {
@@ -70,6 +76,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(StoreError::db(BACKEND, op))?;
+                ids.push(id);
                 let mut from: Option<ReferralState> = None;
                 for m in &h.moves {
                     sqlx::query(
@@ -91,6 +98,6 @@ impl Store {
             }
             tx.commit().await.map_err(StoreError::db(BACKEND, op))?;
         });
-        Ok(histories.len() as u64)
+        Ok(ids)
     }
 }

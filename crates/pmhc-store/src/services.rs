@@ -141,37 +141,14 @@ impl Store {
         if !matches!(state, ReferralState::Proposed | ReferralState::Sent) {
             return Err(StoreError::Invalid(format!("a referral starts as proposed or sent, not {}", state.label())));
         }
-        let now = Utc::now();
-        let op = "record a referral";
-        let id: i64 = on_pool!(self, pool => {
-            let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO referrals (source_system, source_key, service_id, state, created_at, updated_at, created_by) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
-            )
-            .bind(source_system)
-            .bind(source_key)
-            .bind(service_id)
-            .bind(state.as_str())
-            .bind(now)
-            .bind(actor)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::db(BACKEND, op))?;
-            sqlx::query(
-                "INSERT INTO referral_events (referral_id, at, from_state, to_state, actor, partner_id) VALUES ($1, $2, NULL, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(state.as_str())
-            .bind(actor)
-            .bind(partner)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::db(BACKEND, op))?;
-            tx.commit().await.map_err(StoreError::db(BACKEND, op))?;
-            id
-        });
+        // A referral made now is a history of one state (the same write as a past referral's).
+        let history = crate::ReferralHistory {
+            source_system: source_system.to_string(),
+            source_key: source_key.to_string(),
+            service_id,
+            moves: vec![crate::PastMove { at: Utc::now(), to: state, reason: None, actor: actor.to_string(), partner }],
+        };
+        let id = self.insert_referral_histories(std::slice::from_ref(&history)).await?.pop().ok_or(StoreError::NotFound { what: "referral", id: 0 })?;
         self.referral(id).await?.ok_or(StoreError::NotFound { what: "referral", id })
     }
 
