@@ -10,7 +10,7 @@ use pmhc_core::services::{ReferralState, Service, ServiceKind, TurnAwayReason};
 use pmhc_core::sharing::{DEFAULT_PARTNER, PartnerId, Sector};
 use pmhc_core::training::{Completion, Course, CourseKind, InstructorType, StaffMember, StaffRole};
 use pmhc_core::{Encounter, ServiceType};
-use pmhc_store::{PastMove, ReferralHistory, Store};
+use pmhc_store::{NewSession, PastMove, ReferralHistory, Store};
 
 pub const DEMO_PROVIDER: &str = "County Behavioral Health (demo)";
 /// At most this many closed-loop referrals (a sample of the encounters that recorded one).
@@ -151,13 +151,7 @@ fn referrals(seed: u64, source_system: &str, provider: PartnerId, services: &[Se
 
 /// Refreshers every `months` after `from` (on the Monday of that week) up to today: most staff
 /// take each one on time, some let it lapse (and then take no more).
-async fn refreshers(
-    d: &mut Draw,
-    today: NaiveDate,
-    from: NaiveDate,
-    months: u32,
-    take: &mut impl AsyncFnMut(&mut Draw, NaiveDate) -> Result<()>,
-) -> Result<()> {
+fn refreshers(d: &mut Draw, today: NaiveDate, from: NaiveDate, months: u32, take: &mut impl FnMut(&mut Draw, NaiveDate)) {
     let mut last = from;
     while d.f() < 0.85 {
         let Some(next) = last.checked_add_months(Months::new(months)) else { break };
@@ -165,10 +159,9 @@ async fn refreshers(
         if monday > today {
             break;
         }
-        take(d, monday).await?;
+        take(d, monday);
         last = monday;
     }
-    Ok(())
 }
 
 /// Capacity reports of the services with beds or slots: on the first of every month the referrals
@@ -262,70 +255,62 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_
     let ids: std::collections::HashMap<(PartnerId, String), i64> =
         store.list_staff(None).await?.into_iter().map(|s| ((s.partner, s.staff_key), s.id)).collect();
     let today = Utc::now().date_naive();
-    let mut completions: Vec<Completion> = Vec::new();
-    let mut sessions: std::collections::HashMap<(i64, NaiveDate), i64> = std::collections::HashMap::new();
-    let mut complete = async |d: &mut Draw, partner: PartnerId, key: &str, course_id: i64, held_on: NaiveDate, completed_on: NaiveDate, instructors: &[InstructorType]| -> Result<()> {
-        let Some(&staff_id) = ids.get(&(partner, key.to_string())) else { return Ok(()) };
-        let session_id = match sessions.get(&(course_id, held_on)) {
-            Some(id) => *id,
-            None => {
-                let s = store.session_of(course_id, held_on, "Regional Training Academy", instructors).await?;
-                sessions.insert((course_id, held_on), s.id);
-                s.id
-            }
-        };
+    let mut rows: Vec<(Option<NewSession>, Completion)> = Vec::new();
+    let mut complete = |d: &mut Draw, partner: PartnerId, key: &str, course_id: i64, held_on: NaiveDate, completed_on: NaiveDate, instructors: &[InstructorType]| {
+        let Some(&staff_id) = ids.get(&(partner, key.to_string())) else { return };
+        let session = NewSession { course_id, held_on, location: "Regional Training Academy".into(), instructors: instructors.to_vec() };
         let pre = 40.0 + d.below(36) as f64;
-        completions.push(Completion {
-            staff_id,
-            session_id,
-            completed_on,
-            pre_score: Some(pre),
-            post_score: Some((pre + 10.0 + d.below(25) as f64).min(100.0)),
-            evaluation: Some(3 + d.below(3) as u8),
-        });
-        Ok(())
+        rows.push((
+            Some(session),
+            Completion {
+                staff_id,
+                session_id: 0,
+                completed_on,
+                pre_score: Some(pre),
+                post_score: Some((pre + 10.0 + d.below(25) as f64).min(100.0)),
+                evaluation: Some(3 + d.below(3) as u8),
+            },
+        ));
     };
     let cit_team = [InstructorType::Police, InstructorType::Clinician, InstructorType::LivedExperience, InstructorType::FamilyMember];
     for o in roster {
         let Some(on) = o.certified_on else {
             if d.f() < 0.4 {
                 let day = NaiveDate::from_ymd_opt(2020, 1, 6).unwrap_or_default() + TimeDelta::weeks(d.below(250) as i64);
-                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::DeEscalation), day, day, &[InstructorType::Police]).await?;
+                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::DeEscalation), day, day, &[InstructorType::Police]);
             }
             continue;
         };
         // The 40-hour course is given Monday to Friday; it is completed on the Friday.
-        complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::BasicCit), on - TimeDelta::days(4), on, &cit_team).await?;
-        refreshers(&mut d, today, on, 22, &mut async |d: &mut Draw, day| {
-            complete(d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Refresher), day, day, &[InstructorType::Police, InstructorType::LivedExperience]).await
-        })
-        .await?;
+        complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::BasicCit), on - TimeDelta::days(4), on, &cit_team);
+        refreshers(&mut d, today, on, 22, &mut |d: &mut Draw, day| {
+            complete(d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Refresher), day, day, &[InstructorType::Police, InstructorType::LivedExperience])
+        });
         if d.f() < 0.5 {
             let day = on + TimeDelta::weeks(4 + d.below(40) as i64);
             if day <= today {
-                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::CulturalCompetence), day, day, &[InstructorType::Advocate, InstructorType::LivedExperience]).await?;
+                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::CulturalCompetence), day, day, &[InstructorType::Advocate, InstructorType::LivedExperience]);
             }
         }
         if d.f() < 0.15 {
             let day = on + TimeDelta::weeks(10 + d.below(60) as i64);
             if day <= today {
-                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Advanced), day, day, &[InstructorType::Clinician, InstructorType::FamilyMember]).await?;
+                complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Advanced), day, day, &[InstructorType::Clinician, InstructorType::FamilyMember]);
             }
         }
     }
     for (key, trained) in &dispatchers {
         if let Some(on) = trained {
-            complete(&mut d, DEFAULT_PARTNER, key, course(CourseKind::Dispatcher), *on - TimeDelta::days(1), *on, &[InstructorType::Clinician, InstructorType::LivedExperience]).await?;
-            refreshers(&mut d, today, *on, 34, &mut async |d: &mut Draw, day| {
-                complete(d, DEFAULT_PARTNER, key, course(CourseKind::Refresher), day, day, &[InstructorType::Clinician]).await
-            })
-            .await?;
+            complete(&mut d, DEFAULT_PARTNER, key, course(CourseKind::Dispatcher), *on - TimeDelta::days(1), *on, &[InstructorType::Clinician, InstructorType::LivedExperience]);
+            refreshers(&mut d, today, *on, 34, &mut |d: &mut Draw, day| {
+                complete(d, DEFAULT_PARTNER, key, course(CourseKind::Refresher), day, day, &[InstructorType::Clinician])
+            });
         }
     }
     for i in 1..=8 {
         let day = NaiveDate::from_ymd_opt(2021, 4, 12).unwrap_or_default() + TimeDelta::weeks(i);
-        complete(&mut d, provider, &format!("C{i:02}"), course(CourseKind::DeEscalation), day, day, &[InstructorType::Clinician]).await?;
+        complete(&mut d, provider, &format!("C{i:02}"), course(CourseKind::DeEscalation), day, day, &[InstructorType::Clinician]);
     }
-    let counts = store.save_completions(&completions).await?;
+    let counts = store.record_completions(&rows).await?;
     Ok((staff.len() as u64, counts.added + counts.updated))
 }

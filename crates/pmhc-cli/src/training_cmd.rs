@@ -48,7 +48,7 @@ pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
         TrainingCommand::Courses => {
             let records = store.training_records().await?;
             println!("{:>4}  {:<22} {:>6} {:>8} {:>11} {:>5} {:>5} {:>5}  name", "#", "kind", "hours", "sessions", "completions", "pre", "post", "eval");
-            for c in pmhc_core::training::course_results(&records) {
+            for c in pmhc_core::training::course_results(&records, chrono::Utc::now().date_naive()) {
                 let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
                 println!(
                     "{:>4}  {:<22} {:>6} {:>8} {:>11} {:>5} {:>5} {:>5}  {}",

@@ -133,7 +133,8 @@ fn coverage_matches_an_independent_count() {
             ids.sort();
             ids.dedup();
             e.officers = ids.iter().map(|id| Officer { id: Some(id.clone()), ..Default::default() }).collect();
-            if requested {
+            // The coverage on a day counts the calls up to that day.
+            if requested && on <= today {
                 calls.push((on, precinct, ids));
             }
             w.write(&e).unwrap();
@@ -187,15 +188,17 @@ fn coverage_matches_an_independent_count() {
             let trained = on_roster.iter().any(|p| {
                 p.done.iter().any(|(c, d)| *c == "CIT" && d <= on)
             });
+            // Untrained only when every officer is on the roster; otherwise not known.
+            let all_on_roster = !ids.is_empty() && on_roster.len() == ids.len();
             for key in ["total".to_string(), precinct.unwrap_or("").to_string()] {
                 let e = reach.entry(key).or_default();
                 e.0 += 1;
-                if on_roster.is_empty() {
-                    e.3 += 1;
-                } else if trained {
+                if trained {
                     e.1 += 1;
-                } else {
+                } else if all_on_roster {
                     e.2 += 1;
+                } else {
+                    e.3 += 1;
                 }
             }
         }
@@ -269,5 +272,31 @@ fn coverage_matches_an_independent_count() {
         assert!(stdout(&run(db, &["training", "roster"])).contains("9001"), "imported through the page");
         let r = wg.post_multipart("/training/import", &[("csrf", "x"), ("kind", "roster")], &[("file", "roster.csv", good)]);
         assert_eq!(r.status, 403, "a workgroup member may not import");
+        let courses = b"name,kind,hours,refresher_months\nCIT,other,1,\n";
+        let r = ds.post_multipart("/training/import", &[("csrf", &csrf), ("kind", "courses")], &[("file", "courses.csv", courses)]);
+        assert_eq!(r.status, 403, "the programme's courses are kept by administrators and coordinators, not a partner's data specialist");
+        assert!(stdout(&run(db, &["training", "courses"])).contains("Basic CIT"), "the course is unchanged");
+
+        // Another partner sees the calls only through an agreement sharing incident details, and
+        // their precincts only with area and time; never the first partner's staff names.
+        assert!(run(db, &["partner", "add", "County BH", "--sector", "behavioral_health"]).status.success());
+        add_user_of(db, "bh", "data_specialist", "County BH", "correct horse 42");
+        let mut bh = Http::new(&s.base);
+        bh.sign_in("bh", "correct horse 42");
+        let api = bh.get(&format!("/api/v1/training/coverage?on={on}")).json();
+        assert_eq!(api["reach"][0]["requested"].as_u64(), Some(0), "no agreement: no calls");
+        assert!(api["overdue"].as_array().unwrap().is_empty(), "no names of another partner's staff");
+        let out = run(db, &[
+            "agreement", "add", "--title", "incident details", "--discloser", "Default partner", "--recipient", "County BH",
+            "--groups", "incident_details", "--purpose", "care_coordination", "--legal-basis", "45 CFR 164.506(c)",
+            "--effective", "2025-01-01", "--expires", "2030-12-31",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let rows = csv_rows(&bh.get(&format!("/training?format=reach-csv&on={on}")).text());
+        assert_eq!(rows[0]["requested"], reach["total"].0.to_string(), "the calls through the agreement");
+        assert!(rows.iter().skip(1).all(|r| r["precinct"].is_empty()), "no precinct without area and time: {rows:?}");
+        // On a day before the agreement, it shared nothing.
+        let before = bh.get("/api/v1/training/coverage?on=2024-12-31").json();
+        assert_eq!(before["reach"][0]["requested"].as_u64(), Some(0), "the agreement was not in force then");
     }
 }

@@ -158,6 +158,8 @@ pub enum InvalidTraining {
     NoName,
     #[error("hours must be more than 0 and at most 1000, not {0}")]
     Hours(f64),
+    #[error("refresher months are from 1 to 120 (leave it empty when no refresher is due), not {0}")]
+    RefresherMonths(u32),
     #[error("a {0} needs a staff number (badge or employee number)")]
     NoStaffKey(&'static str),
     #[error("a test score is from 0 to 100, not {0}")]
@@ -175,6 +177,11 @@ impl Course {
         }
         if !(self.hours > 0.0 && self.hours <= 1000.0) {
             return Err(InvalidTraining::Hours(self.hours));
+        }
+        if let Some(m) = self.refresher_months
+            && !(1..=120).contains(&m)
+        {
+            return Err(InvalidTraining::RefresherMonths(m));
         }
         Ok(())
     }
@@ -352,9 +359,10 @@ pub struct CitReach {
     pub requested: u64,
     /// An officer trained on that day reached the call.
     pub reached_by_trained: u64,
-    /// Officers on the roster reached it, none of them trained then.
+    /// Every officer on the call is on the roster, none of them trained then.
     pub reached_by_untrained: u64,
-    /// No officer recorded, or none of them on the roster: not known.
+    /// No trained officer among those on the roster, and no officer recorded or some of them
+    /// not on the roster: not known.
     pub not_known: u64,
 }
 
@@ -379,18 +387,24 @@ pub fn cit_reach(records: &TrainingRecords, calls: &[CitCall]) -> Vec<CitReach> 
     let mut total = CitReach::default();
     let mut by: BTreeMap<Option<String>, CitReach> = BTreeMap::new();
     for c in calls {
+        let mut officers: Vec<&str> = c.officers.iter().map(|o| o.trim()).filter(|o| !o.is_empty()).collect();
+        officers.sort_unstable();
+        officers.dedup();
         let on_roster: Vec<&StaffStatus> =
-            c.officers.iter().filter_map(|o| roster.get(&(c.partner, o.trim())).and_then(|id| statuses.get(id))).collect();
+            officers.iter().filter_map(|o| roster.get(&(c.partner, *o)).and_then(|id| statuses.get(id))).collect();
         let trained = on_roster.iter().any(|s| s.trained_on.is_some_and(|d| d <= c.occurred_on));
+        // Untrained only when every officer on the call is on the roster (an officer not on it
+        // may have been trained): otherwise, without a trained one, not known.
+        let all_known = !officers.is_empty() && on_roster.len() == officers.len();
         let row = by.entry(c.precinct.clone()).or_insert_with(|| CitReach { precinct: c.precinct.clone(), ..Default::default() });
         for r in [&mut total, row] {
             r.requested += 1;
-            if on_roster.is_empty() {
-                r.not_known += 1;
-            } else if trained {
+            if trained {
                 r.reached_by_trained += 1;
-            } else {
+            } else if all_known {
                 r.reached_by_untrained += 1;
+            } else {
+                r.not_known += 1;
             }
         }
     }
@@ -419,14 +433,19 @@ fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| s / n as f64)
 }
 
-pub fn course_results(records: &TrainingRecords) -> Vec<CourseResults> {
+/// Each course's results up to `today` (later sessions and completions are left out).
+pub fn course_results(records: &TrainingRecords, today: NaiveDate) -> Vec<CourseResults> {
     records
         .courses
         .iter()
         .map(|c| {
-            let sessions: Vec<&TrainingSession> = records.sessions.iter().filter(|s| s.course_id == c.id).collect();
-            let done: Vec<&Completion> =
-                records.completions.iter().filter(|x| sessions.iter().any(|s| s.id == x.session_id)).collect();
+            let sessions: Vec<&TrainingSession> =
+                records.sessions.iter().filter(|s| s.course_id == c.id && s.held_on <= today).collect();
+            let done: Vec<&Completion> = records
+                .completions
+                .iter()
+                .filter(|x| x.completed_on <= today && sessions.iter().any(|s| s.id == x.session_id))
+                .collect();
             let mut instructors: Vec<InstructorType> = sessions.iter().flat_map(|s| s.instructors.iter().copied()).collect();
             instructors.sort();
             instructors.dedup();
@@ -535,7 +554,7 @@ mod tests {
         assert_eq!((reach[0].requested, reach[0].reached_by_trained, reach[0].reached_by_untrained, reach[0].not_known), (5, 1, 2, 2));
         assert_eq!(reach[0].share(), Some(1.0 / 3.0));
 
-        let results = course_results(&r);
+        let results = course_results(&r, d("2026-11-27"));
         assert_eq!(results[0].completions, 3);
         assert_eq!(results[0].mean_post, Some(80.0));
         assert_eq!(results[0].instructors, vec![InstructorType::Police, InstructorType::LivedExperience]);

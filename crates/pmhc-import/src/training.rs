@@ -30,6 +30,14 @@ fn read_rows<T>(
         Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
         Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
     };
+    // A misspelt column would otherwise be read as empty (`refresher_month`: never due).
+    let unknown: Vec<&str> = header.iter().map(String::as_str).filter(|h| !columns.contains(h)).collect();
+    if !unknown.is_empty() {
+        return Err(vec![RowProblem {
+            line: 1,
+            message: format!("unknown columns: {} (the columns are: {})", unknown.join(", "), columns.join(", ")),
+        }]);
+    }
     let missing: Vec<&str> = required.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
     if !missing.is_empty() {
         return Err(vec![RowProblem {
@@ -59,7 +67,7 @@ fn optional<T: std::str::FromStr>(what: &str, s: &str) -> Result<Option<T>, Stri
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse().map(Some).map_err(|_| format!("{what}: `{s}` is not a number"))
+    s.parse().map(Some).map_err(|_| format!("{what}: `{s}` is not a number of the right kind and size"))
 }
 
 fn date(what: &str, s: &str) -> Result<NaiveDate, String> {
@@ -149,6 +157,7 @@ impl CompletionRow {
 /// Read a completions file: staff numbers are those of `staff` (one partner's roster), courses
 /// are named as in `courses`; an empty `completed_on` is the session's day.
 pub fn parse_completions(bytes: &[u8], staff: &[StaffMember], courses: &[Course]) -> Result<Vec<CompletionRow>, Vec<RowProblem>> {
+    let mut seen: Vec<(i64, i64, NaiveDate, String)> = Vec::new();
     read_rows(bytes, COMPLETION_COLUMNS, &["staff_number", "course", "session_date"], |get| {
         let number = get("staff_number");
         let member = staff
@@ -178,6 +187,11 @@ pub fn parse_completions(bytes: &[u8], staff: &[StaffMember], courses: &[Course]
         };
         let session = TrainingSession { id: 0, course_id: course.id, held_on, location: row.location.clone(), instructors: Vec::new() };
         row.completion(0).validate(&session).map_err(|e| e.to_string())?;
+        let key = (row.staff_id, row.course_id, row.held_on, row.location.to_lowercase());
+        if seen.contains(&key) {
+            return Err(format!("staff number `{number}` completing `{}` on {} appears twice", course.name, row.held_on));
+        }
+        seen.push(key);
         Ok(row)
     })
 }
@@ -241,6 +255,10 @@ mod tests {
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 7, 8], "{problems:?}");
         assert!(problems[0].message.contains("not on the roster"));
         assert!(parse_roster(b"name\nx\n", 1).unwrap_err()[0].message.contains("missing columns: staff_number, role"));
+        assert!(parse_courses(b"name,kind,hours,refresher_month\nA,other,2,12\n").unwrap_err()[0].message.contains("unknown columns: refresher_month"));
+        assert!(parse_courses(b"name,kind,hours,refresher_months\nA,other,2,0\n").unwrap_err()[0].message.contains("refresher months"));
+        let twice = parse_completions(b"staff_number,course,session_date\n1001,CIT,2025-01-05\n1001,cit,2025-01-05\n", &staff(), &courses).unwrap_err();
+        assert_eq!(twice.iter().map(|p| p.line).collect::<Vec<_>>(), vec![3], "{twice:?}");
         let bad = parse_roster(b"staff_number,role,active\n1,sheriff,\n,dispatcher,\n2,dispatcher,maybe\n3,other,\n3,other,\n", 1).unwrap_err();
         assert_eq!(bad.iter().map(|p| p.line).collect::<Vec<_>>(), vec![2, 3, 4, 6], "{bad:?}");
         let bad = parse_courses(b"name,kind,hours\nA,basic_cit,0\nB,spa,8\nC,other,x\nD,other,2\nd,other,2\n").unwrap_err();

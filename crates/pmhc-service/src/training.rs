@@ -9,7 +9,7 @@ use pmhc_core::training::{
     CitReach, CourseResults, CoverageRow, StaffMember, StaffStatus, TrainingRecords, course_results, coverage, cit_reach,
 };
 use pmhc_import::training::{RowProblem, parse_completions, parse_courses, parse_roster};
-use pmhc_store::{SaveCounts, Store};
+use pmhc_store::{NewSession, SaveCounts, Store};
 
 use crate::ServiceError;
 use crate::sharing::Viewer;
@@ -26,10 +26,7 @@ fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
 /// Import a courses file: every course saved (a course of the same name is changed), or none.
 pub async fn import_courses(store: &Store, bytes: &[u8]) -> Result<usize, ServiceError> {
     let courses = parse_courses(bytes).map_err(|p| refused("courses file", p))?;
-    for c in &courses {
-        store.save_course(c).await?;
-    }
-    Ok(courses.len())
+    Ok(store.save_courses(&courses).await?.len())
 }
 
 /// Import a partner's staff roster: every member saved (by staff number), or none.
@@ -45,21 +42,14 @@ pub async fn import_completions(store: &Store, partner: PartnerId, bytes: &[u8])
     let staff = store.list_staff(Some(partner)).await?;
     let courses = store.list_courses().await?;
     let rows = parse_completions(bytes, &staff, &courses).map_err(|p| refused("completions file", p))?;
-    let mut sessions: HashMap<(i64, NaiveDate, String), i64> = HashMap::new();
-    let mut completions = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let key = (r.course_id, r.held_on, r.location.clone());
-        let id = match sessions.get(&key) {
-            Some(id) if r.instructors.is_empty() => *id,
-            _ => {
-                let s = store.session_of(r.course_id, r.held_on, &r.location, &r.instructors).await?;
-                sessions.insert(key, s.id);
-                s.id
-            }
-        };
-        completions.push(r.completion(id));
-    }
-    Ok(store.save_completions(&completions).await?)
+    let rows: Vec<(Option<NewSession>, pmhc_core::training::Completion)> = rows
+        .iter()
+        .map(|r| {
+            let session = NewSession { course_id: r.course_id, held_on: r.held_on, location: r.location.clone(), instructors: r.instructors.clone() };
+            (Some(session), r.completion(0))
+        })
+        .collect();
+    Ok(store.record_completions(&rows).await?)
 }
 
 /// A trained staff member whose refresher is overdue.
@@ -134,7 +124,7 @@ pub fn compute(records: &TrainingRecords, calls: &[pmhc_core::training::CitCall]
         today,
         coverage: coverage(records, today),
         reach: cit_reach(records, calls),
-        courses: course_results(records),
+        courses: course_results(records, today),
         overdue,
         overdue_total,
         staff_on_roster: records.staff.iter().filter(|s| s.active).count() as u64,
@@ -157,6 +147,7 @@ fn overdue_of(s: &StaffMember, st: &StaffStatus) -> Overdue {
 pub async fn training_coverage(store: &Store, reader: &CoverageReader, today: NaiveDate) -> Result<TrainingCoverage, ServiceError> {
     let records = store.training_records().await?;
     let mut calls = store.cit_requested_calls(&reader.incident).await?;
+    calls.retain(|c| c.occurred_on <= today);
     for c in &mut calls {
         if !reader.with_area.contains(&c.partner) {
             c.precinct = None;

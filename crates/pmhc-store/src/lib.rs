@@ -51,7 +51,7 @@ pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::AuditFilter;
 pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};
-pub use training::SaveCounts;
+pub use training::{NewSession, SaveCounts};
 pub use referral_history::{PastMove, ReferralHistory};
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};

@@ -53,6 +53,15 @@ fn staff(r: StaffRow) -> Result<StaffMember, StoreError> {
     })
 }
 
+/// A session named by its course, day and place (and who taught it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub course_id: i64,
+    pub held_on: NaiveDate,
+    pub location: String,
+    pub instructors: Vec<InstructorType>,
+}
+
 /// How a roster or completions file changed the records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SaveCounts {
@@ -61,24 +70,56 @@ pub struct SaveCounts {
 }
 
 impl Store {
-    /// Add a course, or change the one of the same name; returns it with its id.
+    /// Add a course, or change the one of the same name (in any case); returns it with its id.
     pub async fn save_course(&self, c: &Course) -> Result<Course, StoreError> {
-        c.validate().map_err(|e| StoreError::Invalid(format!("course `{}`: {e}", c.name)))?;
-        let id: i64 = on_pool!(self, pool => {
-            sqlx::query_scalar(
-                "INSERT INTO training_courses (name, kind, hours, refresher_months) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, hours = excluded.hours, \
-                 refresher_months = excluded.refresher_months RETURNING id",
-            )
-            .bind(c.name.trim())
-            .bind(c.kind.as_str())
-            .bind(c.hours)
-            .bind(c.refresher_months.map(i64::from))
-            .fetch_one(pool)
-            .await
-            .map_err(StoreError::db(BACKEND, "save a course"))?
+        self.save_courses(std::slice::from_ref(c)).await?.pop().ok_or_else(|| StoreError::Invalid("no course".into()))
+    }
+
+    /// Add or change courses (by name, in any case), all or none.
+    pub async fn save_courses(&self, courses: &[Course]) -> Result<Vec<Course>, StoreError> {
+        for c in courses {
+            c.validate().map_err(|e| StoreError::Invalid(format!("course `{}`: {e}", c.name)))?;
+        }
+        let op = "save courses";
+        let mut saved = Vec::with_capacity(courses.len());
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
+            for c in courses {
+                let name = c.name.trim();
+                let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM training_courses WHERE lower(name) = lower($1)")
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(StoreError::db(BACKEND, op))?;
+                let id: i64 = match existing {
+                    Some(id) => {
+                        sqlx::query("UPDATE training_courses SET name = $2, kind = $3, hours = $4, refresher_months = $5 WHERE id = $1")
+                            .bind(id)
+                            .bind(name)
+                            .bind(c.kind.as_str())
+                            .bind(c.hours)
+                            .bind(c.refresher_months.map(i64::from))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::db(BACKEND, op))?;
+                        id
+                    }
+                    None => sqlx::query_scalar(
+                        "INSERT INTO training_courses (name, kind, hours, refresher_months) VALUES ($1, $2, $3, $4) RETURNING id",
+                    )
+                    .bind(name)
+                    .bind(c.kind.as_str())
+                    .bind(c.hours)
+                    .bind(c.refresher_months.map(i64::from))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::db(BACKEND, op))?,
+                };
+                saved.push(Course { id, name: name.to_string(), ..c.clone() });
+            }
+            tx.commit().await.map_err(StoreError::db(BACKEND, op))?;
         });
-        Ok(Course { id, name: c.name.trim().to_string(), ..c.clone() })
+        Ok(saved)
     }
 
     pub async fn list_courses(&self) -> Result<Vec<Course>, StoreError> {
@@ -99,67 +140,6 @@ impl Store {
                 .map_err(StoreError::db(BACKEND, "list training sessions"))?
         });
         rows.into_iter().map(session).collect()
-    }
-
-    /// The session of a course on a day at a place, added when new; the instructors given are
-    /// added to those already recorded.
-    pub async fn session_of(
-        &self,
-        course_id: i64,
-        held_on: NaiveDate,
-        location: &str,
-        instructors: &[InstructorType],
-    ) -> Result<TrainingSession, StoreError> {
-        let op = "record a training session";
-        let location = location.trim();
-        let row: SessionRow = on_pool!(self, pool => {
-            let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
-            let found: Option<SessionRow> = sqlx::query_as(
-                "SELECT id, course_id, held_on, location, instructors FROM training_sessions \
-                 WHERE course_id = $1 AND held_on = $2 AND location = $3",
-            )
-            .bind(course_id)
-            .bind(held_on)
-            .bind(location)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::db(BACKEND, op))?;
-            let mut all = match &found {
-                Some(r) => parse_instructors(&r.4).map_err(|e| corrupt("training_sessions.instructors", e))?,
-                None => Vec::new(),
-            };
-            all.extend_from_slice(instructors);
-            all.sort();
-            all.dedup();
-            let list = instructors_to_string(&all);
-            let row = match found {
-                Some(r) => {
-                    sqlx::query("UPDATE training_sessions SET instructors = $1 WHERE id = $2")
-                        .bind(&list)
-                        .bind(r.0)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(StoreError::db(BACKEND, op))?;
-                    (r.0, r.1, r.2, r.3, list)
-                }
-                None => {
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO training_sessions (course_id, held_on, location, instructors) VALUES ($1, $2, $3, $4) RETURNING id",
-                    )
-                    .bind(course_id)
-                    .bind(held_on)
-                    .bind(location)
-                    .bind(&list)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(StoreError::db(BACKEND, op))?;
-                    (id, course_id, held_on, location.to_string(), list)
-                }
-            };
-            tx.commit().await.map_err(StoreError::db(BACKEND, op))?;
-            row
-        });
-        session(row)
     }
 
     /// Add or change staff members (by partner and staff number), all or none.
@@ -225,15 +205,74 @@ impl Store {
     /// Record completions (a staff member completes a session once: a second record of the same
     /// session replaces the first), all or none.
     pub async fn save_completions(&self, completions: &[Completion]) -> Result<SaveCounts, StoreError> {
+        let rows: Vec<(Option<NewSession>, Completion)> = completions.iter().map(|c| (None, c.clone())).collect();
+        self.record_completions(&rows).await
+    }
+
+    /// Record completions, each of a session given by id or by course, day and place (added when
+    /// new; its instructors added to those recorded), all or none in one transaction.
+    pub async fn record_completions(&self, rows: &[(Option<NewSession>, Completion)]) -> Result<SaveCounts, StoreError> {
         let op = "record training completions";
         let mut counts = SaveCounts::default();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
-            for c in completions {
+            let mut sessions: std::collections::HashMap<(i64, NaiveDate, String), i64> = std::collections::HashMap::new();
+            for (new, c) in rows {
+                let session_id = match new {
+                    None => c.session_id,
+                    Some(n) => {
+                        let key = (n.course_id, n.held_on, n.location.trim().to_string());
+                        match sessions.get(&key) {
+                            Some(id) if n.instructors.is_empty() => *id,
+                            _ => {
+                                let found: Option<(i64, String)> = sqlx::query_as(
+                                    "SELECT id, instructors FROM training_sessions WHERE course_id = $1 AND held_on = $2 AND location = $3",
+                                )
+                                .bind(key.0)
+                                .bind(key.1)
+                                .bind(&key.2)
+                                .fetch_optional(&mut *tx)
+                                .await
+                                .map_err(StoreError::db(BACKEND, op))?;
+                                let mut all = match &found {
+                                    Some(r) => parse_instructors(&r.1).map_err(|e| corrupt("training_sessions.instructors", e))?,
+                                    None => Vec::new(),
+                                };
+                                all.extend_from_slice(&n.instructors);
+                                all.sort();
+                                all.dedup();
+                                let list = instructors_to_string(&all);
+                                let id: i64 = match found {
+                                    Some((id, _)) => {
+                                        sqlx::query("UPDATE training_sessions SET instructors = $1 WHERE id = $2")
+                                            .bind(&list)
+                                            .bind(id)
+                                            .execute(&mut *tx)
+                                            .await
+                                            .map_err(StoreError::db(BACKEND, op))?;
+                                        id
+                                    }
+                                    None => sqlx::query_scalar(
+                                        "INSERT INTO training_sessions (course_id, held_on, location, instructors) VALUES ($1, $2, $3, $4) RETURNING id",
+                                    )
+                                    .bind(key.0)
+                                    .bind(key.1)
+                                    .bind(&key.2)
+                                    .bind(&list)
+                                    .fetch_one(&mut *tx)
+                                    .await
+                                    .map_err(StoreError::db(BACKEND, op))?,
+                                };
+                                sessions.insert(key, id);
+                                id
+                            }
+                        }
+                    }
+                };
                 let existing: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM training_completions WHERE staff_id = $1 AND session_id = $2")
                         .bind(c.staff_id)
-                        .bind(c.session_id)
+                        .bind(session_id)
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(StoreError::db(BACKEND, op))?;
@@ -248,7 +287,7 @@ impl Store {
                 };
                 sqlx::query(q)
                     .bind(c.staff_id)
-                    .bind(c.session_id)
+                    .bind(session_id)
                     .bind(c.completed_on)
                     .bind(c.pre_score)
                     .bind(c.post_score)

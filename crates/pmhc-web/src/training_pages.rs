@@ -25,17 +25,26 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/training", get(training)).route("/training/import", axum::routing::post(import))
 }
 
-/// Training files are small (a roster of thousands is a few hundred kilobytes): the form's limit.
-const MAX_TRAINING_FILE: usize = 1 << 20;
+/// Training files are small (a roster of thousands is a few hundred kilobytes): the request's
+/// limit (the application's limit for forms) in MiB.
+const MAX_TRAINING_MIB: usize = 1;
 
 /// Import a courses, roster or completions file for the user's partner (data specialists and
 /// administrators): the page again, saying what was imported or every problem with its line.
+/// Courses are the whole programme's (every partner's coverage reads them): administrators and
+/// project coordinators keep them. Rosters and completions are a partner's: those who import.
+fn may_keep_courses(who: &Principal) -> bool {
+    who.roles().contains(Role::Administrator) || who.roles().contains(Role::ProjectCoordinator)
+}
+
 async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, PageError> {
-    who.require(Permission::Import)?;
+    if !may_keep_courses(&who) {
+        who.require(Permission::Import)?;
+    }
     let mut mp = mp.map_err(|e| crate::AppError::BadRequest(format!("send the file as multipart/form-data: {}", e.body_text())))?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            crate::AppError::TooLarge(MAX_TRAINING_FILE >> 20)
+            crate::AppError::TooLarge(MAX_TRAINING_MIB)
         } else {
             crate::AppError::BadRequest(format!("the upload is malformed: {e}"))
         }
@@ -57,6 +66,11 @@ async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum:
     who.check_csrf(&csrf)?;
     let (name, bytes) = file.filter(|f| !f.1.is_empty()).ok_or_else(|| crate::AppError::BadRequest("choose a CSV file to import".into()))?;
     let partner = who.user.partner;
+    match kind.as_str() {
+        "courses" if !may_keep_courses(&who) => return Err(crate::AppError::Forbidden(Permission::EditDefinitions).into()),
+        "roster" | "completions" => who.require(Permission::Import)?,
+        _ => {}
+    }
     let result = match kind.as_str() {
         "courses" => pmhc_service::training::import_courses(&state.store, &bytes).await.map(|n| format!("{n} courses imported from {name}.")),
         "roster" => pmhc_service::training::import_roster(&state.store, partner, &bytes)
@@ -131,7 +145,8 @@ fn day(on: Option<&str>) -> Result<NaiveDate, crate::AppError> {
 async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Result<(TrainingCoverage, bool), crate::AppError> {
     who.require(Permission::ViewOutcomes)?;
     let today = day(on)?;
-    let viewer = who.viewer(state).await?;
+    // The agreements in force on that day.
+    let viewer = pmhc_service::sharing::Viewer::of(&state.store, &who.user, today).await?;
     let roles = who.roles();
     let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
     let reader = CoverageReader::viewer(&viewer, names, roles.contains(Role::Administrator));
@@ -248,6 +263,7 @@ pub struct Training {
     pub reach_chart: String,
     pub names: bool,
     pub can_import: bool,
+    pub can_courses: bool,
     pub csrf: String,
     /// What an import just did, or every problem of a refused file.
     pub message: Option<String>,
@@ -329,6 +345,7 @@ fn page(who: &Principal, c: TrainingCoverage, names: bool, message: Option<Strin
     let t = Training {
         nav: Nav::new(Some(who), "training"),
         can_import: who.roles().can(Permission::Import),
+        can_courses: may_keep_courses(who),
         csrf: who.csrf().to_string(),
         message,
         problem,

@@ -3,11 +3,14 @@
 
 CREATE TABLE training_courses (
     id               INTEGER PRIMARY KEY,
-    name             TEXT NOT NULL UNIQUE,
+    name             TEXT NOT NULL,
     kind             TEXT NOT NULL,
     hours            REAL NOT NULL CHECK (hours > 0),
     refresher_months INTEGER CHECK (refresher_months IS NULL OR refresher_months > 0)
 );
+
+-- A course is named once, whatever the case ("CIT" and "cit" are the same course).
+CREATE UNIQUE INDEX training_courses_name ON training_courses (lower(name));
 
 CREATE TABLE training_sessions (
     id          INTEGER PRIMARY KEY,
