@@ -213,6 +213,11 @@ impl Http {
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_global(Some(std::time::Duration::from_secs(120)))
+            // A new connection per request: a server may close a connection after refusing a
+            // request whose body it did not read (a cross-site form, say), and reusing that
+            // connection for a POST (which is not retried) fails with "peer disconnected".
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
             .build()
             .new_agent();
         Http { agent, base: base.to_string(), cookies: Default::default(), token: None }
