@@ -12,11 +12,60 @@ pub const COLUMNS: &[&str] = &[
     "address", "area",
 ];
 
-/// A problem with one row of an inventory file.
+/// A problem with one row of a file read whole (the inventory, capacity reports, training records).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
     pub line: u64,
     pub message: String,
+}
+
+/// The columns a file read whole may have.
+pub(crate) struct Columns<'a> {
+    pub all: &'a [&'a str],
+    pub required: &'a [&'a str],
+    /// Refuse a column not in `all` (a misspelt one would otherwise be read as empty).
+    pub refuse_unknown: bool,
+}
+
+/// Read a CSV file whole: each row becomes a `T` through `row` (given a getter by column name,
+/// trimmed, empty when absent) or the row's problems. Every row, or every problem with its line.
+pub(crate) fn read_rows<T>(
+    bytes: &[u8],
+    columns: &Columns,
+    mut row: impl FnMut(&dyn Fn(&str) -> String) -> Result<T, Vec<String>>,
+) -> Result<Vec<T>, Vec<RowProblem>> {
+    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let header: Vec<String> = match r.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
+        Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
+    };
+    let listed = columns.all.join(", ");
+    if columns.refuse_unknown {
+        let unknown: Vec<&str> = header.iter().map(String::as_str).filter(|h| !columns.all.contains(h)).collect();
+        if !unknown.is_empty() {
+            return Err(vec![RowProblem { line: 1, message: format!("unknown columns: {} (the columns are: {listed})", unknown.join(", ")) }]);
+        }
+    }
+    let missing: Vec<&str> = columns.required.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
+    if !missing.is_empty() {
+        return Err(vec![RowProblem { line: 1, message: format!("missing columns: {} (the columns are: {listed})", missing.join(", ")) }]);
+    }
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    for rec in r.records() {
+        match rec {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                let get = |name: &str| header.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+                match row(&get) {
+                    Ok(t) => out.push(t),
+                    Err(messages) => problems.extend(messages.into_iter().map(|message| RowProblem { line, message })),
+                }
+            }
+            Err(e) => problems.push(RowProblem { line: e.position().map_or(0, |p| p.line()), message: e.to_string() }),
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
 fn yes_no(s: &str) -> Result<bool, String> {
@@ -29,70 +78,22 @@ fn yes_no(s: &str) -> Result<bool, String> {
 
 /// Read an inventory file against the known partners. Every row or a list of every problem.
 pub fn parse_inventory(bytes: &[u8], partners: &[Partner]) -> Result<Vec<Service>, Vec<RowProblem>> {
-    let mut problems = Vec::new();
-    let mut out = Vec::new();
-    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let header: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
-    };
-    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
-    if missing.contains(&"provider") || missing.contains(&"name") || missing.contains(&"kind") || missing.contains(&"intercept") || missing.contains(&"hours") {
-        return Err(vec![RowProblem { line: 1, message: format!("missing columns: {}", missing.join(", ")) }]);
-    }
-    let col = |name: &str| header.iter().position(|h| h == name);
-    for rec in r.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(RowProblem { line, message: e.to_string() });
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
-        let mut bad = |m: String| problems.push(RowProblem { line, message: m });
+    let columns = Columns { all: COLUMNS, required: &["provider", "name", "kind", "intercept", "hours"], refuse_unknown: false };
+    let mut seen: Vec<(i64, String)> = Vec::new();
+    read_rows(bytes, &columns, |get| {
+        let one = |m: String| vec![m];
         let provider = get("provider");
         let Some(p) = partners.iter().find(|p| p.name.eq_ignore_ascii_case(&provider) || p.id.to_string() == provider) else {
-            bad(format!("provider `{provider}` is not a partner (see `pmhc partner list`)"));
-            continue;
+            return Err(one(format!("provider `{provider}` is not a partner (see `pmhc partner list`)")));
         };
-        let kind = match get("kind").parse::<ServiceKind>() {
-            Ok(k) => k,
-            Err(e) => {
-                bad(format!("kind: {e}"));
-                continue;
-            }
-        };
-        let intercept = match get("intercept").parse::<Intercept>() {
-            Ok(i) => i,
-            Err(e) => {
-                bad(format!("intercept: {e}"));
-                continue;
-            }
-        };
+        let kind = get("kind").parse::<ServiceKind>().map_err(|e| one(format!("kind: {e}")))?;
+        let intercept = get("intercept").parse::<Intercept>().map_err(|e| one(format!("intercept: {e}")))?;
         let capacity = match get("capacity").as_str() {
             "" => None,
-            c => match c.parse::<u32>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    bad(format!("capacity: `{c}` is not a whole number"));
-                    continue;
-                }
-            },
+            c => Some(c.parse::<u32>().map_err(|_| one(format!("capacity: `{c}` is not a whole number")))?),
         };
-        let (dropoff, transit) = match (yes_no(&get("police_dropoff")), yes_no(&get("transit_access"))) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) => {
-                bad(format!("police_dropoff: {e}"));
-                continue;
-            }
-            (_, Err(e)) => {
-                bad(format!("transit_access: {e}"));
-                continue;
-            }
-        };
+        let dropoff = yes_no(&get("police_dropoff")).map_err(|e| one(format!("police_dropoff: {e}")))?;
+        let transit = yes_no(&get("transit_access")).map_err(|e| one(format!("transit_access: {e}")))?;
         let s = Service {
             id: 0,
             provider: p.id,
@@ -108,17 +109,14 @@ pub fn parse_inventory(bytes: &[u8], partners: &[Partner]) -> Result<Vec<Service
             address: get("address"),
             area: get("area"),
         };
-        if let Err(e) = s.validate() {
-            bad(e.to_string());
-            continue;
+        s.validate().map_err(|e| one(e.to_string()))?;
+        let key = (s.provider, s.name.to_ascii_lowercase());
+        if seen.contains(&key) {
+            return Err(one(format!("`{}` of {} appears twice", s.name, p.name)));
         }
-        if out.iter().any(|o: &Service| o.provider == s.provider && o.name.eq_ignore_ascii_case(&s.name)) {
-            bad(format!("`{}` of {} appears twice", s.name, p.name));
-            continue;
-        }
-        out.push(s);
-    }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+        seen.push(key);
+        Ok(s)
+    })
 }
 
 /// The columns of a capacity file, in order (`total` may be empty).
@@ -136,28 +134,8 @@ pub fn parse_reported_at(s: &str) -> Option<chrono::NaiveDateTime> {
 /// Read a file of capacity reports against the known services (`now`: no report may be later).
 /// Every row or a list of every problem.
 pub fn parse_capacity(bytes: &[u8], services: &[Service], now: chrono::NaiveDateTime) -> Result<Vec<CapacityUpdate>, Vec<RowProblem>> {
-    let mut problems = Vec::new();
-    let mut out = Vec::new();
-    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let header: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
-    };
-    let missing: Vec<&str> = CAPACITY_COLUMNS[..3].iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
-    if !missing.is_empty() {
-        return Err(vec![RowProblem { line: 1, message: format!("missing columns: {}", missing.join(", ")) }]);
-    }
-    let col = |name: &str| header.iter().position(|h| h == name);
-    for rec in r.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                problems.push(RowProblem { line: e.position().map_or(0, |p| p.line()), message: e.to_string() });
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+    let columns = Columns { all: CAPACITY_COLUMNS, required: &CAPACITY_COLUMNS[..3], refuse_unknown: false };
+    read_rows(bytes, &columns, |get| {
         let mut row_problems = Vec::new();
         let service = get("service_id");
         let service_id = match service.parse::<i64>().ok().filter(|id| services.iter().any(|s| s.id == *id)) {
@@ -184,12 +162,11 @@ pub fn parse_capacity(bytes: &[u8], services: &[Service], now: chrono::NaiveDate
         let total = if get("total").is_empty() { Some(None) } else { count("total", &mut row_problems).map(Some) };
         match (service_id, reported_at, available, total) {
             (Some(service_id), Some(reported_at), Some(available), Some(total)) if row_problems.is_empty() => {
-                out.push(CapacityUpdate { service_id, reported_at, available, total })
+                Ok(CapacityUpdate { service_id, reported_at, available, total })
             }
-            _ => problems.extend(row_problems.into_iter().map(|message| RowProblem { line, message })),
+            _ => Err(row_problems),
         }
-    }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    })
 }
 
 /// The inventory as CSV (the import's columns; providers by name).

@@ -9,6 +9,7 @@ use pmhc_core::training::{
 };
 
 pub use crate::inventory::RowProblem;
+use crate::inventory::Columns;
 
 pub const COURSE_COLUMNS: &[&str] = &["name", "kind", "hours", "refresher_months"];
 pub const ROSTER_COLUMNS: &[&str] = &["staff_number", "name", "agency", "precinct", "shift", "role", "active"];
@@ -16,51 +17,14 @@ pub const COMPLETION_COLUMNS: &[&str] = &[
     "staff_number", "course", "session_date", "location", "instructors", "completed_on", "pre_score", "post_score", "evaluation",
 ];
 
-/// Read a CSV file whose header names (some of) `columns`, `required` among them, turning each
-/// row into a `T` with `row` (given a getter by column name, empty when absent). Every row or a
-/// list of every problem.
+/// Read a training file whole (unknown columns refused); each row's problem is one message.
 fn read_rows<T>(
     bytes: &[u8],
-    columns: &[&str],
+    all: &[&str],
     required: &[&str],
     mut row: impl FnMut(&dyn Fn(&str) -> String) -> Result<T, String>,
 ) -> Result<Vec<T>, Vec<RowProblem>> {
-    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let header: Vec<String> = match r.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-        Err(e) => return Err(vec![RowProblem { line: 1, message: format!("cannot read the header: {e}") }]),
-    };
-    // A misspelt column would otherwise be read as empty (`refresher_month`: never due).
-    let unknown: Vec<&str> = header.iter().map(String::as_str).filter(|h| !columns.contains(h)).collect();
-    if !unknown.is_empty() {
-        return Err(vec![RowProblem {
-            line: 1,
-            message: format!("unknown columns: {} (the columns are: {})", unknown.join(", "), columns.join(", ")),
-        }]);
-    }
-    let missing: Vec<&str> = required.iter().copied().filter(|c| !header.iter().any(|h| h == c)).collect();
-    if !missing.is_empty() {
-        return Err(vec![RowProblem {
-            line: 1,
-            message: format!("missing columns: {} (the columns are: {})", missing.join(", "), columns.join(", ")),
-        }]);
-    }
-    let mut problems = Vec::new();
-    let mut out = Vec::new();
-    for rec in r.records() {
-        match rec {
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                let get = |name: &str| header.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
-                match row(&get) {
-                    Ok(t) => out.push(t),
-                    Err(message) => problems.push(RowProblem { line, message }),
-                }
-            }
-            Err(e) => problems.push(RowProblem { line: e.position().map_or(0, |p| p.line()), message: e.to_string() }),
-        }
-    }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    crate::inventory::read_rows(bytes, &Columns { all, required, refuse_unknown: true }, |get| row(get).map_err(|m| vec![m]))
 }
 
 fn optional<T: std::str::FromStr>(what: &str, s: &str) -> Result<Option<T>, String> {
