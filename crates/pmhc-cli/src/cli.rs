@@ -483,6 +483,11 @@ pub struct ServeArgs {
     /// Where uploads are kept while they are imported (default: the system's temporary folder).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// A test server: take "today" from PMHC_NOW (an RFC 3339 instant, e.g. 2030-01-01T00:00:00Z)
+    /// instead of the system clock. Without this flag a set PMHC_NOW is refused. The audit trail
+    /// keeps the real time either way.
+    #[arg(long)]
+    pub test_clock: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+use chrono::Datelike;
 use indicatif::{ProgressBar, ProgressStyle};
 use pmhc_core::Encounter;
 use pmhc_import::{MappingSpec, UnknownCodeCount, shipped};
@@ -13,7 +14,7 @@ use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::ServiceError;
 use pmhc_service::audit::{self, Actor};
 use pmhc_service::imports::{ImportRequest, import_file};
-use pmhc_store::{BatchCounts, EncounterFilter, ImportStatus, ImportTotals, NewImport, Store};
+use pmhc_store::{BatchCounts, Clock, EncounterFilter, ImportStatus, ImportTotals, NewImport, Store};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -21,13 +22,26 @@ use crate::cli::*;
 use crate::output;
 
 pub async fn run(cli: Cli) -> Result<u8> {
+    // The one clock of this command: the system clock, or the instant PMHC_NOW names.
+    let clock = Clock::from_env()?;
+    if let Command::Serve(args) = &cli.command
+        && clock.is_set()
+        && !args.test_clock
+    {
+        bail!(
+            "{} is set ({}): a server runs on the system clock. Unset it, or start a test server with \
+             `pmhc serve --test-clock` to move what pmhc considers today",
+            pmhc_store::clock::ENV,
+            std::env::var(pmhc_store::clock::ENV).unwrap_or_default()
+        );
+    }
     match cli.command {
         Command::Mappings(cmd) => mappings(cmd),
         Command::Db(DbCommand::Status) => db_status(&cli.database).await,
         // Writing CSV needs no database.
-        Command::Demo(args) if args.csv.is_some() => demo(None, &cli.database, args).await,
+        Command::Demo(args) if args.csv.is_some() => demo(None, &cli.database, clock, args).await,
         command => {
-            let store = open(&cli.database).await?;
+            let store = open(&cli.database).await?.with_clock(clock);
             let code = match command {
                 Command::Init => init(&store, &cli.database).await,
                 Command::Db(DbCommand::Migrate) => {
@@ -35,7 +49,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Ok(0)
                 }
                 Command::Import(args) => import(&store, args).await,
-                Command::Demo(args) => demo(Some(&store), &cli.database, args).await,
+                Command::Demo(args) => demo(Some(&store), &cli.database, clock, args).await,
                 Command::Encounters(cmd) => encounters(&store, cmd).await,
                 Command::Imports { limit, json } => imports(&store, limit, json).await,
                 Command::Report(args) => crate::report_cmd::report(&store, args).await,
@@ -270,8 +284,16 @@ struct DemoReport {
     seconds: f64,
 }
 
-async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
-    let config = pmhc_synth::DemoConfig { encounters: args.encounters, seed: args.seed, ..Default::default() };
+/// The demo's window: the six full years before the clock's year, so the demo always ends with the
+/// last full year (and its training programme runs up to today).
+fn demo_config(args: &DemoArgs, clock: Clock) -> pmhc_synth::DemoConfig {
+    let defaults = pmhc_synth::DemoConfig::default();
+    let start = chrono::NaiveDate::from_ymd_opt(clock.today().year() - defaults.years as i32, 1, 1).unwrap_or(defaults.start);
+    pmhc_synth::DemoConfig { encounters: args.encounters, seed: args.seed, start, ..defaults }
+}
+
+async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: DemoArgs) -> Result<u8> {
+    let config = demo_config(&args, clock);
     let started = Instant::now();
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(args.encounters) };
     bar.set_style(
@@ -349,7 +371,8 @@ async fn demo(store: Option<&Store>, url: &str, args: DemoArgs) -> Result<u8> {
         store.finish_import(import_id, &totals).await?;
         // A provider with its services, referrals from the encounters, and the training
         // programme of the officers who answered the calls, so that every page has something to show.
-        extras = crate::demo_programme::add(store, args.seed, &config.source_system, &roster, candidates).await?;
+        extras = crate::demo_programme::add(store, args.seed, &config.source_system, &pmhc_synth::programme(&config), &roster, candidates)
+            .await?;
     }
     bar.finish_and_clear();
     let report = DemoReport {

@@ -77,7 +77,14 @@ pub struct Extras {
 }
 
 /// Add the provider, its services, the referrals and the training programme.
-pub async fn add(store: &Store, seed: u64, source_system: &str, roster: &[pmhc_synth::DemoOfficer], candidates: Vec<Candidate>) -> Result<Extras> {
+pub async fn add(
+    store: &Store,
+    seed: u64,
+    source_system: &str,
+    programme: &pmhc_synth::Programme,
+    roster: &[pmhc_synth::DemoOfficer],
+    candidates: Vec<Candidate>,
+) -> Result<Extras> {
     let provider = match store.find_partner(DEMO_PROVIDER).await {
         Ok(p) => p.id,
         Err(_) => store.add_partner(DEMO_PROVIDER, Sector::BehavioralHealth).await?.id,
@@ -90,7 +97,7 @@ pub async fn add(store: &Store, seed: u64, source_system: &str, roster: &[pmhc_s
     } else {
         (0, 0) // a second `pmhc demo` into the same database keeps what it made the first time
     };
-    let (staff, completions) = training(store, seed, provider, roster).await?;
+    let (staff, completions) = training(store, seed, provider, programme, roster).await?;
     Ok(Extras { services: services.len(), referrals, capacity_reports, staff, completions })
 }
 
@@ -214,7 +221,7 @@ const SHIFTS: [&str; 3] = ["Day", "Evening", "Night"];
 
 /// The training programme: the officers of the synthetic roster (trained on the day the encounters
 /// say they became CIT-certified), dispatchers, the provider's clinicians, and their completions.
-async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_synth::DemoOfficer]) -> Result<(u64, u64)> {
+async fn training(store: &Store, seed: u64, provider: PartnerId, programme: &pmhc_synth::Programme, roster: &[pmhc_synth::DemoOfficer]) -> Result<(u64, u64)> {
     let mut saved = Vec::new();
     for c in courses() {
         saved.push(store.save_course(&c).await?);
@@ -240,7 +247,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_
     }
     let dispatchers: Vec<(String, Option<NaiveDate>)> = (1..=30)
         .map(|i| {
-            let trained = (d.f() < 0.6).then(|| NaiveDate::from_ymd_opt(2019, 3, 1).unwrap_or_default() + TimeDelta::days(d.below(5 * 365) as i64));
+            let trained = (d.f() < 0.6).then(|| programme.start + TimeDelta::days(59 + d.below(5 * 365) as i64));
             (format!("D{i:03}"), trained)
         })
         .collect();
@@ -254,7 +261,8 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_
     store.save_staff(&staff).await?;
     let ids: std::collections::HashMap<(PartnerId, String), i64> =
         store.list_staff(None).await?.into_iter().map(|s| ((s.partner, s.staff_key), s.id)).collect();
-    let today = Utc::now().date_naive();
+    // Refreshers are given up to today (the store's clock), not only up to the window's end.
+    let today = store.clock().today();
     let mut rows: Vec<(Option<NewSession>, Completion)> = Vec::new();
     let mut complete = |d: &mut Draw, partner: PartnerId, key: &str, course_id: i64, held_on: NaiveDate, completed_on: NaiveDate, instructors: &[InstructorType]| {
         let Some(&staff_id) = ids.get(&(partner, key.to_string())) else { return };
@@ -276,7 +284,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_
     for o in roster {
         let Some(on) = o.certified_on else {
             if d.f() < 0.4 {
-                let day = NaiveDate::from_ymd_opt(2020, 1, 6).unwrap_or_default() + TimeDelta::weeks(d.below(250) as i64);
+                let day = programme.start + TimeDelta::days(370) + TimeDelta::weeks(d.below(250) as i64);
                 complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::DeEscalation), day, day, &[InstructorType::Police]);
             }
             continue;
@@ -308,7 +316,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, roster: &[pmhc_
         }
     }
     for i in 1..=8 {
-        let day = NaiveDate::from_ymd_opt(2021, 4, 12).unwrap_or_default() + TimeDelta::weeks(i);
+        let day = programme.co_responder_launch + TimeDelta::days(11) + TimeDelta::weeks(i);
         complete(&mut d, provider, &format!("C{i:02}"), course(CourseKind::DeEscalation), day, day, &[InstructorType::Clinician]);
     }
     let counts = store.record_completions(&rows).await?;

@@ -2,7 +2,6 @@
 //! agreements and the people's consents. Every change is audited (actor `cli:$USER`).
 
 use anyhow::Result;
-use chrono::Utc;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::sharing::{Consent, Direction, FieldGroups, InformationSharingAgreement, Purpose, Sector};
 use pmhc_service::audit::{self, Actor};
@@ -49,7 +48,7 @@ pub async fn partner(store: &Store, cmd: PartnerCommand) -> Result<u8> {
 }
 
 pub async fn agreement(store: &Store, cmd: AgreementCommand) -> Result<u8> {
-    let today = Utc::now().date_naive();
+    let today = store.clock().today();
     match cmd {
         AgreementCommand::List => {
             let partners = store.list_partners().await?;
@@ -104,7 +103,7 @@ pub async fn agreement(store: &Store, cmd: AgreementCommand) -> Result<u8> {
 }
 
 pub async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
-    let today = Utc::now().date_naive();
+    let today = store.clock().today();
     match cmd {
         ConsentCommand::List { subject } => {
             for c in store.list_consents(subject.as_deref()).await? {
@@ -211,7 +210,7 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
     match cmd {
         ServicesCommand::List => {
             let partners = store.list_partners().await?;
-            let now = chrono::Local::now().naive_local();
+            let now = store.clock().local_now();
             println!("{:>4}  {:<4} {:<26} {:<9} {:<6} {:<30} name (provider)", "#", "int.", "type", "capacity", "open", "hours");
             for s in store.list_services().await? {
                 let provider = partners.iter().find(|p| p.id == s.provider).map_or_else(|| s.provider.to_string(), |p| p.name.clone());
@@ -266,7 +265,7 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
 async fn report_capacity(store: &Store, service_id: i64, available: u32, total: Option<u32>, at: Option<String>) -> Result<String> {
     let at = match at {
         Some(a) => pmhc_import::inventory::parse_reported_at(&a).ok_or_else(|| anyhow::anyhow!("--at `{a}` is not a date and time (YYYY-MM-DD HH:MM)"))?,
-        None => Utc::now().naive_utc(),
+        None => store.clock().now().naive_utc(),
     };
     store.add_capacity_update(service_id, at, available, total, &audit::Actor::cli().name).await?;
     Ok(format!("Service {service_id}: {available} free{} at {} (UTC).", total.map(|t| format!(" of {t}")).unwrap_or_default(), at.format("%Y-%m-%d %H:%M")))
@@ -300,7 +299,7 @@ pub async fn referrals(store: &Store, cmd: ReferralsCommand) -> Result<u8> {
                 let e = store.get_encounter(&v.referral.source_system, &v.referral.source_key).await?;
                 subjects.push(e.and_then(|e| e.subject_key));
             }
-            let bundle = referrals::fhir_bundle(&all, &subjects, &store.list_partners().await?, chrono::Utc::now());
+            let bundle = referrals::fhir_bundle(&all, &subjects, &store.list_partners().await?, store.clock().now());
             audit::record(
                 store,
                 &Actor::cli(),

@@ -48,7 +48,7 @@ pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
         TrainingCommand::Courses => {
             let records = store.training_records().await?;
             println!("{:>4}  {:<22} {:>6} {:>8} {:>11} {:>5} {:>5} {:>5}  name", "#", "kind", "hours", "sessions", "completions", "pre", "post", "eval");
-            for c in pmhc_core::training::course_results(&records, chrono::Utc::now().date_naive()) {
+            for c in pmhc_core::training::course_results(&records, store.clock().today()) {
                 let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
                 println!(
                     "{:>4}  {:<22} {:>6} {:>8} {:>11} {:>5} {:>5} {:>5}  {}",
@@ -70,7 +70,7 @@ pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
                 None => None,
             };
             let records = store.training_records().await?;
-            let today = chrono::Utc::now().date_naive();
+            let today = store.clock().today();
             let statuses = records.statuses(today);
             println!("{:<8} {:<10} {:<8} {:<16} {:<10} {:<12} name", "number", "precinct", "shift", "role", "trained", "refresher");
             for s in records.staff.iter().filter(|s| partner.is_none_or(|p| p == s.partner)) {
@@ -90,7 +90,7 @@ pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
         }
         TrainingCommand::Coverage { format, on, output } => {
             let partners: Vec<i64> = store.list_partners().await?.iter().map(|p| p.id).collect();
-            let today = on.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let today = on.unwrap_or_else(|| store.clock().today());
             let c = training::training_coverage(store, &CoverageReader::operator(partners), today).await?;
             let bytes = match format.as_str() {
                 "csv" => training::coverage_csv(&c)?,

@@ -98,27 +98,35 @@ fn capacity_over_time_and_the_gap_analysis() {
         // and names every problem with its line.
         let help = stdout(&run(db, &["services", "capacity", "--help"]));
         assert!(help.contains("--available") && help.contains("--total") && help.contains("--at"), "{help}");
-        let out = run(db, &["services", "capacity", &centre.to_string(), "--available", "0", "--total", "20", "--at", "2026-01-15 08:00"]);
+        // Reports in the last year on the tests' clock: `at(-10, "15 08:00")` is the 15th of the
+        // month ten months ago at 08:00.
+        let at = |months: i32, rest: &str| format!("{}{rest}", &month_start(months)[..8]);
+        let out = run(db, &["services", "capacity", &centre.to_string(), "--available", "0", "--total", "20", "--at", &at(-10, "15 08:00")]);
         assert!(out.status.success(), "{}", stderr(&out));
         let out = run(db, &["services", "capacity", &centre.to_string(), "--available", "1", "--at", "1990-01-01"]);
         assert!(!out.status.success() && stderr(&out).contains("before 2000"), "{}", stderr(&out));
         let out = run(db, &["services", "capacity", "9999", "--available", "1"]);
         assert!(!out.status.success() && stderr(&out).contains("service"), "an unknown service is refused");
         let bad = dir.path().join("bad.csv");
-        std::fs::write(&bad, format!("service_id,reported_at,available,total\n{detox},2026-03-01 00:00,2,6\n9999,2026-03-01,1,\n{detox},soon,x,\n")).unwrap();
+        std::fs::write(&bad, format!("service_id,reported_at,available,total\n{detox},{},2,6\n9999,{},1,\n{detox},soon,x,\n", at(-8, "01 00:00"), at(-8, "01"))).unwrap();
         let out = run(db, &["services", "capacity-import", bad.to_str().unwrap()]);
         let err = stderr(&out);
         assert!(!out.status.success() && err.contains("line 3") && err.contains("line 4") && err.contains("reported_at") && err.contains("available"), "{err}");
         let good = dir.path().join("capacity.csv");
-        std::fs::write(&good, format!("service_id,reported_at,available,total\n{detox},2026-03-01 00:00,2,6\n{detox},2026-05-10 12:00,0,\n{centre},2026-06-01,0,\n")).unwrap();
+        std::fs::write(&good, format!(
+                "service_id,reported_at,available,total\n{detox},{},2,6\n{detox},{},0,\n{centre},{},0,\n",
+                at(-8, "01 00:00"),
+                at(-6, "10 12:00"),
+                at(-5, "01")
+            )).unwrap();
         let out = run(db, &["services", "capacity-import", good.to_str().unwrap()]);
         assert!(out.status.success() && stdout(&out).contains("Imported 3 capacity reports"), "{}", stderr(&out));
         // (service, reported_at, available, total)
         let mut updates: Vec<(i64, NaiveDateTime, u32, Option<u32>)> = vec![
-            (centre, "2026-01-15T08:00:00".parse().unwrap(), 0, Some(20)),
-            (detox, "2026-03-01T00:00:00".parse().unwrap(), 2, Some(6)),
-            (detox, "2026-05-10T12:00:00".parse().unwrap(), 0, None),
-            (centre, "2026-06-01T00:00:00".parse().unwrap(), 0, None),
+            (centre, at(-10, "15T08:00:00").parse().unwrap(), 0, Some(20)),
+            (detox, at(-8, "01T00:00:00").parse().unwrap(), 2, Some(6)),
+            (detox, at(-6, "10T12:00:00").parse().unwrap(), 0, None),
+            (centre, at(-5, "01T00:00:00").parse().unwrap(), 0, None),
         ];
 
         let pw = "correct horse 42";
@@ -142,7 +150,7 @@ fn capacity_over_time_and_the_gap_analysis() {
 
         // The API: the provider reports; another partner's users may not.
         let path = format!("/api/v1/services/{clinic_svc}/capacity");
-        let r = clinic.send_json("POST", &path, &json!({"available": 5, "total": 30, "reported_at": "2026-04-02T09:30"}), &[]);
+        let r = clinic.send_json("POST", &path, &json!({"available": 5, "total": 30, "reported_at": at(-7, "02T09:30")}), &[]);
         assert_eq!(r.status, 201, "{}", r.text());
         assert_eq!(r.json()["total"], 30);
         let location = r.header("location").expect("Location").to_string();
@@ -150,7 +158,7 @@ fn capacity_over_time_and_the_gap_analysis() {
         assert_eq!(back.status, 200, "{}", back.text());
         assert_eq!((back.json()["available"].clone(), back.json()["reported_by"].clone()), (json!(5), json!("nurse1")));
         assert_eq!(police.get(&format!("/api/v1/services/{centre}/capacity/{}", r.json()["id"])).status, 404, "of another service");
-        updates.push((clinic_svc, "2026-04-02T09:30:00".parse().unwrap(), 5, Some(30)));
+        updates.push((clinic_svc, at(-7, "02T09:30:00").parse().unwrap(), 5, Some(30)));
         for other in [&mut housing, &mut police] {
             let r = other.send_json("POST", &path, &json!({"available": 0}), &[]);
             assert_eq!(r.status, 403, "{}", r.text());
@@ -181,7 +189,7 @@ fn capacity_over_time_and_the_gap_analysis() {
                 precinct: rng.pick(&[("North", 45), ("South", 40), ("East", 15)]),
             };
             let key = format!("G-{i}");
-            let e = json!({"source_system": "cad", "source_key": key, "occurred_on": "2026-11-01", "area": {"precinct": m.precinct},
+            let e = json!({"source_system": "cad", "source_key": key, "occurred_on": day(-3), "area": {"precinct": m.precinct},
                            "race_ethnicity": m.race, "gender": m.gender, "age_band": m.age});
             assert_eq!(police.send_json("POST", "/api/v1/encounters", &e, &[]).status, 201);
             let r = police.send_json("POST", "/api/v1/referrals", &json!({"source_system": "cad", "source_key": key, "service_id": m.service}), &[]);
@@ -298,7 +306,7 @@ fn capacity_over_time_and_the_gap_analysis() {
         let out = run(db, &[
             "agreement", "add", "--title", "demographics for the gap analysis", "--discloser", "City Police", "--recipient",
             "County Behavioral Health", "--groups", "demographics", "--purpose", "care_coordination", "--legal-basis", "45 CFR 164.506(c)",
-            "--effective", "2026-01-01", "--expires", "2030-12-31",
+            "--effective", &day(-365), "--expires", &day(4 * 365),
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
         check(&mut clinic, &|d, m| if d == "precinct" { "unknown".to_string() } else { full(d, m) }, "demographics only");

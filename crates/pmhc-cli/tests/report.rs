@@ -236,7 +236,10 @@ fn every_format_and_public_mode_on_demo_data() {
     let db = &dbs.urls[0];
     let o = run(db, &["demo", "-n", "20000", "--seed", "3"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let periods = ["--baseline", "2019-07-01..2020-06-30", "--comparison", "2023-07-01..2024-06-30"];
+    // The demo's window is the six full years before the clock's year.
+    let y0 = year(-6);
+    let (baseline, comparison) = (format!("{y0}-07-01..{}-06-30", y0 + 1), format!("{}-07-01..{}-06-30", y0 + 4, y0 + 5));
+    let periods = ["--baseline", baseline.as_str(), "--comparison", comparison.as_str()];
     let table = run(db, &[&["report"][..], &periods[..], &["--by", "precinct,race"]].concat());
     assert_eq!(table.status.code(), Some(0), "{}", stderr(&table));
     let t = stdout(&table);
@@ -280,10 +283,10 @@ fn every_format_and_public_mode_on_demo_data() {
     let o = run(db, &["report"]);
     assert!(stderr(&o).contains("which periods?"), "{}", stderr(&o));
     // The repeat list needs the explicit flag, and agrees with the report.
-    let o = run(db, &["people", "repeat", "--period", "2023-07-01..2024-06-30"]);
+    let o = run(db, &["people", "repeat", "--period", &comparison]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--identifiable"));
-    let o = run(db, &["people", "repeat", "--period", "2023-07-01..2024-06-30", "--identifiable", "--format", "json"]);
+    let o = run(db, &["people", "repeat", "--period", &comparison, "--identifiable", "--format", "json"]);
     let people = json(&o);
     let r = json(&run(db, &[&["report"][..], &periods[..], &["--format", "json"]].concat()));
     assert_eq!(Some(people.as_array().unwrap().len() as u64), r["periods"]["comparison"]["measures"]["repeat_people"]["numerator"].as_u64());

@@ -355,7 +355,7 @@ fn definitions(s: &Server) {
     assert_eq!(history[0]["note"], "60-day repeat window, agreed 2026-11");
     assert_eq!(history[0]["definition"]["repeat"]["window_days"], 60);
     // Reports follow the new version at once.
-    let report = h.get("/api/v1/outcomes?baseline=2020-01-01..2020-12-31&comparison=2023-01-01..2023-12-31").json();
+    let report = h.get(&format!("/api/v1/outcomes?baseline={}&comparison={}", demo_year(1), demo_year(4))).json();
     assert_eq!(report["definition"]["version"], 2);
 }
 
@@ -381,7 +381,8 @@ fn unescape(s: &str) -> String {
 fn outcomes_match_the_cli(s: &Server) {
     let mut h = Http::new(&s.base);
     h.token = Some(add_token(&s.db, "viewer"));
-    let (b, c) = ("2021-01-01..2021-12-31", "2023-01-01..2023-12-31");
+    let (b, c) = (demo_year(2), demo_year(4));
+    let (b, c) = (b.as_str(), c.as_str());
     for (query, extra) in [("", vec![]), ("&precinct=North", vec!["--precinct", "North"]), ("&public=true", vec!["--public"])] {
         let api = h.get(&format!("/api/v1/outcomes?baseline={b}&comparison={c}{query}"));
         assert_eq!(api.status, 200, "{}", api.text());
@@ -537,16 +538,18 @@ fn report_downloads() {
     add_user(db, "viewer", "viewer", PASSWORD);
     let s = Server::start(db);
     let mut h = signed_in(&s, "viewer");
-    let q = "baseline=2021-01-01..2021-12-31&comparison=2023-01-01..2023-12-31";
+    let (b, c) = (demo_year(2), demo_year(4));
+    let q = format!("baseline={b}&comparison={c}");
     let html = h.get(&format!("/reports/download?format=html&{q}"));
     assert_eq!(html.status, 200);
-    assert!(html.header("content-disposition").is_some_and(|d| d.contains("pmhc-outcomes-2021-01-01-vs-2023-12-31.html")));
+    let name = format!("pmhc-outcomes-{}-vs-{}.html", &b[..10], &c[12..]);
+    assert!(html.header("content-disposition").is_some_and(|d| d.contains(&name)), "{name}");
     assert!(html.text().starts_with("<!DOCTYPE html>"));
     let csv = h.get(&format!("/reports/download?format=csv&{q}&public=true"));
     assert!(csv.text().lines().nth(1).is_some_and(|l| l.starts_with("definition,")), "{}", csv.text());
     assert!(csv.header("content-disposition").is_some_and(|d| d.contains("-public.csv")));
     let j = h.get(&format!("/reports/download?format=json&{q}")).json();
-    assert_eq!(j["periods"]["baseline"]["from"], "2021-01-01");
+    assert_eq!(j["periods"]["baseline"]["from"], &b[..10]);
     assert_eq!(h.get(&format!("/reports/download?format=docx&{q}")).status, 400);
     let pdf = h.get(&format!("/reports/download?format=pdf&{q}"));
     let have_chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().any(|p| std::path::Path::new(p).exists())
@@ -645,8 +648,8 @@ fn the_audit_trail() {
         let verify = run(db, &["audit", "verify"]);
         assert!(verify.status.success(), "{}", stderr(&verify));
         assert!(stdout(&verify).contains("intact"));
-        // Entries are kept a year: a younger purge date is refused.
-        let recent = (chrono::Utc::now().date_naive() - chrono::Duration::days(30)).to_string();
+        // Entries are kept a year (of real time, like their stamps): a younger purge date is refused.
+        let recent = (pmhc_store::clock::real_now().date_naive() - chrono::Duration::days(30)).to_string();
         let purge = run(db, &["audit", "purge", "--before", &recent]);
         assert!(!purge.status.success());
         assert!(stderr(&purge).contains("kept for at least a year"), "{}", stderr(&purge));
@@ -729,7 +732,7 @@ fn second_factor_for_record_roles() {
     assert!(r.text().contains(&key), "the same key is offered again");
     assert_eq!(h.get("/api/v1/me").status, 401);
     let secret = pmhc_core::totp::base32_decode(&key).expect("base32");
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = || u64::try_from(pmhc_store::clock::real_now().timestamp()).unwrap_or(0);
     let code = pmhc_core::totp::code_at(&secret, now());
     let r = h.post_form("/sign-in/second-factor", &[("csrf", &csrf), ("code", &code), ("secret", &key)]);
     assert_eq!(r.status, 303, "{}", r.text());
@@ -816,10 +819,12 @@ fn lockout_after_five_failed_sign_ins() {
         let mut admin = Http::new(&s.base);
         admin.sign_in("boss", PASSWORD);
         let csrf = admin.csrf();
+        // Ten minutes before now on the clock the server runs on (the tests' clock).
+        let at = (clock().now() - chrono::Duration::minutes(10)).to_rfc3339();
         let ten_minutes_ago = if db.starts_with("postgres") {
-            "UPDATE sessions SET authenticated_at = now() - interval '10 minutes'".to_string()
+            format!("UPDATE sessions SET authenticated_at = '{at}'::timestamptz")
         } else {
-            "UPDATE sessions SET authenticated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 minutes')".to_string()
+            format!("UPDATE sessions SET authenticated_at = '{at}'")
         };
         sql(db, &[&ten_minutes_ago]).expect("age the sign-in");
         let r = admin.post_form("/users/unlock", &[("csrf", &csrf), ("username", "lock")]);
@@ -842,10 +847,11 @@ fn lockout_after_five_failed_sign_ins() {
         assert!(entries.as_array().is_some_and(|v| v.iter().any(|e| e["detail"] == "account locked")), "{entries}");
         // An account unused for 90 days is disabled at its next sign-in.
         add_user(db, "idle", "viewer", PASSWORD);
+        let at = (clock().now() - chrono::Duration::days(100)).to_rfc3339();
         let long_ago = if db.starts_with("postgres") {
-            "UPDATE users SET created_at = now() - interval '100 days' WHERE username = 'idle'".to_string()
+            format!("UPDATE users SET created_at = '{at}'::timestamptz WHERE username = 'idle'")
         } else {
-            "UPDATE users SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-100 days') WHERE username = 'idle'".to_string()
+            format!("UPDATE users SET created_at = '{at}' WHERE username = 'idle'")
         };
         sql(db, &[&long_ago]).expect("age the account");
         let mut h = Http::new(&s.base);

@@ -104,7 +104,9 @@ fn a_referral_across_two_partners() {
             h
         };
         let (mut police, mut clinic, mut housing) = (client("officer1"), client("nurse1"), client("housing1"));
-        let e = json!({"source_system": "cad", "source_key": "E-1", "occurred_on": "2026-11-01", "mental_health_flag": true});
+        // Five days ago on the tests' clock: the provider confirms the connection "now", within
+        // the definition's 30 days whatever the date.
+        let e = json!({"source_system": "cad", "source_key": "E-1", "occurred_on": day(-5), "mental_health_flag": true});
         assert_eq!(police.send_json("POST", "/api/v1/encounters", &e, &[]).status, 201);
         let services = police.get("/api/v1/partners").json();
         assert!(services.as_array().is_some_and(|a| a.len() == 3));
@@ -143,7 +145,7 @@ fn a_referral_across_two_partners() {
         assert_eq!(mv(&mut clinic, "accepted", None).status, 409, "not twice");
         // Before the provider confirms, the referral is made but not a confirmed connection.
         let outcomes = |h: &mut Http| {
-            let r = h.get("/api/v1/outcomes?baseline=2026-01-01..2026-06-30&comparison=2026-07-01..2026-12-31&by=precinct");
+            let r = h.get(&format!("/api/v1/outcomes?baseline={}..{}&comparison={}..{}&by=precinct", day(-400), day(-200), day(-30), day(0)));
             assert_eq!(r.status, 200, "{}", r.text());
             let m = r.json()["periods"]["comparison"]["measures"]["confirmed_connection"].clone();
             (m["numerator"].as_u64(), m["denominator"].as_u64())
@@ -165,7 +167,7 @@ fn a_referral_across_two_partners() {
         assert_eq!(done["moves"], json!([]), "nothing left for the referrer but what the provider does");
         // The confirmed connection changes the outcome "connection to resources".
         assert_eq!(outcomes(&mut police), (Some(1), Some(1)), "the provider's confirmation counts");
-        // Within the definition's days only: with 0 days allowed, a connection confirmed weeks
+        // Within the definition's days only: with 0 days allowed, a connection confirmed days
         // after the encounter does not count.
         let defs = stdout(&run(db, &["definitions", "show"]));
         assert!(defs.contains("confirmed_within_days = 30"), "{defs}");
@@ -195,7 +197,7 @@ fn a_referral_across_two_partners() {
             // Sent twice (a retried draft): one encounter, one referral.
             let r = officer_page.post_form(
                 "/encounters/new",
-                &[("csrf", &csrf), ("draft_id", "FIELDREF1"), ("occurred_on", "2026-11-20"), ("refer_service", &sid)],
+                &[("csrf", &csrf), ("draft_id", "FIELDREF1"), ("occurred_on", &day(-2)), ("refer_service", &sid)],
             );
             assert_eq!(r.status, 303, "{}", r.text());
         }

@@ -80,7 +80,7 @@ const ALL_GROUPS: &str =
 
 fn police_record(key: &str) -> Value {
     json!({
-        "source_system": "cad-police", "source_key": key, "occurred_on": "2026-06-15", "occurred_time": "13:37:00",
+        "source_system": "cad-police", "source_key": key, "occurred_on": day(-100), "occurred_time": "13:37:00",
         "call_number": "CALL-SECRET-1", "initial_call_type": "CALLTYPE-SECRET", "disposition": "arrest", "arrested": true,
         "area": {"precinct": "PRECINCT-SECRET", "beat": "BEAT-SECRET"},
         "mental_health_flag": true, "involuntary_hold": true, "behaviours": ["BEHAVIOUR-SECRET"],
@@ -131,7 +131,7 @@ fn setup(db: &str) -> World {
         })
         .collect::<Vec<_>>();
     // The clinic's own record: every clinic user who reads records sees it in full.
-    let own = json!({"source_system": "clinic-ehr", "source_key": "C-1", "occurred_on": "2026-06-16", "call_number": "CLINIC-OWN-1",
+    let own = json!({"source_system": "clinic-ehr", "source_key": "C-1", "occurred_on": day(-99), "call_number": "CLINIC-OWN-1",
                      "subject_key": "SUBJ-CLINIC-1", "substance_use": true});
     let mut w = World { server, clinic };
     let ds = w.clinic.iter_mut().find(|c| c.role == "data_specialist").expect("clinic data specialist");
@@ -245,7 +245,8 @@ fn check(w: &mut World, state: &str, visible: Option<&[&str]>) {
         assert_eq!(r.status, 403, "{ctx}: POST into another partner's source system: {}", r.text());
         // Reports: the police record counts only when shared, its precinct shows only when the
         // area is shared; the public report counts every partner's records.
-        let report = c.api.get("/api/v1/outcomes?baseline=2026-01-01..2026-03-31&comparison=2026-04-01..2026-09-30&by=precinct");
+        // The records are from 100 days ago (the tests' clock): in the comparison period.
+        let report = c.api.get(&format!("/api/v1/outcomes?baseline={}..{}&comparison={}..{}&by=precinct", day(-400), day(-300), day(-200), day(0)));
         assert_eq!(report.status, 200, "{ctx}: {}", report.text());
         let text = report.text();
         // (Breakdowns are over mental-health encounters: without that group the record is not one.)
@@ -276,7 +277,7 @@ fn the_access_matrix_on_every_backend() {
     let dbs = Databases::new();
     for db in &dbs.urls {
         let mut w = setup(db);
-        let today = chrono::Utc::now().date_naive();
+        let today = common::today();
         let (from, to) = ((today - chrono::Days::new(30)).to_string(), (today + chrono::Days::new(365)).to_string());
         // No agreement.
         agreements(db, &[]);
@@ -303,17 +304,18 @@ fn consent_rules(w: &mut World, db: &str, from: &str, to: &str) {
     agreements(db, &[("City Police", "County Clinic", ALL_GROUPS, from, to)]);
     let without_su: Vec<&str> = GROUPS.iter().map(|g| g.name).filter(|n| *n != "substance_use_details").collect();
     check(w, "active, all groups, no consent", Some(&without_su));
+    let signed_on = day(-60);
     let consent = |recipient: &str, expires: &str| -> String {
         let args = [
             "consent", "add", "--subject", "SUBJ-SECRET-1", "--discloser", "City Police", "--recipient", recipient,
             "--information", "substance use noted at encounters", "--purpose", "care_coordination", "--expires", expires,
-            "--right-to-revoke-explained", "--signed-by", "the person", "--signed-on", "2026-01-02",
+            "--right-to-revoke-explained", "--signed-by", "the person", "--signed-on", &signed_on,
         ];
         cli(db, &args)
     };
     // Missing elements are refused, each named.
     let out = run(db, &["consent", "add", "--subject", "SUBJ-SECRET-1", "--discloser", "City Police", "--recipient", "County Clinic",
-                        "--information", " ", "--purpose", "care_coordination", "--signed-by", "", "--signed-on", "2026-01-02"]);
+                        "--information", " ", "--purpose", "care_coordination", "--signed-by", "", "--signed-on", &signed_on]);
     assert!(!out.status.success());
     let err = stderr(&out);
     for missing in ["what information", "expiry date or event", "right to revoke", "signature"] {
@@ -322,14 +324,14 @@ fn consent_rules(w: &mut World, db: &str, from: &str, to: &str) {
     let clinician = w.clinic.iter_mut().find(|c| c.role == "clinician").expect("clinician");
     let r = clinician.api.send_json("POST", "/api/v1/consents", &json!({
         "subject_key": "SUBJ-SECRET-1", "discloser": 1, "recipient": 2, "information": "x", "purpose": "care_coordination",
-        "right_to_revoke_acknowledged": false, "signed_by": "p", "signed_on": "2026-01-02"}), &[]);
+        "right_to_revoke_acknowledged": false, "signed_by": "p", "signed_on": signed_on}), &[]);
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("expiry") && r.text().contains("right to revoke"), "{}", r.text());
     // A consent to another recipient, and an expired one: still nothing.
     let other = run(db, &["partner", "add", "Housing Services", "--sector", "housing"]);
     assert!(other.status.success());
-    consent("Housing Services", "2027-12-31");
-    consent("County Clinic", "2026-01-31");
+    consent("Housing Services", &day(400));
+    consent("County Clinic", &day(-30));
     check(w, "consent to another recipient / expired", Some(&without_su));
     // A consent in force: the substance-use details show, with the notice and the scope, and the
     // disclosure is accounted for.

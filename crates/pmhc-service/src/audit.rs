@@ -43,7 +43,8 @@ pub async fn record(
     detail: impl Into<String>,
 ) -> Result<(), ServiceError> {
     let event = AuditEvent {
-        at: audit_time(chrono::Utc::now()),
+        // The real time, whatever the clock says: moving the clock never backdates an entry.
+        at: audit_time(pmhc_store::clock::real_now()),
         actor: actor.name.clone(),
         partner: actor.partner.clone(),
         action,
@@ -99,7 +100,8 @@ pub const RETENTION_DAYS: i64 = 365;
 /// Remove audit entries older than `before` — refused when `before` is less than a year ago. The
 /// purge is itself audited (after it, as the newest entry).
 pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> Result<u64, ServiceError> {
-    let limit = chrono::Utc::now().date_naive() - chrono::Duration::days(RETENTION_DAYS);
+    // Entries carry the real time, so their retention is counted in real time too.
+    let limit = pmhc_store::clock::real_now().date_naive() - chrono::Duration::days(RETENTION_DAYS);
     if before > limit {
         return Err(ServiceError::Invalid(format!(
             "audit entries are kept for at least a year: the purge date must be {limit} or earlier (it is {before})"

@@ -31,7 +31,7 @@ pub async fn import_inventory(store: &Store, bytes: &[u8]) -> Result<Vec<Service
 /// or nothing when any row has a problem. Returns how many were saved.
 pub async fn import_capacity(store: &Store, bytes: &[u8], reported_by: &str) -> Result<usize, ServiceError> {
     let services = store.list_services().await?;
-    let updates = pmhc_import::inventory::parse_capacity(bytes, &services, chrono::Utc::now().naive_utc()).map_err(|problems| {
+    let updates = pmhc_import::inventory::parse_capacity(bytes, &services, store.clock().now().naive_utc()).map_err(|problems| {
         ServiceError::Invalid(format!(
             "the capacity reports were not imported ({} problem{}):\n{}",
             problems.len(),

@@ -1,7 +1,7 @@
 //! Record access through partners, agreements and consents: every page, API call and export of
 //! encounter records goes through here, so the rule of [`pmhc_core::sharing`] is applied once.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use pmhc_core::Encounter;
 use pmhc_core::sharing::{Consent, FieldGroup, FieldGroups, PartnerId, REDISCLOSURE_NOTICE, SharingView, groups_searched, withhold};
 use pmhc_store::{DisclosureRecord, EncounterFilter, Store, User};
@@ -24,9 +24,9 @@ impl Viewer {
         Ok(Viewer { username: user.username.clone(), partner: user.partner, view: SharingView::new(user.partner, &agreements, day) })
     }
 
-    /// Today's viewer (UTC).
+    /// Today's viewer (the store's clock, UTC).
     pub async fn today(store: &Store, user: &User) -> Result<Viewer, ServiceError> {
-        Self::of(store, user, Utc::now().date_naive()).await
+        Self::of(store, user, store.clock().today()).await
     }
 }
 
@@ -134,7 +134,8 @@ pub async fn may_write(store: &Store, viewer: &Viewer, system: &str) -> Result<b
 
 /// Enter the disclosures of substance-use details under consent into the accounting.
 pub async fn account(store: &Store, viewer: &Viewer, channel: &str, records: &[SharedEncounter]) -> Result<(), ServiceError> {
-    let now = Utc::now();
+    // A record of what was disclosed when, like the audit trail: the real time.
+    let now = pmhc_store::clock::real_now();
     let rows: Vec<DisclosureRecord> = records
         .iter()
         .filter(|r| r.groups.contains(FieldGroup::SubstanceUseDetails))
@@ -162,6 +163,7 @@ pub const ACCOUNTING_YEARS: i64 = 3;
 
 /// The accounting of disclosures of one person's records for the last three years.
 pub async fn accounting(store: &Store, subject: &str) -> Result<Vec<DisclosureRecord>, ServiceError> {
-    let since = Utc::now() - chrono::Duration::days(365 * ACCOUNTING_YEARS + 1);
+    // The accounting's entries carry the real time, so its window is counted in real time.
+    let since = pmhc_store::clock::real_now() - chrono::Duration::days(365 * ACCOUNTING_YEARS + 1);
     Ok(store.list_disclosures(subject, since).await?)
 }

@@ -112,7 +112,7 @@ impl Store {
         partner: PartnerId,
         password_hash: &str,
     ) -> Result<User, StoreError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let result = on_pool!(self, pool => {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO users (username, display_name, role, roles, partner_id, password_hash, active, created_at) \
@@ -167,7 +167,7 @@ impl Store {
             .bind(password_hash)
             .bind(roles.map(|r| r.to_string()))
             .bind(active)
-            .bind(Utc::now())
+            .bind(self.clock.now())
             .bind(roles.map(legacy_role))
             .execute(pool)
             .await
@@ -191,7 +191,7 @@ impl Store {
     /// Count a failed sign-in of an existing user: failures within `window` of the first one
     /// add up; at `max` the account is locked. Returns whether it is locked now.
     pub async fn record_failed_sign_in(&self, username: &str, window: chrono::Duration, max: u32) -> Result<bool, StoreError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let op = "record a failed sign-in";
         let count: Option<i64> = on_pool!(self, pool => {
             sqlx::query_scalar(
@@ -290,7 +290,7 @@ impl Store {
         expires_at: DateTime<Utc>,
         second_factor_done: bool,
     ) -> Result<(), StoreError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, authenticated_at, \
@@ -362,7 +362,7 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE token_hash = $1")
                 .bind(token_hash)
-                .bind(Utc::now())
+                .bind(self.clock.now())
                 .bind(expires_at)
                 .execute(pool)
                 .await
@@ -376,7 +376,7 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query("UPDATE sessions SET authenticated_at = $2 WHERE token_hash = $1")
                 .bind(token_hash)
-                .bind(Utc::now())
+                .bind(self.clock.now())
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "re-authenticate a session"))?
@@ -390,7 +390,7 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query("UPDATE sessions SET second_factor_at = $2 WHERE token_hash = $1")
                 .bind(token_hash)
-                .bind(Utc::now())
+                .bind(self.clock.now())
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "complete a session's second factor"))?;
@@ -520,7 +520,7 @@ impl Store {
             .bind(token_hash)
             .bind(user.id)
             .bind(name)
-            .bind(Utc::now())
+            .bind(self.clock.now())
             .fetch_one(pool)
             .await
             .map_err(StoreError::db(BACKEND, "create an API token"))
@@ -543,7 +543,7 @@ impl Store {
             let id: i64 = r.try_get(USER_N).map_err(StoreError::db(BACKEND, "check an API token"))?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                 .bind(id)
-                .bind(Utc::now())
+                .bind(self.clock.now())
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "note an API token's use"))?;
@@ -582,7 +582,7 @@ impl Store {
         Ok(on_pool!(self, pool => {
             sqlx::query("UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(id)
-                .bind(Utc::now())
+                .bind(self.clock.now())
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "revoke an API token"))?

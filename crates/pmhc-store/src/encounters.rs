@@ -732,7 +732,7 @@ async fn write_rows_postgres(
 macro_rules! claim_sources {
     ($conn:expr, $backend:expr, $batch:expr, $partner:expr) => {{
         let op = "claim a source system";
-        let now = Utc::now();
+        let now = crate::clock::real_now();
         for (system, _) in group_by_system($batch) {
             sqlx::query(
                 "INSERT INTO source_systems (name, partner_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
@@ -860,7 +860,7 @@ impl Store {
             }
         }
         drop(seen);
-        let now = Utc::now();
+        let now = crate::clock::real_now();
         let counts = match &self.inner {
             Backend::Sqlite(pool) => {
                 let backend = "sqlite";

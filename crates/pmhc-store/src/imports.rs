@@ -10,7 +10,7 @@ use crate::{
 impl Store {
     /// Record the start of an import; returns its id (pass it to `write_batch` and `finish_import`).
     pub async fn start_import(&self, meta: &NewImport) -> Result<i64, StoreError> {
-        let now = Utc::now();
+        let now = crate::clock::real_now();
         on_pool!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO imports (file_name, file_sha256, mapping_name, source_system, status, started_at, partner_id) \
@@ -31,7 +31,7 @@ impl Store {
 
     /// Record the end of an import: its totals, status and the finishing time.
     pub async fn finish_import(&self, import_id: i64, summary: &ImportTotals) -> Result<(), StoreError> {
-        let now = Utc::now();
+        let now = crate::clock::real_now();
         let result = on_pool!(self, pool => {
             sqlx::query(
                 "UPDATE imports SET received = $2, accepted = $3, rejected = $4, inserted = $5, updated = $6, \

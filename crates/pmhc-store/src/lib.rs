@@ -32,6 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 mod accounts;
+pub mod clock;
 mod audit;
 mod encounters;
 mod error;
@@ -53,6 +54,7 @@ pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};
 pub use training::{NewSession, SaveCounts};
 pub use referral_history::{PastMove, ReferralHistory};
+pub use clock::Clock;
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
 pub use model::{
@@ -90,6 +92,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone)]
 pub struct Store {
     inner: Backend,
+    /// What the domain considers "now" (the system clock unless the front end set another).
+    clock: Clock,
 }
 
 #[derive(Debug, Clone)]
@@ -160,7 +164,7 @@ impl Store {
             .await
             .map_err(|source| StoreError::Open { backend: "sqlite", url: redact_url(url), source })?;
         tracing::debug!(path, "opened SQLite store");
-        Ok(Store { inner: Backend::Sqlite(pool) })
+        Ok(Store { inner: Backend::Sqlite(pool), clock: Clock::system() })
     }
 
     async fn open_postgres(url: &str) -> Result<Store, StoreError> {
@@ -178,7 +182,19 @@ impl Store {
             .await
             .map_err(open_err)?;
         tracing::debug!(url = %redact_url(url), "opened PostgreSQL store");
-        Ok(Store { inner: Backend::Postgres(pool) })
+        Ok(Store { inner: Backend::Postgres(pool), clock: Clock::system() })
+    }
+
+    /// This store with `clock` as its domain "now" (see [`clock`]); clones share it.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this store's rules (and its callers) read "now" and "today" from.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// `"sqlite"` or `"postgres"`.

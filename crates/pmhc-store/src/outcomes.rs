@@ -398,7 +398,7 @@ impl Store {
         definition.validate().map_err(|e| StoreError::InvalidDefinition(e.to_string()))?;
         let backend = self.backend_name();
         let body = serde_json::to_string(definition).map_err(|e| StoreError::InvalidDefinition(e.to_string()))?;
-        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let now = crate::clock::real_now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         let version: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO definitions (version, name, body, author, note, created_at) \

@@ -110,7 +110,7 @@ impl Store {
             sqlx::query_scalar::<_, i64>("INSERT INTO partners (name, sector, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(name)
                 .bind(sector.as_str())
-                .bind(Utc::now())
+                .bind(crate::clock::real_now())
                 .fetch_one(pool)
                 .await
         });
@@ -204,7 +204,7 @@ impl Store {
             .bind(a.effective_on)
             .bind(a.expires_on)
             .bind(created_by)
-            .bind(Utc::now())
+            .bind(crate::clock::real_now())
             .fetch_one(pool)
             .await
             .map_err(StoreError::db(BACKEND, "save an agreement"))?
@@ -302,7 +302,7 @@ impl Store {
             .bind(c.signed_by.trim())
             .bind(c.signed_on)
             .bind(created_by)
-            .bind(Utc::now())
+            .bind(crate::clock::real_now())
             .fetch_one(pool)
             .await
             .map_err(StoreError::db(BACKEND, "record a consent"))?

@@ -96,7 +96,7 @@ impl Store {
     pub async fn save_service(&self, s: &Service) -> Result<Service, StoreError> {
         s.validate().map_err(|e| StoreError::Invalid(format!("service `{}`: {e}", s.name)))?;
         self.find_partner(&s.provider.to_string()).await?;
-        let now = Utc::now();
+        let now = crate::clock::real_now();
         let id: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO services (provider_id, name, kind, intercept, eligibility, hours, capacity, police_dropoff, \
@@ -146,7 +146,7 @@ impl Store {
             source_system: source_system.to_string(),
             source_key: source_key.to_string(),
             service_id,
-            moves: vec![crate::PastMove { at: Utc::now(), to: state, reason: None, actor: actor.to_string(), partner }],
+            moves: vec![crate::PastMove { at: self.clock.now(), to: state, reason: None, actor: actor.to_string(), partner }],
         };
         let id = self.insert_referral_histories(std::slice::from_ref(&history)).await?.pop().ok_or(StoreError::NotFound { what: "referral", id: 0 })?;
         self.referral(id).await?.ok_or(StoreError::NotFound { what: "referral", id })
@@ -254,7 +254,7 @@ impl Store {
         partner: PartnerId,
     ) -> Result<ReferralRecord, StoreError> {
         let op = "move a referral";
-        let now = Utc::now();
+        let now = self.clock.now();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
             let from: Option<String> = sqlx::query_scalar("SELECT state FROM referrals WHERE id = $1")
@@ -342,7 +342,7 @@ impl Store {
         if self.service(service_id).await?.is_none() {
             return Err(StoreError::NotFound { what: "service", id: service_id });
         }
-        CapacityUpdate::check_time(reported_at, Utc::now().naive_utc()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        CapacityUpdate::check_time(reported_at, self.clock.now().naive_utc()).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let at = reported_at.and_utc();
         let id: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(

@@ -1,7 +1,7 @@
 //! Training records: courses, sessions, the staff roster, completions; and the calls that asked
 //! for a CIT officer, which the coverage matches to the roster.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use pmhc_core::sharing::PartnerId;
 use pmhc_core::training::{
     CitCall, Completion, Course, InstructorType, StaffMember, TrainingRecords, TrainingSession, instructors_to_string,
@@ -148,7 +148,7 @@ impl Store {
             m.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
         }
         let op = "save the staff roster";
-        let now = Utc::now();
+        let now = crate::clock::real_now();
         let mut counts = SaveCounts::default();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;

@@ -66,9 +66,9 @@ impl Refusal {
     }
 }
 
-fn idle_too_long(u: &User) -> bool {
+fn idle_too_long(u: &User, now: DateTime<Utc>) -> bool {
     let last = [u.last_sign_in_at, u.active_since].into_iter().flatten().max().unwrap_or(u.created_at).max(u.created_at);
-    Utc::now() - last > INACTIVE_AFTER
+    now - last > INACTIVE_AFTER
 }
 
 /// A session's last-seen time is written at most this often.
@@ -88,6 +88,8 @@ pub struct Principal {
     pub credential: Credential,
     /// Where the request came from (for the audit trail).
     pub source: String,
+    /// When the request was authenticated, on the store's clock.
+    pub at: DateTime<Utc>,
 }
 
 impl Principal {
@@ -118,7 +120,7 @@ impl Principal {
     /// API tokens are issued by an administrator and have no password to enter).
     pub fn require_recent_authentication(&self) -> Result<(), AppError> {
         match &self.credential {
-            Credential::Session { authenticated_at, .. } if Utc::now() - *authenticated_at > REAUTH_WITHIN => {
+            Credential::Session { authenticated_at, .. } if self.at - *authenticated_at > REAUTH_WITHIN => {
                 Err(AppError::ReauthRequired)
             }
             _ => Ok(()),
@@ -207,7 +209,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             return fail(AppError::Unauthenticated);
         };
         match state.store.api_token_user(&accounts::secret_hash(token)).await {
-            Ok(Some(user)) => Some(Principal { user, credential: Credential::ApiToken, source: client_address(req.headers(), req.extensions(), state.config.behind_tls) }),
+            Ok(Some(user)) => Some(Principal {
+                user,
+                credential: Credential::ApiToken,
+                source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
+                at: state.store.clock().now(),
+            }),
             Ok(None) => return fail(AppError::Unauthenticated),
             Err(e) => return fail(e.into()),
         }
@@ -218,7 +225,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         let hash = accounts::secret_hash(secret);
         match state.store.session(&hash).await {
             Ok(Some(s)) => {
-                let now = Utc::now();
+                let now = state.store.clock().now();
                 if !s.user.active || now > s.expires_at || now > s.created_at + ABSOLUTE_TIMEOUT {
                     let _ = state.store.delete_session(&hash).await;
                     set_cookie_header = Some(set_cookie(SESSION_COOKIE, "", Some(0), state.config.behind_tls));
@@ -241,6 +248,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                             user: s.user,
                             credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
                             source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
+                            at: now,
                         })
                     }
                 }
@@ -455,7 +463,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
             tracing::info!(username, "sign-in refused: the account is locked");
             return Ok(Err(Refusal::Locked));
         }
-        Some(u) if ok && u.active && idle_too_long(&u) => {
+        Some(u) if ok && u.active && idle_too_long(&u, state.store.clock().now()) => {
             tracing::info!(username, "sign-in refused: the account was unused for 90 days; disabling it");
             state.store.update_user(&u.username, None, None, Some(false)).await?;
             return Ok(Err(Refusal::Inactive));
@@ -473,7 +481,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result
     };
     let secret = accounts::new_secret()?;
     let csrf = accounts::new_secret()?;
-    let now = Utc::now();
+    let now = state.store.clock().now();
     let done = !needs_second_factor(&user);
     state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now), done).await?;
     tracing::info!(username = %user.username, "signed in");
@@ -516,7 +524,7 @@ mod tests {
 
     #[test]
     fn sessions_expire_when_idle_and_at_most_after_twelve_hours() {
-        let t0 = Utc::now();
+        let t0 = pmhc_store::clock::parse_instant("2030-06-30T23:30:00Z").unwrap();
         assert_eq!(session_expiry(t0, t0), t0 + IDLE_TIMEOUT);
         let late = t0 + Duration::hours(11) + Duration::minutes(50);
         assert_eq!(session_expiry(t0, late), t0 + ABSOLUTE_TIMEOUT);

@@ -179,7 +179,7 @@ pub async fn serve(store: Store, config: ServeConfig, ready: impl FnOnce(SocketA
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(300)).await;
-            if let Err(e) = sweeper.delete_expired_sessions(chrono::Utc::now()).await {
+            if let Err(e) = sweeper.delete_expired_sessions(sweeper.clock().now()).await {
                 tracing::warn!(error = %e, "could not remove expired sessions");
             }
         }

@@ -557,7 +557,7 @@ async fn field_form_page(State(state): State<AppState>, Auth(who): Auth) -> Resu
     // A fresh draft id: the record's key, so a resubmitted draft saves once.
     let id = pmhc_service::accounts::new_secret()?;
     values.insert("draft_id".to_string(), format!("F-{}", &id[..20]));
-    values.insert("occurred_on".to_string(), chrono::Local::now().date_naive().to_string());
+    values.insert("occurred_on".to_string(), state.store.clock().local_today().to_string());
     Ok(page(&form_page(&state, &who, &values, &[]).await?))
 }
 

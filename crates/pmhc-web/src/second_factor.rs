@@ -122,7 +122,8 @@ async fn submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Pen
         None => (f.secret.clone().unwrap_or_default(), None),
     };
     let key = totp::base32_decode(&secret_b32).filter(|k| k.len() >= 16);
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    // The real time: the code comes from the user's authenticator, which knows no other clock.
+    let now = u64::try_from(pmhc_store::clock::real_now().timestamp()).unwrap_or(0);
     let step = key.as_deref().and_then(|k| totp::verify(k, &f.code, now, last));
     let accepted = match step {
         Some(step) if enrolling => {

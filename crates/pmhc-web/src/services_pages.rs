@@ -90,7 +90,7 @@ struct GuideQuery {
 async fn resources(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<GuideQuery>) -> Result<Response, PageError> {
     let services = state.store.list_services().await?;
     let partners = state.store.list_partners().await?;
-    let now = chrono::Local::now().naive_local();
+    let now = state.store.clock().local_now();
     let f = GuideFilter { open: q.open.is_some(), dropoff: q.dropoff.is_some() };
     let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(String::from);
     let mut areas: Vec<String> = services.iter().map(|s| s.area.clone()).filter(|a| !a.is_empty()).collect();
@@ -468,7 +468,7 @@ pub(crate) async fn report_capacity(
     let at = match r.reported_at.as_deref() {
         Some(a) => pmhc_import::inventory::parse_reported_at(a)
             .ok_or_else(|| crate::AppError::BadRequest(format!("reported_at `{a}` is not a date and time (YYYY-MM-DDTHH:MM)")))?,
-        None => chrono::Utc::now().naive_utc(),
+        None => state.store.clock().now().naive_utc(),
     };
     let detail = format!("capacity {} free{}", r.available, r.total.map(|t| format!(" of {t}")).unwrap_or_default());
     crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::Admin, format!("service:{id}"), &[], detail).await?;

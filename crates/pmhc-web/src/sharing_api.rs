@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::audit::AuditAction;
 use pmhc_core::sharing::{Consent, InformationSharingAgreement, Partner, Sector};
@@ -106,7 +105,7 @@ pub struct AgreementInfo {
 /// The agreements the caller's partner is a party to (every agreement for those who manage
 /// agreements).
 pub(crate) async fn visible_agreements(state: &AppState, who: &Principal) -> Result<Vec<AgreementInfo>, AppError> {
-    let today = Utc::now().date_naive();
+    let today = state.store.clock().today();
     let all = who.roles().can(Permission::ManageAgreements);
     Ok(state
         .store
@@ -172,7 +171,7 @@ pub(crate) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth
 }
 
 pub(crate) async fn finish_agreement(state: &AppState, who: &Principal, id: i64) -> Result<(), AppError> {
-    let today = Utc::now().date_naive();
+    let today = state.store.clock().today();
     audit(state, who, AuditAction::Admin, format!("agreement:{id}"), &[], format!("end from {today}")).await?;
     state.store.end_agreement(id, today).await?;
     state.outcomes.invalidate().await;
@@ -249,7 +248,7 @@ pub(crate) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64)
     if known.is_none() {
         return Err(AppError::NotFound(format!("there is no consent #{id}")));
     }
-    let today = Utc::now().date_naive();
+    let today = state.store.clock().today();
     audit(state, who, AuditAction::Change, format!("consent:{id}"), &["subject_identity"], format!("revoke from {today}")).await?;
     Ok(state.store.revoke_consent(id, today).await?)
 }

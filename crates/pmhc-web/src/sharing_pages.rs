@@ -9,7 +9,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use pmhc_core::access::Permission;
 use pmhc_core::sharing::{Consent, Direction, FieldGroup, InformationSharingAgreement, Partner, Purpose, Sector};
 use serde::Deserialize;
@@ -246,7 +246,7 @@ pub struct ConsentsPage {
 async fn consents_view(state: &AppState, who: &Principal, subject: &str, error: Option<String>, saved: Option<String>) -> Result<ConsentsPage, AppError> {
     let partners = state.store.list_partners().await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
-    let today = Utc::now().date_naive();
+    let today = state.store.clock().today();
     let list = sharing_api::visible_consents(state, who, Some(subject)).await?;
     let consents = list
         .iter()

@@ -135,16 +135,16 @@ pub struct TrainingCoverageInfo {
     pub staff_on_roster: u64,
 }
 
-fn day(on: Option<&str>) -> Result<NaiveDate, crate::AppError> {
+fn day(state: &AppState, on: Option<&str>) -> Result<NaiveDate, crate::AppError> {
     match on.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| crate::AppError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)"))),
-        None => Ok(chrono::Utc::now().date_naive()),
+        None => Ok(state.store.clock().today()),
     }
 }
 
 async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Result<(TrainingCoverage, bool), crate::AppError> {
     who.require(Permission::ViewOutcomes)?;
-    let today = day(on)?;
+    let today = day(state, on)?;
     // The agreements in force on that day.
     let viewer = pmhc_service::sharing::Viewer::of(&state.store, &who.user, today).await?;
     let roles = who.roles();

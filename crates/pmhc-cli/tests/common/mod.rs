@@ -28,6 +28,43 @@ pub fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
 }
 
+/// The tests' clock: the instant `PMHC_NOW` names (the `pmhc` commands under test inherit it), or
+/// the system clock. Fixtures that must be "recent" are dated from it, never as literals.
+pub fn clock() -> pmhc_store::Clock {
+    pmhc_store::Clock::from_env().expect("PMHC_NOW must be an RFC 3339 instant")
+}
+
+/// Today on the tests' clock.
+pub fn today() -> chrono::NaiveDate {
+    clock().today()
+}
+
+/// The day `n` days after today (before it when negative), as YYYY-MM-DD.
+pub fn day(n: i64) -> String {
+    (today() + chrono::Duration::days(n)).to_string()
+}
+
+/// The first day of the month `n` months after this one (before it when negative), as YYYY-MM-DD.
+pub fn month_start(n: i32) -> String {
+    use chrono::Datelike;
+    let t = today();
+    let m = t.year() * 12 + t.month0() as i32 + n;
+    chrono::NaiveDate::from_ymd_opt(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1).expect("a month").to_string()
+}
+
+/// The year `n` years after this one (before it when negative).
+pub fn year(n: i32) -> i32 {
+    use chrono::Datelike;
+    today().year() + n
+}
+
+/// Year `i` of `pmhc demo`'s window (0 = its first; the window is the six full years before the
+/// clock's year) as a period FROM..TO.
+pub fn demo_year(i: i32) -> String {
+    let y = year(-6) + i;
+    format!("{y}-01-01..{y}-12-31")
+}
+
 pub fn require_all() -> bool {
     std::env::var_os("PMHC_REQUIRE_ALL").is_some()
 }
@@ -93,7 +130,7 @@ impl Drop for Databases {
 pub fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_i64(pmhc_store::clock::real_now().timestamp_nanos_opt().unwrap_or(0));
     h.finish() % 1_000_000_000
 }
 
@@ -115,6 +152,8 @@ impl Server {
         use std::io::BufRead;
         let mut child = pmhc()
             .args(["--database", db, "serve", "--listen", "127.0.0.1:0"])
+            // A set PMHC_NOW is the server's "today" too (refused without the flag).
+            .args(clock().is_set().then_some("--test-clock"))
             .args(extra)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
@@ -393,7 +432,8 @@ pub fn totp_keys() -> &'static std::sync::Mutex<std::collections::HashMap<(Strin
 /// The next time step whose code this user has not used: the server accepts one step of drift
 /// either way and each step once, so a third sign-in within 30 seconds waits for the clock.
 pub fn next_totp_step(key: &(String, String)) -> u64 {
-    let now = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    // Authenticator codes follow the real time, whatever PMHC_NOW says.
+    let now = || u64::try_from(pmhc_store::clock::real_now().timestamp()).unwrap_or(0);
     let last = totp_keys().lock().expect("keys").get(key).map(|k| k.1).unwrap_or(0);
     let mut step = (now() / 30).saturating_sub(1).max(last + 1);
     while step > now() / 30 + 1 {

@@ -42,7 +42,7 @@ where
         return;
     };
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = pmhc_store::clock::real_now().timestamp_subsec_nanos();
     let name = format!("pmhc_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
     let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect to PMHC_TEST_POSTGRES");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create db");

@@ -30,6 +30,7 @@ both_backends!(
     agreements_and_consents_round_trip,
     services_and_referral_moves,
     capacity_updates_and_referral_subjects,
+    the_clock_moves_the_rules_not_the_records,
 );
 
 async fn migrated(store: &Store) {
@@ -54,14 +55,14 @@ async fn migration_status_lists_every_version(store: Store) {
     let status = store.migration_status().await.unwrap();
     assert_eq!(status.iter().map(|s| s.version).collect::<Vec<_>>(), versions);
     assert!(status.iter().all(|s| !s.applied && s.applied_at.is_none() && !s.description.is_empty()));
-    let t0 = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let t0 = pmhc_store::clock::real_now() - chrono::Duration::minutes(5);
     store.migrate().await.unwrap();
     let status = store.migration_status().await.unwrap();
     assert_eq!(status.iter().map(|s| s.version).collect::<Vec<_>>(), versions);
     for s in &status {
         assert!(s.applied, "{s:?}");
         let at = s.applied_at.expect("applied_at");
-        assert!(at > t0 && at < chrono::Utc::now() + chrono::Duration::minutes(5), "{at}");
+        assert!(at > t0 && at < pmhc_store::clock::real_now() + chrono::Duration::minutes(5), "{at}");
     }
     assert_eq!(status[0].description, "initial");
 }
@@ -398,7 +399,7 @@ async fn import_records(store: Store) {
     assert_eq!((f.received, f.accepted, f.rejected, f.inserted, f.updated, f.unchanged, f.stale), (3, 2, 1, 2, 0, 0, 0));
     let finished = f.finished_at.expect("finished_at");
     assert!(finished >= f.started_at);
-    assert!((chrono::Utc::now() - finished).num_minutes().abs() < 5);
+    assert!((pmhc_store::clock::real_now() - finished).num_minutes().abs() < 5);
     assert_eq!(store.list_imports(None, 1).await.unwrap().len(), 1);
 
     // Finishing again (e.g. failed later) overwrites the totals.
@@ -593,17 +594,17 @@ async fn agreements_and_consents_round_trip(store: Store) {
         field_groups: "incident_details,substance_use_details".parse().unwrap(),
         purpose: Purpose::CareCoordination,
         legal_basis: "45 CFR 164.506(c)".into(),
-        effective_on: day("2026-01-01"),
-        expires_on: day("2026-12-31"),
+        effective_on: day("2021-01-01"),
+        expires_on: day("2021-12-31"),
         ended_on: None,
     };
     let saved = store.add_agreement(&a, "tester").await.unwrap();
     assert_eq!(store.list_agreements().await.unwrap(), vec![saved.clone()]);
     assert!(matches!(store.add_agreement(&InformationSharingAgreement { recipient: DEFAULT_PARTNER, ..a.clone() }, "t").await, Err(StoreError::Invalid(_))));
     assert!(matches!(store.add_agreement(&InformationSharingAgreement { recipient: 999, ..a.clone() }, "t").await, Err(StoreError::PartnerNotFound(_))));
-    store.end_agreement(saved.id, day("2026-06-01")).await.unwrap();
-    assert_eq!(store.list_agreements().await.unwrap()[0].ended_on, Some(day("2026-06-01")));
-    assert!(store.end_agreement(saved.id, day("2026-07-01")).await.is_err());
+    store.end_agreement(saved.id, day("2021-06-01")).await.unwrap();
+    assert_eq!(store.list_agreements().await.unwrap()[0].ended_on, Some(day("2021-06-01")));
+    assert!(store.end_agreement(saved.id, day("2021-07-01")).await.is_err());
 
     let c = Consent {
         id: 0,
@@ -616,7 +617,7 @@ async fn agreements_and_consents_round_trip(store: Store) {
         expiry_event: Some("end of treatment".into()),
         right_to_revoke_acknowledged: true,
         signed_by: "the person".into(),
-        signed_on: day("2026-02-01"),
+        signed_on: day("2021-02-01"),
         revoked_on: None,
     };
     let saved = store.add_consent(&c, "tester").await.unwrap();
@@ -624,11 +625,11 @@ async fn agreements_and_consents_round_trip(store: Store) {
     assert_eq!(store.list_consents(Some("S1")).await.unwrap(), vec![saved.clone()]);
     assert!(store.list_consents(Some("S2")).await.unwrap().is_empty());
     assert_eq!(store.consents_to(clinic.id, &["S1", "S9"]).await.unwrap(), vec![saved.clone()]);
-    let revoked = store.revoke_consent(saved.id, day("2026-03-01")).await.unwrap();
-    assert_eq!(revoked.revoked_on, Some(day("2026-03-01")));
+    let revoked = store.revoke_consent(saved.id, day("2021-03-01")).await.unwrap();
+    assert_eq!(revoked.revoked_on, Some(day("2021-03-01")));
     assert!(store.consents_to(clinic.id, &["S1"]).await.unwrap().is_empty());
 
-    let now = chrono::Utc::now();
+    let now = pmhc_store::clock::real_now();
     let d = DisclosureRecord {
         consent_id: saved.id,
         subject_key: "S1".into(),
@@ -747,4 +748,50 @@ async fn capacity_updates_and_referral_subjects(store: Store) {
     assert_eq!(rows[1].1, pmhc_core::capacity::ReferralSubject::default());
     let facts: Vec<_> = store.referral_facts().await.unwrap().into_iter().map(|x| x.2).collect();
     assert_eq!(facts, rows.iter().map(|x| x.0.clone()).collect::<Vec<_>>(), "the same facts as the gap report reads");
+}
+
+/// Rules read the store's clock (a referral's moves, the latest capacity report allowed); the
+/// record-keeping stamps (the import history) keep the real time.
+async fn the_clock_moves_the_rules_not_the_records(store: Store) {
+    use pmhc_core::services::*;
+    use pmhc_core::sharing::DEFAULT_PARTNER;
+    migrated(&store).await;
+    let at = pmhc_store::clock::parse_instant("2031-06-15T12:00:00Z").unwrap();
+    let store = store.with_clock(Clock::fixed(at));
+    assert_eq!(store.clock().today(), chrono::NaiveDate::from_ymd_opt(2031, 6, 15).unwrap());
+    let s = Service {
+        id: 0,
+        provider: DEFAULT_PARTNER,
+        name: "Mobile crisis".into(),
+        kind: ServiceKind::MobileCrisis,
+        intercept: Intercept::Community,
+        eligibility: "anyone".into(),
+        hours: "24/7".into(),
+        capacity: Some(3),
+        police_dropoff: false,
+        transit_access: false,
+        phone: "555-0101".into(),
+        address: String::new(),
+        area: "All".into(),
+    };
+    let saved = store.save_service(&s).await.unwrap();
+    let r = store.create_referral("cad", "9", saved.id, ReferralState::Sent, "officer1", DEFAULT_PARTNER).await.unwrap();
+    store.move_referral(r.id, ReferralState::Accepted, None, "nurse", DEFAULT_PARTNER).await.unwrap();
+    let events = store.referral_events(r.id).await.unwrap();
+    assert!(events.iter().all(|e| e.at == at), "moves are made at the clock's now: {events:?}");
+    // Capacity reports up to the clock's now (a day of slack), not past it.
+    let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    store.add_capacity_update(saved.id, t("2031-06-15 11:00"), 1, Some(3), "nurse").await.unwrap();
+    assert!(store.add_capacity_update(saved.id, t("2031-06-20 00:00"), 1, Some(3), "nurse").await.is_err(), "in the future");
+    // The import history is a record: the real time.
+    let meta = NewImport {
+        file_name: "f.csv".into(),
+        file_sha256: String::new(),
+        mapping_name: "m".into(),
+        source_system: "cad".into(),
+        partner: DEFAULT_PARTNER,
+    };
+    store.start_import(&meta).await.unwrap();
+    let started = store.list_imports(None, 1).await.unwrap()[0].started_at;
+    assert!((pmhc_store::clock::real_now() - started).num_minutes().abs() < 5, "{started}");
 }
