@@ -58,7 +58,7 @@ fn main() {
         whole.push(t.elapsed().as_secs_f64());
         drop(idx);
         let t = Instant::now();
-        let scoped = scoped_outcome_data(&data, &scope).expect("a partial view copies");
+        let scoped = scoped_outcome_data(&data, &scope, &Default::default()).expect("a partial view copies");
         copy.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let idx = OutcomeIndex::build(&scoped, &def, &OutcomeFilter::default());
@@ -69,7 +69,7 @@ fn main() {
             for e in &page {
                 let d = view.disclose(1, e.subject_key.as_deref(), &[]);
                 let mut e = e.clone();
-                withhold(&mut e, d.groups);
+                withhold(&mut e, d.groups, &Default::default());
                 std::hint::black_box(e);
             }
         }

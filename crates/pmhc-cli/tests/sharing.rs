@@ -400,3 +400,101 @@ fn consent_rules(w: &mut World, db: &str, from: &str, to: &str) {
     let screen = police.get("/sharing").text();
     assert!(screen.contains("id=\"shares\"") && screen.contains("County Clinic"), "the police see what they share");
 }
+
+/// Does this exported record reveal substance use through a value of another field group?
+fn reveals_substance_use(fields: &[&str]) -> bool {
+    let text = fields.join(" ").to_lowercase();
+    ["intoxicated", "under the influence", "overdose", "detox", "substance_use_treatment"].iter().any(|w| text.contains(w))
+}
+
+/// The leak an outside test found: another partner's users saw substance use without consent
+/// through behaviours ("Intoxicated / under the influence"), referrals to detox and call types
+/// (OVERDOSE). Built again on the demo's records: the owner's export holds thousands of such
+/// values, the other partner's CSV, API and pages none; its report does not count an encounter
+/// whose only mental-health sign is an overdose call type; a consent shows them for its person.
+#[test]
+fn substance_use_does_not_leak_through_other_fields() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let out = run(db, &["demo", "--encounters", "3000", "--seed", "9"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let provider = "County Behavioral Health (demo)";
+        agreements(db, &[("Default partner", provider, ALL_GROUPS, &day(-365), &day(365))]);
+        add_user_of(db, "police-ds", "data_specialist", "Default partner", PASSWORD);
+        add_user_of(db, "bh-ds", "data_specialist", provider, PASSWORD);
+        let server = Server::start(db);
+        let client = |user: &str| {
+            let mut h = Http::new(&server.base);
+            h.token = Some(add_token(db, user));
+            h
+        };
+        let (mut police, mut bh) = (client("police-ds"), client("bh-ds"));
+        // Three records of the police's own: A flagged, B an overdose call only, C with an
+        // intoxicated behaviour, a detox referral and a person.
+        let at = day(-10);
+        for e in [
+            json!({"source_system": "cad-x", "source_key": "A", "occurred_on": at, "mental_health_flag": true}),
+            json!({"source_system": "cad-x", "source_key": "B", "occurred_on": at, "final_call_type": "OVERDOSE",
+                   "mental_health_flag": false, "mh_recognised_at_dispatch": false}),
+            json!({"source_system": "cad-x", "source_key": "C", "occurred_on": at, "initial_call_type": "PERSON IN CRISIS",
+                   "subject_key": "SUBJ-C", "behaviours": ["Agitated", "Intoxicated / under the influence"],
+                   "referrals": [{"service_type": "detox", "service": "East Detox Centre", "result": "connected"}]}),
+        ] {
+            let r = police.send_json("POST", "/api/v1/encounters", &e, &[]);
+            assert_eq!(r.status, 201, "{}", r.text());
+        }
+
+        // The exports: the owner's holds the values, the other partner's none.
+        let count = |h: &mut Http| {
+            let rows = csv_rows(&h.get("/encounters.csv").text());
+            let n = rows
+                .iter()
+                .filter(|r| reveals_substance_use(&[&r["initial_call_type"], &r["final_call_type"], &r["behaviours"], &r["referrals"]]))
+                .count();
+            (rows.len(), n)
+        };
+        let (mine, in_mine) = count(&mut police);
+        let (theirs, in_theirs) = count(&mut bh);
+        assert!(theirs >= mine && in_mine > 100, "the owner's export holds the values ({in_mine} of {mine})");
+        assert_eq!(in_theirs, 0, "the other partner's export reveals substance use in {in_theirs} of {theirs} records");
+        // The API, every page of it.
+        let mut offset = 0;
+        let mut seen = 0;
+        loop {
+            let page = bh.get(&format!("/api/v1/encounters?limit=500&offset={offset}")).json();
+            let items = page["items"].as_array().expect("items").clone();
+            for item in &items {
+                let text = item.to_string();
+                assert!(!reveals_substance_use(&[&text]), "the API shows {text}");
+                assert!(item.get("substance_use").is_none(), "{item}");
+            }
+            seen += items.len();
+            offset += 500;
+            if items.len() < 500 {
+                break;
+            }
+        }
+        assert_eq!(seen, theirs, "the API lists what the export holds");
+        // The record page, and the same record under the person's consent.
+        let mut page = Http::new(&server.base);
+        page.sign_in("bh-ds", PASSWORD);
+        let html = page.get("/encounters/cad-x/C").text();
+        assert!(html.contains("Agitated") && !html.contains("Intoxicated") && !html.contains("Detox"), "the page of C: {html}");
+        cli(db, &[
+            "consent", "add", "--subject", "SUBJ-C", "--discloser", "Default partner", "--recipient", provider, "--information",
+            "substance use noted at encounters", "--purpose", "care_coordination", "--expires", &day(200),
+            "--right-to-revoke-explained", "--signed-by", "the person", "--signed-on", &day(-1),
+        ]);
+        let html = page.get("/encounters/cad-x/C").text();
+        assert!(html.contains("Intoxicated") && html.contains("Detox"), "under consent the page shows them");
+
+        // Reports: an encounter whose only mental-health sign is an overdose call type is not one
+        // for the other partner; the owner counts it.
+        let q = format!("/api/v1/outcomes?baseline={}..{}&comparison={}..{}&source=cad-x", day(-400), day(-300), day(-30), day(0));
+        let owner = police.get(&q).json();
+        let other = bh.get(&q).json();
+        assert_eq!(encounters_in_comparison(&owner), 3, "{owner}");
+        assert_eq!(encounters_in_comparison(&other), 2, "{other}");
+        assert!(other["notes"].to_string().contains("reveal substance use"), "the report says so: {}", other["notes"]);
+    }
+}

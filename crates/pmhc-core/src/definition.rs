@@ -24,6 +24,9 @@ pub struct SharedDefinition {
     pub connection: ConnectionDefinition,
     #[serde(default)]
     pub diversion: DiversionDefinition,
+    /// Values that reveal more than their field (withheld from partners who may not see them).
+    #[serde(default)]
+    pub disclosure: DisclosureDefinition,
     /// The periods a report compares when none are given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub periods: Option<Periods>,
@@ -147,6 +150,25 @@ impl Default for DiversionDefinition {
     }
 }
 
+/// Values of this partnership's sources that reveal substance use although they sit in another
+/// field group (a CAD code, a local call type), beyond pmhc's built-in vocabulary
+/// ([`crate::registry::SUBSTANCE_USE_WORDS`]): withheld from other partners' users without the
+/// person's consent, on every page, export and report, like the `substance_use` field itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisclosureDefinition {
+    /// Matched whole, ignoring case and surrounding spaces, against call types, behaviours and
+    /// the names of the services referred to.
+    pub substance_use_values: Vec<String>,
+}
+
+impl DisclosureDefinition {
+    /// The values to withhold: the built-in vocabulary and these.
+    pub fn sensitive_values(&self) -> crate::registry::SensitiveValues {
+        crate::registry::SensitiveValues::new(&self.substance_use_values)
+    }
+}
+
 /// An inclusive range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +225,8 @@ pub enum DefinitionError {
     NoName,
     #[error("{0} contains a NUL character (U+0000)")]
     Nul(&'static str),
+    #[error("disclosure.substance_use_values holds at most 1000 values, each 1 to 200 characters")]
+    SensitiveValues,
     #[error("repeat.min_encounters must be at least 2 (it is {0})")]
     RepeatMin(u32),
     #[error("{0}.window_days must be between 1 and 3650 (it is {1})")]
@@ -226,6 +250,7 @@ impl Default for SharedDefinition {
             frequent_arrests: FrequentArrestDefinition::default(),
             connection: ConnectionDefinition::default(),
             diversion: DiversionDefinition::default(),
+            disclosure: DisclosureDefinition::default(),
             periods: None,
         }
     }
@@ -242,6 +267,13 @@ impl SharedDefinition {
         }
         if self.mental_health.call_types.iter().any(|c| c.contains('\0')) {
             return Err(DefinitionError::Nul("mental_health.call_types"));
+        }
+        let values = &self.disclosure.substance_use_values;
+        if values.iter().any(|c| c.contains('\0')) {
+            return Err(DefinitionError::Nul("disclosure.substance_use_values"));
+        }
+        if values.len() > 1000 || values.iter().any(|v| v.trim().is_empty() || v.chars().count() > 200) {
+            return Err(DefinitionError::SensitiveValues);
         }
         if self.repeat.min_encounters < 2 {
             return Err(DefinitionError::RepeatMin(self.repeat.min_encounters));

@@ -20,6 +20,7 @@ pub mod field;
 pub mod field_form;
 pub mod outcomes;
 pub mod pseudonym;
+pub mod registry;
 pub mod services;
 pub mod sharing;
 pub mod stats;

@@ -15,9 +15,8 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::*;
-use crate::encounter::{Area, Encounter};
-use crate::outcomes::OutcomeRecord;
+pub use crate::registry::{SensitiveValues, withhold, withhold_outcome};
+use crate::registry::would_withhold_outcome;
 
 /// A partner's id (the database's).
 pub type PartnerId = i64;
@@ -84,22 +83,9 @@ impl FieldGroup {
         1 << (self as u8)
     }
 
-    /// The encounter's JSON keys in this group.
-    pub fn keys(self) -> &'static [&'static str] {
-        match self {
-            FieldGroup::IncidentDetails => &[
-                "source_updated_at", "call_number", "reported_at", "dispatched_at", "arrived_at", "cleared_at",
-                "call_source", "priority", "initial_call_type", "final_call_type", "response_model", "cit_requested",
-                "cit_dispatched", "cit_arrived", "clinician_on_scene", "officers", "time_on_scene_minutes",
-                "disposition", "arrested", "cited", "referrals", "use_of_force", "force_types", "subject_injured",
-                "officer_injured", "weapon_involved",
-            ],
-            FieldGroup::AreaAndTime => &["occurred_time", "area"],
-            FieldGroup::SubjectIdentity => &["subject_key"],
-            FieldGroup::Demographics => &["age_band", "gender", "race_ethnicity", "veteran", "housing_status"],
-            FieldGroup::MentalHealthDetails => &["mh_recognised_at_dispatch", "mental_health_flag", "behaviours", "involuntary_hold"],
-            FieldGroup::SubstanceUseDetails => &["substance_use"],
-        }
+    /// The encounter's JSON keys in this group (from [`crate::registry`]).
+    pub fn keys(self) -> impl Iterator<Item = &'static str> {
+        crate::registry::keys_of(self)
     }
 }
 
@@ -534,10 +520,14 @@ impl SharingView {
 
 /// The outcome data as a scope sees it: records of partners outside it left out, fields of
 /// groups not shared blanked. `None` when the scope sees `base` whole (use it as it is).
-pub fn scoped_outcome_data(base: &crate::outcomes::OutcomeData, scope: &ReportScope) -> Option<crate::outcomes::OutcomeData> {
-    let sees = |p: PartnerId| scope.groups(p).without(FieldGroup::SubstanceUseDetails);
-    let whole = FieldGroups::ALL.without(FieldGroup::SubstanceUseDetails);
-    if base.records.iter().all(|r| sees(r.partner) == whole) {
+pub fn scoped_outcome_data(
+    base: &crate::outcomes::OutcomeData,
+    scope: &ReportScope,
+    sensitive: &SensitiveValues,
+) -> Option<crate::outcomes::OutcomeData> {
+    let sensitive_symbols = sensitive.symbols(&base.symbols);
+    let sees = |p: PartnerId| scope.groups(p);
+    if base.records.iter().all(|r| !sees(r.partner).is_empty() && !would_withhold_outcome(r, sees(r.partner), &sensitive_symbols)) {
         return None;
     }
     let records = base
@@ -545,112 +535,13 @@ pub fn scoped_outcome_data(base: &crate::outcomes::OutcomeData, scope: &ReportSc
         .iter()
         .filter(|r| !sees(r.partner).is_empty())
         .map(|r| {
-            let groups = sees(r.partner);
             let mut r = r.clone();
-            withhold_outcome(&mut r, groups);
+            let groups = sees(r.partner);
+            withhold_outcome(&mut r, groups, &sensitive_symbols);
             r
         })
         .collect();
     Some(crate::outcomes::OutcomeData { symbols: base.symbols.clone(), records })
-}
-
-/// Blank every field of `e` whose group is not in `visible` (the record's key, date and agency
-/// stay: they are what the record is).
-pub fn withhold(e: &mut Encounter, visible: FieldGroups) {
-    use FieldGroup::*;
-    if !visible.contains(IncidentDetails) {
-        e.call_number = None;
-        e.reported_at = None;
-        e.dispatched_at = None;
-        e.arrived_at = None;
-        e.cleared_at = None;
-        e.call_source = CallSource::Unknown;
-        e.priority = None;
-        e.initial_call_type = None;
-        e.final_call_type = None;
-        e.response_model = ResponseModel::Unknown;
-        e.cit_requested = None;
-        e.cit_dispatched = None;
-        e.cit_arrived = None;
-        e.clinician_on_scene = None;
-        e.officers.clear();
-        e.time_on_scene_minutes = None;
-        e.disposition = Disposition::Unknown;
-        e.arrested = None;
-        e.cited = None;
-        e.referrals.clear();
-        e.use_of_force = UseOfForce::Unknown;
-        e.force_types.clear();
-        e.subject_injured = None;
-        e.officer_injured = None;
-        e.weapon_involved = None;
-        e.source_updated_at = None;
-    }
-    if !visible.contains(AreaAndTime) {
-        e.occurred_time = None;
-        e.area = Area::default();
-    }
-    if !visible.contains(SubjectIdentity) {
-        e.subject_key = None;
-    }
-    if !visible.contains(Demographics) {
-        e.age_band = AgeBand::Unknown;
-        e.gender = Gender::Unknown;
-        e.race_ethnicity = RaceEthnicity::Unknown;
-        e.veteran = None;
-        e.housing_status = HousingStatus::Unknown;
-    }
-    if !visible.contains(MentalHealthDetails) {
-        e.mh_recognised_at_dispatch = None;
-        e.mental_health_flag = None;
-        e.behaviours.clear();
-        e.involuntary_hold = None;
-    }
-    if !visible.contains(SubstanceUseDetails) {
-        e.substance_use = None;
-    }
-}
-
-/// The same for the outcome engine's compact record (what a report over shared records reads).
-pub fn withhold_outcome(r: &mut OutcomeRecord, visible: FieldGroups) {
-    use FieldGroup::*;
-    if !visible.contains(IncidentDetails) {
-        r.initial_call_type = None;
-        r.final_call_type = None;
-        r.call_source = CallSource::Unknown;
-        r.response_model = ResponseModel::Unknown;
-        r.cit_requested = None;
-        r.cit_arrived = None;
-        r.cit_present = None;
-        r.time_on_scene_minutes = None;
-        r.disposition = Disposition::Unknown;
-        r.arrested = None;
-        r.cited = None;
-        r.has_referral = false;
-        r.referral_results = 0;
-        r.referral_services = 0;
-        r.loop_referral = false;
-        r.loop_connected_days = None;
-        r.use_of_force = UseOfForce::Unknown;
-    }
-    if !visible.contains(AreaAndTime) {
-        r.precinct = None;
-        r.sector = None;
-        r.beat = None;
-    }
-    if !visible.contains(SubjectIdentity) {
-        r.subject = None;
-    }
-    if !visible.contains(Demographics) {
-        r.age_band = AgeBand::Unknown;
-        r.gender = Gender::Unknown;
-        r.race_ethnicity = RaceEthnicity::Unknown;
-    }
-    if !visible.contains(MentalHealthDetails) {
-        r.mh_recognised_at_dispatch = None;
-        r.mental_health_flag = None;
-        r.involuntary_hold = None;
-    }
 }
 
 /// The field groups a search on these encounter-list filters reads (a filter on a withheld
@@ -672,6 +563,8 @@ pub fn groups_searched(area: bool, response_model: bool, subject: bool) -> Field
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codes::*;
+    use crate::encounter::Encounter;
     use proptest::prelude::*;
 
     fn day(s: &str) -> NaiveDate {
@@ -711,22 +604,21 @@ mod tests {
         }
     }
 
-    /// Every field of the record is in exactly one group, or in the envelope every visible
-    /// record shows; and withholding a group blanks exactly its keys.
+    /// The registry names every JSON key of the record once, and nothing else.
     #[test]
     fn every_field_has_one_group() {
-        let envelope = ["source_system", "source_key", "agency", "occurred_on", "date_precision"];
         let e = Encounter::new("s", "k", day("2026-01-01"));
         let json = serde_json::to_value(&e).unwrap();
-        for key in json.as_object().unwrap().keys() {
-            let n = FieldGroup::ALL.iter().filter(|g| g.keys().contains(&key.as_str())).count();
-            let env = envelope.contains(&key.as_str());
-            assert_eq!(n + usize::from(env), 1, "{key}");
-        }
+        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut registered: Vec<&str> = crate::registry::ENCOUNTER_FIELDS.iter().map(|(k, _)| *k).collect();
+        registered.sort_unstable();
+        registered.dedup();
+        assert_eq!(registered.len(), crate::registry::ENCOUNTER_FIELDS.len(), "a field is named twice");
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, registered, "the registry and the record's JSON keys");
         for g in FieldGroup::ALL {
-            for k in g.keys() {
-                assert!(json.get(*k).is_some(), "{k} is not a field");
-            }
+            assert!(g.keys().count() > 0, "{g:?} has fields");
         }
     }
 
@@ -842,14 +734,14 @@ mod tests {
             e.area.precinct = Some("P".into());
             e.gender = Gender::Female;
             let mut once = e.clone();
-            withhold(&mut once, g);
+            withhold(&mut once, g, &SensitiveValues::default());
             let mut twice = once.clone();
-            withhold(&mut twice, g);
+            withhold(&mut twice, g, &SensitiveValues::default());
             prop_assert_eq!(&once, &twice);
             let mut less = once.clone();
-            withhold(&mut less, FieldGroups(g.0 & h.0));
+            withhold(&mut less, FieldGroups(g.0 & h.0), &SensitiveValues::default());
             let mut direct = e.clone();
-            withhold(&mut direct, FieldGroups(g.0 & h.0));
+            withhold(&mut direct, FieldGroups(g.0 & h.0), &SensitiveValues::default());
             prop_assert_eq!(less, direct);
             prop_assert_eq!(once.subject_key.is_some(), g.contains(FieldGroup::SubjectIdentity));
             prop_assert_eq!(once.substance_use.is_some(), g.contains(FieldGroup::SubstanceUseDetails));

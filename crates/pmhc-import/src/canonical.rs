@@ -72,52 +72,103 @@ impl<W: Write> CanonicalWriter<W> {
         };
         let r = &mut self.row;
         r.clear();
-        r.push(e.source_system.clone());
-        r.push(e.source_key.clone());
-        r.push(dt(e.source_updated_at));
-        r.push(s(&e.agency));
-        r.push(s(&e.call_number));
-        r.push(occurred);
-        r.push(dt(e.reported_at));
-        r.push(dt(e.dispatched_at));
-        r.push(dt(e.arrived_at));
-        r.push(dt(e.cleared_at));
-        r.push(s(&e.area.precinct));
-        r.push(s(&e.area.sector));
-        r.push(s(&e.area.beat));
-        r.push(e.area.latitude.map(|v| v.to_string()).unwrap_or_default());
-        r.push(e.area.longitude.map(|v| v.to_string()).unwrap_or_default());
-        r.push(e.call_source.as_str().into());
-        r.push(s(&e.priority));
-        r.push(s(&e.initial_call_type));
-        r.push(s(&e.final_call_type));
-        r.push(b(e.mh_recognised_at_dispatch));
-        r.push(b(e.mental_health_flag));
-        r.push(e.response_model.as_str().into());
-        r.push(b(e.cit_requested));
-        r.push(b(e.cit_dispatched));
-        r.push(b(e.cit_arrived));
-        r.push(b(e.clinician_on_scene));
-        r.push(list(&e.officers));
-        r.push(e.time_on_scene_minutes.map(|v| v.to_string()).unwrap_or_default());
-        r.push(e.disposition.as_str().into());
-        r.push(b(e.arrested));
-        r.push(b(e.cited));
-        r.push(b(e.involuntary_hold));
-        r.push(list(&e.referrals));
-        r.push(e.use_of_force.as_str().into());
-        r.push(list(&e.force_types));
-        r.push(b(e.subject_injured));
-        r.push(b(e.officer_injured));
-        r.push(b(e.weapon_involved));
-        r.push(list(&e.behaviours));
-        r.push(b(e.veteran));
-        r.push(e.housing_status.as_str().into());
-        r.push(b(e.substance_use));
-        r.push(s(&e.subject_key));
-        r.push(e.age_band.as_str().into());
-        r.push(e.gender.as_str().into());
-        r.push(e.race_ethnicity.as_str().into());
+        // Exhaustive: a field added to `Encounter` stops the build here (and a test checks
+        // `COLUMNS` against the registry of fields).
+        let Encounter {
+            source_system,
+            source_key,
+            source_updated_at,
+            agency,
+            call_number,
+            occurred_on: _,
+            occurred_time: _,
+            date_precision: _, // the three are the `occurred` column
+            reported_at,
+            dispatched_at,
+            arrived_at,
+            cleared_at,
+            area,
+            call_source,
+            priority,
+            initial_call_type,
+            final_call_type,
+            mh_recognised_at_dispatch,
+            mental_health_flag,
+            response_model,
+            cit_requested,
+            cit_dispatched,
+            cit_arrived,
+            clinician_on_scene,
+            officers,
+            time_on_scene_minutes,
+            disposition,
+            arrested,
+            cited,
+            involuntary_hold,
+            referrals,
+            use_of_force,
+            force_types,
+            subject_injured,
+            officer_injured,
+            weapon_involved,
+            behaviours,
+            veteran,
+            housing_status,
+            substance_use,
+            subject_key,
+            age_band,
+            gender,
+            race_ethnicity,
+        } = e;
+        let pmhc_core::Area { precinct, sector, beat, latitude, longitude } = area;
+        r.extend([
+            source_system.clone(),
+            source_key.clone(),
+            dt(*source_updated_at),
+            s(agency),
+            s(call_number),
+            occurred,
+            dt(*reported_at),
+            dt(*dispatched_at),
+            dt(*arrived_at),
+            dt(*cleared_at),
+            s(precinct),
+            s(sector),
+            s(beat),
+            latitude.map(|v| v.to_string()).unwrap_or_default(),
+            longitude.map(|v| v.to_string()).unwrap_or_default(),
+            call_source.as_str().into(),
+            s(priority),
+            s(initial_call_type),
+            s(final_call_type),
+            b(*mh_recognised_at_dispatch),
+            b(*mental_health_flag),
+            response_model.as_str().into(),
+            b(*cit_requested),
+            b(*cit_dispatched),
+            b(*cit_arrived),
+            b(*clinician_on_scene),
+            list(officers),
+            time_on_scene_minutes.map(|v| v.to_string()).unwrap_or_default(),
+            disposition.as_str().into(),
+            b(*arrested),
+            b(*cited),
+            b(*involuntary_hold),
+            list(referrals),
+            use_of_force.as_str().into(),
+            list(force_types),
+            b(*subject_injured),
+            b(*officer_injured),
+            b(*weapon_involved),
+            list(behaviours),
+            b(*veteran),
+            housing_status.as_str().into(),
+            b(*substance_use),
+            s(subject_key),
+            age_band.as_str().into(),
+            gender.as_str().into(),
+            race_ethnicity.as_str().into(),
+        ]);
         debug_assert_eq!(r.len(), COLUMNS.len());
         r.extend(extra.iter().map(|v| v.to_string()));
         self.inner.write_record(&*r)
@@ -132,6 +183,25 @@ impl<W: Write> CanonicalWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The columns are the registry's fields in its order: the area spread over its five
+    /// columns, the date, time and precision of the occurrence as one `occurred` column.
+    #[test]
+    fn the_columns_are_the_registry_fields() {
+        let mut expected: Vec<&str> = Vec::new();
+        for (field, _) in pmhc_core::registry::ENCOUNTER_FIELDS {
+            match *field {
+                "area" => expected.extend(["precinct", "sector", "beat", "latitude", "longitude"]),
+                "occurred_on" => expected.push("occurred"),
+                "occurred_time" | "date_precision" => {}
+                f => expected.push(f),
+            }
+        }
+        assert_eq!(COLUMNS.to_vec(), expected);
+        let mut w = CanonicalWriter::new(Vec::new()).unwrap();
+        w.write(&Encounter::new("s", "k", chrono::NaiveDate::from_ymd_opt(2021, 1, 2).unwrap())).unwrap();
+        assert_eq!(w.row.len(), COLUMNS.len(), "a row has a value per column");
+    }
     use chrono::{NaiveDate, NaiveTime};
     use pmhc_core::*;
     use proptest::prelude::*;

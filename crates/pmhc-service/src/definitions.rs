@@ -62,6 +62,14 @@ fn annotate_definitions(toml_text: &str) -> String {
             ),
         ),
         (
+            "[disclosure]",
+            "# Values of your sources that reveal substance use although they are in another field group\n\
+             # (a CAD code, a local call type), matched whole, ignoring case. Withheld like substance use\n\
+             # itself from other partners without the person's consent, with pmhc's built-in words\n\
+             # (intoxicated, overdose, detox, alcohol, drug, ...). E.g. substance_use_values = [\"SU1\"]"
+                .to_string(),
+        ),
+        (
             "[periods",
             "# The periods a report compares when --baseline / --comparison are not given.".to_string(),
         ),

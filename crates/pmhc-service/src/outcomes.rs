@@ -45,7 +45,9 @@ pub struct ReportQuery {
     pub scope: Option<ReportScope>,
 }
 
-type DataKey = (Option<String>, Option<ReportScope>);
+/// The source, and for a scoped copy the scope and the definitions version whose `[disclosure]`
+/// values it withholds.
+type DataKey = (Option<String>, Option<(ReportScope, u32)>);
 type IndexKey = (u32, DataKey, OutcomeFilter);
 type Stamp = (i64, i64, i64, i64);
 
@@ -147,7 +149,7 @@ impl OutcomeCache {
                 d
             }
         };
-        let data_key: DataKey = (q.source.clone(), q.scope.clone());
+        let data_key: DataKey = (q.source.clone(), q.scope.clone().map(|s| (s, dv.version)));
         let data = match (&q.scope, st.data.get(&data_key)) {
             (None, _) => base.clone(),
             (Some(_), Some(d)) => d.clone(),
@@ -155,7 +157,8 @@ impl OutcomeCache {
                 // A viewer who does not see everything gets a copy with what they may see; one
                 // who does shares the whole data.
                 let (b, sc) = (base.clone(), scope.clone());
-                let scoped = tokio::task::spawn_blocking(move || scoped_outcome_data(&b, &sc))
+                let sensitive = dv.definition.disclosure.sensitive_values();
+                let scoped = tokio::task::spawn_blocking(move || scoped_outcome_data(&b, &sc, &sensitive))
                     .await
                     .map_err(|e| ServiceError::Internal(format!("scoping the outcome data failed: {e}")))?;
                 let d = scoped.map_or_else(|| base.clone(), Arc::new);
@@ -254,7 +257,9 @@ impl OutcomeCache {
             report.notes.insert(
                 0,
                 "Covers your partner's encounters and those other partners share with it under agreements in force; \
-                 fields an agreement does not share count as not known."
+                 fields an agreement does not share count as not known, and so do other partners' values that reveal \
+                 substance use (e.g. an overdose call type or a detox referral): an encounter whose only mental-health \
+                 sign is such a value is not counted as a mental-health encounter."
                     .into(),
             );
         }

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use pmhc_core::Encounter;
+use pmhc_core::registry::SensitiveValues;
 use pmhc_core::sharing::{Consent, FieldGroup, FieldGroups, PartnerId, REDISCLOSURE_NOTICE, SharingView, groups_searched, withhold};
 use pmhc_store::{DisclosureRecord, EncounterFilter, Store, User};
 
@@ -14,6 +15,8 @@ pub struct Viewer {
     pub username: String,
     pub partner: PartnerId,
     pub view: SharingView,
+    /// The values that reveal substance use (the built-in words and the definitions' own).
+    pub sensitive: SensitiveValues,
 }
 
 impl Viewer {
@@ -21,7 +24,13 @@ impl Viewer {
     /// expired yesterday shares nothing today).
     pub async fn of(store: &Store, user: &User, day: NaiveDate) -> Result<Viewer, ServiceError> {
         let agreements = store.list_agreements().await?;
-        Ok(Viewer { username: user.username.clone(), partner: user.partner, view: SharingView::new(user.partner, &agreements, day) })
+        let sensitive = store.current_definition().await?.definition.disclosure.sensitive_values();
+        Ok(Viewer {
+            username: user.username.clone(),
+            partner: user.partner,
+            view: SharingView::new(user.partner, &agreements, day),
+            sensitive,
+        })
     }
 
     /// Today's viewer (the store's clock, UTC).
@@ -96,7 +105,7 @@ async fn share(store: &Store, viewer: &Viewer, raw: Vec<Encounter>) -> Result<Ve
         if !d.visible() {
             continue;
         }
-        withhold(&mut e, d.groups);
+        withhold(&mut e, d.groups, &viewer.sensitive);
         out.push(SharedEncounter { encounter: e, owner, groups: d.groups, agreements: d.agreements, consent: d.consent });
     }
     Ok(out)

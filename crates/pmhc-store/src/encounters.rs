@@ -150,92 +150,147 @@ fn sqlite_write_sql(upsert: bool) -> &'static str {
     })
 }
 
-/// The JSON text of a list column (`[]` without serialising when empty).
-macro_rules! json_list {
-    ($e:expr, $field:ident) => {
-        if $e.$field.is_empty() {
-            "[]".to_string()
-        } else {
-            serde_json::to_string(&$e.$field).map_err(|err| StoreError::Encode {
-                source_system: $e.source_system.clone(),
-                source_key: $e.source_key.clone(),
-                field: stringify!($field),
-                detail: err.to_string(),
-            })?
-        }
-    };
+/// One stored value of an encounter (see [`cells`]).
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Date(NaiveDate),
+    OptTime(Option<NaiveTime>),
+    OptDateTime(Option<NaiveDateTime>),
+    OptDouble(Option<f64>),
+    OptBool(Option<bool>),
+    OptInt(Option<i64>),
 }
 
-/// `fn(args, encounter, hash)`: bind one encounter's `PER_ROW` values, in `COLUMNS` order.
-/// (A macro, not a generic function: sqlx implements `Encode` for `Option<T>` per database.
-/// SQLite has its own allocation-lean version, [`push_row_sqlite`].)
-macro_rules! push_row_fn {
-    ($name:ident, $args:ty) => {
-        fn $name(args: &mut $args, e: &Encounter, hash: &str) -> Result<(), StoreError> {
-            macro_rules! add {
-                ($field:literal, $v:expr) => {
-                    args.add($v).map_err(|err| StoreError::Encode {
-                        source_system: e.source_system.clone(),
-                        source_key: e.source_key.clone(),
-                        field: $field,
-                        detail: err.to_string(),
-                    })?
-                };
-            }
-            add!("source_system", e.source_system.as_str());
-            add!("source_key", e.source_key.as_str());
-            add!("source_updated_at", e.source_updated_at);
-            add!("agency", e.agency.as_deref());
-            add!("call_number", e.call_number.as_deref());
-            add!("occurred_on", e.occurred_on);
-            add!("occurred_time", e.occurred_time);
-            add!("date_precision", e.date_precision.as_str());
-            add!("reported_at", e.reported_at);
-            add!("dispatched_at", e.dispatched_at);
-            add!("arrived_at", e.arrived_at);
-            add!("cleared_at", e.cleared_at);
-            add!("precinct", e.area.precinct.as_deref());
-            add!("sector", e.area.sector.as_deref());
-            add!("beat", e.area.beat.as_deref());
-            add!("latitude", e.area.latitude);
-            add!("longitude", e.area.longitude);
-            add!("call_source", e.call_source.as_str());
-            add!("priority", e.priority.as_deref());
-            add!("initial_call_type", e.initial_call_type.as_deref());
-            add!("final_call_type", e.final_call_type.as_deref());
-            add!("mh_recognised_at_dispatch", e.mh_recognised_at_dispatch);
-            add!("mental_health_flag", e.mental_health_flag);
-            add!("response_model", e.response_model.as_str());
-            add!("cit_requested", e.cit_requested);
-            add!("cit_dispatched", e.cit_dispatched);
-            add!("cit_arrived", e.cit_arrived);
-            add!("clinician_on_scene", e.clinician_on_scene);
-            add!("officers", json_list!(e, officers));
-            add!("time_on_scene_minutes", e.time_on_scene_minutes.map(i64::from));
-            add!("disposition", e.disposition.as_str());
-            add!("arrested", e.arrested);
-            add!("cited", e.cited);
-            add!("involuntary_hold", e.involuntary_hold);
-            add!("referrals", json_list!(e, referrals));
-            add!("use_of_force", e.use_of_force.as_str());
-            add!("force_types", json_list!(e, force_types));
-            add!("subject_injured", e.subject_injured);
-            add!("officer_injured", e.officer_injured);
-            add!("weapon_involved", e.weapon_involved);
-            add!("behaviours", json_list!(e, behaviours));
-            add!("veteran", e.veteran);
-            add!("housing_status", e.housing_status.as_str());
-            add!("substance_use", e.substance_use);
-            add!("subject_key", e.subject_key.as_deref());
-            add!("age_band", e.age_band.as_str());
-            add!("gender", e.gender.as_str());
-            add!("race_ethnicity", e.race_ethnicity.as_str());
-            add!("content_hash", hash);
-            Ok(())
-        }
-    };
+/// An encounter's stored values in [`COLUMNS`] order: the one place that says which field is
+/// stored in which column, for both databases. Exhaustive: a field added to `Encounter` stops the
+/// build here, and the compiler checks the array against `COLUMNS`' length. (Reading back is
+/// [`decode_row`], a struct literal in the same order.)
+fn cells<'a>(e: &'a Encounter, lists: &'a ListBuffers, hash: &'a str) -> [Cell<'a>; PER_ROW] {
+    use Cell::*;
+    let Encounter {
+        source_system,
+        source_key,
+        source_updated_at,
+        agency,
+        call_number,
+        occurred_on,
+        occurred_time,
+        date_precision,
+        reported_at,
+        dispatched_at,
+        arrived_at,
+        cleared_at,
+        area,
+        call_source,
+        priority,
+        initial_call_type,
+        final_call_type,
+        mh_recognised_at_dispatch,
+        mental_health_flag,
+        response_model,
+        cit_requested,
+        cit_dispatched,
+        cit_arrived,
+        clinician_on_scene,
+        officers: _,
+        time_on_scene_minutes,
+        disposition,
+        arrested,
+        cited,
+        involuntary_hold,
+        referrals: _,
+        use_of_force,
+        force_types: _,
+        subject_injured,
+        officer_injured,
+        weapon_involved,
+        behaviours: _,
+        veteran,
+        housing_status,
+        substance_use,
+        subject_key,
+        age_band,
+        gender,
+        race_ethnicity,
+    } = e;
+    let pmhc_core::Area { precinct, sector, beat, latitude, longitude } = area;
+    [
+        Text(source_system),
+        Text(source_key),
+        OptDateTime(*source_updated_at),
+        OptText(agency.as_deref()),
+        OptText(call_number.as_deref()),
+        Date(*occurred_on),
+        OptTime(*occurred_time),
+        Text(date_precision.as_str()),
+        OptDateTime(*reported_at),
+        OptDateTime(*dispatched_at),
+        OptDateTime(*arrived_at),
+        OptDateTime(*cleared_at),
+        OptText(precinct.as_deref()),
+        OptText(sector.as_deref()),
+        OptText(beat.as_deref()),
+        OptDouble(*latitude),
+        OptDouble(*longitude),
+        Text(call_source.as_str()),
+        OptText(priority.as_deref()),
+        OptText(initial_call_type.as_deref()),
+        OptText(final_call_type.as_deref()),
+        OptBool(*mh_recognised_at_dispatch),
+        OptBool(*mental_health_flag),
+        Text(response_model.as_str()),
+        OptBool(*cit_requested),
+        OptBool(*cit_dispatched),
+        OptBool(*cit_arrived),
+        OptBool(*clinician_on_scene),
+        Text(json_text(&lists.officers)),
+        OptInt(time_on_scene_minutes.map(i64::from)),
+        Text(disposition.as_str()),
+        OptBool(*arrested),
+        OptBool(*cited),
+        OptBool(*involuntary_hold),
+        Text(json_text(&lists.referrals)),
+        Text(use_of_force.as_str()),
+        Text(json_text(&lists.force_types)),
+        OptBool(*subject_injured),
+        OptBool(*officer_injured),
+        OptBool(*weapon_involved),
+        Text(json_text(&lists.behaviours)),
+        OptBool(*veteran),
+        Text(housing_status.as_str()),
+        OptBool(*substance_use),
+        OptText(subject_key.as_deref()),
+        Text(age_band.as_str()),
+        Text(gender.as_str()),
+        Text(race_ethnicity.as_str()),
+        Text(hash),
+    ]
 }
-push_row_fn!(push_row_postgres, PgArguments);
+
+/// Bind one encounter's `PER_ROW` values to a PostgreSQL statement, in `COLUMNS` order.
+fn push_row_postgres(args: &mut PgArguments, e: &Encounter, lists: &ListBuffers, hash: &str) -> Result<(), StoreError> {
+    for (cell, column) in cells(e, lists, hash).into_iter().zip(COLUMNS) {
+        let added = match cell {
+            Cell::Text(v) => args.add(v),
+            Cell::OptText(v) => args.add(v),
+            Cell::Date(v) => args.add(v),
+            Cell::OptTime(v) => args.add(v),
+            Cell::OptDateTime(v) => args.add(v),
+            Cell::OptDouble(v) => args.add(v),
+            Cell::OptBool(v) => args.add(v),
+            Cell::OptInt(v) => args.add(v),
+        };
+        added.map_err(|err| StoreError::Encode {
+            source_system: e.source_system.clone(),
+            source_key: e.source_key.clone(),
+            field: column,
+            detail: err.to_string(),
+        })?;
+    }
+    Ok(())
+}
 
 /// Read an encounter from a row whose first `READ_COLUMNS` columns are `COLUMNS` in order.
 fn decode_row<R>(row: &R, backend: &'static str) -> Result<Encounter, StoreError>
@@ -503,61 +558,35 @@ fn execute_row_sqlite(
     now: &str,
 ) -> Result<u64, RawError> {
     use sqlite_text::{Text, date, datetime, time};
-    let dt = |t: Option<NaiveDateTime>| t.map(datetime);
-    let (source_updated_at, occurred_on, occurred_time) =
-        (dt(e.source_updated_at), date(e.occurred_on), e.occurred_time.map(time));
-    let (reported_at, dispatched_at, arrived_at, cleared_at) =
-        (dt(e.reported_at), dt(e.dispatched_at), dt(e.arrived_at), dt(e.cleared_at));
+    /// A value ready to bind: text is bound without a copy, so dates are formatted first and
+    /// kept alive until the row is executed.
+    enum Bound<'a> {
+        Str(Option<&'a str>),
+        Formatted(Option<Text>),
+        Double(Option<f64>),
+        Bool(Option<bool>),
+        Int(Option<i64>),
+    }
+    let values = cells(e, lists, hash).map(|c| match c {
+        Cell::Text(v) => Bound::Str(Some(v)),
+        Cell::OptText(v) => Bound::Str(v),
+        Cell::Date(v) => Bound::Formatted(Some(date(v))),
+        Cell::OptTime(v) => Bound::Formatted(v.map(time)),
+        Cell::OptDateTime(v) => Bound::Formatted(v.map(datetime)),
+        Cell::OptDouble(v) => Bound::Double(v),
+        Cell::OptBool(v) => Bound::Bool(v),
+        Cell::OptInt(v) => Bound::Int(v),
+    });
     let mut r = stmt.row();
-    r.text(&e.source_system);
-    r.text(&e.source_key);
-    r.opt_text(source_updated_at.as_ref().map(Text::as_str));
-    r.opt_text(e.agency.as_deref());
-    r.opt_text(e.call_number.as_deref());
-    r.text(occurred_on.as_str());
-    r.opt_text(occurred_time.as_ref().map(Text::as_str));
-    r.text(e.date_precision.as_str());
-    r.opt_text(reported_at.as_ref().map(Text::as_str));
-    r.opt_text(dispatched_at.as_ref().map(Text::as_str));
-    r.opt_text(arrived_at.as_ref().map(Text::as_str));
-    r.opt_text(cleared_at.as_ref().map(Text::as_str));
-    r.opt_text(e.area.precinct.as_deref());
-    r.opt_text(e.area.sector.as_deref());
-    r.opt_text(e.area.beat.as_deref());
-    r.opt_double(e.area.latitude);
-    r.opt_double(e.area.longitude);
-    r.text(e.call_source.as_str());
-    r.opt_text(e.priority.as_deref());
-    r.opt_text(e.initial_call_type.as_deref());
-    r.opt_text(e.final_call_type.as_deref());
-    r.opt_bool(e.mh_recognised_at_dispatch);
-    r.opt_bool(e.mental_health_flag);
-    r.text(e.response_model.as_str());
-    r.opt_bool(e.cit_requested);
-    r.opt_bool(e.cit_dispatched);
-    r.opt_bool(e.cit_arrived);
-    r.opt_bool(e.clinician_on_scene);
-    r.text(json_text(&lists.officers));
-    r.opt_int(e.time_on_scene_minutes.map(i64::from));
-    r.text(e.disposition.as_str());
-    r.opt_bool(e.arrested);
-    r.opt_bool(e.cited);
-    r.opt_bool(e.involuntary_hold);
-    r.text(json_text(&lists.referrals));
-    r.text(e.use_of_force.as_str());
-    r.text(json_text(&lists.force_types));
-    r.opt_bool(e.subject_injured);
-    r.opt_bool(e.officer_injured);
-    r.opt_bool(e.weapon_involved);
-    r.text(json_text(&lists.behaviours));
-    r.opt_bool(e.veteran);
-    r.text(e.housing_status.as_str());
-    r.opt_bool(e.substance_use);
-    r.opt_text(e.subject_key.as_deref());
-    r.text(e.age_band.as_str());
-    r.text(e.gender.as_str());
-    r.text(e.race_ethnicity.as_str());
-    r.text(hash);
+    for v in &values {
+        match v {
+            Bound::Str(v) => r.opt_text(*v),
+            Bound::Formatted(v) => r.opt_text(v.as_ref().map(Text::as_str)),
+            Bound::Double(v) => r.opt_double(*v),
+            Bound::Bool(v) => r.opt_bool(*v),
+            Bound::Int(v) => r.opt_int(*v),
+        }
+    }
     r.opt_int(import_id);
     r.text(now);
     r.text(now);
@@ -690,8 +719,10 @@ fn build_postgres(
     args.reserve(2 + chunk.len() * PER_ROW, 0);
     args.add(import_id).map_err(encode_err("import_id"))?;
     args.add(*now).map_err(encode_err("updated_at"))?;
+    let mut lists = ListBuffers::default();
     for &i in chunk {
-        push_row_postgres(&mut args, &batch[i], &hash_of(batch, hashes, i))?;
+        lists.encode(&batch[i])?;
+        push_row_postgres(&mut args, &batch[i], &lists, &hash_of(batch, hashes, i))?;
     }
     Ok(args)
 }
@@ -993,6 +1024,22 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stored columns are the registry's fields in its order (the area spread over its five
+    /// columns), then the content hash.
+    #[test]
+    fn the_columns_are_the_registry_fields() {
+        let mut expected: Vec<&str> = Vec::new();
+        for (field, _) in pmhc_core::registry::ENCOUNTER_FIELDS {
+            if *field == "area" {
+                expected.extend(["precinct", "sector", "beat", "latitude", "longitude"]);
+            } else {
+                expected.push(field);
+            }
+        }
+        expected.push("content_hash");
+        assert_eq!(COLUMNS.to_vec(), expected);
+    }
 
     #[test]
     fn chunks_are_powers_of_two_and_cover_everything() {

@@ -300,7 +300,7 @@ pub(crate) fn shared_json(r: &pmhc_service::sharing::SharedEncounter) -> serde_j
     if let Some(o) = v.as_object_mut() {
         for g in r.withheld().iter() {
             for k in g.keys() {
-                o.remove(*k);
+                o.remove(k);
             }
         }
         o.insert("owner_partner".into(), r.owner.into());

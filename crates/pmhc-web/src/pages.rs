@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::outcomes::{Dimension, PUBLIC_THRESHOLD};
-use pmhc_core::sharing::FieldGroup;
 use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
 use pmhc_service::sharing;
 use serde::Deserialize;
@@ -414,59 +413,90 @@ fn yes_no(v: Option<bool>) -> String {
     }
 }
 
+fn opt_time(v: &Option<chrono::NaiveDateTime>) -> String {
+    v.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "Not known".into())
+}
+
 fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "Not known".into())
 }
 
-/// The fields of the record page, each with its field group (`None`: the record's envelope).
-fn detail_fields(e: &Encounter) -> Vec<(&'static str, Option<FieldGroup>, String)> {
-    use FieldGroup::*;
+/// The fields of the record page, each with the record's field (its JSON key) it shows; the
+/// field's group comes from [`pmhc_core::registry`] (a test checks every field is shown).
+fn detail_fields(e: &Encounter) -> Vec<(&'static str, &'static str, String)> {
     vec![
-        ("Date", None, e.occurred_on.to_string()),
-        ("Time", Some(AreaAndTime), e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_else(|| "Not known".into())),
-        ("Agency", None, opt_text(&e.agency)),
-        ("Call number", Some(IncidentDetails), opt_text(&e.call_number)),
-        ("Precinct", Some(AreaAndTime), opt_text(&e.area.precinct)),
-        ("Sector", Some(AreaAndTime), opt_text(&e.area.sector)),
-        ("Beat", Some(AreaAndTime), opt_text(&e.area.beat)),
-        ("How the call came in", Some(IncidentDetails), e.call_source.label().into()),
-        ("Priority", Some(IncidentDetails), opt_text(&e.priority)),
-        ("Initial call type", Some(IncidentDetails), opt_text(&e.initial_call_type)),
-        ("Final call type", Some(IncidentDetails), opt_text(&e.final_call_type)),
-        ("Recognised at dispatch", Some(MentalHealthDetails), yes_no(e.mh_recognised_at_dispatch)),
-        ("Mental-health flag", Some(MentalHealthDetails), yes_no(e.mental_health_flag)),
-        ("Response", Some(IncidentDetails), e.response_model.label().into()),
-        ("CIT requested", Some(IncidentDetails), yes_no(e.cit_requested)),
-        ("CIT dispatched", Some(IncidentDetails), yes_no(e.cit_dispatched)),
-        ("CIT on scene", Some(IncidentDetails), yes_no(e.cit_arrived)),
-        ("Clinician on scene", Some(IncidentDetails), yes_no(e.clinician_on_scene)),
-        ("Minutes on scene", Some(IncidentDetails), opt_text(&e.time_on_scene_minutes)),
-        ("Outcome", Some(IncidentDetails), e.disposition.label().into()),
-        ("Arrested", Some(IncidentDetails), yes_no(e.arrested)),
-        ("Cited", Some(IncidentDetails), yes_no(e.cited)),
-        ("Involuntary hold", Some(MentalHealthDetails), yes_no(e.involuntary_hold)),
+        ("Date", "occurred_on", e.occurred_on.to_string()),
+        ("Time", "occurred_time", e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_else(|| "Not known".into())),
+        ("Agency", "agency", opt_text(&e.agency)),
+        ("Call number", "call_number", opt_text(&e.call_number)),
+        ("Precinct", "area", opt_text(&e.area.precinct)),
+        ("Sector", "area", opt_text(&e.area.sector)),
+        ("Beat", "area", opt_text(&e.area.beat)),
+        ("How the call came in", "call_source", e.call_source.label().into()),
+        ("Call received", "reported_at", opt_time(&e.reported_at)),
+        ("Dispatched", "dispatched_at", opt_time(&e.dispatched_at)),
+        ("First unit arrived", "arrived_at", opt_time(&e.arrived_at)),
+        ("Cleared", "cleared_at", opt_time(&e.cleared_at)),
+        ("Priority", "priority", opt_text(&e.priority)),
+        ("Initial call type", "initial_call_type", opt_text(&e.initial_call_type)),
+        ("Final call type", "final_call_type", opt_text(&e.final_call_type)),
+        ("Recognised at dispatch", "mh_recognised_at_dispatch", yes_no(e.mh_recognised_at_dispatch)),
+        ("Mental-health flag", "mental_health_flag", yes_no(e.mental_health_flag)),
+        ("Response", "response_model", e.response_model.label().into()),
+        ("CIT requested", "cit_requested", yes_no(e.cit_requested)),
+        ("CIT dispatched", "cit_dispatched", yes_no(e.cit_dispatched)),
+        ("CIT on scene", "cit_arrived", yes_no(e.cit_arrived)),
+        ("Clinician on scene", "clinician_on_scene", yes_no(e.clinician_on_scene)),
+        ("Minutes on scene", "time_on_scene_minutes", opt_text(&e.time_on_scene_minutes)),
+        (
+            "Officers",
+            "officers",
+            if e.officers.is_empty() {
+                "None recorded".into()
+            } else {
+                e.officers
+                    .iter()
+                    .map(|o| {
+                        let mut about = Vec::new();
+                        if o.cit_certified == Some(true) {
+                            about.push("CIT certified".to_string());
+                        }
+                        if let Some(y) = o.years_experience {
+                            about.push(format!("{y} years"));
+                        }
+                        let id = o.id.clone().unwrap_or_else(|| "Not known".into());
+                        if about.is_empty() { id } else { format!("{id} ({})", about.join(", ")) }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
+        ("Outcome", "disposition", e.disposition.label().into()),
+        ("Arrested", "arrested", yes_no(e.arrested)),
+        ("Cited", "cited", yes_no(e.cited)),
+        ("Involuntary hold", "involuntary_hold", yes_no(e.involuntary_hold)),
         (
             "Referrals",
-            Some(IncidentDetails),
+            "referrals",
             if e.referrals.is_empty() {
                 "None".into()
             } else {
                 e.referrals.iter().map(|r| format!("{} ({})", r.service_type.label(), r.result.label())).collect::<Vec<_>>().join("; ")
             },
         ),
-        ("Use of force", Some(IncidentDetails), e.use_of_force.label().into()),
-        ("Force types", Some(IncidentDetails), if e.force_types.is_empty() { "None recorded".into() } else { e.force_types.join(", ") }),
-        ("Person injured", Some(IncidentDetails), yes_no(e.subject_injured)),
-        ("Officer injured", Some(IncidentDetails), yes_no(e.officer_injured)),
-        ("Weapon involved", Some(IncidentDetails), yes_no(e.weapon_involved)),
-        ("Age", Some(Demographics), e.age_band.label().into()),
-        ("Gender", Some(Demographics), e.gender.label().into()),
-        ("Race / ethnicity", Some(Demographics), e.race_ethnicity.label().into()),
-        ("Housing", Some(Demographics), e.housing_status.label().into()),
-        ("Veteran", Some(Demographics), yes_no(e.veteran)),
-        ("Person key (pseudonymous)", Some(SubjectIdentity), opt_text(&e.subject_key)),
-        ("Observed behaviours", Some(MentalHealthDetails), if e.behaviours.is_empty() { "None recorded".into() } else { e.behaviours.join(", ") }),
-        ("Substance use", Some(SubstanceUseDetails), yes_no(e.substance_use)),
+        ("Use of force", "use_of_force", e.use_of_force.label().into()),
+        ("Force types", "force_types", if e.force_types.is_empty() { "None recorded".into() } else { e.force_types.join(", ") }),
+        ("Person injured", "subject_injured", yes_no(e.subject_injured)),
+        ("Officer injured", "officer_injured", yes_no(e.officer_injured)),
+        ("Weapon involved", "weapon_involved", yes_no(e.weapon_involved)),
+        ("Age", "age_band", e.age_band.label().into()),
+        ("Gender", "gender", e.gender.label().into()),
+        ("Race / ethnicity", "race_ethnicity", e.race_ethnicity.label().into()),
+        ("Housing", "housing_status", e.housing_status.label().into()),
+        ("Veteran", "veteran", yes_no(e.veteran)),
+        ("Person key (pseudonymous)", "subject_key", opt_text(&e.subject_key)),
+        ("Observed behaviours", "behaviours", if e.behaviours.is_empty() { "None recorded".into() } else { e.behaviours.join(", ") }),
+        ("Substance use", "substance_use", yes_no(e.substance_use)),
     ]
 }
 
@@ -497,7 +527,8 @@ async fn encounter(
         json_href: format!("/api/v1{}", href(e)),
         fields: detail_fields(e)
             .into_iter()
-            .filter(|(_, g, _)| g.is_none_or(|g| r.groups.contains(g)))
+            // A field the registry does not know is not shown (fail closed).
+            .filter(|(_, key, _)| pmhc_core::registry::group_of(key).is_some_and(|g| g.is_none_or(|g| r.groups.contains(g))))
             .map(|(label, _, v)| (label, v))
             .collect(),
         owner,
@@ -1116,5 +1147,25 @@ async fn reauth(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<Re
             Ok((StatusCode::UNAUTHORIZED, page(&views::Reauth { nav: Nav::new(Some(&who), "users"), next, error: Some(m) })).into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The record page shows every field of the registry (the keys are the page's own header),
+    /// and names only fields the registry knows.
+    #[test]
+    fn the_record_page_shows_every_registered_field() {
+        let e = pmhc_core::Encounter::new("s", "k", chrono::NaiveDate::from_ymd_opt(2021, 3, 4).unwrap());
+        let shown: Vec<&str> = super::detail_fields(&e).iter().map(|(_, k, _)| *k).collect();
+        for (key, _) in pmhc_core::registry::ENCOUNTER_FIELDS {
+            if ["source_system", "source_key", "date_precision", "source_updated_at"].contains(key) {
+                continue; // the page's heading, the date's own precision, the source's version stamp
+            }
+            assert!(shown.contains(key), "the record page does not show `{key}`");
+        }
+        for k in shown {
+            assert!(pmhc_core::registry::group_of(k).is_some(), "`{k}` is not a field");
+        }
     }
 }

@@ -80,6 +80,7 @@ impl Symbols {
 
 /// What the outcome engine reads of one encounter.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct OutcomeRecord {
     /// The partner the encounter belongs to.
     pub partner: crate::sharing::PartnerId,
