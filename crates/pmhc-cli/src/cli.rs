@@ -477,6 +477,10 @@ pub struct ServeArgs {
     /// pmhc is reached over HTTPS (a TLS reverse proxy): mark cookies Secure and send HSTS.
     #[arg(long, env = "PMHC_BEHIND_TLS")]
     pub behind_tls: bool,
+    /// A reverse proxy whose `X-Forwarded-For` header names the client (repeat, or separate with
+    /// commas). Without it the connecting address is the client's, whatever headers say.
+    #[arg(long = "trusted-proxy", env = "PMHC_TRUSTED_PROXY", value_delimiter = ',', value_name = "ADDR")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The largest import upload accepted, in MiB.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=16384))]
     pub max_upload_mb: u64,
@@ -586,6 +590,10 @@ pub struct ImportArgs {
     /// theirs [default: partner 1].
     #[arg(long)]
     pub partner: Option<String>,
+    /// A source system name of your own instead of the mapping's `source.system` (when another
+    /// partner already imports with the same shipped mapping, e.g. `--source-system county-cad`).
+    #[arg(long)]
+    pub source_system: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -174,7 +174,13 @@ struct ImportReport {
 }
 
 async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
-    let (mapping_name, spec) = load_mapping(&args.mapping)?;
+    let (mapping_name, mut spec) = load_mapping(&args.mapping)?;
+    if let Some(own) = args.source_system.as_deref().map(str::trim) {
+        if own.is_empty() || own.chars().any(char::is_control) {
+            bail!("--source-system must be a name without control characters");
+        }
+        spec.source.system = own.to_string();
+    }
     if !args.file.is_file() {
         bail!("{} is not a file", args.file.display());
     }

@@ -16,6 +16,7 @@ pub async fn serve(store: &Store, url: &str, args: ServeArgs) -> Result<u8> {
     let config = pmhc_web::ServeConfig {
         listen: args.listen,
         behind_tls: args.behind_tls,
+        trusted_proxies: args.trusted_proxies.clone(),
         max_upload_bytes: usize::try_from(args.max_upload_mb << 20).unwrap_or(usize::MAX),
         work_dir: args.work_dir,
     };

@@ -577,6 +577,11 @@ fn wait_for_import(h: &mut Http, id: i64) -> Value {
 }
 
 /// Run SQL on a test database directly (as someone with access to the database would).
+/// The error paragraph of a page.
+fn error_text(html: &str) -> String {
+    html.split("class=\"error\"").nth(1).and_then(|r| r.split_once('>')).map(|(_, r)| r.split('<').next().unwrap_or("").to_string()).unwrap_or_default()
+}
+
 fn sql(db: &str, statements: &[&str]) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
@@ -800,15 +805,35 @@ fn lockout_after_five_failed_sign_ins() {
             assert_eq!(h.sign_in_status("lock", "wrong password").status, 401);
         }
         assert_eq!(h.sign_in_status("lock", PASSWORD).status, 303, "four failures do not lock");
+        // A session opened before the lock does not outlive it.
+        let mut before = Http::new(&s.base);
+        before.sign_in("lock", PASSWORD);
+        assert_eq!(before.get("/api/v1/me").status, 200);
+        let token = add_token(db, "lock");
+        let mut bearer = Http::new(&s.base);
+        bearer.token = Some(token);
+        assert_eq!(bearer.get("/api/v1/me").status, 200);
         let mut h = Http::new(&s.base);
-        for i in 0..5 {
+        let mut answers = Vec::new();
+        for _ in 0..5 {
             let r = h.sign_in_status("lock", "wrong password");
             assert_eq!(r.status, 401);
-            assert_eq!(r.text().contains("locked"), i == 4, "attempt {}", i + 1);
+            answers.push(error_text(&r.text()));
         }
         let r = h.sign_in_status("lock", PASSWORD);
         assert_eq!(r.status, 401, "locked, even with the right password");
-        assert!(r.text().contains("an administrator must unlock it"));
+        answers.push(error_text(&r.text()));
+        // Wrong password, locked account, unknown user: one answer (no account enumeration).
+        for _ in 0..6 {
+            let r = h.sign_in_status("nobody-at-all", "wrong password");
+            assert_eq!(r.status, 401);
+            answers.push(error_text(&r.text()));
+        }
+        answers.dedup();
+        assert_eq!(answers.len(), 1, "one answer for all: {answers:?}");
+        assert!(answers[0].contains("locked for 10 minutes"), "{answers:?}");
+        assert_eq!(before.get("/api/v1/me").status, 401, "the session opened before the lock ended");
+        assert_eq!(bearer.get("/api/v1/me").status, 401, "the account's tokens wait for the lock to end");
         let list = stdout(&run(db, &["user", "list"]));
         assert!(list.lines().any(|l| l.starts_with("lock ") && l.contains("locked")), "{list}");
         let out = run(db, &["user", "unlock", "lock"]);
@@ -861,5 +886,126 @@ fn lockout_after_five_failed_sign_ins() {
         assert!(stdout(&run(db, &["user", "list"])).lines().any(|l| l.starts_with("idle ") && l.contains(" no ")), "disabled");
         assert!(run(db, &["user", "enable", "idle"]).status.success());
         assert_eq!(h.sign_in_status("idle", PASSWORD).status, 303, "enabling restarts the 90 days");
+    }
+}
+
+/// The lock holds at the second factor: wrong codes in several sessions count for the account,
+/// and once it is locked no session completes sign-in, even with the right code. Failed attempts
+/// from one address are throttled whatever account they name.
+#[test]
+fn a_locked_account_completes_no_sign_in_at_any_factor() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        add_user(db, "nurse", "clinician", PASSWORD);
+        let s = Server::start(db);
+        // Enrol the second factor once.
+        let mut first = Http::new(&s.base);
+        assert_eq!(first.sign_in_status("nurse", PASSWORD).status, 303);
+        // Six sessions with the right password, each waiting for its code.
+        let mut waiting: Vec<Http> = (0..6)
+            .map(|_| {
+                let mut h = Http::new(&s.base);
+                let form = h.get("/sign-in").text();
+                let csrf = hidden(&form, "csrf");
+                let r = h.post_form("/sign-in", &[("username", "nurse"), ("password", PASSWORD), ("csrf", &csrf), ("next", "/"), ("acknowledge", "yes")]);
+                assert!(r.header("location").is_some_and(|l| l.starts_with("/sign-in/second-factor")), "{}", r.text());
+                h
+            })
+            .collect();
+        let last_csrf = {
+            let last = waiting.last_mut().expect("a session");
+            hidden(&last.get("/sign-in/second-factor").text(), "csrf")
+        };
+        for h in waiting.iter_mut().take(5) {
+            let page = h.get("/sign-in/second-factor").text();
+            let csrf = hidden(&page, "csrf");
+            let r = h.post_form("/sign-in/second-factor", &[("csrf", &csrf), ("code", "000000"), ("next", "/")]);
+            assert!(matches!(r.status, 401 | 303), "{}", r.status);
+        }
+        assert!(stdout(&run(db, &["user", "list"])).lines().any(|l| l.starts_with("nurse ") && l.contains("locked")), "locked after 5 codes");
+        let last = waiting.last_mut().expect("a session");
+        let key = (s.base.clone(), "nurse".to_string());
+        let secret = totp_keys().lock().expect("keys").get(&key).map(|k| k.0.clone()).expect("enrolled");
+        let code = pmhc_core::totp::code_at(&pmhc_core::totp::base32_decode(&secret).expect("base32"), next_totp_step(&key) * 30);
+        let r = last.post_form("/sign-in/second-factor", &[("csrf", &last_csrf), ("code", &code), ("next", "/")]);
+        assert_eq!(r.header("location"), Some("/sign-in"), "the right code does not complete a locked account's sign-in: {}", r.text());
+        assert_eq!(last.get("/api/v1/me").status, 401);
+        assert_eq!(first.get("/api/v1/me").status, 401, "the enrolled session ended with the lock");
+        // An administrator unlocks it: sign-in works again.
+        assert!(run(db, &["user", "unlock", "nurse"]).status.success());
+        let mut again = Http::new(&s.base);
+        assert_eq!(again.sign_in_status("nurse", PASSWORD).status, 303);
+        assert_eq!(again.get("/api/v1/me").status, 200);
+
+        // One address, many names: past 20 failures in 15 minutes the address waits.
+        let mut guesser = Http::new(&s.base);
+        let mut statuses = Vec::new();
+        for i in 0..22 {
+            statuses.push(guesser.sign_in_status(&format!("guess{i}"), "wrong password").status);
+        }
+        // The five wrong codes above came from this address too: 15 more are allowed.
+        assert!(statuses[..15].iter().all(|s| *s == 401) && statuses[15..].iter().all(|s| *s == 429), "{statuses:?}");
+        let entries = json(&run(db, &["audit", "list", "--json", "--limit", "50"]));
+        assert!(entries.to_string().contains("too many failed sign-ins from this address"), "audited");
+    }
+}
+
+/// `next` after sign-in is a path of this site, never another host.
+#[test]
+fn sign_in_redirects_stay_on_this_site() {
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    add_user(db, "reader", "viewer", PASSWORD);
+    let s = Server::start(db);
+    for (next, expected) in [("/%09/evil.example/phish", "/"), ("/%0a/x", "/"), ("//evil.example", "/"), ("/encounters?page=2", "/encounters?page=2")] {
+        let mut h = Http::new(&s.base);
+        let form = h.get(&format!("/sign-in?next={next}")).text();
+        let csrf = hidden(&form, "csrf");
+        let decoded = next.replace("%09", "\t").replace("%0a", "\n");
+        let r = h.post_form("/sign-in", &[("username", "reader"), ("password", PASSWORD), ("csrf", &csrf), ("next", &decoded), ("acknowledge", "yes")]);
+        assert_eq!(r.status, 303, "{next}: {}", r.text());
+        assert_eq!(r.header("location"), Some(expected), "{next}");
+    }
+}
+
+/// Two partners import with one shipped mapping: the second is told, on the command line and
+/// in the API, that the mapping's source system is the first's, and imports under a name of its
+/// own.
+#[test]
+fn two_partners_import_with_one_shipped_mapping() {
+    let Some(file) = shared("toronto-persons-in-crisis/raw_data_first32000.csv") else { return };
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        let text = std::fs::read_to_string(&file).expect("the Toronto file");
+        let small: String = text.lines().take(41).map(|l| format!("{l}\n")).collect();
+        let path = dbs.dir().join("toronto-40.csv");
+        std::fs::write(&path, &small).expect("write");
+        let p = path.to_str().expect("path");
+        assert!(run(db, &["partner", "add", "Second Police", "--sector", "law_enforcement"]).status.success());
+        let first = run(db, &["import", p, "--mapping", "toronto-pic"]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        let second = run(db, &["import", p, "--mapping", "toronto-pic", "--partner", "Second Police"]);
+        assert!(!second.status.success());
+        assert!(stderr(&second).contains("--source-system"), "{}", stderr(&second));
+        let own = run(db, &["import", p, "--mapping", "toronto-pic", "--partner", "Second Police", "--source-system", "second-pic"]);
+        assert!(own.status.success(), "{}", stderr(&own));
+        // The API: the reason, not "see the server log"; then a name of its own.
+        add_user_of(db, "second-ds", "data_specialist", "Second Police", PASSWORD);
+        let s = Server::start(db);
+        let mut h = Http::new(&s.base);
+        h.token = Some(add_token(db, "second-ds"));
+        let r = h.post_multipart("/api/v1/imports", &[("mapping", "toronto-pic")], &[("file", "toronto-40.csv", small.as_bytes())]);
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains("belongs to partner") && r.text().contains("source system"), "{}", r.text());
+        let r = h.post_multipart(
+            "/api/v1/imports",
+            &[("mapping", "toronto-pic"), ("source_system", "second-pic-web")],
+            &[("file", "toronto-40.csv", small.as_bytes())],
+        );
+        assert_eq!(r.status, 202, "{}", r.text());
+        let info = wait_for_import(&mut h, r.json()["id"].as_i64().expect("id"));
+        assert_eq!(info["status"], "complete", "{info}");
+        let list = h.get("/api/v1/encounters?limit=1&source=second-pic-web").json();
+        assert_eq!(list["items"][0]["source_system"], "second-pic-web", "{list}");
     }
 }

@@ -11,6 +11,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+/// Failed sign-ins (wrong passwords and wrong second-factor codes, counted per account across
+/// sessions) within [`LOCKOUT_WINDOW`] that lock an account (CJIS Security Policy 5.5.3, AC-7).
+pub const LOCKOUT_ATTEMPTS: u32 = 5;
+pub const LOCKOUT_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+/// A lock releases itself after this long (AC-7 allows an automatic release), so an anonymous
+/// client cannot keep an account locked; an administrator may unlock it earlier.
+pub const LOCKOUT_RELEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 /// A user's role. A user holds one or more ([`Roles`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

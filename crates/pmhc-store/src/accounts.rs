@@ -26,8 +26,11 @@ pub struct User {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
-    /// Locked after too many failed sign-ins, until an administrator unlocks it.
+    /// Locked after too many failed sign-ins (until [`User::locked_until`] or an administrator
+    /// unlocks it), on the store's clock when the user was read.
     pub locked: bool,
+    /// When the lock releases itself (while locked).
+    pub locked_until: Option<DateTime<Utc>>,
     /// When an administrator last enabled the account (restarts the inactivity clock).
     pub active_since: Option<DateTime<Utc>>,
 }
@@ -60,7 +63,7 @@ pub struct ApiTokenInfo {
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.roles, u.active, u.created_at, u.last_sign_in_at, \
-     u.locked_at IS NOT NULL, u.active_since, u.partner_id, u.totp_secret IS NOT NULL";
+     u.locked_at, u.active_since, u.partner_id, u.totp_secret IS NOT NULL";
 /// How many columns [`USER_COLUMNS`] has (what a query selects after them starts here).
 const USER_N: usize = 11;
 
@@ -70,7 +73,7 @@ fn legacy_role(roles: Roles) -> &'static str {
     if roles.contains(Role::Administrator) { "administrator" } else { "viewer" }
 }
 
-fn decode_user<R: Row>(r: &R, backend: &'static str) -> Result<User, StoreError>
+fn decode_user<R: Row>(r: &R, backend: &'static str, now: DateTime<Utc>) -> Result<User, StoreError>
 where
     usize: sqlx::ColumnIndex<R>,
     for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
@@ -80,6 +83,8 @@ where
 {
     let op = "read a user";
     let roles: String = r.try_get(3).map_err(StoreError::db(backend, op))?;
+    let locked_at: Option<DateTime<Utc>> = r.try_get(7).map_err(StoreError::db(backend, op))?;
+    let locked_until = locked_at.map(|t| t + pmhc_core::access::LOCKOUT_RELEASE).filter(|until| now < *until);
     Ok(User {
         id: r.try_get(0).map_err(StoreError::db(backend, op))?,
         username: r.try_get(1).map_err(StoreError::db(backend, op))?,
@@ -91,7 +96,8 @@ where
         active: r.try_get(4).map_err(StoreError::db(backend, op))?,
         created_at: r.try_get(5).map_err(StoreError::db(backend, op))?,
         last_sign_in_at: r.try_get(6).map_err(StoreError::db(backend, op))?,
-        locked: r.try_get(7).map_err(StoreError::db(backend, op))?,
+        locked: locked_until.is_some(),
+        locked_until,
         active_since: r.try_get(8).map_err(StoreError::db(backend, op))?,
         partner: r.try_get(9).map_err(StoreError::db(backend, op))?,
         mfa_enrolled: r.try_get(10).map_err(StoreError::db(backend, op))?,
@@ -140,6 +146,7 @@ impl Store {
                 created_at: now,
                 last_sign_in_at: None,
                 locked: false,
+                locked_until: None,
                 active_since: None,
             }),
             Err(e) if is_unique_violation(&e) => Err(StoreError::UserExists(username.to_string())),
@@ -209,14 +216,26 @@ impl Store {
         });
         let Some(count) = count else { return Ok(false) };
         if count >= i64::from(max) {
+            // Lock (again, when an earlier lock has released itself), start the count afresh, and
+            // end the account's sessions: a session opened before the lock does not outlive it.
             on_pool!(self, pool => {
-                sqlx::query("UPDATE users SET locked_at = $2 WHERE username = $1 AND locked_at IS NULL")
+                let mut tx = pool.begin().await.map_err(StoreError::db(BACKEND, op))?;
+                sqlx::query(
+                    "UPDATE users SET locked_at = $2, failed_sign_ins = 0, first_failed_at = NULL \
+                     WHERE username = $1 AND (locked_at IS NULL OR locked_at <= $3)",
+                )
+                .bind(username)
+                .bind(now)
+                .bind(now - pmhc_core::access::LOCKOUT_RELEASE)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db(BACKEND, op))?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)")
                     .bind(username)
-                    .bind(now)
-                    .execute(pool)
+                    .execute(&mut *tx)
                     .await
-                    .map_err(StoreError::db(BACKEND, op))?
-                    .rows_affected()
+                    .map_err(StoreError::db(BACKEND, op))?;
+                tx.commit().await.map_err(StoreError::db(BACKEND, op))?;
             });
             return Ok(true);
         }
@@ -251,7 +270,7 @@ impl Store {
             match row {
                 Some(r) => {
                     let hash: String = r.try_get(USER_N).map_err(StoreError::db(BACKEND, "find a user"))?;
-                    Ok(Some((decode_user(&r, BACKEND)?, hash)))
+                    Ok(Some((decode_user(&r, BACKEND, self.clock.now())?, hash)))
                 }
                 None => Ok(None),
             }
@@ -266,7 +285,7 @@ impl Store {
                 .fetch_all(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "list users"))?;
-            rows.iter().map(|r| decode_user(r, BACKEND)).collect()
+            rows.iter().map(|r| decode_user(r, BACKEND, self.clock.now())).collect()
         })
     }
 
@@ -339,7 +358,7 @@ impl Store {
                 .map_err(StoreError::db(BACKEND, op))?;
             match row {
                 Some(r) => Ok(Some(SessionRecord {
-                    user: decode_user(&r, BACKEND)?,
+                    user: decode_user(&r, BACKEND, self.clock.now())?,
                     csrf_token: r.try_get(USER_N).map_err(StoreError::db(BACKEND, op))?,
                     created_at: r.try_get(USER_N + 1).map_err(StoreError::db(BACKEND, op))?,
                     last_seen_at: r.try_get(USER_N + 2).map_err(StoreError::db(BACKEND, op))?,
@@ -547,7 +566,7 @@ impl Store {
                 .execute(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "note an API token's use"))?;
-            Ok(Some(decode_user(&r, BACKEND)?))
+            Ok(Some(decode_user(&r, BACKEND, self.clock.now())?))
         })
     }
 

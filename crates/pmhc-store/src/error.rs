@@ -69,7 +69,8 @@ pub enum StoreError {
     /// A source system written by one partner that another partner tried to write to.
     #[error(
         "source system `{system}` belongs to partner {owner} (`{owner_name}`); records of one partner cannot \
-         be written to another's source system (use a source system name of your own)"
+         be written to another's source system (import with a source system name of your own: \
+         `pmhc import --source-system NAME`, or the Source system field of the import page and API)"
     )]
     ForeignSource { system: String, owner: i64, owner_name: String },
 

@@ -29,9 +29,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
 /// How recent the password must be for an administrative action.
 pub const REAUTH_WITHIN: Duration = Duration::minutes(5);
-/// Failed sign-ins within [`LOCKOUT_WINDOW`] that lock an account (until an administrator unlocks it).
-pub const LOCKOUT_ATTEMPTS: u32 = 5;
-pub const LOCKOUT_WINDOW: Duration = Duration::minutes(15);
+pub use pmhc_core::access::{LOCKOUT_ATTEMPTS, LOCKOUT_RELEASE, LOCKOUT_WINDOW};
+/// Failed sign-ins (either factor) from one client address within [`LOCKOUT_WINDOW`] after which
+/// that address is refused until the window has passed (whatever the accounts tried).
+pub const THROTTLE_ATTEMPTS: u32 = 20;
 
 /// Accounts unused this long are disabled at their next sign-in (an administrator enables them).
 pub const INACTIVE_AFTER: Duration = Duration::days(90);
@@ -41,6 +42,8 @@ pub const INACTIVE_AFTER: Duration = Duration::days(90);
 pub enum Refusal {
     /// Unknown user, wrong password or a disabled account: the same answer for all three.
     WrongCredentials,
+    /// Locked after failed sign-ins: the same answer as a wrong password (which would otherwise
+    /// tell a guesser that the account exists).
     Locked,
     /// Unused for 90 days: disabled now.
     Inactive,
@@ -49,8 +52,10 @@ pub enum Refusal {
 impl Refusal {
     pub fn message(self) -> &'static str {
         match self {
-            Refusal::WrongCredentials => "the user name or the password is wrong",
-            Refusal::Locked => "this account is locked after 5 failed sign-ins; an administrator must unlock it (pmhc user unlock)",
+            Refusal::WrongCredentials | Refusal::Locked => {
+                "the user name or the password is wrong — or, after 5 failed attempts within 15 minutes, the account is \
+                 locked for 10 minutes (an administrator can unlock it sooner)"
+            }
             Refusal::Inactive => {
                 "this account was disabled after 90 days without a sign-in; an administrator can enable it (pmhc user enable)"
             }
@@ -73,6 +78,33 @@ fn idle_too_long(u: &User, now: DateTime<Utc>) -> bool {
 
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// Failed sign-ins per client address (either factor): past [`THROTTLE_ATTEMPTS`] within
+/// [`LOCKOUT_WINDOW`], the address is refused until the window has passed. Kept in memory (a
+/// restart forgets it; the per-account lock is in the database).
+#[derive(Debug, Default)]
+pub struct SignInThrottle(std::sync::Mutex<std::collections::HashMap<String, (u32, DateTime<Utc>)>>);
+
+impl SignInThrottle {
+    /// Whether `addr` may try now.
+    pub fn allows(&self, addr: &str, now: DateTime<Utc>) -> bool {
+        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(addr).is_none_or(|(n, first)| *n < THROTTLE_ATTEMPTS || now - *first > LOCKOUT_WINDOW)
+    }
+
+    /// Count a failure from `addr`.
+    pub fn failed(&self, addr: &str, now: DateTime<Utc>) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() > 10_000 {
+            map.retain(|_, (_, first)| now - *first <= LOCKOUT_WINDOW);
+        }
+        let e = map.entry(addr.to_string()).or_insert((0, now));
+        if now - e.1 > LOCKOUT_WINDOW {
+            *e = (0, now);
+        }
+        e.0 += 1;
+    }
+}
 
 /// How the request proved who it is.
 #[derive(Debug, Clone)]
@@ -209,10 +241,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             return fail(AppError::Unauthenticated);
         };
         match state.store.api_token_user(&accounts::secret_hash(token)).await {
+            // A locked account's tokens wait for the lock to end, like its sign-ins.
+            Ok(Some(user)) if user.locked => return fail(AppError::Unauthenticated),
             Ok(Some(user)) => Some(Principal {
                 user,
                 credential: Credential::ApiToken,
-                source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
+                source: client_address(req.headers(), req.extensions(), &state.config.trusted_proxies),
                 at: state.store.clock().now(),
             }),
             Ok(None) => return fail(AppError::Unauthenticated),
@@ -226,7 +260,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         match state.store.session(&hash).await {
             Ok(Some(s)) => {
                 let now = state.store.clock().now();
-                if !s.user.active || now > s.expires_at || now > s.created_at + ABSOLUTE_TIMEOUT {
+                // A locked account's sessions end (locking ends them too; this covers a lock set
+                // by another server or by hand), including one waiting for its second factor.
+                if !s.user.active || s.user.locked || now > s.expires_at || now > s.created_at + ABSOLUTE_TIMEOUT {
                     let _ = state.store.delete_session(&hash).await;
                     set_cookie_header = Some(set_cookie(SESSION_COOKIE, "", Some(0), state.config.behind_tls));
                     None
@@ -247,7 +283,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                         Some(Principal {
                             user: s.user,
                             credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
-                            source: client_address(req.headers(), req.extensions(), state.config.behind_tls),
+                            source: client_address(req.headers(), req.extensions(), &state.config.trusted_proxies),
                             at: now,
                         })
                     }
@@ -324,17 +360,21 @@ pub async fn audit(
 }
 
 /// The client's address: the peer, or behind a TLS proxy the first `X-Forwarded-For` address.
-pub fn client_address(headers: &HeaderMap, extensions: &axum::http::Extensions, behind_proxy: bool) -> String {
-    if behind_proxy
+/// The client's address for the audit trail and the sign-in throttle: the peer's, or — when the
+/// peer is one of the `trusted` proxies — the last address of `X-Forwarded-For` that is not a
+/// trusted proxy itself. A client's own `X-Forwarded-For` is never believed.
+pub fn client_address(headers: &HeaderMap, extensions: &axum::http::Extensions, trusted: &[std::net::IpAddr]) -> String {
+    let peer = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let Some(peer) = peer else { return "unknown".into() };
+    if trusted.contains(&peer)
         && let Some(f) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
-        && let Some(first) = f.split(',').next()
     {
-        return first.trim().chars().take(64).collect();
+        let hops: Vec<&str> = f.split(',').map(str::trim).filter(|h| !h.is_empty()).collect();
+        if let Some(client) = hops.iter().rev().find(|h| h.parse::<std::net::IpAddr>().map_or(true, |ip| !trusted.contains(&ip))) {
+            return client.chars().filter(|c| !c.is_control()).take(64).collect();
+        }
     }
-    extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    peer.to_string()
 }
 
 /// Extractor: the client's address (for requests without a principal, such as sign-in).
@@ -344,7 +384,7 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(client_address(&parts.headers, &parts.extensions, state.config.behind_tls)))
+        Ok(ClientAddr(client_address(&parts.headers, &parts.extensions, &state.config.trusted_proxies)))
     }
 }
 
@@ -417,7 +457,11 @@ pub fn urlencode(s: &str) -> String {
 /// A safe place to go after signing in: a local path only.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // A path of this site: no scheme or host (`//`, `/\`), no control character (browsers drop
+        // tabs and newlines, so `/\t/evil.example` would be `//evil.example`).
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control) => {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -503,9 +547,28 @@ mod tests {
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next(Some("/encounters?page=2")), "/encounters?page=2");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "javascript:alert(1)"] {
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "javascript:alert(1)", "/\t/evil.example/phish", "/\n/x"] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
+        let peer = |ip: &str| {
+            let mut x = axum::http::Extensions::new();
+            x.insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(ip.parse().unwrap(), 4000)));
+            x
+        };
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.7, 10.0.0.2".parse().unwrap());
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        // No trusted proxy, or a peer that is not one: the peer is the client.
+        assert_eq!(client_address(&h, &peer("198.51.100.9"), &[]), "198.51.100.9");
+        assert_eq!(client_address(&h, &peer("198.51.100.9"), &[proxy]), "198.51.100.9");
+        // Through the trusted proxy: the last hop that is not a trusted proxy.
+        assert_eq!(client_address(&h, &peer("10.0.0.2"), &[proxy]), "203.0.113.7");
+        assert_eq!(client_address(&HeaderMap::new(), &peer("10.0.0.2"), &[proxy]), "10.0.0.2");
+        assert_eq!(client_address(&h, &axum::http::Extensions::new(), &[proxy]), "unknown");
     }
 
     #[test]

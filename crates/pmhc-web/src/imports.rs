@@ -104,6 +104,9 @@ struct Upload {
     file: Option<(PathBuf, String)>,
     mapping: Option<String>,
     mapping_toml: Option<String>,
+    /// A source system name of the importer's own, instead of the mapping's `source.system` (two
+    /// partners importing with one shipped mapping).
+    source_system: Option<String>,
 }
 
 fn is_limit(e: &axum::extract::multipart::MultipartError) -> bool {
@@ -116,7 +119,7 @@ async fn read_upload(state: &AppState, mut mp: Multipart) -> Result<Upload, AppE
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if is_limit(&e) { AppError::TooLarge(limit_mb) } else { AppError::BadRequest(format!("the upload is malformed: {e}")) }
     };
-    let mut up = Upload { csrf: String::new(), file: None, mapping: None, mapping_toml: None };
+    let mut up = Upload { csrf: String::new(), file: None, mapping: None, mapping_toml: None, source_system: None };
     while let Some(mut field) = mp.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
@@ -160,12 +163,15 @@ async fn read_upload(state: &AppState, mut mp: Multipart) -> Result<Upload, AppE
                     up.mapping_toml = Some(text);
                 }
             }
-            "mapping" | "csrf" => {
+            "mapping" | "csrf" | "source_system" => {
                 let text = field.text().await.map_err(too_large)?;
                 if name == "csrf" {
                     up.csrf = text;
-                } else if !text.trim().is_empty() {
+                } else if text.trim().is_empty() {
+                } else if name == "mapping" {
                     up.mapping = Some(text.trim().to_string());
+                } else {
+                    up.source_system = Some(text.trim().to_string());
                 }
             }
             _ => {
@@ -206,10 +212,13 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
         cleanup(&up);
         return Err(e);
     }
-    let (mapping_name, spec) = match resolve_mapping(&up).and_then(|(n, spec)| {
+    let (mapping_name, spec) = match resolve_mapping(&up).and_then(|(n, mut spec)| {
+        if let Some(own) = &up.source_system {
+            spec.source.system = own.clone();
+        }
         let system = &spec.source.system;
         if system.trim().is_empty() || system.chars().any(char::is_control) {
-            Err(AppError::BadRequest("the mapping's source.system must be a name without control characters".into()))
+            Err(AppError::BadRequest("the source system must be a name without control characters".into()))
         } else {
             Ok((n, spec))
         }
@@ -230,7 +239,11 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     }
     let rejects = path.with_extension("rejects.csv");
     let job = Arc::new(Job { bytes_total: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), ..Job::default() });
-    let (id_tx, id_rx) = tokio::sync::oneshot::channel();
+    // The import's id once it is recorded, or why it could not start (e.g. the source system
+    // belongs to another partner): said on the page and in the API, not only in the log.
+    let (id_tx, id_rx) = tokio::sync::oneshot::channel::<Result<i64, String>>();
+    let id_tx = Arc::new(std::sync::Mutex::new(Some(id_tx)));
+    let id_tx_end = id_tx.clone();
     let progress_job = job.clone();
     let started_id = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let started_id_set = started_id.clone();
@@ -245,15 +258,24 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
         progress: Some(Arc::new(move |b| progress_job.bytes_done.store(b, Ordering::Relaxed))),
         on_start: Some(Box::new(move |id| {
             started_id_set.store(id, Ordering::SeqCst);
-            let _ = id_tx.send(id);
+            if let Some(tx) = id_tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+                let _ = tx.send(Ok(id));
+            }
         })),
     };
     let st = state.clone();
     let user = who.user.username.clone();
     let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
+    let (path_shown, shown_early) = (path.display().to_string(), shown_name.clone());
     let actor = who.actor();
     tokio::spawn(async move {
         let result = import_file(&st.store, request).await;
+        if let Err(e) = &result
+            && let Some(tx) = id_tx_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+        {
+            // Failed before it was recorded: the caller answers with the reason.
+            let _ = tx.send(Err(e.to_string().replace(&path_shown, &shown_early)));
+        }
         let details = match &result {
             Ok(o) => ImportDetails {
                 received: o.summary.received,
@@ -309,12 +331,13 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
         tracing::info!(user, ok = result.is_ok(), "import finished");
     });
     match id_rx.await {
-        Ok(id) => {
+        Ok(Ok(id)) => {
             state.imports.insert(id, job);
             Ok(id)
         }
-        // The import failed before it was recorded (e.g. the file vanished): nothing started.
-        Err(_) => Err(AppError::BadRequest("the import could not start; see the server log".into())),
+        // The import failed before it was recorded: nothing started, and the reason is said.
+        Ok(Err(reason)) => Err(AppError::BadRequest(format!("the import did not start: {reason}"))),
+        Err(_) => Err(AppError::BadRequest("the import did not start; see the server log".into())),
     }
 }
 
@@ -343,7 +366,7 @@ pub struct ImportStarted {
 /// mapping's name; `pmhc` by default) or `mapping_file` (a mapping in TOML).
 #[utoipa::path(
     post, path = "/api/v1/imports", tag = "imports",
-    request_body(content_type = "multipart/form-data", description = "`file`: the CSV; `mapping`: a shipped mapping name, or `mapping_file`: a TOML mapping"),
+    request_body(content_type = "multipart/form-data", description = "`file`: the CSV; `mapping`: a shipped mapping name, or `mapping_file`: a TOML mapping; `source_system` (optional): a source system name of the importer's own instead of the mapping's"),
     responses(
         (status = 202, description = "The import started", body = ImportStarted),
         (status = 400, description = "No file, an unknown mapping, a malformed upload", body = crate::error::ErrorBody),

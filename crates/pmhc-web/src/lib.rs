@@ -49,6 +49,8 @@ pub struct ServeConfig {
     /// Mark cookies `Secure` and send HSTS: set when pmhc is reached over HTTPS (behind a TLS
     /// proxy).
     pub behind_tls: bool,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The largest upload accepted (import files), in bytes.
     pub max_upload_bytes: usize,
     /// Where uploads are kept while they are imported (a temporary folder when `None`).
@@ -60,6 +62,7 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             behind_tls: false,
+            trusted_proxies: Vec::new(),
             max_upload_bytes: 256 << 20,
             work_dir: None,
         }
@@ -73,6 +76,8 @@ pub struct AppState {
     pub outcomes: Arc<OutcomeCache>,
     pub imports: Arc<imports::ImportJobs>,
     pub config: Arc<ServeConfig>,
+    /// Failed sign-ins per client address.
+    pub throttle: Arc<auth::SignInThrottle>,
     work_dir: Arc<tempfile::TempDir>,
 }
 
@@ -90,6 +95,7 @@ impl AppState {
             store,
             imports: Arc::new(imports::ImportJobs::default()),
             config: Arc::new(config),
+            throttle: Arc::default(),
             work_dir: Arc::new(work_dir),
         })
     }

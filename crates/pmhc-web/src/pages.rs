@@ -121,6 +121,12 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
         record(AuditOutcome::Refused, "use notice not acknowledged").await?;
         return sign_in_page(&state, Some("accept the use notice to sign in".into()), &next, &f.username, StatusCode::BAD_REQUEST);
     }
+    let now = state.store.clock().now();
+    if !state.throttle.allows(&actor.source, now) {
+        record(AuditOutcome::Refused, "too many failed sign-ins from this address").await?;
+        let msg = "too many failed sign-ins from this address: wait 15 minutes and try again";
+        return sign_in_page(&state, Some(msg.into()), &next, &f.username, StatusCode::TOO_MANY_REQUESTS);
+    }
     match auth::sign_in(&state, &f.username, &f.password).await? {
         Ok((secret, user)) => {
             let second = auth::needs_second_factor(&user);
@@ -143,6 +149,7 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
             Ok(r)
         }
         Err(refusal) => {
+            state.throttle.failed(&actor.source, now);
             record(AuditOutcome::Refused, refusal.audit_detail()).await?;
             sign_in_page(&state, Some(refusal.message().into()), &next, &f.username, StatusCode::UNAUTHORIZED)
         }

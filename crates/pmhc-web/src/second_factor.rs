@@ -115,6 +115,11 @@ async fn submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Pen
     let record = |outcome, detail: &'static str| {
         pmhc_service::audit::record(&state.store, &actor, AuditAction::SignIn, "session", &[], outcome, detail)
     };
+    if !state.throttle.allows(&actor.source, state.store.clock().now()) {
+        record(AuditOutcome::Refused, "too many failed sign-ins from this address").await?;
+        let msg = "too many failed sign-ins from this address: wait 15 minutes and try again".to_string();
+        return Ok(page(StatusCode::TOO_MANY_REQUESTS, &view(&state, &p, &next, f.secret.clone(), Some(msg)).await?));
+    }
     let stored = state.store.totp_secret(p.user.id).await?;
     let enrolling = stored.is_none();
     let (secret_b32, last) = match &stored {
@@ -135,6 +140,7 @@ async fn submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Pen
         None => false,
     };
     if !accepted {
+        state.throttle.failed(&actor.source, state.store.clock().now());
         let locked = state.store.record_failed_sign_in(&p.user.username, auth::LOCKOUT_WINDOW, auth::LOCKOUT_ATTEMPTS).await?;
         record(AuditOutcome::Refused, if locked { "wrong second-factor code: account locked" } else { "wrong second-factor code" }).await?;
         if locked {

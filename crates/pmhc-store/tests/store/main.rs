@@ -31,6 +31,7 @@ both_backends!(
     services_and_referral_moves,
     capacity_updates_and_referral_subjects,
     the_clock_moves_the_rules_not_the_records,
+    a_lock_releases_itself_and_ends_the_sessions,
 );
 
 async fn migrated(store: &Store) {
@@ -794,4 +795,33 @@ async fn the_clock_moves_the_rules_not_the_records(store: Store) {
     store.start_import(&meta).await.unwrap();
     let started = store.list_imports(None, 1).await.unwrap()[0].started_at;
     assert!((pmhc_store::clock::real_now() - started).num_minutes().abs() < 5, "{started}");
+}
+
+/// Five failures lock an account and end its sessions; the lock releases itself after ten
+/// minutes, and a new lock needs five new failures.
+async fn a_lock_releases_itself_and_ends_the_sessions(store: Store) {
+    use pmhc_core::access::{LOCKOUT_ATTEMPTS, LOCKOUT_WINDOW, Role, Roles};
+    migrated(&store).await;
+    let t0 = pmhc_store::clock::parse_instant("2031-06-15T12:00:00Z").unwrap();
+    let at = |minutes: i64| store.clone().with_clock(Clock::fixed(t0 + chrono::Duration::minutes(minutes)));
+    let s = at(0);
+    let u = s.create_user("kim", "Kim", Roles::of(&[Role::Officer]), pmhc_core::sharing::DEFAULT_PARTNER, "hash").await.unwrap();
+    s.create_session("h1", u.id, "csrf", t0 + chrono::Duration::hours(1), true).await.unwrap();
+    for i in 1..=LOCKOUT_ATTEMPTS {
+        let locked = s.record_failed_sign_in("kim", LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await.unwrap();
+        assert_eq!(locked, i == LOCKOUT_ATTEMPTS, "failure {i}");
+    }
+    let (kim, _) = s.user_by_username("kim").await.unwrap().unwrap();
+    assert!(kim.locked && kim.locked_until == Some(t0 + chrono::Duration::minutes(10)), "{kim:?}");
+    assert!(s.session("h1").await.unwrap().is_none(), "locking ends the sessions");
+    // Nine minutes on: still locked. Eleven: released by itself.
+    assert!(at(9).user_by_username("kim").await.unwrap().unwrap().0.locked);
+    let later = at(11);
+    assert!(!later.user_by_username("kim").await.unwrap().unwrap().0.locked, "released");
+    // One more failure does not lock it again: the count started afresh.
+    assert!(!later.record_failed_sign_in("kim", LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await.unwrap());
+    for _ in 1..LOCKOUT_ATTEMPTS {
+        later.record_failed_sign_in("kim", LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await.unwrap();
+    }
+    assert!(later.user_by_username("kim").await.unwrap().unwrap().0.locked, "five new failures lock it again");
 }
