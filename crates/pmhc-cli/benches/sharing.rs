@@ -47,6 +47,8 @@ fn main() {
         effective_on: today,
         expires_on: today,
         ended_on: None,
+        discloser_approved_on: Some(today),
+        recipient_approved_on: None,
     };
     let view = SharingView::new(2, std::slice::from_ref(&agreement), today);
     let scope = view.report_scope();

@@ -315,7 +315,8 @@ Examples:
 pub enum AgreementCommand {
     /// List the agreements and their state today.
     List,
-    /// Record an agreement.
+    /// Record an agreement signed by both parties (the installation's operator: approved for both;
+    /// on the pages and the API a partner's user proposes and each disclosing party approves).
     Add {
         #[arg(long)]
         title: String,
@@ -339,6 +340,14 @@ pub enum AgreementCommand {
         effective: NaiveDate,
         #[arg(long)]
         expires: NaiveDate,
+    },
+    /// Approve an agreement for one of its parties (an agreement proposed on the pages or the
+    /// API shares nothing until the disclosing party approves it; both ways, each party).
+    Approve {
+        id: i64,
+        /// The party that approves (number or name).
+        #[arg(long)]
+        partner: String,
     },
     /// End an agreement early (from today, or from --on).
     End {
@@ -512,7 +521,14 @@ pub enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Also make the account an installation administrator (adds partners, creates a partner's
+        /// first administrator; reads no records).
+        #[arg(long)]
+        installation_admin: bool,
     },
+    /// Approve an account an installation administrator added to a partner that has its own
+    /// administrators (it is disabled until approved); the same as `enable`.
+    Approve { username: String },
     /// List the users.
     List,
     /// Set a user's password (ends their sessions).

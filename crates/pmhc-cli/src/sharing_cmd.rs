@@ -4,6 +4,7 @@
 use anyhow::Result;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::sharing::{Consent, Direction, FieldGroups, InformationSharingAgreement, Purpose, Sector};
+use pmhc_service::Acting;
 use pmhc_service::audit::{self, Actor};
 use pmhc_store::Store;
 
@@ -72,31 +73,32 @@ pub async fn agreement(store: &Store, cmd: AgreementCommand) -> Result<u8> {
             }
         }
         AgreementCommand::Add { title, discloser, recipient, both_ways, groups, purpose, legal_basis, effective, expires } => {
-            let r = async {
-                let a = InformationSharingAgreement {
-                    id: 0,
-                    title: title.clone(),
-                    discloser: store.find_partner(&discloser).await?.id,
-                    recipient: store.find_partner(&recipient).await?.id,
-                    direction: if both_ways { Direction::BothWays } else { Direction::OneWay },
-                    field_groups: groups.parse::<FieldGroups>()?,
-                    purpose: purpose.parse::<Purpose>()?,
-                    legal_basis: legal_basis.clone(),
-                    effective_on: effective,
-                    expires_on: expires,
-                    ended_on: None,
-                };
-                Ok(store.add_agreement(&a, &Actor::cli().name).await?)
-            }
-            .await;
-            let a = audited(store, format!("agreement:{title}"), format!("add: {groups}"), &[], r).await?;
+            let a = InformationSharingAgreement {
+                id: 0,
+                title: title.clone(),
+                discloser: store.find_partner(&discloser).await?.id,
+                recipient: store.find_partner(&recipient).await?.id,
+                direction: if both_ways { Direction::BothWays } else { Direction::OneWay },
+                field_groups: groups.parse::<FieldGroups>()?,
+                purpose: purpose.parse::<Purpose>()?,
+                legal_basis: legal_basis.clone(),
+                effective_on: effective,
+                expires_on: expires,
+                ended_on: None,
+                discloser_approved_on: None,
+                recipient_approved_on: None,
+            };
+            let a = pmhc_service::agreements::propose(store, &Actor::cli(), Acting::Operator, a).await?;
             println!("Recorded agreement #{} ({}); it is {} today.", a.id, a.title, a.state(today));
         }
         AgreementCommand::End { id, on } => {
-            let day = on.unwrap_or(today);
-            let r = store.end_agreement(id, day).await.map_err(anyhow::Error::from);
-            audited(store, format!("agreement:{id}"), format!("end from {day}"), &[], r).await?;
+            let day = pmhc_service::agreements::end(store, &Actor::cli(), Acting::Operator, id, on).await?;
             println!("Agreement #{id} ends from {day}: nothing is shared under it from that day.");
+        }
+        AgreementCommand::Approve { id, partner } => {
+            let p = store.find_partner(&partner).await?;
+            let a = pmhc_service::agreements::approve(store, &Actor::cli(), Acting::Operator, id, Some(p.id)).await?;
+            println!("Agreement #{id} approved for {}; it is {} today.", p.name, a.state(today));
         }
     }
     Ok(0)

@@ -68,6 +68,7 @@ pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
         UserCommand::Partner { username, partner } => Some((format!("user:{username}"), format!("partner {partner}"))),
         UserCommand::Disable { username } => Some((format!("user:{username}"), "disable".into())),
         UserCommand::Enable { username } => Some((format!("user:{username}"), "enable".into())),
+        UserCommand::Approve { username } => Some((format!("user:{username}"), "approve".into())),
         UserCommand::Unlock { username } => Some((format!("user:{username}"), "unlock".into())),
         UserCommand::ResetMfa { username } => Some((format!("user:{username}"), "reset second factor".into())),
         UserCommand::Token { username, name } => Some((format!("user:{username}"), format!("API token \"{name}\""))),
@@ -140,8 +141,15 @@ pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
 
 async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
     match cmd {
-        UserCommand::Add { username, role: r, partner, name, password_stdin } => {
-            let r = roles(&r)?;
+        UserCommand::Approve { username } => {
+            store.update_user(&username, None, None, Some(true)).await?;
+            println!("Approved {username}: the account can sign in.");
+        }
+        UserCommand::Add { username, role: r, partner, name, password_stdin, installation_admin } => {
+            let mut r = roles(&r)?;
+            if installation_admin {
+                r = pmhc_core::access::Roles::of(&r.iter().chain([pmhc_core::access::Role::InstallationAdministrator]).collect::<Vec<_>>());
+            }
             let partner = match partner {
                 Some(p) => store.find_partner(&p).await?,
                 None => store.find_partner(&pmhc_core::sharing::DEFAULT_PARTNER.to_string()).await?,

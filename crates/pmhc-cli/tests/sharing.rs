@@ -498,3 +498,142 @@ fn substance_use_does_not_leak_through_other_fields() {
         assert!(other["notes"].to_string().contains("reveal substance use"), "the report says so: {}", other["notes"]);
     }
 }
+
+/// A partner's records are that partner's: an agreement another partner's coordinator proposes
+/// shares nothing until the discloser approves it, and a partner that is not a party can neither
+/// approve nor end it.
+#[test]
+fn agreements_need_the_disclosers_approval() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        cli(db, &["partner", "set", "1", "--name", "City Police", "--sector", "law_enforcement"]);
+        cli(db, &["partner", "add", "County Clinic", "--sector", "behavioral_health"]);
+        cli(db, &["partner", "add", "Housing Services", "--sector", "housing"]);
+        add_user_of(db, "police-ds", "data_specialist", "City Police", PASSWORD);
+        add_user_of(db, "police-admin", "administrator", "City Police", PASSWORD);
+        add_user_of(db, "clinic-coord", "project_coordinator", "County Clinic", PASSWORD);
+        add_user_of(db, "clinic-ds", "data_specialist", "County Clinic", PASSWORD);
+        add_user_of(db, "housing-coord", "project_coordinator", "Housing Services", PASSWORD);
+        let server = Server::start(db);
+        let client = |user: &str| {
+            let mut h = Http::new(&server.base);
+            h.token = Some(add_token(db, user));
+            h
+        };
+        let (mut police, mut police_admin, mut clinic_coord, mut clinic_ds, mut housing) =
+            (client("police-ds"), client("police-admin"), client("clinic-coord"), client("clinic-ds"), client("housing-coord"));
+        assert_eq!(police.send_json("POST", "/api/v1/encounters", &police_record("P-1"), &[]).status, 201);
+        let reads = |h: &mut Http| h.get("/api/v1/encounters/cad-police/P-1").status;
+        // The clinic's coordinator proposes that the police share everything with the clinic.
+        let r = clinic_coord.send_json("POST", "/api/v1/agreements", &json!({
+            "title": "all of it", "discloser": 1, "recipient": 2, "direction": "one_way", "field_groups": ["incident_details", "subject_identity"],
+            "purpose": "care_coordination", "legal_basis": "45 CFR 164.506(c)", "effective_on": day(-10), "expires_on": day(300),
+            "discloser_approved_on": day(-10)}), &[]);
+        assert_eq!(r.status, 201, "{}", r.text());
+        let id = r.json()["id"].as_i64().expect("id");
+        assert!(r.json()["discloser_approved_on"].is_null(), "a proposer cannot approve for another partner: {}", r.text());
+        assert_eq!(reads(&mut clinic_ds), 404, "nothing shared before the police approve");
+        let state = |h: &mut Http| h.get(&format!("/api/v1/agreements/{id}")).json()["state"].clone();
+        assert_eq!(state(&mut clinic_coord), "awaiting approval");
+        // Another partner cannot approve or end it; the recipient's approval is not enough.
+        let act = |h: &mut Http, what: &str| h.send_json("POST", &format!("/api/v1/agreements/{id}/{what}"), &json!({}), &[]).status;
+        assert_eq!(act(&mut housing, "approve"), 403);
+        assert_eq!(act(&mut housing, "end"), 403);
+        assert_eq!(act(&mut clinic_coord, "approve"), 200);
+        assert_eq!(reads(&mut clinic_ds), 404, "still the discloser's to approve");
+        assert_eq!(act(&mut police, "approve"), 403, "a data specialist does not approve agreements");
+        // The police's administrator approves: it shares from now.
+        assert_eq!(act(&mut police_admin, "approve"), 200);
+        assert_eq!(state(&mut clinic_coord), "in force");
+        assert_eq!(reads(&mut clinic_ds), 200);
+        assert_eq!(act(&mut housing, "end"), 403, "only the parties end it");
+        assert_eq!(reads(&mut clinic_ds), 200);
+        assert_eq!(act(&mut clinic_coord, "end"), 204);
+        assert_eq!(reads(&mut clinic_ds), 404, "ended by a party");
+        let audit = stdout(&run(db, &["audit", "list", "--json", "--limit", "100"]));
+        assert!(audit.contains(&format!("agreement:{id}")) && audit.contains("approve for partner 1"), "audited");
+        // The operator on the command line approves for a named party.
+        let out = run(db, &["agreement", "approve", &id.to_string(), "--partner", "Housing Services"]);
+        assert!(!out.status.success(), "not a party");
+    }
+}
+
+/// A partner's accounts are that partner's: an administrator of another partner neither adds
+/// users to it nor issues its tokens, unlocks or resets its accounts; an installation
+/// administrator creates a partner's first administrator, and any other account it adds waits
+/// for that partner's administrator to approve it; consents stay with their parties.
+#[test]
+fn a_partners_accounts_are_its_own() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        cli(db, &["partner", "set", "1", "--name", "City Police", "--sector", "law_enforcement"]);
+        cli(db, &["partner", "add", "County Clinic", "--sector", "behavioral_health"]);
+        cli(db, &["partner", "add", "Housing Services", "--sector", "housing"]);
+        add_user_of(db, "police-admin", "administrator", "City Police", PASSWORD);
+        add_user_of(db, "housing-admin", "administrator", "Housing Services", PASSWORD);
+        let out = pmhc()
+            .args(["--database", db, "user", "add", "install", "--role", "workgroup_member", "--installation-admin", "--partner", "Housing Services", "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes())?;
+                c.wait_with_output()
+            })
+            .expect("pmhc user add --installation-admin");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let server = Server::start(db);
+        let mut housing = Http::new(&server.base);
+        housing.sign_in("housing-admin", PASSWORD);
+        let csrf = housing.csrf();
+        let users = housing.get("/users").text();
+        assert!(!users.contains("police-admin"), "another partner's accounts are not listed");
+        // Every action on partner 1's accounts is refused, and changes nothing.
+        let r = housing.post_form("/users", &[("csrf", &csrf), ("username", "mole"), ("role", "data_specialist"), ("partner", "1"), ("password", "a long pass phrase")]);
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(!stdout(&run(db, &["user", "list"])).contains("mole"));
+        for (path, extra) in [("/users/tokens", Some(("name", "take-over"))), ("/users/reset-second-factor", None), ("/users/unlock", None), ("/users/approve", None)] {
+            let mut form = vec![("csrf", csrf.as_str()), ("username", "police-admin")];
+            form.extend(extra);
+            let r = housing.post_form(path, &form);
+            assert_eq!(r.status, 403, "{path}: {}", r.text());
+        }
+        assert!(stdout(&run(db, &["user", "tokens"])).lines().all(|l| !l.contains("take-over")), "no token issued");
+        // The installation administrator: a partner's first administrator is active at once ...
+        let mut install = Http::new(&server.base);
+        install.sign_in("install", PASSWORD);
+        let csrf_i = install.csrf();
+        assert_eq!(install.get("/api/v1/encounters").status, 403, "the installation administrator reads no records");
+        let r = install.post_form("/users", &[("csrf", &csrf_i), ("username", "clinic-first"), ("role", "administrator"), ("partner", "2"), ("password", "a long pass phrase")]);
+        assert_eq!(r.status, 303, "{}", r.text());
+        let mut first = Http::new(&server.base);
+        assert_eq!(first.sign_in_status("clinic-first", "a long pass phrase").status, 303, "active at once");
+        // ... an account in a partner that has an administrator waits for its approval.
+        let r = install.post_form("/users", &[("csrf", &csrf_i), ("username", "police-new"), ("role", "officer"), ("partner", "1"), ("password", "a long pass phrase")]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("disabled"), "{}", r.text());
+        let mut newbie = Http::new(&server.base);
+        assert_eq!(newbie.sign_in_status("police-new", "a long pass phrase").status, 401, "not before approval");
+        let mut police = Http::new(&server.base);
+        police.sign_in("police-admin", PASSWORD);
+        let csrf_p = police.csrf();
+        assert!(police.get("/users").text().contains("police-new"));
+        assert_eq!(police.post_form("/users/approve", &[("csrf", &csrf_p), ("username", "police-new")]).status, 303);
+        assert_eq!(newbie.sign_in_status("police-new", "a long pass phrase").status, 303, "approved by its partner");
+        let audit = stdout(&run(db, &["audit", "list", "--json", "--limit", "100"]));
+        assert!(audit.contains("disabled until an administrator of the partner approves it"), "audited");
+        // A consent between partners 1 and 2 is not partner 3's administrator's to read.
+        cli(db, &[
+            "consent", "add", "--subject", "S-9", "--discloser", "City Police", "--recipient", "County Clinic", "--information", "x",
+            "--purpose", "care_coordination", "--expires", &day(100), "--right-to-revoke-explained", "--signed-by", "p", "--signed-on", &day(-1),
+        ]);
+        let mut housing_api = Http::new(&server.base);
+        housing_api.token = Some(add_token(db, "housing-admin"));
+        let list = housing_api.get("/api/v1/consents?subject=S-9").json();
+        assert!(list.as_array().is_some_and(Vec::is_empty), "{list}");
+        let acc = housing_api.get("/api/v1/consents/accounting?subject=S-9");
+        assert!(!acc.text().contains("S-9") || acc.json().as_array().is_some_and(Vec::is_empty), "{}", acc.text());
+    }
+}

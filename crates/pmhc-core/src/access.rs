@@ -23,7 +23,8 @@ pub const LOCKOUT_RELEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Runs the installation: every permission, accounts and the audit trail included.
+    /// A partner's administrator: every permission, over its own partner's accounts, records
+    /// and audit entries only.
     Administrator,
     /// Runs the workgroup: outcomes, definitions, records (read), the partners' agreements,
     /// the audit trail.
@@ -37,6 +38,10 @@ pub enum Role {
     Clinician,
     /// A workgroup member or agency executive: aggregate outcomes and definitions only.
     WorkgroupMember,
+    /// Runs the installation: adds partners and creates a partner's first administrator; reads no
+    /// records. An account it creates in a partner that has an administrator waits for that
+    /// administrator's approval.
+    InstallationAdministrator,
 }
 
 /// Something a request may ask to do.
@@ -97,13 +102,14 @@ impl Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Administrator,
         Role::ProjectCoordinator,
         Role::DataSpecialist,
         Role::Officer,
         Role::Clinician,
         Role::WorkgroupMember,
+        Role::InstallationAdministrator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +120,7 @@ impl Role {
             Role::Officer => "officer",
             Role::Clinician => "clinician",
             Role::WorkgroupMember => "workgroup_member",
+            Role::InstallationAdministrator => "installation_administrator",
         }
     }
 
@@ -125,6 +132,7 @@ impl Role {
             Role::Officer => "Officer",
             Role::Clinician => "Clinician",
             Role::WorkgroupMember => "Workgroup member",
+            Role::InstallationAdministrator => "Installation administrator",
         }
     }
 
@@ -145,6 +153,7 @@ impl Role {
                 matches!(p, ViewOutcomes | ViewDefinitions | ViewEncounters | EditEncounters | ManageConsents)
             }
             Role::WorkgroupMember => matches!(p, ViewOutcomes | ViewDefinitions),
+            Role::InstallationAdministrator => matches!(p, ViewOutcomes | ViewDefinitions | ManageUsers | ManageAgreements),
         }
     }
 
@@ -162,8 +171,8 @@ impl fmt::Display for Role {
 /// A role name that is not one of the roles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a role; expected administrator, project_coordinator, data_specialist, officer, clinician or \
-     workgroup_member"
+    "`{0}` is not a role; expected administrator, project_coordinator, data_specialist, officer, clinician, \
+     workgroup_member or installation_administrator"
 )]
 pub struct UnknownRole(pub String);
 
@@ -180,6 +189,7 @@ impl FromStr for Role {
             "officer" => Ok(Role::Officer),
             "clinician" => Ok(Role::Clinician),
             "workgroup_member" | "viewer" => Ok(Role::WorkgroupMember),
+            "installation_administrator" | "installation_admin" => Ok(Role::InstallationAdministrator),
             _ => Err(UnknownRole(s.to_string())),
         }
     }
@@ -263,6 +273,7 @@ mod tests {
             (Role::Officer, [true, true, false, true, true, false, false, false, false, false]),
             (Role::Clinician, [true, true, false, true, true, false, false, false, false, true]),
             (Role::WorkgroupMember, [true, true, false, false, false, false, false, false, false, false]),
+            (Role::InstallationAdministrator, [true, true, false, false, false, false, true, false, true, false]),
         ];
         for (role, row) in expected {
             for (p, want) in Permission::ALL.iter().zip(row) {

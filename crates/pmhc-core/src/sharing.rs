@@ -200,6 +200,13 @@ pub struct InformationSharingAgreement {
     /// Ended early (the day it stopped applying), if it was (ignored when saving).
     #[serde(default)]
     pub ended_on: Option<NaiveDate>,
+    /// The day the disclosing partner approved it: nothing is shared before (ignored when saving:
+    /// a party approves through its own users).
+    #[serde(default)]
+    pub discloser_approved_on: Option<NaiveDate>,
+    /// The day the recipient approved it (needed both ways: then it discloses too).
+    #[serde(default)]
+    pub recipient_approved_on: Option<NaiveDate>,
 }
 
 /// Why an agreement cannot be saved.
@@ -242,15 +249,40 @@ impl InformationSharingAgreement {
         Ok(())
     }
 
-    /// In force on `day`: effective, not expired, not ended.
+    /// In force on `day`: approved by every party that discloses under it, effective, not
+    /// expired, not ended.
     pub fn in_force(&self, day: NaiveDate) -> bool {
-        self.effective_on <= day && day <= self.expires_on && self.ended_on.is_none_or(|e| day < e)
+        self.approved() && self.effective_on <= day && day <= self.expires_on && self.ended_on.is_none_or(|e| day < e)
+    }
+
+    /// Approved by the discloser and, both ways, by the recipient too.
+    pub fn approved(&self) -> bool {
+        self.discloser_approved_on.is_some() && (self.direction == Direction::OneWay || self.recipient_approved_on.is_some())
+    }
+
+    /// The parties whose approval it still waits for.
+    pub fn awaiting(&self) -> Vec<PartnerId> {
+        let mut v = Vec::new();
+        if self.discloser_approved_on.is_none() {
+            v.push(self.discloser);
+        }
+        if self.direction == Direction::BothWays && self.recipient_approved_on.is_none() {
+            v.push(self.recipient);
+        }
+        v
+    }
+
+    /// Whether `p` is a party to it.
+    pub fn party(&self, p: PartnerId) -> bool {
+        self.discloser == p || self.recipient == p
     }
 
     /// The state shown on the sharing screen.
     pub fn state(&self, day: NaiveDate) -> &'static str {
         if self.ended_on.is_some_and(|e| e <= day) {
             "ended"
+        } else if !self.approved() {
+            "awaiting approval"
         } else if day < self.effective_on {
             "not yet in force"
         } else if day > self.expires_on {
@@ -584,7 +616,24 @@ mod tests {
             effective_on: day("2026-01-01"),
             expires_on: day("2026-12-31"),
             ended_on: None,
+            discloser_approved_on: Some(day("2025-12-01")),
+            recipient_approved_on: Some(day("2025-12-02")),
         }
+    }
+
+    #[test]
+    fn nothing_is_shared_before_the_disclosing_parties_approve() {
+        let on = day("2026-05-01");
+        let one = InformationSharingAgreement { discloser_approved_on: None, recipient_approved_on: None, ..agreement(1, 2, Direction::OneWay, "all") };
+        assert_eq!((one.state(on), one.awaiting()), ("awaiting approval", vec![1]));
+        assert!(SharingView::new(2, std::slice::from_ref(&one), on).groups_of(1).is_empty(), "the recipient's approval is not enough");
+        let one = InformationSharingAgreement { discloser_approved_on: Some(on), ..one };
+        assert!(one.in_force(on) && one.awaiting().is_empty());
+        let both = InformationSharingAgreement { recipient_approved_on: None, ..agreement(1, 2, Direction::BothWays, "all") };
+        assert_eq!(both.awaiting(), vec![2]);
+        assert!(SharingView::new(1, std::slice::from_ref(&both), on).groups_of(2).is_empty(), "both ways needs both");
+        assert!(SharingView::new(2, std::slice::from_ref(&both), on).groups_of(1).is_empty());
+        assert!(both.party(1) && both.party(2) && !both.party(3));
     }
 
     fn consent() -> Consent {
@@ -755,11 +804,11 @@ mod tests {
         /// that apply to the pair, and never substance use without a consent.
         #[test]
         fn views_never_exceed_their_agreements(
-            specs in proptest::collection::vec((1i64..4, 1i64..4, any::<bool>(), groups(), 0i64..400), 0..6),
+            specs in proptest::collection::vec((1i64..4, 1i64..4, any::<bool>(), groups(), 0i64..400, (any::<bool>(), any::<bool>())), 0..6),
             viewer in 1i64..4, owner in 1i64..4, offset in 0i64..400,
         ) {
             let base = day("2026-01-01");
-            let agreements: Vec<_> = specs.iter().enumerate().map(|(i, (d, r, both, g, start))| InformationSharingAgreement {
+            let agreements: Vec<_> = specs.iter().enumerate().map(|(i, (d, r, both, g, start, (da, ra)))| InformationSharingAgreement {
                 id: i as i64,
                 title: "t".into(),
                 discloser: *d,
@@ -771,6 +820,8 @@ mod tests {
                 effective_on: base + chrono::Days::new(*start as u64),
                 expires_on: base + chrono::Days::new(*start as u64 + 60),
                 ended_on: None,
+                discloser_approved_on: da.then_some(base),
+                recipient_approved_on: ra.then_some(base),
             }).collect();
             let today = base + chrono::Days::new(offset as u64);
             let v = SharingView::new(viewer, &agreements, today);

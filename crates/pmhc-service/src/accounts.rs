@@ -150,6 +150,134 @@ pub async fn add_api_token(store: &pmhc_store::Store, username: &str, name: &str
     Ok(token)
 }
 
+// --- Administering accounts: one function per use case, scoped to the partner -----------------
+
+use pmhc_core::access::{Role, Roles};
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_core::sharing::PartnerId;
+
+use crate::Acting;
+use crate::audit::Actor;
+
+/// Whether `by` administers the accounts of `partner`: the operator, or an administrator of that
+/// very partner. A partner's accounts are that partner's, for every role.
+fn administers(by: Acting<'_>, partner: PartnerId) -> bool {
+    match by {
+        Acting::Operator => true,
+        Acting::User(u) => u.roles.contains(Role::Administrator) && u.partner == partner,
+    }
+}
+
+/// The account `username` if `by` administers its partner.
+async fn account_of(store: &pmhc_store::Store, by: Acting<'_>, username: &str, what: &str) -> Result<pmhc_store::User, ServiceError> {
+    by.require(pmhc_core::access::Permission::ManageUsers)?;
+    let (u, _) = store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("there is no user {username}")))?;
+    if !administers(by, u.partner) {
+        return Err(ServiceError::NotYourPartner(format!(
+            "only an administrator of {username}'s partner (partner {}) may {what}",
+            u.partner
+        )));
+    }
+    Ok(u)
+}
+
+/// What [`create_account`] did.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub user: pmhc_store::User,
+    /// Created disabled: it waits for an administrator of its partner to approve it.
+    pub awaiting_approval: bool,
+}
+
+/// Create an account. A partner's administrator creates accounts of its own partner; an
+/// installation administrator creates a partner's first administrator (active at once) or an
+/// account that waits, disabled, for that partner's administrators to approve it; the operator
+/// creates any. Audited before it is made.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_account(
+    store: &pmhc_store::Store,
+    actor: &Actor,
+    by: Acting<'_>,
+    username: &str,
+    display_name: &str,
+    roles: Roles,
+    partner: PartnerId,
+    password: &str,
+) -> Result<NewAccount, ServiceError> {
+    by.require(pmhc_core::access::Permission::ManageUsers)?;
+    store.find_partner(&partner.to_string()).await?;
+    let installation = matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
+    if roles.contains(Role::InstallationAdministrator) && !matches!(by, Acting::Operator) && !installation {
+        return Err(ServiceError::NotYourPartner("only an installation administrator makes another".into()));
+    }
+    let awaiting_approval = if administers(by, partner) {
+        false
+    } else if installation {
+        // The partner's first administrator is active at once; anything else waits for them.
+        let has_admin = store.list_users().await?.iter().any(|u| u.partner == partner && u.active && u.roles.contains(Role::Administrator));
+        has_admin
+    } else {
+        return Err(ServiceError::NotYourPartner(format!("only an administrator of partner {partner} may add its accounts")));
+    };
+    let how = if awaiting_approval { "; disabled until an administrator of the partner approves it" } else { "" };
+    crate::audit::record(
+        store,
+        actor,
+        AuditAction::Admin,
+        format!("user:{username}"),
+        &[],
+        AuditOutcome::Success,
+        format!("add as {roles} of partner {partner}{how}"),
+    )
+    .await?;
+    let user = add_user(store, username, display_name, roles, partner, password).await?;
+    let user = if awaiting_approval { store.update_user(username, None, None, Some(false)).await? } else { user };
+    Ok(NewAccount { user, awaiting_approval })
+}
+
+/// Approve (enable) an account of `by`'s partner.
+pub async fn approve_account(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<pmhc_store::User, ServiceError> {
+    account_of(store, by, username, "approve or enable the account").await?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "approve / enable").await?;
+    Ok(store.update_user(username, None, None, Some(true)).await?)
+}
+
+/// Issue an API token for an account of `by`'s partner (tokens need no second factor, so only
+/// the account's own partner issues them). Returns the token, shown once.
+pub async fn issue_token(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, name: &str) -> Result<String, ServiceError> {
+    account_of(store, by, username, "issue its API tokens").await?;
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid("the token name must be 1 to 100 characters, without control characters".into()));
+    }
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("API token \"{name}\"")).await?;
+    add_api_token(store, username, name).await
+}
+
+/// Unlock an account of `by`'s partner.
+pub async fn unlock(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+    account_of(store, by, username, "unlock it").await?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "unlock").await?;
+    Ok(store.unlock_user(username).await?)
+}
+
+/// Reset the second factor of an account of `by`'s partner (a lost phone).
+pub async fn reset_second_factor(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+    account_of(store, by, username, "reset its second factor").await?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "reset second factor").await?;
+    Ok(store.set_totp_secret(username, None, None).await?)
+}
+
+/// The accounts `by` administers (an installation administrator: every account, to see which
+/// partners have an administrator).
+pub async fn visible_accounts(store: &pmhc_store::Store, by: Acting<'_>) -> Result<Vec<pmhc_store::User>, ServiceError> {
+    by.require(pmhc_core::access::Permission::ManageUsers)?;
+    let installation = matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
+    Ok(store.list_users().await?.into_iter().filter(|u| installation || administers(by, u.partner)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! are in `pmhc-core`.
 
 pub mod accounts;
+pub mod agreements;
 pub mod audit;
 mod definitions;
 pub mod imports;
@@ -53,12 +54,51 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
+    /// An action on another partner's object (its agreements, users, audit entries) without that
+    /// partner's part in it: refused, nothing changed.
+    #[error("{0}")]
+    NotYourPartner(String),
+    /// No such object (or none the asker may know of).
+    #[error("{0}")]
+    NotFound(String),
     /// The audit trail could not be written, so the access it would record is refused.
     #[error("the audit trail cannot be written, so this access is refused; try again or tell an administrator")]
     AuditUnavailable,
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Who acts: a signed-in user, or the installation's operator (the `pmhc` command, with access
+/// to the database itself).
+#[derive(Debug, Clone, Copy)]
+pub enum Acting<'a> {
+    User(&'a pmhc_store::User),
+    Operator,
+}
+
+impl Acting<'_> {
+    pub(crate) fn require(&self, p: pmhc_core::access::Permission) -> Result<(), ServiceError> {
+        match self {
+            Acting::User(u) if !u.roles.can(p) => Err(ServiceError::NotYourPartner(format!("your role may not {}", p.describe()))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The user's partner, if a user acts.
+    pub(crate) fn partner(&self) -> Option<pmhc_core::sharing::PartnerId> {
+        match self {
+            Acting::User(u) => Some(u.partner),
+            Acting::Operator => None,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Acting::User(u) => &u.username,
+            Acting::Operator => "cli",
+        }
+    }
 }
 
 impl From<pmhc_store::StoreError> for ServiceError {

@@ -31,12 +31,13 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-type AgreementRow = (i64, String, i64, i64, String, String, String, String, NaiveDate, NaiveDate, Option<NaiveDate>);
+type AgreementRow =
+    (i64, String, i64, i64, String, String, String, String, NaiveDate, NaiveDate, Option<NaiveDate>, Option<NaiveDate>, Option<NaiveDate>);
 type ConsentRow =
     (i64, String, i64, i64, String, String, Option<NaiveDate>, Option<String>, bool, String, NaiveDate, Option<NaiveDate>);
 
 const AGREEMENT_COLUMNS: &str = "id, title, discloser_id, recipient_id, direction, field_groups, purpose, legal_basis, \
-     effective_on, expires_on, ended_on";
+     effective_on, expires_on, ended_on, discloser_approved_on, recipient_approved_on";
 const CONSENT_COLUMNS: &str = "id, subject_key, discloser_id, recipient_id, information, purpose, expires_on, \
      expiry_event, right_to_revoke_acknowledged, signed_by, signed_on, revoked_on";
 
@@ -54,6 +55,8 @@ fn agreement(r: AgreementRow) -> Result<InformationSharingAgreement, StoreError>
         effective_on: r.8,
         expires_on: r.9,
         ended_on: r.10,
+        discloser_approved_on: r.11,
+        recipient_approved_on: r.12,
     })
 }
 
@@ -191,8 +194,9 @@ impl Store {
         let id: i64 = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO sharing_agreements (title, discloser_id, recipient_id, direction, field_groups, purpose, \
-                 legal_basis, effective_on, expires_on, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                 legal_basis, effective_on, expires_on, created_by, created_at, discloser_approved_on, discloser_approved_by, \
+                 recipient_approved_on, recipient_approved_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             )
             .bind(a.title.trim())
             .bind(a.discloser)
@@ -205,11 +209,55 @@ impl Store {
             .bind(a.expires_on)
             .bind(created_by)
             .bind(crate::clock::real_now())
+            .bind(a.discloser_approved_on)
+            .bind(a.discloser_approved_on.map(|_| created_by))
+            .bind(a.recipient_approved_on)
+            .bind(a.recipient_approved_on.map(|_| created_by))
             .fetch_one(pool)
             .await
             .map_err(StoreError::db(BACKEND, "save an agreement"))?
         });
         Ok(InformationSharingAgreement { id, ended_on: None, ..a.clone() })
+    }
+
+    /// One agreement by id.
+    pub async fn agreement(&self, id: i64) -> Result<Option<InformationSharingAgreement>, StoreError> {
+        let sql = format!("SELECT {AGREEMENT_COLUMNS} FROM sharing_agreements WHERE id = $1");
+        let row: Option<AgreementRow> = on_pool!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read an agreement"))?
+        });
+        row.map(agreement).transpose()
+    }
+
+    /// Record a party's approval of an agreement on `day` by `by` (a user of that party). Returns
+    /// the agreement as it is now; an approval already given is kept.
+    pub async fn approve_agreement(&self, id: i64, party: PartnerId, day: NaiveDate, by: &str) -> Result<InformationSharingAgreement, StoreError> {
+        let a = self.agreement(id).await?.ok_or(StoreError::NotFound { what: "agreement", id })?;
+        let side = if party == a.discloser {
+            "discloser"
+        } else if party == a.recipient {
+            "recipient"
+        } else {
+            return Err(StoreError::Invalid(format!("partner {party} is not a party to agreement #{id}")));
+        };
+        let sql = format!(
+            "UPDATE sharing_agreements SET {side}_approved_on = $2, {side}_approved_by = $3 WHERE id = $1 AND {side}_approved_on IS NULL"
+        );
+        on_pool!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .bind(day)
+                .bind(by)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "approve an agreement"))?
+                .rows_affected()
+        });
+        self.agreement(id).await?.ok_or(StoreError::NotFound { what: "agreement", id })
     }
 
     /// End an agreement early, from `day` on.

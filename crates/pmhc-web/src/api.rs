@@ -133,7 +133,7 @@ pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<
     paths(me, list_encounters, create_encounter, get_encounter, update_encounter, list_imports, get_import,
           crate::imports::upload_api, get_definitions, put_definitions, definition_history, outcomes, public_outcomes,
           crate::sharing_api::list_partners, crate::sharing_api::add_partner, crate::sharing_api::list_agreements,
-          crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::list_consents,
+          crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::approve_agreement, crate::sharing_api::list_consents,
           crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting,
           crate::sharing_api::get_partner, crate::sharing_api::get_agreement, crate::sharing_api::get_consent,
           crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api,

@@ -25,8 +25,11 @@ pub enum AppError {
     #[error("source system `{0}` belongs to another partner: only the partner that owns a record changes it")]
     ForeignRecord(String),
     /// A provider's action asked by someone who is not of that provider.
-    #[error("only the provider of `{0}` (or an administrator) may do this")]
+    #[error("only the provider of `{0}` may do this")]
     NotProvider(String),
+    /// An action on another partner's object (its users, agreements, audit entries).
+    #[error("{0}")]
+    NotYourPartner(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -61,7 +64,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired | AppError::ForeignRecord(_) | AppError::NotProvider(_) => {
+            AppError::Forbidden(_) | AppError::Csrf | AppError::ReauthRequired | AppError::ForeignRecord(_) | AppError::NotProvider(_) | AppError::NotYourPartner(_) => {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -77,7 +80,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "unauthenticated",
-            AppError::Forbidden(_) | AppError::NotProvider(_) => "forbidden",
+            AppError::Forbidden(_) | AppError::NotProvider(_) | AppError::NotYourPartner(_) => "forbidden",
             AppError::ForeignRecord(_) => "foreign_record",
             AppError::Csrf => "csrf",
             AppError::ReauthRequired => "reauthentication_required",
@@ -94,7 +97,7 @@ impl AppError {
     /// Answered as a page of its own (a refusal, an outage, a bug), not as a message on the form
     /// that was sent (a mistake the person can correct and send again).
     pub fn is_not_about_the_form(&self) -> bool {
-        matches!(self, AppError::ReauthRequired | AppError::Csrf | AppError::Forbidden(_) | AppError::NotProvider(_) | AppError::Unavailable(_) | AppError::Internal(_))
+        matches!(self, AppError::ReauthRequired | AppError::Csrf | AppError::Forbidden(_) | AppError::NotProvider(_) | AppError::NotYourPartner(_) | AppError::Unavailable(_) | AppError::Internal(_))
     }
 
     fn log(&self) {
@@ -147,6 +150,8 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(m) => AppError::BadRequest(m),
+            ServiceError::NotYourPartner(m) => AppError::NotYourPartner(m),
+            ServiceError::NotFound(m) => AppError::NotFound(m),
             e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),
             ServiceError::AuditUnavailable => AppError::Unavailable(ServiceError::AuditUnavailable.to_string()),
             ServiceError::Import(e) => AppError::BadRequest(e.to_string()),

@@ -13,6 +13,7 @@ use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
 use pmhc_service::sharing;
 use serde::Deserialize;
 
+use pmhc_service::Acting;
 use crate::api::{EncounterQuery, OutcomeParams};
 use pmhc_service::outcomes::ReportQuery;
 use crate::auth::{self, Auth, ClientAddr, MaybeAuth, Principal, audit};
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/tokens", post(tokens_add))
         .route("/users/unlock", post(users_unlock))
         .route("/users/reset-second-factor", post(users_reset_mfa))
+        .route("/users/approve", post(users_approve))
         .route("/audit", get(audit_page))
         .route("/audit.csv", get(audit_csv))
         .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
@@ -866,9 +868,7 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
         nav: Nav::new(Some(who), "users"),
         error,
         new_token,
-        users: state
-            .store
-            .list_users()
+        users: pmhc_service::accounts::visible_accounts(&state.store, Acting::User(&who.user))
             .await?
             .into_iter()
             .map(|u| {
@@ -881,11 +881,15 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
                 (u.username, u.display_name, u.roles.labels(), state, fmt(u.last_sign_in_at), partner_name(u.partner))
             })
             .collect(),
-        tokens: state
-            .store
-            .list_api_tokens()
-            .await?
-            .into_iter()
+        tokens: {
+            let mine: Vec<String> = pmhc_service::accounts::visible_accounts(&state.store, Acting::User(&who.user))
+                .await?
+                .into_iter()
+                .filter(|u| u.partner == who.user.partner)
+                .map(|u| u.username)
+                .collect();
+            state.store.list_api_tokens().await?.into_iter().filter(move |t| mine.contains(&t.username))
+        }
             .map(|t| (t.id, t.username, t.name, fmt(Some(t.created_at)), fmt(t.last_used_at), if t.revoked { "yes".into() } else { "no".into() }))
             .collect(),
         roles: Role::ALL.iter().rev().map(|r| (r.as_str(), r.label())).collect(),
@@ -915,14 +919,20 @@ async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form
     let result = async {
         let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
         let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
-        let partner = f.partner.unwrap_or(pmhc_core::sharing::DEFAULT_PARTNER);
-        pmhc_service::accounts::add_user(&state.store, f.username.trim(), &display, role.into(), partner, &f.password)
+        let partner = f.partner.unwrap_or(who.user.partner);
+        pmhc_service::accounts::create_account(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim(), &display, role.into(), partner, &f.password)
             .await
-            .map_err(AppError::from)?;
-        audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("add as {role} of partner {partner}")).await
+            .map_err(AppError::from)
     }
     .await;
     match result {
+        Ok(a) if a.awaiting_approval => Ok(page(&users_view(
+            &state,
+            &who,
+            Some(format!("{} was added, disabled: an administrator of partner {} approves it on their Users page", a.user.username, a.user.partner)),
+            None,
+        )
+        .await?)),
         Ok(_) => Ok(Redirect::to("/users").into_response()),
         Err(e) => Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response()),
     }
@@ -939,11 +949,8 @@ async fn tokens_add(State(state): State<AppState>, Auth(who): Auth, Form(f): For
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
     who.require_recent_authentication()?;
-    match pmhc_service::accounts::add_api_token(&state.store, f.username.trim(), f.name.trim()).await {
-        Ok(token) => {
-            audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], format!("API token \"{}\"", f.name.trim())).await?;
-            Ok(page(&users_view(&state, &who, None, Some(token)).await?))
-        }
+    match pmhc_service::accounts::issue_token(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim(), f.name.trim()).await {
+        Ok(token) => Ok(page(&users_view(&state, &who, None, Some(token)).await?)),
         Err(e) => {
             let e = AppError::from(e);
             Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
@@ -1099,11 +1106,21 @@ async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): F
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
     who.require_recent_authentication()?;
-    match state.store.unlock_user(f.username.trim()).await {
-        Ok(()) => {
-            audit(&state, &who, AuditAction::Admin, format!("user:{}", f.username.trim()), &[], "unlock").await?;
-            Ok(Redirect::to("/users").into_response())
+    match pmhc_service::accounts::unlock(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await {
+        Ok(()) => Ok(Redirect::to("/users").into_response()),
+        Err(e) => {
+            let e = AppError::from(e);
+            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
         }
+    }
+}
+
+async fn users_approve(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
+    who.require(Permission::ManageUsers)?;
+    who.check_csrf(&f.csrf)?;
+    who.require_recent_authentication()?;
+    match pmhc_service::accounts::approve_account(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await {
+        Ok(_) => Ok(Redirect::to("/users").into_response()),
         Err(e) => {
             let e = AppError::from(e);
             Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
@@ -1115,9 +1132,7 @@ async fn users_reset_mfa(State(state): State<AppState>, Auth(who): Auth, Form(f)
     who.require(Permission::ManageUsers)?;
     who.check_csrf(&f.csrf)?;
     who.require_recent_authentication()?;
-    let name = f.username.trim();
-    audit(&state, &who, AuditAction::Admin, format!("user:{name}"), &[], "reset second factor").await?;
-    match state.store.set_totp_secret(name, None, None).await {
+    match pmhc_service::accounts::reset_second_factor(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await {
         Ok(()) => Ok(Redirect::to("/users").into_response()),
         Err(e) => {
             let e = AppError::from(e);

@@ -458,10 +458,11 @@ pub(crate) async fn report_capacity(
     use pmhc_core::access::{Permission, Role};
     crate::api::check_header_csrf(&who, &headers)?;
     let service = state.store.service(id).await?.ok_or_else(|| crate::AppError::NotFound(format!("there is no service #{id}")))?;
+    // The provider's own users only (its administrator too; no other partner's).
+    if who.user.partner != service.provider {
+        return Err(crate::AppError::NotProvider(service.name).into());
+    }
     if !who.user.roles.contains(Role::Administrator) {
-        if who.user.partner != service.provider {
-            return Err(crate::AppError::NotProvider(service.name).into());
-        }
         who.require(Permission::EditEncounters)?;
     }
     let r: CapacityReport = body.json()?;

@@ -6,11 +6,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pmhc_core::access::{Permission, Role};
+use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
 use pmhc_core::sharing::{Consent, InformationSharingAgreement, Partner, Sector};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use pmhc_service::Acting;
+use pmhc_service::agreements;
 
 use crate::api::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
 use crate::auth::{Auth, Principal, audit};
@@ -25,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agreements/{id}", get(get_agreement))
         .route("/consents/{id}", get(get_consent))
         .route("/agreements/{id}/end", post(end_agreement))
+        .route("/agreements/{id}/approve", post(approve_agreement))
         .route("/consents", get(list_consents).post(add_consent))
         .route("/consents/{id}/revoke", post(revoke_consent))
         .route("/consents/accounting", get(accounting))
@@ -143,19 +147,28 @@ pub(crate) async fn save_agreement(
     who: &Principal,
     a: InformationSharingAgreement,
 ) -> Result<InformationSharingAgreement, AppError> {
-    a.validate().map_err(|e| AppError::BadRequest(e.to_string()))?;
-    audit(
-        state,
-        who,
-        AuditAction::Admin,
-        format!("agreement:{}", a.title),
-        &[],
-        format!("add: partner {} to {} ({}), {}", a.discloser, a.recipient, a.direction, a.field_groups.to_list()),
-    )
-    .await?;
-    let saved = state.store.add_agreement(&a, &who.user.username).await?;
+    let saved = agreements::propose(&state.store, &who.actor(), Acting::User(&who.user), a).await?;
     state.outcomes.invalidate().await;
     Ok(saved)
+}
+
+/// Approve an agreement for the caller's partner (its administrator or project coordinator):
+/// until the disclosing party approves it, an agreement shares nothing.
+#[utoipa::path(post, path = "/api/v1/agreements/{id}/approve", tag = "sharing", params(("id" = i64, Path, description = "The agreement")),
+    responses((status = 200, body = InformationSharingAgreement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub(crate) async fn approve_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Json<InformationSharingAgreement>, ApiError> {
+    who.require(Permission::ManageAgreements)?;
+    check_header_csrf(&who, &headers)?;
+    who.require_recent_authentication()?;
+    Ok(Json(approve(&state, &who, id).await?))
+}
+
+pub(crate) async fn approve(state: &AppState, who: &Principal, id: i64) -> Result<InformationSharingAgreement, AppError> {
+    let a = agreements::approve(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?;
+    state.outcomes.invalidate().await;
+    Ok(a)
 }
 
 /// End an agreement today: nothing is shared under it from now on.
@@ -171,9 +184,7 @@ pub(crate) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth
 }
 
 pub(crate) async fn finish_agreement(state: &AppState, who: &Principal, id: i64) -> Result<(), AppError> {
-    let today = state.store.clock().today();
-    audit(state, who, AuditAction::Admin, format!("agreement:{id}"), &[], format!("end from {today}")).await?;
-    state.store.end_agreement(id, today).await?;
+    agreements::end(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?;
     state.outcomes.invalidate().await;
     Ok(())
 }
@@ -186,10 +197,10 @@ pub struct SubjectQuery {
     pub subject: Option<String>,
 }
 
-/// Whether the caller may see or manage this consent: their partner is a party to it (an
-/// administrator: every consent).
+/// Whether the caller may see or manage this consent: their partner is a party to it (for every
+/// role: an administrator of a third partner neither).
 fn party(who: &Principal, c: &Consent) -> bool {
-    who.roles().contains(Role::Administrator) || c.discloser == who.user.partner || c.recipient == who.user.partner
+    c.discloser == who.user.partner || c.recipient == who.user.partner
 }
 
 /// The consents of one person (or the newest), those the caller's partner is a party to.
@@ -226,7 +237,7 @@ pub(crate) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, 
 pub(crate) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
     c.validate().map_err(|e| AppError::Invalid(vec![crate::error::FieldProblem { field: "consent".into(), message: e.to_string() }]))?;
     // The consent is given to the program holding the records: recorded by its own staff.
-    if c.discloser != who.user.partner && !who.roles().contains(Role::Administrator) {
+    if c.discloser != who.user.partner {
         return Err(AppError::BadRequest("a consent is recorded by the partner that may disclose (your partner)".into()));
     }
     audit(state, who, AuditAction::Create, format!("consent:{}", c.subject_key.trim()), &["subject_identity"], format!("to partner {} for {}", c.recipient, c.purpose)).await?;
@@ -270,10 +281,9 @@ pub struct DisclosureInfo {
 pub(crate) async fn accounting_of(state: &AppState, who: &Principal, subject: &str) -> Result<Vec<DisclosureInfo>, AppError> {
     let rows = pmhc_service::sharing::accounting(&state.store, subject).await?;
     audit(state, who, AuditAction::View, format!("accounting:{subject}"), &["subject_identity"], format!("{} disclosures", rows.len())).await?;
-    let admin = who.roles().contains(Role::Administrator);
     Ok(rows
         .into_iter()
-        .filter(|d| admin || d.discloser == who.user.partner || d.recipient == who.user.partner)
+        .filter(|d| d.discloser == who.user.partner || d.recipient == who.user.partner)
         .map(|d| DisclosureInfo {
             disclosed_at: d.disclosed_at.to_rfc3339(),
             consent: d.consent_id,

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sharing", get(sharing))
         .route("/sharing/agreements", post(agreement_add))
         .route("/sharing/agreements/{id}/end", post(agreement_end))
+        .route("/sharing/agreements/{id}/approve", post(agreement_approve))
         .route("/sharing/partners", post(partner_add))
         .route("/consents", get(consents).post(consent_add))
         .route("/consents/{id}/revoke", post(consent_revoke))
@@ -39,6 +40,10 @@ pub struct AgreementRow {
     pub legal_basis: String,
     pub dates: String,
     pub state: &'static str,
+    /// The viewer's partner is a party still to approve it, and the viewer may approve.
+    pub approvable: bool,
+    /// The viewer's partner is a party, and it is not over.
+    pub endable: bool,
 }
 
 #[derive(Template)]
@@ -68,6 +73,8 @@ async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, 
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let me = who.user.partner;
     let agreements = sharing_api::visible_agreements(state, who).await?;
+    let approver = who.roles().can(Permission::ManageAgreements)
+        && (who.roles().contains(pmhc_core::access::Role::Administrator) || who.roles().contains(pmhc_core::access::Role::ProjectCoordinator));
     let row = |i: &AgreementInfo, other: String| {
         let a = &i.agreement;
         AgreementRow {
@@ -84,6 +91,8 @@ async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, 
                 a.ended_on.map(|d| format!(" (ended {d})")).unwrap_or_default()
             ),
             state: i.state,
+            approvable: approver && a.awaiting().contains(&me) && a.ended_on.is_none(),
+            endable: a.party(me) && matches!(i.state, "in force" | "not yet in force" | "awaiting approval"),
         }
     };
     let both = |a: &InformationSharingAgreement| a.direction == Direction::BothWays;
@@ -185,9 +194,16 @@ async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): 
             effective_on: date(&f, "effective_on", "effective")?.ok_or_else(|| AppError::BadRequest("give the first day".into()))?,
             expires_on: date(&f, "expires_on", "expires")?.ok_or_else(|| AppError::BadRequest("give the last day".into()))?,
             ended_on: None,
+            discloser_approved_on: None,
+            recipient_approved_on: None,
         };
         let saved = sharing_api::save_agreement(&state, &who, a).await?;
-        Ok(format!("Recorded agreement #{} ({}).", saved.id, saved.title))
+        Ok(if saved.approved() {
+            format!("Recorded agreement #{} ({}): approved.", saved.id, saved.title)
+        } else {
+            format!("Recorded agreement #{} ({}): it shares nothing until partner {} approves it.", saved.id, saved.title,
+                saved.awaiting().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" and "))
+        })
     }
     .await;
     sharing_change(&state, &who, r).await
@@ -203,6 +219,20 @@ async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id):
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
     let r = sharing_api::finish_agreement(&state, &who, id).await.map(|_| format!("Agreement #{id} ended today: nothing is shared under it from now on."));
+    sharing_change(&state, &who, r).await
+}
+
+async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+    let mut m = FormMap::new();
+    m.insert("csrf".into(), f.csrf);
+    manager(&who, &m)?;
+    let r = sharing_api::approve(&state, &who, id).await.map(|a| {
+        if a.approved() {
+            format!("Agreement #{id} approved: it shares from its first day ({}).", a.effective_on)
+        } else {
+            format!("Agreement #{id} approved by your partner; it waits for partner {:?}.", a.awaiting())
+        }
+    });
     sharing_change(&state, &who, r).await
 }
 

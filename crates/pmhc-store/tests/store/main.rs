@@ -598,9 +598,20 @@ async fn agreements_and_consents_round_trip(store: Store) {
         effective_on: day("2021-01-01"),
         expires_on: day("2021-12-31"),
         ended_on: None,
+        discloser_approved_on: None,
+        recipient_approved_on: None,
     };
     let saved = store.add_agreement(&a, "tester").await.unwrap();
     assert_eq!(store.list_agreements().await.unwrap(), vec![saved.clone()]);
+    // The discloser's approval, once; a partner not a party cannot approve.
+    assert!(!saved.approved());
+    assert!(store.approve_agreement(saved.id, 999, day("2020-12-01"), "x").await.is_err());
+    let approved = store.approve_agreement(saved.id, DEFAULT_PARTNER, day("2020-12-01"), "admin1").await.unwrap();
+    assert_eq!(approved.discloser_approved_on, Some(day("2020-12-01")));
+    let again = store.approve_agreement(saved.id, DEFAULT_PARTNER, day("2020-12-05"), "admin2").await.unwrap();
+    assert_eq!(again.discloser_approved_on, Some(day("2020-12-01")), "an approval given is kept");
+    assert!(again.approved() && again.in_force(day("2021-03-01")));
+    let saved = again;
     assert!(matches!(store.add_agreement(&InformationSharingAgreement { recipient: DEFAULT_PARTNER, ..a.clone() }, "t").await, Err(StoreError::Invalid(_))));
     assert!(matches!(store.add_agreement(&InformationSharingAgreement { recipient: 999, ..a.clone() }, "t").await, Err(StoreError::PartnerNotFound(_))));
     store.end_agreement(saved.id, day("2021-06-01")).await.unwrap();
