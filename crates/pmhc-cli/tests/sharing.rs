@@ -624,7 +624,21 @@ fn a_partners_accounts_are_its_own() {
         assert_eq!(newbie.sign_in_status("police-new", "a long pass phrase").status, 303, "approved by its partner");
         let audit = stdout(&run(db, &["audit", "list", "--json", "--limit", "100"]));
         assert!(audit.contains("disabled until an administrator of the partner approves it"), "audited");
-        // A consent between partners 1 and 2 is not partner 3's administrator's to read.
+        // The audit trail: partner 3's administrator reads its own partner's entries only; an
+        // auditor reads everyone's (and is audited reading it).
+        let rows = csv_rows(&housing.get("/audit.csv").text());
+        assert!(!rows.is_empty() && rows.iter().any(|r| r["actor"] == "housing-admin"), "its own entries");
+        assert!(
+            rows.iter().all(|r| r["actor"] != "police-admin" && r["partner"] != "1"),
+            "no entry of partner 1: {rows:?}"
+        );
+        add_user_of(db, "auditor1", "auditor", "Housing Services", PASSWORD);
+        let mut auditor = Http::new(&server.base);
+        auditor.sign_in("auditor1", PASSWORD);
+        let all = csv_rows(&auditor.get("/audit.csv").text());
+        assert!(all.iter().any(|r| r["actor"] == "police-admin"), "the auditor reads every partner's entries");
+        assert_eq!(auditor.get("/api/v1/encounters").status, 403, "an auditor reads no records");
+                // A consent between partners 1 and 2 is not partner 3's administrator's to read.
         cli(db, &[
             "consent", "add", "--subject", "S-9", "--discloser", "City Police", "--recipient", "County Clinic", "--information", "x",
             "--purpose", "care_coordination", "--expires", &day(100), "--right-to-revoke-explained", "--signed-by", "p", "--signed-on", &day(-1),

@@ -42,6 +42,9 @@ pub enum Role {
     /// records. An account it creates in a partner that has an administrator waits for that
     /// administrator's approval.
     InstallationAdministrator,
+    /// Reads the whole audit trail, of every partner (its reading is itself audited); nothing else
+    /// beyond the aggregate outcomes.
+    Auditor,
 }
 
 /// Something a request may ask to do.
@@ -102,7 +105,7 @@ impl Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Administrator,
         Role::ProjectCoordinator,
         Role::DataSpecialist,
@@ -110,6 +113,7 @@ impl Role {
         Role::Clinician,
         Role::WorkgroupMember,
         Role::InstallationAdministrator,
+        Role::Auditor,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +125,7 @@ impl Role {
             Role::Clinician => "clinician",
             Role::WorkgroupMember => "workgroup_member",
             Role::InstallationAdministrator => "installation_administrator",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -133,6 +138,7 @@ impl Role {
             Role::Clinician => "Clinician",
             Role::WorkgroupMember => "Workgroup member",
             Role::InstallationAdministrator => "Installation administrator",
+            Role::Auditor => "Auditor",
         }
     }
 
@@ -154,6 +160,7 @@ impl Role {
             }
             Role::WorkgroupMember => matches!(p, ViewOutcomes | ViewDefinitions),
             Role::InstallationAdministrator => matches!(p, ViewOutcomes | ViewDefinitions | ManageUsers | ManageAgreements),
+            Role::Auditor => matches!(p, ViewOutcomes | ViewDefinitions | ViewAudit),
         }
     }
 
@@ -172,7 +179,7 @@ impl fmt::Display for Role {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "`{0}` is not a role; expected administrator, project_coordinator, data_specialist, officer, clinician, \
-     workgroup_member or installation_administrator"
+     workgroup_member, installation_administrator or auditor"
 )]
 pub struct UnknownRole(pub String);
 
@@ -190,6 +197,7 @@ impl FromStr for Role {
             "clinician" => Ok(Role::Clinician),
             "workgroup_member" | "viewer" => Ok(Role::WorkgroupMember),
             "installation_administrator" | "installation_admin" => Ok(Role::InstallationAdministrator),
+            "auditor" => Ok(Role::Auditor),
             _ => Err(UnknownRole(s.to_string())),
         }
     }
@@ -218,7 +226,10 @@ impl Roles {
     /// Whether these roles reach identifiable or health data (record level): such accounts must
     /// sign in with a second factor.
     pub fn sees_records(self) -> bool {
-        self.can(Permission::ViewEncounters) || self.can(Permission::ManageConsents) || self.can(Permission::ManageUsers)
+        self.can(Permission::ViewEncounters)
+            || self.can(Permission::ManageConsents)
+            || self.can(Permission::ManageUsers)
+            || self.can(Permission::ViewAudit)
     }
     pub fn labels(self) -> String {
         self.iter().map(Role::label).collect::<Vec<_>>().join(", ")
@@ -274,6 +285,7 @@ mod tests {
             (Role::Clinician, [true, true, false, true, true, false, false, false, false, true]),
             (Role::WorkgroupMember, [true, true, false, false, false, false, false, false, false, false]),
             (Role::InstallationAdministrator, [true, true, false, false, false, false, true, false, true, false]),
+            (Role::Auditor, [true, true, false, false, false, false, false, true, false, false]),
         ];
         for (role, row) in expected {
             for (p, want) in Permission::ALL.iter().zip(row) {

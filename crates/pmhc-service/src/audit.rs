@@ -111,3 +111,18 @@ pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> R
     record(store, actor, AuditAction::Admin, "audit", &[], AuditOutcome::Success, format!("purged {n} entries before {before}")).await?;
     Ok(n)
 }
+
+/// What `user` reads of the audit trail: everything for an auditor; otherwise only the entries
+/// about the user's own partner (its users' actions, its records, its accounts) — a partner's
+/// audit entries are that partner's, for administrators and coordinators too.
+pub async fn scope_for(store: &Store, user: &pmhc_store::User) -> Result<Option<pmhc_store::AuditScope>, ServiceError> {
+    if user.roles.contains(pmhc_core::access::Role::Auditor) {
+        return Ok(None);
+    }
+    let p = user.partner;
+    Ok(Some(pmhc_store::AuditScope {
+        partner: p.to_string(),
+        source_systems: store.source_system_owners().await?.into_iter().filter(|(_, o)| *o == p).map(|(s, _)| s).collect(),
+        usernames: store.list_users().await?.into_iter().filter(|u| u.partner == p).map(|u| u.username).collect(),
+    }))
+}

@@ -22,6 +22,18 @@ pub struct AuditFilter {
     pub from: Option<String>,
     /// Last day (YYYY-MM-DD) included.
     pub to: Option<String>,
+    /// Only the entries about one partner (its users' actions, its records, its accounts).
+    pub scope: Option<AuditScope>,
+}
+
+/// The entries one partner's administrators and coordinators read: those whose actor works for
+/// the partner, those about its records (`encounter:SYSTEM/…` of the source systems it owns) and
+/// those about its accounts (`user:NAME`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditScope {
+    pub partner: String,
+    pub source_systems: Vec<String>,
+    pub usernames: Vec<String>,
 }
 
 const COLUMNS: &str = "id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash";
@@ -234,6 +246,20 @@ impl Store {
         }
         if let Some(d) = &f.to {
             add("at < ?", format!("{d}~"));
+        }
+        if let Some(sc) = &f.scope {
+            let mut any = Vec::new();
+            vals.push(sc.partner.clone());
+            any.push(format!("partner = ${}", vals.len()));
+            for sys in &sc.source_systems {
+                vals.push(format!("encounter:{sys}/"));
+                any.push(format!("substr(object, 1, length(${n})) = ${n}", n = vals.len()));
+            }
+            for u in &sc.usernames {
+                vals.push(format!("user:{u}"));
+                any.push(format!("object = ${}", vals.len()));
+            }
+            cond.push(format!("({})", any.join(" OR ")));
         }
         let wh = if cond.is_empty() { String::new() } else { format!(" WHERE {}", cond.join(" AND ")) };
         let n = vals.len();

@@ -49,7 +49,7 @@ mod training;
 mod referral_history;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
-pub use audit::AuditFilter;
+pub use audit::{AuditFilter, AuditScope};
 pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};
 pub use training::{NewSession, SaveCounts};

@@ -998,6 +998,7 @@ fn audit_filter(q: &AuditQuery) -> Result<pmhc_store::AuditFilter, AppError> {
         object_prefix: text(&q.object),
         from: day("from", &q.from)?,
         to: day("to", &q.to)?,
+        scope: None,
     })
 }
 
@@ -1007,7 +1008,8 @@ const AUDIT_EXPORT_MAX: u32 = 100_000;
 /// The filtered audit trail as CSV, for auditors' own tools (the export itself is audited).
 async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewAudit)?;
-    let filter = audit_filter(&q)?;
+    let mut filter = audit_filter(&q)?;
+    filter.scope = pmhc_service::audit::scope_for(&state.store, &who.user).await?;
     let entries = state.store.list_audit(&filter, AUDIT_EXPORT_MAX, 0).await?;
     audit(&state, &who, AuditAction::Export, "audit.csv", &[], format!("{} entries", entries.len())).await?;
     let body = (|| -> Result<Vec<u8>, csv::Error> {
@@ -1037,7 +1039,8 @@ async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Que
 
 async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewAudit)?;
-    let filter = audit_filter(&q)?;
+    let mut filter = audit_filter(&q)?;
+    filter.scope = pmhc_service::audit::scope_for(&state.store, &who.user).await?;
     let (action, outcome) = (filter.action, filter.outcome);
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     const PAGE: u32 = 100;
