@@ -594,6 +594,11 @@ fn a_partners_accounts_are_its_own() {
         let r = housing.post_form("/users", &[("csrf", &csrf), ("username", "mole"), ("role", "data_specialist"), ("partner", "1"), ("password", "a long pass phrase")]);
         assert_eq!(r.status, 403, "{}", r.text());
         assert!(!stdout(&run(db, &["user", "list"])).contains("mole"));
+        // Nor does it make an installation-level account inside its own partner.
+        for role in ["auditor", "installation_administrator"] {
+            let r = housing.post_form("/users", &[("csrf", &csrf), ("username", "spy"), ("role", role), ("partner", "3"), ("password", "a long pass phrase")]);
+            assert_eq!(r.status, 403, "{role}: {}", r.text());
+        }
         for (path, extra) in [("/users/tokens", Some(("name", "take-over"))), ("/users/reset-second-factor", None), ("/users/unlock", None), ("/users/approve", None)] {
             let mut form = vec![("csrf", csrf.as_str()), ("username", "police-admin")];
             form.extend(extra);

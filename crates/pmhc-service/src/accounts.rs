@@ -210,8 +210,9 @@ pub async fn create_account(
     by.require(pmhc_core::access::Permission::ManageUsers)?;
     store.find_partner(&partner.to_string()).await?;
     let installation = matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
-    if roles.contains(Role::InstallationAdministrator) && !matches!(by, Acting::Operator) && !installation {
-        return Err(ServiceError::NotYourPartner("only an installation administrator makes another".into()));
+    // Installation-level roles see beyond one partner: only the installation makes them.
+    if (roles.contains(Role::InstallationAdministrator) || roles.contains(Role::Auditor)) && !matches!(by, Acting::Operator) && !installation {
+        return Err(ServiceError::NotYourPartner("only an installation administrator makes installation administrators and auditors".into()));
     }
     let awaiting_approval = if administers(by, partner) {
         false

@@ -892,7 +892,21 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
         }
             .map(|t| (t.id, t.username, t.name, fmt(Some(t.created_at)), fmt(t.last_used_at), if t.revoked { "yes".into() } else { "no".into() }))
             .collect(),
-        roles: Role::ALL.iter().rev().map(|r| (r.as_str(), r.label())).collect(),
+        // The least privileged first (the default); installation-level roles last.
+        roles: [
+            Role::WorkgroupMember,
+            Role::Officer,
+            Role::Clinician,
+            Role::DataSpecialist,
+            Role::ProjectCoordinator,
+            Role::Administrator,
+            Role::Auditor,
+            Role::InstallationAdministrator,
+        ]
+        .iter()
+        .filter(|r| who.roles().contains(Role::InstallationAdministrator) || !matches!(r, Role::Auditor | Role::InstallationAdministrator))
+        .map(|r| (r.as_str(), r.label()))
+        .collect(),
         partners,
     })
 }

@@ -201,8 +201,11 @@ async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): 
         Ok(if saved.approved() {
             format!("Recorded agreement #{} ({}): approved.", saved.id, saved.title)
         } else {
-            format!("Recorded agreement #{} ({}): it shares nothing until partner {} approves it.", saved.id, saved.title,
-                saved.awaiting().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" and "))
+            let mut names = Vec::new();
+            for p in saved.awaiting() {
+                names.push(state.store.find_partner(&p.to_string()).await.map_or_else(|_| format!("partner {p}"), |x| x.name));
+            }
+            format!("Proposed agreement #{} ({}): it shares nothing until {} approves it.", saved.id, saved.title, names.join(" and "))
         })
     }
     .await;
