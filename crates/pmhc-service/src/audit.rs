@@ -120,9 +120,20 @@ pub async fn scope_for(store: &Store, user: &pmhc_store::User) -> Result<Option<
         return Ok(None);
     }
     let p = user.partner;
+    let mut objects: Vec<String> = store.list_users().await?.into_iter().filter(|u| u.partner == p).map(|u| format!("user:{}", u.username)).collect();
+    for a in store.list_agreements().await?.into_iter().filter(|a| a.party(p)) {
+        objects.push(format!("agreement:{}", a.id));
+        objects.push(format!("agreement:{}", a.title));
+    }
+    for c in store.list_consents(None).await?.into_iter().filter(|c| c.discloser == p || c.recipient == p) {
+        objects.push(format!("consent:{}", c.id));
+        objects.push(format!("consent:{}", c.subject_key));
+    }
+    objects.sort();
+    objects.dedup();
     Ok(Some(pmhc_store::AuditScope {
         partner: p.to_string(),
-        source_systems: store.source_system_owners().await?.into_iter().filter(|(_, o)| *o == p).map(|(s, _)| s).collect(),
-        usernames: store.list_users().await?.into_iter().filter(|u| u.partner == p).map(|u| u.username).collect(),
+        object_prefixes: store.source_system_owners().await?.into_iter().filter(|(_, o)| *o == p).map(|(s, _)| format!("encounter:{s}/")).collect(),
+        objects,
     }))
 }

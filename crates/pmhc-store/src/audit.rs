@@ -27,13 +27,15 @@ pub struct AuditFilter {
 }
 
 /// The entries one partner's administrators and coordinators read: those whose actor works for
-/// the partner, those about its records (`encounter:SYSTEM/…` of the source systems it owns) and
-/// those about its accounts (`user:NAME`).
+/// the partner, and those about its objects — its records (`encounter:SYSTEM/…` of the source
+/// systems it owns), its accounts (`user:NAME`), the agreements and consents it is a party to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditScope {
     pub partner: String,
-    pub source_systems: Vec<String>,
-    pub usernames: Vec<String>,
+    /// Objects by prefix (`encounter:SYSTEM/`).
+    pub object_prefixes: Vec<String>,
+    /// Objects by name (`user:NAME`, `agreement:12`, `consent:7`).
+    pub objects: Vec<String>,
 }
 
 const COLUMNS: &str = "id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash";
@@ -251,12 +253,12 @@ impl Store {
             let mut any = Vec::new();
             vals.push(sc.partner.clone());
             any.push(format!("partner = ${}", vals.len()));
-            for sys in &sc.source_systems {
-                vals.push(format!("encounter:{sys}/"));
+            for prefix in &sc.object_prefixes {
+                vals.push(prefix.clone());
                 any.push(format!("substr(object, 1, length(${n})) = ${n}", n = vals.len()));
             }
-            for u in &sc.usernames {
-                vals.push(format!("user:{u}"));
+            for o in &sc.objects {
+                vals.push(o.clone());
                 any.push(format!("object = ${}", vals.len()));
             }
             cond.push(format!("({})", any.join(" OR ")));
