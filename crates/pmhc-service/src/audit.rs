@@ -115,25 +115,9 @@ pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> R
 /// What `user` reads of the audit trail: everything for an auditor; otherwise only the entries
 /// about the user's own partner (its users' actions, its records, its accounts) — a partner's
 /// audit entries are that partner's, for administrators and coordinators too.
-pub async fn scope_for(store: &Store, user: &pmhc_store::User) -> Result<Option<pmhc_store::AuditScope>, ServiceError> {
+pub fn scope_for(user: &pmhc_store::User) -> Option<pmhc_store::AuditScope> {
     if user.roles.contains(pmhc_core::access::Role::Auditor) {
-        return Ok(None);
+        return None;
     }
-    let p = user.partner;
-    let mut objects: Vec<String> = store.list_users().await?.into_iter().filter(|u| u.partner == p).map(|u| format!("user:{}", u.username)).collect();
-    for a in store.list_agreements().await?.into_iter().filter(|a| a.party(p)) {
-        objects.push(format!("agreement:{}", a.id));
-        objects.push(format!("agreement:{}", a.title));
-    }
-    for c in store.list_consents(None).await?.into_iter().filter(|c| c.discloser == p || c.recipient == p) {
-        objects.push(format!("consent:{}", c.id));
-        objects.push(format!("consent:{}", c.subject_key));
-    }
-    objects.sort();
-    objects.dedup();
-    Ok(Some(pmhc_store::AuditScope {
-        partner: p.to_string(),
-        object_prefixes: store.source_system_owners().await?.into_iter().filter(|(_, o)| *o == p).map(|(s, _)| format!("encounter:{s}/")).collect(),
-        objects,
-    }))
+    Some(pmhc_store::AuditScope { partner: user.partner })
 }

@@ -28,14 +28,13 @@ pub struct AuditFilter {
 
 /// The entries one partner's administrators and coordinators read: those whose actor works for
 /// the partner, and those about its objects — its records (`encounter:SYSTEM/…` of the source
-/// systems it owns), its accounts (`user:NAME`), the agreements and consents it is a party to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// systems it owns), its accounts (`user:NAME`), the agreements and consents it is a party to
+/// (`agreement:ID` or `agreement:TITLE`, `consent:ID` or `consent:SUBJECT`). Matched in the
+/// database (subqueries), so a partner with many records, accounts or consents costs no more
+/// parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditScope {
-    pub partner: String,
-    /// Objects by prefix (`encounter:SYSTEM/`).
-    pub object_prefixes: Vec<String>,
-    /// Objects by name (`user:NAME`, `agreement:12`, `consent:7`).
-    pub objects: Vec<String>,
+    pub partner: i64,
 }
 
 const COLUMNS: &str = "id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash";
@@ -250,18 +249,19 @@ impl Store {
             add("at < ?", format!("{d}~"));
         }
         if let Some(sc) = &f.scope {
-            let mut any = Vec::new();
-            vals.push(sc.partner.clone());
-            any.push(format!("partner = ${}", vals.len()));
-            for prefix in &sc.object_prefixes {
-                vals.push(prefix.clone());
-                any.push(format!("substr(object, 1, length(${n})) = ${n}", n = vals.len()));
-            }
-            for o in &sc.objects {
-                vals.push(o.clone());
-                any.push(format!("object = ${}", vals.len()));
-            }
-            cond.push(format!("({})", any.join(" OR ")));
+            vals.push(sc.partner.to_string());
+            let n = vals.len();
+            let p = format!("CAST(${n} AS BIGINT)");
+            cond.push(format!(
+                "(partner = ${n} \
+                 OR EXISTS (SELECT 1 FROM source_systems s WHERE s.partner_id = {p} \
+                    AND substr(object, 1, length('encounter:' || s.name || '/')) = 'encounter:' || s.name || '/') \
+                 OR object IN (SELECT 'user:' || u.username FROM users u WHERE u.partner_id = {p}) \
+                 OR object IN (SELECT 'agreement:' || a.id FROM sharing_agreements a WHERE a.discloser_id = {p} OR a.recipient_id = {p}) \
+                 OR object IN (SELECT 'agreement:' || a.title FROM sharing_agreements a WHERE a.discloser_id = {p} OR a.recipient_id = {p}) \
+                 OR object IN (SELECT 'consent:' || c.id FROM consents c WHERE c.discloser_id = {p} OR c.recipient_id = {p}) \
+                 OR object IN (SELECT 'consent:' || c.subject_key FROM consents c WHERE c.discloser_id = {p} OR c.recipient_id = {p}))"
+            ));
         }
         let wh = if cond.is_empty() { String::new() } else { format!(" WHERE {}", cond.join(" AND ")) };
         let n = vals.len();

@@ -1023,7 +1023,7 @@ const AUDIT_EXPORT_MAX: u32 = 100_000;
 async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewAudit)?;
     let mut filter = audit_filter(&q)?;
-    filter.scope = pmhc_service::audit::scope_for(&state.store, &who.user).await?;
+    filter.scope = pmhc_service::audit::scope_for(&who.user);
     let entries = state.store.list_audit(&filter, AUDIT_EXPORT_MAX, 0).await?;
     audit(&state, &who, AuditAction::Export, "audit.csv", &[], format!("{} entries", entries.len())).await?;
     let body = (|| -> Result<Vec<u8>, csv::Error> {
@@ -1054,7 +1054,7 @@ async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Que
 async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewAudit)?;
     let mut filter = audit_filter(&q)?;
-    filter.scope = pmhc_service::audit::scope_for(&state.store, &who.user).await?;
+    filter.scope = pmhc_service::audit::scope_for(&who.user);
     let (action, outcome) = (filter.action, filter.outcome);
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     const PAGE: u32 = 100;
