@@ -256,13 +256,6 @@ pub fn withhold(e: &mut Encounter, visible: FieldGroups, sensitive: &SensitiveVa
     }
 }
 
-/// Whether [`withhold`] would change anything of `e` for a viewer who sees `visible`.
-pub fn would_withhold(e: &Encounter, visible: FieldGroups, sensitive: &SensitiveValues) -> bool {
-    let mut copy = e.clone();
-    withhold(&mut copy, visible, sensitive);
-    copy != *e
-}
-
 /// The same for the outcome engine's compact record. `sensitive_symbols[s]` says whether symbol
 /// `s` reveals substance use ([`SensitiveValues::symbols`]).
 pub fn withhold_outcome(r: &mut OutcomeRecord, visible: FieldGroups, sensitive_symbols: &[bool]) {
@@ -270,21 +263,30 @@ pub fn withhold_outcome(r: &mut OutcomeRecord, visible: FieldGroups, sensitive_s
     if visible.contains(SubstanceUseDetails) {
         return;
     }
-    let reveals = |s: Option<crate::outcomes::Sym>| s.is_some_and(|s| sensitive_symbols.get(s as usize).copied().unwrap_or(false));
-    if reveals(r.initial_call_type) {
+    if reveals_symbol(r.initial_call_type, sensitive_symbols) {
         r.initial_call_type = None;
     }
-    if reveals(r.final_call_type) {
+    if reveals_symbol(r.final_call_type, sensitive_symbols) {
         r.final_call_type = None;
     }
     r.referral_services &= !substance_use_service_bits();
 }
 
-/// Whether [`withhold_outcome`] would change `r`.
+fn reveals_symbol(s: Option<crate::outcomes::Sym>, sensitive_symbols: &[bool]) -> bool {
+    s.is_some_and(|s| sensitive_symbols.get(s as usize).copied().unwrap_or(false))
+}
+
+/// Whether [`withhold_outcome`] may change `r` (without copying it): true whenever a group other
+/// than substance use is hidden (its fields may be set), otherwise exactly when a value reveals
+/// substance use to a viewer without it.
 pub fn would_withhold_outcome(r: &OutcomeRecord, visible: FieldGroups, sensitive_symbols: &[bool]) -> bool {
-    let mut copy = r.clone();
-    withhold_outcome(&mut copy, visible, sensitive_symbols);
-    copy != *r
+    if visible.with(SubstanceUseDetails) != FieldGroups::ALL {
+        return true;
+    }
+    !visible.contains(SubstanceUseDetails)
+        && (reveals_symbol(r.initial_call_type, sensitive_symbols)
+            || reveals_symbol(r.final_call_type, sensitive_symbols)
+            || r.referral_services & substance_use_service_bits() != 0)
 }
 
 #[cfg(test)]
@@ -397,6 +399,9 @@ mod tests {
         for visible in all_sets() {
             let mut r = full.clone();
             withhold_outcome(&mut r, visible, &[]);
+            if !would_withhold_outcome(&full, visible, &[]) {
+                assert_eq!(r, full, "said unchanged through {}", visible.to_list());
+            }
             let rj = serde_json::to_value(&r).unwrap();
             for (key, group) in OUTCOME_FIELDS {
                 let hidden = group.is_some_and(|g| !visible.contains(g));
@@ -502,6 +507,8 @@ mod tests {
         let mut mine = own.clone();
         withhold_outcome(&mut mine, FieldGroups::ALL, &flags);
         assert_eq!(mine, own, "the owner's report keeps everything");
+        assert!(!would_withhold_outcome(&own, FieldGroups::ALL, &flags));
+        assert!(would_withhold_outcome(&own, FieldGroups::ALL.without(SubstanceUseDetails), &flags), "the overdose call type");
         withhold_outcome(&mut r, FieldGroups::ALL.without(SubstanceUseDetails), &flags);
         assert_eq!((r.initial_call_type, r.final_call_type), (Some(crisis), None));
         assert_eq!(r.referral_services, 1 << (ServiceType::Housing as usize));

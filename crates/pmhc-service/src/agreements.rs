@@ -61,6 +61,12 @@ async fn as_party(store: &Store, by: Acting<'_>, id: i64, what: &str) -> Result<
     Ok(a)
 }
 
+/// Whether `u` approves agreements for its own partner: its administrators and project
+/// coordinators.
+pub fn approves_for_its_partner(u: &pmhc_store::User) -> bool {
+    u.roles.can(Permission::ManageAgreements) && (u.roles.contains(Role::Administrator) || u.roles.contains(Role::ProjectCoordinator))
+}
+
 /// Approve an agreement for the acting user's partner (the operator names the partner).
 pub async fn approve(store: &Store, actor: &Actor, by: Acting<'_>, id: i64, operator_for: Option<PartnerId>) -> Result<InformationSharingAgreement, ServiceError> {
     let a = as_party(store, by, id, "approve").await?;
@@ -70,7 +76,7 @@ pub async fn approve(store: &Store, actor: &Actor, by: Acting<'_>, id: i64, oper
         (None, _) => return Err(ServiceError::Invalid(format!("name the party that approves agreement #{id} (partner {} or {})", a.discloser, a.recipient))),
     };
     if let Acting::User(u) = by
-        && !(u.roles.contains(Role::Administrator) || u.roles.contains(Role::ProjectCoordinator))
+        && !approves_for_its_partner(u)
     {
         return Err(ServiceError::NotYourPartner("an agreement is approved by its party's administrator or project coordinator".into()));
     }

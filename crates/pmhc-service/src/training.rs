@@ -96,12 +96,13 @@ impl CoverageReader {
     }
 
     /// A signed-in user: encounters through the sharing agreements (incident details needed, and
-    /// area and time for the precinct); names of the user's own partner's staff when `names`.
-    pub fn viewer(v: &Viewer, names: bool, all_partners: bool) -> CoverageReader {
+    /// area and time for the precinct); names of the user's own partner's staff when `names` —
+    /// never another partner's, whatever the role.
+    pub fn viewer(v: &Viewer, names: bool) -> CoverageReader {
         let incident = v.view.owners_sharing(FieldGroups::of(&[FieldGroup::IncidentDetails]));
         let with_area = v.view.owners_sharing(FieldGroups::of(&[FieldGroup::IncidentDetails, FieldGroup::AreaAndTime]));
         let own = v.partner;
-        CoverageReader { incident, with_area, names_of: Box::new(move |p| names && (all_partners || p == own)) }
+        CoverageReader { incident, with_area, names_of: Box::new(move |p| names && p == own) }
     }
 }
 

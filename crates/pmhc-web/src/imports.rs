@@ -266,15 +266,16 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     let st = state.clone();
     let user = who.user.username.clone();
     let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
-    let (path_shown, shown_early) = (path.display().to_string(), shown_name.clone());
     let actor = who.actor();
     tokio::spawn(async move {
         let result = import_file(&st.store, request).await;
-        if let Err(e) = &result
+        // The message names the upload's temporary path: show the user's file name instead.
+        let failure = result.as_ref().err().map(|e| e.to_string().replace(&path.display().to_string(), &shown_name));
+        if let Some(f) = &failure
             && let Some(tx) = id_tx_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
         {
             // Failed before it was recorded: the caller answers with the reason.
-            let _ = tx.send(Err(e.to_string().replace(&path_shown, &shown_early)));
+            let _ = tx.send(Err(f.clone()));
         }
         let details = match &result {
             Ok(o) => ImportDetails {
@@ -303,11 +304,7 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
                 seconds: o.seconds,
                 failure: None,
             },
-            // The message names the upload's temporary path: show the user's file name instead.
-            Err(e) => ImportDetails {
-                failure: Some(e.to_string().replace(&path.display().to_string(), &shown_name)),
-                ..ImportDetails::default()
-            },
+            Err(_) => ImportDetails { failure, ..ImportDetails::default() },
         };
         let id = started_id.load(Ordering::SeqCst);
         let (outcome, detail) = match &details.failure {

@@ -927,9 +927,7 @@ struct NewUserForm {
 }
 
 async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewUserForm>) -> Result<Response, PageError> {
-    who.require(Permission::ManageUsers)?;
-    who.check_csrf(&f.csrf)?;
-    who.require_recent_authentication()?;
+    users_form(&who, &f.csrf)?;
     let result = async {
         let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
         let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
@@ -960,9 +958,7 @@ struct NewTokenForm {
 }
 
 async fn tokens_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewTokenForm>) -> Result<Response, PageError> {
-    who.require(Permission::ManageUsers)?;
-    who.check_csrf(&f.csrf)?;
-    who.require_recent_authentication()?;
+    users_form(&who, &f.csrf)?;
     match pmhc_service::accounts::issue_token(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim(), f.name.trim()).await {
         Ok(token) => Ok(page(&users_view(&state, &who, None, Some(token)).await?)),
         Err(e) => {
@@ -1119,43 +1115,42 @@ struct UnlockForm {
     username: String,
 }
 
-async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
+/// The checks of every form on the Users page: the permission, the session's token, and the
+/// password entered in the last minutes.
+fn users_form(who: &Principal, csrf: &str) -> Result<(), AppError> {
     who.require(Permission::ManageUsers)?;
-    who.check_csrf(&f.csrf)?;
-    who.require_recent_authentication()?;
-    match pmhc_service::accounts::unlock(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await {
-        Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(e) => {
-            let e = AppError::from(e);
-            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
-        }
-    }
+    who.check_csrf(csrf)?;
+    who.require_recent_authentication()
 }
 
-async fn users_approve(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
-    who.require(Permission::ManageUsers)?;
-    who.check_csrf(&f.csrf)?;
-    who.require_recent_authentication()?;
-    match pmhc_service::accounts::approve_account(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await {
+/// Back to the Users page when an action on an account is done; the page with the reason (and
+/// the refusal's status) when it is not.
+async fn users_after<T>(state: &AppState, who: &Principal, r: Result<T, pmhc_service::ServiceError>) -> Result<Response, PageError> {
+    match r {
         Ok(_) => Ok(Redirect::to("/users").into_response()),
         Err(e) => {
             let e = AppError::from(e);
-            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
+            Ok((e.status(), page(&users_view(state, who, Some(e.to_string()), None).await?)).into_response())
         }
     }
 }
 
+async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
+    users_form(&who, &f.csrf)?;
+    let r = pmhc_service::accounts::unlock(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
+    users_after(&state, &who, r).await
+}
+
+async fn users_approve(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
+    users_form(&who, &f.csrf)?;
+    let r = pmhc_service::accounts::approve_account(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
+    users_after(&state, &who, r).await
+}
+
 async fn users_reset_mfa(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
-    who.require(Permission::ManageUsers)?;
-    who.check_csrf(&f.csrf)?;
-    who.require_recent_authentication()?;
-    match pmhc_service::accounts::reset_second_factor(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await {
-        Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(e) => {
-            let e = AppError::from(e);
-            Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response())
-        }
-    }
+    users_form(&who, &f.csrf)?;
+    let r = pmhc_service::accounts::reset_second_factor(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
+    users_after(&state, &who, r).await
 }
 
 // --- Re-authentication before administrative actions ------------------------------------

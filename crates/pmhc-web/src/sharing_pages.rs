@@ -73,8 +73,7 @@ async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, 
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let me = who.user.partner;
     let agreements = sharing_api::visible_agreements(state, who).await?;
-    let approver = who.roles().can(Permission::ManageAgreements)
-        && (who.roles().contains(pmhc_core::access::Role::Administrator) || who.roles().contains(pmhc_core::access::Role::ProjectCoordinator));
+    let approver = pmhc_service::agreements::approves_for_its_partner(&who.user);
     let row = |i: &AgreementInfo, other: String| {
         let a = &i.agreement;
         AgreementRow {

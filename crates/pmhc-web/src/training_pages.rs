@@ -149,8 +149,7 @@ async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Re
     let viewer = pmhc_service::sharing::Viewer::of(&state.store, &who.user, today).await?;
     let roles = who.roles();
     let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
-    // Staff names of the viewer's own partner only, for every role.
-    let reader = CoverageReader::viewer(&viewer, names, false);
+    let reader = CoverageReader::viewer(&viewer, names);
     Ok((training_coverage(&state.store, &reader, today).await?, names))
 }
 
