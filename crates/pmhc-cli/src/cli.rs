@@ -418,14 +418,28 @@ pub enum ConsentCommand {
 
 const AUDIT_HELP: &str = "\
 Examples:
-  pmhc audit verify            exit 0 when the chain is intact; otherwise names the first broken entry
+  pmhc audit verify            exit 0 when the chain is intact, 1 naming the first broken entry,
+                               2 when it cannot be verified (the key file is missing)
+  pmhc audit head              the newest entry's hash: keep it outside the database (cron, daily)
+  pmhc audit verify --expect-head HEX
+                               also finds entries removed from the end, or a rewritten log
   pmhc audit list --limit 20   the newest entries
   pmhc audit list --actor analyst1 --action view --json";
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the whole chain: exit 0 when intact, 1 naming the first broken entry.
-    Verify,
+    /// Check the whole chain: exit 0 when intact, 1 naming the first broken entry, 2 when it
+    /// cannot be verified (the audit key is unavailable). The entries are chained with HMAC under
+    /// the key in the key file (PMHC_KEY_FILE, or beside a SQLite file).
+    Verify {
+        /// A head printed earlier by `pmhc audit head` and kept outside the database: the log
+        /// must still contain that entry (finds a removed tail, or a log rewritten wholesale).
+        #[arg(long, value_name = "HEX")]
+        expect_head: Option<String>,
+    },
+    /// Print the newest entry's hash (hex). Keep it outside the database (e.g. printed daily by
+    /// cron) and give it to `pmhc audit verify --expect-head`.
+    Head,
     /// Remove entries older than a date (at least one year old; younger ones are kept).
     Purge {
         /// Entries before this day (YYYY-MM-DD) go; it must be a year ago or earlier.
@@ -803,7 +817,8 @@ pub enum DefinitionsCommand {
         /// Why they changed (kept in the history).
         #[arg(long, default_value = "")]
         note: String,
-        /// Who changed them [default: $USER].
+        /// A name to record beside the operating-system account that saves them (the author is
+        /// always that account, as the system names it).
         #[arg(long)]
         author: Option<String>,
     },

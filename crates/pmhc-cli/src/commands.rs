@@ -14,7 +14,7 @@ use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::ServiceError;
 use pmhc_service::audit::{self, Actor};
 use pmhc_service::imports::{ImportRequest, import_file};
-use pmhc_store::{BatchCounts, Clock, EncounterFilter, ImportStatus, ImportTotals, NewImport, Store};
+use pmhc_store::{BatchCounts, Clock, EncounterFilter, ImportStatus, NewImport, Store};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -81,18 +81,34 @@ fn redact(url: &str) -> String {
 async fn open(url: &str) -> Result<Store> {
     let store = Store::open(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
     store.migrate().await.with_context(|| format!("cannot migrate the database {}", redact(url)))?;
+    // An import whose process died is marked interrupted (and audited) by the next command.
+    match pmhc_service::imports::interrupt_dead(&store, &Actor::cli()).await {
+        Ok(found) => {
+            for (id, stored) in found {
+                eprintln!("Import {id} was interrupted (its process stopped); {stored} of its encounters are stored. Importing the file again is safe.");
+            }
+        }
+        Err(e) => eprintln!("warning: cannot check for interrupted imports: {e}"),
+    }
     Ok(store)
 }
 
 async fn init(store: &Store, url: &str) -> Result<u8> {
-    store.pseudonym_key().await?;
+    let keys = store.keys().await.context("cannot set up the key file (the audit key and the pseudonymisation secret)")?;
     let status = store.migration_status().await?;
     println!(
-        "{} ({}) is ready: {} migration(s) applied; pseudonymisation secret in place.",
+        "{} ({}) is ready: {} migration(s) applied.",
         redact(url),
         store.backend_name(),
         status.iter().filter(|m| m.applied).count()
     );
+    if let pmhc_store::KeyLocation::File(path) = store.key_location() {
+        println!(
+            "Key file (the audit key {} and the pseudonymisation secret): {}\n  Keep it owner-only, outside the database and its backups, with a copy offline: \n  without it the audit trail cannot be verified or written and person ids cannot be derived again.",
+            keys.audit.id(),
+            path.display()
+        );
+    }
     println!("Next: `pmhc demo` for synthetic data, or `pmhc import FILE --mapping NAME` for a real export.");
     Ok(0)
 }
@@ -205,18 +221,15 @@ async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         rejects_path: Some(rejects_path),
         progress: Some(Arc::new(move |bytes| engine_bar.set_position(bytes))),
         on_start: None,
+        actor: Actor::cli(),
         partner: match &args.partner {
             Some(p) => store.find_partner(p).await?.id,
             None => pmhc_core::sharing::DEFAULT_PARTNER,
         },
     };
+    // The service audits the import as it starts (before any record) and as it ends.
     let result = import_file(store, request).await;
     bar.finish_and_clear();
-    let (outcome, detail) = match &result {
-        Ok(o) => (AuditOutcome::Success, format!("import {}: {} rows, {} rejected", o.import_id, o.summary.received, o.summary.rejected)),
-        Err(e) => (AuditOutcome::Failed, e.to_string()),
-    };
-    audit::record(store, &Actor::cli(), AuditAction::Import, format!("file:{}", args.file.display()), &[], outcome, detail).await?;
     let outcome = match result {
         Ok(o) => o,
         Err(e @ ServiceError::ImportWrite { .. }) => {
@@ -326,15 +339,19 @@ async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: DemoArgs) ->
     } else {
         let store = store.ok_or_else(|| anyhow!("writing demo data into a database needs the database"))?;
         destination = redact(url);
-        let import_id = store
-            .start_import(&NewImport {
+        let actor = Actor::cli();
+        let import_id = pmhc_service::imports::begin(
+            store,
+            &actor,
+            &NewImport {
                 file_name: format!("(demo: {} encounters, seed {})", args.encounters, args.seed),
                 file_sha256: String::new(),
                 mapping_name: "demo".into(),
                 source_system: config.source_system.clone(),
                 partner: pmhc_core::sharing::DEFAULT_PARTNER,
-            })
-            .await?;
+            },
+        )
+        .await?;
         let (tx, mut rx) = mpsc::channel::<Vec<Encounter>>(4);
         let gen_config = config.clone();
         let gen_bar = bar.clone();
@@ -360,21 +377,24 @@ async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: DemoArgs) ->
             }
             (roster, candidates)
         });
+        let mut failure = None;
         while let Some(batch) = rx.recv().await {
-            counts += store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(import_id), &batch).await?;
+            match store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(import_id), &batch).await {
+                Ok(c) => counts += c,
+                Err(e) => {
+                    failure = Some(ServiceError::ImportWrite { counts, source: Box::new(e) });
+                    break;
+                }
+            }
         }
+        drop(rx);
         let (roster, candidates) = producer.await?;
-        let totals = ImportTotals {
-            received: args.encounters,
-            accepted: args.encounters,
-            rejected: 0,
-            inserted: counts.inserted,
-            updated: counts.updated,
-            unchanged: counts.unchanged,
-            stale: counts.stale,
-            status: ImportStatus::Complete,
-        };
-        store.finish_import(import_id, &totals).await?;
+        let summary = pmhc_import::EngineSummary { received: args.encounters, accepted: args.encounters, ..Default::default() };
+        if let Some(e) = failure {
+            pmhc_service::imports::end(store, &actor, import_id, &summary, counts, ImportStatus::Failed, &e.to_string()).await;
+            return Err(anyhow::Error::new(e).context("the demo data could not be written"));
+        }
+        pmhc_service::imports::end(store, &actor, import_id, &summary, counts, ImportStatus::Complete, "").await;
         // A provider with its services, referrals from the encounters, and the training
         // programme of the officers who answered the calls, so that every page has something to show.
         extras = crate::demo_programme::add(store, args.seed, &config.source_system, &pmhc_synth::programme(&config), &roster, candidates)

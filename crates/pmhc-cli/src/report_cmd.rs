@@ -81,6 +81,27 @@ pub async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
         Err(e) => return Err(e.into()),
     };
     tracing::info!(ms = started.elapsed().as_millis() as u64, "report computed");
+    // A report is aggregate, but an unsuppressed one can single people out: who made which is
+    // audited, before it is shown.
+    let object = format!(
+        "report:outcomes?definitions={}&baseline={}..{}&comparison={}..{}{}",
+        report.definition.version,
+        report.periods.baseline.from,
+        report.periods.baseline.to,
+        report.periods.comparison.from,
+        report.periods.comparison.to,
+        if args.public { "&public" } else { "" }
+    );
+    pmhc_service::audit::record(
+        store,
+        &pmhc_service::audit::Actor::cli(),
+        pmhc_core::audit::AuditAction::Export,
+        object,
+        &[],
+        pmhc_core::audit::AuditOutcome::Success,
+        format!("format {:?}{}", args.format, args.output.as_ref().map(|p| format!(", to {}", p.display())).unwrap_or_default()),
+    )
+    .await?;
     let text = match args.format {
         ReportFormat::Table => pmhc_report::render_table(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -138,12 +159,30 @@ pub async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Result<u8> {
             let def: SharedDefinition =
                 toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             def.validate().map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let author = author.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+            // The author is the operating-system account (as the system names it); --author only
+            // adds a name to it, it cannot replace it.
+            let actor = pmhc_service::audit::Actor::cli();
+            let author = match author {
+                Some(a) if !a.trim().is_empty() => format!("{} ({})", a.trim(), actor.name),
+                _ => actor.name.clone(),
+            };
             let current = store.current_definition().await?;
             if current.definition == def {
                 println!("These are the definitions in force already (version {}); nothing saved.", current.version);
                 return Ok(0);
             }
+            use pmhc_core::audit::{AuditAction, AuditOutcome};
+            // Audited before the new version is saved (and visible).
+            pmhc_service::audit::record(
+                store,
+                &actor,
+                AuditAction::Change,
+                format!("definitions:{}", current.version + 1),
+                &[],
+                AuditOutcome::Success,
+                format!("new version of the shared definitions \"{}\" from {}: {}", def.name, file.display(), note),
+            )
+            .await?;
             let saved = store.save_definition(&def, &author, &note).await?;
             println!("Saved shared definitions version {} (\"{}\"). Reports now use it.", saved.version, def.name);
             Ok(0)

@@ -248,7 +248,11 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
         }
         ServicesCommand::Export { output } => {
             let partners = store.list_partners().await?;
-            let bytes = inventory::inventory_csv(&store.list_services().await?, &partners)?;
+            let services = store.list_services().await?;
+            let bytes = inventory::inventory_csv(&services, &partners)?;
+            let to = output.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
+            audit::record(store, &Actor::cli(), AuditAction::Export, "services:inventory", &[], AuditOutcome::Success, format!("{} services to {to}", services.len()))
+                .await?;
             match output {
                 Some(p) => {
                     std::fs::write(&p, &bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?;

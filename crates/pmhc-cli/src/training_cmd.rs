@@ -72,6 +72,19 @@ pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
             let records = store.training_records().await?;
             let today = store.clock().today();
             let statuses = records.statuses(today);
+            // Staff names and their training status: audited before they are shown.
+            use pmhc_core::audit::{AuditAction, AuditOutcome};
+            let shown = records.staff.iter().filter(|s| partner.is_none_or(|p| p == s.partner)).count();
+            pmhc_service::audit::record(
+                store,
+                &pmhc_service::audit::Actor::cli(),
+                AuditAction::View,
+                format!("training:roster{}", partner.map(|p| format!("?partner={p}")).unwrap_or_default()),
+                &[],
+                AuditOutcome::Success,
+                format!("{shown} staff"),
+            )
+            .await?;
             println!("{:<8} {:<10} {:<8} {:<16} {:<10} {:<12} name", "number", "precinct", "shift", "role", "trained", "refresher");
             for s in records.staff.iter().filter(|s| partner.is_none_or(|p| p == s.partner)) {
                 let st = &statuses[&s.id];

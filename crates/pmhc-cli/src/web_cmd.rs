@@ -85,17 +85,25 @@ pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
 
 pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
     match cmd {
-        AuditCommand::Verify => match audit::verify(store).await? {
+        AuditCommand::Head => {
+            println!("{}", audit::head(store).await?);
+            Ok(0)
+        }
+        AuditCommand::Verify { expect_head } => match audit::verify(store, expect_head.as_deref()).await? {
             Ok(v) => {
                 match &v.head {
                     Some((id, hash)) => println!(
                         "The audit trail is intact: {} entries, the newest is {id} with hash {hash}. \
-                         Keep this line outside the database: a later verification must reach the same head or go past it.",
+                         Keep the hash outside the database: `pmhc audit verify --expect-head HASH` later finds entries removed after it.",
                         v.entries
                     ),
                     None => println!("The audit trail is empty."),
                 }
                 Ok(0)
+            }
+            Err(e) if !e.is_tampering() => {
+                eprintln!("The audit trail cannot be verified: {e}. Restore the key file (PMHC_KEY_FILE names it) and verify again.");
+                Ok(2)
             }
             Err(broken) => {
                 eprintln!("The audit trail is BROKEN at entry {}: {broken}.", broken.entry());
@@ -116,6 +124,8 @@ pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
             };
             let filter = pmhc_store::AuditFilter { actor, action, ..Default::default() };
             let entries = store.list_audit(&filter, limit, 0).await?;
+            // Reading the audit trail is itself audited (before it is shown).
+            audit::record(store, &Actor::cli(), AuditAction::View, "audit", &[], AuditOutcome::Success, format!("{} entries", entries.len())).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {

@@ -21,6 +21,11 @@ impl PseudonymKey {
         PseudonymKey(bytes)
     }
 
+    /// The secret (for the key file).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// The pseudonymous key of `raw_id` within `namespace` (e.g. the source system): 24 hex digits
     /// prefixed `p-`. Whitespace around the id is ignored; case is kept.
     pub fn pseudonymize(&self, namespace: &str, raw_id: &str) -> String {

@@ -1,6 +1,6 @@
 //! The audit trail's operations: record an event (fail closed), verify the whole chain.
 
-use pmhc_core::audit::{AuditAction, AuditEvent, AuditOutcome, ChainError, ChainVerifier, audit_time};
+use pmhc_core::audit::{AuditAction, AuditEvent, AuditOutcome, ChainError, ChainKeying, ChainVerifier, audit_time};
 use pmhc_store::Store;
 
 use crate::ServiceError;
@@ -15,11 +15,43 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The command line: the operating-system user running `pmhc`.
+    /// The command line: the operating-system account running `pmhc`, as the system names it
+    /// (its uid and the account name the password database gives it — not `$USER`, which anyone
+    /// can set): actor `os:NAME`, source `cli uid N`.
     pub fn cli() -> Actor {
-        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
-        Actor { name: format!("cli:{user}"), partner: None, source: "cli".into() }
+        let (uid, name) = os_account();
+        Actor { name: format!("os:{name}"), partner: None, source: format!("cli uid {uid}") }
     }
+
+    /// pmhc itself (a check run at start-up, for example).
+    pub fn system() -> Actor {
+        Actor { name: "pmhc".into(), partner: None, source: "pmhc".into() }
+    }
+}
+
+/// The real uid of this process and its account name (`uid-N` when the system has no name for it).
+#[cfg(unix)]
+pub fn os_account() -> (u32, String) {
+    // SAFETY: getuid cannot fail; getpwuid_r writes into the buffers given, and the name is read
+    // only when it reports success with a non-null result.
+    unsafe {
+        let uid = libc::getuid();
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut out: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out);
+        let name = if rc == 0 && !out.is_null() && !pw.pw_name.is_null() {
+            std::ffi::CStr::from_ptr(pw.pw_name).to_string_lossy().into_owned()
+        } else {
+            format!("uid-{uid}")
+        };
+        (uid, name)
+    }
+}
+
+#[cfg(not(unix))]
+pub fn os_account() -> (u32, String) {
+    (0, std::env::var("USERNAME").unwrap_or_else(|_| "unknown".into()))
 }
 
 /// The field groups of a whole encounter record (the names of [`pmhc_core::sharing::FieldGroup`]).
@@ -32,6 +64,21 @@ pub const ENCOUNTER_GROUPS: &[&str] = &[
     "substance_use_details",
 ];
 
+fn event(actor: &Actor, action: AuditAction, object: String, field_groups: &[&str], outcome: AuditOutcome, detail: String) -> AuditEvent {
+    AuditEvent {
+        // The real time, whatever the clock says: moving the clock never backdates an entry.
+        at: audit_time(pmhc_store::clock::real_now()),
+        actor: actor.name.clone(),
+        partner: actor.partner.clone(),
+        action,
+        object,
+        field_groups: field_groups.iter().map(|g| g.to_string()).collect(),
+        source: actor.source.clone(),
+        outcome,
+        detail,
+    }
+}
+
 /// Record an event. An error means it was not recorded: the caller must refuse what it records.
 pub async fn record(
     store: &Store,
@@ -42,23 +89,21 @@ pub async fn record(
     outcome: AuditOutcome,
     detail: impl Into<String>,
 ) -> Result<(), ServiceError> {
-    let event = AuditEvent {
-        // The real time, whatever the clock says: moving the clock never backdates an entry.
-        at: audit_time(pmhc_store::clock::real_now()),
-        actor: actor.name.clone(),
-        partner: actor.partner.clone(),
-        action,
-        object: object.into(),
-        field_groups: field_groups.iter().map(|g| g.to_string()).collect(),
-        source: actor.source.clone(),
-        outcome,
-        detail: detail.into(),
-    };
-    store.append_audit(event).await.map_err(|e| {
-        tracing::error!(error = %e, "the audit trail cannot be written; the access is refused");
-        ServiceError::AuditUnavailable
-    })?;
+    let event = event(actor, action, object.into(), field_groups, outcome, detail.into());
+    store.append_audit(event).await.map_err(unavailable)?;
     Ok(())
+}
+
+/// Why an entry could not be written, as the refusal says it.
+pub(crate) fn unavailable(e: pmhc_store::StoreError) -> ServiceError {
+    tracing::error!(error = %e, "the audit trail cannot be written; the access is refused");
+    match e {
+        e if e.is_disk_full() => ServiceError::AuditDiskFull,
+        e @ (pmhc_store::StoreError::KeyUnavailable { .. } | pmhc_store::StoreError::KeyMismatch { .. } | pmhc_store::StoreError::KeyFile { .. }) => {
+            ServiceError::AuditKey(e.to_string())
+        }
+        _ => ServiceError::AuditUnavailable,
+    }
 }
 
 /// What a verification found.
@@ -69,12 +114,25 @@ pub struct Verified {
     pub head: Option<(u64, String)>,
 }
 
-/// Check the whole chain, in pages, against the head the store keeps. `Ok(Err(..))` is a broken
-/// chain (with the first broken entry); `Err` is a failure to read it.
-pub async fn verify(store: &Store) -> Result<Result<Verified, ChainError>, ServiceError> {
+/// Check the whole chain, in pages, against the head the store keeps and (if given) a head kept
+/// outside the database. `Ok(Err(..))` is a broken chain (with the first broken entry) or one
+/// that cannot be verified for want of the key ([`ChainError::KeyUnavailable`], not tampering);
+/// `Err` is a failure to read it.
+pub async fn verify(store: &Store, expect_head: Option<&str>) -> Result<Result<Verified, ChainError>, ServiceError> {
+    let keying = match store.keys().await {
+        Ok(k) => ChainKeying { key: Some(k.audit), keyed_from: k.keyed_from },
+        Err(e @ (pmhc_store::StoreError::KeyUnavailable { .. } | pmhc_store::StoreError::KeyMismatch { .. } | pmhc_store::StoreError::KeyFile { .. })) => {
+            tracing::warn!(error = %e, "verifying without the audit key");
+            // What the database says about where the keyed part starts (not trusted, only for
+            // saying how far the check went); none recorded: the whole log is keyed.
+            let from = store.recorded_key().await?.map_or(1, |(_, from)| from);
+            ChainKeying { key: None, keyed_from: from }
+        }
+        Err(e) => return Err(e.into()),
+    };
     let head = store.audit_head().await?;
     let anchor = store.audit_anchor().await?;
-    let mut v = ChainVerifier::from_anchor(anchor.as_ref().map(|(id, h)| (*id, h.as_str())));
+    let mut v = ChainVerifier::from_anchor(anchor.as_ref().map(|(id, h)| (*id, h.as_str()))).keyed(keying).expecting_head(expect_head);
     let mut after = anchor.as_ref().map_or(0, |(id, _)| *id);
     loop {
         let page = store.audit_entries_after(after, 10_000).await?;
@@ -94,6 +152,13 @@ pub async fn verify(store: &Store) -> Result<Result<Verified, ChainError>, Servi
     }
 }
 
+/// The newest entry's hash (hex), to keep outside the database (`pmhc audit head`); the genesis
+/// value for an empty log.
+pub async fn head(store: &Store) -> Result<String, ServiceError> {
+    let newest = store.audit_newest().await?;
+    Ok(newest.map_or_else(|| pmhc_core::audit::GENESIS.to_string(), |(_, h)| h))
+}
+
 /// Entries are kept at least this many days.
 pub const RETENTION_DAYS: i64 = 365;
 
@@ -107,8 +172,9 @@ pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> R
             "audit entries are kept for at least a year: the purge date must be {limit} or earlier (it is {before})"
         )));
     }
-    let n = store.purge_audit_before(&before.to_string()).await?;
-    record(store, actor, AuditAction::Admin, "audit", &[], AuditOutcome::Success, format!("purged {n} entries before {before}")).await?;
+    // The purge writes its own entry (naming the anchor it leaves) in the same transaction.
+    let by = event(actor, AuditAction::Delete, pmhc_core::audit::PURGE_OBJECT.to_string(), &[], AuditOutcome::Success, String::new());
+    let n = store.purge_audit_before(&before.to_string(), by).await?;
     Ok(n)
 }
 

@@ -12,7 +12,10 @@ use pmhc_store::{BatchCounts, ImportStatus, ImportTotals, NewImport, Store};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+
 use crate::ServiceError;
+use crate::audit::Actor;
 
 /// What to import.
 pub struct ImportRequest {
@@ -32,6 +35,8 @@ pub struct ImportRequest {
     pub on_start: Option<Box<dyn FnOnce(i64) + Send>>,
     /// The partner importing: the records become theirs.
     pub partner: pmhc_core::sharing::PartnerId,
+    /// Who imports (the audit entries' actor).
+    pub actor: Actor,
 }
 
 /// How an import ended.
@@ -93,15 +98,18 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
         return Err(pmhc_store::StoreError::ForeignSource { system: req.spec.source.system.clone(), owner, owner_name: name }.into());
     }
     let key = store.pseudonym_key().await?;
-    let import_id = store
-        .start_import(&NewImport {
+    let import_id = begin(
+        store,
+        &req.actor,
+        &NewImport {
             file_name: req.file_name.clone(),
             file_sha256: fingerprint(&req.path)?,
             mapping_name: req.mapping_name.clone(),
             source_system: req.spec.source.system.clone(),
             partner: req.partner,
-        })
-        .await?;
+        },
+    )
+    .await?;
     if let Some(f) = req.on_start {
         f(import_id);
     }
@@ -127,7 +135,13 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
         match store.write_batch(req.partner, Some(import_id), &batch).await {
-            Ok(c) => counts += c,
+            Ok(c) => {
+                counts += c;
+                if let Err(e) = store.import_heartbeat(import_id).await {
+                    write_error = Some(e);
+                    break;
+                }
+            }
             Err(e) => {
                 write_error = Some(e);
                 break;
@@ -136,30 +150,56 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     }
     drop(rx);
     let result = engine.await.map_err(|e| ServiceError::Internal(format!("the import thread failed: {e}")));
-    let failed = |store: Store, counts| async move {
-        finish(&store, import_id, &EngineSummary::default(), counts, ImportStatus::Failed).await;
+    let actor = req.actor.clone();
+    let failed = |store: Store, counts, why: String| async move {
+        end(&store, &actor, import_id, &EngineSummary::default(), counts, ImportStatus::Failed, &why).await;
     };
     let summary = match (result, write_error) {
         (_, Some(e)) => {
-            failed(store.clone(), counts).await;
-            return Err(ServiceError::ImportWrite { stored: counts.total(), source: Box::new(e) });
+            let e = ServiceError::ImportWrite { counts, source: Box::new(e) };
+            failed(store.clone(), counts, e.to_string()).await;
+            return Err(e);
         }
         (Err(e), None) => {
-            failed(store.clone(), counts).await;
+            failed(store.clone(), counts, e.to_string()).await;
             return Err(e);
         }
         (Ok(Err(e)), None) => {
-            failed(store.clone(), counts).await;
-            return Err(e.into());
+            let e: ServiceError = e.into();
+            failed(store.clone(), counts, e.to_string()).await;
+            return Err(e);
         }
         (Ok(Ok(s)), None) => s,
     };
     let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
-    finish(store, import_id, &summary, counts, status).await;
+    end(store, &req.actor, import_id, &summary, counts, status, "").await;
     Ok(ImportOutcome { import_id, status, summary, counts, seconds: started.elapsed().as_secs_f64() })
 }
 
-async fn finish(store: &Store, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus) {
+/// Open an import: its row in the history (naming this process) and, before any record is
+/// written, the "import started" audit entry (who, partner, file fingerprint, mapping). When the
+/// entry cannot be written the import is closed as failed and nothing is imported.
+pub async fn begin(store: &Store, actor: &Actor, meta: &NewImport) -> Result<i64, ServiceError> {
+    let id = store.start_import(meta).await?;
+    let detail = format!(
+        "started: file {}, fingerprint {}, mapping {}, source system {}, partner {}",
+        meta.file_name,
+        if meta.file_sha256.is_empty() { "-" } else { &meta.file_sha256 },
+        meta.mapping_name,
+        meta.source_system,
+        meta.partner
+    );
+    if let Err(e) = crate::audit::record(store, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
+        let _ = store.finish_import(id, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await;
+        return Err(e);
+    }
+    Ok(id)
+}
+
+/// Close an import: its totals in the history and the "import finished" entry (counts, outcome;
+/// `why` when it failed). Failures to record are logged: the data is written either way, and
+/// an import left running is marked interrupted by the next command.
+pub async fn end(store: &Store, actor: &Actor, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus, why: &str) {
     let totals = ImportTotals {
         received: s.received,
         accepted: s.accepted,
@@ -173,4 +213,35 @@ async fn finish(store: &Store, id: i64, s: &EngineSummary, c: BatchCounts, statu
     if let Err(e) = store.finish_import(id, &totals).await {
         tracing::warn!(import = id, error = %e, "could not record the end of an import");
     }
+    let outcome = if status == ImportStatus::Failed { AuditOutcome::Failed } else { AuditOutcome::Success };
+    let mut detail = format!(
+        "finished {status}: {} rows read, {} accepted, {} rejected; {} encounters new, {} updated, {} unchanged, {} stale",
+        s.received, s.accepted, s.rejected, c.inserted, c.updated, c.unchanged, c.stale
+    );
+    if !why.is_empty() {
+        detail.push_str(&format!("; {why}"));
+    }
+    if let Err(e) = crate::audit::record(store, actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
+        tracing::warn!(import = id, error = %e, "could not record the end of an import in the audit trail");
+    }
+}
+
+/// How long an import on another host may go without a heartbeat before it counts as dead.
+pub const STALE_IMPORT: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Mark the imports whose process died as `interrupted`, each with an audit entry saying what it
+/// stored; returns them. Every command that opens the store calls this (and `serve` at start).
+pub async fn interrupt_dead(store: &Store, actor: &Actor) -> Result<Vec<(i64, u64)>, ServiceError> {
+    let mut out = Vec::new();
+    for (r, stored) in store.dead_imports(STALE_IMPORT).await? {
+        if store.mark_import_interrupted(r.id, stored).await? {
+            let detail = format!(
+                "interrupted: the process running it stopped before it finished; {stored} encounters of it are stored (importing {} again is safe)",
+                r.file_name
+            );
+            crate::audit::record(store, actor, AuditAction::Import, format!("import:{}", r.id), &[], AuditOutcome::Failed, detail).await?;
+            out.push((r.id, stored));
+        }
+    }
+    Ok(out)
 }

@@ -28,9 +28,13 @@ pub enum ServiceError {
     #[error(transparent)]
     Import(Box<pmhc_import::ImportError>),
     /// Storing a batch failed part-way through an import.
-    #[error("storing encounters failed; {stored} encounters were stored before the error (importing the file again is safe): {source}")]
+    #[error(
+        "storing encounters failed after {written} were written ({inserted} new, {updated} updated; importing the file again is safe): {source}",
+        written = .counts.inserted + .counts.updated, inserted = .counts.inserted, updated = .counts.updated
+    )]
     ImportWrite {
-        stored: u64,
+        /// What the batches committed before the error wrote.
+        counts: pmhc_store::BatchCounts,
         #[source]
         source: Box<pmhc_store::StoreError>,
     },
@@ -64,6 +68,12 @@ pub enum ServiceError {
     /// The audit trail could not be written, so the access it would record is refused.
     #[error("the audit trail cannot be written, so this access is refused; try again or tell an administrator")]
     AuditUnavailable,
+    /// The audit trail could not be written because the disk is full.
+    #[error("the audit trail cannot be written because the disk holding the database is full, so this is refused: free some space and try again")]
+    AuditDiskFull,
+    /// The audit trail could not be written because the audit key is unavailable.
+    #[error("the audit trail cannot be written, so this is refused: {0}")]
+    AuditKey(String),
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),

@@ -1,12 +1,12 @@
 //! The `audit_log` table: appending under a lock (one writer at a time, so the chain never
 //! forks), reading in order for verification, and filtered listing for the audit page.
 
-use pmhc_core::audit::{AuditAction, AuditEntry, AuditEvent, AuditOutcome, next_entry};
+use pmhc_core::audit::{AuditAction, AuditEntry, AuditEvent, AuditOutcome, PURGE_OBJECT, next_keyed_entry, purge_detail};
 use sqlx::Row;
 
 use crate::{Store, StoreError, on_pool};
 
-const HEAD: &str = "audit_head";
+pub(crate) const HEAD: &str = "audit_head";
 /// The id and hash of the last entry removed by a purge ("id:hash").
 const ANCHOR: &str = "audit_anchor";
 
@@ -71,7 +71,7 @@ where
 }
 
 /// Write a chain setting ("id:hash") in `settings`.
-const SET_CHAIN_SETTING: &str =
+pub(crate) const SET_CHAIN_SETTING: &str =
     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// Run `$body` in a transaction that holds the audit log's write lock (SQLite: an immediate
@@ -103,6 +103,53 @@ macro_rules! with_audit_lock {
         }
     };
 }
+pub(crate) use with_audit_lock;
+
+/// The newest entry's id and hash, inside the lock (`$tx` a transaction of either backend).
+macro_rules! last_entry {
+    ($tx:ident, $backend:expr, $op:expr) => {{
+        let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(StoreError::db($backend, $op))?;
+        last.map(|(id, h)| (u64::try_from(id).unwrap_or(0), h))
+    }};
+}
+
+/// Write an entry and move the head to it, inside the lock.
+macro_rules! insert_entry {
+    ($tx:ident, $backend:expr, $entry:expr) => {{
+        let op = "write the audit log";
+        let entry: &pmhc_core::audit::AuditEntry = $entry;
+        let e = &entry.event;
+        sqlx::query(
+            "INSERT INTO audit_log (id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(i64::try_from(entry.id).unwrap_or(i64::MAX))
+        .bind(&e.at)
+        .bind(&e.actor)
+        .bind(&e.partner)
+        .bind(e.action.as_str())
+        .bind(&e.object)
+        .bind(e.field_groups.join(","))
+        .bind(&e.source)
+        .bind(e.outcome.as_str())
+        .bind(&e.detail)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *$tx)
+        .await
+        .map_err(StoreError::db($backend, op))?;
+        sqlx::query(SET_CHAIN_SETTING)
+            .bind(HEAD)
+            .bind(format!("{}:{}", entry.id, entry.hash))
+            .execute(&mut *$tx)
+            .await
+            .map_err(StoreError::db($backend, op))?;
+    }};
+}
+pub(crate) use insert_entry;
 
 impl Store {
     /// Append an event to the audit trail; returns the entry as written. Appends are serialized
@@ -110,39 +157,25 @@ impl Store {
     /// was written: the caller must refuse the access it was recording (fail closed).
     pub async fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         let op = "write the audit log";
-        let insert = "INSERT INTO audit_log (id, at, actor, partner, action, object, field_groups, source, outcome, detail, prev_hash, hash) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        // The key comes first: without it nothing is written (the caller refuses the access).
+        let keys = self.keys().await?;
         with_audit_lock!(self, op, |tx, backend| {
-            let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StoreError::db(backend, op))?;
-            let entry = next_entry(last.as_ref().map(|(id, h)| (u64::try_from(*id).unwrap_or(0), h.as_str())), event);
-            let e = &entry.event;
-            sqlx::query(insert)
-                .bind(i64::try_from(entry.id).unwrap_or(i64::MAX))
-                .bind(&e.at)
-                .bind(&e.actor)
-                .bind(&e.partner)
-                .bind(e.action.as_str())
-                .bind(&e.object)
-                .bind(e.field_groups.join(","))
-                .bind(&e.source)
-                .bind(e.outcome.as_str())
-                .bind(&e.detail)
-                .bind(&entry.prev_hash)
-                .bind(&entry.hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(backend, op))?;
-            sqlx::query(SET_CHAIN_SETTING)
-                .bind(HEAD)
-                .bind(format!("{}:{}", entry.id, entry.hash))
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::db(backend, op))?;
+            let last = last_entry!(tx, backend, op);
+            let entry = next_keyed_entry(&keys.audit, last.as_ref().map(|(id, h)| (*id, h.as_str())), event);
+            insert_entry!(tx, backend, &entry);
             entry
         })
+    }
+
+    /// The newest entry in the log itself: its id and hash.
+    pub async fn audit_newest(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let last: Option<(i64, String)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "read the audit log"))?
+        });
+        Ok(last.map(|(id, h)| (u64::try_from(id).unwrap_or(0), h)))
     }
 
     /// The chain's head as kept in `settings`: the newest entry's id and hash.
@@ -170,10 +203,13 @@ impl Store {
     }
 
     /// Remove the entries older than `before` (an ISO date; the caller enforces the retention
-    /// period), keeping the chain verifiable: the last removed entry becomes the anchor. The
-    /// append-only trigger is lifted for this one transaction only. Returns how many entries went.
-    pub async fn purge_audit_before(&self, before: &str) -> Result<u64, StoreError> {
+    /// period), keeping the chain verifiable: the last removed entry becomes the anchor, and an
+    /// entry (`by`, with the object `audit:purge`) records the anchor under the key, in the same
+    /// transaction — so an anchor nobody recorded is found. The append-only trigger is lifted for
+    /// this one transaction only. Returns how many entries went.
+    pub async fn purge_audit_before(&self, before: &str, by: AuditEvent) -> Result<u64, StoreError> {
         let op = "purge the audit log";
+        let keys = self.keys().await?;
         with_audit_lock!(self, op, |tx, backend| {
             let last: Option<(i64, String)> = sqlx::query_as("SELECT id, hash FROM audit_log WHERE at < $1 ORDER BY id DESC LIMIT 1")
                 .bind(before)
@@ -203,6 +239,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::db(backend, op))?;
+            let newest = last_entry!(tx, backend, op);
+            let anchor_id = u64::try_from(last_id).unwrap_or(0);
+            let prev = newest.as_ref().map(|(id, h)| (*id, h.as_str())).unwrap_or((anchor_id, last_hash.as_str()));
+            let event = AuditEvent { object: PURGE_OBJECT.into(), detail: purge_detail(anchor_id, &last_hash, n), ..by };
+            let entry = next_keyed_entry(&keys.audit, Some(prev), event);
+            insert_entry!(tx, backend, &entry);
             n
         })
     }
@@ -329,28 +371,36 @@ mod tests {
         for i in 0..3 {
             store.append_audit(event(&format!("2026-01-0{}T00:00:00.00Z", i + 1))).await.unwrap();
         }
-        assert_eq!(store.purge_audit_before("2021-01-01").await.unwrap(), 5);
+        assert_eq!(store.purge_audit_before("2021-01-01", event("2026-01-09T00:00:00.00Z")).await.unwrap(), 5);
         let anchor = store.audit_anchor().await.unwrap().unwrap();
         assert_eq!(anchor.0, 5);
         let kept = store.audit_entries_after(anchor.0, 100).await.unwrap();
-        assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![6, 7, 8]);
-        let mut v = ChainVerifier::from_anchor(Some((anchor.0, &anchor.1)));
+        // The kept entries and the purge's own entry, which names the anchor.
+        assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![6, 7, 8, 9]);
+        assert_eq!(kept[3].event.object, pmhc_core::audit::PURGE_OBJECT);
+        let keys = store.keys().await.unwrap();
+        let keying = pmhc_core::audit::ChainKeying { key: Some(keys.audit.clone()), keyed_from: keys.keyed_from };
+        let mut v = ChainVerifier::from_anchor(Some((anchor.0, &anchor.1))).keyed(keying);
         for e in &kept {
             v.push(e).unwrap();
         }
         let head = store.audit_head().await.unwrap().unwrap();
-        assert_eq!(v.finish(Some((head.0, &head.1))), Ok(3));
+        assert_eq!(v.finish(Some((head.0, &head.1))), Ok(4));
         // Nothing older is left to purge; the trigger is back.
-        assert_eq!(store.purge_audit_before("2021-01-01").await.unwrap(), 0);
+        assert_eq!(store.purge_audit_before("2021-01-01", event("2026-01-09T00:00:00.00Z")).await.unwrap(), 0);
         let refused = match (store.sqlite_pool(), store.postgres_pool()) {
             (Some(p), _) => sqlx::query("DELETE FROM audit_log WHERE id = 6").execute(p).await.is_err(),
-            (_, Some(p)) => sqlx::query("DELETE FROM audit_log WHERE id = 6").execute(p).await.is_err(),
+            (_, Some(p)) => {
+                let truncate = sqlx::query("TRUNCATE audit_log").execute(p).await;
+                assert!(truncate.is_err(), "TRUNCATE is refused");
+                sqlx::query("DELETE FROM audit_log WHERE id = 6").execute(p).await.is_err()
+            }
             _ => unreachable!(),
         };
         assert!(refused, "append-only again");
         // Appending continues the chain.
         let e = store.append_audit(event("2026-02-01T00:00:00.00Z")).await.unwrap();
-        assert_eq!(e.id, 9);
+        assert_eq!(e.id, 10);
         assert_eq!(e.prev_hash, head.1);
     }
 }

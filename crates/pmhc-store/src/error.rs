@@ -98,6 +98,25 @@ pub enum StoreError {
     #[error("there is no user called `{0}`")]
     UserNotFound(String),
 
+    /// The key file cannot be read, or is missing while the database names a key.
+    #[error("the audit key is unavailable ({path}): {reason}")]
+    KeyUnavailable { path: String, reason: String },
+
+    /// The key file is not one pmhc can read.
+    #[error("the key file {path} is not valid: {detail}")]
+    KeyFile { path: String, detail: String },
+
+    /// The key file belongs to another database.
+    #[error(
+        "the key file {path} holds key {file}, but this database's audit trail is keyed with key {database}: \
+         it belongs to another database (name the right one with PMHC_KEY_FILE)"
+    )]
+    KeyMismatch { path: String, file: String, database: String },
+
+    /// The disk (or the database's quota) is full: nothing of the failed write was kept.
+    #[error("the disk holding the {backend} database is full (while trying to {op}); free some space and try again — nothing of this write was kept")]
+    DiskFull { backend: &'static str, op: &'static str },
+
     /// The operating system's random number generator failed.
     #[error("cannot generate the pseudonymisation key: {0}")]
     Random(String),
@@ -105,7 +124,32 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn db(backend: &'static str, op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-        move |source| StoreError::Database { backend, op, source }
+        move |source| {
+            if is_disk_full(&source) {
+                StoreError::DiskFull { backend, op }
+            } else {
+                StoreError::Database { backend, op, source }
+            }
+        }
+    }
+
+    /// Whether this is the disk (or the database) being full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::DiskFull { .. })
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (13; also a `max_page_count` reached) and PostgreSQL's SQLSTATE 53100
+/// (`disk_full`).
+pub(crate) fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            let code = d.code();
+            let code = code.as_deref().unwrap_or("");
+            // SQLite reports the primary code (13) or an extended one whose low byte is 13.
+            code == "53100" || code.parse::<i64>().is_ok_and(|c| c & 0xff == 13) || d.message().contains("database or disk is full")
+        }
+        _ => false,
     }
 }
 

@@ -7,14 +7,59 @@ use crate::{
     ImportRecord, ImportStatus, ImportTotals, NewImport, Store, StoreError, count_from_db, count_to_db, on_pool,
 };
 
+/// The process running an import, as recorded: `HOST pid PID started TICKS` (the start time in
+/// clock ticks since boot, from `/proc`, so that a reused pid is not taken for the same process).
+pub fn this_process() -> String {
+    let pid = std::process::id();
+    format!("{} pid {pid} started {}", host_name(), start_ticks(pid).map_or_else(|| "?".into(), |t| t.to_string()))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// Field 22 of `/proc/PID/stat` (after the command name, which may hold spaces).
+fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the process recorded for an import is gone: on this host, its pid no longer runs the
+/// same process; elsewhere (or without `/proc`), its heartbeat is older than `stale_after`.
+pub fn process_is_gone(process: Option<&str>, heartbeat: Option<DateTime<Utc>>, now: DateTime<Utc>, stale_after: chrono::Duration) -> bool {
+    let stale = heartbeat.is_none_or(|h| now - h > stale_after);
+    let Some(p) = process else { return stale };
+    let mut words = p.split(' ');
+    let (Some(host), Some("pid"), Some(pid), Some("started"), Some(ticks)) = (words.next(), words.next(), words.next(), words.next(), words.next())
+    else {
+        return stale;
+    };
+    if host != host_name() || !std::path::Path::new("/proc/self/stat").exists() {
+        return stale;
+    }
+    let Ok(pid) = pid.parse::<u32>() else { return stale };
+    match start_ticks(pid) {
+        None => true,
+        Some(now_ticks) => ticks.parse::<u64>().is_ok_and(|t| t != now_ticks),
+    }
+}
+
 impl Store {
     /// Record the start of an import; returns its id (pass it to `write_batch` and `finish_import`).
+    /// The row names this process, so that its death is found (see [`Store::interrupt_dead_imports`]).
     pub async fn start_import(&self, meta: &NewImport) -> Result<i64, StoreError> {
         let now = crate::clock::real_now();
+        let process = this_process();
         on_pool!(self, pool => {
             sqlx::query_scalar(
-                "INSERT INTO imports (file_name, file_sha256, mapping_name, source_system, status, started_at, partner_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO imports (file_name, file_sha256, mapping_name, source_system, status, started_at, partner_id, process, heartbeat_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6) RETURNING id",
             )
             .bind(&meta.file_name)
             .bind(&meta.file_sha256)
@@ -23,10 +68,73 @@ impl Store {
             .bind(ImportStatus::Running.as_str())
             .bind(now)
             .bind(meta.partner)
+            .bind(&process)
             .fetch_one(pool)
             .await
             .map_err(StoreError::db(BACKEND, "record the start of an import"))
         })
+    }
+
+    /// The import is alive: called after every batch.
+    pub async fn import_heartbeat(&self, import_id: i64) -> Result<(), StoreError> {
+        let now = crate::clock::real_now();
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE imports SET heartbeat_at = $2 WHERE id = $1")
+                .bind(import_id)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "record an import's progress"))?;
+        });
+        Ok(())
+    }
+
+    /// The imports still `running` whose process is gone (see [`process_is_gone`]; a heartbeat
+    /// older than `stale_after` for a process on another host), each with how many encounters
+    /// it stored.
+    pub async fn dead_imports(&self, stale_after: chrono::Duration) -> Result<Vec<(ImportRecord, u64)>, StoreError> {
+        let op = "find interrupted imports";
+        let rows: Vec<(i64, Option<String>, Option<DateTime<Utc>>)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, process, heartbeat_at FROM imports WHERE status = 'running' ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, op))?
+        });
+        let now = crate::clock::real_now();
+        let mut out = Vec::new();
+        for (id, process, heartbeat) in rows {
+            if !process_is_gone(process.as_deref(), heartbeat, now, stale_after) {
+                continue;
+            }
+            let stored: i64 = on_pool!(self, pool => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM encounters WHERE import_id = $1")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(StoreError::db(BACKEND, op))?
+            });
+            if let Some(r) = self.get_import(id).await? {
+                out.push((r, count_from_db(stored)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Mark a running import `interrupted` with what it stored; false if it was not running any
+    /// more (another command marked it, or it finished).
+    pub async fn mark_import_interrupted(&self, import_id: i64, stored: u64) -> Result<bool, StoreError> {
+        let now = crate::clock::real_now();
+        let n = on_pool!(self, pool => {
+            sqlx::query("UPDATE imports SET status = 'interrupted', finished_at = $2, inserted = $3 WHERE id = $1 AND status = 'running'")
+                .bind(import_id)
+                .bind(now)
+                .bind(count_to_db(stored))
+                .execute(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "mark an import interrupted"))?
+                .rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// Record the end of an import: its totals, status and the finishing time.

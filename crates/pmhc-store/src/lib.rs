@@ -37,6 +37,7 @@ mod audit;
 mod encounters;
 mod error;
 mod imports;
+mod keys;
 mod migrate;
 mod model;
 mod outcomes;
@@ -50,6 +51,7 @@ mod referral_history;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::{AuditFilter, AuditScope};
+pub use keys::{KEY_FILE_ENV, KeyLocation, Keys};
 pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};
 pub use training::{NewSession, SaveCounts};
@@ -94,6 +96,8 @@ pub struct Store {
     inner: Backend,
     /// What the domain considers "now" (the system clock unless the front end set another).
     clock: Clock,
+    /// The key file's location and, once read, the keys (see `keys.rs`).
+    keys: std::sync::Arc<keys::KeyRing>,
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +168,12 @@ impl Store {
             .await
             .map_err(|source| StoreError::Open { backend: "sqlite", url: redact_url(url), source })?;
         tracing::debug!(path, "opened SQLite store");
-        Ok(Store { inner: Backend::Sqlite(pool), clock: Clock::system() })
+        let keys = keys::KeyRing::new(if in_memory {
+            keys::KeyLocation::Memory
+        } else {
+            keys::location_from_env(keys::default_location_sqlite(path))
+        });
+        Ok(Store { inner: Backend::Sqlite(pool), clock: Clock::system(), keys })
     }
 
     async fn open_postgres(url: &str) -> Result<Store, StoreError> {
@@ -175,6 +184,7 @@ impl Store {
         let open_err = |source| StoreError::Open { backend: "postgres", url: redact_url(url), source };
         let probe = PgConnection::connect_with(&options).await.map_err(open_err)?;
         let _ = probe.close().await;
+        let keys = keys::KeyRing::new(keys::location_from_env(keys::default_location_postgres(&options)));
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
@@ -182,7 +192,7 @@ impl Store {
             .await
             .map_err(open_err)?;
         tracing::debug!(url = %redact_url(url), "opened PostgreSQL store");
-        Ok(Store { inner: Backend::Postgres(pool), clock: Clock::system() })
+        Ok(Store { inner: Backend::Postgres(pool), clock: Clock::system(), keys })
     }
 
     /// This store with `clock` as its domain "now" (see [`clock`]); clones share it.

@@ -68,11 +68,19 @@ pub enum ImportStatus {
     Partial,
     /// The import stopped with an error.
     Failed,
+    /// The process running it died (killed, the machine stopped): found and marked by the next
+    /// command. What it stored before stays; importing the file again is safe.
+    Interrupted,
 }
 
 impl ImportStatus {
-    pub const ALL: [ImportStatus; 4] =
-        [ImportStatus::Running, ImportStatus::Complete, ImportStatus::Partial, ImportStatus::Failed];
+    pub const ALL: [ImportStatus; 5] = [
+        ImportStatus::Running,
+        ImportStatus::Complete,
+        ImportStatus::Partial,
+        ImportStatus::Failed,
+        ImportStatus::Interrupted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +88,7 @@ impl ImportStatus {
             ImportStatus::Complete => "complete",
             ImportStatus::Partial => "partial",
             ImportStatus::Failed => "failed",
+            ImportStatus::Interrupted => "interrupted",
         }
     }
 }
@@ -92,7 +101,7 @@ impl fmt::Display for ImportStatus {
 
 /// An import status string that is not one of `running`, `complete`, `partial`, `failed`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an import status; expected running, complete, partial or failed")]
+#[error("`{0}` is not an import status; expected running, complete, partial, failed or interrupted")]
 pub struct UnknownImportStatus(pub String);
 
 impl FromStr for ImportStatus {

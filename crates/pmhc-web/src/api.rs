@@ -535,7 +535,9 @@ async fn list_imports(
 async fn get_import(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<ImportInfo>, ApiError> {
     who.require(Permission::Import)?;
     let r = crate::pages::own_import(&state, &who, id).await?;
-    Ok(Json(import_info(&state, r, true).await?))
+    let info = import_info(&state, r, true).await?;
+    crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::View, format!("import:{id}"), &[], format!("import {}", info.status)).await?;
+    Ok(Json(info))
 }
 
 // --- Definitions -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use pmhc_core::access::Permission;
-use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_core::audit::AuditAction;
 use pmhc_service::audit::ENCOUNTER_GROUPS;
 use pmhc_import::MappingSpec;
 use pmhc_service::imports::{ImportRequest, import_file};
@@ -255,6 +255,7 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
         batch_size: 5_000,
         rejects_path: Some(rejects.clone()),
         partner: who.user.partner,
+        actor: who.actor(),
         progress: Some(Arc::new(move |b| progress_job.bytes_done.store(b, Ordering::Relaxed))),
         on_start: Some(Box::new(move |id| {
             started_id_set.store(id, Ordering::SeqCst);
@@ -266,7 +267,6 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     let st = state.clone();
     let user = who.user.username.clone();
     let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
-    let actor = who.actor();
     tokio::spawn(async move {
         let result = import_file(&st.store, request).await;
         // The message names the upload's temporary path: show the user's file name instead.
@@ -306,14 +306,8 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
             },
             Err(_) => ImportDetails { failure, ..ImportDetails::default() },
         };
+        // The service wrote the "import started" and "import finished" entries.
         let id = started_id.load(Ordering::SeqCst);
-        let (outcome, detail) = match &details.failure {
-            None => (AuditOutcome::Success, format!("{} rows, {} rejected, {} new", details.received, details.rejected, details.inserted)),
-            Some(f) => (AuditOutcome::Failed, f.clone()),
-        };
-        if let Err(e) = pmhc_service::audit::record(&st.store, &actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
-            tracing::error!(import = id, error = %e, "the end of an import could not be audited");
-        }
         if id > 0 {
             let rejects_bytes = std::fs::read(&rejects).ok().filter(|b| !b.is_empty());
             let json = serde_json::to_string(&details).unwrap_or_default();

@@ -656,6 +656,8 @@ async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): P
     who.require(Permission::Import)?;
     let r = own_import(&state, &who, id).await?;
     let mut info = crate::api::import_info(&state, r, true).await?;
+    // The details name rejected rows and their reasons: audited before they are shown.
+    audit(&state, &who, AuditAction::View, format!("import:{id}"), &[], format!("import {}", info.status)).await?;
     let t = views::ImportView {
         nav: Nav::new(Some(&who), "imports"),
         running: info.status == "running",
@@ -1058,7 +1060,7 @@ async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
     // Reading the audit trail is itself audited.
     audit(&state, &who, AuditAction::View, "audit", &[], format!("{} entries", entries.len())).await?;
     let verified = if q.verify.is_some() {
-        Some(match pmhc_service::audit::verify(&state.store).await? {
+        Some(match pmhc_service::audit::verify(&state.store, None).await? {
             Ok(v) => (
                 true,
                 match v.head {
@@ -1066,6 +1068,7 @@ async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
                     None => "The audit trail is empty.".to_string(),
                 },
             ),
+            Err(e) if !e.is_tampering() => (false, format!("The chain cannot be verified: {e}. Restore the key file and verify again.")),
             Err(broken) => (false, format!("The chain is BROKEN at entry {}: {broken}.", broken.entry())),
         })
     } else {

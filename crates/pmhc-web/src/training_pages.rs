@@ -290,6 +290,10 @@ fn line(r: &CoverageRow) -> CoverageLine {
 
 async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<TrainingQuery>) -> Result<Response, PageError> {
     let (c, names) = coverage_for(&state, &who, q.on.as_deref()).await?;
+    // The page names staff whose refresher is overdue (when the role may see names): audited.
+    let object = format!("training{}", q.format.as_deref().map(|f| format!("?format={f}")).unwrap_or_default());
+    let action = if q.format.is_some() { pmhc_core::audit::AuditAction::Export } else { pmhc_core::audit::AuditAction::View };
+    crate::auth::audit(&state, &who, action, object, &[], if names { "coverage, with the names of staff due a refresher" } else { "coverage" }).await?;
     match q.format.as_deref() {
         Some("csv") => {
             let body = coverage_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
