@@ -652,8 +652,8 @@ fn the_audit_trail() {
         assert!(has("analyst", "view", "success", &format!("encounter:{system}/{key}")));
         assert!(has("analyst", "create", "success", "encounter:audit/A1"));
         assert!(has("admin", "view", "success", "audit"));
-        assert!(entries.iter().any(|e| e["action"] == "admin" && e["object"] == "user:analyst" && e["source"] == "cli"), "pmhc user add is recorded");
-        assert!(entries.iter().any(|e| e["action"] == "import" && e["source"] == "cli") || entries.iter().any(|e| e["action"] == "admin"));
+        assert!(entries.iter().any(|e| e["action"] == "admin" && e["object"] == "user:analyst" && e["source"].as_str().is_some_and(|s| s.starts_with("cli uid "))), "pmhc user add is recorded");
+        assert!(entries.iter().any(|e| e["action"] == "import" && e["source"].as_str().is_some_and(|s| s.starts_with("cli uid "))) || entries.iter().any(|e| e["action"] == "admin"));
         let view = entries
             .iter()
             .find(|e| e["action"] == "view" && e["actor"] == "analyst" && e["object"].as_str().is_some_and(|o| o.starts_with("encounter:")))

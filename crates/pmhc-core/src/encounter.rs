@@ -138,6 +138,10 @@ pub enum InvalidEncounter {
     Year(i32),
     #[error("{0} contains a NUL character (U+0000)")]
     Nul(&'static str),
+    #[error(transparent)]
+    TooLong(#[from] crate::limits::TooLong),
+    #[error("{field} has {items} items; the limit is {limit}")]
+    TooManyItems { field: &'static str, items: usize, limit: usize },
 }
 
 impl Encounter {
@@ -236,29 +240,48 @@ impl Encounter {
 
     /// Check the rules every stored encounter obeys.
     pub fn validate(&self) -> Result<(), InvalidEncounter> {
-        // No text holds NUL: PostgreSQL cannot store it, and no source means it.
-        let nul = |s: &str| s.contains('\0');
-        let opt = |s: &Option<String>| s.as_deref().is_some_and(nul);
-        let texts: [(&'static str, bool); 15] = [
-            ("source_system", nul(&self.source_system)),
-            ("source_key", nul(&self.source_key)),
-            ("agency", opt(&self.agency)),
-            ("call_number", opt(&self.call_number)),
-            ("precinct", opt(&self.area.precinct)),
-            ("sector", opt(&self.area.sector)),
-            ("beat", opt(&self.area.beat)),
-            ("priority", opt(&self.priority)),
-            ("initial_call_type", opt(&self.initial_call_type)),
-            ("final_call_type", opt(&self.final_call_type)),
-            ("officers", self.officers.iter().any(|o| opt(&o.id))),
-            ("referrals", self.referrals.iter().any(|r| opt(&r.service))),
-            ("force_types", self.force_types.iter().any(|f| nul(f))),
-            ("behaviours", self.behaviours.iter().any(|b| nul(b))),
-            ("subject_key", opt(&self.subject_key)),
+        // No text holds NUL (PostgreSQL cannot store it, and no source means it), and none is
+        // over its limit (see `limits`).
+        let lists: [(&'static str, usize); 4] = [
+            ("officers", self.officers.len()),
+            ("referrals", self.referrals.len()),
+            ("force_types", self.force_types.len()),
+            ("behaviours", self.behaviours.len()),
         ];
-        if let Some((field, _)) = texts.iter().find(|(_, has)| *has) {
-            return Err(InvalidEncounter::Nul(field));
+        if let Some((field, items)) = lists.iter().find(|(_, n)| *n > crate::limits::LIST_ITEMS) {
+            return Err(InvalidEncounter::TooManyItems { field, items: *items, limit: crate::limits::LIST_ITEMS });
         }
+        let one = |f: &'static str, s: &str| -> Result<(), InvalidEncounter> {
+            if s.contains('\0') {
+                return Err(InvalidEncounter::Nul(f));
+            }
+            crate::limits::check(f, s)?;
+            Ok(())
+        };
+        let opt = |f: &'static str, s: &Option<String>| s.as_deref().map_or(Ok(()), |s| one(f, s));
+        one("source_system", &self.source_system)?;
+        one("source_key", &self.source_key)?;
+        opt("agency", &self.agency)?;
+        opt("call_number", &self.call_number)?;
+        opt("precinct", &self.area.precinct)?;
+        opt("sector", &self.area.sector)?;
+        opt("beat", &self.area.beat)?;
+        opt("priority", &self.priority)?;
+        opt("initial_call_type", &self.initial_call_type)?;
+        opt("final_call_type", &self.final_call_type)?;
+        for o in &self.officers {
+            opt("officers", &o.id)?;
+        }
+        for r in &self.referrals {
+            opt("referrals", &r.service)?;
+        }
+        for f in &self.force_types {
+            one("force_types", f)?;
+        }
+        for b in &self.behaviours {
+            one("behaviours", b)?;
+        }
+        opt("subject_key", &self.subject_key)?;
         if self.source_system.trim().is_empty() {
             return Err(InvalidEncounter::EmptySourceSystem);
         }
@@ -535,6 +558,17 @@ mod tests {
         e.area.beat = None;
         e.force_types = vec!["Taser\u{0}".into()];
         assert_eq!(e.validate(), Err(InvalidEncounter::Nul("force_types")));
+        // Every text has a limit (see `limits`), and every list.
+        e.force_types = vec![];
+        e.final_call_type = Some("x".repeat(crate::limits::SHORT_TEXT + 1));
+        assert_eq!(
+            e.validate().unwrap_err().to_string(),
+            "final_call_type is 4097 bytes long; the limit is 4096 bytes (a short field)"
+        );
+        e.final_call_type = Some("x".repeat(crate::limits::SHORT_TEXT));
+        assert_eq!(e.validate(), Ok(()));
+        e.behaviours = vec!["b".into(); crate::limits::LIST_ITEMS + 1];
+        assert!(matches!(e.validate(), Err(InvalidEncounter::TooManyItems { field: "behaviours", .. })));
     }
 
     #[test]

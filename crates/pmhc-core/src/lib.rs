@@ -18,6 +18,7 @@ mod digest;
 pub mod encounter;
 pub mod field;
 pub mod field_form;
+pub mod limits;
 pub mod outcomes;
 pub mod pseudonym;
 pub mod registry;

@@ -903,6 +903,7 @@ impl CompiledMapping {
                     reason: "the encounter key column is empty".into(),
                 });
             }
+            pmhc_core::limits::check("source_key", v).map_err(|err| RowError { column: Some(names[n].clone()), reason: err.to_string() })?;
             if n > 0 {
                 key.push_str(&self.key_separator);
             }
@@ -945,6 +946,11 @@ impl CompiledMapping {
                 }
                 continue;
             };
+            // Every text has a limit (pmhc_core::limits), checked on the source's value — before
+            // a pseudonym would shorten it.
+            if let Value::Text(t) = &value {
+                pmhc_core::limits::check(f.field.name(), t).map_err(|err| RowError { column: self.first_column(f), reason: err.to_string() })?;
+            }
             if let (Some(ns), Value::Text(id)) = (&f.pseudonymize, &value)
                 && let Some(k) = &self.pseudonym_key
             {

@@ -164,6 +164,7 @@ impl Store {
             // An in-memory database lives as long as its connection.
             .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
             .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
+            .after_release(|conn, _| Box::pin(async move { healthy_after_release(conn).await }))
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open { backend: "sqlite", url: redact_url(url), source })?;
@@ -188,6 +189,7 @@ impl Store {
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
+            .after_release(|conn, _| Box::pin(async move { healthy_after_release(conn).await }))
             .connect_with(options)
             .await
             .map_err(open_err)?;
@@ -236,6 +238,21 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// Whether a connection handed back may go back to the pool: not while its driver still counts
+/// an open transaction. A COMMIT or ROLLBACK that failed (a full disk: SQLite rolls back by
+/// itself, and the driver's later ROLLBACK then fails too) leaves the count above zero for ever,
+/// and every later `BEGIN` on that connection would fail ("non-zero transaction depth") until a
+/// restart. The ping first lets the driver finish a rollback queued when the transaction was
+/// dropped. Such a connection is closed; the pool opens a fresh one when needed.
+async fn healthy_after_release<C: Connection>(conn: &mut C) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    let healthy = !conn.is_in_transaction();
+    if !healthy {
+        tracing::warn!("a connection still in a transaction was closed instead of reused");
+    }
+    Ok(healthy)
 }
 
 /// Saturating conversion of a count for the database (`BIGINT`).

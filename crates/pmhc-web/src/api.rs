@@ -178,9 +178,46 @@ impl utoipa::Modify for Security {
     }
 }
 
-/// The OpenAPI document as JSON.
+/// The OpenAPI document as JSON, every free-form text property stating its limit
+/// (`maxLength`, from `pmhc_core::limits` by the property's name, as the server enforces it).
 pub fn openapi_document() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
+    let Ok(mut doc) = serde_json::to_value(ApiDoc::openapi()) else { return "{}".into() };
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
+        for schema in schemas.values_mut() {
+            limit_properties(schema);
+        }
+    }
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+}
+
+fn limit_properties(schema: &mut serde_json::Value) {
+    if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for (name, prop) in props.iter_mut() {
+            limit_text(name, prop);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema.get_mut(key).and_then(|p| p.as_array_mut()) {
+            parts.iter_mut().for_each(limit_properties);
+        }
+    }
+}
+
+fn limit_text(name: &str, prop: &mut serde_json::Value) {
+    let is_text = |v: &serde_json::Value| {
+        let t = v.get("type");
+        let string = t.and_then(|t| t.as_str()) == Some("string")
+            || t.and_then(|t| t.as_array()).is_some_and(|a| a.iter().any(|x| x == "string"));
+        string && v.get("format").is_none() && v.get("enum").is_none()
+    };
+    if is_text(prop) {
+        prop["maxLength"] = pmhc_core::limits::limit_for(name).into();
+    } else if let Some(items) = prop.get_mut("items")
+        && is_text(items)
+    {
+        items["maxLength"] = pmhc_core::limits::limit_for(name).into();
+    }
+    limit_properties(prop);
 }
 
 async fn openapi_json() -> Response {

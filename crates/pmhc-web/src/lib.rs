@@ -29,6 +29,7 @@ pub mod auth;
 mod charts;
 mod error;
 pub mod imports;
+mod limits;
 mod pages;
 mod pdf;
 mod referrals;
@@ -111,7 +112,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Requests handled at once.
 const MAX_IN_FLIGHT: usize = 512;
 /// Request bodies other than uploads.
-const MAX_FORM_BYTES: usize = 1 << 20;
+pub(crate) const MAX_FORM_BYTES: usize = 1 << 20;
 
 /// The whole application: pages, API, static assets, and the layers every request passes.
 pub fn app(state: AppState) -> Router {
@@ -128,6 +129,7 @@ pub fn app(state: AppState) -> Router {
         .merge(statics::routes())
         .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn(limits::field_limits))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -32,6 +32,7 @@ both_backends!(
     capacity_updates_and_referral_subjects,
     the_clock_moves_the_rules_not_the_records,
     a_lock_releases_itself_and_ends_the_sessions,
+    a_full_disk_is_said_and_the_store_recovers,
 );
 
 async fn migrated(store: &Store) {
@@ -835,4 +836,110 @@ async fn a_lock_releases_itself_and_ends_the_sessions(store: Store) {
         later.record_failed_sign_in("kim", LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await.unwrap();
     }
     assert!(later.user_by_username("kim").await.unwrap().unwrap().0.locked, "five new failures lock it again");
+}
+
+/// Fill the "disk": SQLite's `max_page_count` on every connection of the pool (it is a setting of
+/// each connection), PostgreSQL a trigger raising SQLSTATE 53100 (`disk_full`). `None` lifts it.
+async fn disk_full(store: &Store, full: bool) {
+    match (store.sqlite_pool(), store.postgres_pool()) {
+        (Some(pool), _) => {
+            // Hold every connection the pool may have at once, so each gets the setting.
+            let mut held = Vec::new();
+            for _ in 0..pool.options().get_max_connections() {
+                held.push(pool.acquire().await.expect("acquire"));
+            }
+            for c in &mut held {
+                let pages: i64 = if full {
+                    sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut **c).await.expect("page_count")
+                } else {
+                    4_294_967_294
+                };
+                let _: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+                    .fetch_optional(&mut **c)
+                    .await
+                    .expect("max_page_count");
+            }
+        }
+        (_, Some(pool)) => {
+            let statements: &[&str] = if full {
+                &[
+                    "CREATE FUNCTION pmhc_test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                     RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END $$",
+                    "CREATE TRIGGER pmhc_test_disk_full BEFORE INSERT OR UPDATE ON encounters FOR EACH ROW EXECUTE FUNCTION pmhc_test_disk_full()",
+                    "CREATE TRIGGER pmhc_test_disk_full BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION pmhc_test_disk_full()",
+                ]
+            } else {
+                &[
+                    "DROP TRIGGER pmhc_test_disk_full ON encounters",
+                    "DROP TRIGGER pmhc_test_disk_full ON audit_log",
+                    "DROP FUNCTION pmhc_test_disk_full()",
+                ]
+            };
+            for s in statements {
+                sqlx::query(sqlx::AssertSqlSafe(s.to_string())).execute(pool).await.expect("disk-full trigger");
+            }
+        }
+        _ => unreachable!(),
+    }
+}
+
+fn audit_event(n: u32) -> pmhc_core::audit::AuditEvent {
+    pmhc_core::audit::AuditEvent {
+        at: format!("2026-01-01T00:00:{:02}.00Z", n % 60),
+        actor: "tester".into(),
+        partner: None,
+        action: pmhc_core::audit::AuditAction::View,
+        object: format!("encounter:seattle/{n}"),
+        field_groups: vec![],
+        source: "test".into(),
+        outcome: pmhc_core::audit::AuditOutcome::Success,
+        detail: "a detail long enough to need pages ".repeat(20),
+    }
+}
+
+async fn a_full_disk_is_said_and_the_store_recovers(store: Store) {
+    migrated(&store).await;
+    let p = pmhc_core::sharing::DEFAULT_PARTNER;
+    let first: Vec<Encounter> = (0..200).map(|i| full_record(&format!("a-{i:04}"))).collect();
+    store.write_batch(p, None, &first).await.expect("first batch");
+    store.append_audit(audit_event(0)).await.expect("first entry");
+    disk_full(&store, true).await;
+    // Writes fail with a message that says the disk is full, and keep nothing.
+    let big: Vec<Encounter> = (0..5000).map(|i| full_record(&format!("b-{i:05}"))).collect();
+    let mut said = false;
+    for _ in 0..3 {
+        let err = store.write_batch(p, None, &big).await.expect_err("the disk is full");
+        assert!(err.is_disk_full(), "{err:?}");
+        assert!(err.to_string().contains("disk holding the"), "{err}");
+        said = true;
+    }
+    assert!(said);
+    let mut entry_refused = false;
+    for n in 1..200 {
+        match store.append_audit(audit_event(n)).await {
+            Ok(_) => continue,
+            Err(e) => {
+                assert!(e.is_disk_full(), "{e:?}");
+                entry_refused = true;
+                break;
+            }
+        }
+    }
+    assert!(entry_refused, "the audit trail hits the full disk too");
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 200, "nothing of the failed batches");
+    // Reads keep working meanwhile, on every connection.
+    for _ in 0..30 {
+        assert_eq!(store.count_encounters(&EncounterFilter::default()).await.expect("a read while full"), 200);
+    }
+    // Space returns: writes work again without a restart, on every connection.
+    disk_full(&store, false).await;
+    for _ in 0..30 {
+        assert_eq!(store.count_encounters(&EncounterFilter::default()).await.expect("a read after"), 200);
+    }
+    let counts = store.write_batch(p, None, &big).await.expect("a write after space returned");
+    assert_eq!(counts.inserted, 5000);
+    for n in 300..310 {
+        store.append_audit(audit_event(n)).await.expect("an entry after space returned");
+    }
+    assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 5200);
 }
