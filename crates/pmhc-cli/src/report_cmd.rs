@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use pmhc_core::CodeList;
 use pmhc_core::definition::{Period, SharedDefinition};
 use pmhc_core::outcomes::{Dimension, OutcomeFilter, repeat_people};
+use pmhc_import::csv_safe::write_safe_record;
 use pmhc_service::ServiceError;
 use pmhc_service::outcomes::{ReportQuery, compute_report};
 use pmhc_store::Store;
@@ -228,10 +229,10 @@ pub async fn people(store: &Store, cmd: PeopleCommand) -> Result<u8> {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&people)?),
         ListFormat::Csv => {
             let mut w = csv::Writer::from_writer(std::io::stdout().lock());
-            w.write_record(["subject_key", "encounters", "first", "last", "dates"])?;
+            write_safe_record(&mut w, ["subject_key", "encounters", "first", "last", "dates"])?;
             for p in &people {
                 let dates: Vec<String> = p.dates.iter().map(|d| d.to_string()).collect();
-                w.write_record([
+                write_safe_record(&mut w, [
                     p.subject_key.clone(),
                     p.encounters.to_string(),
                     p.first.to_string(),

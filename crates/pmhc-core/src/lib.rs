@@ -12,6 +12,7 @@ pub mod access;
 pub mod capacity;
 pub mod audit;
 pub mod codes;
+pub mod csv_safe;
 pub mod definition;
 pub mod disclosure;
 mod digest;

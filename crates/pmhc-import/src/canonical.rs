@@ -1,10 +1,15 @@
 //! pmhc's own CSV form of encounters: one column per canonical field, lossless, so that an export
 //! re-imports (with the shipped `pmhc` mapping) into the very same records.
+//!
+//! Cells are written spreadsheet-safe ([`crate::csv_safe`]): a text a spreadsheet would read as a
+//! formula gets a leading `'`, which the `pmhc` mapping (`restore_formula_prefix`) takes off.
 
 use std::io::Write;
 
 use chrono::NaiveDateTime;
 use pmhc_core::{CodeList, DatePrecision, Encounter};
+
+use crate::csv_safe::write_safe_record;
 
 /// The columns, in order.
 pub const COLUMNS: &[&str] = &[
@@ -54,7 +59,7 @@ impl<W: Write> CanonicalWriter<W> {
     /// the `pmhc` mapping ignores them on re-import.
     pub fn with_extra_columns(out: W, extra: &[&str]) -> Result<Self, csv::Error> {
         let mut inner = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
-        inner.write_record(COLUMNS.iter().chain(extra))?;
+        write_safe_record(&mut inner, COLUMNS.iter().chain(extra))?;
         Ok(CanonicalWriter { inner, row: Vec::with_capacity(COLUMNS.len() + extra.len()) })
     }
 
@@ -171,7 +176,7 @@ impl<W: Write> CanonicalWriter<W> {
         ]);
         debug_assert_eq!(r.len(), COLUMNS.len());
         r.extend(extra.iter().map(|v| v.to_string()));
-        self.inner.write_record(&*r)
+        write_safe_record(&mut self.inner, &self.row)
     }
 
     pub fn finish(mut self) -> Result<W, csv::Error> {
@@ -211,8 +216,9 @@ mod tests {
     }
 
     fn text() -> impl Strategy<Value = Option<String>> {
-        // Printable text, including quotes, commas and non-ASCII; trimmed as imports trim.
-        proptest::option::of("[a-zA-Z0-9 ,\"'é\u{4e2d}|/-]{1,12}".prop_map(|s| s.trim().to_string()).prop_filter("non-empty", |s| !s.is_empty()))
+        // Printable text, including quotes, commas, non-ASCII and what spreadsheets read as
+        // formulas (`=`, `+`, `-`, `@`); trimmed as imports trim.
+        proptest::option::of("[a-zA-Z0-9 ,\"'é\u{4e2d}|/=+@.-]{1,12}".prop_map(|s| s.trim().to_string()).prop_filter("non-empty", |s| !s.is_empty()))
     }
 
     fn yn() -> impl Strategy<Value = Option<bool>> {
@@ -296,6 +302,70 @@ mod tests {
         assert_eq!(s.rejected, 0, "{:?}", s.first_rejects);
         assert!(s.unknown_codes.is_empty());
         out
+    }
+
+    /// Texts a spreadsheet would read as formulas are written with a leading `'` and re-import
+    /// as they were; numbers (a negative longitude, a number-like text) are written unchanged.
+    #[test]
+    fn formulas_are_written_as_text_and_re_import_as_they_were() {
+        let mut e = Encounter::new("src-a", "-K1", NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
+        e.agency = Some("=HYPERLINK(\"http://x\",\"y\")".into());
+        e.call_number = Some("+1".into());
+        e.area.precinct = Some("+North".into());
+        e.area.sector = Some("@S".into());
+        e.area.beat = Some("'=A1".into());
+        e.area.latitude = Some(47.6);
+        e.area.longitude = Some(-122.33);
+        e.priority = Some("-1.6".into());
+        e.initial_call_type = Some("-CRISIS".into());
+        e.final_call_type = Some("'quoted".into());
+        e.subject_key = Some("@p1".into());
+        e.force_types = vec!["=x".into()];
+        e.referrals = vec![Referral { service_type: ServiceType::Other, service: Some("=svc".into()), result: ReferralResult::Unknown }];
+        e.normalize();
+        let mut w = CanonicalWriter::new(Vec::new()).unwrap();
+        w.write(&e).unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let row = r.records().next().unwrap().unwrap();
+        let cell = |name: &str| row.get(COLUMNS.iter().position(|c| *c == name).unwrap()).unwrap().to_string();
+        for (column, written) in [
+            ("source_key", "'-K1"),
+            ("agency", "'=HYPERLINK(\"http://x\",\"y\")"),
+            ("call_number", "+1"),
+            ("precinct", "'+North"),
+            ("sector", "'@S"),
+            ("beat", "''=A1"),
+            ("latitude", "47.6"),
+            ("longitude", "-122.33"),
+            ("priority", "-1.6"),
+            ("initial_call_type", "'-CRISIS"),
+            ("final_call_type", "'quoted"),
+            ("subject_key", "'@p1"),
+            ("force_types", "[\"=x\"]"),
+        ] {
+            assert_eq!(cell(column), written, "{column}");
+        }
+        for c in row.iter() {
+            assert!(!c.starts_with(['=', '+', '@', '\t', '\r']) || c == "+1", "{c:?}");
+            assert!(!c.starts_with('-') || c.parse::<f64>().is_ok(), "{c:?}");
+        }
+        let back = roundtrip(std::slice::from_ref(&e));
+        assert_eq!(back, vec![e.clone()]);
+        assert_eq!(back[0].content_hash(), e.content_hash());
+
+        // A leading tab or carriage return gets the prefix too; imports trim every value, so
+        // what comes back is the trimmed text, as it was before the prefix.
+        let mut tab = e.clone();
+        tab.source_key = "K2".into();
+        tab.agency = Some("\t=1+1".into());
+        tab.area.beat = Some("\r-x".into());
+        let mut w = CanonicalWriter::new(Vec::new()).unwrap();
+        w.write(&tab).unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert!(text.contains(",'\t=1+1,") && text.contains("\"'\r-x\""), "{text:?}");
+        let back = roundtrip(std::slice::from_ref(&tab));
+        assert_eq!((back[0].agency.as_deref(), back[0].area.beat.as_deref()), (Some("=1+1"), Some("-x")));
     }
 
     proptest! {

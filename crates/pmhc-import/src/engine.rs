@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use pmhc_core::{Encounter, PseudonymKey};
 use serde::Serialize;
 
+use crate::csv_safe::write_safe_record;
 use crate::mapping::{CompiledMapping, Encoding, MappingError, MappingSpec, RowError, RowsPerEncounter, UnknownCodeSeen};
 
 /// Where mapped encounters go (the store, in the CLI; a vector in tests).
@@ -238,14 +239,14 @@ impl Rejects {
             let mut w = csv::WriterBuilder::new().flexible(true).from_writer(file);
             let mut head = vec!["line".to_string(), "column".into(), "reason".into()];
             head.extend(self.header.iter().cloned());
-            w.write_record(&head).map_err(wrap)?;
+            write_safe_record(&mut w, &head).map_err(wrap)?;
             self.writer = Some(w);
         }
         if let Some(w) = self.writer.as_mut() {
             let line_s = line.to_string();
             let mut rec: Vec<&str> = vec![&line_s, err.column.as_deref().unwrap_or(""), &err.reason];
             rec.extend_from_slice(fields);
-            w.write_record(&rec).map_err(wrap)?;
+            write_safe_record(w, &rec).map_err(wrap)?;
         }
         Ok(())
     }
@@ -257,6 +258,15 @@ impl Rejects {
             return Ok(self.path.clone());
         }
         Ok(None)
+    }
+}
+
+/// A row of a file pmhc wrote, as it was before the export's formula prefix (see
+/// [`pmhc_core::csv_safe`]): each cell a slice of itself, no copy. A rejected row written back
+/// through `write_safe_record` gets its prefixes again, so the rejects file shows the row as read.
+fn restore_formula_prefix(fields: &mut [&str]) {
+    for f in fields {
+        *f = pmhc_core::csv_safe::restore(f);
     }
 }
 
@@ -285,10 +295,13 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             if index <= skip {
                 continue;
             }
-            if let Row::Fields(f) = row
-                && let Ok(k) = mapping.key(&f)
-            {
-                last_row.insert(key_hash(&hasher, &k), index);
+            if let Row::Fields(mut f) = row {
+                if spec.source.restore_formula_prefix {
+                    restore_formula_prefix(&mut f);
+                }
+                if let Ok(k) = mapping.key(&f) {
+                    last_row.insert(key_hash(&hasher, &k), index);
+                }
             }
         }
     }
@@ -324,7 +337,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             continue;
         }
         summary.received += 1;
-        let fields = match row {
+        let mut fields = match row {
             Row::Fields(f) => f,
             Row::Undecodable(reason, shown) => {
                 summary.rejected += 1;
@@ -342,6 +355,9 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             };
             rejects.reject(line, RowError { column: None, reason }, &fields)?;
             continue;
+        }
+        if spec.source.restore_formula_prefix {
+            restore_formula_prefix(&mut fields);
         }
         unknown_row.clear();
         let mapped = mapping.map_row(&fields, &mut unknown_row);
@@ -437,5 +453,48 @@ mod tests {
         assert_eq!(lines.len(), 3, "{text}");
         assert!(lines[1].starts_with("3,,\"the row has 2 fields") && lines[1].ends_with(",2,2021-05-02"), "{}", lines[1]);
         assert!(lines[2].starts_with("4,,\"the row has 4 fields") && lines[2].ends_with(",3,2021-05-03,K2,extra"), "{}", lines[2]);
+    }
+
+    const BEAT_MAPPING: &str = "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\n[fields.beat]\ncolumn = \"beat\"\n";
+
+    /// The rejects file is opened in spreadsheets: a rejected row's text that would be read as
+    /// a formula is written with a leading `'` (the header's too); numbers stay as they are.
+    #[test]
+    fn the_rejects_file_holds_no_formulas() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, "id,day,beat,-note\n\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",not a date,-122.33,@cmd\n2,2021-05-02,K1,+1\n")
+            .expect("write");
+        let spec = MappingSpec::from_toml(BEAT_MAPPING).expect("valid");
+        let rejects = dir.path().join("rejects.csv");
+        let mut sink: Vec<Encounter> = Vec::new();
+        let options = EngineOptions { rejects_path: Some(rejects.clone()), ..EngineOptions::default() };
+        let s = run(&path, &spec, options, &mut sink).expect("runs to the end");
+        assert_eq!((s.accepted, s.rejected), (1, 1));
+        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&rejects).expect("rejects file");
+        let rows: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>().expect("rejects rows");
+        assert_eq!(rows[0].iter().collect::<Vec<_>>(), ["line", "column", "reason", "id", "day", "beat", "'-note"]);
+        assert_eq!(rows[1].iter().skip(3).collect::<Vec<_>>(), ["'=HYPERLINK(\"http://x\",\"y\")", "not a date", "-122.33", "'@cmd"]);
+    }
+
+    /// A file pmhc wrote (`restore_formula_prefix`): the prefix its export added comes off; without
+    /// the option every cell is read as it is.
+    #[test]
+    fn pmhc_own_files_lose_the_formula_prefix() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, "id,day,beat\n'=1+1,2021-05-01,''-x\n'-1,2021-05-02,'@K1\n").expect("write");
+        let beats = |restore: bool| {
+            let mut spec = MappingSpec::from_toml(BEAT_MAPPING).expect("valid");
+            spec.source.restore_formula_prefix = restore;
+            let mut sink: Vec<Encounter> = Vec::new();
+            let s = run(&path, &spec, EngineOptions::default(), &mut sink).expect("runs");
+            assert_eq!(s.rejected, 0, "{:?}", s.first_rejects);
+            sink.into_iter().map(|e| (e.source_key, e.area.beat.unwrap_or_default())).collect::<Vec<_>>()
+        };
+        let pairs = |v: [(&str, &str); 2]| v.map(|(k, b)| (k.to_string(), b.to_string())).to_vec();
+        // `'-1` is not a prefixed cell (`-1` is a number, written without one): it stays.
+        assert_eq!(beats(true), pairs([("=1+1", "'-x"), ("'-1", "@K1")]));
+        assert_eq!(beats(false), pairs([("'=1+1", "''-x"), ("'-1", "'@K1")]));
     }
 }

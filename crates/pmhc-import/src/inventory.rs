@@ -6,6 +6,8 @@ use pmhc_core::capacity::CapacityUpdate;
 use pmhc_core::services::{Hours, Intercept, Service, ServiceKind};
 use pmhc_core::sharing::Partner;
 
+use crate::csv_safe::write_safe_record;
+
 /// The columns, in order (`provider` is a partner's name or number).
 pub const COLUMNS: &[&str] = &[
     "provider", "name", "kind", "intercept", "eligibility", "hours", "capacity", "police_dropoff", "transit_access", "phone",
@@ -25,6 +27,9 @@ pub(crate) struct Columns<'a> {
     pub required: &'a [&'a str],
     /// Refuse a column not in `all` (a misspelt one would otherwise be read as empty).
     pub refuse_unknown: bool,
+    /// The format is one pmhc also writes (the inventory): take off the `'` its export puts
+    /// before a text a spreadsheet would read as a formula ([`pmhc_core::csv_safe::restore`]).
+    pub restore_formula_prefix: bool,
 }
 
 /// Read a CSV file whole: each row becomes a `T` through `row` (given a getter by column name,
@@ -56,7 +61,11 @@ pub(crate) fn read_rows<T>(
         match rec {
             Ok(rec) => {
                 let line = rec.position().map_or(0, |p| p.line());
-                let get = |name: &str| header.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("").trim().to_string();
+                let get = |name: &str| {
+                    let cell = header.iter().position(|h| h == name).and_then(|i| rec.get(i)).unwrap_or("");
+                    let cell = if columns.restore_formula_prefix { pmhc_core::csv_safe::restore(cell) } else { cell };
+                    cell.trim().to_string()
+                };
                 match row(&get) {
                     Ok(t) => out.push(t),
                     Err(messages) => problems.extend(messages.into_iter().map(|message| RowProblem { line, message })),
@@ -78,7 +87,12 @@ fn yes_no(s: &str) -> Result<bool, String> {
 
 /// Read an inventory file against the known partners. Every row or a list of every problem.
 pub fn parse_inventory(bytes: &[u8], partners: &[Partner]) -> Result<Vec<Service>, Vec<RowProblem>> {
-    let columns = Columns { all: COLUMNS, required: &["provider", "name", "kind", "intercept", "hours"], refuse_unknown: false };
+    let columns = Columns {
+        all: COLUMNS,
+        required: &["provider", "name", "kind", "intercept", "hours"],
+        refuse_unknown: false,
+        restore_formula_prefix: true,
+    };
     let mut seen: Vec<(i64, String)> = Vec::new();
     read_rows(bytes, &columns, |get| {
         let one = |m: String| vec![m];
@@ -134,7 +148,7 @@ pub fn parse_reported_at(s: &str) -> Option<chrono::NaiveDateTime> {
 /// Read a file of capacity reports against the known services (`now`: no report may be later).
 /// Every row or a list of every problem.
 pub fn parse_capacity(bytes: &[u8], services: &[Service], now: chrono::NaiveDateTime) -> Result<Vec<CapacityUpdate>, Vec<RowProblem>> {
-    let columns = Columns { all: CAPACITY_COLUMNS, required: &CAPACITY_COLUMNS[..3], refuse_unknown: false };
+    let columns = Columns { all: CAPACITY_COLUMNS, required: &CAPACITY_COLUMNS[..3], refuse_unknown: false, restore_formula_prefix: false };
     read_rows(bytes, &columns, |get| {
         let mut row_problems = Vec::new();
         let service = get("service_id");
@@ -169,14 +183,15 @@ pub fn parse_capacity(bytes: &[u8], services: &[Service], now: chrono::NaiveDate
     })
 }
 
-/// The inventory as CSV (the import's columns; providers by name).
+/// The inventory as CSV (the import's columns; providers by name), spreadsheet-safe
+/// ([`crate::csv_safe`]); [`parse_inventory`] reads it back as it was.
 pub fn inventory_csv(services: &[Service], partners: &[Partner]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
+    write_safe_record(&mut w, COLUMNS)?;
     for s in services {
         let provider = partners.iter().find(|p| p.id == s.provider).map_or_else(|| s.provider.to_string(), |p| p.name.clone());
         let yn = |b: bool| if b { "yes" } else { "no" };
-        w.write_record([
+        write_safe_record(&mut w, [
             provider.as_str(),
             &s.name,
             s.kind.as_str(),
@@ -219,6 +234,24 @@ mod tests {
         assert!(got[0].police_dropoff && !got[1].police_dropoff);
         let back = inventory_csv(&got, &partners()).unwrap();
         assert_eq!(parse_inventory(&back, &partners()).unwrap(), got);
+    }
+
+    #[test]
+    fn formulas_are_exported_as_text_and_read_back_as_they_were() {
+        let base = parse_inventory(b"provider,name,kind,intercept,hours,capacity\nCounty BH,Detox,detox,1,24/7,12\n", &partners()).unwrap();
+        let tricky = Service {
+            name: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            eligibility: "-adults only".into(),
+            phone: "+1 555 0100".into(),
+            address: "@home".into(),
+            area: "'=A1".into(),
+            ..base[0].clone()
+        };
+        let back = inventory_csv(std::slice::from_ref(&tricky), &partners()).unwrap();
+        let text = String::from_utf8(back.clone()).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert_eq!(row, "County BH,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",detox,1,'-adults only,24/7,12,no,no,'+1 555 0100,'@home,''=A1");
+        assert_eq!(parse_inventory(&back, &partners()).unwrap(), vec![tricky]);
     }
 
     #[test]

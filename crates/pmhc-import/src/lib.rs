@@ -9,8 +9,10 @@
 //!   unknown codes, batches to a [`engine::Sink`].
 //! - [`shipped`]: the mappings shipped with pmhc, by name.
 //! - [`canonical`]: pmhc's own lossless CSV form of encounters (export and re-import).
+//! - [`csv_safe`]: CSV rows written so that no text cell reaches a spreadsheet as a formula.
 
 pub mod canonical;
+pub mod csv_safe;
 pub mod engine;
 pub mod inventory;
 pub mod mapping;

@@ -57,6 +57,12 @@ pub struct SourceSpec {
     /// columns in the summary. Key, `occurred`, rule and `required` columns are always needed.
     #[serde(default)]
     pub missing_columns: MissingColumns,
+    /// The file is one pmhc wrote (its canonical CSV): a text cell that a spreadsheet would read
+    /// as a formula was written with a leading `'` (see [`pmhc_core::csv_safe`]), taken off
+    /// again here before anything else reads the cell. Default false: other sources' cells are
+    /// read as they are.
+    #[serde(default)]
+    pub restore_formula_prefix: bool,
 }
 
 /// See [`SourceSpec::missing_columns`].

@@ -24,7 +24,7 @@ fn read_rows<T>(
     required: &[&str],
     mut row: impl FnMut(&dyn Fn(&str) -> String) -> Result<T, String>,
 ) -> Result<Vec<T>, Vec<RowProblem>> {
-    crate::inventory::read_rows(bytes, &Columns { all, required, refuse_unknown: true }, |get| row(get).map_err(|m| vec![m]))
+    crate::inventory::read_rows(bytes, &Columns { all, required, refuse_unknown: true, restore_formula_prefix: false }, |get| row(get).map_err(|m| vec![m]))
 }
 
 fn optional<T: std::str::FromStr>(what: &str, s: &str) -> Result<Option<T>, String> {

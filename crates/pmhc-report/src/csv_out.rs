@@ -64,10 +64,23 @@ fn value_fields(v: &MeasureValue) -> [String; 7] {
     }
 }
 
+/// One row, spreadsheet-safe: a text a spreadsheet would read as a formula (a definition's
+/// name, a group, a note) gets a leading `'` ([`pmhc_core::csv_safe`]); numbers stay as they are.
+fn write_row<I, T>(w: &mut csv::Writer<Vec<u8>>, row: I) -> Result<(), csv::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: AsRef<str>,
+{
+    for cell in row {
+        w.write_field(pmhc_core::csv_safe::neutralise(cell.as_ref()).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)
+}
+
 /// The report as CSV (header row first).
 pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_COLUMNS)?;
+    write_row(&mut w, CSV_COLUMNS)?;
     let values = |w: &mut csv::Writer<Vec<u8>>,
                       section: &str,
                       period: &str,
@@ -89,7 +102,7 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
                 m.id().to_string(),
             ];
             rec.extend(f);
-            w.write_record(&rec)?;
+            write_row(w, &rec)?;
         }
         Ok(())
     };
@@ -100,12 +113,12 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
         r.definition.name,
         if r.public { "; public: counts of 1-10 suppressed" } else { "" }
     );
-    w.write_record(["definition", "", "", "", "", "", "", "", "", &r.definition.version.to_string(), "", "", "false", &about])?;
+    write_row(&mut w, ["definition", "", "", "", "", "", "", "", "", &r.definition.version.to_string(), "", "", "false", &about])?;
     for (name, p) in [("baseline", &r.periods.baseline), ("comparison", &r.periods.comparison)] {
         values(&mut w, "period", name, p.from.to_string(), p.to.to_string(), "", "", &p.measures)?;
     }
     for (m, c) in r.changes.iter() {
-        w.write_record([
+        write_row(&mut w, [
             "change",
             "comparison-baseline",
             "",
@@ -130,7 +143,7 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
             values(&mut w, "breakdown", "comparison", c.from.to_string(), c.to.to_string(), bd.by.id(), &g.key, &g.comparison)?;
             for (m, d) in g.disparity.iter() {
                 if let Some(d) = d {
-                    w.write_record([
+                    write_row(&mut w, [
                         "disparity",
                         "comparison",
                         &c.from.to_string(),
@@ -159,7 +172,7 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
         values(&mut w, "month", role, p.month.clone(), p.month.clone(), "", "", &p.measures)?;
     }
     for n in &r.notes {
-        w.write_record(["note", "", "", "", "", "", "", "", "", "", "", "", "false", n.as_str()])?;
+        write_row(&mut w, ["note", "", "", "", "", "", "", "", "", "", "", "", "false", n.as_str()])?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

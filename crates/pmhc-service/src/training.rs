@@ -8,6 +8,7 @@ use pmhc_core::sharing::{FieldGroup, FieldGroups, PartnerId};
 use pmhc_core::training::{
     CitReach, CourseResults, CoverageRow, StaffMember, StaffStatus, TrainingRecords, course_results, coverage, cit_reach,
 };
+use pmhc_import::csv_safe::write_safe_record;
 use pmhc_import::training::{RowProblem, parse_completions, parse_courses, parse_roster};
 use pmhc_store::{NewSession, SaveCounts, Store};
 
@@ -157,12 +158,13 @@ pub async fn training_coverage(store: &Store, reader: &CoverageReader, today: Na
     Ok(compute(&records, &calls, reader, today))
 }
 
-/// The coverage as CSV: one row per group, precinct and shift (totals first).
+/// The coverage as CSV: one row per group, precinct and shift (totals first), spreadsheet-safe
+/// ([`pmhc_import::csv_safe`]: precincts and shifts are the roster's text).
 pub fn coverage_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["group", "total", "precinct", "shift", "staff", "trained", "current", "refresher_overdue", "share_trained"])?;
+    write_safe_record(&mut w, ["group", "total", "precinct", "shift", "staff", "trained", "current", "refresher_overdue", "share_trained"])?;
     for r in &c.coverage {
-        w.write_record([
+        write_safe_record(&mut w, [
             r.group.as_str(),
             if r.total { "true" } else { "false" },
             r.precinct.as_deref().unwrap_or(""),
@@ -180,9 +182,9 @@ pub fn coverage_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
 /// The CIT reach as CSV: the total (`total` true), then one row per precinct.
 pub fn reach_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["total", "precinct", "requested", "reached_by_trained", "reached_by_untrained", "not_known", "share_reached_by_trained"])?;
+    write_safe_record(&mut w, ["total", "precinct", "requested", "reached_by_trained", "reached_by_untrained", "not_known", "share_reached_by_trained"])?;
     for (i, r) in c.reach.iter().enumerate() {
-        w.write_record([
+        write_safe_record(&mut w, [
             if i == 0 { "true" } else { "false" },
             r.precinct.as_deref().unwrap_or(""),
             &r.requested.to_string(),
@@ -193,4 +195,43 @@ pub fn reach_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pmhc_core::training::CoverageGroup;
+
+    /// Precincts and shifts are the roster's text: one a spreadsheet would read as a formula is
+    /// written with a leading `'`; the counts and shares are written as they are.
+    #[test]
+    fn the_coverage_csv_holds_no_formulas() {
+        let today = NaiveDate::from_ymd_opt(2025, 1, 1).expect("a day");
+        let row = |precinct: &str, shift: &str| CoverageRow {
+            group: CoverageGroup::Officers,
+            total: false,
+            precinct: Some(precinct.into()),
+            shift: Some(shift.into()),
+            staff: 4,
+            trained: 3,
+            current: 2,
+            overdue: 1,
+        };
+        let reach = CitReach { precinct: Some("@North".into()), requested: 2, reached_by_trained: 1, reached_by_untrained: 1, not_known: 0 };
+        let c = TrainingCoverage {
+            today,
+            coverage: vec![row("=HYPERLINK(\"http://x\",\"y\")", "+night"), row("-1", "-day")],
+            reach: vec![reach.clone(), reach],
+            courses: Vec::new(),
+            overdue: Vec::new(),
+            overdue_total: 0,
+            staff_on_roster: 8,
+        };
+        let text = String::from_utf8(coverage_csv(&c).expect("coverage")).expect("UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "officers,false,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+night,4,3,2,1,0.7500", "{text}");
+        assert_eq!(lines[2], "officers,false,-1,'-day,4,3,2,1,0.7500", "{text}");
+        let text = String::from_utf8(reach_csv(&c).expect("reach")).expect("UTF-8");
+        assert_eq!(text.lines().nth(1), Some("true,'@North,2,1,1,0,0.5000"), "{text}");
+    }
 }

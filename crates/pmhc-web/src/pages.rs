@@ -10,6 +10,7 @@ use axum::Router;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::outcomes::{Dimension, PUBLIC_THRESHOLD};
 use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
+use pmhc_import::csv_safe::write_safe_record;
 use pmhc_service::sharing;
 use serde::Deserialize;
 
@@ -1026,10 +1027,11 @@ async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Que
     audit(&state, &who, AuditAction::Export, "audit.csv", &[], format!("{} entries", entries.len())).await?;
     let body = (|| -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["id", "at_utc", "actor", "partner", "source", "action", "object", "field_groups", "outcome", "detail", "hash"])?;
+        write_safe_record(&mut w, ["id", "at_utc", "actor", "partner", "source", "action", "object", "field_groups", "outcome", "detail", "hash"])?;
         for e in &entries {
             let ev = &e.event;
-            w.write_record([
+            // Spreadsheet-safe: a failed sign-in's actor is whatever name was typed.
+            write_safe_record(&mut w, [
                 e.id.to_string().as_str(),
                 &ev.at,
                 &ev.actor,

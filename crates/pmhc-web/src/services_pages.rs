@@ -10,6 +10,7 @@ use axum::routing::get;
 use pmhc_core::capacity::{AccessTable, Month, MonthRow, Strain, UNDER_USED_UTILISATION, UnderUse};
 use pmhc_core::outcomes::PUBLIC_THRESHOLD;
 use pmhc_core::services::{Intercept, Service, ServiceKind, TurnAwayReason};
+use pmhc_import::csv_safe::write_safe_record;
 use serde::Deserialize;
 
 use crate::auth::{Auth, MaybeAuth};
@@ -216,6 +217,8 @@ struct GapsQuery {
     table: Option<String>,
 }
 
+/// A CSV file; rows go through [`write_safe_record`] (service names and groups are text a
+/// spreadsheet must not read as a formula).
 fn csv_body(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>) -> Result<Vec<u8>, crate::AppError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     write(&mut w).and_then(|()| w.into_inner().map_err(|e| csv::Error::from(e.into_error()))).map_err(|e| crate::AppError::Internal(e.into()))
@@ -235,7 +238,7 @@ fn gaps_csv(rows: &[pmhc_core::services::ServiceGap]) -> Result<Vec<u8>, crate::
         let reason_cols: Vec<String> = TurnAwayReason::ALL.iter().map(|r| format!("turned_away_{}", r.as_str())).collect();
         header.extend(reason_cols.iter().map(String::as_str));
         header.extend(["declined", "cancelled", "median_days_to_connection", "often_full", "unused"]);
-        w.write_record(&header)?;
+        write_safe_record(w, &header)?;
         for g in rows {
             let mut rec = vec![
                 g.service_id.to_string(),
@@ -249,7 +252,7 @@ fn gaps_csv(rows: &[pmhc_core::services::ServiceGap]) -> Result<Vec<u8>, crate::
             ];
             rec.extend(g.turned_away.iter().map(|t| t.1.to_string()));
             rec.extend([g.declined.to_string(), g.cancelled.to_string(), f3(g.median_days_to_connection), g.often_full.to_string(), g.unused.to_string()]);
-            w.write_record(&rec)?;
+            write_safe_record(w, &rec)?;
         }
         Ok(())
     })
@@ -257,9 +260,9 @@ fn gaps_csv(rows: &[pmhc_core::services::ServiceGap]) -> Result<Vec<u8>, crate::
 
 fn monthly_csv(months: &[MonthRow]) -> Result<Vec<u8>, crate::AppError> {
     csv_body(|w| {
-        w.write_record(["service_id", "service", "month", "referrals", "connected", "turned_away_no_capacity", "capacity", "reported_full", "utilisation"])?;
+        write_safe_record(w, ["service_id", "service", "month", "referrals", "connected", "turned_away_no_capacity", "capacity", "reported_full", "utilisation"])?;
         for m in months {
-            w.write_record([
+            write_safe_record(w, [
                 m.service_id.to_string(),
                 m.name.clone(),
                 m.month.to_string(),
@@ -277,13 +280,13 @@ fn monthly_csv(months: &[MonthRow]) -> Result<Vec<u8>, crate::AppError> {
 
 fn disparities_csv(tables: &[AccessTable]) -> Result<Vec<u8>, crate::AppError> {
     csv_body(|w| {
-        w.write_record([
+        write_safe_record(w, [
             "dimension", "group_code", "group", "referrals", "connected", "rate", "ci95_lower", "ci95_upper", "difference", "difference_lower",
             "difference_upper", "suppressed",
         ])?;
         for t in tables {
             for g in &t.groups {
-                w.write_record([
+                write_safe_record(w, [
                     t.dimension.as_str().to_string(),
                     g.code.clone(),
                     g.label.clone(),
