@@ -383,3 +383,28 @@ async fn count(db: &str, query: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(query.to_string())).fetch_one(&mut c).await.unwrap_or(0)
     }
 }
+
+#[test]
+fn forgetting_the_key_in_the_database_and_rehashing_everything_is_found() {
+    each_database(|db, key| {
+        setup(db, key);
+        rt().block_on(async {
+            let v = entries(db).await;
+            // Every entry re-hashed the older, unkeyed way, and the database's record of the key gone.
+            let mut stmts = lift(db);
+            let mut prev = pmhc_core::audit::GENESIS.to_string();
+            for e in &v {
+                let hash = entry_hash(&prev, e.id, &e.event);
+                stmts.push(format!("UPDATE audit_log SET prev_hash = {}, hash = {} WHERE id = {}", q(&prev), q(&hash), e.id));
+                prev = hash;
+            }
+            let last = v.last().expect("entries").id;
+            stmts.push(format!("UPDATE settings SET value = {} WHERE key = 'audit_head'", q(&format!("{last}:{prev}"))));
+            stmts.push("DELETE FROM settings WHERE key IN ('audit_key_id', 'audit_keyed_from')".into());
+            sql(db, &stmts).await;
+        });
+        let (code, out) = verify(db, key, None);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("BROKEN at entry 1"), "{out}");
+    });
+}

@@ -291,6 +291,12 @@ fn encounters_api(s: &Server) {
         assert_eq!(body["error"], "invalid");
         assert!(body.to_string().contains(needle), "{needle} not named in {body}");
     }
+    // Every text field has a limit: 4 KiB for a short one (here a precinct), named in the 422.
+    let long = "N".repeat(4097);
+    let r = h.send_json("POST", "/api/v1/encounters", &json!({"source_system": "x", "source_key": "long", "occurred_on": "2024-01-01", "area": {"precinct": long}}), &[]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("area.precinct is 4097 bytes long; the limit is 4096 bytes"), "{}", r.text());
+    assert_eq!(h.get("/api/v1/encounters/x/long").status, 404, "nothing stored");
     // NUL, which PostgreSQL cannot store: refused the same way on both databases.
     let r = h.send_json("POST", "/api/v1/encounters", &json!({"source_system": "x", "source_key": "nul", "occurred_on": "2024-01-01", "agency": "a\u{0}b"}), &[]);
     assert_eq!(r.status, 422, "{}", r.text());

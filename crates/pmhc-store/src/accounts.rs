@@ -150,7 +150,7 @@ impl Store {
                 active_since: None,
             }),
             Err(e) if is_unique_violation(&e) => Err(StoreError::UserExists(username.to_string())),
-            Err(e) => Err(StoreError::Database { backend: self.backend_name(), op: "create a user", source: e }),
+            Err(e) => Err(StoreError::db(self.backend_name(), "create a user")(e)),
         }
     }
 

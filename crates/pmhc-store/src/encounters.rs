@@ -594,7 +594,7 @@ fn execute_row_sqlite(
 }
 
 fn raw_err(op: &'static str) -> impl Fn(RawError) -> StoreError {
-    move |e| StoreError::Database { backend: "sqlite", op, source: e.into() }
+    move |e| StoreError::db("sqlite", op)(e.into())
 }
 
 /// What the stored row of a key says about an incoming record (SQLite).

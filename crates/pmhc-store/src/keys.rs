@@ -278,6 +278,13 @@ impl Store {
                      restore it from its copy (or name it with {KEY_FILE_ENV})"
                 ),
             }),
+            // The key file says entries up to the log's end are keyed, yet the database names no
+            // key: its settings were removed (perhaps with the log re-hashed without the key).
+            // The file is believed, so verification checks those entries under the key.
+            (None, Some(keys)) if self.audit_newest().await?.is_some_and(|(last, _)| keys.keyed_from <= last) => {
+                tracing::warn!(path = %self.location_text(), "the database names no audit key, but the key file says its entries are keyed");
+                Ok(keys)
+            }
             (None, file) => match self.adopt_keys(file).await? {
                 Some(keys) => Ok(keys),
                 // Another process gave the database its key meanwhile: read that.

@@ -120,7 +120,7 @@ impl Store {
         match r {
             Ok(id) => Ok(Partner { id, name: name.to_string(), sector }),
             Err(e) if is_unique_violation(&e) => Err(StoreError::PartnerExists(name.to_string())),
-            Err(e) => Err(StoreError::Database { backend: self.backend_name(), op: "add a partner", source: e }),
+            Err(e) => Err(StoreError::db(self.backend_name(), "add a partner")(e)),
         }
     }
 
@@ -144,7 +144,7 @@ impl Store {
             Ok(0) => Err(StoreError::PartnerNotFound(id.to_string())),
             Ok(_) => self.find_partner(&id.to_string()).await,
             Err(e) if is_unique_violation(&e) => Err(StoreError::PartnerExists(name.unwrap_or_default().to_string())),
-            Err(e) => Err(StoreError::Database { backend: self.backend_name(), op: "change a partner", source: e }),
+            Err(e) => Err(StoreError::db(self.backend_name(), "change a partner")(e)),
         }
     }
 
