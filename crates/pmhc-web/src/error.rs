@@ -153,7 +153,7 @@ impl From<ServiceError> for AppError {
             ServiceError::NotYourPartner(m) => AppError::NotYourPartner(m),
             ServiceError::NotFound(m) => AppError::NotFound(m),
             e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),
-            ServiceError::AuditUnavailable => AppError::Unavailable(ServiceError::AuditUnavailable.to_string()),
+            e @ (ServiceError::AuditUnavailable | ServiceError::AuditDiskFull | ServiceError::AuditKey(_)) => AppError::Unavailable(e.to_string()),
             ServiceError::Import(e) => AppError::BadRequest(e.to_string()),
             ServiceError::Store(e) => (*e).into(),
             other => AppError::Internal(other.into()),
@@ -175,6 +175,10 @@ impl From<StoreError> for AppError {
             e @ StoreError::NotFound { .. } => AppError::NotFound(e.to_string()),
             e @ StoreError::PartnerExists(_) => AppError::Conflict(e.to_string()),
             StoreError::Invalid(m) => AppError::BadRequest(m),
+            // Said as it is (the disk, the key file), and answered 503: it passes once mended.
+            e @ (StoreError::DiskFull { .. } | StoreError::KeyUnavailable { .. } | StoreError::KeyMismatch { .. } | StoreError::KeyFile { .. }) => {
+                AppError::Unavailable(e.to_string())
+            }
             other => AppError::Internal(other.into()),
         }
     }
