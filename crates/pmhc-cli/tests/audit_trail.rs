@@ -408,3 +408,47 @@ fn forgetting_the_key_in_the_database_and_rehashing_everything_is_found() {
         assert!(out.contains("BROKEN at entry 1"), "{out}");
     });
 }
+
+#[test]
+fn every_cli_action_that_shows_or_changes_data_leaves_its_entry_with_the_os_account() {
+    each_database(|db, key| {
+        let o = cmd(db, key, &["demo", "--encounters", "400", "--seed", "2"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let dir = key.parent().expect("dir");
+        let report = cmd(db, key, &["report", "--baseline", &demo_year(0), "--comparison", &demo_year(5), "--format", "json"]);
+        assert!(report.status.success(), "{}", stderr(&report));
+        assert!(cmd(db, key, &["training", "roster"]).status.success());
+        let out = dir.join("inventory.csv");
+        assert!(cmd(db, key, &["services", "export", "--output", out.to_str().expect("p")]).status.success());
+        // A changed copy of the definitions in force, saved with --author (a name beside the account).
+        let shown = cmd(db, key, &["definitions", "show"]);
+        let toml = stdout(&shown);
+        let changed = toml.lines().map(|l| if l.starts_with("name = ") { "name = \"Changed for the audit test\"".to_string() } else { l.to_string() }).collect::<Vec<_>>().join("\n");
+        assert_ne!(changed, toml.trim_end(), "a name line to change:\n{toml}");
+        let file = dir.join("defs.toml");
+        std::fs::write(&file, changed).expect("write");
+        let set = cmd(db, key, &["definitions", "set", file.to_str().expect("p"), "--note", "audit test", "--author", "Ann Analyst"]);
+        assert!(set.status.success(), "{}", stderr(&set));
+        assert!(cmd(db, key, &["audit", "list", "--limit", "1"]).status.success());
+        let entries = json(&cmd(db, key, &["audit", "list", "--json", "--limit", "200"]));
+        let entries = entries.as_array().expect("entries");
+        let actor = entries.iter().find(|e| e["object"] == "audit").expect("audit list")["actor"].as_str().expect("actor").to_string();
+        assert!(actor.starts_with("os:"), "{actor}");
+        for (action, object) in [
+            ("export", "report:outcomes"),
+            ("view", "training:roster"),
+            ("export", "services:inventory"),
+            ("change", "definitions:"),
+            ("view", "audit"),
+            ("import", "import:1"),
+        ] {
+            assert!(
+                entries.iter().any(|e| e["action"] == action && e["actor"] == actor.as_str() && e["object"].as_str().is_some_and(|o| o.starts_with(object))),
+                "{action} {object} by {actor}: {entries:?}"
+            );
+        }
+        // The definitions' author is the account, with the name given beside it.
+        let history = stdout(&cmd(db, key, &["definitions", "history"]));
+        assert!(history.contains(&format!("Ann Analyst ({actor})")), "{history}");
+    });
+}

@@ -647,6 +647,9 @@ fn the_audit_trail() {
         let mut admin = signed_in(&s, "admin");
         let page = unescape(&admin.get("/audit?verify=1").text());
         assert!(page.contains("The chain is intact"), "{page}");
+        // The training page (names of staff due a refresher) and an import's page are audited too.
+        assert_eq!(admin.get("/training").status, 200);
+        assert_eq!(admin.get("/imports/1").status, 200);
         let entries = json(&run(db, &["audit", "list", "--json", "--limit", "100"]));
         let entries = entries.as_array().expect("entries");
         let has = |actor: &str, action: &str, outcome: &str, object: &str| {
@@ -658,6 +661,8 @@ fn the_audit_trail() {
         assert!(has("analyst", "view", "success", &format!("encounter:{system}/{key}")));
         assert!(has("analyst", "create", "success", "encounter:audit/A1"));
         assert!(has("admin", "view", "success", "audit"));
+        assert!(has("admin", "view", "success", "training"), "/training is recorded");
+        assert!(has("admin", "view", "success", "import:1"), "/imports/1 is recorded");
         assert!(entries.iter().any(|e| e["action"] == "admin" && e["object"] == "user:analyst" && e["source"].as_str().is_some_and(|s| s.starts_with("cli uid "))), "pmhc user add is recorded");
         assert!(entries.iter().any(|e| e["action"] == "import" && e["source"].as_str().is_some_and(|s| s.starts_with("cli uid "))) || entries.iter().any(|e| e["action"] == "admin"));
         let view = entries
