@@ -160,32 +160,20 @@ pub async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Result<u8> {
             let def: SharedDefinition =
                 toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             def.validate().map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            // The author is the operating-system account (as the system names it); --author only
-            // adds a name to it, it cannot replace it.
             let actor = pmhc_service::audit::Actor::cli();
-            let author = match author {
-                Some(a) if !a.trim().is_empty() => format!("{} ({})", a.trim(), actor.name),
-                _ => actor.name.clone(),
+            let name = def.name.clone();
+            let saved = match pmhc_service::definitions::save(store, None, &actor, pmhc_service::Acting::Operator, def, &note, author.as_deref()).await {
+                Ok(pmhc_service::definitions::Saved::New(saved)) => saved,
+                Ok(pmhc_service::definitions::Saved::Unchanged(v)) => {
+                    println!("These are the definitions in force already (version {v}); nothing saved.");
+                    return Ok(0);
+                }
+                Err(pmhc_service::ServiceError::InvalidField { field, message }) if field == "note" => {
+                    anyhow::bail!("--note: {message}")
+                }
+                Err(e) => return Err(e.into()),
             };
-            let current = store.current_definition().await?;
-            if current.definition == def {
-                println!("These are the definitions in force already (version {}); nothing saved.", current.version);
-                return Ok(0);
-            }
-            use pmhc_core::audit::{AuditAction, AuditOutcome};
-            // Audited before the new version is saved (and visible).
-            pmhc_service::audit::record(
-                store,
-                &actor,
-                AuditAction::Change,
-                format!("definitions:{}", current.version + 1),
-                &[],
-                AuditOutcome::Success,
-                format!("new version of the shared definitions \"{}\" from {}: {}", def.name, file.display(), note),
-            )
-            .await?;
-            let saved = store.save_definition(&def, &author, &note).await?;
-            println!("Saved shared definitions version {} (\"{}\"). Reports now use it.", saved.version, def.name);
+            println!("Saved shared definitions version {} (\"{}\"). Reports now use it.", saved.version, name);
             Ok(0)
         }
         DefinitionsCommand::History => {

@@ -26,22 +26,13 @@ pub async fn partner(store: &Store, cmd: PartnerCommand) -> Result<u8> {
             }
         }
         PartnerCommand::Add { name, sector } => {
-            let r = async {
-                let sector: Sector = sector.parse()?;
-                Ok(store.add_partner(&name, sector).await?)
-            }
-            .await;
-            let p = audited(store, format!("partner:{name}"), "add".into(), &[], r).await?;
+            let sector: Sector = sector.parse()?;
+            let p = pmhc_service::partners::add(store, &Actor::cli(), pmhc_service::Acting::Operator, &name, sector).await?;
             println!("Added partner {} ({}, {}).", p.id, p.name, p.sector.label());
         }
         PartnerCommand::Set { partner, name, sector } => {
-            let r = async {
-                let p = store.find_partner(&partner).await?;
-                let sector = sector.map(|s| s.parse::<Sector>()).transpose()?;
-                Ok(store.update_partner(p.id, name.as_deref(), sector).await?)
-            }
-            .await;
-            let p = audited(store, format!("partner:{partner}"), "change".into(), &[], r).await?;
+            let sector = sector.map(|s| s.parse::<Sector>()).transpose()?;
+            let p = pmhc_service::partners::change(store, &Actor::cli(), pmhc_service::Acting::Operator, &partner, name.as_deref(), sector).await?;
             println!("Partner {} is now {} ({}).", p.id, p.name, p.sector.label());
         }
     }

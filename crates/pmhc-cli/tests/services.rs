@@ -263,6 +263,12 @@ fn a_referral_across_two_partners() {
         // Every move is audited.
         let audit = stdout(&run(db, &["audit", "list", "--actor", "nurse1", "--json", "--limit", "50"]));
         assert!(audit.contains(&format!("referral:{id}")) && audit.contains("to connected"), "{audit}");
+        // The third partner's probe of the referral by id is recorded as refused.
+        let probes = json(&run(db, &["audit", "list", "--actor", "housing1", "--json", "--limit", "50"]));
+        assert!(
+            probes.as_array().is_some_and(|v| v.iter().any(|e| e["outcome"] == "refused" && e["object"] == format!("GET /api/v1/referrals/{id}"))),
+            "{probes}"
+        );
     }
 }
 

@@ -1,8 +1,74 @@
-//! The shared definitions as an annotated TOML document (what `pmhc definitions show` prints and
-//! the definitions page edits).
+//! The shared definitions: saving a new version (one use case for the CLI, the page and the API,
+//! with its permission check and its audit entry written before the version is visible), and the
+//! annotated TOML document (what `pmhc definitions show` prints and the definitions page edits).
 
 use pmhc_core::CodeList;
-use pmhc_core::definition::SharedDefinition;
+use pmhc_core::access::Permission;
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_core::definition::{DefinitionVersion, SharedDefinition};
+use pmhc_store::Store;
+
+use crate::audit::{self, Actor};
+use crate::outcomes::OutcomeCache;
+use crate::{Acting, ServiceError};
+
+/// What saving gave.
+#[derive(Debug, Clone)]
+pub enum Saved {
+    /// A new version, in force from now.
+    New(DefinitionVersion),
+    /// The definitions given are those in force already (this version): nothing saved, nothing
+    /// audited.
+    Unchanged(u32),
+}
+
+/// Save `def` as the next version of the shared definitions. `note` says what changed and why
+/// (required; no control characters but newlines and tabs; at most 2,000 characters). The author
+/// is the acting user (the operator: its account, with `author_name` beside it when given).
+pub async fn save(
+    store: &Store,
+    cache: Option<&OutcomeCache>,
+    actor: &Actor,
+    by: Acting<'_>,
+    def: SharedDefinition,
+    note: &str,
+    author_name: Option<&str>,
+) -> Result<Saved, ServiceError> {
+    by.require(Permission::EditDefinitions)?;
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(ServiceError::InvalidField { field: "note".into(), message: "say what changed and why".into() });
+    }
+    if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') || note.chars().count() > 2000 {
+        return Err(ServiceError::InvalidField { field: "note".into(), message: "at most 2000 characters, no control characters".into() });
+    }
+    def.validate().map_err(|e| ServiceError::InvalidField { field: "definition".into(), message: e.to_string() })?;
+    let current = store.current_definition().await?;
+    if current.definition == def {
+        return Ok(Saved::Unchanged(current.version));
+    }
+    let author = match (by, author_name.map(str::trim).filter(|a| !a.is_empty())) {
+        (Acting::User(u), _) => u.username.clone(),
+        (Acting::Operator, Some(name)) => format!("{name} ({})", actor.name),
+        (Acting::Operator, None) => actor.name.clone(),
+    };
+    // Audited before the new version is saved (and visible).
+    audit::record(
+        store,
+        actor,
+        AuditAction::Change,
+        format!("definitions:{}", current.version + 1),
+        &[],
+        AuditOutcome::Success,
+        format!("new version of the shared definitions \"{}\": {note}", def.name),
+    )
+    .await?;
+    let saved = store.save_definition(&def, &author, note).await?;
+    if let Some(c) = cache {
+        c.invalidate().await;
+    }
+    Ok(Saved::New(saved))
+}
 
 /// The definitions as TOML, with a comment before each section saying what it means and which
 /// codes it accepts.

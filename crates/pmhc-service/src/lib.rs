@@ -10,7 +10,8 @@
 pub mod accounts;
 pub mod agreements;
 pub mod audit;
-mod definitions;
+pub mod definitions;
+pub mod partners;
 pub mod imports;
 pub mod inventory;
 pub mod outcomes;
@@ -74,6 +75,9 @@ pub enum ServiceError {
     /// The audit trail could not be written because the audit key is unavailable.
     #[error("the audit trail cannot be written, so this is refused: {0}")]
     AuditKey(String),
+    /// A value that breaks a rule, naming the field.
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -99,6 +103,14 @@ impl Acting<'_> {
     pub(crate) fn partner(&self) -> Option<pmhc_core::sharing::PartnerId> {
         match self {
             Acting::User(u) => Some(u.partner),
+            Acting::Operator => None,
+        }
+    }
+
+    /// The user acting, if one does.
+    pub fn user(&self) -> Option<&pmhc_store::User> {
+        match self {
+            Acting::User(u) => Some(u),
             Acting::Operator => None,
         }
     }

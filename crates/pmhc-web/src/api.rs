@@ -630,22 +630,10 @@ async fn definition_history(State(state): State<AppState>, Auth(who): Auth) -> R
     Ok(Json(state.store.definition_history().await?.iter().map(DefinitionsBody::from).collect()))
 }
 
-/// Save new shared definitions as the next version (reports use it from then on).
-pub(crate) async fn save_definitions(state: &AppState, who: &Principal, def: SharedDefinition, note: &str) -> Result<pmhc_core::definition::DefinitionVersion, AppError> {
-    who.require(Permission::EditDefinitions)?;
-    if note.trim().is_empty() {
-        return Err(AppError::Invalid(vec![FieldProblem { field: "note".into(), message: "say what changed and why".into() }]));
-    }
-    if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') || note.chars().count() > 2000 {
-        return Err(AppError::Invalid(vec![FieldProblem {
-            field: "note".into(),
-            message: "at most 2000 characters, no control characters".into(),
-        }]));
-    }
-    def.validate().map_err(|e| AppError::Invalid(vec![FieldProblem { field: "definition".into(), message: e.to_string() }]))?;
-    let saved = state.store.save_definition(&def, &who.user.username, note.trim()).await?;
-    state.outcomes.invalidate().await;
-    Ok(saved)
+/// Save new shared definitions as the next version (the page and the API; see
+/// `pmhc_service::definitions::save`).
+pub(crate) async fn save_definitions(state: &AppState, who: &Principal, def: SharedDefinition, note: &str) -> Result<pmhc_service::definitions::Saved, AppError> {
+    Ok(pmhc_service::definitions::save(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), def, note, None).await?)
 }
 
 /// Save new shared definitions (a new version; nothing is overwritten).
@@ -661,9 +649,11 @@ async fn put_definitions(
     who.require(Permission::EditDefinitions)?;
     check_header_csrf(&who, &headers)?;
     let u: DefinitionsUpdate = body.json()?;
-    let saved = save_definitions(&state, &who, u.definition, &u.note).await?;
-    audit(&state, &who, AuditAction::Change, format!("definitions:{}", saved.version), &[], u.note.trim()).await?;
-    Ok(Json(DefinitionsBody::from(&saved)))
+    match save_definitions(&state, &who, u.definition, &u.note).await? {
+        pmhc_service::definitions::Saved::New(saved) => Ok(Json(DefinitionsBody::from(&saved))),
+        // The same definitions again: nothing saved; the version in force answers.
+        pmhc_service::definitions::Saved::Unchanged(_) => Ok(Json(DefinitionsBody::from(&*state.outcomes.current_definition().await?))),
+    }
 }
 
 // --- Outcomes --------------------------------------------------------------------------------

@@ -299,13 +299,16 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         None
     };
     // Kept to audit a refusal (the request itself moves on).
-    let refusal_context = principal.as_ref().map(|p| (p.actor(), format!("{} {}", req.method(), req.uri().path())));
+    // A route with a parameter addresses one thing by its id (a record, an import, a referral, a
+    // consent…): a 404 there is a refused read by id, whatever the route.
+    let by_id = req.extensions().get::<axum::extract::MatchedPath>().is_some_and(|m| m.as_str().contains('{'));
+    let refusal_context = principal.as_ref().map(|p| (p.actor(), format!("{} {}", req.method(), req.uri().path()), by_id));
     if let Some(p) = principal {
         req.extensions_mut().insert(p);
     }
     let mut resp = next.run(req).await;
-    if let Some((actor, what)) = refusal_context {
-        audit_refusal(&state, &actor, &what, resp.status()).await;
+    if let Some((actor, what, by_id)) = refusal_context {
+        audit_refusal(&state, &actor, &what, by_id, resp.status()).await;
     }
     if let Some(c) = set_cookie_header
         && let Ok(v) = c.parse()
@@ -315,15 +318,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     resp
 }
 
-/// A refused attempt on record-level data or an administrative route (403, or 404 on a record's
-/// address: another partner's record without an agreement answers as absent) is itself an
-/// audited event, with outcome `refused`.
-async fn audit_refusal(state: &AppState, actor: &pmhc_service::audit::Actor, what: &str, status: axum::http::StatusCode) {
-    let path = what.split_once(' ').map_or(what, |(_, p)| p);
-    let record_address = ["/encounters/", "/api/v1/encounters/", "/imports/", "/api/v1/imports/", "/api/v1/consents/", "/consents/"]
-        .iter()
-        .any(|p| path.starts_with(p));
-    let refused = status == axum::http::StatusCode::FORBIDDEN || (status == axum::http::StatusCode::NOT_FOUND && record_address);
+/// A refused attempt on record-level data or an administrative route (403, or 404 on an address
+/// by id — `by_id`: the route has a parameter — since another partner's record without an
+/// agreement answers as absent) is itself an audited event, with outcome `refused`.
+async fn audit_refusal(state: &AppState, actor: &pmhc_service::audit::Actor, what: &str, by_id: bool, status: axum::http::StatusCode) {
+    let refused = status == axum::http::StatusCode::FORBIDDEN || (status == axum::http::StatusCode::NOT_FOUND && by_id);
     if !refused {
         return;
     }

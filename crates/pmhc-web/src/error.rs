@@ -150,6 +150,7 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(m) => AppError::BadRequest(m),
+            ServiceError::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
             ServiceError::NotYourPartner(m) => AppError::NotYourPartner(m),
             ServiceError::NotFound(m) => AppError::NotFound(m),
             e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),

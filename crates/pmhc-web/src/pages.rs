@@ -784,20 +784,12 @@ async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f
     who.check_csrf(&f.csrf)?;
     let parsed: Result<pmhc_core::definition::SharedDefinition, String> = toml::from_str(&f.body).map_err(|e| format!("the definitions are not valid TOML: {e}"));
     let result = match parsed {
-        Ok(def) => {
-            let current = state.outcomes.current_definition().await?;
-            if current.definition == def {
-                Err(format!("nothing changed: these are the definitions in force (version {})", current.version))
-            } else {
-                match crate::api::save_definitions(&state, &who, def, &f.note).await {
-                    Ok(saved) => {
-                        audit(&state, &who, AuditAction::Change, format!("definitions:{}", saved.version), &[], f.note.trim()).await?;
-                        Ok(saved)
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-        }
+        Ok(def) => match crate::api::save_definitions(&state, &who, def, &f.note).await {
+            Ok(pmhc_service::definitions::Saved::New(saved)) => Ok(saved),
+            Ok(pmhc_service::definitions::Saved::Unchanged(v)) => Err(format!("nothing changed: these are the definitions in force (version {v})")),
+            Err(AppError::Unavailable(m)) => return Err(AppError::Unavailable(m).into()),
+            Err(e) => Err(e.to_string()),
+        },
         Err(e) => Err(e),
     };
     match result {

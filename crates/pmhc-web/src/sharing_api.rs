@@ -58,8 +58,7 @@ pub(crate) async fn add_partner(State(state): State<AppState>, Auth(who): Auth, 
     check_header_csrf(&who, &headers)?;
     who.require_recent_authentication()?;
     let p: NewPartner = body.json()?;
-    audit(&state, &who, AuditAction::Admin, format!("partner:{}", p.name), &[], "add").await?;
-    let saved = state.store.add_partner(&p.name, p.sector).await?;
+    let saved = pmhc_service::partners::add(&state.store, &who.actor(), Acting::User(&who.user), &p.name, p.sector).await?;
     Ok(created(format!("/api/v1/partners/{}", saved.id), saved))
 }
 

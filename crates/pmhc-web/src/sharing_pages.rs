@@ -243,8 +243,7 @@ async fn partner_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Fo
     let r = async {
         let sector: Sector = parse(&f, "sector", "sector")?;
         let name = field(&f, "name");
-        crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::Admin, format!("partner:{name}"), &[], "add").await?;
-        let p = state.store.add_partner(name, sector).await?;
+        let p = pmhc_service::partners::add(&state.store, &who.actor(), pmhc_service::Acting::User(&who.user), name, sector).await?;
         Ok(format!("Added partner {} ({}).", p.id, p.name))
     }
     .await;

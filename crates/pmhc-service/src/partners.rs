@@ -1,0 +1,46 @@
+//! The partners of the collaboration: adding and changing one, each one use case for the CLI, the
+//! pages and the API, with its permission check and its audit entry written before the change.
+
+use pmhc_core::access::Permission;
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_core::sharing::{Partner, Sector};
+use pmhc_store::Store;
+
+use crate::audit::{self, Actor};
+use crate::{Acting, ServiceError};
+
+fn check_name(name: &str) -> Result<&str, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().any(char::is_control) || name.chars().count() > 200 {
+        return Err(ServiceError::InvalidField { field: "name".into(), message: "a partner's name: 1 to 200 characters, no control characters".into() });
+    }
+    Ok(name)
+}
+
+/// Add a partner (those who manage agreements: project coordinators and administrators; the
+/// operator).
+pub async fn add(store: &Store, actor: &Actor, by: Acting<'_>, name: &str, sector: Sector) -> Result<Partner, ServiceError> {
+    by.require(Permission::ManageAgreements)?;
+    let name = check_name(name)?;
+    audit::record(store, actor, AuditAction::Admin, format!("partner:{name}"), &[], AuditOutcome::Success, format!("add ({})", sector.label())).await?;
+    Ok(store.add_partner(name, sector).await?)
+}
+
+/// Rename a partner or change its sector (the operator, or an administrator of that partner).
+pub async fn change(store: &Store, actor: &Actor, by: Acting<'_>, partner: &str, name: Option<&str>, sector: Option<Sector>) -> Result<Partner, ServiceError> {
+    by.require(Permission::ManageAgreements)?;
+    let p = store.find_partner(partner).await?;
+    if let Some(own) = by.partner()
+        && own != p.id
+    {
+        return Err(ServiceError::NotYourPartner(format!("partner {} is changed by its own users", p.id)));
+    }
+    let name = name.map(check_name).transpose()?;
+    let what = format!(
+        "change:{}{}",
+        name.map(|n| format!(" name to {n}")).unwrap_or_default(),
+        sector.map(|s| format!(" sector to {}", s.label())).unwrap_or_default()
+    );
+    audit::record(store, actor, AuditAction::Admin, format!("partner:{}", p.id), &[], AuditOutcome::Success, what).await?;
+    Ok(store.update_partner(p.id, name, sector).await?)
+}
