@@ -202,12 +202,13 @@ function totpCode(key, step) {
   return String(bin % 1_000_000).padStart(6, "0");
 }
 
-/// A code of a step not used before (the server takes each step once, one step of drift either way).
+/// A code of a step not used before (the server takes each step once, one step of drift either
+/// way); the current step first, so a request that reaches the server in the next step still passes.
 async function nextCode(user) {
   let step;
   for (;;) {
     const now = Math.floor(Date.now() / 1000 / 30);
-    step = Math.max(now - 1, (totpLastSteps.get(user) || 0) + 1);
+    step = Math.max(now, (totpLastSteps.get(user) || 0) + 1);
     if (step <= now + 1) break;
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -10,9 +10,8 @@ use chrono::Datelike;
 use indicatif::{ProgressBar, ProgressStyle};
 use pmhc_core::Encounter;
 use pmhc_import::{MappingSpec, UnknownCodeCount, shipped};
-use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::ServiceError;
-use pmhc_service::audit::{self, Actor};
+use pmhc_service::audit::Actor;
 use pmhc_service::imports::{ImportRequest, import_file};
 use pmhc_store::{BatchCounts, Clock, EncounterFilter, ImportStatus, NewImport, Store};
 use serde::Serialize;
@@ -479,9 +478,7 @@ async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
     match cmd {
         EncountersCommand::List(args) => {
             let filter = filter_of(&args.filter)?;
-            let rows = store.list_encounters(&filter, args.limit, args.offset).await?;
-            audit::record(store, &Actor::cli(), AuditAction::View, format!("encounters?{filter:?}"), audit::ENCOUNTER_GROUPS,
-                AuditOutcome::Success, format!("{} records", rows.len())).await?;
+            let rows = pmhc_service::sharing::operator_list(store, &Actor::cli(), format!("encounters?{filter:?}"), &filter, args.limit, args.offset).await?;
             match args.format {
                 ListFormat::Table => {
                     let total = store.count_encounters(&filter).await?;
@@ -492,7 +489,7 @@ async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
                 ListFormat::Csv => {
                     let stdout = std::io::stdout();
                     let mut w = pmhc_import::canonical::CanonicalWriter::new(stdout.lock())?;
-                    for e in &rows {
+                    for e in rows.iter() {
                         w.write(e)?;
                     }
                     let _stdout = w.finish()?;
@@ -501,11 +498,9 @@ async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
             }
         }
         EncountersCommand::Show { source_system, source_key, json } => {
-            let Some(e) = store.get_encounter(&source_system, &source_key).await? else {
+            let Some(e) = pmhc_service::sharing::operator_one(store, &Actor::cli(), &source_system, &source_key).await? else {
                 bail!("no encounter {source_system} / {source_key}");
             };
-            audit::record(store, &Actor::cli(), AuditAction::View, format!("encounter:{source_system}/{source_key}"),
-                audit::ENCOUNTER_GROUPS, AuditOutcome::Success, "").await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {

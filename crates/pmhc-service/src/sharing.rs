@@ -176,3 +176,123 @@ pub async fn accounting(store: &Store, subject: &str) -> Result<Vec<DisclosureRe
     let since = pmhc_store::clock::real_now() - chrono::Duration::days(365 * ACCOUNTING_YEARS + 1);
     Ok(store.list_disclosures(subject, since).await?)
 }
+
+// --- Disclosure: read, audit, account, as one operation -----------------------------------------
+
+/// Records that may now be shown or sent. A value of this type is made only here, and only after
+/// the audit entry (with the field groups actually disclosed) and the accounting of consented
+/// disclosures are written: a front end that holds one has done both.
+#[derive(Debug)]
+pub struct Disclosed<T>(T);
+
+impl<T> Disclosed<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Disclosed<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T> std::ops::Deref for Disclosed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How a disclosure is recorded: by whom, through which channel (`page`, `api`, `export`, `cli`)
+/// with which action and object (the record, or the search), and a detail (`None`: "N records").
+pub struct Disclosure<'a> {
+    pub actor: &'a crate::audit::Actor,
+    pub channel: &'static str,
+    pub action: pmhc_core::audit::AuditAction,
+    pub object: String,
+    pub detail: Option<String>,
+}
+
+/// The field groups the records disclose (the union over them).
+pub fn disclosed_groups(items: &[SharedEncounter]) -> Vec<&'static str> {
+    items.iter().fold(FieldGroups::NONE, |a, r| a.union(r.groups)).names()
+}
+
+async fn disclose(store: &Store, viewer: &Viewer, d: Disclosure<'_>, items: Vec<SharedEncounter>) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
+    let detail = d.detail.unwrap_or_else(|| format!("{} records", items.len()));
+    crate::audit::record(store, d.actor, d.action, d.object, &disclosed_groups(&items), pmhc_core::audit::AuditOutcome::Success, detail).await?;
+    account(store, viewer, d.channel, &items).await?;
+    Ok(Disclosed(items))
+}
+
+/// A page of the encounters the viewer may see (see [`list_encounters`]), disclosed.
+pub async fn disclose_list(
+    store: &Store,
+    viewer: &Viewer,
+    d: Disclosure<'_>,
+    filter: &EncounterFilter,
+    limit: u32,
+    offset: u64,
+) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
+    let items = list_encounters(store, viewer, filter, limit, offset).await?;
+    disclose(store, viewer, d, items).await
+}
+
+/// Every encounter the viewer may see matching the filter, up to `max`, read in chunks (an
+/// export), disclosed.
+pub async fn disclose_all(store: &Store, viewer: &Viewer, d: Disclosure<'_>, filter: &EncounterFilter, max: u64) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
+    const CHUNK: u32 = 5_000;
+    let mut rows = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let chunk = list_encounters(store, viewer, filter, CHUNK, offset).await?;
+        offset += u64::from(CHUNK);
+        let done = chunk.len() < CHUNK as usize;
+        rows.extend(chunk);
+        if done || offset >= max {
+            break;
+        }
+    }
+    disclose(store, viewer, d, rows).await
+}
+
+/// One encounter, if the viewer may see it, disclosed (`None`: absent or not shared — nothing is
+/// recorded here; the refusal is the front end's to audit).
+pub async fn disclose_one(store: &Store, viewer: &Viewer, d: Disclosure<'_>, system: &str, key: &str) -> Result<Option<Disclosed<SharedEncounter>>, ServiceError> {
+    let Some(r) = get_encounter(store, viewer, system, key).await? else { return Ok(None) };
+    let mut v = disclose(store, viewer, d, vec![r]).await?.into_inner();
+    Ok(v.pop().map(Disclosed))
+}
+
+/// The installation's operator (the `pmhc` command, with the database itself): every record,
+/// every field group, audited as such.
+pub async fn operator_list(
+    store: &Store,
+    actor: &crate::audit::Actor,
+    object: String,
+    filter: &EncounterFilter,
+    limit: u32,
+    offset: u64,
+) -> Result<Disclosed<Vec<Encounter>>, ServiceError> {
+    let rows = store.list_encounters(filter, limit, offset).await?;
+    crate::audit::record(store, actor, pmhc_core::audit::AuditAction::View, object, crate::audit::ENCOUNTER_GROUPS, pmhc_core::audit::AuditOutcome::Success, format!("{} records", rows.len()))
+        .await?;
+    Ok(Disclosed(rows))
+}
+
+/// One record for the operator (see [`operator_list`]).
+pub async fn operator_one(store: &Store, actor: &crate::audit::Actor, system: &str, key: &str) -> Result<Option<Disclosed<Encounter>>, ServiceError> {
+    let Some(e) = store.get_encounter(system, key).await? else { return Ok(None) };
+    crate::audit::record(
+        store,
+        actor,
+        pmhc_core::audit::AuditAction::View,
+        format!("encounter:{system}/{key}"),
+        crate::audit::ENCOUNTER_GROUPS,
+        pmhc_core::audit::AuditOutcome::Success,
+        "",
+    )
+    .await?;
+    Ok(Some(Disclosed(e)))
+}

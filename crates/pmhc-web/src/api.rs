@@ -351,9 +351,6 @@ pub(crate) fn shared_json(r: &pmhc_service::sharing::SharedEncounter) -> serde_j
 }
 
 /// The field groups disclosed by a set of records (for the audit entry).
-pub(crate) fn disclosed_groups(items: &[pmhc_service::sharing::SharedEncounter]) -> Vec<&'static str> {
-    items.iter().fold(pmhc_core::sharing::FieldGroups::NONE, |a, r| a.union(r.groups)).names()
-}
 
 /// List encounters, most recent first.
 #[utoipa::path(get, path = "/api/v1/encounters", tag = "encounters", params(EncounterQuery),
@@ -370,9 +367,9 @@ async fn list_encounters(
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     let viewer = who.viewer(&state).await?;
     let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
-    let items = sharing::list_encounters(&state.store, &viewer, &filter, limit, offset).await?;
-    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), &disclosed_groups(&items), format!("{} records", items.len())).await?;
-    sharing::account(&state.store, &viewer, "api", &items).await?;
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
+    let items = sharing::disclose_list(&state.store, &viewer, d, &filter, limit, offset).await?;
     Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }
 
@@ -440,13 +437,10 @@ async fn get_encounter(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(Permission::ViewEncounters)?;
     let viewer = who.viewer(&state).await?;
-    match sharing::get_encounter(&state.store, &viewer, &system, &key).await? {
-        Some(r) => {
-            let items = std::slice::from_ref(&r);
-            audit(&state, &who, AuditAction::View, format!("encounter:{system}/{key}"), &disclosed_groups(items), "API").await?;
-            sharing::account(&state.store, &viewer, "api", items).await?;
-            Ok(Json(shared_json(&r)))
-        }
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounter:{system}/{key}"), detail: Some("API".into()) };
+    match sharing::disclose_one(&state.store, &viewer, d, &system, &key).await? {
+        Some(r) => Ok(Json(shared_json(&r))),
         None => Err(AppError::NotFound(format!("there is no encounter {system}/{key}")).into()),
     }
 }

@@ -288,9 +288,9 @@ async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Qu
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     let viewer = who.viewer(&state).await?;
     let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
-    let rows = sharing::list_encounters(&state.store, &viewer, &filter, PAGE_SIZE, offset).await?;
-    audit(&state, &who, AuditAction::View, format!("encounters?{filter:?}&offset={offset}"), &crate::api::disclosed_groups(&rows), format!("{} records", rows.len())).await?;
-    sharing::account(&state.store, &viewer, "page", &rows).await?;
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
+    let rows = sharing::disclose_list(&state.store, &viewer, d, &filter, PAGE_SIZE, offset).await?;
     let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
     let link = |off: u64| page_link("/encounters", &filters, off);
     let n = rows.len() as u64;
@@ -330,23 +330,13 @@ async fn encounters_csv(State(state): State<AppState>, Auth(who): Auth, Query(q)
     if total > EXPORT_MAX {
         return Err(AppError::BadRequest(format!("{total} encounters match; an export holds at most {EXPORT_MAX}: narrow the filters")).into());
     }
-    let mut rows = Vec::new();
-    let mut offset = 0u64;
-    loop {
-        let chunk = sharing::list_encounters(&state.store, &viewer, &filter, 5_000, offset).await?;
-        offset += 5_000;
-        let done = chunk.len() < 5_000;
-        rows.extend(chunk);
-        if done || offset >= EXPORT_MAX {
-            break;
-        }
-    }
-    audit(&state, &who, AuditAction::Export, format!("encounters.csv?{filter:?}"), &crate::api::disclosed_groups(&rows), format!("{} records", rows.len())).await?;
-    sharing::account(&state.store, &viewer, "export", &rows).await?;
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "export", action: AuditAction::Export, object: format!("encounters.csv?{filter:?}"), detail: None };
+    let rows = sharing::disclose_all(&state.store, &viewer, d, &filter, EXPORT_MAX).await?;
     let extra = ["owner_partner", "withheld_field_groups", "consent_scope", "redisclosure_notice"];
     let body = (|| -> Result<Vec<u8>, csv::Error> {
         let mut w = pmhc_import::canonical::CanonicalWriter::with_extra_columns(Vec::new(), &extra)?;
-        for r in &rows {
+        for r in rows.iter() {
             let owner = r.owner.to_string();
             let withheld = r.withheld().to_list();
             let scope = r.consent.as_ref().map(|c| c.scope()).unwrap_or_default();
@@ -523,12 +513,11 @@ async fn encounter(
 ) -> Result<Response, PageError> {
     who.require(Permission::ViewEncounters)?;
     let viewer = who.viewer(&state).await?;
-    let r = sharing::get_encounter(&state.store, &viewer, &source, &key)
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounter:{source}/{key}"), detail: Some(String::new()) };
+    let r = sharing::disclose_one(&state.store, &viewer, d, &source, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
-    let items = std::slice::from_ref(&r);
-    audit(&state, &who, AuditAction::View, format!("encounter:{source}/{key}"), &crate::api::disclosed_groups(items), "").await?;
-    sharing::account(&state.store, &viewer, "page", items).await?;
     let e = &r.encounter;
     let partners = state.store.list_partners().await?;
     let owner = partners.iter().find(|p| p.id == r.owner).map_or_else(|| r.owner.to_string(), |p| p.name.clone());

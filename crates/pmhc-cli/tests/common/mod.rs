@@ -430,15 +430,17 @@ pub fn totp_keys() -> &'static std::sync::Mutex<std::collections::HashMap<(Strin
 }
 
 /// The next time step whose code this user has not used: the server accepts one step of drift
-/// either way and each step once, so a third sign-in within 30 seconds waits for the clock.
+/// either way and each step once. The current step comes first (not the one before it: on a busy
+/// machine the request may reach the server in the next step, which still accepts it), then the
+/// next; a third sign-in within 30 seconds waits for the clock.
 pub fn next_totp_step(key: &(String, String)) -> u64 {
     // Authenticator codes follow the real time, whatever PMHC_NOW says.
     let now = || u64::try_from(pmhc_store::clock::real_now().timestamp()).unwrap_or(0);
     let last = totp_keys().lock().expect("keys").get(key).map(|k| k.1).unwrap_or(0);
-    let mut step = (now() / 30).saturating_sub(1).max(last + 1);
+    let mut step = (now() / 30).max(last + 1);
     while step > now() / 30 + 1 {
         std::thread::sleep(std::time::Duration::from_millis(500));
-        step = (now() / 30).saturating_sub(1).max(last + 1);
+        step = (now() / 30).max(last + 1);
     }
     if let Some(k) = totp_keys().lock().expect("keys").get_mut(key) {
         k.1 = step;
