@@ -124,31 +124,26 @@ pub async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
             signed_by,
             signed_on,
         } => {
-            let r = async {
-                let c = Consent {
-                    id: 0,
-                    subject_key: subject.clone(),
-                    discloser: store.find_partner(&discloser).await?.id,
-                    recipient: store.find_partner(&recipient).await?.id,
-                    information,
-                    purpose: purpose.parse::<Purpose>()?,
-                    expires_on: expires,
-                    expiry_event,
-                    right_to_revoke_acknowledged: right_to_revoke_explained,
-                    signed_by,
-                    signed_on,
-                    revoked_on: None,
-                };
-                Ok(store.add_consent(&c, &Actor::cli().name).await?)
-            }
-            .await;
-            let c = audited(store, format!("consent:{subject}"), "record".into(), &["subject_identity"], r).await?;
+            let c = Consent {
+                id: 0,
+                subject_key: subject.clone(),
+                discloser: store.find_partner(&discloser).await?.id,
+                recipient: store.find_partner(&recipient).await?.id,
+                information,
+                purpose: purpose.parse::<Purpose>()?,
+                expires_on: expires,
+                expiry_event,
+                right_to_revoke_acknowledged: right_to_revoke_explained,
+                signed_by,
+                signed_on,
+                revoked_on: None,
+            };
+            let c = pmhc_service::consents::record(store, &Actor::cli(), pmhc_service::Acting::Operator, c).await?;
             println!("Recorded consent #{}: {}.", c.id, c.scope());
         }
         ConsentCommand::Revoke { id, on } => {
             let day = on.unwrap_or(today);
-            let r = store.revoke_consent(id, day).await.map_err(anyhow::Error::from);
-            let c = audited(store, format!("consent:{id}"), format!("revoke from {day}"), &["subject_identity"], r).await?;
+            let c = pmhc_service::consents::revoke(store, &Actor::cli(), pmhc_service::Acting::Operator, id, Some(day)).await?;
             println!("Consent #{} is revoked from {day}; disclosures already made stay in the accounting.", c.id);
         }
         ConsentCommand::Accounting { subject, json } => {

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod agreements;
 pub mod audit;
+pub mod consents;
 pub mod definitions;
 pub mod partners;
 pub mod imports;
@@ -112,6 +113,14 @@ impl Acting<'_> {
         match self {
             Acting::User(u) => Some(u),
             Acting::Operator => None,
+        }
+    }
+
+    /// The acting user's name, or the operator's audit name.
+    pub(crate) fn name_or<'b>(&'b self, actor: &'b crate::audit::Actor) -> &'b str {
+        match self {
+            Acting::User(u) => &u.username,
+            Acting::Operator => &actor.name,
         }
     }
 

@@ -199,7 +199,7 @@ pub struct SubjectQuery {
 /// Whether the caller may see or manage this consent: their partner is a party to it (for every
 /// role: an administrator of a third partner neither).
 fn party(who: &Principal, c: &Consent) -> bool {
-    c.discloser == who.user.partner || c.recipient == who.user.partner
+    pmhc_service::consents::party(Acting::User(&who.user), c)
 }
 
 /// The consents of one person (or the newest), those the caller's partner is a party to.
@@ -234,13 +234,7 @@ pub(crate) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, 
 }
 
 pub(crate) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
-    c.validate().map_err(|e| AppError::Invalid(vec![crate::error::FieldProblem { field: "consent".into(), message: e.to_string() }]))?;
-    // The consent is given to the program holding the records: recorded by its own staff.
-    if c.discloser != who.user.partner {
-        return Err(AppError::BadRequest("a consent is recorded by the partner that may disclose (your partner)".into()));
-    }
-    audit(state, who, AuditAction::Create, format!("consent:{}", c.subject_key.trim()), &["subject_identity"], format!("to partner {} for {}", c.recipient, c.purpose)).await?;
-    Ok(state.store.add_consent(&c, &who.user.username).await?)
+    Ok(pmhc_service::consents::record(&state.store, &who.actor(), Acting::User(&who.user), c).await?)
 }
 
 /// Revoke a consent today (disclosures already made stay in the accounting).
@@ -254,13 +248,7 @@ pub(crate) async fn revoke_consent(State(state): State<AppState>, Auth(who): Aut
 }
 
 pub(crate) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64) -> Result<Consent, AppError> {
-    let known = state.store.consent(id).await?.filter(|c| party(who, c));
-    if known.is_none() {
-        return Err(AppError::NotFound(format!("there is no consent #{id}")));
-    }
-    let today = state.store.clock().today();
-    audit(state, who, AuditAction::Change, format!("consent:{id}"), &["subject_identity"], format!("revoke from {today}")).await?;
-    Ok(state.store.revoke_consent(id, today).await?)
+    Ok(pmhc_service::consents::revoke(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?)
 }
 
 /// One disclosure in the accounting.
