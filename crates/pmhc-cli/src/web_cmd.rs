@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, Result, bail};
 use pmhc_core::access::Roles;
-use pmhc_service::accounts;
+use pmhc_service::{Acting, accounts};
 use pmhc_store::Store;
 
 use pmhc_core::audit::{AuditAction, AuditOutcome};
@@ -59,28 +59,10 @@ fn roles(s: &str) -> Result<Roles> {
     s.parse::<Roles>().map_err(anyhow::Error::new)
 }
 
+/// `pmhc user …`: each change is one use case of `pmhc_service::accounts` (audited there, before
+/// the change), acting as the installation's operator.
 pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
-    // Every administrative action is audited (before it is reported done).
-    let what = match &cmd {
-        UserCommand::Add { username, role, .. } => Some((format!("user:{username}"), format!("add as {role}"))),
-        UserCommand::Passwd { username, .. } => Some((format!("user:{username}"), "set password".into())),
-        UserCommand::Role { username, role } => Some((format!("user:{username}"), format!("role {role}"))),
-        UserCommand::Partner { username, partner } => Some((format!("user:{username}"), format!("partner {partner}"))),
-        UserCommand::Disable { username } => Some((format!("user:{username}"), "disable".into())),
-        UserCommand::Enable { username } => Some((format!("user:{username}"), "enable".into())),
-        UserCommand::Approve { username } => Some((format!("user:{username}"), "approve".into())),
-        UserCommand::Unlock { username } => Some((format!("user:{username}"), "unlock".into())),
-        UserCommand::ResetMfa { username } => Some((format!("user:{username}"), "reset second factor".into())),
-        UserCommand::Token { username, name } => Some((format!("user:{username}"), format!("API token \"{name}\""))),
-        UserCommand::Revoke { id } => Some((format!("token:{id}"), "revoke".into())),
-        UserCommand::List | UserCommand::Tokens => None,
-    };
-    let result = user_action(store, cmd).await;
-    if let Some((object, detail)) = what {
-        let outcome = if result.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
-        audit::record(store, &Actor::cli(), AuditAction::Admin, object, &[], outcome, detail).await?;
-    }
-    result
+    user_action(store, cmd).await
 }
 
 pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
@@ -152,7 +134,7 @@ pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
 async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
     match cmd {
         UserCommand::Approve { username } => {
-            store.update_user(&username, None, None, Some(true)).await?;
+            accounts::approve_account(store, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Approved {username}: the account can sign in.");
         }
         UserCommand::Add { username, role: r, partner, name, password_stdin, installation_admin } => {
@@ -167,7 +149,7 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
             accounts::check_username(&username)?;
             let password = read_password(password_stdin)?;
             let display = name.unwrap_or_else(|| username.clone());
-            let u = accounts::add_user(store, &username, &display, r, partner.id, &password).await?;
+            let u = accounts::create_account(store, &Actor::cli(), Acting::Operator, &username, &display, r, partner.id, &password).await?.user;
             println!(
                 "Added {} ({}) as {} of {}. Sign in at /sign-in of `pmhc serve`.",
                 u.username,
@@ -192,39 +174,36 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
         }
         UserCommand::Passwd { username, password_stdin } => {
             let password = read_password(password_stdin)?;
-            accounts::check_password_for(&password, &username)?;
-            let hash = accounts::hash_password(&password)?;
-            store.update_user(&username, Some(&hash), None, None).await?;
+            accounts::set_password(store, &Actor::cli(), Acting::Operator, &username, &password).await?;
             println!("Changed the password of {username}; their sessions have ended.");
         }
         UserCommand::Role { username, role: r } => {
             let r = roles(&r)?;
-            store.update_user(&username, None, Some(r), None).await?;
+            accounts::set_roles(store, &Actor::cli(), Acting::Operator, &username, r).await?;
             println!("{username} is now {}; their sessions have ended.", r.labels());
         }
         UserCommand::Partner { username, partner } => {
-            let p = store.find_partner(&partner).await?;
-            store.set_user_partner(&username, p.id).await?;
+            let p = accounts::move_to_partner(store, &Actor::cli(), Acting::Operator, &username, &partner).await?;
             println!("{username} now works for {} (partner {}); their sessions have ended.", p.name, p.id);
         }
         UserCommand::Disable { username } => {
-            store.update_user(&username, None, None, Some(false)).await?;
+            accounts::disable(store, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Disabled {username}: their sessions have ended and their API tokens stop working.");
         }
         UserCommand::Enable { username } => {
-            store.update_user(&username, None, None, Some(true)).await?;
+            accounts::approve_account(store, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Enabled {username}.");
         }
         UserCommand::Unlock { username } => {
-            store.unlock_user(&username).await?;
+            accounts::unlock(store, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Unlocked {username}.");
         }
         UserCommand::ResetMfa { username } => {
-            store.set_totp_secret(&username, None, None).await?;
+            accounts::reset_second_factor(store, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Reset the second factor of {username}: their sessions have ended; they set up a new one at their next sign-in.");
         }
         UserCommand::Token { username, name } => {
-            let token = accounts::add_api_token(store, &username, &name).await?;
+            let token = accounts::issue_token(store, &Actor::cli(), Acting::Operator, &username, &name).await?;
             eprintln!("API token for {username} (\"{name}\"); it is shown only now. Send it as `Authorization: Bearer TOKEN`:");
             println!("{token}");
         }
@@ -243,9 +222,7 @@ async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
             }
         }
         UserCommand::Revoke { id } => {
-            if !store.revoke_api_token(id).await? {
-                bail!("there is no unrevoked API token #{id} (see `pmhc user tokens`)");
-            }
+            accounts::revoke_token(store, &Actor::cli(), Acting::Operator, id).await?;
             println!("Revoked API token #{id}.");
         }
     }

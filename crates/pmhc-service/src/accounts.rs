@@ -271,6 +271,62 @@ pub async fn reset_second_factor(store: &pmhc_store::Store, actor: &Actor, by: A
     Ok(store.set_totp_secret(username, None, None).await?)
 }
 
+/// Set an account's password (its sessions end).
+pub async fn set_password(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, password: &str) -> Result<(), ServiceError> {
+    account_of(store, by, username, "set its password").await?;
+    check_password_for(password, username)?;
+    let hash = hash_password(password)?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "set password").await?;
+    store.update_user(username, Some(&hash), None, None).await?;
+    Ok(())
+}
+
+/// Give an account other roles (its sessions end). Installation-level roles only from the
+/// installation (the operator, an installation administrator).
+pub async fn set_roles(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, roles: Roles) -> Result<pmhc_store::User, ServiceError> {
+    account_of(store, by, username, "change its roles").await?;
+    let installation = matches!(by, Acting::Operator) || matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
+    if (roles.contains(Role::InstallationAdministrator) || roles.contains(Role::Auditor)) && !installation {
+        return Err(ServiceError::NotYourPartner("only an installation administrator makes installation administrators and auditors".into()));
+    }
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("roles {roles}")).await?;
+    Ok(store.update_user(username, None, Some(roles), None).await?)
+}
+
+/// Move an account to another partner (its sessions end): the installation's operator only, since
+/// it takes the account from one partner to another.
+pub async fn move_to_partner(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, partner: &str) -> Result<pmhc_core::sharing::Partner, ServiceError> {
+    if !matches!(by, Acting::Operator) {
+        return Err(ServiceError::NotYourPartner("an account moves to another partner only by the installation's operator".into()));
+    }
+    account_of(store, by, username, "move it").await?;
+    let p = store.find_partner(partner).await?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("partner {}", p.id)).await?;
+    store.set_user_partner(username, p.id).await?;
+    Ok(p)
+}
+
+/// Disable an account: its sessions end and its API tokens stop working.
+pub async fn disable(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+    account_of(store, by, username, "disable it").await?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "disable").await?;
+    store.update_user(username, None, None, Some(false)).await?;
+    Ok(())
+}
+
+/// Revoke an API token (the operator: any; an administrator: its partner's accounts' tokens).
+pub async fn revoke_token(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, id: i64) -> Result<(), ServiceError> {
+    by.require(pmhc_core::access::Permission::ManageUsers)?;
+    let token = store.list_api_tokens().await?.into_iter().find(|t| t.id == id && !t.revoked);
+    let Some(token) = token else {
+        return Err(ServiceError::NotFound(format!("there is no unrevoked API token #{id} (see `pmhc user tokens`)")));
+    };
+    account_of(store, by, &token.username, "revoke its API tokens").await?;
+    crate::audit::record(store, actor, AuditAction::Admin, format!("token:{id}"), &[], AuditOutcome::Success, format!("revoke (of {})", token.username)).await?;
+    store.revoke_api_token(id).await?;
+    Ok(())
+}
+
 /// The accounts `by` administers (an installation administrator: every account, to see which
 /// partners have an administrator).
 pub async fn visible_accounts(store: &pmhc_store::Store, by: Acting<'_>) -> Result<Vec<pmhc_store::User>, ServiceError> {
