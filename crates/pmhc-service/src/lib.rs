@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod audit;
 pub mod consents;
+pub mod encounters;
 pub mod definitions;
 pub mod partners;
 pub mod imports;
@@ -76,6 +77,12 @@ pub enum ServiceError {
     /// The audit trail could not be written because the audit key is unavailable.
     #[error("the audit trail cannot be written, so this is refused: {0}")]
     AuditKey(String),
+    /// A record of a source system another partner owns.
+    #[error("the records of source system `{0}` belong to another partner")]
+    ForeignRecord(String),
+    /// It exists already.
+    #[error("{0}")]
+    Conflict(String),
     /// A value that breaks a rule, naming the field.
     #[error("{field}: {message}")]
     InvalidField { field: String, message: String },

@@ -24,9 +24,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::auth::{Auth, MaybeAuth, Principal, audit};
+use crate::auth::{Auth, MaybeAuth, Principal};
 use pmhc_core::audit::AuditAction;
-use pmhc_service::audit::ENCOUNTER_GROUPS;
 use pmhc_service::sharing;
 use crate::error::{ApiError, ErrorBody, FieldProblem};
 use crate::imports::{ImportDetails, ImportStarted};
@@ -373,26 +372,6 @@ async fn list_encounters(
     Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }
 
-fn check_keys(e: &Encounter) -> Result<(), AppError> {
-    let mut problems = Vec::new();
-    for (field, v) in [("source_system", &e.source_system), ("source_key", &e.source_key)] {
-        if v.trim().is_empty() || v.chars().count() > 200 || v.chars().any(|c| c.is_control()) {
-            problems.push(FieldProblem { field: field.into(), message: "1 to 200 characters, no control characters".into() });
-        }
-    }
-    if problems.is_empty() { Ok(()) } else { Err(AppError::Invalid(problems)) }
-}
-
-/// Save one encounter: validated and normalised as an import would, and the dashboard refreshed.
-pub(crate) async fn save_encounter(state: &AppState, who: &Principal, mut e: Encounter) -> Result<Encounter, AppError> {
-    check_keys(&e)?;
-    e.normalize();
-    e.validate().map_err(|err| AppError::Invalid(vec![FieldProblem { field: "encounter".into(), message: err.to_string() }]))?;
-    state.store.write_batch(who.user.partner, None, std::slice::from_ref(&e)).await?;
-    state.outcomes.invalidate().await;
-    Ok(e)
-}
-
 /// Create an encounter (409 if one with the same source system and key exists).
 #[utoipa::path(post, path = "/api/v1/encounters", tag = "encounters", request_body = Encounter,
     responses((status = 201, body = Encounter), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -407,20 +386,8 @@ async fn create_encounter(
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
     let e: Encounter = body.json()?;
-    check_keys(&e)?;
     let viewer = who.viewer(&state).await?;
-    if !sharing::may_write(&state.store, &viewer, &e.source_system).await? {
-        return Err(AppError::ForeignRecord(e.source_system).into());
-    }
-    if state.store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "encounter {}/{} exists already; change it with PUT",
-            e.source_system, e.source_key
-        ))
-        .into());
-    }
-    audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "API").await?;
-    let saved = save_encounter(&state, &who, e).await?;
+    let saved = pmhc_service::encounters::create(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
     let location = format!("/api/v1/encounters/{}/{}", crate::pages::path_segment(&saved.source_system), crate::pages::path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
@@ -460,21 +427,9 @@ async fn update_encounter(
 ) -> Result<Json<Encounter>, ApiError> {
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
-    let mut e: Encounter = body.json()?;
+    let e: Encounter = body.json()?;
     let viewer = who.viewer(&state).await?;
-    let Some(existing) = sharing::get_encounter(&state.store, &viewer, &system, &key).await? else {
-        return Err(AppError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")).into());
-    };
-    // Only the owning partner changes a record (another partner sees it through an agreement).
-    if !existing.own() {
-        return Err(AppError::ForeignRecord(system).into());
-    }
-    audit(&state, &who, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, "API").await?;
-    e.source_system = system;
-    e.source_key = key;
-    // An edit is newer than whatever the source said last.
-    e.source_updated_at = None;
-    Ok(Json(save_encounter(&state, &who, e).await?))
+    Ok(Json(pmhc_service::encounters::replace(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e).await?))
 }
 
 // --- Imports ---------------------------------------------------------------------------------

@@ -151,6 +151,8 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::Invalid(m) => AppError::BadRequest(m),
             ServiceError::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
+            ServiceError::ForeignRecord(system) => AppError::ForeignRecord(system),
+            ServiceError::Conflict(m) => AppError::Conflict(m),
             ServiceError::NotYourPartner(m) => AppError::NotYourPartner(m),
             ServiceError::NotFound(m) => AppError::NotFound(m),
             e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),

@@ -599,15 +599,13 @@ async fn field_form_submit(
     who.require(Permission::EditEncounters)?;
     who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
     match field_form::parse(&values) {
-        Ok(mut e) => {
+        Ok(e) => {
             // Each partner's field-form records are its own source system.
-            e.source_system = field_form::field_source(who.user.partner);
-            audit(&state, &who, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, "field form").await?;
-            let saved = crate::api::save_encounter(&state, &who, e).await?;
+            let viewer = who.viewer(&state).await?;
+            let saved = pmhc_service::encounters::record_field_form(&state.store, Some(&state.outcomes), &who.actor(), Acting::User(&who.user), &viewer, e).await?;
             // A referral chosen on the form is sent to the provider with the encounter.
             if let Some(service) = values.get("refer_service").map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 let service: i64 = service.parse().map_err(|_| AppError::BadRequest(format!("`{service}` is not a service")))?;
-                let viewer = who.viewer(&state).await?;
                 let already = state.store.referrals_of(&saved.source_system, &saved.source_key).await?;
                 // A draft sent twice refers once.
                 if !already.iter().any(|r| r.service_id == service) {

@@ -1,0 +1,102 @@
+//! Saving one encounter (the API's create and replace, the field form): one use case each, with
+//! the permission check, the partner's ownership of the record, validation as an import would do
+//! it, the audit entry written before the record, and the outcome cache refreshed.
+
+use pmhc_core::Encounter;
+use pmhc_core::access::Permission;
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_store::Store;
+
+use crate::audit::{self, Actor, ENCOUNTER_GROUPS};
+use crate::outcomes::OutcomeCache;
+use crate::sharing::{self, Viewer};
+use crate::{Acting, ServiceError};
+
+/// Where a saved encounter came from (the audit entry's detail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Api,
+    FieldForm,
+}
+
+impl Channel {
+    fn detail(self) -> &'static str {
+        match self {
+            Channel::Api => "API",
+            Channel::FieldForm => "field form",
+        }
+    }
+}
+
+/// The keys of a record typed by hand: 1 to 200 characters, no control characters.
+fn check_keys(e: &Encounter) -> Result<(), ServiceError> {
+    for (field, v) in [("source_system", &e.source_system), ("source_key", &e.source_key)] {
+        if v.trim().is_empty() || v.chars().count() > 200 || v.chars().any(char::is_control) {
+            return Err(ServiceError::InvalidField { field: field.into(), message: "1 to 200 characters, no control characters".into() });
+        }
+    }
+    Ok(())
+}
+
+async fn write(store: &Store, cache: Option<&OutcomeCache>, viewer: &Viewer, e: Encounter) -> Result<Encounter, ServiceError> {
+    store.write_batch(viewer.partner, None, std::slice::from_ref(&e)).await?;
+    if let Some(c) = cache {
+        c.invalidate().await;
+    }
+    Ok(e)
+}
+
+fn validated(mut e: Encounter) -> Result<Encounter, ServiceError> {
+    check_keys(&e)?;
+    e.normalize();
+    e.validate().map_err(|err| ServiceError::InvalidField { field: "encounter".into(), message: err.to_string() })?;
+    Ok(e)
+}
+
+/// Create an encounter in a source system the viewer's partner owns (or nobody does yet);
+/// `Conflict` when one with the same keys exists.
+pub async fn create(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor, by: Acting<'_>, viewer: &Viewer, e: Encounter, channel: Channel) -> Result<Encounter, ServiceError> {
+    by.require(Permission::EditEncounters)?;
+    let e = validated(e)?;
+    if !sharing::may_write(store, viewer, &e.source_system).await? {
+        return Err(ServiceError::ForeignRecord(e.source_system));
+    }
+    if store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
+        return Err(ServiceError::Conflict(format!("encounter {}/{} exists already; change it with PUT", e.source_system, e.source_key)));
+    }
+    audit::record(store, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, channel.detail())
+        .await?;
+    write(store, cache, viewer, e).await
+}
+
+/// Record (or record again: the draft id is the key, so a resubmitted draft saves once) an
+/// encounter from the field form, in the partner's own field-form source system.
+pub async fn record_field_form(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor, by: Acting<'_>, viewer: &Viewer, mut e: Encounter) -> Result<Encounter, ServiceError> {
+    by.require(Permission::EditEncounters)?;
+    e.source_system = pmhc_core::field_form::field_source(viewer.partner);
+    let e = validated(e)?;
+    audit::record(store, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::FieldForm.detail())
+        .await?;
+    write(store, cache, viewer, e).await
+}
+
+/// Replace an existing encounter the viewer's partner owns (the keys given win over those in the
+/// record; an edit is newer than whatever the source said last). A record the viewer may not see
+/// is as absent as one that does not exist.
+#[allow(clippy::too_many_arguments)]
+pub async fn replace(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor, by: Acting<'_>, viewer: &Viewer, system: &str, key: &str, mut e: Encounter) -> Result<Encounter, ServiceError> {
+    by.require(Permission::EditEncounters)?;
+    let Some(existing) = sharing::get_encounter(store, viewer, system, key).await? else {
+        return Err(ServiceError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")));
+    };
+    // Only the owning partner changes a record (another partner sees it through an agreement).
+    if !existing.own() {
+        return Err(ServiceError::ForeignRecord(system.to_string()));
+    }
+    e.source_system = system.to_string();
+    e.source_key = key.to_string();
+    e.source_updated_at = None;
+    let e = validated(e)?;
+    audit::record(store, actor, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::Api.detail()).await?;
+    write(store, cache, viewer, e).await
+}
