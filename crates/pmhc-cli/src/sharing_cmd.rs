@@ -222,9 +222,7 @@ pub async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
             println!("Imported {} services from {}.", saved.len(), file.display());
         }
         ServicesCommand::Capacity { service_id, available, total, at } => {
-            let r = report_capacity(store, service_id, available, total, at).await;
-            let detail = format!("capacity {available} free{}", total.map(|t| format!(" of {t}")).unwrap_or_default());
-            println!("{}", audited(store, format!("service:{service_id}"), detail, &[], r).await?);
+            println!("{}", report_capacity(store, service_id, available, total, at).await?);
         }
         ServicesCommand::CapacityImport { file } => {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
@@ -259,7 +257,7 @@ async fn report_capacity(store: &Store, service_id: i64, available: u32, total: 
         Some(a) => pmhc_import::inventory::parse_reported_at(&a).ok_or_else(|| anyhow::anyhow!("--at `{a}` is not a date and time (YYYY-MM-DD HH:MM)"))?,
         None => store.clock().now().naive_utc(),
     };
-    store.add_capacity_update(service_id, at, available, total, &audit::Actor::cli().name).await?;
+    pmhc_service::inventory::record_capacity(store, &audit::Actor::cli(), pmhc_service::Acting::Operator, service_id, at, available, total).await?;
     Ok(format!("Service {service_id}: {available} free{} at {} (UTC).", total.map(|t| format!(" of {t}")).unwrap_or_default(), at.format("%Y-%m-%d %H:%M")))
 }
 

@@ -27,6 +27,35 @@ pub async fn import_inventory(store: &Store, bytes: &[u8]) -> Result<Vec<Service
     Ok(saved)
 }
 
+/// Record how many places a service has free (its provider's own users — an administrator, or a
+/// role that edits encounters — or the operator). Audited before it is kept. Returns its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_capacity(
+    store: &Store,
+    actor: &crate::audit::Actor,
+    by: crate::Acting<'_>,
+    service_id: i64,
+    at: chrono::NaiveDateTime,
+    available: u32,
+    total: Option<u32>,
+) -> Result<i64, ServiceError> {
+    use pmhc_core::access::{Permission, Role};
+    let service = store.service(service_id).await?.ok_or_else(|| ServiceError::NotFound(format!("there is no service #{service_id}")))?;
+    if let crate::Acting::User(u) = by {
+        // The provider's own users only (its administrator too; no other partner's).
+        if u.partner != service.provider {
+            return Err(ServiceError::NotProvider(service.name));
+        }
+        if !u.roles.contains(Role::Administrator) {
+            by.require(Permission::EditEncounters)?;
+        }
+    }
+    let detail = format!("capacity {available} free{}", total.map(|t| format!(" of {t}")).unwrap_or_default());
+    crate::audit::record(store, actor, pmhc_core::audit::AuditAction::Admin, format!("service:{service_id}"), &[], pmhc_core::audit::AuditOutcome::Success, detail)
+        .await?;
+    Ok(store.add_capacity_update(service_id, at, available, total, by.name_or(actor)).await?)
+}
+
 /// Import a file of capacity reports (`service_id,reported_at,available,total`): every row saved,
 /// or nothing when any row has a problem. Returns how many were saved.
 pub async fn import_capacity(store: &Store, bytes: &[u8], reported_by: &str) -> Result<usize, ServiceError> {

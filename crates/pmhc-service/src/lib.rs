@@ -80,6 +80,9 @@ pub enum ServiceError {
     /// A record of a source system another partner owns.
     #[error("the records of source system `{0}` belong to another partner")]
     ForeignRecord(String),
+    /// Only the service's provider may do this.
+    #[error("only the provider of {0} may do this")]
+    NotProvider(String),
     /// It exists already.
     #[error("{0}")]
     Conflict(String),

@@ -79,14 +79,20 @@ pub async fn list(store: &Store, viewer: &Viewer, limit: u32) -> Result<Vec<Refe
 }
 
 /// Refer one of the viewer's partner's encounters to a service (sent, or proposed to send later).
+/// Audited before it is made; the outcome cache is refreshed.
+#[allow(clippy::too_many_arguments)]
 pub async fn make(
     store: &Store,
+    cache: Option<&crate::outcomes::OutcomeCache>,
+    actor: &crate::audit::Actor,
+    by: crate::Acting<'_>,
     viewer: &Viewer,
     source_system: &str,
     source_key: &str,
     service_id: i64,
     state: ReferralState,
 ) -> Result<ReferralView, ServiceError> {
+    by.require(pmhc_core::access::Permission::EditEncounters)?;
     let own = crate::sharing::get_encounter(store, viewer, source_system, source_key).await?.filter(|e| e.own());
     if own.is_none() {
         return Err(ServiceError::Invalid(format!(
@@ -96,27 +102,55 @@ pub async fn make(
     if store.service(service_id).await?.is_none() {
         return Err(ServiceError::Invalid(format!("there is no service #{service_id} (see the resource guide)")));
     }
+    crate::audit::record(
+        store,
+        actor,
+        pmhc_core::audit::AuditAction::Create,
+        format!("referral:{source_system}/{source_key}"),
+        &[],
+        pmhc_core::audit::AuditOutcome::Success,
+        format!("to service {service_id}"),
+    )
+    .await?;
     let r = store.create_referral(source_system, source_key, service_id, state, &viewer.username, viewer.partner).await?;
+    if let Some(c) = cache {
+        c.invalidate().await;
+    }
     view(store, r).await
 }
 
-/// Move a referral, if the viewer's partner is the party that makes that move.
+/// Move a referral, if the viewer's partner is the party that makes that move (`Conflict`
+/// otherwise, and for a move the referral's state does not allow). A referral the viewer's
+/// partner is no party to is as absent as one that does not exist. Audited before the move.
+#[allow(clippy::too_many_arguments)]
 pub async fn advance(
     store: &Store,
+    cache: Option<&crate::outcomes::OutcomeCache>,
+    actor: &crate::audit::Actor,
+    by: crate::Acting<'_>,
     viewer: &Viewer,
     id: i64,
     to: ReferralState,
     reason: Option<TurnAwayReason>,
 ) -> Result<ReferralView, ServiceError> {
-    let v = get(store, viewer, id).await?.ok_or_else(|| ServiceError::Invalid(format!("there is no referral #{id}")))?;
+    by.require(pmhc_core::access::Permission::EditEncounters)?;
+    let v = get(store, viewer, id).await?.ok_or_else(|| ServiceError::NotFound(format!("there is no referral #{id}")))?;
     let by_provider = to.by_provider();
     if by_provider && viewer.partner != v.service.provider {
-        return Err(ServiceError::Invalid(format!("only the provider ({}'s partner) marks a referral {}", v.service.name, to.label())));
+        return Err(ServiceError::Conflict(format!("only the provider ({}'s partner) marks a referral {}", v.service.name, to.label())));
     }
     if !by_provider && viewer.partner != v.referrer {
-        return Err(ServiceError::Invalid(format!("only the referring partner marks a referral {}", to.label())));
+        return Err(ServiceError::Conflict(format!("only the referring partner marks a referral {}", to.label())));
     }
-    let r = store.move_referral(id, to, reason, &viewer.username, viewer.partner).await?;
+    crate::audit::record(store, actor, pmhc_core::audit::AuditAction::Change, format!("referral:{id}"), &[], pmhc_core::audit::AuditOutcome::Success, format!("to {to}"))
+        .await?;
+    let r = store.move_referral(id, to, reason, &viewer.username, viewer.partner).await.map_err(|e| match e {
+        pmhc_store::StoreError::Invalid(m) => ServiceError::Conflict(m),
+        other => other.into(),
+    })?;
+    if let Some(c) = cache {
+        c.invalidate().await;
+    }
     view(store, r).await
 }
 

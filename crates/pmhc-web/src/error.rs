@@ -153,6 +153,7 @@ impl From<ServiceError> for AppError {
             ServiceError::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
             ServiceError::ForeignRecord(system) => AppError::ForeignRecord(system),
             ServiceError::Conflict(m) => AppError::Conflict(m),
+            ServiceError::NotProvider(name) => AppError::NotProvider(name),
             ServiceError::NotYourPartner(m) => AppError::NotYourPartner(m),
             ServiceError::NotFound(m) => AppError::NotFound(m),
             e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),

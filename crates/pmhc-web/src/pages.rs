@@ -609,8 +609,9 @@ async fn field_form_submit(
                 let already = state.store.referrals_of(&saved.source_system, &saved.source_key).await?;
                 // A draft sent twice refers once.
                 if !already.iter().any(|r| r.service_id == service) {
-                    audit(&state, &who, AuditAction::Create, format!("referral:{}/{}", saved.source_system, saved.source_key), &[], format!("to service {service}")).await?;
-                    pmhc_service::referrals::make(&state.store, &viewer, &saved.source_system, &saved.source_key, service, pmhc_core::services::ReferralState::Sent).await?;
+                    let sent = pmhc_core::services::ReferralState::Sent;
+                    pmhc_service::referrals::make(&state.store, Some(&state.outcomes), &who.actor(), Acting::User(&who.user), &viewer, &saved.source_system, &saved.source_key, service, sent)
+                        .await?;
                 }
             }
             Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())

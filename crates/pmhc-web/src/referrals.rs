@@ -106,30 +106,14 @@ pub struct ReferralMove {
 }
 
 async fn make(state: &AppState, who: &Principal, n: NewReferral) -> Result<ReferralView, AppError> {
-    who.require(Permission::EditEncounters)?;
     let viewer = who.viewer(state).await?;
-    let object = format!("referral:{}/{}", n.source_system, n.source_key);
-    audit(state, who, AuditAction::Create, object, &[], format!("to service {}", n.service_id)).await?;
-    let v = referrals::make(&state.store, &viewer, &n.source_system, &n.source_key, n.service_id, n.state.unwrap_or(ReferralState::Sent))
-        .await?;
-    state.outcomes.invalidate().await;
-    Ok(v)
+    let to = n.state.unwrap_or(ReferralState::Sent);
+    Ok(referrals::make(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &n.source_system, &n.source_key, n.service_id, to).await?)
 }
 
 async fn advance(state: &AppState, who: &Principal, id: i64, m: ReferralMove) -> Result<ReferralView, AppError> {
-    who.require(Permission::EditEncounters)?;
     let viewer = who.viewer(state).await?;
-    if referrals::get(&state.store, &viewer, id).await?.is_none() {
-        return Err(AppError::NotFound(format!("there is no referral #{id}")));
-    }
-    audit(state, who, AuditAction::Change, format!("referral:{id}"), &[], format!("to {}", m.to)).await?;
-    let v = referrals::advance(&state.store, &viewer, id, m.to, m.reason).await.map_err(|e| match e {
-        pmhc_service::ServiceError::Invalid(m) => AppError::Conflict(m),
-        pmhc_service::ServiceError::Store(s) if matches!(*s, pmhc_store::StoreError::Invalid(_)) => AppError::Conflict(s.to_string()),
-        other => other.into(),
-    })?;
-    state.outcomes.invalidate().await;
-    Ok(v)
+    Ok(referrals::advance(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, id, m.to, m.reason).await?)
 }
 
 /// The referrals the caller's partner is a party to (made from its encounters or sent to its services).

@@ -458,15 +458,15 @@ pub(crate) async fn report_capacity(
     crate::api::ApiPath(id): crate::api::ApiPath<i64>,
     body: crate::api::ApiBody,
 ) -> Result<Response, crate::error::ApiError> {
-    use pmhc_core::access::{Permission, Role};
     crate::api::check_header_csrf(&who, &headers)?;
     let service = state.store.service(id).await?.ok_or_else(|| crate::AppError::NotFound(format!("there is no service #{id}")))?;
-    // The provider's own users only (its administrator too; no other partner's).
+    // Refused before the body is read (the service checks the same): only the provider's own
+    // users, its administrator or a role that edits encounters.
     if who.user.partner != service.provider {
         return Err(crate::AppError::NotProvider(service.name).into());
     }
-    if !who.user.roles.contains(Role::Administrator) {
-        who.require(Permission::EditEncounters)?;
+    if !who.user.roles.contains(pmhc_core::access::Role::Administrator) {
+        who.require(pmhc_core::access::Permission::EditEncounters)?;
     }
     let r: CapacityReport = body.json()?;
     let at = match r.reported_at.as_deref() {
@@ -474,9 +474,7 @@ pub(crate) async fn report_capacity(
             .ok_or_else(|| crate::AppError::BadRequest(format!("reported_at `{a}` is not a date and time (YYYY-MM-DDTHH:MM)")))?,
         None => state.store.clock().now().naive_utc(),
     };
-    let detail = format!("capacity {} free{}", r.available, r.total.map(|t| format!(" of {t}")).unwrap_or_default());
-    crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::Admin, format!("service:{id}"), &[], detail).await?;
-    let new = state.store.add_capacity_update(id, at, r.available, r.total, &who.user.username).await?;
+    let new = pmhc_service::inventory::record_capacity(&state.store, &who.actor(), pmhc_service::Acting::User(&who.user), id, at, r.available, r.total).await?;
     let u = pmhc_core::capacity::CapacityUpdate { service_id: id, reported_at: at, available: r.available, total: r.total };
     let location = format!("/api/v1/services/{id}/capacity/{new}");
     let body = CapacityRecorded::new(new, &u, who.user.username.clone());
