@@ -452,3 +452,69 @@ fn every_cli_action_that_shows_or_changes_data_leaves_its_entry_with_the_os_acco
         assert!(history.contains(&format!("Ann Analyst ({actor})")), "{history}");
     });
 }
+
+/// When the audit trail cannot be written (a trigger refuses every entry), no change happens and
+/// no record is shown: each use case writes its entry before its change, through every front end.
+#[test]
+fn a_failed_audit_write_leaves_no_change_behind() {
+    each_database(|db, key| {
+        let o = cmd(db, key, &["demo", "--encounters", "300", "--seed", "4"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let list = json(&cmd(db, key, &["encounters", "list", "--limit", "1", "--format", "json"]));
+        let (system, rec_key) = (list[0]["source_system"].as_str().expect("system").to_string(), list[0]["source_key"].as_str().expect("key").to_string());
+        let dir = key.parent().expect("dir");
+        let defs = dir.join("defs.toml");
+        let shown = stdout(&cmd(db, key, &["definitions", "show"]));
+        std::fs::write(&defs, shown.replace("name = ", "name = \"changed\"\nold_name = ").lines().filter(|l| !l.starts_with("old_name")).collect::<Vec<_>>().join("\n")).expect("write");
+        let partners_before = stdout(&cmd(db, key, &["partner", "list"]));
+        let definitions_before = stdout(&cmd(db, key, &["definitions", "history"]));
+        let users_before = stdout(&cmd(db, key, &["user", "list"]));
+        rt().block_on(async {
+            let block: Vec<String> = if db.starts_with("sqlite:") {
+                vec!["CREATE TRIGGER block_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'blocked'); END".into()]
+            } else {
+                vec![
+                    "CREATE FUNCTION block_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'blocked'; END $$".into(),
+                    "CREATE TRIGGER block_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION block_audit()".into(),
+                ]
+            };
+            sql(db, &block).await;
+        });
+        let refused = |args: &[&str], stdin: Option<&str>| {
+            let mut c = pmhc();
+            c.env("PMHC_KEY_FILE", key).arg("--database").arg(db).args(args);
+            let o = if let Some(input) = stdin {
+                use std::io::Write;
+                let mut child = c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+                child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("password");
+                child.wait_with_output().expect("run")
+            } else {
+                c.output().expect("run")
+            };
+            assert!(!o.status.success(), "{args:?} succeeded without its audit entry");
+            assert!(stderr(&o).contains("audit trail cannot be written"), "{args:?}: {}", stderr(&o));
+            stdout(&o)
+        };
+        // Writes.
+        refused(&["partner", "add", "Blocked Clinic", "--sector", "behavioral_health"], None);
+        refused(&["definitions", "set", defs.to_str().expect("p"), "--note", "blocked"], None);
+        refused(&["user", "add", "blocked-user", "--role", "analyst", "--password-stdin"], Some("a long enough password 1\n"));
+        // Reads: nothing of the record is printed.
+        let out = refused(&["encounters", "show", &system, &rec_key, "--json"], None);
+        assert!(!out.contains(&rec_key), "{out}");
+        let out = refused(&["encounters", "list", "--limit", "5"], None);
+        assert!(out.trim().is_empty(), "{out}");
+        rt().block_on(async {
+            let unblock: Vec<String> = if db.starts_with("sqlite:") {
+                vec!["DROP TRIGGER block_audit".into()]
+            } else {
+                vec!["DROP TRIGGER block_audit ON audit_log".into(), "DROP FUNCTION block_audit()".into()]
+            };
+            sql(db, &unblock).await;
+        });
+        assert_eq!(stdout(&cmd(db, key, &["partner", "list"])), partners_before);
+        assert_eq!(stdout(&cmd(db, key, &["definitions", "history"])), definitions_before);
+        assert_eq!(stdout(&cmd(db, key, &["user", "list"])), users_before);
+        assert_eq!(verify(db, key, None).0, Some(0));
+    });
+}
