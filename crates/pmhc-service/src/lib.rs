@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod outcomes;
 pub mod referrals;
 pub mod sharing;
+pub mod signin;
 pub mod training;
 
 pub use definitions::definitions_toml;

@@ -181,12 +181,45 @@ impl utoipa::Modify for Security {
 /// (`maxLength`, from `pmhc_core::limits` by the property's name, as the server enforces it).
 pub fn openapi_document() -> String {
     let Ok(mut doc) = serde_json::to_value(ApiDoc::openapi()) else { return "{}".into() };
+    // Only what clients send is limited (answers such as error messages may be longer): the
+    // schemas request bodies refer to, and the schemas those refer to.
+    let mut sent = std::collections::BTreeSet::new();
+    let mut todo: Vec<String> = Vec::new();
+    collect_refs(doc.get("paths").map(|p| {
+        p.as_object().into_iter().flat_map(|ops| ops.values()).flat_map(|op| op.as_object().into_iter().flat_map(|o| o.values())).filter_map(|o| o.get("requestBody")).collect::<Vec<_>>()
+    }).unwrap_or_default().as_slice(), &mut todo);
+    while let Some(name) = todo.pop() {
+        if sent.insert(name.clone())
+            && let Some(schema) = doc.pointer(&format!("/components/schemas/{name}"))
+        {
+            collect_refs(&[schema], &mut todo);
+        }
+    }
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
-        for schema in schemas.values_mut() {
-            limit_properties(schema);
+        for (name, schema) in schemas.iter_mut() {
+            if sent.contains(name) {
+                limit_properties(schema);
+            }
         }
     }
     serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+}
+
+/// The component schemas (`#/components/schemas/NAME`) referred to anywhere inside `values`.
+fn collect_refs(values: &[&serde_json::Value], out: &mut Vec<String>) {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(name) = m.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                    out.push(name.to_string());
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    values.iter().for_each(|v| walk(v, out));
 }
 
 fn limit_properties(schema: &mut serde_json::Value) {
@@ -735,4 +768,16 @@ async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuer
     q.public = true;
     let report = state.outcomes.report(&q).await?;
     Ok(Json(report.as_ref()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_openapi_document_states_the_limits_of_what_clients_send_only() {
+        let doc: serde_json::Value = serde_json::from_str(&super::openapi_document()).expect("JSON");
+        let schema = |name: &str| doc.pointer(&format!("/components/schemas/{name}")).cloned().unwrap_or_else(|| panic!("no schema {name}"));
+        assert_eq!(schema("NewPartner")["properties"]["name"]["maxLength"], 4096);
+        assert_eq!(schema("DefinitionsUpdate")["properties"]["note"]["maxLength"], 65536, "free text");
+        assert!(schema("ErrorBody")["properties"]["message"].get("maxLength").is_none(), "answers are not limited");
+    }
 }

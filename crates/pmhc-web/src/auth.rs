@@ -25,86 +25,13 @@ use crate::{AppError, AppState};
 pub const SESSION_COOKIE: &str = "pmhc_session";
 /// The cookie that carries the sign-in form's CSRF token before there is a session.
 pub const PRE_SESSION_COOKIE: &str = "pmhc_signin";
-pub const IDLE_TIMEOUT: Duration = Duration::minutes(30);
-pub const ABSOLUTE_TIMEOUT: Duration = Duration::hours(12);
-/// How recent the password must be for an administrative action.
-pub const REAUTH_WITHIN: Duration = Duration::minutes(5);
-pub use pmhc_core::access::{LOCKOUT_ATTEMPTS, LOCKOUT_RELEASE, LOCKOUT_WINDOW};
-/// Failed sign-ins (either factor) from one client address within [`LOCKOUT_WINDOW`] after which
-/// that address is refused until the window has passed (whatever the accounts tried).
-pub const THROTTLE_ATTEMPTS: u32 = 20;
-
-/// Accounts unused this long are disabled at their next sign-in (an administrator enables them).
-pub const INACTIVE_AFTER: Duration = Duration::days(90);
-
-/// Why a sign-in was refused (what the person is told, and what the audit trail records).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// Unknown user, wrong password or a disabled account: the same answer for all three.
-    WrongCredentials,
-    /// Locked after failed sign-ins: the same answer as a wrong password (which would otherwise
-    /// tell a guesser that the account exists).
-    Locked,
-    /// Unused for 90 days: disabled now.
-    Inactive,
-}
-
-impl Refusal {
-    pub fn message(self) -> &'static str {
-        match self {
-            Refusal::WrongCredentials | Refusal::Locked => {
-                "the user name or the password is wrong — or, after 5 failed attempts within 15 minutes, the account is \
-                 locked for 10 minutes (an administrator can unlock it sooner)"
-            }
-            Refusal::Inactive => {
-                "this account was disabled after 90 days without a sign-in; an administrator can enable it (pmhc user enable)"
-            }
-        }
-    }
-
-    pub fn audit_detail(self) -> &'static str {
-        match self {
-            Refusal::WrongCredentials => "wrong user name or password",
-            Refusal::Locked => "account locked",
-            Refusal::Inactive => "account unused for 90 days: disabled",
-        }
-    }
-}
-
-fn idle_too_long(u: &User, now: DateTime<Utc>) -> bool {
-    let last = [u.last_sign_in_at, u.active_since].into_iter().flatten().max().unwrap_or(u.created_at).max(u.created_at);
-    now - last > INACTIVE_AFTER
-}
+pub use pmhc_service::signin::{
+    ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, INACTIVE_AFTER, LOCKOUT_ATTEMPTS, LOCKOUT_RELEASE, LOCKOUT_WINDOW, REAUTH_WITHIN, Refusal, SignInThrottle,
+    THROTTLE_ATTEMPTS, needs_second_factor, session_expiry,
+};
 
 /// A session's last-seen time is written at most this often.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
-
-/// Failed sign-ins per client address (either factor): past [`THROTTLE_ATTEMPTS`] within
-/// [`LOCKOUT_WINDOW`], the address is refused until the window has passed. Kept in memory (a
-/// restart forgets it; the per-account lock is in the database).
-#[derive(Debug, Default)]
-pub struct SignInThrottle(std::sync::Mutex<std::collections::HashMap<String, (u32, DateTime<Utc>)>>);
-
-impl SignInThrottle {
-    /// Whether `addr` may try now.
-    pub fn allows(&self, addr: &str, now: DateTime<Utc>) -> bool {
-        let map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(addr).is_none_or(|(n, first)| *n < THROTTLE_ATTEMPTS || now - *first > LOCKOUT_WINDOW)
-    }
-
-    /// Count a failure from `addr`.
-    pub fn failed(&self, addr: &str, now: DateTime<Utc>) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > 10_000 {
-            map.retain(|_, (_, first)| now - *first <= LOCKOUT_WINDOW);
-        }
-        let e = map.entry(addr.to_string()).or_insert((0, now));
-        if now - e.1 > LOCKOUT_WINDOW {
-            *e = (0, now);
-        }
-        e.0 += 1;
-    }
-}
 
 /// How the request proved who it is.
 #[derive(Debug, Clone)]
@@ -387,11 +314,6 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// When a session used at `now` expires: idle timeout, capped by the absolute timeout.
-pub fn session_expiry(created_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-    (now + IDLE_TIMEOUT).min(created_at + ABSOLUTE_TIMEOUT)
-}
-
 /// Extractor: the signed-in user (401 for the API, a redirect to sign-in for pages).
 pub struct Auth(pub Principal);
 
@@ -437,9 +359,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Pending {
 
 /// Whether a user signs in with a second factor: everyone whose roles reach record-level
 /// (identifiable or health) data, and anyone who enrolled one.
-pub fn needs_second_factor(u: &User) -> bool {
-    u.mfa_enrolled || u.roles.sees_records()
-}
 
 impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
     type Rejection = std::convert::Infallible;
@@ -463,72 +382,6 @@ pub fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/".to_string(),
     }
-}
-
-/// Sign a user in: check the password, start a session. Returns the session secret and the user,
-/// or why the sign-in is refused. Unknown users and wrong passwords get the same answer and take
-/// the same time.
-/// Check a signed-in user's password again (re-authentication). A wrong password counts towards
-/// the lockout.
-pub async fn reauthenticate(state: &AppState, who: &Principal, password: &str) -> Result<(), AppError> {
-    let Credential::Session { token_hash, .. } = &who.credential else { return Ok(()) };
-    let (_, hash) = state.store.user_by_username(&who.user.username).await?.ok_or(AppError::Unauthenticated)?;
-    let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&pw, &hash))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
-    if !ok {
-        if state.store.record_failed_sign_in(&who.user.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await? {
-            let _ = state.store.delete_session(token_hash).await;
-            return Err(AppError::BadRequest(Refusal::Locked.message().into()));
-        }
-        return Err(AppError::BadRequest("the password is wrong".into()));
-    }
-    state.store.reauthenticate_session(token_hash).await?;
-    Ok(())
-}
-
-pub async fn sign_in(state: &AppState, username: &str, password: &str) -> Result<Result<(String, User), Refusal>, AppError> {
-    if username.chars().any(char::is_control) || username.chars().count() > 64 {
-        return Ok(Err(Refusal::WrongCredentials));
-    }
-    let found = state.store.user_by_username(username.trim()).await?;
-    let password = password.to_string();
-    let (user, hash) = match found {
-        Some((u, h)) => (Some(u), h),
-        None => (None, accounts::dummy_hash().to_string()),
-    };
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed: {e}")))?;
-    let user = match user {
-        Some(u) if u.locked => {
-            tracing::info!(username, "sign-in refused: the account is locked");
-            return Ok(Err(Refusal::Locked));
-        }
-        Some(u) if ok && u.active && idle_too_long(&u, state.store.clock().now()) => {
-            tracing::info!(username, "sign-in refused: the account was unused for 90 days; disabling it");
-            state.store.update_user(&u.username, None, None, Some(false)).await?;
-            return Ok(Err(Refusal::Inactive));
-        }
-        Some(u) if ok && u.active => u,
-        Some(u) => {
-            tracing::info!(username, "sign-in refused");
-            let locked = state.store.record_failed_sign_in(&u.username, LOCKOUT_WINDOW, LOCKOUT_ATTEMPTS).await?;
-            return Ok(Err(if locked { Refusal::Locked } else { Refusal::WrongCredentials }));
-        }
-        None => {
-            tracing::info!(username, "sign-in refused");
-            return Ok(Err(Refusal::WrongCredentials));
-        }
-    };
-    let secret = accounts::new_secret()?;
-    let csrf = accounts::new_secret()?;
-    let now = state.store.clock().now();
-    let done = !needs_second_factor(&user);
-    state.store.create_session(&accounts::secret_hash(&secret), user.id, &csrf, session_expiry(now, now), done).await?;
-    tracing::info!(username = %user.username, "signed in");
-    Ok(Ok((secret, user)))
 }
 
 #[cfg(test)]
@@ -582,13 +435,5 @@ mod tests {
         assert!(!same_origin(&h));
         h.insert("sec-fetch-site", "same-origin".parse().unwrap());
         assert!(same_origin(&h));
-    }
-
-    #[test]
-    fn sessions_expire_when_idle_and_at_most_after_twelve_hours() {
-        let t0 = pmhc_store::clock::parse_instant("2030-06-30T23:30:00Z").unwrap();
-        assert_eq!(session_expiry(t0, t0), t0 + IDLE_TIMEOUT);
-        let late = t0 + Duration::hours(11) + Duration::minutes(50);
-        assert_eq!(session_expiry(t0, late), t0 + ABSOLUTE_TIMEOUT);
     }
 }

@@ -124,25 +124,13 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
         record(AuditOutcome::Refused, "use notice not acknowledged").await?;
         return sign_in_page(&state, Some("accept the use notice to sign in".into()), &next, &f.username, StatusCode::BAD_REQUEST);
     }
-    let now = state.store.clock().now();
-    if !state.throttle.allows(&actor.source, now) {
-        record(AuditOutcome::Refused, "too many failed sign-ins from this address").await?;
-        let msg = "too many failed sign-ins from this address: wait 15 minutes and try again";
-        return sign_in_page(&state, Some(msg.into()), &next, &f.username, StatusCode::TOO_MANY_REQUESTS);
-    }
-    match auth::sign_in(&state, &f.username, &f.password).await? {
-        Ok((secret, user)) => {
-            let second = auth::needs_second_factor(&user);
-            if let Err(e) = record(AuditOutcome::Success, if second { "password; second factor next" } else { "" }).await {
-                // Fail closed: without its audit entry the session must not be used.
-                let _ = state.store.delete_session(&pmhc_service::accounts::secret_hash(&secret)).await;
-                return Err(e.into());
-            }
-            let to = if second { format!("/sign-in/second-factor?next={}", auth::urlencode(&next)) } else { next };
+    match pmhc_service::signin::sign_in(&state.store, &state.throttle, &actor.source, &f.username, &f.password).await? {
+        Ok(session) => {
+            let to = if session.second_factor_next { format!("/sign-in/second-factor?next={}", auth::urlencode(&next)) } else { next };
             let mut r = Redirect::to(&to).into_response();
             let secure = state.config.behind_tls;
             for c in [
-                auth::set_cookie(auth::SESSION_COOKIE, &secret, None, secure),
+                auth::set_cookie(auth::SESSION_COOKIE, &session.secret, None, secure),
                 auth::set_cookie(auth::PRE_SESSION_COOKIE, "", Some(0), secure),
             ] {
                 if let Ok(v) = c.parse() {
@@ -152,9 +140,8 @@ async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, he
             Ok(r)
         }
         Err(refusal) => {
-            state.throttle.failed(&actor.source, now);
-            record(AuditOutcome::Refused, refusal.audit_detail()).await?;
-            sign_in_page(&state, Some(refusal.message().into()), &next, &f.username, StatusCode::UNAUTHORIZED)
+            let status = if refusal == auth::Refusal::Throttled { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
+            sign_in_page(&state, Some(refusal.message().into()), &next, &f.username, status)
         }
     }
 }
@@ -1154,18 +1141,15 @@ struct ReauthForm {
 async fn reauth(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<ReauthForm>) -> Result<Response, PageError> {
     who.check_csrf(&f.csrf)?;
     let next = auth::safe_next(f.next.as_deref());
-    match auth::reauthenticate(&state, &who, &f.password).await {
-        Ok(()) => {
-            audit(&state, &who, AuditAction::SignIn, "session", &[], "re-authentication").await?;
-            Ok(Redirect::to(&next).into_response())
-        }
-        Err(AppError::BadRequest(m)) => {
-            pmhc_service::audit::record(&state.store, &who.actor(), AuditAction::SignIn, "session", &[], AuditOutcome::Refused, "re-authentication: wrong password")
-                .await
-                .map_err(AppError::from)?;
+    let auth::Credential::Session { token_hash, .. } = &who.credential else {
+        return Ok(Redirect::to(&next).into_response());
+    };
+    match pmhc_service::signin::reauthenticate(&state.store, &who.actor(), &who.user, token_hash, &f.password).await? {
+        Ok(()) => Ok(Redirect::to(&next).into_response()),
+        Err(refusal) => {
+            let m = if refusal == auth::Refusal::Locked { refusal.message() } else { "the password is wrong" }.to_string();
             Ok((StatusCode::UNAUTHORIZED, page(&views::Reauth { nav: Nav::new(Some(&who), "users"), next, error: Some(m) })).into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -9,11 +9,10 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::totp;
-use pmhc_service::audit::Actor;
 use serde::Deserialize;
 
+use pmhc_service::signin::SecondFactor;
 use crate::auth::{self, ClientAddr, MaybeAuth, Pending, PendingSecondFactor};
 use crate::error::PageError;
 use crate::views::{Nav, render};
@@ -111,50 +110,19 @@ async fn submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Pen
         return Err(AppError::Csrf.into());
     }
     let next = auth::safe_next(f.next.as_deref());
-    let actor = Actor { name: p.user.username.clone(), partner: Some(p.user.partner.to_string()), source: addr };
-    let record = |outcome, detail: &'static str| {
-        pmhc_service::audit::record(&state.store, &actor, AuditAction::SignIn, "session", &[], outcome, detail)
-    };
-    if !state.throttle.allows(&actor.source, state.store.clock().now()) {
-        record(AuditOutcome::Refused, "too many failed sign-ins from this address").await?;
-        let msg = "too many failed sign-ins from this address: wait 15 minutes and try again".to_string();
-        return Ok(page(StatusCode::TOO_MANY_REQUESTS, &view(&state, &p, &next, f.secret.clone(), Some(msg)).await?));
-    }
-    let stored = state.store.totp_secret(p.user.id).await?;
-    let enrolling = stored.is_none();
-    let (secret_b32, last) = match &stored {
-        Some((s, last)) => (s.clone(), last.and_then(|l| u64::try_from(l).ok())),
-        None => (f.secret.clone().unwrap_or_default(), None),
-    };
-    let key = totp::base32_decode(&secret_b32).filter(|k| k.len() >= 16);
-    // The real time: the code comes from the user's authenticator, which knows no other clock.
-    let now = u64::try_from(pmhc_store::clock::real_now().timestamp()).unwrap_or(0);
-    let step = key.as_deref().and_then(|k| totp::verify(k, &f.code, now, last));
-    let accepted = match step {
-        Some(step) if enrolling => {
-            state.store.set_totp_secret(&p.user.username, Some(&secret_b32), Some(step as i64)).await?;
-            true
+    match pmhc_service::signin::second_factor(&state.store, &state.throttle, &addr, &p.user, &p.token_hash, &f.code, f.secret.as_deref()).await? {
+        SecondFactor::Accepted => {}
+        SecondFactor::Throttled => {
+            let msg = auth::Refusal::Throttled.message().to_string();
+            return Ok(page(StatusCode::TOO_MANY_REQUESTS, &view(&state, &p, &next, f.secret.clone(), Some(msg)).await?));
         }
-        // A code works once, even between two servers racing on it.
-        Some(step) => state.store.use_totp_step(p.user.id, step as i64).await?,
-        None => false,
-    };
-    if !accepted {
-        state.throttle.failed(&actor.source, state.store.clock().now());
-        let locked = state.store.record_failed_sign_in(&p.user.username, auth::LOCKOUT_WINDOW, auth::LOCKOUT_ATTEMPTS).await?;
-        record(AuditOutcome::Refused, if locked { "wrong second-factor code: account locked" } else { "wrong second-factor code" }).await?;
-        if locked {
-            state.store.delete_session(&p.token_hash).await?;
-            return Ok(Redirect::to("/sign-in").into_response());
+        SecondFactor::Wrong { locked: true } => return Ok(Redirect::to("/sign-in").into_response()),
+        SecondFactor::Wrong { locked: false } => {
+            let enrolling = state.store.totp_secret(p.user.id).await?.is_none();
+            let keep = if enrolling { f.secret.clone() } else { None };
+            let msg = "that code is not right (or was used already); enter the code the app shows now".to_string();
+            return Ok(page(StatusCode::UNAUTHORIZED, &view(&state, &p, &next, keep, Some(msg)).await?));
         }
-        let keep = if enrolling { f.secret.clone() } else { None };
-        let msg = "that code is not right (or was used already); enter the code the app shows now".to_string();
-        return Ok(page(StatusCode::UNAUTHORIZED, &view(&state, &p, &next, keep, Some(msg)).await?));
     }
-    if let Err(e) = record(AuditOutcome::Success, if enrolling { "second factor enrolled" } else { "second factor" }).await {
-        let _ = state.store.delete_session(&p.token_hash).await;
-        return Err(e.into());
-    }
-    state.store.complete_second_factor(&p.token_hash).await?;
     Ok(Redirect::to(&next).into_response())
 }
