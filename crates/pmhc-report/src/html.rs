@@ -139,8 +139,10 @@ pub fn render_html_fragment(report: &OutcomeReport, full: bool) -> String {
     h.o
 }
 
-/// Escape text for HTML content and attribute values. Control characters (invalid in HTML) become
-/// U+FFFD.
+/// Escape text for HTML content and attribute values (quoted with `"` or `'`), and for SVG text
+/// inlined in HTML: `& < > " '` become entities. Control characters (invalid in HTML) other than
+/// tab and line ends become U+FFFD. The one escaper of the workspace: the web's charts and pages
+/// use it too (`pmhc_report::escape_html`).
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -1468,6 +1470,19 @@ mod tests {
             }
         }
         assert!(checked > 0, "the test data has a suppressed period count");
+    }
+
+    #[test]
+    fn the_escaper_escapes_every_markup_character() {
+        assert_eq!(crate::escape_html("&"), "&amp;");
+        assert_eq!(crate::escape_html("<"), "&lt;");
+        assert_eq!(crate::escape_html(">"), "&gt;");
+        assert_eq!(crate::escape_html("\""), "&quot;");
+        assert_eq!(crate::escape_html("'"), "&#39;");
+        assert_eq!(crate::escape_html("'><script>alert(1)</script>"), "&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(crate::escape_html("South 'Side' & <North>"), "South &#39;Side&#39; &amp; &lt;North&gt;");
+        assert_eq!(crate::escape_html("a\tb\nc\u{7}d"), "a\tb\nc\u{FFFD}d");
+        assert_eq!(crate::escape_html("Café – 24/7"), "Café – 24/7");
     }
 
     #[test]

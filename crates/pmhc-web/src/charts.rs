@@ -5,16 +5,13 @@
 use std::fmt::Write;
 
 use pmhc_core::stats::Interval;
+use pmhc_report::escape_html as esc;
 
 const C_TEXT: &str = "#1a1a1a";
 const C_MUTED: &str = "#4d4d4d";
 const C_GRID: &str = "#cccccc";
 const C_BAR: &str = "#0b5394";
 const C_LINE: &str = "#a4161a";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// A round upper bound for an axis from 0 to `max`, and its step.
 fn axis(max: f64) -> (f64, f64) {
@@ -185,5 +182,23 @@ mod tests {
         assert!(r.contains("<circle") && r.contains("not shown"));
         assert_eq!(axis(0.0), (1.0, 1.0));
         assert_eq!(axis(13.0), (15.0, 5.0));
+    }
+
+    /// Every text a chart draws (title, labels, the "missing" text) is escaped, single quotes
+    /// included: the SVG goes into the page with `|safe`.
+    #[test]
+    fn a_label_cannot_break_out_of_the_svg() {
+        let hostile = "'><script>alert(1)</script>";
+        let escaped = "&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;";
+        let svgs = [
+            months_with_capacity("m", hostile, &[(hostile.into(), 3, Some(4))]),
+            bars("b", hostile, &[(hostile.into(), 2)]),
+            rates("r", hostile, &[(hostile.into(), Some(0.5), None), ("b".into(), None, None)], hostile),
+        ];
+        for svg in svgs {
+            assert!(!svg.contains("<script") && !svg.contains('\''), "{svg}");
+            assert!(svg.contains(&format!(">{escaped}</title>")), "{svg}");
+            assert!(svg.contains(&format!(">{escaped}</text>")), "{svg}");
+        }
     }
 }
