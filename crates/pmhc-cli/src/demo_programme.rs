@@ -11,32 +11,11 @@ use pmhc_core::sharing::{DEFAULT_PARTNER, PartnerId, Sector};
 use pmhc_core::training::{Completion, Course, CourseKind, InstructorType, StaffMember, StaffRole};
 use pmhc_core::{Encounter, ServiceType};
 use pmhc_store::{NewSession, PastMove, ReferralHistory, Store};
+use pmhc_synth::rng::Stream;
 
 pub const DEMO_PROVIDER: &str = "County Behavioral Health (demo)";
 /// At most this many closed-loop referrals (a sample of the encounters that recorded one).
 const MAX_REFERRALS: usize = 2000;
-
-/// A small deterministic generator (SplitMix64) for the made-up details.
-struct Draw(u64);
-
-impl Draw {
-    fn new(seed: u64, salt: &str) -> Draw {
-        Draw(salt.bytes().fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x1000_0000_01B3)))
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn f(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// An encounter that recorded a referral, remembered while the demo is generated.
 pub struct Candidate {
@@ -106,7 +85,7 @@ pub async fn add(
 fn referrals(seed: u64, source_system: &str, provider: PartnerId, services: &[Service], mut candidates: Vec<Candidate>) -> Vec<ReferralHistory> {
     let stride = candidates.len().div_ceil(MAX_REFERRALS).max(1);
     candidates = candidates.into_iter().step_by(stride).collect();
-    let mut d = Draw::new(seed, "referrals");
+    let mut d = Stream::named(seed, "referrals");
     let utc = |t: NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
     let mut out = Vec::with_capacity(candidates.len());
     for c in candidates {
@@ -158,7 +137,7 @@ fn referrals(seed: u64, source_system: &str, provider: PartnerId, services: &[Se
 
 /// Refreshers every `months` after `from` (on the Monday of that week) up to today: most staff
 /// take each one on time, some let it lapse (and then take no more).
-fn refreshers(d: &mut Draw, today: NaiveDate, from: NaiveDate, months: u32, take: &mut impl FnMut(&mut Draw, NaiveDate)) {
+fn refreshers(d: &mut Stream, today: NaiveDate, from: NaiveDate, months: u32, take: &mut impl FnMut(&mut Stream, NaiveDate)) {
     let mut last = from;
     while d.f() < 0.85 {
         let Some(next) = last.checked_add_months(Months::new(months)) else { break };
@@ -181,7 +160,7 @@ async fn capacity(store: &Store, seed: u64, services: &[Service], histories: &[R
     ) else {
         return Ok(0);
     };
-    let mut d = Draw::new(seed, "capacity");
+    let mut d = Stream::named(seed, "capacity");
     let mut n = 0;
     for s in services {
         let Some(beds) = s.capacity.filter(|c| *c > 0) else { continue };
@@ -227,7 +206,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, programme: &pmh
         saved.push(store.save_course(&c).await?);
     }
     let course = |k: CourseKind| saved.iter().find(|c| c.kind == k).map(|c| c.id).unwrap_or_default();
-    let mut d = Draw::new(seed, "training");
+    let mut d = Stream::named(seed, "training");
     let mut staff: Vec<StaffMember> = Vec::new();
     let member = |partner, key: String, name: String, agency: &str, precinct: Option<&str>, shift: &str, role| StaffMember {
         id: 0,
@@ -264,7 +243,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, programme: &pmh
     // Refreshers are given up to today (the store's clock), not only up to the window's end.
     let today = store.clock().today();
     let mut rows: Vec<(Option<NewSession>, Completion)> = Vec::new();
-    let mut complete = |d: &mut Draw, partner: PartnerId, key: &str, course_id: i64, held_on: NaiveDate, completed_on: NaiveDate, instructors: &[InstructorType]| {
+    let mut complete = |d: &mut Stream, partner: PartnerId, key: &str, course_id: i64, held_on: NaiveDate, completed_on: NaiveDate, instructors: &[InstructorType]| {
         let Some(&staff_id) = ids.get(&(partner, key.to_string())) else { return };
         let session = NewSession { course_id, held_on, location: "Regional Training Academy".into(), instructors: instructors.to_vec() };
         let pre = 40.0 + d.below(36) as f64;
@@ -291,7 +270,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, programme: &pmh
         };
         // The 40-hour course is given Monday to Friday; it is completed on the Friday.
         complete(&mut d, DEFAULT_PARTNER, &o.badge, course(CourseKind::BasicCit), on - TimeDelta::days(4), on, &cit_team);
-        refreshers(&mut d, today, on, 22, &mut |d: &mut Draw, day| {
+        refreshers(&mut d, today, on, 22, &mut |d: &mut Stream, day| {
             complete(d, DEFAULT_PARTNER, &o.badge, course(CourseKind::Refresher), day, day, &[InstructorType::Police, InstructorType::LivedExperience])
         });
         if d.f() < 0.5 {
@@ -310,7 +289,7 @@ async fn training(store: &Store, seed: u64, provider: PartnerId, programme: &pmh
     for (key, trained) in &dispatchers {
         if let Some(on) = trained {
             complete(&mut d, DEFAULT_PARTNER, key, course(CourseKind::Dispatcher), *on - TimeDelta::days(1), *on, &[InstructorType::Clinician, InstructorType::LivedExperience]);
-            refreshers(&mut d, today, *on, 34, &mut |d: &mut Draw, day| {
+            refreshers(&mut d, today, *on, 34, &mut |d: &mut Stream, day| {
                 complete(d, DEFAULT_PARTNER, key, course(CourseKind::Refresher), day, day, &[InstructorType::Clinician])
             });
         }

@@ -4,10 +4,9 @@
 //! access by subject group and area. Pure code over [`ReferralFact`]s and [`CapacityUpdate`]s.
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::codes::{AgeBand, CodeList, Gender, RaceEthnicity};
 use crate::disclosure::SuppressionProblem;
@@ -252,9 +251,9 @@ impl ReferralSubject {
     }
 }
 
-named_enum!(
+closed_list!(
     /// What the access of people to services is broken down by.
-    AccessDimension, "breakdown" {
+    name AccessDimension, "breakdown" {
         RaceEthnicity = "race_ethnicity" / "Race / ethnicity",
         Gender = "gender" / "Gender",
         AgeBand = "age_band" / "Age band",

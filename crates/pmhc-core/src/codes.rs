@@ -4,11 +4,6 @@
 //! source did not give. Each code has a stable lowercase spelling (`as_str`) used in mapping files,
 //! the database, CSV and JSON, and a human label for reports.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// A code string that is not in a canonical list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{value}` is not a {list} code; expected one of: {expected}")]
@@ -40,120 +35,65 @@ pub trait CodeList: Sized + Copy + Eq + 'static {
     }
 }
 
-macro_rules! code_list {
-    (
-        $(#[$meta:meta])*
-        $name:ident, $list:literal, default = $default:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, $label:literal; )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $( $(#[$vmeta])* $variant, )+ }
-
-        impl CodeList for $name {
-            const LIST: &'static str = $list;
-            const ALL: &'static [Self] = &[ $( Self::$variant, )+ ];
-            fn as_str(self) -> &'static str { match self { $( Self::$variant => $code, )+ } }
-            fn label(self) -> &'static str { match self { $( Self::$variant => $label, )+ } }
-        }
-
-        impl Default for $name { fn default() -> Self { Self::$default } }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
-        }
-
-        impl FromStr for $name {
-            type Err = UnknownCode;
-            fn from_str(s: &str) -> Result<Self, Self::Err> { <Self as CodeList>::parse_code(s) }
-        }
-
-        #[cfg(feature = "openapi")]
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some([ $( $code, )+ ]))
-                    .into()
-            }
-        }
-
-        #[cfg(feature = "openapi")]
-        impl utoipa::ToSchema for $name {}
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.as_str()) }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-code_list! {
+closed_list! {
     /// How the call reached the police.
-    CallSource, "call_source", default = Unknown {
-        Emergency911 = "911", "911 call";
-        Transfer988 = "988_transfer", "988 transfer";
-        NonEmergency = "non_emergency", "Non-emergency line";
-        OfficerInitiated = "officer_initiated", "Officer-initiated (on view)";
-        Other = "other", "Other";
-        Unknown = "unknown", "Unknown";
+    code CallSource, "call_source", default = Unknown {
+        Emergency911 = "911" / "911 call",
+        Transfer988 = "988_transfer" / "988 transfer",
+        NonEmergency = "non_emergency" / "Non-emergency line",
+        OfficerInitiated = "officer_initiated" / "Officer-initiated (on view)",
+        Other = "other" / "Other",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// The response model that handled the encounter.
-    ResponseModel, "response_model", default = Unknown {
-        Cit = "cit", "Crisis Intervention Team";
-        CoResponder = "co_responder", "Co-responder team";
-        CaseManagement = "case_management", "Case management";
-        MobileCrisis = "mobile_crisis", "Mobile crisis team";
-        StandardPatrol = "standard_patrol", "Standard patrol";
-        Other = "other", "Other";
-        Unknown = "unknown", "Unknown";
+    code ResponseModel, "response_model", default = Unknown {
+        Cit = "cit" / "Crisis Intervention Team",
+        CoResponder = "co_responder" / "Co-responder team",
+        CaseManagement = "case_management" / "Case management",
+        MobileCrisis = "mobile_crisis" / "Mobile crisis team",
+        StandardPatrol = "standard_patrol" / "Standard patrol",
+        Other = "other" / "Other",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// The canonical disposition: how the encounter ended.
-    Disposition, "disposition", default = Unknown {
+    code Disposition, "disposition", default = Unknown {
         /// Stabilized or resolved on scene.
-        ResolvedOnScene = "resolved_on_scene", "Stabilized / resolved on scene";
+        ResolvedOnScene = "resolved_on_scene" / "Stabilized / resolved on scene",
         /// Referral or connection to a service.
-        Referral = "referral", "Referral or connection to a service";
+        Referral = "referral" / "Referral or connection to a service",
         /// A resource was offered and declined.
-        ResourceDeclined = "resource_declined", "Resource offered and declined";
+        ResourceDeclined = "resource_declined" / "Resource offered and declined",
         /// Voluntary transport to a crisis centre or emergency department.
-        VoluntaryTransport = "voluntary_transport", "Voluntary transport (crisis centre / ED)";
+        VoluntaryTransport = "voluntary_transport" / "Voluntary transport (crisis centre / ED)",
         /// Involuntary hold / emergency detention.
-        InvoluntaryHold = "involuntary_hold", "Involuntary hold / emergency detention";
+        InvoluntaryHold = "involuntary_hold" / "Involuntary hold / emergency detention",
         /// Probable cause for arrest was present, and the person was diverted instead.
-        ArrestDiverted = "arrest_diverted", "Probable cause present, diverted";
-        Arrest = "arrest", "Arrest";
-        Citation = "citation", "Citation";
-        NoActionPossible = "no_action_possible", "No action possible / necessary";
-        UnableToLocate = "unable_to_locate", "Unable to locate";
-        Other = "other", "Other";
-        Unknown = "unknown", "Unknown";
+        ArrestDiverted = "arrest_diverted" / "Probable cause present, diverted",
+        Arrest = "arrest" / "Arrest",
+        Citation = "citation" / "Citation",
+        NoActionPossible = "no_action_possible" / "No action possible / necessary",
+        UnableToLocate = "unable_to_locate" / "Unable to locate",
+        Other = "other" / "Other",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// Use of force, in increasing order of severity. `Unknown` sorts first so that the maximum
     /// of a known level and `Unknown` is the known level.
-    UseOfForce, "use_of_force", default = Unknown {
-        Unknown = "unknown", "Unknown";
-        None = "none", "No force";
-        RestraintOnly = "restraint_only", "Restraint / handcuffs only";
-        Level1 = "level_1", "Level 1";
-        Level2 = "level_2", "Level 2";
-        Level3 = "level_3", "Level 3";
+    code UseOfForce, "use_of_force", default = Unknown {
+        Unknown = "unknown" / "Unknown",
+        None = "none" / "No force",
+        RestraintOnly = "restraint_only" / "Restraint / handcuffs only",
+        Level1 = "level_1" / "Level 1",
+        Level2 = "level_2" / "Level 2",
+        Level3 = "level_3" / "Level 3",
     }
 }
 
@@ -168,59 +108,59 @@ impl UseOfForce {
     }
 }
 
-code_list! {
+closed_list! {
     /// Type of service a referral was made to.
-    ServiceType, "service_type", default = Unknown {
-        CrisisCentre = "crisis_centre", "Crisis centre";
-        MobileCrisis = "mobile_crisis", "Mobile crisis";
-        Line988 = "988", "988 / crisis line";
-        WarmLine = "warm_line", "Warm line";
-        Detox = "detox", "Detox / withdrawal management";
-        OutpatientMentalHealth = "outpatient_mental_health", "Outpatient mental health";
-        SubstanceUseTreatment = "substance_use_treatment", "Substance use treatment";
-        PeerSupport = "peer_support", "Peer support";
-        Housing = "housing", "Housing / shelter";
-        CaseManagement = "case_management", "Case management";
-        EmergencyDepartment = "emergency_department", "Emergency department";
-        Other = "other", "Other";
-        Unknown = "unknown", "Unknown";
+    code ServiceType, "service_type", default = Unknown {
+        CrisisCentre = "crisis_centre" / "Crisis centre",
+        MobileCrisis = "mobile_crisis" / "Mobile crisis",
+        Line988 = "988" / "988 / crisis line",
+        WarmLine = "warm_line" / "Warm line",
+        Detox = "detox" / "Detox / withdrawal management",
+        OutpatientMentalHealth = "outpatient_mental_health" / "Outpatient mental health",
+        SubstanceUseTreatment = "substance_use_treatment" / "Substance use treatment",
+        PeerSupport = "peer_support" / "Peer support",
+        Housing = "housing" / "Housing / shelter",
+        CaseManagement = "case_management" / "Case management",
+        EmergencyDepartment = "emergency_department" / "Emergency department",
+        Other = "other" / "Other",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// What became of a referral made at the encounter.
-    ReferralResult, "referral_result", default = Unknown {
-        Made = "made", "Made (no result yet)";
-        Accepted = "accepted", "Accepted";
-        Connected = "connected", "Connected to the service";
-        Declined = "declined", "Declined by the person";
-        TurnedAwayNoCapacity = "turned_away_no_capacity", "Turned away: no capacity";
-        TurnedAwayNotEligible = "turned_away_not_eligible", "Turned away: not eligible";
-        TurnedAwayClosed = "turned_away_closed", "Turned away: closed";
-        Unknown = "unknown", "Unknown";
+    code ReferralResult, "referral_result", default = Unknown {
+        Made = "made" / "Made (no result yet)",
+        Accepted = "accepted" / "Accepted",
+        Connected = "connected" / "Connected to the service",
+        Declined = "declined" / "Declined by the person",
+        TurnedAwayNoCapacity = "turned_away_no_capacity" / "Turned away: no capacity",
+        TurnedAwayNotEligible = "turned_away_not_eligible" / "Turned away: not eligible",
+        TurnedAwayClosed = "turned_away_closed" / "Turned away: closed",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
-    HousingStatus, "housing_status", default = Unknown {
-        Housed = "housed", "Housed";
-        Unstable = "unstable", "Unstably housed";
-        Unhoused = "unhoused", "Unhoused";
-        Unknown = "unknown", "Unknown";
+closed_list! {
+    code HousingStatus, "housing_status", default = Unknown {
+        Housed = "housed" / "Housed",
+        Unstable = "unstable" / "Unstably housed",
+        Unhoused = "unhoused" / "Unhoused",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// Subject age band (no exact ages are stored).
-    AgeBand, "age_band", default = Unknown {
-        Under18 = "under_18", "Under 18";
-        A18To24 = "18_24", "18–24";
-        A25To34 = "25_34", "25–34";
-        A35To44 = "35_44", "35–44";
-        A45To54 = "45_54", "45–54";
-        A55To64 = "55_64", "55–64";
-        A65Plus = "65_plus", "65 and over";
-        Unknown = "unknown", "Unknown";
+    code AgeBand, "age_band", default = Unknown {
+        Under18 = "under_18" / "Under 18",
+        A18To24 = "18_24" / "18–24",
+        A25To34 = "25_34" / "25–34",
+        A35To44 = "35_44" / "35–44",
+        A45To54 = "45_54" / "45–54",
+        A55To64 = "55_64" / "55–64",
+        A65Plus = "65_plus" / "65 and over",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
@@ -240,43 +180,45 @@ impl AgeBand {
     }
 }
 
-code_list! {
-    Gender, "gender", default = Unknown {
-        Female = "female", "Female";
-        Male = "male", "Male";
-        NonBinary = "non_binary", "Non-binary / another gender";
-        Unknown = "unknown", "Unknown";
+closed_list! {
+    code Gender, "gender", default = Unknown {
+        Female = "female" / "Female",
+        Male = "male" / "Male",
+        NonBinary = "non_binary" / "Non-binary / another gender",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// Race / ethnicity, in the categories most agencies report (OMB-style, Hispanic as a category).
-    RaceEthnicity, "race_ethnicity", default = Unknown {
-        AmericanIndianAlaskaNative = "american_indian_alaska_native", "American Indian / Alaska Native";
-        Asian = "asian", "Asian";
-        Black = "black", "Black / African American";
-        Hispanic = "hispanic", "Hispanic / Latino";
-        MiddleEasternNorthAfrican = "middle_eastern_north_african", "Middle Eastern / North African";
-        NativeHawaiianPacificIslander = "native_hawaiian_pacific_islander", "Native Hawaiian / Pacific Islander";
-        White = "white", "White";
-        Multiple = "multiple", "Two or more";
-        Other = "other", "Other";
-        Unknown = "unknown", "Unknown";
+    code RaceEthnicity, "race_ethnicity", default = Unknown {
+        AmericanIndianAlaskaNative = "american_indian_alaska_native" / "American Indian / Alaska Native",
+        Asian = "asian" / "Asian",
+        Black = "black" / "Black / African American",
+        Hispanic = "hispanic" / "Hispanic / Latino",
+        MiddleEasternNorthAfrican = "middle_eastern_north_african" / "Middle Eastern / North African",
+        NativeHawaiianPacificIslander = "native_hawaiian_pacific_islander" / "Native Hawaiian / Pacific Islander",
+        White = "white" / "White",
+        Multiple = "multiple" / "Two or more",
+        Other = "other" / "Other",
+        Unknown = "unknown" / "Unknown",
     }
 }
 
-code_list! {
+closed_list! {
     /// How precisely the occurrence date is known.
-    DatePrecision, "date_precision", default = Day {
-        Year = "year", "Year";
-        Month = "month", "Month";
-        Day = "day", "Day";
-        Minute = "minute", "Date and time";
+    code DatePrecision, "date_precision", default = Day {
+        Year = "year" / "Year",
+        Month = "month" / "Month",
+        Day = "day" / "Day",
+        Minute = "minute" / "Date and time",
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt;
+
     use super::*;
 
     fn roundtrip<C: CodeList + fmt::Debug>() {

@@ -13,9 +13,9 @@ use chrono::{Datelike, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 
-named_enum!(
+closed_list!(
     /// What kind of service.
-    ServiceKind, "service type" {
+    name ServiceKind, "service type" {
         CrisisCentre = "crisis_centre" / "Crisis centre",
         MobileCrisis = "mobile_crisis" / "Mobile crisis team",
         Line988 = "line_988" / "988 crisis line",
@@ -31,9 +31,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// The Sequential Intercept Model's intercepts, 0 to 5.
-    Intercept, "intercept" {
+    name Intercept, "intercept" {
         Community = "0" / "0 · Community services (crisis lines, mobile crisis, walk-in care)",
         LawEnforcement = "1" / "1 · Law enforcement and 911/988",
         InitialDetention = "2" / "2 · Initial detention and first court appearance",
@@ -260,9 +260,9 @@ impl Service {
     }
 }
 
-named_enum!(
+closed_list!(
     /// Where a closed-loop referral is (HL7 FHIR Task states in brackets).
-    ReferralState, "referral state" {
+    name ReferralState, "referral state" {
         /// Drafted at the scene (draft).
         Proposed = "proposed" / "Proposed",
         /// Sent to the provider (requested).
@@ -282,9 +282,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// Why a provider turned a referral away.
-    TurnAwayReason, "turn-away reason" {
+    name TurnAwayReason, "turn-away reason" {
         NoCapacity = "no_capacity" / "No capacity",
         NotEligible = "not_eligible" / "Not eligible",
         Closed = "closed" / "Closed",

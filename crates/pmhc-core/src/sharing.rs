@@ -9,7 +9,6 @@
 //! is about, naming the owner as discloser, the viewer's partner as recipient and the agreement's
 //! purpose (42 CFR 2.31, 2.33). Pure code: the caller passes the agreements, consents and today.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -26,9 +25,9 @@ pub const DEFAULT_PARTNER: PartnerId = 1;
 
 pub use crate::names::UnknownName;
 
-named_enum!(
+closed_list!(
     /// The sector of a partner agency or organization.
-    Sector, "sector" {
+    name Sector, "sector" {
         LawEnforcement = "law_enforcement" / "Law enforcement",
         BehavioralHealth = "behavioral_health" / "Behavioral health",
         SubstanceUseTreatment = "substance_use_treatment" / "Substance use treatment",
@@ -39,9 +38,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// A group of encounter fields that an agreement shares or withholds as a whole.
-    FieldGroup, "field group" {
+    name FieldGroup, "field group" {
         /// Call number, call source and types, priority, times of the response, response model,
         /// CIT and clinician response, officers, disposition, arrest, citation, referrals, force,
         /// injuries, weapon.
@@ -59,9 +58,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// Why information is shared (an agreement's purpose, and what a consent allows).
-    Purpose, "purpose" {
+    name Purpose, "purpose" {
         Treatment = "treatment" / "Treatment",
         CareCoordination = "care_coordination" / "Care coordination and case management",
         ProgramEvaluation = "program_evaluation" / "Program evaluation and outcome reporting",
@@ -70,9 +69,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// Whether an agreement shares from the discloser to the recipient only, or both ways.
-    Direction, "direction" {
+    name Direction, "direction" {
         OneWay = "one_way" / "One way (discloser to recipient)",
         BothWays = "both_ways" / "Both ways",
     }

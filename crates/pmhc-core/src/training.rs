@@ -4,7 +4,6 @@
 //! that asked for one. Pure code: the caller passes today's date.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Months, NaiveDate};
@@ -12,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::sharing::PartnerId;
 
-named_enum!(
+closed_list!(
     /// What a course is.
-    CourseKind, "course kind" {
+    name CourseKind, "course kind" {
         /// The 40-hour Crisis Intervention Team course (Memphis model).
         BasicCit = "basic_cit" / "Basic CIT (40 hours)",
         Advanced = "advanced" / "Advanced topics",
@@ -27,9 +26,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// Who taught a session.
-    InstructorType, "instructor type" {
+    name InstructorType, "instructor type" {
         Police = "police" / "Police trainer",
         Clinician = "clinician" / "Clinician",
         LivedExperience = "lived_experience" / "Person with lived experience",
@@ -39,9 +38,9 @@ named_enum!(
     }
 );
 
-named_enum!(
+closed_list!(
     /// A staff member's role on the roster.
-    StaffRole, "staff role" {
+    name StaffRole, "staff role" {
         PatrolOfficer = "patrol_officer" / "Patrol officer",
         Supervisor = "supervisor" / "Supervisor",
         Dispatcher = "dispatcher" / "Dispatcher",

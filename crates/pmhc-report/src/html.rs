@@ -139,8 +139,10 @@ pub fn render_html_fragment(report: &OutcomeReport, full: bool) -> String {
     h.o
 }
 
-/// Escape text for HTML content and attribute values. Control characters (invalid in HTML) become
-/// U+FFFD.
+/// Escape text for HTML content and attribute values (quoted with `"` or `'`), and for SVG text
+/// inlined in HTML: `& < > " '` become entities. Control characters (invalid in HTML) other than
+/// tab and line ends become U+FFFD. The one escaper of the workspace: the web's charts and pages
+/// use it too (`pmhc_report::escape_html`).
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -1250,8 +1252,12 @@ fn month_label(ym: &str) -> String {
     }
 }
 
-/// A rounded axis maximum and tick step for values up to `max` (shares stop at 100%).
-fn axis(max: f64, pct: bool, integer: bool) -> (f64, f64) {
+/// A rounded axis maximum and tick step for an axis from 0 to values up to `max`: about four steps
+/// of 1, 2, 2.5 or 5 times a power of ten, the top the first step at or above `max`. Shares
+/// (`pct`, 0 to 1) stop at 100%; counts (`integer`) step by whole numbers (at least 1, and 5 where
+/// 2.5 would be the step). An empty or non-finite `max` gives the axis of 0 to 1 (10% for shares).
+/// The one axis of the workspace: the report's charts and the web's (`pmhc_report::chart_axis`).
+pub fn axis(max: f64, pct: bool, integer: bool) -> (f64, f64) {
     let max = if max.is_finite() && max > 0.0 {
         max
     } else if pct {
@@ -1274,8 +1280,15 @@ fn axis(max: f64, pct: bool, integer: bool) -> (f64, f64) {
         10.0
     };
     let mut step = nice * mag;
-    if integer && step < 1.0 {
-        step = 1.0;
+    if integer {
+        // A step of 1 or more is whole but for 2.5 (a magnitude of 1): counts go on to 5.
+        step = if step < 1.0 {
+            1.0
+        } else if step.fract() != 0.0 {
+            5.0 * mag
+        } else {
+            step
+        };
     }
     let mut top = ((max / step) - 1e-9).ceil().max(1.0) * step;
     if pct && top > 1.0 && max <= 1.0 {
@@ -1468,6 +1481,54 @@ mod tests {
             }
         }
         assert!(checked > 0, "the test data has a suppressed period count");
+    }
+
+    #[test]
+    fn the_escaper_escapes_every_markup_character() {
+        assert_eq!(crate::escape_html("&"), "&amp;");
+        assert_eq!(crate::escape_html("<"), "&lt;");
+        assert_eq!(crate::escape_html(">"), "&gt;");
+        assert_eq!(crate::escape_html("\""), "&quot;");
+        assert_eq!(crate::escape_html("'"), "&#39;");
+        assert_eq!(crate::escape_html("'><script>alert(1)</script>"), "&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(crate::escape_html("South 'Side' & <North>"), "South &#39;Side&#39; &amp; &lt;North&gt;");
+        assert_eq!(crate::escape_html("a\tb\nc\u{7}d"), "a\tb\nc\u{FFFD}d");
+        assert_eq!(crate::escape_html("Café – 24/7"), "Café – 24/7");
+    }
+
+    /// What each chart needs of its axis, over a range of largest values: a round step (1, 2, 2.5
+    /// or 5 times a power of ten) of which the top is a multiple, the top at or above the largest
+    /// value and less than a step above it (at most four steps); shares stop at 100%; counts step
+    /// by whole numbers.
+    #[test]
+    fn axes_are_round_and_cover_the_largest_value() {
+        let round = |step: f64| {
+            let mag = 10f64.powi(step.log10().floor() as i32);
+            [1.0, 2.0, 2.5, 5.0, 10.0].iter().any(|m| ((step / mag) - m).abs() < 1e-9)
+        };
+        let multiple = |top: f64, step: f64| ((top / step) - (top / step).round()).abs() < 1e-6;
+        let values = (1..=4000).map(|k| f64::from(k) / 1000.0).chain((1..=3000).map(|k| f64::from(k) * 0.37)).chain([1e-6, 123_456.7, 9.99e8]);
+        for max in values {
+            for (pct, integer) in [(false, false), (true, false), (false, true)] {
+                let (top, step) = axis(max, pct, integer);
+                let case = format!("axis({max}, {pct}, {integer}) = ({top}, {step})");
+                assert!(step > 0.0 && round(step), "{case}");
+                assert!(top >= max * (1.0 - 1e-12), "{case}");
+                if integer {
+                    assert!(step >= 1.0 && step.fract() == 0.0, "{case}");
+                }
+                if pct && max <= 1.0 {
+                    assert!(top <= 1.0, "{case}");
+                } else {
+                    assert!(multiple(top, step) && top - step < max && top / step <= 4.0 + 1e-9, "{case}");
+                }
+            }
+        }
+        assert_eq!(axis(9.0, false, true), (10.0, 5.0), "a count axis never steps by 2.5");
+        assert_eq!(axis(9.0, false, false), (10.0, 2.5));
+        assert_eq!(axis(90.0, false, true), (100.0, 25.0));
+        assert_eq!(axis(f64::NAN, true, false), (0.1, 0.025));
+        assert_eq!(axis(f64::INFINITY, false, false), (1.0, 0.25));
     }
 
     #[test]

@@ -9,5 +9,5 @@ mod html;
 mod table;
 
 pub use csv_out::render_csv;
-pub use html::{REPORT_CSS, esc as escape_html, render_html, render_html_fragment};
+pub use html::{REPORT_CSS, axis as chart_axis, esc as escape_html, render_html, render_html_fragment};
 pub use table::{render_table, thousands};

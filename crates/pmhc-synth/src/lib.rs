@@ -32,7 +32,7 @@
 //! before the window seeds the queue so the first months already contain returning people.
 
 pub mod rates;
-mod rng;
+pub mod rng;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -5,27 +5,13 @@
 use std::fmt::Write;
 
 use pmhc_core::stats::Interval;
+use pmhc_report::{chart_axis, escape_html as esc};
 
 const C_TEXT: &str = "#1a1a1a";
 const C_MUTED: &str = "#4d4d4d";
 const C_GRID: &str = "#cccccc";
 const C_BAR: &str = "#0b5394";
 const C_LINE: &str = "#a4161a";
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A round upper bound for an axis from 0 to `max`, and its step.
-fn axis(max: f64) -> (f64, f64) {
-    if max <= 0.0 {
-        return (1.0, 1.0);
-    }
-    let raw = max / 4.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag).max(1.0);
-    ((max / step).ceil() * step, step)
-}
 
 fn open(s: &mut String, width: f64, height: f64, title: &str, id: &str, font: u32) {
     let _ = write!(
@@ -41,7 +27,7 @@ pub fn months_with_capacity(id: &str, title: &str, months: &[(String, u64, Optio
     let (width, left, top, plot_h, right) = (480.0, 36.0, 12.0, 150.0, 10.0);
     let height = top + plot_h + 40.0;
     let max = months.iter().map(|m| (m.1 as f64).max(m.2.map_or(0.0, f64::from))).fold(0.0, f64::max);
-    let (top_v, step) = axis(max);
+    let (top_v, step) = chart_axis(max, false, true);
     let y = |v: f64| top + plot_h * (1.0 - v / top_v);
     let n = months.len().max(1) as f64;
     let slot = (width - left - right) / n;
@@ -183,7 +169,48 @@ mod tests {
         assert!(b.contains("&lt;x&gt;") && !b.contains("<x>"));
         let r = rates("r", "Rates", &[("a".into(), Some(0.5), Some(Interval { lower: 0.3, upper: 0.7 })), ("b".into(), None, None)], "not shown");
         assert!(r.contains("<circle") && r.contains("not shown"));
-        assert_eq!(axis(0.0), (1.0, 1.0));
-        assert_eq!(axis(13.0), (15.0, 5.0));
+    }
+
+    /// The count axis of `months_with_capacity` (the report's axis, for whole numbers): for every
+    /// count, a whole, round step (1, 2, 2.5 or 5 times a power of ten, never 2.5 itself) of which
+    /// the top is a multiple, the top at or above the count and less than a step above it, at most
+    /// four steps.
+    #[test]
+    fn the_count_axis_is_round_and_covers_the_largest_count() {
+        assert_eq!(chart_axis(0.0, false, true), (1.0, 1.0));
+        assert_eq!(chart_axis(3.0, false, true), (3.0, 1.0));
+        assert_eq!(chart_axis(9.0, false, true), (10.0, 5.0));
+        assert_eq!(chart_axis(13.0, false, true), (15.0, 5.0));
+        assert_eq!(chart_axis(90.0, false, true), (100.0, 25.0));
+        assert_eq!(chart_axis(1234.0, false, true), (1500.0, 500.0));
+        let counts = (0..=20_000u64).chain([99_999, 100_000, 123_456, 1_000_000, 7_777_777, u64::from(u32::MAX)]);
+        for n in counts {
+            let max = n as f64;
+            let (top, step) = chart_axis(max, false, true);
+            assert!(step >= 1.0 && step.fract() == 0.0, "{n}: step {step}");
+            let mag = 10f64.powi(step.log10().floor() as i32);
+            assert!([1.0, 2.0, 2.5, 5.0].contains(&(step / mag)) && step != 2.5, "{n}: step {step}");
+            assert!((top / step).fract() == 0.0, "{n}: top {top} step {step}");
+            assert!(top >= max && (top - step < max || max == 0.0), "{n}: top {top} step {step}");
+            assert!(top / step <= 4.0, "{n}: {} steps", top / step);
+        }
+    }
+
+    /// Every text a chart draws (title, labels, the "missing" text) is escaped, single quotes
+    /// included: the SVG goes into the page with `|safe`.
+    #[test]
+    fn a_label_cannot_break_out_of_the_svg() {
+        let hostile = "'><script>alert(1)</script>";
+        let escaped = "&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;";
+        let svgs = [
+            months_with_capacity("m", hostile, &[(hostile.into(), 3, Some(4))]),
+            bars("b", hostile, &[(hostile.into(), 2)]),
+            rates("r", hostile, &[(hostile.into(), Some(0.5), None), ("b".into(), None, None)], hostile),
+        ];
+        for svg in svgs {
+            assert!(!svg.contains("<script") && !svg.contains('\''), "{svg}");
+            assert!(svg.contains(&format!(">{escaped}</title>")), "{svg}");
+            assert!(svg.contains(&format!(">{escaped}</text>")), "{svg}");
+        }
     }
 }

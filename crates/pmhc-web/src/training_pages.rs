@@ -11,6 +11,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::training::{CoverageGroup, CoverageRow};
+use pmhc_report::escape_html as esc;
 use pmhc_service::training::{CoverageReader, TrainingCoverage, coverage_csv, reach_csv, training_coverage};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -180,10 +181,6 @@ pub struct Bar {
     pub label: String,
     pub share: f64,
     pub text: String,
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A horizontal bar chart of shares (SVG, with its title for screen readers; the same numbers are
@@ -369,4 +366,19 @@ fn page(who: &Principal, c: TrainingCoverage, names: bool, message: Option<Strin
         c,
     };
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A precinct name goes into the chart escaped, single quotes included: the SVG goes into the
+    /// page with `|safe`.
+    #[test]
+    fn share_chart_escapes_its_labels() {
+        let hostile = "'><script>alert(1)</script>";
+        let svg = share_chart("p", hostile, &[Bar { label: hostile.into(), share: 0.5, text: hostile.into() }]);
+        assert!(!svg.contains("<script") && !svg.contains('\''), "{svg}");
+        assert_eq!(svg.matches("&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;").count(), 3, "{svg}");
+    }
 }
