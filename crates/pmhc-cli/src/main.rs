@@ -2,12 +2,7 @@
 
 mod cli;
 mod commands;
-mod demo_programme;
 mod output;
-mod report_cmd;
-mod sharing_cmd;
-mod training_cmd;
-mod web_cmd;
 
 use std::process::ExitCode;
 

@@ -1,41 +1,15 @@
-//! `pmhc serve` and `pmhc user`.
+//! `pmhc user`: accounts and API tokens (each change a use case of `pmhc_service::accounts`).
 
 use std::io::{BufRead, IsTerminal};
-
 use anyhow::{Context, Result, bail};
 use pmhc_core::access::Roles;
 use pmhc_service::{Acting, accounts};
 use pmhc_store::Store;
-
-use pmhc_core::audit::{AuditAction, AuditOutcome};
-use pmhc_service::audit::{self, Actor};
-
-use crate::cli::{AuditCommand, ServeArgs, UserCommand};
-
-pub async fn serve(store: &Store, url: &str, args: ServeArgs) -> Result<u8> {
-    let config = pmhc_web::ServeConfig {
-        listen: args.listen,
-        behind_tls: args.behind_tls,
-        trusted_proxies: args.trusted_proxies.clone(),
-        max_upload_bytes: usize::try_from(args.max_upload_mb << 20).unwrap_or(usize::MAX),
-        work_dir: args.work_dir,
-    };
-    let users = store.count_users().await?;
-    let db = pmhc_store::redact_url(url);
-    pmhc_web::serve(store.clone(), config, move |addr| {
-        // Printed for people and for scripts (tests read the address from this line).
-        println!("pmhc is serving {db} at http://{addr}/ (Ctrl-C stops it)");
-        if users == 0 {
-            println!("There are no accounts yet: make one with `pmhc user add NAME --role administrator`.");
-        }
-        println!("The public page needs no account: http://{addr}/public");
-    })
-    .await?;
-    Ok(0)
-}
+use pmhc_service::audit::Actor;
+use crate::cli::UserCommand;
 
 /// A password from standard input (`--password-stdin`), PMHC_PASSWORD, or asked at the terminal.
-fn read_password(from_stdin: bool) -> Result<String> {
+pub(crate) fn read_password(from_stdin: bool) -> Result<String> {
     if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
@@ -55,83 +29,17 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(first)
 }
 
-fn roles(s: &str) -> Result<Roles> {
+pub(crate) fn roles(s: &str) -> Result<Roles> {
     s.parse::<Roles>().map_err(anyhow::Error::new)
 }
 
 /// `pmhc user …`: each change is one use case of `pmhc_service::accounts` (audited there, before
 /// the change), acting as the installation's operator.
-pub async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
+pub(crate) async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
     user_action(store, cmd).await
 }
 
-pub async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
-    match cmd {
-        AuditCommand::Head => {
-            println!("{}", audit::head(store).await?);
-            Ok(0)
-        }
-        AuditCommand::Verify { expect_head } => match audit::verify(store, expect_head.as_deref()).await? {
-            Ok(v) => {
-                match &v.head {
-                    Some((id, hash)) => println!(
-                        "The audit trail is intact: {} entries, the newest is {id} with hash {hash}. \
-                         Keep the hash outside the database: `pmhc audit verify --expect-head HASH` later finds entries removed after it.",
-                        v.entries
-                    ),
-                    None => println!("The audit trail is empty."),
-                }
-                Ok(0)
-            }
-            Err(e) if !e.is_tampering() => {
-                eprintln!("The audit trail cannot be verified: {e}. Restore the key file (PMHC_KEY_FILE names it) and verify again.");
-                Ok(2)
-            }
-            Err(broken) => {
-                eprintln!("The audit trail is BROKEN at entry {}: {broken}.", broken.entry());
-                Ok(1)
-            }
-        },
-        AuditCommand::Purge { before } => {
-            let n = audit::purge(store, &Actor::cli(), before).await?;
-            println!("Removed {n} audit entries from before {before}; the chain still verifies from the last one removed.");
-            Ok(0)
-        }
-        AuditCommand::List { limit, actor, action, json } => {
-            let action = match action {
-                Some(a) => Some(AuditAction::parse(&a).with_context(|| {
-                    format!("--action {a}: use one of {}", AuditAction::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", "))
-                })?),
-                None => None,
-            };
-            let filter = pmhc_store::AuditFilter { actor, action, ..Default::default() };
-            let entries = store.list_audit(&filter, limit, 0).await?;
-            // Reading the audit trail is itself audited (before it is shown).
-            audit::record(store, &Actor::cli(), AuditAction::View, "audit", &[], AuditOutcome::Success, format!("{} entries", entries.len())).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&entries)?);
-            } else {
-                for e in entries {
-                    let ev = &e.event;
-                    println!(
-                        "{:>6}  {}  {:<16} {:<8} {:<8} {}{}{}",
-                        e.id,
-                        ev.at,
-                        ev.actor,
-                        ev.action.as_str(),
-                        ev.outcome.as_str(),
-                        ev.object,
-                        if ev.field_groups.is_empty() { String::new() } else { format!(" [{}]", ev.field_groups.join(",")) },
-                        if ev.detail.is_empty() { String::new() } else { format!(" — {}", ev.detail) }
-                    );
-                }
-            }
-            Ok(0)
-        }
-    }
-}
-
-async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
+pub(crate) async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
     match cmd {
         UserCommand::Approve { username } => {
             accounts::approve_account(store, &Actor::cli(), Acting::Operator, &username).await?;

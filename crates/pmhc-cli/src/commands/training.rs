@@ -1,28 +1,27 @@
-//! `pmhc training`: courses, the staff roster, completions and the coverage.
+//! `pmhc training`: courses, rosters, completions and coverage.
 
 use anyhow::{Context, Result};
 use pmhc_service::training::{self, CoverageReader};
 use pmhc_store::Store;
-
 use crate::cli::TrainingCommand;
-use crate::sharing_cmd::audited;
+use super::audited;
 
-async fn partner_id(store: &Store, partner: Option<String>) -> Result<i64> {
+pub(crate) async fn partner_id(store: &Store, partner: Option<String>) -> Result<i64> {
     Ok(match partner {
         Some(p) => store.find_partner(&p).await?.id,
         None => pmhc_core::sharing::DEFAULT_PARTNER,
     })
 }
 
-fn read(file: &std::path::Path) -> Result<Vec<u8>> {
+pub(crate) fn read(file: &std::path::Path) -> Result<Vec<u8>> {
     std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
-fn pct(x: Option<f64>) -> String {
+pub(crate) fn pct(x: Option<f64>) -> String {
     x.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())
 }
 
-pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
+pub(crate) async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
     match cmd {
         TrainingCommand::ImportCourses { file } => {
             let bytes = read(&file)?;
@@ -124,7 +123,7 @@ pub async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
     Ok(0)
 }
 
-fn coverage_table(c: &training::TrainingCoverage) -> String {
+pub(crate) fn coverage_table(c: &training::TrainingCoverage) -> String {
     let mut out = format!("Training coverage on {} ({} active staff on the rosters)\n\n", c.today, c.staff_on_roster);
     out += &format!("{:<32} {:<18} {:<10} {:>6} {:>8} {:>8} {:>8} {:>7}\n", "group", "precinct", "shift", "staff", "trained", "share", "current", "overdue");
     for r in &c.coverage {

@@ -1,0 +1,140 @@
+//! `pmhc import`: one file through a mapping, with a progress bar and a summary.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use anyhow::{Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use pmhc_import::UnknownCodeCount;
+use pmhc_service::ServiceError;
+use pmhc_service::audit::Actor;
+use pmhc_service::imports::{ImportRequest, import_file};
+use pmhc_store::Store;
+use serde::Serialize;
+use crate::cli::*;
+use crate::output;
+use super::load_mapping;
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ImportReport {
+    file: String,
+    mapping: String,
+    source_system: String,
+    import_id: i64,
+    status: &'static str,
+    received: u64,
+    accepted: u64,
+    rejected: u64,
+    skipped_rows: u64,
+    encounters: u64,
+    inserted: u64,
+    updated: u64,
+    unchanged: u64,
+    stale: u64,
+    unknown_codes: Vec<UnknownCodeCount>,
+    absent_columns: Vec<String>,
+    rejects_path: Option<PathBuf>,
+    first_rejects: Vec<pmhc_import::RejectedRow>,
+    seconds: f64,
+    rows_per_second: f64,
+}
+
+pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
+    let (mapping_name, mut spec) = load_mapping(&args.mapping)?;
+    if let Some(own) = args.source_system.as_deref().map(str::trim) {
+        if own.is_empty() || own.chars().any(char::is_control) {
+            bail!("--source-system must be a name without control characters");
+        }
+        spec.source.system = own.to_string();
+    }
+    if !args.file.is_file() {
+        bail!("{} is not a file", args.file.display());
+    }
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
+        let stem = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+        PathBuf::from(format!("{stem}.rejects.csv"))
+    });
+    let len = std::fs::metadata(&args.file)?.len();
+    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(len) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} importing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let engine_bar = bar.clone();
+    let request = ImportRequest {
+        path: args.file.clone(),
+        file_name: args.file.display().to_string(),
+        mapping_name: mapping_name.clone(),
+        spec: spec.clone(),
+        batch_size: args.batch_size as usize,
+        rejects_path: Some(rejects_path),
+        progress: Some(Arc::new(move |bytes| engine_bar.set_position(bytes))),
+        on_start: None,
+        actor: Actor::cli(),
+        partner: match &args.partner {
+            Some(p) => store.find_partner(p).await?.id,
+            None => pmhc_core::sharing::DEFAULT_PARTNER,
+        },
+    };
+    // The service audits the import as it starts (before any record) and as it ends.
+    let result = import_file(store, request).await;
+    bar.finish_and_clear();
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e @ ServiceError::ImportWrite { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!("importing {} failed", args.file.display())));
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("the import stopped")),
+    };
+    let (summary, counts, status, import_id) = (outcome.summary, outcome.counts, outcome.status, outcome.import_id);
+    let seconds = outcome.seconds;
+    let report = ImportReport {
+        file: args.file.display().to_string(),
+        mapping: mapping_name,
+        source_system: spec.source.system.clone(),
+        import_id,
+        status: status.as_str(),
+        received: summary.received,
+        accepted: summary.accepted,
+        rejected: summary.rejected,
+        skipped_rows: summary.skipped_rows,
+        encounters: summary.encounters,
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        stale: counts.stale,
+        unknown_codes: summary.unknown_codes,
+        absent_columns: summary.absent_columns,
+        rejects_path: summary.rejects_path,
+        first_rejects: summary.first_rejects,
+        seconds,
+        rows_per_second: if seconds > 0.0 { summary.received as f64 / seconds } else { 0.0 },
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        output::import_report(&report_view(&report));
+    }
+    Ok(if report.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
+}
+
+pub(crate) fn report_view(r: &ImportReport) -> output::ImportView<'_> {
+    output::ImportView {
+        file: &r.file,
+        mapping: &r.mapping,
+        received: r.received,
+        accepted: r.accepted,
+        rejected: r.rejected,
+        skipped_rows: r.skipped_rows,
+        encounters: r.encounters,
+        inserted: r.inserted,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        stale: r.stale,
+        unknown_codes: &r.unknown_codes,
+        absent_columns: &r.absent_columns,
+        rejects_path: r.rejects_path.as_deref(),
+        first_rejects: &r.first_rejects,
+        seconds: r.seconds,
+    }
+}
