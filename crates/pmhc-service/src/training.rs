@@ -12,8 +12,12 @@ use pmhc_import::csv_safe::write_safe_record;
 use pmhc_import::training::{RowProblem, parse_completions, parse_courses, parse_roster};
 use pmhc_store::{NewSession, SaveCounts, Store};
 
-use crate::ServiceError;
+use pmhc_core::access::{Permission, Role};
+use pmhc_core::audit::{AuditAction, AuditOutcome};
+
+use crate::audit::{self, Actor};
 use crate::sharing::Viewer;
+use crate::{Acting, ServiceError};
 
 fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
     ServiceError::Invalid(format!(
@@ -24,26 +28,63 @@ fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
     ))
 }
 
-/// Import a courses file: every course saved (a course of the same name is changed), or none.
-pub async fn import_courses(store: &Store, bytes: &[u8]) -> Result<usize, ServiceError> {
-    let courses = parse_courses(bytes).map_err(|p| refused("courses file", p))?;
-    Ok(store.save_courses(&courses).await?.len())
+/// Whether `by` keeps the programme's courses (every partner's coverage reads them): the
+/// operator, administrators and project coordinators.
+pub fn keeps_courses(by: Acting<'_>) -> bool {
+    by.user().is_none_or(|u| u.roles.contains(Role::Administrator) || u.roles.contains(Role::ProjectCoordinator))
+}
+
+/// The audit entry of a training import: `Failed` with the problems' count when nothing was
+/// saved, otherwise written before the records are.
+async fn audit_import(store: &Store, actor: &Actor, object: String, detail: String, parsed: Result<(), &ServiceError>) -> Result<(), ServiceError> {
+    let (outcome, detail) = match parsed {
+        Ok(()) => (AuditOutcome::Success, detail),
+        Err(e) => (AuditOutcome::Failed, format!("{detail}: not imported ({})", e.to_string().lines().next().unwrap_or_default())),
+    };
+    audit::record(store, actor, AuditAction::Import, object, &[], outcome, detail).await
+}
+
+/// Import a courses file (`file_name` names it in the audit trail): every course saved (a course
+/// of the same name is changed), or none.
+pub async fn import_courses(store: &Store, actor: &Actor, by: Acting<'_>, file_name: &str, bytes: &[u8]) -> Result<usize, ServiceError> {
+    if !keeps_courses(by) {
+        return Err(ServiceError::NotYourPartner("the programme's courses are kept by administrators and project coordinators".into()));
+    }
+    let parsed = parse_courses(bytes).map_err(|p| refused("courses file", p));
+    let object = format!("training-courses:{file_name}");
+    audit_import(store, actor, object, "import".into(), parsed.as_ref().map(|_| ())).await?;
+    Ok(store.save_courses(&parsed?).await?.len())
+}
+
+/// Whether `by` imports the training records of `partner`: the operator, or a user of that
+/// partner whose role imports.
+fn imports_for(by: Acting<'_>, partner: PartnerId) -> Result<(), ServiceError> {
+    by.require(Permission::Import)?;
+    match by.partner() {
+        Some(p) if p != partner => Err(ServiceError::NotYourPartner(format!("partner {partner}'s training records are imported by its own users"))),
+        _ => Ok(()),
+    }
 }
 
 /// Import a partner's staff roster: every member saved (by staff number), or none.
-pub async fn import_roster(store: &Store, partner: PartnerId, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+pub async fn import_roster(store: &Store, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    imports_for(by, partner)?;
     store.find_partner(&partner.to_string()).await?;
-    let staff = parse_roster(bytes, partner).map_err(|p| refused("roster", p))?;
-    Ok(store.save_staff(&staff).await?)
+    let parsed = parse_roster(bytes, partner).map_err(|p| refused("roster", p));
+    audit_import(store, actor, format!("staff-roster:{file_name}"), format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
+    Ok(store.save_staff(&parsed?).await?)
 }
 
 /// Import completions of a partner's staff: the sessions are added as they are first named; every
 /// completion saved, or none when any row has a problem.
-pub async fn import_completions(store: &Store, partner: PartnerId, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+pub async fn import_completions(store: &Store, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    imports_for(by, partner)?;
     let staff = store.list_staff(Some(partner)).await?;
     let courses = store.list_courses().await?;
-    let rows = parse_completions(bytes, &staff, &courses).map_err(|p| refused("completions file", p))?;
-    let rows: Vec<(Option<NewSession>, pmhc_core::training::Completion)> = rows
+    let parsed = parse_completions(bytes, &staff, &courses).map_err(|p| refused("completions file", p));
+    let object = format!("training-completions:{file_name}");
+    audit_import(store, actor, object, format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
+    let rows: Vec<(Option<NewSession>, pmhc_core::training::Completion)> = parsed?
         .iter()
         .map(|r| {
             let session = NewSession { course_id: r.course_id, held_on: r.held_on, location: r.location.clone(), instructors: r.instructors.clone() };

@@ -72,20 +72,17 @@ async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum:
         "roster" | "completions" => who.require(Permission::Import)?,
         _ => {}
     }
+    let (actor, by) = (who.actor(), pmhc_service::Acting::User(&who.user));
     let result = match kind.as_str() {
-        "courses" => pmhc_service::training::import_courses(&state.store, &bytes).await.map(|n| format!("{n} courses imported from {name}.")),
-        "roster" => pmhc_service::training::import_roster(&state.store, partner, &bytes)
+        "courses" => pmhc_service::training::import_courses(&state.store, &actor, by, &name, &bytes).await.map(|n| format!("{n} courses imported from {name}.")),
+        "roster" => pmhc_service::training::import_roster(&state.store, &actor, by, partner, &name, &bytes)
             .await
             .map(|c| format!("Roster {name}: {} staff added, {} updated.", c.added, c.updated)),
-        "completions" => pmhc_service::training::import_completions(&state.store, partner, &bytes)
+        "completions" => pmhc_service::training::import_completions(&state.store, &actor, by, partner, &name, &bytes)
             .await
             .map(|c| format!("Completions {name}: {} added, {} updated.", c.added, c.updated)),
         other => return Err(crate::AppError::BadRequest(format!("`{other}` is not a training file kind (courses, roster, completions)")).into()),
     };
-    let outcome = if result.is_ok() { pmhc_core::audit::AuditOutcome::Success } else { pmhc_core::audit::AuditOutcome::Failed };
-    pmhc_service::audit::record(&state.store, &who.actor(), pmhc_core::audit::AuditAction::Import, format!("training-{kind}:{name}"), &[], outcome, format!("partner {partner}"))
-        .await
-        .map_err(crate::AppError::from)?;
     let (message, problem) = match result {
         Ok(m) => (Some(m), None),
         Err(pmhc_service::ServiceError::Invalid(p)) => (None, Some(p)),

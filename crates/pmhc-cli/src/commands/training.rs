@@ -4,7 +4,8 @@ use anyhow::{Context, Result};
 use pmhc_service::training::{self, CoverageReader};
 use pmhc_store::Store;
 use crate::cli::TrainingCommand;
-use super::audited;
+use pmhc_service::Acting;
+use pmhc_service::audit::Actor;
 
 pub(crate) async fn partner_id(store: &Store, partner: Option<String>) -> Result<i64> {
     Ok(match partner {
@@ -25,23 +26,19 @@ pub(crate) async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> 
     match cmd {
         TrainingCommand::ImportCourses { file } => {
             let bytes = read(&file)?;
-            let r = training::import_courses(store, &bytes).await.map_err(anyhow::Error::from);
-            let n = audited(store, format!("training-courses:{}", file.display()), "import".into(), &[], r).await?;
+            let n = training::import_courses(store, &Actor::cli(), Acting::Operator, &file.display().to_string(), &bytes).await?;
             println!("Imported {n} courses from {}.", file.display());
         }
         TrainingCommand::ImportRoster { file, partner } => {
             let bytes = read(&file)?;
             let partner = partner_id(store, partner).await?;
-            let r = training::import_roster(store, partner, &bytes).await.map_err(anyhow::Error::from);
-            let c = audited(store, format!("staff-roster:{}", file.display()), format!("import for partner {partner}"), &[], r).await?;
+            let c = training::import_roster(store, &Actor::cli(), Acting::Operator, partner, &file.display().to_string(), &bytes).await?;
             println!("Roster of partner {partner} from {}: {} added, {} updated.", file.display(), c.added, c.updated);
         }
         TrainingCommand::ImportCompletions { file, partner } => {
             let bytes = read(&file)?;
             let partner = partner_id(store, partner).await?;
-            let r = training::import_completions(store, partner, &bytes).await.map_err(anyhow::Error::from);
-            let c = audited(store, format!("training-completions:{}", file.display()), format!("import for partner {partner}"), &[], r)
-                .await?;
+            let c = training::import_completions(store, &Actor::cli(), Acting::Operator, partner, &file.display().to_string(), &bytes).await?;
             println!("Completions from {}: {} added, {} updated.", file.display(), c.added, c.updated);
         }
         TrainingCommand::Courses => {
