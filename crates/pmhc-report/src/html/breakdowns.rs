@@ -32,7 +32,7 @@ impl Html<'_> {
         self.o.push_str("</section>\n");
     }
 
-    pub(super) fn breakdown(&mut self, b: &Breakdown) {
+    fn breakdown(&mut self, b: &Breakdown) {
         let r = self.r;
         let comp = &r.periods.comparison;
         let (cols, left_out): (Vec<Column>, Vec<Column>) = BREAKDOWN_MEASURES
@@ -128,7 +128,7 @@ impl Html<'_> {
     }
 
     /// A share with its counts, compact.
-    pub(super) fn share(&self, v: &MeasureValue) -> String {
+    fn share(&self, v: &MeasureValue) -> String {
         match v {
             MeasureValue::Proportion { rate, suppressed, .. } => {
                 let main = match rate {

@@ -12,10 +12,10 @@ use super::text::{esc, month_label, month_num};
 
 /// One bar of a baseline-vs-comparison chart.
 pub(super) struct Bar {
-    pub(super) label: &'static str,
-    pub(super) color: &'static str,
+    label: &'static str,
+    color: &'static str,
     pub(super) value: Option<f64>,
-    pub(super) ci: Option<Interval>,
+    ci: Option<Interval>,
     /// The value as text (next to the bar, and in the chart's title).
     pub(super) text: String,
     /// What to say when there is no value.
@@ -338,12 +338,12 @@ pub fn axis(max: f64, pct: bool, integer: bool) -> (f64, f64) {
     (top, step)
 }
 
-pub(super) fn ticks(top: f64, step: f64) -> Vec<f64> {
+fn ticks(top: f64, step: f64) -> Vec<f64> {
     let n = ((top / step) + 1e-6).floor() as usize;
     (0..=n.min(20)).map(|k| k as f64 * step).collect()
 }
 
-pub(super) fn tick_label(v: f64, step: f64, pct: bool) -> String {
+fn tick_label(v: f64, step: f64, pct: bool) -> String {
     let (v, s) = if pct { (v * 100.0, step * 100.0) } else { (v, step) };
     let decimals = if (s - s.round()).abs() < 1e-6 {
         0

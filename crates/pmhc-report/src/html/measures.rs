@@ -49,7 +49,7 @@ impl Html<'_> {
         self.o.push_str("</section>\n");
     }
 
-    pub(super) fn measure_block(&mut self, m: Measure, level: u8) {
+    fn measure_block(&mut self, m: Measure, level: u8) {
         let r = self.r;
         let (Some(b), Some(c)) = (r.periods.baseline.measures.get(m), r.periods.comparison.measures.get(m)) else {
             return;
@@ -111,7 +111,7 @@ impl Html<'_> {
     }
 
     /// The counts behind a value, as HTML ("45 of 192 encounters with a known outcome").
-    pub(super) fn counts_text(&self, m: Measure, v: &MeasureValue) -> String {
+    fn counts_text(&self, m: Measure, v: &MeasureValue) -> String {
         match v {
             MeasureValue::Count { count, .. } => format!("{} encounters", self.count(*count)),
             MeasureValue::Proportion { numerator, denominator, .. } => {
@@ -191,7 +191,7 @@ impl Html<'_> {
     }
 
     /// A value with its counts, for a table cell.
-    pub(super) fn value_cell(&self, v: &MeasureValue, p: &PeriodResult) -> String {
+    fn value_cell(&self, v: &MeasureValue, p: &PeriodResult) -> String {
         match v {
             MeasureValue::Count { count, per_day, suppressed } => match per_day {
                 Some(d) => format!(
@@ -256,7 +256,7 @@ impl Html<'_> {
     }
 
     /// The absolute and relative change cells.
-    pub(super) fn change_cells(&self, m: Measure, ch: &Change, b: &MeasureValue, c: &MeasureValue) -> (String, String) {
+    fn change_cells(&self, m: Measure, ch: &Change, b: &MeasureValue, c: &MeasureValue) -> (String, String) {
         let Some(a) = ch.absolute else {
             let cell = if b.is_suppressed() || c.is_suppressed() { SUPPRESSED } else { NO_DATA };
             return (cell.to_string(), cell.to_string());
@@ -305,7 +305,7 @@ impl Html<'_> {
 
 }
 
-pub(super) fn outcome_title(o: u8) -> &'static str {
+fn outcome_title(o: u8) -> &'static str {
     match o {
         1 => "Connection to resources",
         2 => "Repeat encounters",

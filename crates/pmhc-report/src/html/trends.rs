@@ -32,7 +32,7 @@ impl Html<'_> {
         self.o.push_str("</section>\n");
     }
 
-    pub(super) fn trend(&mut self, m: Measure) {
+    fn trend(&mut self, m: Measure) {
         let r = self.r;
         let encounters = m == Measure::Encounters;
         // (value, something to show this month, suppressed)
@@ -137,7 +137,7 @@ impl Html<'_> {
     }
 
     /// The values behind a monthly chart, in a collapsed table.
-    pub(super) fn month_table(&mut self, m: Measure, encounters: bool) {
+    fn month_table(&mut self, m: Measure, encounters: bool) {
         let r = self.r;
         let cap = self.id();
         w!(
@@ -181,7 +181,7 @@ impl Html<'_> {
         self.o.push_str("</tbody>\n</table>\n</div>\n</details>\n");
     }
 
-    pub(super) fn month_count(&self, p: &MonthPoint) -> String {
+    fn month_count(&self, p: &MonthPoint) -> String {
         match p.measures.get(Measure::Encounters) {
             Some(MeasureValue::Count { count, .. }) => self.count(*count),
             _ => self.count(p.encounters),
