@@ -59,7 +59,7 @@ pub(super) fn fmt_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-/// A signed number with up to two decimals (like [`fmt_num`]).
+/// A signed number with up to two decimals (like [`fmt_num`](pmhc_core::outcomes::fmt_num)).
 pub(super) fn signed_num(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 { signed(x, 0) } else { signed(x, 2) }
 }
