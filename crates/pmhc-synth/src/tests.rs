@@ -1,8 +1,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use chrono::NaiveDateTime;
-use pmhc_core::CodeList;
+use chrono::{Datelike, NaiveDateTime};
+use pmhc_core::{
+    AgeBand, CallSource, CodeList, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult, ResponseModel,
+    UseOfForce,
+};
 
 use super::*;
 
