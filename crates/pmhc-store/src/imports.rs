@@ -52,7 +52,7 @@ pub fn process_is_gone(process: Option<&str>, heartbeat: Option<DateTime<Utc>>, 
 
 impl Store {
     /// Record the start of an import; returns its id (pass it to `write_batch` and `finish_import`).
-    /// The row names this process, so that its death is found (see [`Store::interrupt_dead_imports`]).
+    /// The row names this process, so that its death is found (see [`Store::dead_imports`]).
     pub async fn start_import(&self, meta: &NewImport) -> Result<i64, StoreError> {
         let now = crate::clock::real_now();
         let process = this_process();
