@@ -89,7 +89,7 @@ impl Store {
         Ok(())
     }
 
-    /// The imports still `running` whose process is gone (see [`process_is_gone`]; a heartbeat
+    /// The imports still `running` whose process is gone (see `process_is_gone`; a heartbeat
     /// older than `stale_after` for a process on another host), each with how many encounters
     /// it stored.
     pub async fn dead_imports(&self, stale_after: chrono::Duration) -> Result<Vec<(ImportRecord, u64)>, StoreError> {
