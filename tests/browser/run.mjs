@@ -623,14 +623,17 @@ try {
   await axe(mob, "resource guide (phone)");
 
   step = "training coverage at phone width";
+  // The session ended above: sign in again, so that this is the training page, not the sign-in page.
+  await signIn(mob, "phone, signed in again");
   await mob.goto(`${BASE}/training?on=2025-06-30`);
+  check(new URL(mob.url()).pathname === "/training", `the training page at phone width (not ${mob.url()})`);
+  check(squash(await mob.locator("main").innerText()).includes("Training"), "the training page shows its coverage");
   const trainingOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(trainingOverflow <= 0, `the training coverage fits a 375 px phone (${trainingOverflow} px too wide)`);
   await shot(mob, "21-training-phone");
   await axe(mob, "training coverage (phone)");
 
   step = "a referral from the field form";
-  await signIn(mob, "phone, signed in again");
   await mob.goto(`${BASE}/encounters/new`);
   await mob.fill("#occurred_on", "2024-06-01");
   await mob.selectOption("#refer_service", { label: PROVIDER_SERVICE_LABEL });
