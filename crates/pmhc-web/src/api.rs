@@ -6,9 +6,7 @@
 //! `pmhc user token` or on the Users page). A browser signed in to the pages may call the API
 //! too; its unsafe requests then need the `X-CSRF-Token` header.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,24 +14,23 @@ use axum::{Json, Router};
 use pmhc_core::access::Permission;
 use pmhc_core::definition::{Period, SharedDefinition};
 use pmhc_core::outcomes::{Dimension, OutcomeFilter};
-use pmhc_core::sharing::InformationSharingAgreement;
-use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel};
+use pmhc_core::{Disposition, Encounter, ResponseModel};
 use pmhc_service::outcomes::ReportQuery;
 use pmhc_store::EncounterFilter;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Auth, MaybeAuth, Principal};
 use pmhc_core::audit::AuditAction;
 use pmhc_service::sharing;
-use crate::error::{ApiError, ErrorBody, FieldProblem};
-use crate::imports::{ImportDetails, ImportStarted};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf, code_param, date_param, opt};
+use crate::imports::ImportDetails;
 use crate::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi_json))
+        .merge(crate::openapi::routes())
         .route("/me", get(me))
         .route("/encounters", get(list_encounters).post(create_encounter))
         .route("/encounters/{source_system}/{source_key}", get(get_encounter).put(update_encounter))
@@ -48,212 +45,6 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::training_pages::api_routes())
         .merge(crate::services_pages::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
-}
-
-// --- Extractors whose rejections are JSON errors -------------------------------------------
-
-/// A request body read whole, parsed as JSON only after the handler has checked the caller's
-/// permission (so a refused caller learns nothing about the body's validity).
-pub struct ApiBody(pub axum::body::Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for ApiBody {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::body::Bytes::from_request(req, state)
-            .await
-            .map(ApiBody)
-            .map_err(|e| ApiError(AppError::BadRequest(e.body_text())))
-    }
-}
-
-impl ApiBody {
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
-        let mut de = serde_json::Deserializer::from_slice(&self.0);
-        let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(v) => v,
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                return if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                    Err(AppError::BadRequest(format!("the body is not valid JSON: {inner}")))
-                } else {
-                    Err(AppError::Invalid(vec![FieldProblem {
-                        field: if path == "." { "body".into() } else { path },
-                        message: inner.to_string(),
-                    }]))
-                };
-            }
-        };
-        de.end().map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-        Ok(value)
-    }
-}
-
-/// `Query<T>` answering bad parameters with the API's error JSON.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| ApiQuery(v))
-            .map_err(|e: QueryRejection| ApiError(AppError::BadRequest(e.body_text())))
-    }
-}
-
-/// `Path<T>` answering bad path segments with the API's error JSON.
-pub struct ApiPath<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| ApiPath(v))
-            .map_err(|e: PathRejection| ApiError(AppError::BadRequest(e.body_text())))
-    }
-}
-
-/// Unsafe API calls made with a browser session need the CSRF token in a header.
-pub(crate) fn check_header_csrf(who: &Principal, headers: &HeaderMap) -> Result<(), AppError> {
-    who.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or(""))
-}
-
-// --- OpenAPI ---------------------------------------------------------------------------------
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "pmhc API",
-        description = "The JSON API of pmhc, the data system of a police–mental health collaboration: encounters, imports, shared definitions and the four key outcomes. Authenticate with `Authorization: Bearer <token>` (tokens: `pmhc user token USER NAME`).",
-        license(name = "Apache-2.0")
-    ),
-    paths(me, list_encounters, create_encounter, get_encounter, update_encounter, list_imports, get_import,
-          crate::imports::upload_api, get_definitions, put_definitions, definition_history, outcomes, public_outcomes,
-          crate::sharing_api::list_partners, crate::sharing_api::add_partner, crate::sharing_api::list_agreements,
-          crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::approve_agreement, crate::sharing_api::list_consents,
-          crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting,
-          crate::sharing_api::get_partner, crate::sharing_api::get_agreement, crate::sharing_api::get_consent,
-          crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api,
-          crate::training_pages::coverage_api,
-          crate::services_pages::report_capacity, crate::services_pages::capacity_report),
-    components(schemas(Encounter, ErrorBody, FieldProblem, EncounterPage, ImportInfo, ImportStarted, ImportDetails, Me,
-                       DefinitionsBody, DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
-                       pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
-                       InformationSharingAgreement, pmhc_core::sharing::Consent, crate::sharing_api::NewPartner,
-                       crate::sharing_api::AgreementInfo, crate::sharing_api::DisclosureInfo,
-                       crate::referrals::ReferralInfo, crate::referrals::ReferralEventInfo, crate::referrals::NewReferral,
-                       crate::referrals::ReferralMove, pmhc_core::services::ReferralState, pmhc_core::services::TurnAwayReason,
-                       crate::training_pages::TrainingCoverageInfo, crate::training_pages::OverdueInfo,
-                       pmhc_core::training::CoverageRow, pmhc_core::training::CoverageGroup, pmhc_core::training::CitReach,
-                       pmhc_core::training::CourseResults, pmhc_core::training::CourseKind, pmhc_core::training::InstructorType,
-                       crate::services_pages::CapacityReport, crate::services_pages::CapacityRecorded)),
-    modifiers(&Security),
-    tags(
-        (name = "encounters", description = "Encounter records (record level: analysts and administrators)"),
-        (name = "imports", description = "Importing CSV exports and the import history"),
-        (name = "definitions", description = "The shared definitions, versioned"),
-        (name = "outcomes", description = "The four key outcomes and their context"),
-        (name = "account", description = "Who is calling"),
-        (name = "referrals", description = "Closed-loop referrals from encounters to services"),
-        (name = "training", description = "Training coverage of patrol officers and dispatchers"),
-        (name = "services", description = "The service inventory: providers report their capacity"),
-        (name = "sharing", description = "Partners, information-sharing agreements, consents (42 CFR Part 2) and the accounting of disclosures"),
-    )
-)]
-pub struct ApiDoc;
-
-struct Security;
-
-impl utoipa::Modify for Security {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token (`pmhc_…`)")).build()),
-        );
-    }
-}
-
-/// The OpenAPI document as JSON, every free-form text property stating its limit
-/// (`maxLength`, from `pmhc_core::limits` by the property's name, as the server enforces it).
-pub fn openapi_document() -> String {
-    let Ok(mut doc) = serde_json::to_value(ApiDoc::openapi()) else { return "{}".into() };
-    // Only what clients send is limited (answers such as error messages may be longer): the
-    // schemas request bodies refer to, and the schemas those refer to.
-    let mut sent = std::collections::BTreeSet::new();
-    let mut todo: Vec<String> = Vec::new();
-    collect_refs(doc.get("paths").map(|p| {
-        p.as_object().into_iter().flat_map(|ops| ops.values()).flat_map(|op| op.as_object().into_iter().flat_map(|o| o.values())).filter_map(|o| o.get("requestBody")).collect::<Vec<_>>()
-    }).unwrap_or_default().as_slice(), &mut todo);
-    while let Some(name) = todo.pop() {
-        if sent.insert(name.clone())
-            && let Some(schema) = doc.pointer(&format!("/components/schemas/{name}"))
-        {
-            collect_refs(&[schema], &mut todo);
-        }
-    }
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(|s| s.as_object_mut()) {
-        for (name, schema) in schemas.iter_mut() {
-            if sent.contains(name) {
-                limit_properties(schema);
-            }
-        }
-    }
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
-}
-
-/// The component schemas (`#/components/schemas/NAME`) referred to anywhere inside `values`.
-fn collect_refs(values: &[&serde_json::Value], out: &mut Vec<String>) {
-    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                if let Some(name) = m.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix("#/components/schemas/")) {
-                    out.push(name.to_string());
-                }
-                m.values().for_each(|x| walk(x, out));
-            }
-            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    values.iter().for_each(|v| walk(v, out));
-}
-
-fn limit_properties(schema: &mut serde_json::Value) {
-    if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        for (name, prop) in props.iter_mut() {
-            limit_text(name, prop);
-        }
-    }
-    for key in ["allOf", "oneOf", "anyOf"] {
-        if let Some(parts) = schema.get_mut(key).and_then(|p| p.as_array_mut()) {
-            parts.iter_mut().for_each(limit_properties);
-        }
-    }
-}
-
-fn limit_text(name: &str, prop: &mut serde_json::Value) {
-    let is_text = |v: &serde_json::Value| {
-        let t = v.get("type");
-        let string = t.and_then(|t| t.as_str()) == Some("string")
-            || t.and_then(|t| t.as_array()).is_some_and(|a| a.iter().any(|x| x == "string"));
-        string && v.get("format").is_none() && v.get("enum").is_none()
-    };
-    if is_text(prop) {
-        prop["maxLength"] = pmhc_core::limits::limit_for(name).into();
-    } else if let Some(items) = prop.get_mut("items")
-        && is_text(items)
-    {
-        items["maxLength"] = pmhc_core::limits::limit_for(name).into();
-    }
-    limit_properties(prop);
-}
-
-async fn openapi_json() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_document()).into_response()
 }
 
 // --- Account -------------------------------------------------------------------------------------
@@ -314,23 +105,6 @@ pub struct EncounterQuery {
     pub limit: Option<u32>,
     /// Skip this many.
     pub offset: Option<u64>,
-}
-
-fn opt(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn date_param(name: &str, v: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
-    match opt(v) {
-        None => Ok(None),
-        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| AppError::BadRequest(format!("{name}: `{s}` is not a date (YYYY-MM-DD)"))),
-    }
-}
-
-fn code_param<C: CodeList>(name: &str, v: &Option<String>) -> Result<Option<C>, AppError> {
-    opt(v).map(|s| C::parse_code(s).map_err(|e| AppError::BadRequest(format!("{name}: {e}")))).transpose()
 }
 
 impl EncounterQuery {
@@ -421,7 +195,7 @@ async fn create_encounter(
     let e: Encounter = body.json()?;
     let viewer = who.viewer(&state).await?;
     let saved = pmhc_service::encounters::create(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
-    let location = format!("/api/v1/encounters/{}/{}", crate::pages::path_segment(&saved.source_system), crate::pages::path_segment(&saved.source_key));
+    let location = format!("/api/v1/encounters/{}/{}", crate::present::path_segment(&saved.source_system), crate::present::path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
 
@@ -768,16 +542,4 @@ async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuer
     q.public = true;
     let report = state.outcomes.report(&q).await?;
     Ok(Json(report.as_ref()).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_openapi_document_states_the_limits_of_what_clients_send_only() {
-        let doc: serde_json::Value = serde_json::from_str(&super::openapi_document()).expect("JSON");
-        let schema = |name: &str| doc.pointer(&format!("/components/schemas/{name}")).cloned().unwrap_or_else(|| panic!("no schema {name}"));
-        assert_eq!(schema("NewPartner")["properties"]["name"]["maxLength"], 4096);
-        assert_eq!(schema("DefinitionsUpdate")["properties"]["note"]["maxLength"], 65536, "free text");
-        assert!(schema("ErrorBody")["properties"]["message"].get("maxLength").is_none(), "answers are not limited");
-    }
 }

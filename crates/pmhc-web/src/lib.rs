@@ -28,10 +28,13 @@ pub mod api;
 pub mod auth;
 mod charts;
 mod error;
+mod extract;
 pub mod imports;
 mod limits;
+pub mod openapi;
 mod pages;
 mod pdf;
+mod present;
 mod referrals;
 mod second_factor;
 mod services_pages;
@@ -42,6 +45,7 @@ mod statics;
 mod views;
 
 pub use error::AppError;
+pub use openapi::openapi_document;
 
 /// How the server runs.
 #[derive(Debug, Clone)]

@@ -22,7 +22,8 @@ use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::audit::{Actor, ENCOUNTER_GROUPS};
 use crate::error::PageError;
 use pmhc_core::field_form;
-use crate::views::{self, Nav, render};
+use crate::present::{Nav, csv_download, page, page_link, path_segment};
+use crate::views;
 use crate::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
@@ -51,10 +52,6 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit_page))
         .route("/audit.csv", get(audit_csv))
         .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
-}
-
-fn page<T: askama::Template>(t: &T) -> Response {
-    Html(render(t)).into_response()
 }
 
 // --- Sign-in -------------------------------------------------------------------------------------
@@ -335,44 +332,8 @@ async fn encounters_csv(State(state): State<AppState>, Auth(who): Auth, Query(q)
     Ok(csv_download("pmhc-encounters.csv", body))
 }
 
-/// A CSV file to download.
-pub(crate) fn csv_download(file_name: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// A link to another page of a filtered list: the filters that are set (trimmed), then `offset`.
-fn page_link(path: &str, filters: &[(&str, &Option<String>)], offset: u64) -> String {
-    let mut params: Vec<(&str, &str)> = filters
-        .iter()
-        .filter_map(|(k, v)| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| (*k, v)))
-        .collect();
-    let offset = offset.to_string();
-    params.push(("offset", &offset));
-    format!("{path}?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
-}
-
 fn href(e: &Encounter) -> String {
     format!("/encounters/{}/{}", path_segment(&e.source_system), path_segment(&e.source_key))
-}
-
-/// Percent-encode a path segment.
-pub(crate) fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn row(e: &Encounter) -> views::EncounterRow {

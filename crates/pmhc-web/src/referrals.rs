@@ -15,10 +15,10 @@ use pmhc_service::referrals::{self, ReferralView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::{ApiBody, ApiPath, check_header_csrf};
+use crate::extract::{ApiBody, ApiPath, check_header_csrf};
 use crate::auth::{Auth, Principal, audit};
 use crate::error::{ApiError, ErrorBody, PageError};
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 use crate::{AppError, AppState};
 
 pub fn page_routes() -> Router<AppState> {
@@ -203,7 +203,7 @@ async fn page_view(state: &AppState, who: &Principal, error: Option<String>) -> 
             ReferralRow {
                 id: r.id,
                 encounter: format!("{}/{}", r.source_system, r.source_key),
-                encounter_href: format!("/encounters/{}/{}", crate::pages::path_segment(&r.source_system), crate::pages::path_segment(&r.source_key)),
+                encounter_href: format!("/encounters/{}/{}", crate::present::path_segment(&r.source_system), crate::present::path_segment(&r.source_key)),
                 service: v.service.name.clone(),
                 state: r.state.label(),
                 updated: r.updated_at.format("%Y-%m-%d %H:%M UTC").to_string(),

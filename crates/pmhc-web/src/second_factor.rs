@@ -15,7 +15,7 @@ use serde::Deserialize;
 use pmhc_service::signin::SecondFactor;
 use crate::auth::{self, ClientAddr, MaybeAuth, Pending, PendingSecondFactor};
 use crate::error::PageError;
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 use crate::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {

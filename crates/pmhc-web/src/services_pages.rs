@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::PageError;
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 use crate::{AppState, charts};
 
 pub fn routes() -> Router<AppState> {
@@ -320,7 +320,7 @@ async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<Ga
             Some("disparities") => ("pmhc-access-disparities.csv", disparities_csv(&a.access)?),
             Some(other) => return Err(crate::AppError::BadRequest(format!("there is no table `{other}` (services, monthly, disparities)")).into()),
         };
-        return Ok(crate::pages::csv_download(name, body));
+        return Ok(crate::present::csv_download(name, body));
     }
     let shown_months: Vec<Month> = {
         let mut v: Vec<Month> = a.months.iter().map(|m| m.month).collect();
@@ -432,7 +432,7 @@ impl CapacityRecorded {
 pub(crate) async fn capacity_report(
     State(state): State<AppState>,
     Auth(who): Auth,
-    crate::api::ApiPath((id, report)): crate::api::ApiPath<(i64, i64)>,
+    crate::extract::ApiPath((id, report)): crate::extract::ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<CapacityRecorded>, crate::error::ApiError> {
     who.require(pmhc_core::access::Permission::ViewOutcomes)?;
     let (u, by) = state
@@ -455,10 +455,10 @@ pub(crate) async fn report_capacity(
     State(state): State<AppState>,
     Auth(who): Auth,
     headers: axum::http::HeaderMap,
-    crate::api::ApiPath(id): crate::api::ApiPath<i64>,
-    body: crate::api::ApiBody,
+    crate::extract::ApiPath(id): crate::extract::ApiPath<i64>,
+    body: crate::extract::ApiBody,
 ) -> Result<Response, crate::error::ApiError> {
-    crate::api::check_header_csrf(&who, &headers)?;
+    crate::extract::check_header_csrf(&who, &headers)?;
     let service = state.store.service(id).await?.ok_or_else(|| crate::AppError::NotFound(format!("there is no service #{id}")))?;
     // Refused before the body is read (the service checks the same): only the provider's own
     // users, its administrator or a role that edits encounters.

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use pmhc_service::Acting;
 use pmhc_service::agreements;
 
-use crate::api::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
+use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
 use crate::auth::{Auth, Principal, audit};
 use crate::error::{ApiError, ErrorBody};
 use crate::{AppError, AppState};

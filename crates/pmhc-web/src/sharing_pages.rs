@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
 use crate::sharing_api::{self, AgreementInfo, DisclosureInfo};
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 use crate::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {

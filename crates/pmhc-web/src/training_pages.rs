@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::api::ApiQuery;
+use crate::extract::ApiQuery;
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ErrorBody, PageError};
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/training", get(training)).route("/training/import", axum::routing::post(import))
@@ -294,11 +294,11 @@ async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Quer
     match q.format.as_deref() {
         Some("csv") => {
             let body = coverage_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
-            return Ok(crate::pages::csv_download("pmhc-training-coverage.csv", body));
+            return Ok(crate::present::csv_download("pmhc-training-coverage.csv", body));
         }
         Some("reach-csv") => {
             let body = reach_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
-            return Ok(crate::pages::csv_download("pmhc-cit-calls.csv", body));
+            return Ok(crate::present::csv_download("pmhc-cit-calls.csv", body));
         }
         _ => {}
     }

@@ -1,9 +1,8 @@
 //! The page templates (askama, compiled in and auto-escaped) and the data each shows.
 
 use askama::Template;
-use pmhc_core::access::Permission;
 
-use crate::auth::Principal;
+use crate::present::Nav;
 
 /// Render a template; a rendering failure (a bug) becomes a short plain page, logged.
 pub fn render<T: Template>(t: &T) -> String {
@@ -11,40 +10,6 @@ pub fn render<T: Template>(t: &T) -> String {
         tracing::error!(error = %e, "template rendering failed");
         "<!DOCTYPE html><title>Error</title><p>The page could not be rendered.</p>".into()
     })
-}
-
-/// What the layout needs: who is signed in and what they may reach.
-pub struct Nav {
-    pub signed_in: bool,
-    pub user_name: String,
-    pub role: String,
-    pub csrf: String,
-    pub active: &'static str,
-    pub can_encounters: bool,
-    pub can_edit: bool,
-    pub can_import: bool,
-    pub can_users: bool,
-    pub can_audit: bool,
-    pub can_consents: bool,
-}
-
-impl Nav {
-    pub fn new(p: Option<&Principal>, active: &'static str) -> Nav {
-        let can = |perm| p.is_some_and(|p| p.roles().can(perm));
-        Nav {
-            signed_in: p.is_some(),
-            user_name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
-            role: p.map(|p| p.roles().labels()).unwrap_or_default(),
-            csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
-            active,
-            can_encounters: can(Permission::ViewEncounters),
-            can_edit: can(Permission::EditEncounters),
-            can_import: can(Permission::Import),
-            can_users: can(Permission::ManageUsers),
-            can_audit: can(Permission::ViewAudit),
-            can_consents: can(Permission::ManageConsents),
-        }
-    }
 }
 
 #[derive(Template)]
