@@ -27,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub mod api;
 pub mod auth;
 mod charts;
+mod encounters;
 mod error;
 mod extract;
 pub mod imports;
@@ -124,6 +125,7 @@ pub fn app(state: AppState) -> Router {
     let hsts = state.config.behind_tls;
     let mut router = Router::new()
         .merge(pages::routes())
+        .merge(encounters::routes())
         .merge(sharing_pages::routes())
         .merge(second_factor::routes())
         .merge(services_pages::routes())
