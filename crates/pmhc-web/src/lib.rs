@@ -33,6 +33,7 @@ mod extract;
 pub mod imports;
 mod limits;
 pub mod openapi;
+mod outcomes;
 mod pages;
 mod pdf;
 mod present;
@@ -126,6 +127,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(pages::routes())
         .merge(encounters::routes())
+        .merge(outcomes::routes())
         .merge(sharing_pages::routes())
         .merge(second_factor::routes())
         .merge(services_pages::routes())

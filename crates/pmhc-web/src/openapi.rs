@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
         license(name = "Apache-2.0")
     ),
     paths(crate::api::me, crate::encounters::api::list_encounters, crate::encounters::api::create_encounter, crate::encounters::api::get_encounter, crate::encounters::api::update_encounter, crate::api::list_imports, crate::api::get_import,
-          crate::imports::upload_api, crate::api::get_definitions, crate::api::put_definitions, crate::api::definition_history, crate::api::outcomes, crate::api::public_outcomes,
+          crate::imports::upload_api, crate::outcomes::api::get_definitions, crate::outcomes::api::put_definitions, crate::outcomes::api::definition_history, crate::outcomes::api::outcomes, crate::outcomes::api::public_outcomes,
           crate::sharing_api::list_partners, crate::sharing_api::add_partner, crate::sharing_api::list_agreements,
           crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::approve_agreement, crate::sharing_api::list_consents,
           crate::sharing_api::add_consent, crate::sharing_api::revoke_consent, crate::sharing_api::accounting,
@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
           crate::training_pages::coverage_api,
           crate::services_pages::report_capacity, crate::services_pages::capacity_report),
     components(schemas(Encounter, ErrorBody, FieldProblem, crate::encounters::api::EncounterPage, crate::api::ImportInfo, crate::imports::ImportStarted, crate::imports::ImportDetails, crate::api::Me,
-                       crate::api::DefinitionsBody, crate::api::DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
+                       crate::outcomes::api::DefinitionsBody, crate::outcomes::api::DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
                        InformationSharingAgreement, pmhc_core::sharing::Consent, crate::sharing_api::NewPartner,
                        crate::sharing_api::AgreementInfo, crate::sharing_api::DisclosureInfo,

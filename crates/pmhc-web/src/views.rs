@@ -30,28 +30,6 @@ pub struct SignIn {
     pub pre_csrf: String,
 }
 
-#[derive(Default)]
-pub struct DashForm {
-    pub baseline: String,
-    pub comparison: String,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-pub struct Dashboard {
-    pub nav: Nav,
-    pub public: bool,
-    pub action: &'static str,
-    pub threshold: u64,
-    pub form: DashForm,
-    pub precincts: Vec<(String, bool)>,
-    pub models: Vec<(String, String, bool)>,
-    pub fragment: String,
-    pub error: Option<String>,
-    pub definition_version: u32,
-    pub definition_name: String,
-}
-
 #[derive(Template)]
 #[template(path = "imports.html")]
 pub struct Imports {
@@ -71,32 +49,6 @@ pub struct ImportView {
     pub details: crate::imports::ImportDetails,
     pub running: bool,
     pub percent: u64,
-}
-
-#[derive(Template)]
-#[template(path = "definitions.html")]
-pub struct Definitions {
-    pub nav: Nav,
-    pub version: u32,
-    pub name: String,
-    pub created_at: String,
-    pub author: String,
-    pub note: String,
-    pub body: String,
-    pub note_value: String,
-    pub can_edit: bool,
-    pub error: Option<String>,
-    pub saved: Option<String>,
-    /// Version, saved, by, why, what changed.
-    pub history: Vec<(u32, String, String, String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "reports.html")]
-pub struct Reports {
-    pub nav: Nav,
-    pub baseline: String,
-    pub comparison: String,
 }
 
 #[derive(Template)]
