@@ -128,6 +128,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(encounters::routes())
         .merge(outcomes::routes())
+        .merge(imports::routes())
         .merge(sharing_pages::routes())
         .merge(second_factor::routes())
         .merge(services_pages::routes())

@@ -1,6 +1,6 @@
 //! The pages: server-rendered HTML over the same service layer as the API.
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use pmhc_service::Acting;
 use crate::auth::{self, Auth, ClientAddr, MaybeAuth, Principal, audit};
 use pmhc_core::audit::{AuditAction, AuditOutcome};
-use pmhc_service::audit::{Actor, ENCOUNTER_GROUPS};
+use pmhc_service::audit::Actor;
 use crate::error::PageError;
 use crate::present::{Nav, csv_download, page, page_link};
 use crate::views;
@@ -24,9 +24,6 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/reauth", get(reauth_form).post(reauth))
-        .route("/imports", get(imports))
-        .route("/imports/{id}", get(import_page))
-        .route("/imports/{id}/rejects.csv", get(import_rejects))
         .route("/users", get(users).post(users_add))
         .route("/users/tokens", post(tokens_add))
         .route("/users/unlock", post(users_unlock))
@@ -156,65 +153,6 @@ async fn sign_out(
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(r)
-}
-
-// --- Imports ---------------------------------------------------------------------------------
-
-async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
-    who.require(Permission::Import)?;
-    let history = state.store.list_imports(Some(who.user.partner), 100).await?;
-    let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
-    mappings.sort();
-    if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
-        let m = mappings.remove(i);
-        mappings.insert(0, m);
-    }
-    let t = views::Imports {
-        nav: Nav::new(Some(&who), "imports"),
-        error: None,
-        mappings,
-        history,
-        max_mb: state.config.max_upload_bytes >> 20,
-    };
-    Ok(page(&t))
-}
-
-async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
-    who.require(Permission::Import)?;
-    let r = own_import(&state, &who, id).await?;
-    let mut info = crate::api::import_info(&state, r, true).await?;
-    // The details name rejected rows and their reasons: audited before they are shown.
-    audit(&state, &who, AuditAction::View, format!("import:{id}"), &[], format!("import {}", info.status)).await?;
-    let t = views::ImportView {
-        nav: Nav::new(Some(&who), "imports"),
-        running: info.status == "running",
-        percent: info.progress.unwrap_or(0),
-        details: info.details.take().unwrap_or_default(),
-        info,
-    };
-    Ok(page(&t))
-}
-
-/// An import of the user's partner (another partner's is answered as absent).
-pub(crate) async fn own_import(state: &AppState, who: &Principal, id: i64) -> Result<pmhc_store::ImportRecord, AppError> {
-    state
-        .store
-        .get_import(id)
-        .await?
-        .filter(|r| r.partner == who.user.partner)
-        .ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))
-}
-
-async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
-    who.require(Permission::Import)?;
-    own_import(&state, &who, id).await?;
-    let bytes = state
-        .store
-        .import_rejects(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("import {id} kept no rejected rows")))?;
-    audit(&state, &who, AuditAction::Export, format!("import:{id}/rejects"), ENCOUNTER_GROUPS, format!("{} bytes", bytes.len())).await?;
-    Ok(csv_download(&format!("import-{id}-rejects.csv"), bytes))
 }
 
 // --- Users (administrators) ----------------------------------------------------------------

@@ -31,27 +31,6 @@ pub struct SignIn {
 }
 
 #[derive(Template)]
-#[template(path = "imports.html")]
-pub struct Imports {
-    pub nav: Nav,
-    pub error: Option<String>,
-    pub mappings: Vec<String>,
-    pub history: Vec<pmhc_store::ImportRecord>,
-    pub max_mb: usize,
-}
-
-#[derive(Template)]
-#[template(path = "import.html")]
-pub struct ImportView {
-    pub nav: Nav,
-    pub info: crate::api::ImportInfo,
-    /// The kept summary (empty while the import runs).
-    pub details: crate::imports::ImportDetails,
-    pub running: bool,
-    pub percent: u64,
-}
-
-#[derive(Template)]
 #[template(path = "users.html")]
 pub struct Users {
     pub nav: Nav,
