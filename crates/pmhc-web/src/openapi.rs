@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         description = "The JSON API of pmhc, the data system of a police–mental health collaboration: encounters, imports, shared definitions and the four key outcomes. Authenticate with `Authorization: Bearer <token>` (tokens: `pmhc user token USER NAME`).",
         license(name = "Apache-2.0")
     ),
-    paths(crate::api::me, crate::encounters::api::list_encounters, crate::encounters::api::create_encounter, crate::encounters::api::get_encounter, crate::encounters::api::update_encounter, crate::imports::api::list_imports, crate::imports::api::get_import,
+    paths(crate::accounts::api::me, crate::encounters::api::list_encounters, crate::encounters::api::create_encounter, crate::encounters::api::get_encounter, crate::encounters::api::update_encounter, crate::imports::api::list_imports, crate::imports::api::get_import,
           crate::imports::api::upload_api, crate::outcomes::api::get_definitions, crate::outcomes::api::put_definitions, crate::outcomes::api::definition_history, crate::outcomes::api::outcomes, crate::outcomes::api::public_outcomes,
           crate::sharing_api::list_partners, crate::sharing_api::add_partner, crate::sharing_api::list_agreements,
           crate::sharing_api::add_agreement, crate::sharing_api::end_agreement, crate::sharing_api::approve_agreement, crate::sharing_api::list_consents,
@@ -35,7 +35,7 @@ pub fn routes() -> Router<AppState> {
           crate::referrals::list_api, crate::referrals::get_api, crate::referrals::make_api, crate::referrals::move_api,
           crate::training_pages::coverage_api,
           crate::services_pages::report_capacity, crate::services_pages::capacity_report),
-    components(schemas(Encounter, ErrorBody, FieldProblem, crate::encounters::api::EncounterPage, crate::imports::api::ImportInfo, crate::imports::api::ImportStarted, crate::imports::ImportDetails, crate::api::Me,
+    components(schemas(Encounter, ErrorBody, FieldProblem, crate::encounters::api::EncounterPage, crate::imports::api::ImportInfo, crate::imports::api::ImportStarted, crate::imports::ImportDetails, crate::accounts::api::Me,
                        crate::outcomes::api::DefinitionsBody, crate::outcomes::api::DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
                        InformationSharingAgreement, pmhc_core::sharing::Consent, crate::sharing_api::NewPartner,
