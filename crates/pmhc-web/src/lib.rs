@@ -47,8 +47,7 @@ pub mod imports;
 mod outcomes;
 mod referrals;
 mod services_pages;
-mod sharing_api;
-mod sharing_pages;
+mod sharing;
 mod training_pages;
 
 use error::{ApiError, PageError};
@@ -135,7 +134,7 @@ pub fn app(state: AppState) -> Router {
         .merge(outcomes::routes())
         .merge(encounters::routes())
         .merge(imports::routes())
-        .merge(sharing_pages::routes())
+        .merge(sharing::routes())
         .merge(services_pages::routes())
         .merge(training_pages::routes())
         .merge(referrals::page_routes())
@@ -193,7 +192,7 @@ fn api_routes() -> Router<AppState> {
         .merge(encounters::api_routes())
         .merge(outcomes::api_routes())
         .merge(imports::api_routes())
-        .merge(sharing_api::routes())
+        .merge(sharing::api_routes())
         .merge(referrals::api_routes())
         .merge(training_pages::api_routes())
         .merge(services_pages::api_routes())
