@@ -137,7 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sharing::routes())
         .merge(services_pages::routes())
         .merge(training_pages::routes())
-        .merge(referrals::page_routes())
+        .merge(referrals::routes())
         .merge(audit::routes())
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
