@@ -46,7 +46,7 @@ mod encounters;
 pub mod imports;
 mod outcomes;
 mod referrals;
-mod services_pages;
+mod services;
 mod sharing;
 mod training_pages;
 
@@ -135,7 +135,7 @@ pub fn app(state: AppState) -> Router {
         .merge(encounters::routes())
         .merge(imports::routes())
         .merge(sharing::routes())
-        .merge(services_pages::routes())
+        .merge(services::routes())
         .merge(training_pages::routes())
         .merge(referrals::routes())
         .merge(audit::routes())
@@ -195,7 +195,7 @@ fn api_routes() -> Router<AppState> {
         .merge(sharing::api_routes())
         .merge(referrals::api_routes())
         .merge(training_pages::api_routes())
-        .merge(services_pages::api_routes())
+        .merge(services::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }
 

@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
           crate::sharing::api::get_partner, crate::sharing::api::get_agreement, crate::sharing::api::get_consent,
           crate::referrals::api::list_api, crate::referrals::api::get_api, crate::referrals::api::make_api, crate::referrals::api::move_api,
           crate::training_pages::coverage_api,
-          crate::services_pages::report_capacity, crate::services_pages::capacity_report),
+          crate::services::api::report_capacity, crate::services::api::capacity_report),
     components(schemas(Encounter, ErrorBody, FieldProblem, crate::encounters::api::EncounterPage, crate::imports::api::ImportInfo, crate::imports::api::ImportStarted, crate::imports::ImportDetails, crate::accounts::api::Me,
                        crate::outcomes::api::DefinitionsBody, crate::outcomes::api::DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
                        crate::training_pages::TrainingCoverageInfo, crate::training_pages::OverdueInfo,
                        pmhc_core::training::CoverageRow, pmhc_core::training::CoverageGroup, pmhc_core::training::CitReach,
                        pmhc_core::training::CourseResults, pmhc_core::training::CourseKind, pmhc_core::training::InstructorType,
-                       crate::services_pages::CapacityReport, crate::services_pages::CapacityRecorded)),
+                       crate::services::api::CapacityReport, crate::services::api::CapacityRecorded)),
     modifiers(&Security),
     tags(
         (name = "encounters", description = "Encounter records (record level: analysts and administrators)"),
