@@ -48,7 +48,7 @@ mod outcomes;
 mod referrals;
 mod services;
 mod sharing;
-mod training_pages;
+mod training;
 
 use error::{ApiError, PageError};
 pub use error::AppError;
@@ -136,7 +136,7 @@ pub fn app(state: AppState) -> Router {
         .merge(imports::routes())
         .merge(sharing::routes())
         .merge(services::routes())
-        .merge(training_pages::routes())
+        .merge(training::routes())
         .merge(referrals::routes())
         .merge(audit::routes())
         .route("/healthz", get(|| async { "ok" }))
@@ -194,7 +194,7 @@ fn api_routes() -> Router<AppState> {
         .merge(imports::api_routes())
         .merge(sharing::api_routes())
         .merge(referrals::api_routes())
-        .merge(training_pages::api_routes())
+        .merge(training::api_routes())
         .merge(services::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }
