@@ -36,6 +36,10 @@ pub mod openapi;
 mod pdf;
 mod present;
 mod statics;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 mod views;
 
 // One folder per feature (its routes in `mod.rs`, its pages and its API part); no feature imports

@@ -29,3 +29,6 @@ pub fn routes() -> Router<AppState> {
 pub fn api_routes() -> Router<AppState> {
     Router::new().route("/me", get(api::me))
 }
+
+#[cfg(test)]
+mod tests;

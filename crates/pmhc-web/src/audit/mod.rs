@@ -11,3 +11,6 @@ mod pages;
 pub fn routes() -> Router<AppState> {
     Router::new().route("/audit", get(pages::audit_page)).route("/audit.csv", get(pages::audit_csv))
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,3 +24,6 @@ pub fn api_routes() -> Router<AppState> {
         .route("/encounters", get(api::list_encounters).post(api::create_encounter))
         .route("/encounters/{source_system}/{source_key}", get(api::get_encounter).put(api::update_encounter))
 }
+
+#[cfg(test)]
+mod tests;

@@ -46,3 +46,6 @@ async fn own_import(state: &AppState, who: &Principal, id: i64) -> Result<pmhc_s
         .filter(|r| r.partner == who.user.partner)
         .ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,3 +27,6 @@ pub fn api_routes() -> Router<AppState> {
         .route("/outcomes", get(api::outcomes))
         .route("/public/outcomes", get(api::public_outcomes))
 }
+
+#[cfg(test)]
+mod tests;

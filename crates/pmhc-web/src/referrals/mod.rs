@@ -24,3 +24,6 @@ pub fn api_routes() -> Router<AppState> {
         .route("/referrals/{id}", get(api::get_api))
         .route("/referrals/{id}/move", post(api::move_api))
 }
+
+#[cfg(test)]
+mod tests;

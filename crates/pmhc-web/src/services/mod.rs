@@ -21,3 +21,6 @@ pub fn api_routes() -> Router<AppState> {
         .route("/services/{id}/capacity", post(api::report_capacity))
         .route("/services/{id}/capacity/{report}", get(api::capacity_report))
 }
+
+#[cfg(test)]
+mod tests;

@@ -36,3 +36,6 @@ pub fn api_routes() -> Router<AppState> {
         .route("/consents/{id}/revoke", post(api::revoke_consent))
         .route("/consents/accounting", get(api::accounting))
 }
+
+#[cfg(test)]
+mod tests;

@@ -47,3 +47,6 @@ async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Re
     let reader = CoverageReader::viewer(&viewer, names);
     Ok((training_coverage(&state.store, &reader, today).await?, names))
 }
+
+#[cfg(test)]
+mod tests;
