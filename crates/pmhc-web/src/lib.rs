@@ -12,6 +12,10 @@
 //!   [`Permission`](pmhc_core::access::Permission) it needs.
 //! - Static assets (CSS, a little progressive-enhancement JavaScript) are compiled into the
 //!   binary.
+//! - One folder per feature (`accounts`, `audit`, `encounters`, `imports`, `outcomes`,
+//!   `referrals`, `services`, `sharing`, `training`) holds its routes, pages and API part; no
+//!   feature imports another, and the shared modules (`auth`, `extract`, `present`, `error`, …)
+//!   import no feature.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,10 +40,6 @@ pub mod openapi;
 mod pdf;
 mod present;
 mod statics;
-#[cfg(test)]
-mod testing;
-#[cfg(test)]
-mod tests;
 mod views;
 
 // One folder per feature (its routes in `mod.rs`, its pages and its API part); no feature imports
@@ -53,6 +53,12 @@ mod referrals;
 mod services;
 mod sharing;
 mod training;
+
+// The features' router tests share `testing`; `tests` checks the whole application and the layout.
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 
 use error::{ApiError, PageError};
 pub use error::AppError;
