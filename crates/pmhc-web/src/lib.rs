@@ -12,6 +12,10 @@
 //!   [`Permission`](pmhc_core::access::Permission) it needs.
 //! - Static assets (CSS, a little progressive-enhancement JavaScript) are compiled into the
 //!   binary.
+//! - One folder per feature (`accounts`, `audit`, `encounters`, `imports`, `outcomes`,
+//!   `referrals`, `services`, `sharing`, `training`) holds its routes, pages and API part; no
+//!   feature imports another, and the shared modules (`auth`, `extract`, `present`, `error`, …)
+//!   import no feature.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,28 +24,45 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
 use pmhc_service::outcomes::OutcomeCache;
 use pmhc_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub mod api;
+// Shared modules: none of them imports a feature (`openapi` names every feature's API handlers
+// and types, and is the one exception).
 pub mod auth;
 mod charts;
 mod error;
-pub mod imports;
+mod extract;
 mod limits;
-mod pages;
+pub mod openapi;
 mod pdf;
-mod referrals;
-mod second_factor;
-mod services_pages;
-mod training_pages;
-mod sharing_api;
-mod sharing_pages;
+mod present;
 mod statics;
 mod views;
 
+// One folder per feature (its routes in `mod.rs`, its pages and its API part); no feature imports
+// another.
+mod accounts;
+mod audit;
+mod encounters;
+pub mod imports;
+mod outcomes;
+mod referrals;
+mod services;
+mod sharing;
+mod training;
+
+// The features' router tests share `testing`; `tests` checks the whole application and the layout.
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+use error::{ApiError, PageError};
 pub use error::AppError;
+pub use openapi::openapi_document;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -119,13 +140,18 @@ pub fn app(state: AppState) -> Router {
     let upload_limit = state.config.max_upload_bytes;
     let hsts = state.config.behind_tls;
     let mut router = Router::new()
-        .merge(pages::routes())
-        .merge(sharing_pages::routes())
-        .merge(second_factor::routes())
-        .merge(services_pages::routes())
-        .merge(training_pages::routes())
-        .merge(referrals::page_routes())
-        .nest("/api/v1", api::routes())
+        .merge(accounts::routes())
+        .merge(outcomes::routes())
+        .merge(encounters::routes())
+        .merge(imports::routes())
+        .merge(sharing::routes())
+        .merge(services::routes())
+        .merge(training::routes())
+        .merge(referrals::routes())
+        .merge(audit::routes())
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { PageError(AppError::NotFound("there is no such page".into())) })
+        .nest("/api/v1", api_routes())
         .merge(statics::routes())
         .merge(imports::upload_routes().layer(DefaultBodyLimit::max(upload_limit)))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
@@ -165,6 +191,22 @@ pub fn app(state: AppState) -> Router {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// The API, nested under `/api/v1`: every feature's part and the OpenAPI document; any other
+/// address there is answered with the API's JSON 404.
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .merge(openapi::routes())
+        .merge(accounts::api_routes())
+        .merge(encounters::api_routes())
+        .merge(outcomes::api_routes())
+        .merge(imports::api_routes())
+        .merge(sharing::api_routes())
+        .merge(referrals::api_routes())
+        .merge(training::api_routes())
+        .merge(services::api_routes())
+        .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }
 
 /// Serve until Ctrl-C or SIGTERM, then finish the requests in flight. `ready` is called with the

@@ -4,27 +4,19 @@
 //! user; staff names of overdue refreshers only for those who keep the records.
 
 use askama::Template;
-use axum::{Json, Router};
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use chrono::NaiveDate;
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::training::{CoverageGroup, CoverageRow};
 use pmhc_report::escape_html as esc;
-use pmhc_service::training::{CoverageReader, TrainingCoverage, coverage_csv, reach_csv, training_coverage};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use pmhc_service::training::{TrainingCoverage, coverage_csv, reach_csv};
+use serde::Deserialize;
 
+use super::coverage_for;
 use crate::AppState;
-use crate::api::ApiQuery;
 use crate::auth::{Auth, Principal};
-use crate::error::{ApiError, ErrorBody, PageError};
-use crate::views::{Nav, render};
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/training", get(training)).route("/training/import", axum::routing::post(import))
-}
+use crate::error::PageError;
+use crate::present::{Nav, csv_download, render};
 
 /// Training files are small (a roster of thousands is a few hundred kilobytes): the request's
 /// limit (the application's limit for forms) in MiB.
@@ -38,7 +30,7 @@ fn may_keep_courses(who: &Principal) -> bool {
     who.roles().contains(Role::Administrator) || who.roles().contains(Role::ProjectCoordinator)
 }
 
-async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, PageError> {
+pub(super) async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>) -> Result<Response, PageError> {
     if !may_keep_courses(&who) {
         who.require(Permission::Import)?;
     }
@@ -91,86 +83,6 @@ async fn import(State(state): State<AppState>, Auth(who): Auth, mp: Result<axum:
     let (c, names) = coverage_for(&state, &who, None).await?;
     let status = if problem.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
     Ok((status, Html(render(&page(&who, c, names, message, problem)))).into_response())
-}
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new().route("/training/coverage", get(coverage_api))
-}
-
-/// Which day.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CoverageQuery {
-    /// The day to compute the coverage for (YYYY-MM-DD; default today, UTC).
-    pub on: Option<String>,
-}
-
-/// A trained staff member whose refresher is overdue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OverdueInfo {
-    pub partner: i64,
-    pub staff_number: String,
-    pub name: String,
-    pub precinct: Option<String>,
-    pub shift: Option<String>,
-    pub role: String,
-    pub due: NaiveDate,
-}
-
-/// The training coverage on a day.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TrainingCoverageInfo {
-    pub today: NaiveDate,
-    /// Per group its total, then by precinct and shift (dispatchers by shift).
-    pub coverage: Vec<CoverageRow>,
-    /// The calls that requested a CIT officer: all of them first, then by precinct.
-    pub reach: Vec<pmhc_core::training::CitReach>,
-    pub courses: Vec<pmhc_core::training::CourseResults>,
-    /// By name: only for those who keep the records, and only their own partner's staff (an
-    /// administrator: everyone's).
-    pub overdue: Vec<OverdueInfo>,
-    pub overdue_total: u64,
-    pub staff_on_roster: u64,
-}
-
-fn day(state: &AppState, on: Option<&str>) -> Result<NaiveDate, crate::AppError> {
-    match on.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| crate::AppError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)"))),
-        None => Ok(state.store.clock().today()),
-    }
-}
-
-async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Result<(TrainingCoverage, bool), crate::AppError> {
-    who.require(Permission::ViewOutcomes)?;
-    let today = day(state, on)?;
-    // The agreements in force on that day.
-    let viewer = pmhc_service::sharing::Viewer::of(&state.store, &who.user, today).await?;
-    let roles = who.roles();
-    let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
-    let reader = CoverageReader::viewer(&viewer, names);
-    Ok((training_coverage(&state.store, &reader, today).await?, names))
-}
-
-/// The training coverage: patrol officers and dispatchers trained by precinct and shift,
-/// refreshers overdue, the calls that requested CIT, the courses' results.
-#[utoipa::path(get, path = "/api/v1/training/coverage", tag = "training", params(CoverageQuery),
-    responses((status = 200, body = TrainingCoverageInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub(crate) async fn coverage_api(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<CoverageQuery>) -> Result<Json<TrainingCoverageInfo>, ApiError> {
-    let (c, _) = coverage_for(&state, &who, q.on.as_deref()).await?;
-    Ok(Json(TrainingCoverageInfo {
-        today: c.today,
-        coverage: c.coverage,
-        reach: c.reach,
-        courses: c.courses,
-        overdue: c
-            .overdue
-            .into_iter()
-            .map(|o| OverdueInfo { partner: o.partner, staff_number: o.staff_number, name: o.name, precinct: o.precinct, shift: o.shift, role: o.role.to_string(), due: o.due })
-            .collect(),
-        overdue_total: c.overdue_total,
-        staff_on_roster: c.staff_on_roster,
-    }))
 }
 
 /// One bar of a chart: a label, a share (0 to 1) and the text shown beside the bar.
@@ -265,7 +177,7 @@ pub struct Training {
 }
 
 #[derive(Deserialize)]
-struct TrainingQuery {
+pub(super) struct TrainingQuery {
     format: Option<String>,
     on: Option<String>,
 }
@@ -282,7 +194,7 @@ fn line(r: &CoverageRow) -> CoverageLine {
     }
 }
 
-async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<TrainingQuery>) -> Result<Response, PageError> {
+pub(super) async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<TrainingQuery>) -> Result<Response, PageError> {
     let (c, names) = coverage_for(&state, &who, q.on.as_deref()).await?;
     // The page names staff whose refresher is overdue (when the role may see names): audited.
     let object = format!("training{}", q.format.as_deref().map(|f| format!("?format={f}")).unwrap_or_default());
@@ -291,11 +203,11 @@ async fn training(State(state): State<AppState>, Auth(who): Auth, Query(q): Quer
     match q.format.as_deref() {
         Some("csv") => {
             let body = coverage_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
-            return Ok(crate::pages::csv_download("pmhc-training-coverage.csv", body));
+            return Ok(csv_download("pmhc-training-coverage.csv", body));
         }
         Some("reach-csv") => {
             let body = reach_csv(&c).map_err(|e| crate::AppError::Internal(e.into()))?;
-            return Ok(crate::pages::csv_download("pmhc-cit-calls.csv", body));
+            return Ok(csv_download("pmhc-cit-calls.csv", body));
         }
         _ => {}
     }

@@ -4,8 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
 use pmhc_core::sharing::{Consent, InformationSharingAgreement, Partner, Sector};
@@ -15,29 +14,15 @@ use utoipa::{IntoParams, ToSchema};
 use pmhc_service::Acting;
 use pmhc_service::agreements;
 
-use crate::api::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
+use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
 use crate::auth::{Auth, Principal, audit};
 use crate::error::{ApiError, ErrorBody};
 use crate::{AppError, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/partners", get(list_partners).post(add_partner))
-        .route("/partners/{id}", get(get_partner))
-        .route("/agreements", get(list_agreements).post(add_agreement))
-        .route("/agreements/{id}", get(get_agreement))
-        .route("/consents/{id}", get(get_consent))
-        .route("/agreements/{id}/end", post(end_agreement))
-        .route("/agreements/{id}/approve", post(approve_agreement))
-        .route("/consents", get(list_consents).post(add_consent))
-        .route("/consents/{id}/revoke", post(revoke_consent))
-        .route("/consents/accounting", get(accounting))
-}
-
 /// The partners.
 #[utoipa::path(get, path = "/api/v1/partners", tag = "sharing",
     responses((status = 200, body = Vec<Partner>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub(crate) async fn list_partners(State(state): State<AppState>, Auth(_who): Auth) -> Result<Json<Vec<Partner>>, ApiError> {
+pub(super) async fn list_partners(State(state): State<AppState>, Auth(_who): Auth) -> Result<Json<Vec<Partner>>, ApiError> {
     Ok(Json(state.store.list_partners().await?))
 }
 
@@ -53,7 +38,7 @@ pub struct NewPartner {
     responses((status = 201, body = Partner), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn add_partner(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
+pub(super) async fn add_partner(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
     who.require(Permission::ManageAgreements)?;
     check_header_csrf(&who, &headers)?;
     who.require_recent_authentication()?;
@@ -71,7 +56,7 @@ fn created<T: Serialize>(location: String, body: T) -> Response {
 #[utoipa::path(get, path = "/api/v1/partners/{id}", tag = "sharing", params(("id" = i64, Path, description = "The partner")),
     responses((status = 200, body = Partner), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn get_partner(State(state): State<AppState>, Auth(_who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Partner>, ApiError> {
+pub(super) async fn get_partner(State(state): State<AppState>, Auth(_who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Partner>, ApiError> {
     Ok(Json(state.store.find_partner(&id.to_string()).await?))
 }
 
@@ -79,7 +64,7 @@ pub(crate) async fn get_partner(State(state): State<AppState>, Auth(_who): Auth,
 #[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "sharing", params(("id" = i64, Path, description = "The agreement")),
     responses((status = 200, body = AgreementInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn get_agreement(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<AgreementInfo>, ApiError> {
+pub(super) async fn get_agreement(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<AgreementInfo>, ApiError> {
     let a = visible_agreements(&state, &who).await?.into_iter().find(|a| a.agreement.id == id);
     Ok(Json(a.ok_or_else(|| AppError::NotFound(format!("there is no agreement #{id}")))?))
 }
@@ -88,7 +73,7 @@ pub(crate) async fn get_agreement(State(state): State<AppState>, Auth(who): Auth
 #[utoipa::path(get, path = "/api/v1/consents/{id}", tag = "sharing", params(("id" = i64, Path, description = "The consent")),
     responses((status = 200, body = Consent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn get_consent(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
+pub(super) async fn get_consent(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
     who.require(Permission::ManageConsents)?;
     let c = state.store.consent(id).await?.filter(|c| party(&who, c));
     let c = c.ok_or_else(|| AppError::NotFound(format!("there is no consent #{id}")))?;
@@ -107,7 +92,7 @@ pub struct AgreementInfo {
 
 /// The agreements the caller's partner is a party to (every agreement for those who manage
 /// agreements).
-pub(crate) async fn visible_agreements(state: &AppState, who: &Principal) -> Result<Vec<AgreementInfo>, AppError> {
+pub(super) async fn visible_agreements(state: &AppState, who: &Principal) -> Result<Vec<AgreementInfo>, AppError> {
     let today = state.store.clock().today();
     let all = who.roles().can(Permission::ManageAgreements);
     Ok(state
@@ -123,7 +108,7 @@ pub(crate) async fn visible_agreements(state: &AppState, who: &Principal) -> Res
 /// The information-sharing agreements.
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "sharing",
     responses((status = 200, body = Vec<AgreementInfo>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
-pub(crate) async fn list_agreements(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<AgreementInfo>>, ApiError> {
+pub(super) async fn list_agreements(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<AgreementInfo>>, ApiError> {
     Ok(Json(visible_agreements(&state, &who).await?))
 }
 
@@ -132,7 +117,7 @@ pub(crate) async fn list_agreements(State(state): State<AppState>, Auth(who): Au
     responses((status = 201, body = InformationSharingAgreement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn add_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
+pub(super) async fn add_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
     who.require(Permission::ManageAgreements)?;
     check_header_csrf(&who, &headers)?;
     who.require_recent_authentication()?;
@@ -141,7 +126,7 @@ pub(crate) async fn add_agreement(State(state): State<AppState>, Auth(who): Auth
     Ok(created(format!("/api/v1/agreements/{}", saved.id), saved))
 }
 
-pub(crate) async fn save_agreement(
+pub(super) async fn save_agreement(
     state: &AppState,
     who: &Principal,
     a: InformationSharingAgreement,
@@ -157,14 +142,14 @@ pub(crate) async fn save_agreement(
     responses((status = 200, body = InformationSharingAgreement), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn approve_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Json<InformationSharingAgreement>, ApiError> {
+pub(super) async fn approve_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Json<InformationSharingAgreement>, ApiError> {
     who.require(Permission::ManageAgreements)?;
     check_header_csrf(&who, &headers)?;
     who.require_recent_authentication()?;
     Ok(Json(approve(&state, &who, id).await?))
 }
 
-pub(crate) async fn approve(state: &AppState, who: &Principal, id: i64) -> Result<InformationSharingAgreement, AppError> {
+pub(super) async fn approve(state: &AppState, who: &Principal, id: i64) -> Result<InformationSharingAgreement, AppError> {
     let a = agreements::approve(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?;
     state.outcomes.invalidate().await;
     Ok(a)
@@ -174,7 +159,7 @@ pub(crate) async fn approve(state: &AppState, who: &Principal, id: i64) -> Resul
 #[utoipa::path(post, path = "/api/v1/agreements/{id}/end", tag = "sharing", params(("id" = i64, Path, description = "The agreement")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Response, ApiError> {
+pub(super) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Response, ApiError> {
     who.require(Permission::ManageAgreements)?;
     check_header_csrf(&who, &headers)?;
     who.require_recent_authentication()?;
@@ -182,7 +167,7 @@ pub(crate) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub(crate) async fn finish_agreement(state: &AppState, who: &Principal, id: i64) -> Result<(), AppError> {
+pub(super) async fn finish_agreement(state: &AppState, who: &Principal, id: i64) -> Result<(), AppError> {
     agreements::end(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?;
     state.outcomes.invalidate().await;
     Ok(())
@@ -203,7 +188,7 @@ fn party(who: &Principal, c: &Consent) -> bool {
 }
 
 /// The consents of one person (or the newest), those the caller's partner is a party to.
-pub(crate) async fn visible_consents(state: &AppState, who: &Principal, subject: Option<&str>) -> Result<Vec<Consent>, AppError> {
+pub(super) async fn visible_consents(state: &AppState, who: &Principal, subject: Option<&str>) -> Result<Vec<Consent>, AppError> {
     let subject = subject.map(str::trim).filter(|s| !s.is_empty());
     let mut v: Vec<Consent> = state.store.list_consents(subject).await?.into_iter().filter(|c| party(who, c)).collect();
     v.truncate(200);
@@ -215,7 +200,7 @@ pub(crate) async fn visible_consents(state: &AppState, who: &Principal, subject:
 #[utoipa::path(get, path = "/api/v1/consents", tag = "sharing", params(SubjectQuery),
     responses((status = 200, body = Vec<Consent>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn list_consents(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<SubjectQuery>) -> Result<Json<Vec<Consent>>, ApiError> {
+pub(super) async fn list_consents(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<SubjectQuery>) -> Result<Json<Vec<Consent>>, ApiError> {
     who.require(Permission::ManageConsents)?;
     Ok(Json(visible_consents(&state, &who, q.subject.as_deref()).await?))
 }
@@ -225,7 +210,7 @@ pub(crate) async fn list_consents(State(state): State<AppState>, Auth(who): Auth
     responses((status = 201, body = Consent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
+pub(super) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, body: ApiBody) -> Result<Response, ApiError> {
     who.require(Permission::ManageConsents)?;
     check_header_csrf(&who, &headers)?;
     let c: Consent = body.json()?;
@@ -233,7 +218,7 @@ pub(crate) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, 
     Ok(created(format!("/api/v1/consents/{}", saved.id), saved))
 }
 
-pub(crate) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
+pub(super) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
     Ok(pmhc_service::consents::record(&state.store, &who.actor(), Acting::User(&who.user), c).await?)
 }
 
@@ -241,13 +226,13 @@ pub(crate) async fn save_consent(state: &AppState, who: &Principal, c: Consent) 
 #[utoipa::path(post, path = "/api/v1/consents/{id}/revoke", tag = "sharing", params(("id" = i64, Path, description = "The consent")),
     responses((status = 200, body = Consent), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn revoke_consent(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
+pub(super) async fn revoke_consent(State(state): State<AppState>, Auth(who): Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
     who.require(Permission::ManageConsents)?;
     check_header_csrf(&who, &headers)?;
     Ok(Json(withdraw_consent(&state, &who, id).await?))
 }
 
-pub(crate) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64) -> Result<Consent, AppError> {
+pub(super) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64) -> Result<Consent, AppError> {
     Ok(pmhc_service::consents::revoke(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?)
 }
 
@@ -265,7 +250,7 @@ pub struct DisclosureInfo {
     pub record: String,
 }
 
-pub(crate) async fn accounting_of(state: &AppState, who: &Principal, subject: &str) -> Result<Vec<DisclosureInfo>, AppError> {
+pub(super) async fn accounting_of(state: &AppState, who: &Principal, subject: &str) -> Result<Vec<DisclosureInfo>, AppError> {
     let rows = pmhc_service::sharing::accounting(&state.store, subject).await?;
     audit(state, who, AuditAction::View, format!("accounting:{subject}"), &["subject_identity"], format!("{} disclosures", rows.len())).await?;
     Ok(rows
@@ -288,7 +273,7 @@ pub(crate) async fn accounting_of(state: &AppState, who: &Principal, subject: &s
 #[utoipa::path(get, path = "/api/v1/consents/accounting", tag = "sharing", params(SubjectQuery),
     responses((status = 200, body = Vec<DisclosureInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub(crate) async fn accounting(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<SubjectQuery>) -> Result<Json<Vec<DisclosureInfo>>, ApiError> {
+pub(super) async fn accounting(State(state): State<AppState>, Auth(who): Auth, ApiQuery(q): ApiQuery<SubjectQuery>) -> Result<Json<Vec<DisclosureInfo>>, ApiError> {
     who.require(Permission::ManageConsents)?;
     let subject = q.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| AppError::BadRequest("give the person: ?subject=KEY".into()))?;
     Ok(Json(accounting_of(&state, &who, subject).await?))

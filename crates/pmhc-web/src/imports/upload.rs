@@ -1,102 +1,20 @@
-//! Imports through the web: the upload (streamed to disk, size-limited), the import running in
-//! the background through the service layer, its progress while it runs, and its details (summary,
-//! unknown codes, rejected rows) kept in the database afterwards.
+//! Reading an upload (the CSV streamed to a file in the upload folder, size-limited) and starting
+//! its import in the background through the service layer, for the page and the API alike.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use axum::Router;
-use axum::extract::{Multipart, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
-use pmhc_core::access::Permission;
+use axum::extract::Multipart;
 use pmhc_core::audit::AuditAction;
-use pmhc_service::audit::ENCOUNTER_GROUPS;
 use pmhc_import::MappingSpec;
+use pmhc_service::audit::ENCOUNTER_GROUPS;
 use pmhc_service::imports::{ImportRequest, import_file};
-use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
-use crate::auth::{Auth, Principal};
-use crate::error::{ApiError, PageError};
+use super::{ImportDetails, Job, Reject, UnknownCode};
+use crate::auth::Principal;
 use crate::{AppError, AppState};
-
-/// An import running now.
-#[derive(Debug, Default)]
-pub struct Job {
-    pub bytes_total: u64,
-    pub bytes_done: AtomicU64,
-}
-
-/// The imports running in this server, by import id.
-#[derive(Debug, Default)]
-pub struct ImportJobs {
-    jobs: Mutex<HashMap<i64, Arc<Job>>>,
-}
-
-impl ImportJobs {
-    /// Progress of a running import in percent of bytes read, if it is running here.
-    pub fn progress(&self, id: i64) -> Option<u64> {
-        let jobs = self.jobs.lock().ok()?;
-        let j = jobs.get(&id)?;
-        let done = j.bytes_done.load(Ordering::Relaxed);
-        Some((done * 100).checked_div(j.bytes_total).map_or(0, |p| p.min(100)))
-    }
-
-    fn insert(&self, id: i64, job: Arc<Job>) {
-        if let Ok(mut j) = self.jobs.lock() {
-            j.insert(id, job);
-        }
-    }
-
-    fn remove(&self, id: i64) {
-        if let Ok(mut j) = self.jobs.lock() {
-            j.remove(&id);
-        }
-    }
-}
-
-/// What the import page shows once an import ended (stored as JSON with the import).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ImportDetails {
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub skipped_rows: u64,
-    pub encounters: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub stale: u64,
-    pub unknown_codes: Vec<UnknownCode>,
-    pub absent_columns: Vec<String>,
-    pub first_rejects: Vec<Reject>,
-    pub seconds: f64,
-    /// Why the import failed, when it did.
-    pub failure: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct UnknownCode {
-    pub field: String,
-    pub column: String,
-    pub value: String,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Reject {
-    pub line: u64,
-    pub column: Option<String>,
-    pub reason: String,
-}
-
-/// The routes that take uploads (their own body limit).
-pub fn upload_routes() -> Router<AppState> {
-    Router::new().route("/imports", post(upload_page)).route("/api/v1/imports", post(upload_api))
-}
 
 /// What an upload form carried.
 struct Upload {
@@ -201,7 +119,7 @@ fn resolve_mapping(up: &Upload) -> Result<(String, MappingSpec), AppError> {
 
 /// Check the upload, start the import in the background, and return its id once recorded. The
 /// callers have checked `Permission::Import` (before the body was read).
-async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, AppError> {
+pub(super) async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, AppError> {
     let up = read_upload(state, mp).await?;
     let cleanup = |up: &Upload| {
         if let Some((p, _)) = &up.file {
@@ -332,47 +250,8 @@ async fn start(state: &AppState, who: &Principal, mp: Multipart) -> Result<i64, 
     }
 }
 
-type MaybeMultipart = Result<Multipart, axum::extract::multipart::MultipartRejection>;
+pub(super) type MaybeMultipart = Result<Multipart, axum::extract::multipart::MultipartRejection>;
 
-fn multipart(mp: MaybeMultipart) -> Result<Multipart, AppError> {
+pub(super) fn multipart(mp: MaybeMultipart) -> Result<Multipart, AppError> {
     mp.map_err(|e| AppError::BadRequest(format!("send the file as multipart/form-data: {}", e.body_text())))
-}
-
-async fn upload_page(State(state): State<AppState>, Auth(who): Auth, mp: MaybeMultipart) -> Result<Response, PageError> {
-    who.require(Permission::Import)?;
-    let id = start(&state, &who, multipart(mp)?).await?;
-    Ok(Redirect::to(&format!("/imports/{id}")).into_response())
-}
-
-/// The answer to starting an import.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ImportStarted {
-    /// The import's id: poll `GET /api/v1/imports/{id}`.
-    pub id: i64,
-    pub status: String,
-    pub href: String,
-}
-
-/// Start an import: a multipart form with the CSV as `file`, and either `mapping` (a shipped
-/// mapping's name; `pmhc` by default) or `mapping_file` (a mapping in TOML).
-#[utoipa::path(
-    post, path = "/api/v1/imports", tag = "imports",
-    request_body(content_type = "multipart/form-data", description = "`file`: the CSV; `mapping`: a shipped mapping name, or `mapping_file`: a TOML mapping; `source_system` (optional): a source system name of the importer's own instead of the mapping's"),
-    responses(
-        (status = 202, description = "The import started", body = ImportStarted),
-        (status = 400, description = "No file, an unknown mapping, a malformed upload", body = crate::error::ErrorBody),
-        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
-        (status = 403, description = "The role may not import", body = crate::error::ErrorBody),
-        (status = 413, description = "The file is larger than the server's limit", body = crate::error::ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn upload_api(State(state): State<AppState>, Auth(who): Auth, mp: MaybeMultipart) -> Result<Response, ApiError> {
-    who.require(Permission::Import)?;
-    let id = start(&state, &who, multipart(mp)?).await?;
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        axum::Json(ImportStarted { id, status: "running".into(), href: format!("/api/v1/imports/{id}") }),
-    )
-        .into_response())
 }

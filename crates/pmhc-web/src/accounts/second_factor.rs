@@ -4,23 +4,17 @@
 //! count towards the lockout like wrong passwords.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use pmhc_core::totp;
 use serde::Deserialize;
 
 use pmhc_service::signin::SecondFactor;
 use crate::auth::{self, ClientAddr, MaybeAuth, Pending, PendingSecondFactor};
 use crate::error::PageError;
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 use crate::{AppError, AppState};
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/sign-in/second-factor", get(form).post(submit))
-}
 
 pub struct Enrolment {
     pub secret: String,
@@ -70,7 +64,7 @@ fn page(status: StatusCode, t: &SecondFactorPage) -> Response {
 }
 
 #[derive(Deserialize)]
-struct NextQuery {
+pub(super) struct NextQuery {
     next: Option<String>,
 }
 
@@ -85,7 +79,7 @@ async fn view(state: &AppState, p: &PendingSecondFactor, next: &str, secret: Opt
     })
 }
 
-async fn form(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Pending(p): Pending, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
+pub(super) async fn form(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Pending(p): Pending, Query(q): Query<NextQuery>) -> Result<Response, PageError> {
     let next = auth::safe_next(q.next.as_deref());
     let Some(p) = p else {
         return Ok(Redirect::to(if who.is_some() { &next } else { "/sign-in" }).into_response());
@@ -94,7 +88,7 @@ async fn form(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Pending(
 }
 
 #[derive(Deserialize)]
-struct CodeForm {
+pub(super) struct CodeForm {
     csrf: String,
     code: String,
     next: Option<String>,
@@ -102,7 +96,7 @@ struct CodeForm {
     secret: Option<String>,
 }
 
-async fn submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Pending(p): Pending, Form(f): Form<CodeForm>) -> Result<Response, PageError> {
+pub(super) async fn submit(State(state): State<AppState>, ClientAddr(addr): ClientAddr, Pending(p): Pending, Form(f): Form<CodeForm>) -> Result<Response, PageError> {
     let Some(p) = p else {
         return Ok(Redirect::to("/sign-in").into_response());
     };

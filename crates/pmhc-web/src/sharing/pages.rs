@@ -4,32 +4,19 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use pmhc_core::access::Permission;
 use pmhc_core::sharing::{Consent, Direction, FieldGroup, InformationSharingAgreement, Partner, Purpose, Sector};
 use serde::Deserialize;
 
+use super::api::{self, AgreementInfo, DisclosureInfo};
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
-use crate::sharing_api::{self, AgreementInfo, DisclosureInfo};
-use crate::views::{Nav, render};
+use crate::present::{Nav, render};
 use crate::{AppError, AppState};
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sharing", get(sharing))
-        .route("/sharing/agreements", post(agreement_add))
-        .route("/sharing/agreements/{id}/end", post(agreement_end))
-        .route("/sharing/agreements/{id}/approve", post(agreement_approve))
-        .route("/sharing/partners", post(partner_add))
-        .route("/consents", get(consents).post(consent_add))
-        .route("/consents/{id}/revoke", post(consent_revoke))
-}
 
 pub struct AgreementRow {
     pub id: i64,
@@ -72,7 +59,7 @@ async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, 
     let partners = state.store.list_partners().await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let me = who.user.partner;
-    let agreements = sharing_api::visible_agreements(state, who).await?;
+    let agreements = api::visible_agreements(state, who).await?;
     let approver = pmhc_service::agreements::approves_for_its_partner(&who.user);
     let row = |i: &AgreementInfo, other: String| {
         let a = &i.agreement;
@@ -138,11 +125,11 @@ fn page<T: Template>(status: StatusCode, t: &T) -> Response {
     (status, Html(render(t))).into_response()
 }
 
-async fn sharing(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+pub(super) async fn sharing(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     Ok(page(StatusCode::OK, &sharing_view(&state, &who, None, None).await?))
 }
 
-type FormMap = HashMap<String, String>;
+pub(super) type FormMap = HashMap<String, String>;
 
 fn field<'a>(f: &'a FormMap, k: &str) -> &'a str {
     f.get(k).map(|s| s.trim()).unwrap_or("")
@@ -178,7 +165,7 @@ fn manager(who: &Principal, f: &FormMap) -> Result<(), AppError> {
     who.require_recent_authentication()
 }
 
-async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
+pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
     manager(&who, &f)?;
     let r = async {
         let a = InformationSharingAgreement {
@@ -196,7 +183,7 @@ async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): 
             discloser_approved_on: None,
             recipient_approved_on: None,
         };
-        let saved = sharing_api::save_agreement(&state, &who, a).await?;
+        let saved = api::save_agreement(&state, &who, a).await?;
         Ok(if saved.approved() {
             format!("Recorded agreement #{} ({}): approved.", saved.id, saved.title)
         } else {
@@ -212,23 +199,23 @@ async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): 
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
+pub(super) struct CsrfOnly {
     csrf: String,
 }
 
-async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
-    let r = sharing_api::finish_agreement(&state, &who, id).await.map(|_| format!("Agreement #{id} ended today: nothing is shared under it from now on."));
+    let r = api::finish_agreement(&state, &who, id).await.map(|_| format!("Agreement #{id} ended today: nothing is shared under it from now on."));
     sharing_change(&state, &who, r).await
 }
 
-async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
-    let r = sharing_api::approve(&state, &who, id).await.map(|a| {
+    let r = api::approve(&state, &who, id).await.map(|a| {
         if a.approved() {
             format!("Agreement #{id} approved: it shares from its first day ({}).", a.effective_on)
         } else {
@@ -238,7 +225,7 @@ async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(
     sharing_change(&state, &who, r).await
 }
 
-async fn partner_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
+pub(super) async fn partner_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
     manager(&who, &f)?;
     let r = async {
         let sector: Sector = parse(&f, "sector", "sector")?;
@@ -278,7 +265,7 @@ async fn consents_view(state: &AppState, who: &Principal, subject: &str, error: 
     let partners = state.store.list_partners().await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let today = state.store.clock().today();
-    let list = sharing_api::visible_consents(state, who, Some(subject)).await?;
+    let list = api::visible_consents(state, who, Some(subject)).await?;
     let consents = list
         .iter()
         .map(|c| ConsentRow {
@@ -297,7 +284,7 @@ async fn consents_view(state: &AppState, who: &Principal, subject: &str, error: 
             revocable: c.revoked_on.is_none(),
         })
         .collect();
-    let accounting = if subject.is_empty() { Vec::new() } else { sharing_api::accounting_of(state, who, subject).await? };
+    let accounting = if subject.is_empty() { Vec::new() } else { api::accounting_of(state, who, subject).await? };
     Ok(ConsentsPage {
         nav: Nav::new(Some(who), "consents"),
         error,
@@ -312,17 +299,17 @@ async fn consents_view(state: &AppState, who: &Principal, subject: &str, error: 
 }
 
 #[derive(Deserialize)]
-struct SubjectQuery {
+pub(super) struct SubjectQuery {
     subject: Option<String>,
 }
 
-async fn consents(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<SubjectQuery>) -> Result<Response, PageError> {
+pub(super) async fn consents(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<SubjectQuery>) -> Result<Response, PageError> {
     who.require(Permission::ManageConsents)?;
     let subject = q.subject.as_deref().map(str::trim).unwrap_or("");
     Ok(page(StatusCode::OK, &consents_view(&state, &who, subject, None, None).await?))
 }
 
-async fn consent_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
+pub(super) async fn consent_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
     who.require(Permission::ManageConsents)?;
     who.check_csrf(field(&f, "csrf"))?;
     let subject = field(&f, "subject_key").to_string();
@@ -341,7 +328,7 @@ async fn consent_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Fo
             signed_on: date(&f, "signed_on", "signed on")?.ok_or_else(|| AppError::BadRequest("the consent is missing the signature date".into()))?,
             revoked_on: None,
         };
-        sharing_api::save_consent(&state, &who, c).await
+        api::save_consent(&state, &who, c).await
     }
     .await;
     match r {
@@ -351,10 +338,10 @@ async fn consent_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Fo
     }
 }
 
-async fn consent_revoke(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn consent_revoke(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
     who.require(Permission::ManageConsents)?;
     who.check_csrf(&f.csrf)?;
-    let c = sharing_api::withdraw_consent(&state, &who, id).await?;
+    let c = api::withdraw_consent(&state, &who, id).await?;
     Ok(Redirect::to(&format!("/consents?subject={}", urlencode(&c.subject_key))).into_response())
 }
 

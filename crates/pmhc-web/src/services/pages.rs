@@ -1,12 +1,11 @@
 //! The public resource guide (what to call when, what is open now, who takes police drop-off)
 //! and the intercept map (services along the Sequential Intercept Model, with the gaps), both
-//! built from the service inventory. Neither holds anything about people: no sign-in.
+//! built from the service inventory. Neither holds anything about people: no sign-in. And the gap
+//! analysis the workgroup reviews (`/gaps`, signed in), with its CSV tables.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use pmhc_core::capacity::{AccessTable, Month, MonthRow, Strain, UNDER_USED_UTILISATION, UnderUse};
 use pmhc_core::outcomes::PUBLIC_THRESHOLD;
 use pmhc_core::services::{Intercept, Service, ServiceKind, TurnAwayReason};
@@ -15,12 +14,8 @@ use serde::Deserialize;
 
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::PageError;
-use crate::views::{Nav, render};
+use crate::present::{Nav, csv_download, render};
 use crate::{AppState, charts};
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/resources", get(resources)).route("/intercepts", get(intercepts)).route("/gaps", get(gaps))
-}
 
 /// The order of the guide: what to call first in a crisis, then where to go, then what follows.
 const GUIDE_ORDER: [ServiceKind; 12] = [
@@ -82,13 +77,13 @@ pub struct Resources {
 }
 
 #[derive(Deserialize)]
-struct GuideQuery {
+pub(super) struct GuideQuery {
     open: Option<String>,
     dropoff: Option<String>,
     area: Option<String>,
 }
 
-async fn resources(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<GuideQuery>) -> Result<Response, PageError> {
+pub(super) async fn resources(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<GuideQuery>) -> Result<Response, PageError> {
     let services = state.store.list_services().await?;
     let partners = state.store.list_partners().await?;
     let now = state.store.clock().local_now();
@@ -168,7 +163,7 @@ pub fn intercept_map(services: &[Service]) -> Vec<InterceptView> {
         .collect()
 }
 
-async fn intercepts(State(state): State<AppState>, MaybeAuth(who): MaybeAuth) -> Result<Response, PageError> {
+pub(super) async fn intercepts(State(state): State<AppState>, MaybeAuth(who): MaybeAuth) -> Result<Response, PageError> {
     let services = state.store.list_services().await?;
     let t = Intercepts { nav: Nav::new(who.as_ref(), "intercepts"), intercepts: intercept_map(&services) };
     Ok(Html(render(&t)).into_response())
@@ -212,7 +207,7 @@ pub struct Gaps {
 pub const PAGE_MONTHS: usize = 12;
 
 #[derive(Deserialize)]
-struct GapsQuery {
+pub(super) struct GapsQuery {
     format: Option<String>,
     table: Option<String>,
 }
@@ -309,7 +304,7 @@ fn disparities_csv(tables: &[AccessTable]) -> Result<Vec<u8>, crate::AppError> {
 /// The gap analysis the workgroup reviews (aggregates over referrals: no record-level data). The
 /// subject groups and precincts of the referrals' encounters come through the viewer's sharing
 /// agreements, as in the outcome reports; small groups are suppressed.
-async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<GapsQuery>) -> Result<Response, PageError> {
+pub(super) async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<GapsQuery>) -> Result<Response, PageError> {
     who.require(pmhc_core::access::Permission::ViewOutcomes)?;
     let scope = who.viewer(&state).await?.view.report_scope();
     let a = pmhc_service::inventory::gap_analysis(&state.store, &scope, PUBLIC_THRESHOLD).await?;
@@ -320,7 +315,7 @@ async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<Ga
             Some("disparities") => ("pmhc-access-disparities.csv", disparities_csv(&a.access)?),
             Some(other) => return Err(crate::AppError::BadRequest(format!("there is no table `{other}` (services, monthly, disparities)")).into()),
         };
-        return Ok(crate::pages::csv_download(name, body));
+        return Ok(csv_download(name, body));
     }
     let shown_months: Vec<Month> = {
         let mut v: Vec<Month> = a.months.iter().map(|m| m.month).collect();
@@ -374,109 +369,4 @@ async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<Ga
         under_used_percent: (UNDER_USED_UTILISATION * 100.0) as u32,
     };
     Ok(Html(render(&t)).into_response())
-}
-
-// --- The capacity API ------------------------------------------------------------------------
-
-pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/services/{id}/capacity", axum::routing::post(report_capacity))
-        .route("/services/{id}/capacity/{report}", get(capacity_report))
-}
-
-/// A provider's report of a service's capacity.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-pub struct CapacityReport {
-    /// Beds or slots free now (0: full).
-    pub available: u32,
-    /// Beds or slots in all, when it changed (replaces the inventory's capacity from then on).
-    #[serde(default)]
-    pub total: Option<u32>,
-    /// When (UTC, `YYYY-MM-DDTHH:MM[:SS]`); now by default.
-    #[serde(default)]
-    pub reported_at: Option<String>,
-}
-
-/// A capacity report as recorded.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct CapacityRecorded {
-    pub id: i64,
-    pub service_id: i64,
-    pub reported_at: String,
-    pub available: u32,
-    pub total: Option<u32>,
-    /// The user who reported it.
-    pub reported_by: String,
-}
-
-impl CapacityRecorded {
-    fn new(id: i64, u: &pmhc_core::capacity::CapacityUpdate, by: String) -> CapacityRecorded {
-        CapacityRecorded {
-            id,
-            service_id: u.service_id,
-            reported_at: u.reported_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
-            available: u.available,
-            total: u.total,
-            reported_by: by,
-        }
-    }
-}
-
-/// One capacity report of a service (capacity is about services, not people: every role that
-/// sees the outcomes may read it).
-#[utoipa::path(get, path = "/api/v1/services/{id}/capacity/{report}", tag = "services",
-    params(("id" = i64, Path, description = "The service"), ("report" = i64, Path, description = "The capacity report")),
-    responses((status = 200, body = CapacityRecorded), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub(crate) async fn capacity_report(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    crate::api::ApiPath((id, report)): crate::api::ApiPath<(i64, i64)>,
-) -> Result<axum::Json<CapacityRecorded>, crate::error::ApiError> {
-    who.require(pmhc_core::access::Permission::ViewOutcomes)?;
-    let (u, by) = state
-        .store
-        .capacity_update(report)
-        .await?
-        .filter(|(u, _)| u.service_id == id)
-        .ok_or_else(|| crate::AppError::NotFound(format!("service #{id} has no capacity report #{report}")))?;
-    Ok(axum::Json(CapacityRecorded::new(report, &u, by)))
-}
-
-/// Report a service's capacity. Only a user of the service's provider (with a role that records
-/// data) or an administrator may; the report is audited.
-#[utoipa::path(post, path = "/api/v1/services/{id}/capacity", tag = "services", request_body = CapacityReport,
-    params(("id" = i64, Path, description = "The service")),
-    responses((status = 201, body = CapacityRecorded, headers(("Location" = String, description = "The report"))), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
-              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub(crate) async fn report_capacity(
-    State(state): State<AppState>,
-    Auth(who): Auth,
-    headers: axum::http::HeaderMap,
-    crate::api::ApiPath(id): crate::api::ApiPath<i64>,
-    body: crate::api::ApiBody,
-) -> Result<Response, crate::error::ApiError> {
-    crate::api::check_header_csrf(&who, &headers)?;
-    let service = state.store.service(id).await?.ok_or_else(|| crate::AppError::NotFound(format!("there is no service #{id}")))?;
-    // Refused before the body is read (the service checks the same): only the provider's own
-    // users, its administrator or a role that edits encounters.
-    if who.user.partner != service.provider {
-        return Err(crate::AppError::NotProvider(service.name).into());
-    }
-    if !who.user.roles.contains(pmhc_core::access::Role::Administrator) {
-        who.require(pmhc_core::access::Permission::EditEncounters)?;
-    }
-    let r: CapacityReport = body.json()?;
-    let at = match r.reported_at.as_deref() {
-        Some(a) => pmhc_import::inventory::parse_reported_at(a)
-            .ok_or_else(|| crate::AppError::BadRequest(format!("reported_at `{a}` is not a date and time (YYYY-MM-DDTHH:MM)")))?,
-        None => state.store.clock().now().naive_utc(),
-    };
-    let new = pmhc_service::inventory::record_capacity(&state.store, &who.actor(), pmhc_service::Acting::User(&who.user), id, at, r.available, r.total).await?;
-    let u = pmhc_core::capacity::CapacityUpdate { service_id: id, reported_at: at, available: r.available, total: r.total };
-    let location = format!("/api/v1/services/{id}/capacity/{new}");
-    let body = CapacityRecorded::new(new, &u, who.user.username.clone());
-    Ok((axum::http::StatusCode::CREATED, [(axum::http::header::LOCATION, location)], axum::Json(body)).into_response())
 }

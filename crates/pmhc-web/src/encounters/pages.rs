@@ -1,0 +1,425 @@
+//! The encounter pages: the list with its filters, the CSV export, the record page and the field
+//! form.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use pmhc_core::access::Permission;
+use pmhc_core::audit::AuditAction;
+use pmhc_core::{CodeList, Disposition, Encounter, field_form};
+use pmhc_service::Acting;
+use pmhc_service::sharing;
+use serde::Deserialize;
+
+use super::api::EncounterQuery;
+use crate::auth::{Auth, Principal};
+use crate::error::PageError;
+use crate::present::{Nav, csv_download, page, page_link, path_segment};
+use crate::{AppError, AppState};
+
+#[derive(Default)]
+pub struct EncounterFilterForm {
+    pub from: String,
+    pub to: String,
+    pub source: String,
+    pub precinct: String,
+}
+
+pub struct EncounterRow {
+    pub date: String,
+    pub href: String,
+    pub source: String,
+    pub key: String,
+    pub area: String,
+    pub call_type: String,
+    pub response: String,
+    pub disposition: String,
+    pub force: String,
+}
+
+#[derive(Template)]
+#[template(path = "encounters.html")]
+pub struct Encounters {
+    pub nav: Nav,
+    pub f: EncounterFilterForm,
+    pub dispositions: Vec<(String, String, bool)>,
+    pub rows: Vec<EncounterRow>,
+    pub total: u64,
+    pub first: u64,
+    pub last: u64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    /// The same filters as a CSV export.
+    pub csv_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "encounter.html")]
+pub struct EncounterView {
+    pub nav: Nav,
+    pub source: String,
+    pub key: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub json_href: String,
+    pub saved: Option<String>,
+    /// The partner the record belongs to.
+    pub owner: String,
+    /// The field groups withheld (empty when none).
+    pub withheld: String,
+    pub consent_scope: Option<String>,
+    pub notice: Option<&'static str>,
+}
+
+pub struct FormField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: &'static str,
+    pub required: bool,
+    pub help: &'static str,
+    pub options: Vec<(String, String)>,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+pub struct FormValues {
+    pub draft_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "encounter_form.html")]
+pub struct EncounterForm {
+    pub nav: Nav,
+    pub v: FormValues,
+    pub fields: Vec<FormField>,
+    pub errors: Vec<String>,
+    /// The services a referral can be sent to: id, name (and provider), chosen.
+    pub services: Vec<(i64, String, bool)>,
+}
+
+const PAGE_SIZE: u32 = 50;
+
+pub(super) async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<EncounterQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewEncounters)?;
+    let filter = q.filter()?;
+    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let viewer = who.viewer(&state).await?;
+    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
+    let rows = sharing::disclose_list(&state.store, &viewer, d, &filter, PAGE_SIZE, offset).await?;
+    let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
+    let link = |off: u64| page_link("/encounters", &filters, off);
+    let n = rows.len() as u64;
+    let disposition = q.disposition.clone().unwrap_or_default();
+    let t = Encounters {
+        nav: Nav::new(Some(&who), "encounters"),
+        f: EncounterFilterForm {
+            from: q.from.clone().unwrap_or_default(),
+            to: q.to.clone().unwrap_or_default(),
+            source: q.source.clone().unwrap_or_default(),
+            precinct: q.precinct.clone().unwrap_or_default(),
+        },
+        dispositions: Disposition::ALL.iter().map(|d| (d.as_str().to_string(), d.label().to_string(), d.as_str() == disposition)).collect(),
+        rows: rows.iter().map(|r| row(&r.encounter)).collect(),
+        total,
+        first: if n == 0 { 0 } else { offset + 1 },
+        last: offset + n,
+        prev: (offset > 0).then(|| link(offset.saturating_sub(PAGE_SIZE as u64))),
+        next: (offset + n < total).then(|| link(offset + n)),
+        csv_href: page_link("/encounters.csv", &filters, 0),
+    };
+    Ok(page(&t))
+}
+
+/// Rows an export holds at most (narrow the filters for more).
+const EXPORT_MAX: u64 = 200_000;
+
+/// The filtered encounters as canonical CSV (re-importable with the `pmhc` mapping), as the
+/// user's partner may see them: withheld field groups are empty, and each row says whose record
+/// it is, what was withheld, and — for substance-use details disclosed under consent — the
+/// consent's scope and the re-disclosure notice.
+pub(super) async fn encounters_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<EncounterQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewEncounters)?;
+    let filter = q.filter()?;
+    let viewer = who.viewer(&state).await?;
+    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    if total > EXPORT_MAX {
+        return Err(AppError::BadRequest(format!("{total} encounters match; an export holds at most {EXPORT_MAX}: narrow the filters")).into());
+    }
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "export", action: AuditAction::Export, object: format!("encounters.csv?{filter:?}"), detail: None };
+    let rows = sharing::disclose_all(&state.store, &viewer, d, &filter, EXPORT_MAX).await?;
+    let extra = ["owner_partner", "withheld_field_groups", "consent_scope", "redisclosure_notice"];
+    let body = (|| -> Result<Vec<u8>, csv::Error> {
+        let mut w = pmhc_import::canonical::CanonicalWriter::with_extra_columns(Vec::new(), &extra)?;
+        for r in rows.iter() {
+            let owner = r.owner.to_string();
+            let withheld = r.withheld().to_list();
+            let scope = r.consent.as_ref().map(|c| c.scope()).unwrap_or_default();
+            w.write_with(&r.encounter, &[&owner, &withheld, &scope, r.notice().unwrap_or("")])?;
+        }
+        w.finish()
+    })()
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(csv_download("pmhc-encounters.csv", body))
+}
+
+fn href(e: &Encounter) -> String {
+    format!("/encounters/{}/{}", path_segment(&e.source_system), path_segment(&e.source_key))
+}
+
+fn row(e: &Encounter) -> EncounterRow {
+    EncounterRow {
+        date: match e.occurred_time {
+            Some(t) => format!("{} {}", e.occurred_on, t.format("%H:%M")),
+            None => e.occurred_on.to_string(),
+        },
+        href: href(e),
+        source: e.source_system.clone(),
+        key: e.source_key.clone(),
+        area: [&e.area.precinct, &e.area.sector, &e.area.beat].iter().filter_map(|x| x.as_deref()).collect::<Vec<_>>().join(" / "),
+        call_type: e.final_call_type.clone().or_else(|| e.initial_call_type.clone()).unwrap_or_default(),
+        response: e.response_model.label().to_string(),
+        disposition: e.disposition.label().to_string(),
+        force: e.use_of_force.label().to_string(),
+    }
+}
+
+fn yes_no(v: Option<bool>) -> String {
+    match v {
+        Some(true) => "Yes".into(),
+        Some(false) => "No".into(),
+        None => "Not known".into(),
+    }
+}
+
+fn opt_time(v: &Option<chrono::NaiveDateTime>) -> String {
+    v.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "Not known".into())
+}
+
+fn opt_text<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "Not known".into())
+}
+
+/// The fields of the record page, each with the record's field (its JSON key) it shows; the
+/// field's group comes from [`pmhc_core::registry`] (a test checks every field is shown).
+fn detail_fields(e: &Encounter) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("Date", "occurred_on", e.occurred_on.to_string()),
+        ("Time", "occurred_time", e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_else(|| "Not known".into())),
+        ("Agency", "agency", opt_text(&e.agency)),
+        ("Call number", "call_number", opt_text(&e.call_number)),
+        ("Precinct", "area", opt_text(&e.area.precinct)),
+        ("Sector", "area", opt_text(&e.area.sector)),
+        ("Beat", "area", opt_text(&e.area.beat)),
+        ("How the call came in", "call_source", e.call_source.label().into()),
+        ("Call received", "reported_at", opt_time(&e.reported_at)),
+        ("Dispatched", "dispatched_at", opt_time(&e.dispatched_at)),
+        ("First unit arrived", "arrived_at", opt_time(&e.arrived_at)),
+        ("Cleared", "cleared_at", opt_time(&e.cleared_at)),
+        ("Priority", "priority", opt_text(&e.priority)),
+        ("Initial call type", "initial_call_type", opt_text(&e.initial_call_type)),
+        ("Final call type", "final_call_type", opt_text(&e.final_call_type)),
+        ("Recognised at dispatch", "mh_recognised_at_dispatch", yes_no(e.mh_recognised_at_dispatch)),
+        ("Mental-health flag", "mental_health_flag", yes_no(e.mental_health_flag)),
+        ("Response", "response_model", e.response_model.label().into()),
+        ("CIT requested", "cit_requested", yes_no(e.cit_requested)),
+        ("CIT dispatched", "cit_dispatched", yes_no(e.cit_dispatched)),
+        ("CIT on scene", "cit_arrived", yes_no(e.cit_arrived)),
+        ("Clinician on scene", "clinician_on_scene", yes_no(e.clinician_on_scene)),
+        ("Minutes on scene", "time_on_scene_minutes", opt_text(&e.time_on_scene_minutes)),
+        (
+            "Officers",
+            "officers",
+            if e.officers.is_empty() {
+                "None recorded".into()
+            } else {
+                e.officers
+                    .iter()
+                    .map(|o| {
+                        let mut about = Vec::new();
+                        if o.cit_certified == Some(true) {
+                            about.push("CIT certified".to_string());
+                        }
+                        if let Some(y) = o.years_experience {
+                            about.push(format!("{y} years"));
+                        }
+                        let id = o.id.clone().unwrap_or_else(|| "Not known".into());
+                        if about.is_empty() { id } else { format!("{id} ({})", about.join(", ")) }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        ),
+        ("Outcome", "disposition", e.disposition.label().into()),
+        ("Arrested", "arrested", yes_no(e.arrested)),
+        ("Cited", "cited", yes_no(e.cited)),
+        ("Involuntary hold", "involuntary_hold", yes_no(e.involuntary_hold)),
+        (
+            "Referrals",
+            "referrals",
+            if e.referrals.is_empty() {
+                "None".into()
+            } else {
+                e.referrals.iter().map(|r| format!("{} ({})", r.service_type.label(), r.result.label())).collect::<Vec<_>>().join("; ")
+            },
+        ),
+        ("Use of force", "use_of_force", e.use_of_force.label().into()),
+        ("Force types", "force_types", if e.force_types.is_empty() { "None recorded".into() } else { e.force_types.join(", ") }),
+        ("Person injured", "subject_injured", yes_no(e.subject_injured)),
+        ("Officer injured", "officer_injured", yes_no(e.officer_injured)),
+        ("Weapon involved", "weapon_involved", yes_no(e.weapon_involved)),
+        ("Age", "age_band", e.age_band.label().into()),
+        ("Gender", "gender", e.gender.label().into()),
+        ("Race / ethnicity", "race_ethnicity", e.race_ethnicity.label().into()),
+        ("Housing", "housing_status", e.housing_status.label().into()),
+        ("Veteran", "veteran", yes_no(e.veteran)),
+        ("Person key (pseudonymous)", "subject_key", opt_text(&e.subject_key)),
+        ("Observed behaviours", "behaviours", if e.behaviours.is_empty() { "None recorded".into() } else { e.behaviours.join(", ") }),
+        ("Substance use", "substance_use", yes_no(e.substance_use)),
+    ]
+}
+
+#[derive(Deserialize)]
+pub(super) struct SavedQuery {
+    saved: Option<String>,
+}
+
+pub(super) async fn encounter(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((source, key)): Path<(String, String)>,
+    Query(sq): Query<SavedQuery>,
+) -> Result<Response, PageError> {
+    who.require(Permission::ViewEncounters)?;
+    let viewer = who.viewer(&state).await?;
+    let actor = who.actor();
+    let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounter:{source}/{key}"), detail: Some(String::new()) };
+    let r = sharing::disclose_one(&state.store, &viewer, d, &source, &key)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
+    let e = &r.encounter;
+    let partners = state.store.list_partners().await?;
+    let owner = partners.iter().find(|p| p.id == r.owner).map_or_else(|| r.owner.to_string(), |p| p.name.clone());
+    let t = EncounterView {
+        nav: Nav::new(Some(&who), "encounters"),
+        json_href: format!("/api/v1{}", href(e)),
+        fields: detail_fields(e)
+            .into_iter()
+            // A field the registry does not know is not shown (fail closed).
+            .filter(|(_, key, _)| pmhc_core::registry::group_of(key).is_some_and(|g| g.is_none_or(|g| r.groups.contains(g))))
+            .map(|(label, _, v)| (label, v))
+            .collect(),
+        owner,
+        withheld: if r.withheld().is_empty() { String::new() } else { r.withheld().labels() },
+        consent_scope: r.consent.as_ref().map(|c| c.scope()),
+        notice: r.notice(),
+        source,
+        key,
+        saved: sq.saved.map(|_| "The encounter was saved.".to_string()),
+    };
+    Ok(page(&t))
+}
+
+async fn form_page(
+    state: &AppState,
+    who: &Principal,
+    values: &HashMap<String, String>,
+    problems: &[field_form::FieldProblem],
+) -> Result<EncounterForm, AppError> {
+    let chosen = values.get("refer_service").map(String::as_str).unwrap_or("");
+    let partners = state.store.list_partners().await?;
+    let services = state
+        .store
+        .list_services()
+        .await?
+        .into_iter()
+        .map(|s| {
+            let provider = partners.iter().find(|p| p.id == s.provider).map(|p| p.name.clone()).unwrap_or_default();
+            (s.id, format!("{} ({provider}; {})", s.name, s.kind.label()), s.id.to_string() == chosen)
+        })
+        .collect();
+    let fields = field_form::fields()
+        .into_iter()
+        .map(|f| FormField {
+            name: f.name,
+            label: f.label,
+            kind: f.kind.as_str(),
+            required: f.required,
+            help: f.help,
+            value: values.get(f.name).cloned().unwrap_or_default(),
+            error: problems.iter().find(|p| p.field == f.name).map(|p| p.message.clone()),
+            options: f.options,
+        })
+        .collect();
+    Ok(EncounterForm {
+        nav: Nav::new(Some(who), "field"),
+        v: FormValues { draft_id: values.get("draft_id").cloned().unwrap_or_default() },
+        fields,
+        errors: problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect(),
+        services,
+    })
+}
+
+pub(super) async fn field_form_page(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::EditEncounters)?;
+    let mut values = HashMap::new();
+    // A fresh draft id: the record's key, so a resubmitted draft saves once.
+    let id = pmhc_service::accounts::new_secret()?;
+    values.insert("draft_id".to_string(), format!("F-{}", &id[..20]));
+    values.insert("occurred_on".to_string(), state.store.clock().local_today().to_string());
+    Ok(page(&form_page(&state, &who, &values, &[]).await?))
+}
+
+pub(super) async fn field_form_submit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Form(values): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    who.require(Permission::EditEncounters)?;
+    who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
+    match field_form::parse(&values) {
+        Ok(e) => {
+            // Each partner's field-form records are its own source system.
+            let viewer = who.viewer(&state).await?;
+            let saved = pmhc_service::encounters::record_field_form(&state.store, Some(&state.outcomes), &who.actor(), Acting::User(&who.user), &viewer, e).await?;
+            // A referral chosen on the form is sent to the provider with the encounter.
+            if let Some(service) = values.get("refer_service").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                let service: i64 = service.parse().map_err(|_| AppError::BadRequest(format!("`{service}` is not a service")))?;
+                let already = state.store.referrals_of(&saved.source_system, &saved.source_key).await?;
+                // A draft sent twice refers once.
+                if !already.iter().any(|r| r.service_id == service) {
+                    let sent = pmhc_core::services::ReferralState::Sent;
+                    pmhc_service::referrals::make(&state.store, Some(&state.outcomes), &who.actor(), Acting::User(&who.user), &viewer, &saved.source_system, &saved.source_key, service, sent)
+                        .await?;
+                }
+            }
+            Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
+        }
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The record page shows every field of the registry (the keys are the page's own header),
+    /// and names only fields the registry knows.
+    #[test]
+    fn the_record_page_shows_every_registered_field() {
+        let e = pmhc_core::Encounter::new("s", "k", chrono::NaiveDate::from_ymd_opt(2021, 3, 4).unwrap());
+        let shown: Vec<&str> = super::detail_fields(&e).iter().map(|(_, k, _)| *k).collect();
+        for (key, _) in pmhc_core::registry::ENCOUNTER_FIELDS {
+            if ["source_system", "source_key", "date_precision", "source_updated_at"].contains(key) {
+                continue; // the page's heading, the date's own precision, the source's version stamp
+            }
+            assert!(shown.contains(key), "the record page does not show `{key}`");
+        }
+        for k in shown {
+            assert!(pmhc_core::registry::group_of(k).is_some(), "`{k}` is not a field");
+        }
+    }
+}
+

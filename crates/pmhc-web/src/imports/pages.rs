@@ -1,0 +1,92 @@
+//! The import pages: the upload form with the import history, an import's page (its progress,
+//! then its summary) and the download of its rejected rows.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use pmhc_core::access::Permission;
+use pmhc_core::audit::AuditAction;
+use pmhc_service::audit::ENCOUNTER_GROUPS;
+
+use super::ImportDetails;
+use super::api::{ImportInfo, import_info};
+use super::own_import;
+use super::upload::{MaybeMultipart, multipart, start};
+use crate::auth::{Auth, audit};
+use crate::error::PageError;
+use crate::present::{Nav, csv_download, page};
+use crate::{AppError, AppState};
+
+#[derive(Template)]
+#[template(path = "imports.html")]
+pub struct Imports {
+    pub nav: Nav,
+    pub error: Option<String>,
+    pub mappings: Vec<String>,
+    pub history: Vec<pmhc_store::ImportRecord>,
+    pub max_mb: usize,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+pub struct ImportView {
+    pub nav: Nav,
+    pub info: ImportInfo,
+    /// The kept summary (empty while the import runs).
+    pub details: ImportDetails,
+    pub running: bool,
+    pub percent: u64,
+}
+
+pub(super) async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let history = state.store.list_imports(Some(who.user.partner), 100).await?;
+    let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
+    mappings.sort();
+    if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
+        let m = mappings.remove(i);
+        mappings.insert(0, m);
+    }
+    let t = Imports {
+        nav: Nav::new(Some(&who), "imports"),
+        error: None,
+        mappings,
+        history,
+        max_mb: state.config.max_upload_bytes >> 20,
+    };
+    Ok(page(&t))
+}
+
+pub(super) async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let r = own_import(&state, &who, id).await?;
+    let mut info = import_info(&state, r, true).await?;
+    // The details name rejected rows and their reasons: audited before they are shown.
+    audit(&state, &who, AuditAction::View, format!("import:{id}"), &[], format!("import {}", info.status)).await?;
+    let t = ImportView {
+        nav: Nav::new(Some(&who), "imports"),
+        running: info.status == "running",
+        percent: info.progress.unwrap_or(0),
+        details: info.details.take().unwrap_or_default(),
+        info,
+    };
+    Ok(page(&t))
+}
+
+pub(super) async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    own_import(&state, &who, id).await?;
+    let bytes = state
+        .store
+        .import_rejects(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("import {id} kept no rejected rows")))?;
+    audit(&state, &who, AuditAction::Export, format!("import:{id}/rejects"), ENCOUNTER_GROUPS, format!("{} bytes", bytes.len())).await?;
+    Ok(csv_download(&format!("import-{id}-rejects.csv"), bytes))
+}
+
+pub(super) async fn upload_page(State(state): State<AppState>, Auth(who): Auth, mp: MaybeMultipart) -> Result<Response, PageError> {
+    who.require(Permission::Import)?;
+    let id = start(&state, &who, multipart(mp)?).await?;
+    Ok(Redirect::to(&format!("/imports/{id}")).into_response())
+}

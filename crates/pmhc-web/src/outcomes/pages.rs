@@ -1,0 +1,313 @@
+//! The outcome pages: the dashboard and the public page (the same report, the public one under
+//! disclosure control), the shared definitions with their history, and the report downloads.
+
+use askama::Template;
+use axum::extract::{Form, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use pmhc_core::access::Permission;
+use pmhc_core::audit::AuditAction;
+use pmhc_core::outcomes::{Dimension, PUBLIC_THRESHOLD};
+use pmhc_core::{CodeList, ResponseModel};
+use pmhc_service::outcomes::ReportQuery;
+use serde::Deserialize;
+
+use super::api::{OutcomeParams, save_definitions, scoped};
+use crate::auth::{Auth, MaybeAuth, Principal, audit};
+use crate::error::PageError;
+use crate::present::{Nav, page};
+use crate::{AppError, AppState};
+
+#[derive(Default)]
+pub struct DashForm {
+    pub baseline: String,
+    pub comparison: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct Dashboard {
+    pub nav: Nav,
+    pub public: bool,
+    pub action: &'static str,
+    pub threshold: u64,
+    pub form: DashForm,
+    pub precincts: Vec<(String, bool)>,
+    pub models: Vec<(String, String, bool)>,
+    pub fragment: String,
+    pub error: Option<String>,
+    pub definition_version: u32,
+    pub definition_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "definitions.html")]
+pub struct Definitions {
+    pub nav: Nav,
+    pub version: u32,
+    pub name: String,
+    pub created_at: String,
+    pub author: String,
+    pub note: String,
+    pub body: String,
+    pub note_value: String,
+    pub can_edit: bool,
+    pub error: Option<String>,
+    pub saved: Option<String>,
+    /// Version, saved, by, why, what changed.
+    pub history: Vec<(u32, String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+pub struct Reports {
+    pub nav: Nav,
+    pub baseline: String,
+    pub comparison: String,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct DashQuery {
+    baseline: Option<String>,
+    comparison: Option<String>,
+    precinct: Option<String>,
+    response_model: Option<String>,
+    /// `1`: only the results (the page's script replaces them in place).
+    fragment: Option<String>,
+}
+
+pub(super) async fn dashboard(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<DashQuery>) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    outcome_page(&state, Some(&who), q, false).await
+}
+
+pub(super) async fn public_page(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<DashQuery>) -> Result<Response, PageError> {
+    outcome_page(&state, who.as_ref(), q, true).await
+}
+
+async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, public: bool) -> Result<Response, PageError> {
+    let params = OutcomeParams {
+        baseline: q.baseline.clone(),
+        comparison: q.comparison.clone(),
+        precinct: q.precinct.clone(),
+        response_model: q.response_model.clone(),
+        monthly: Some(true),
+        public: Some(public),
+        ..OutcomeParams::default()
+    };
+    let def = state.outcomes.current_definition().await?;
+    // The dashboard shows the overview; the breakdowns are in the reports.
+    let query = match params.query() {
+        Ok(q) => Ok(scoped(state, who.filter(|_| !public), ReportQuery { breakdowns: Vec::new(), ..q }).await?),
+        Err(e) => Err(e),
+    };
+    let scope = query.as_ref().ok().and_then(|q| q.scope.clone());
+    let (fragment, error, periods) = match query {
+        Ok(query) => match state.outcomes.report(&query).await {
+            Ok(r) => (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone()))),
+            Err(e) => (String::new(), Some(AppError::from(e).to_string()), None),
+        },
+        Err(e) => (String::new(), Some(e.to_string()), None),
+    };
+    if q.fragment.as_deref() == Some("1") {
+        let mut html = String::new();
+        if let Some(e) = &error {
+            html.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", pmhc_report::escape_html(e)));
+        }
+        html.push_str(&fragment);
+        return Ok(Html(html).into_response());
+    }
+    let precinct = q.precinct.clone().unwrap_or_default();
+    let precincts = state
+        .outcomes
+        .groups(Dimension::Precinct, scope)
+        .await?
+        .into_iter()
+        .filter(|g| !g.key.is_empty())
+        .map(|g| {
+            let sel = g.label == precinct;
+            (g.label, sel)
+        })
+        .collect();
+    let model = q.response_model.clone().unwrap_or_default();
+    let (b, c) = match periods {
+        Some((b, c)) => (format!("{}..{}", b.from, b.to), format!("{}..{}", c.from, c.to)),
+        None => (q.baseline.unwrap_or_default(), q.comparison.unwrap_or_default()),
+    };
+    let t = Dashboard {
+        nav: Nav::new(who, if public { "public" } else { "dashboard" }),
+        public,
+        action: if public { "/public" } else { "/" },
+        threshold: PUBLIC_THRESHOLD,
+        form: DashForm { baseline: b, comparison: c },
+        precincts,
+        models: ResponseModel::ALL.iter().map(|m| (m.as_str().to_string(), m.label().to_string(), m.as_str() == model)).collect(),
+        fragment,
+        error,
+        definition_version: def.version,
+        definition_name: def.definition.name.clone(),
+    };
+    Ok(page(&t))
+}
+
+// --- Definitions -----------------------------------------------------------------------------
+
+async fn definitions_view(
+    state: &AppState,
+    who: &Principal,
+    body: Option<String>,
+    note: String,
+    error: Option<String>,
+    saved: Option<String>,
+) -> Result<Definitions, AppError> {
+    let dv = state.outcomes.current_definition().await?;
+    let versions = state.store.definition_history().await?;
+    let history = versions
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            // Newest first: the version before this one is the next in the list.
+            let changes = match versions.get(i + 1) {
+                Some(prev) => definition_changes(&prev.definition, &h.definition),
+                None => "first version".to_string(),
+            };
+            (h.version, h.created_at.clone(), h.author.clone(), h.note.clone(), changes)
+        })
+        .collect();
+    let body = match body {
+        Some(b) => b,
+        None => pmhc_service::definitions_toml(&dv.definition).map_err(AppError::BadRequest)?,
+    };
+    Ok(Definitions {
+        nav: Nav::new(Some(who), "definitions"),
+        version: dv.version,
+        name: dv.definition.name.clone(),
+        created_at: dv.created_at.clone(),
+        author: dv.author.clone(),
+        note: dv.note.clone(),
+        body,
+        note_value: note,
+        can_edit: who.roles().can(Permission::EditDefinitions),
+        error,
+        saved,
+        history,
+    })
+}
+
+/// What changed between two versions, as the TOML lines removed (−) and added (+).
+fn definition_changes(old: &pmhc_core::definition::SharedDefinition, new: &pmhc_core::definition::SharedDefinition) -> String {
+    let (Ok(a), Ok(b)) = (toml::to_string_pretty(old), toml::to_string_pretty(new)) else { return String::new() };
+    // Each line qualified by its section, so `window_days = 60` says which window.
+    fn lines(t: &str) -> Vec<String> {
+        let mut section = String::new();
+        let mut out = Vec::new();
+        for l in t.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if l.starts_with('[') {
+                section = l.trim_matches(['[', ']']).to_string();
+            } else if section.is_empty() {
+                out.push(l.to_string());
+            } else {
+                out.push(format!("{section}.{l}"));
+            }
+        }
+        out
+    }
+    let (la, lb) = (lines(&a), lines(&b));
+    let mut changes: Vec<String> = la.iter().filter(|l| !lb.contains(l)).map(|l| format!("− {l}")).collect();
+    changes.extend(lb.iter().filter(|l| !la.contains(l)).map(|l| format!("+ {l}")));
+    if changes.is_empty() {
+        return "no change".into();
+    }
+    let more = changes.len().saturating_sub(12);
+    changes.truncate(12);
+    if more > 0 {
+        changes.push(format!("… and {more} more"));
+    }
+    changes.join("\n")
+}
+
+pub(super) async fn definitions(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::ViewDefinitions)?;
+    Ok(page(&definitions_view(&state, &who, None, String::new(), None, None).await?))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DefinitionsForm {
+    csrf: String,
+    body: String,
+    note: String,
+}
+
+pub(super) async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<DefinitionsForm>) -> Result<Response, PageError> {
+    who.require(Permission::EditDefinitions)?;
+    who.check_csrf(&f.csrf)?;
+    let parsed: Result<pmhc_core::definition::SharedDefinition, String> = toml::from_str(&f.body).map_err(|e| format!("the definitions are not valid TOML: {e}"));
+    let result = match parsed {
+        Ok(def) => match save_definitions(&state, &who, def, &f.note).await {
+            Ok(pmhc_service::definitions::Saved::New(saved)) => Ok(saved),
+            Ok(pmhc_service::definitions::Saved::Unchanged(v)) => Err(format!("nothing changed: these are the definitions in force (version {v})")),
+            Err(AppError::Unavailable(m)) => return Err(AppError::Unavailable(m).into()),
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(saved) => {
+            let msg = format!("Saved as version {}. Reports and the dashboard use it now.", saved.version);
+            Ok(page(&definitions_view(&state, &who, None, String::new(), None, Some(msg)).await?))
+        }
+        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&definitions_view(&state, &who, Some(f.body), f.note, Some(e), None).await?)).into_response()),
+    }
+}
+
+// --- Reports ---------------------------------------------------------------------------------
+
+pub(super) async fn reports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    let q = ReportQuery { breakdowns: Vec::new(), ..OutcomeParams { monthly: Some(false), ..OutcomeParams::default() }.query()? };
+    let q = scoped(&state, Some(&who), q).await?;
+    let (b, c) = match state.outcomes.report(&q).await {
+        Ok(r) => (
+            format!("{}..{}", r.periods.baseline.from, r.periods.baseline.to),
+            format!("{}..{}", r.periods.comparison.from, r.periods.comparison.to),
+        ),
+        Err(_) => (String::new(), String::new()),
+    };
+    Ok(page(&Reports { nav: Nav::new(Some(&who), "reports"), baseline: b, comparison: c }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct FormatQuery {
+    format: Option<String>,
+}
+
+pub(super) async fn report_download(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Query(f): Query<FormatQuery>,
+    Query(params): Query<OutcomeParams>,
+) -> Result<Response, PageError> {
+    who.require(Permission::ViewOutcomes)?;
+    let format = f.format.as_deref().unwrap_or("html");
+    let report = state.outcomes.report(&scoped(&state, Some(&who), params.query()?).await?).await?;
+    let stem = format!(
+        "pmhc-outcomes-{}-vs-{}{}",
+        report.periods.baseline.from,
+        report.periods.comparison.to,
+        if report.public { "-public" } else { "" }
+    );
+    let (ctype, ext, body): (&str, &str, Vec<u8>) = match format {
+        "html" => ("text/html; charset=utf-8", "html", pmhc_report::render_html(&report).into_bytes()),
+        "csv" => (
+            "text/csv; charset=utf-8",
+            "csv",
+            pmhc_report::render_csv(&report).map_err(|e| AppError::Internal(e.into()))?.into_bytes(),
+        ),
+        "json" => ("application/json", "json", serde_json::to_vec_pretty(&report).map_err(|e| AppError::Internal(e.into()))?),
+        "pdf" => ("application/pdf", "pdf", crate::pdf::html_to_pdf(&pmhc_report::render_html(&report)).await?),
+        other => return Err(AppError::BadRequest(format!("format `{other}`: use html, pdf, csv or json")).into()),
+    };
+    audit(&state, &who, AuditAction::Export, format!("report:{stem}.{ext}"), &[], if report.public { "public (disclosure control)" } else { "internal (aggregates)" }).await?;
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{stem}.{ext}\""))], body)
+        .into_response())
+}

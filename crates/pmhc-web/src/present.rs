@@ -1,0 +1,84 @@
+//! Presentation helpers the features share: the layout's navigation ([`Nav`]), rendering a page,
+//! CSV downloads, links to the pages of a filtered list, and percent-encoded path segments.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use pmhc_core::access::Permission;
+
+use crate::auth::Principal;
+pub use crate::views::render;
+
+/// A page: the template rendered (see [`render`]).
+pub fn page<T: askama::Template>(t: &T) -> Response {
+    Html(render(t)).into_response()
+}
+
+/// What the layout needs: who is signed in and what they may reach.
+pub struct Nav {
+    pub signed_in: bool,
+    pub user_name: String,
+    pub role: String,
+    pub csrf: String,
+    pub active: &'static str,
+    pub can_encounters: bool,
+    pub can_edit: bool,
+    pub can_import: bool,
+    pub can_users: bool,
+    pub can_audit: bool,
+    pub can_consents: bool,
+}
+
+impl Nav {
+    pub fn new(p: Option<&Principal>, active: &'static str) -> Nav {
+        let can = |perm| p.is_some_and(|p| p.roles().can(perm));
+        Nav {
+            signed_in: p.is_some(),
+            user_name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
+            role: p.map(|p| p.roles().labels()).unwrap_or_default(),
+            csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
+            active,
+            can_encounters: can(Permission::ViewEncounters),
+            can_edit: can(Permission::EditEncounters),
+            can_import: can(Permission::Import),
+            can_users: can(Permission::ManageUsers),
+            can_audit: can(Permission::ViewAudit),
+            can_consents: can(Permission::ManageConsents),
+        }
+    }
+}
+
+/// A CSV file to download.
+pub(crate) fn csv_download(file_name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A link to another page of a filtered list: the filters that are set (trimmed), then `offset`.
+pub(crate) fn page_link(path: &str, filters: &[(&str, &Option<String>)], offset: u64) -> String {
+    let mut params: Vec<(&str, &str)> = filters
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        .collect();
+    let offset = offset.to_string();
+    params.push(("offset", &offset));
+    format!("{path}?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+}
+
+/// Percent-encode a path segment.
+pub(crate) fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
