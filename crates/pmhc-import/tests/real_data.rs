@@ -567,8 +567,9 @@ fn seattle_crisis_fixture() {
         (Some("North"), Some("UNION"), Some("U2"))
     );
 
-    // Two dispositions of one template: the most severe (a referral over no action) and the referral.
-    let e = m["315652"];
+    // Two dispositions of one template (invented values): the most severe (a referral over no
+    // action) and the referral.
+    let e = m["900052"];
     assert_eq!(e.disposition, Disposition::Referral);
     assert_eq!(e.referrals.len(), 1);
     assert_eq!(
@@ -577,7 +578,7 @@ fn seattle_crisis_fixture() {
     );
     assert_eq!(e.mh_recognised_at_dispatch, Some(false));
     assert_eq!(e.response_model, ResponseModel::Unknown);
-    assert_eq!((officer_ids(e), e.officers[0].years_experience), (vec!["5521"], Some(8)));
+    assert_eq!((officer_ids(e), e.officers[0].years_experience), (vec!["8052"], Some(8)));
 
     // Emergent detention + resources declined; force "Y " on one row; a real reported date.
     let e = m["400001"];
