@@ -22,11 +22,6 @@ impl Actor {
         let (uid, name) = os_account();
         Actor { name: format!("os:{name}"), partner: None, source: format!("cli uid {uid}") }
     }
-
-    /// pmhc itself (a check run at start-up, for example).
-    pub fn system() -> Actor {
-        Actor { name: "pmhc".into(), partner: None, source: "pmhc".into() }
-    }
 }
 
 /// The real uid of this process and its account name (`uid-N` when the system has no name for it).
@@ -99,9 +94,7 @@ pub(crate) fn unavailable(e: pmhc_store::StoreError) -> ServiceError {
     tracing::error!(error = %e, "the audit trail cannot be written; the access is refused");
     match e {
         e if e.is_disk_full() => ServiceError::AuditDiskFull,
-        e @ (pmhc_store::StoreError::KeyUnavailable { .. } | pmhc_store::StoreError::KeyMismatch { .. } | pmhc_store::StoreError::KeyFile { .. }) => {
-            ServiceError::AuditKey(e.to_string())
-        }
+        e if e.is_key_problem() => ServiceError::AuditKey(e.to_string()),
         _ => ServiceError::AuditUnavailable,
     }
 }
@@ -121,7 +114,7 @@ pub struct Verified {
 pub async fn verify(store: &Store, expect_head: Option<&str>) -> Result<Result<Verified, ChainError>, ServiceError> {
     let keying = match store.keys().await {
         Ok(k) => ChainKeying { key: Some(k.audit), keyed_from: k.keyed_from },
-        Err(e @ (pmhc_store::StoreError::KeyUnavailable { .. } | pmhc_store::StoreError::KeyMismatch { .. } | pmhc_store::StoreError::KeyFile { .. })) => {
+        Err(e) if e.is_key_problem() => {
             tracing::warn!(error = %e, "verifying without the audit key");
             // What the database says about where the keyed part starts (not trusted, only for
             // saying how far the check went); none recorded: the whole log is keyed.

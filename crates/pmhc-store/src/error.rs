@@ -137,6 +137,11 @@ impl StoreError {
     pub fn is_disk_full(&self) -> bool {
         matches!(self, StoreError::DiskFull { .. })
     }
+
+    /// Whether this is the key file missing, unreadable or belonging to another database.
+    pub fn is_key_problem(&self) -> bool {
+        matches!(self, StoreError::KeyUnavailable { .. } | StoreError::KeyMismatch { .. } | StoreError::KeyFile { .. })
+    }
 }
 
 /// SQLite's `SQLITE_FULL` (13; also a `max_page_count` reached) and PostgreSQL's SQLSTATE 53100

@@ -82,8 +82,9 @@ impl KeyRing {
 }
 
 /// The key location for a database, before `PMHC_KEY_FILE` is considered.
+/// Beside a SQLite file (an in-memory database keeps its keys in memory: see `Store::open`).
 pub(crate) fn default_location_sqlite(path: &str) -> KeyLocation {
-    if path == ":memory:" { KeyLocation::Memory } else { KeyLocation::File(PathBuf::from(format!("{path}.key"))) }
+    KeyLocation::File(PathBuf::from(format!("{path}.key")))
 }
 
 pub(crate) fn default_location_postgres(options: &sqlx::postgres::PgConnectOptions) -> KeyLocation {
@@ -214,9 +215,15 @@ impl Store {
         })
     }
 
-    fn read_key_text(&self) -> Result<Option<(String, String)>, StoreError> {
+    /// The keys in the key file, if there is one.
+    fn read_keys(&self) -> Result<Option<Keys>, StoreError> {
+        let text = self.read_key_text()?;
+        text.map(|t| parse(&t, &self.location_text())).transpose()
+    }
+
+    fn read_key_text(&self) -> Result<Option<String>, StoreError> {
         match &self.keys.location {
-            KeyLocation::Memory => Ok(self.keys.memory.lock().ok().and_then(|m| m.clone()).map(|t| (t, "(memory)".to_string()))),
+            KeyLocation::Memory => Ok(self.keys.memory.lock().ok().and_then(|m| m.clone())),
             KeyLocation::Unknown(why) => Err(StoreError::KeyUnavailable { path: "(none)".into(), reason: why.clone() }),
             KeyLocation::File(p) => match std::fs::read_to_string(p) {
                 Ok(t) => {
@@ -229,7 +236,7 @@ impl Store {
                             tracing::warn!(path = %p.display(), "the key file is readable by others than its owner: chmod 600 it");
                         }
                     }
-                    Ok(Some((t, p.display().to_string())))
+                    Ok(Some(t))
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(StoreError::KeyUnavailable { path: p.display().to_string(), reason: e.to_string() }),
@@ -260,10 +267,7 @@ impl Store {
 
     async fn load_keys(&self) -> Result<Keys, StoreError> {
         let recorded = self.recorded_key().await?;
-        let file = match self.read_key_text()? {
-            Some((text, path)) => Some(parse(&text, &path)?),
-            None => None,
-        };
+        let file = self.read_keys()?;
         match (recorded, file) {
             (Some((id, _)), Some(keys)) => {
                 if keys.audit.id() != id {
@@ -288,12 +292,10 @@ impl Store {
             (None, file) => match self.adopt_keys(file).await? {
                 Some(keys) => Ok(keys),
                 // Another process gave the database its key meanwhile: read that.
-                None => {
-                    let Some((text, path)) = self.read_key_text()? else {
-                        return Err(StoreError::KeyUnavailable { path: self.location_text(), reason: "another process is creating it; try again".into() });
-                    };
-                    parse(&text, &path)
-                }
+                None => self.read_keys()?.ok_or_else(|| StoreError::KeyUnavailable {
+                    path: self.location_text(),
+                    reason: "another process is creating it; try again".into(),
+                }),
             },
         }
     }

@@ -180,9 +180,7 @@ impl From<StoreError> for AppError {
             e @ StoreError::PartnerExists(_) => AppError::Conflict(e.to_string()),
             StoreError::Invalid(m) => AppError::BadRequest(m),
             // Said as it is (the disk, the key file), and answered 503: it passes once mended.
-            e @ (StoreError::DiskFull { .. } | StoreError::KeyUnavailable { .. } | StoreError::KeyMismatch { .. } | StoreError::KeyFile { .. }) => {
-                AppError::Unavailable(e.to_string())
-            }
+            e if e.is_disk_full() || e.is_key_problem() => AppError::Unavailable(e.to_string()),
             other => AppError::Internal(other.into()),
         }
     }
