@@ -65,6 +65,7 @@ use serde::Serialize;
 
 mod linear;
 mod model;
+mod range;
 
 use model::Model;
 
@@ -93,6 +94,8 @@ pub enum DisclosureError {
 #[derive(Debug, Clone, Default)]
 pub struct SuppressionProblem {
     cells: Vec<u64>,
+    /// Per cell: never published (a remainder the reader knows exists, at least 0).
+    hidden: Vec<bool>,
     /// `(total, parts)`: the total's value is the sum of the parts' values.
     constraints: Vec<(CellId, Vec<CellId>)>,
 }
@@ -110,7 +113,25 @@ impl SuppressionProblem {
     pub fn cell(&mut self, value: u64) -> CellId {
         let id = u32::try_from(self.cells.len()).expect("a suppression problem holds fewer than 2^32 cells");
         self.cells.push(value);
+        self.hidden.push(false);
         CellId(id)
+    }
+
+    /// Adds a cell that is never published but that the reader knows exists: the remainder of an
+    /// inequality between published cells (encounters with a known arrest status that are neither
+    /// arrests nor diversions; encounters whose use of force is recorded as none), known to be at
+    /// least 0. It makes identities such as "arrests + diversions ≤ known arrest status" part of
+    /// the problem, so the attacker uses them and suppression protects against them. Hidden cells
+    /// are never reported as recovered (what they hold is not published).
+    pub fn hidden(&mut self, value: u64) -> CellId {
+        let id = self.cell(value);
+        self.hidden[id.index()] = true;
+        id
+    }
+
+    /// Whether a cell is a hidden remainder (see [`SuppressionProblem::hidden`]).
+    pub fn is_hidden(&self, id: CellId) -> bool {
+        self.hidden.get(id.index()).copied().unwrap_or(false)
     }
 
     /// The count of a cell.
@@ -158,12 +179,17 @@ impl SuppressionProblem {
         let mut status: Vec<CellStatus> = self
             .cells
             .iter()
-            .map(|&v| if (1..=threshold).contains(&v) { CellStatus::Primary } else { CellStatus::Shown })
+            .zip(&self.hidden)
+            .map(|(&v, &h)| match h {
+                true => CellStatus::Hidden,
+                false if (1..=threshold).contains(&v) => CellStatus::Primary,
+                false => CellStatus::Shown,
+            })
             .collect();
-        if status.iter().any(|&s| s != CellStatus::Shown) {
+        if status.iter().any(|&s| s == CellStatus::Primary) {
             let model = Model::new(self);
             model.heuristic(&mut status);
-            model.audit(&mut status);
+            model.audit(&mut status, threshold);
         }
         Suppression { status }
     }
@@ -179,6 +205,8 @@ pub enum CellStatus {
     Primary,
     /// Suppressed so that a primary cell cannot be recovered from totals.
     Complementary,
+    /// Never published: a remainder (see [`SuppressionProblem::hidden`]).
+    Hidden,
 }
 
 /// The result of [`SuppressionProblem::solve`]: a status per cell.
@@ -212,9 +240,14 @@ impl Suppression {
         (!self.is_suppressed(id)).then(|| problem.value(id))
     }
 
-    /// The number of suppressed cells (primary and complementary).
+    /// The number of suppressed published cells (primary and complementary).
     pub fn suppressed_count(&self) -> usize {
-        self.status.iter().filter(|&&s| s != CellStatus::Shown).count()
+        self.status.iter().filter(|&&s| matches!(s, CellStatus::Primary | CellStatus::Complementary)).count()
+    }
+
+    /// The number of complementary suppressions.
+    pub fn complementary_count(&self) -> usize {
+        self.status.iter().filter(|&&s| s == CellStatus::Complementary).count()
     }
 }
 
@@ -239,10 +272,48 @@ pub fn derivable(problem: &SuppressionProblem, suppression: &Suppression) -> Vec
         .components(&suppressed)
         .iter()
         .flat_map(|component| model.attack(&suppressed, component, &mut scratch))
+        .filter(|&c| !problem.hidden[c])
         .collect();
     out.sort_unstable();
     // Indices come from `problem.cells`, whose length fits in u32 (see `SuppressionProblem::cell`).
     out.into_iter().map(|i| CellId(i as u32)).collect()
+}
+
+/// The attacker's interval of a suppressed cell: the least and the greatest value consistent with
+/// everything published (`None` above: no upper bound).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeasibleRange {
+    pub min: f64,
+    pub max: Option<f64>,
+}
+
+impl FeasibleRange {
+    /// `max - min`, infinite without an upper bound.
+    pub fn width(&self) -> f64 {
+        self.max.map_or(f64::INFINITY, |m| m - self.min)
+    }
+}
+
+/// The primary cells whose feasible range (see [`FeasibleRange`]) is narrower than `width`, with
+/// their ranges, sorted: what a knowledgeable attacker learns beyond "suppressed". After
+/// [`SuppressionProblem::solve`]`(t)` this is empty for `width = t`: every small count could be
+/// anything over at least `t` values.
+pub fn narrow_ranges(problem: &SuppressionProblem, suppression: &Suppression, width: u64) -> Vec<(CellId, FeasibleRange)> {
+    let model = Model::new(problem);
+    let suppressed: Vec<bool> =
+        (0..problem.len()).map(|i| suppression.status.get(i).is_some_and(|&s| s != CellStatus::Shown)).collect();
+    let mut scratch = vec![0; problem.len()];
+    let mut out: Vec<(usize, FeasibleRange)> = model
+        .components(&suppressed)
+        .iter()
+        .flat_map(|component| {
+            let primaries: Vec<usize> =
+                component.cells.iter().copied().filter(|&c| suppression.status[c] == CellStatus::Primary).collect();
+            model.narrow(&suppressed, component, &primaries, width as f64, &mut scratch)
+        })
+        .collect();
+    out.sort_unstable_by_key(|(c, _)| *c);
+    out.into_iter().map(|(c, r)| (CellId(c as u32), r)).collect()
 }
 
 /// Entries below this magnitude are zero.

@@ -4,7 +4,14 @@
 use std::collections::HashSet;
 
 use super::linear::{DisjointSets, Rref, pinned_at_floor};
-use super::{CellStatus, SuppressionProblem};
+use super::range::{Feasible, Optimum};
+use super::{CellStatus, FeasibleRange, SuppressionProblem};
+
+/// Entries of a kernel vector below this are zero.
+const EPS_LINE: f64 = 1e-9;
+/// Components with more cells than this are not given to the dense linear programme: their cells
+/// that the kernel lines do not prove wide enough are treated as too narrow (suppress more).
+const MAX_LP_CELLS: usize = 3000;
 
 /// The constraints as linear rows, and the indexes the algorithms need.
 pub(super) struct Model<'a> {
@@ -18,6 +25,9 @@ pub(super) struct Model<'a> {
     cell_rows: Vec<Vec<usize>>,
     /// Per cell: whether it is the total of some constraint.
     is_total: Vec<bool>,
+    /// Per cell: the least value the reader knows it has when suppressed (1 for a published
+    /// count, since zeros are shown; 0 for a hidden remainder).
+    lower: Vec<u64>,
 }
 
 /// A connected set of suppressed cells and the constraints that contain any of them.
@@ -55,7 +65,8 @@ impl<'a> Model<'a> {
             totals.push(total.index());
             rows.push(row);
         }
-        Model { values: &problem.cells, rows, totals, cell_rows, is_total }
+        let lower = problem.hidden.iter().map(|&h| u64::from(!h)).collect();
+        Model { values: &problem.cells, rows, totals, cell_rows, is_total, lower }
     }
 
     /// Preference order for an extra suppression: cells that are not totals, then small values.
@@ -74,7 +85,8 @@ impl<'a> Model<'a> {
             let mut changed = false;
             for (k, row) in self.rows.iter().enumerate() {
                 let mut hidden = row.iter().filter(|&&(c, _)| status[c] != CellStatus::Shown);
-                if hidden.next().is_none() || hidden.next().is_some() {
+                let (Some(&(only, _)), None) = (hidden.next(), hidden.next()) else { continue };
+                if status[only] == CellStatus::Hidden {
                     continue;
                 }
                 let total = self.totals[k];
@@ -97,8 +109,9 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Step 3: suppress more until the attacker recovers nothing.
-    pub(super) fn audit(&self, status: &mut [CellStatus]) {
+    /// Step 3: suppress more until the attacker recovers nothing and every primary cell's feasible
+    /// range is at least `width` wide.
+    pub(super) fn audit(&self, status: &mut [CellStatus], width: u64) {
         let n = self.values.len();
         let mut scratch = vec![0; n];
         // Cells whose components must be examined; `None` on the first round (all of them). A
@@ -113,7 +126,16 @@ impl<'a> Model<'a> {
                 {
                     continue;
                 }
-                found.extend(self.attack(&suppressed, &component, &mut scratch));
+                let recovered = self.attack(&suppressed, &component, &mut scratch);
+                if recovered.is_empty() {
+                    let primaries: Vec<usize> =
+                        component.cells.iter().copied().filter(|&c| status[c] == CellStatus::Primary).collect();
+                    found.extend(
+                        self.narrow(&suppressed, &component, &primaries, width as f64, &mut scratch).into_iter().map(|(c, _)| c),
+                    );
+                } else {
+                    found.extend(recovered);
+                }
             }
             if found.is_empty() {
                 return;
@@ -137,9 +159,10 @@ impl<'a> Model<'a> {
                     added = true;
                 }
             }
-            // Not reachable: a recoverable cell's component always has a shown non-zero cell in one
-            // of its constraints (see the module documentation).
-            debug_assert!(added, "recoverable cells {found:?} but nothing left to suppress");
+            // A recoverable cell's component always has a shown non-zero cell in one of its
+            // constraints (see the module documentation). Nothing left to suppress therefore means
+            // the cells were only "not proven" (a component too large for the dense programme)
+            // in a component whose constraints are all homogeneous — where every range is unbounded.
             if !added {
                 return;
             }
@@ -222,7 +245,7 @@ impl<'a> Model<'a> {
         // Columns of cells on their lower bound (true value 1). They are pivoted on last, so the rows
         // with a pivot among them span exactly the constraints among those cells alone (the others
         // can absorb any change).
-        let at_floor: Vec<bool> = component.cells.iter().map(|&c| self.values[c] <= 1).collect();
+        let at_floor: Vec<bool> = component.cells.iter().map(|&c| self.values[c] <= self.lower[c]).collect();
         let mut rref = Rref::new(width);
         for &r in &component.rows {
             // Local indices follow cell order, so the row stays sorted by column.
@@ -236,7 +259,152 @@ impl<'a> Model<'a> {
                 rref.add(vec![(j, 1.0)], &anywhere);
             }
         }
-        rref.determined().map(|j| component.cells[j]).collect()
+        rref.determined().map(|j| component.cells[j]).filter(|&c| self.lower[c] > 0).collect()
+    }
+
+    /// The cells among `cells` (suppressed cells of `component`) whose feasible range is narrower
+    /// than `width`, with their ranges. A kernel-line certificate settles most cells; the others
+    /// take two linear programmes each (see `range.rs`). A range that cannot be proven (a component
+    /// too large for the dense programme, or a programme that did not finish) comes back as the
+    /// single true value, so the caller protects the cell — more suppression, never less.
+    pub(super) fn narrow(
+        &self,
+        suppressed: &[bool],
+        component: &Component,
+        cells: &[usize],
+        width: f64,
+        local: &mut [usize],
+    ) -> Vec<(usize, FeasibleRange)> {
+        if cells.is_empty() {
+            return Vec::new();
+        }
+        let point = |c: usize| FeasibleRange { min: self.values[c] as f64, max: Some(self.values[c] as f64) };
+        if component.rows.is_empty() {
+            // In no constraint: anything from its bound up.
+            return Vec::new();
+        }
+        let n = component.cells.len();
+        for (i, &c) in component.cells.iter().enumerate() {
+            local[c] = i;
+        }
+        // A cheap certificate first: along each vector of a kernel basis (from the reduced row
+        // echelon form), the values can move while every cell stays above its bound; the segment
+        // is a subset of the feasible set, so its width proves a range at least that wide.
+        let mut rref = Rref::new(n);
+        let no_late = vec![false; n];
+        for &r in &component.rows {
+            let row = self.rows[r].iter().filter(|&&(c, _)| suppressed[c]).map(|&(c, coef)| (local[c], coef)).collect();
+            rref.add(row, &no_late);
+        }
+        let mut is_pivot = vec![false; n];
+        for &p in &rref.pivots {
+            is_pivot[p] = true;
+        }
+        let mut column: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for (r, row) in rref.rows.iter().enumerate() {
+            for &(c, x) in row {
+                if !is_pivot[c] {
+                    column[c].push((rref.pivots[r], -x));
+                }
+            }
+        }
+        let wanted: Vec<bool> = {
+            let mut w = vec![false; n];
+            for &c in cells {
+                w[local[c]] = true;
+            }
+            w
+        };
+        let mut proven = vec![0.0f64; n];
+        let slack = |j: usize| (self.values[component.cells[j]] - self.lower[component.cells[j]]) as f64;
+        for f in (0..n).filter(|&f| !is_pivot[f]) {
+            let v: Vec<(usize, f64)> = std::iter::once((f, 1.0)).chain(column[f].iter().copied()).collect();
+            if !v.iter().any(|&(j, _)| wanted[j]) {
+                continue;
+            }
+            let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+            for &(j, x) in &v {
+                if x > EPS_LINE {
+                    lo = lo.max(-slack(j) / x);
+                } else if x < -EPS_LINE {
+                    hi = hi.min(slack(j) / -x);
+                }
+            }
+            for &(j, x) in &v {
+                if wanted[j] {
+                    proven[j] = proven[j].max(x.abs() * (hi - lo));
+                }
+            }
+        }
+        let open: Vec<usize> = cells.iter().copied().filter(|&c| proven[local[c]] < width - 1e-6).collect();
+        if open.is_empty() {
+            return Vec::new();
+        }
+        if n > MAX_LP_CELLS {
+            return open.iter().map(|&c| (c, point(c))).collect();
+        }
+        let cells = &open[..];
+        let mut rows = Vec::with_capacity(component.rows.len());
+        let mut rhs = Vec::with_capacity(component.rows.len());
+        for &r in &component.rows {
+            let mut dense = vec![0.0; n];
+            let mut b = 0.0;
+            for &(c, coef) in self.rows[r].iter().filter(|&&(c, _)| suppressed[c]) {
+                dense[local[c]] = coef;
+                b += coef * (self.values[c] - self.lower[c]) as f64;
+            }
+            rows.push(dense);
+            rhs.push(b);
+        }
+        let Some(feasible) = Feasible::new(&rows, &rhs, n) else {
+            return cells.iter().map(|&c| (c, point(c))).collect();
+        };
+        // Every optimum found is a feasible point; together with the true values they prove many
+        // ranges wide enough without programmes of their own. Per column: least and greatest value
+        // seen so far (of y = x - lower).
+        let mut seen: Vec<(f64, f64)> = (0..n).map(|j| (slack(j), slack(j))).collect();
+        let note = |seen: &mut Vec<(f64, f64)>, y: &[f64]| {
+            for (s, &v) in seen.iter_mut().zip(y) {
+                s.0 = s.0.min(v);
+                s.1 = s.1.max(v);
+            }
+        };
+        let mut out = Vec::new();
+        for &c in cells {
+            let lower = self.lower[c] as f64;
+            let j = local[c];
+            if seen[j].1 - seen[j].0 >= width - 1e-6 {
+                continue;
+            }
+            let max = match feasible.optimum(j, 1.0) {
+                Optimum::Value(v, y) => {
+                    note(&mut seen, &y);
+                    Some(lower + v)
+                }
+                Optimum::Unbounded => None,
+                Optimum::Unfinished => {
+                    out.push((c, point(c)));
+                    continue;
+                }
+            };
+            if seen[j].1 - seen[j].0 >= width - 1e-6 || max.is_none() {
+                continue;
+            }
+            let min = match feasible.optimum(j, -1.0) {
+                Optimum::Value(v, y) => {
+                    note(&mut seen, &y);
+                    lower - v
+                }
+                Optimum::Unbounded | Optimum::Unfinished => {
+                    out.push((c, point(c)));
+                    continue;
+                }
+            };
+            let range = FeasibleRange { min, max };
+            if range.width() < width - 1e-6 {
+                out.push((c, range));
+            }
+        }
+        out
     }
 }
-

@@ -425,6 +425,39 @@ pub struct OutcomeIndex {
     pub(crate) month_span: Option<(i32, i32)>,
     /// Mental-health encounters known only to the year (outside every monthly series).
     pub(crate) year_only: u64,
+    /// Per lane (day, month, year precision): the first and last bucket holding an encounter.
+    pub(crate) lane_spans: [Option<(i32, i32)>; 3],
+}
+
+/// A period that cuts a month (or a year) holding encounters dated only to the month (or the
+/// year): they could not be counted in it, but its days would be, so its rates would be wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the period {period} cuts {unit_name} {cut}, and encounters in scope are dated only to the {unit}: \
+     they cannot be counted in part of it. Use whole {unit}s{suggestions}"
+)]
+pub struct PeriodPrecisionError {
+    pub period: Period,
+    /// `month` or `year`.
+    pub unit: &'static str,
+    unit_name: &'static str,
+    /// The month (`YYYY-MM`) or year cut.
+    pub cut: String,
+    suggestions: String,
+    /// The nearest whole periods: inside the given one (if not empty) and around it.
+    pub inside: Option<Period>,
+    pub around: Period,
+}
+
+impl PeriodPrecisionError {
+    fn new(period: Period, unit: &'static str, cut: String, inside: Option<Period>, around: Period) -> Self {
+        let suggestions = match inside {
+            Some(i) => format!(", e.g. {i} (inside it) or {around} (around it)"),
+            None => format!(", e.g. {around}"),
+        };
+        let unit_name = if unit == "month" { "the month" } else { "the year" };
+        PeriodPrecisionError { period, unit, unit_name, cut, suggestions, inside, around }
+    }
 }
 
 /// What the first pass over a share of the records finds.
@@ -648,7 +681,37 @@ impl OutcomeIndex {
             filter: filter.clone(),
             month_span,
             year_only,
+            lane_spans: ranges,
         }
+    }
+
+    /// Refuse a period that cuts a month holding encounters dated only to the month, or a year
+    /// holding encounters dated only to the year (see [`PeriodPrecisionError`]), naming the nearest
+    /// whole-month (whole-year) periods.
+    pub fn check_precision(&self, p: &Period) -> Result<(), PeriodPrecisionError> {
+        let holds = |lane: usize, bucket: i32| self.lane_spans[lane].is_some_and(|(lo, hi)| lo <= bucket && bucket <= hi);
+        let (first_m, last_m) = (month_number(p.from), month_number(p.to));
+        let cut_m = [(p.from.day() != 1).then_some(first_m), (month_end(last_m) != p.to).then_some(last_m)];
+        if let Some(m) = cut_m.into_iter().flatten().find(|&m| holds(1, m)) {
+            let lo = if p.from.day() == 1 { first_m } else { first_m + 1 };
+            let hi = if month_end(last_m) == p.to { last_m } else { last_m - 1 };
+            let inside = (lo <= hi).then(|| Period::new(month_start(lo), month_end(hi)).ok()).flatten();
+            let around = Period::new(month_start(first_m), month_end(last_m)).unwrap_or(*p);
+            let start = month_start(m);
+            return Err(PeriodPrecisionError::new(*p, "month", format!("{:04}-{:02}", start.year(), start.month()), inside, around));
+        }
+        let year_start = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1);
+        let year_end = |y: i32| NaiveDate::from_ymd_opt(y, 12, 31);
+        let cut_y = [(p.from.ordinal() != 1).then_some(p.from.year()), (year_end(p.to.year()) != Some(p.to)).then_some(p.to.year())];
+        if let Some(y) = cut_y.into_iter().flatten().find(|&y| holds(2, y)) {
+            let lo = if p.from.ordinal() == 1 { p.from.year() } else { p.from.year() + 1 };
+            let hi = if year_end(p.to.year()) == Some(p.to) { p.to.year() } else { p.to.year() - 1 };
+            let whole = |a: i32, b: i32| Period::new(year_start(a)?, year_end(b)?).ok();
+            let inside = if lo <= hi { whole(lo, hi) } else { None };
+            let around = whole(p.from.year(), p.to.year()).unwrap_or(*p);
+            return Err(PeriodPrecisionError::new(*p, "year", y.to_string(), inside, around));
+        }
+        Ok(())
     }
 
     /// The counters of `group` over a period.

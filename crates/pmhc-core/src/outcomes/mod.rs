@@ -15,7 +15,7 @@ mod public;
 mod report;
 
 pub use data::{OutcomeData, OutcomeRecord, Sym, Symbols, call_type_key, cit_presence, referral_bits};
-pub use index::{Dimension, Group, OutcomeFilter, OutcomeIndex, month_number, month_start};
+pub use index::{Dimension, Group, OutcomeFilter, OutcomeIndex, PeriodPrecisionError, month_number, month_start};
 pub use measure::{BIT_MEASURES, CompiledDefinition, Measure, MeasureKind};
 pub use people::{RepeatPerson, repeat_people};
 pub use public::{PUBLIC_THRESHOLD, disclosure_audit, make_public};

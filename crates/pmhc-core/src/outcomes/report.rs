@@ -251,6 +251,42 @@ pub struct OutcomeReport {
     pub breakdowns: Vec<Breakdown>,
     pub monthly: Vec<MonthPoint>,
     pub notes: Vec<String>,
+    /// Mental-health encounters dated only to the year (left out of the monthly series); for the
+    /// notes, never published as a number in a public report.
+    #[serde(skip)]
+    pub year_only: u64,
+}
+
+/// The notes that carry counts, written from the report's values: [`crate::outcomes::make_public`]
+/// removes the ones written from the counts and writes them again from what is published.
+pub fn count_notes(report: &OutcomeReport) -> Vec<String> {
+    let mut notes = Vec::new();
+    for p in [&report.periods.baseline, &report.periods.comparison] {
+        if let Some(MeasureValue::Mean { encounters, .. }) = p.measures.get(Measure::EncountersPerPerson) {
+            match (encounters, p.encounters) {
+                (Some(with_key), Some(mh)) if with_key < &mh => notes.push(format!(
+                    "{}..{}: repeat-encounter measures cover the {with_key} of {mh} mental-health encounters that carry a person key.",
+                    p.from, p.to
+                )),
+                (Some(_), Some(_)) => {}
+                _ => notes.push(format!(
+                    "{}..{}: repeat-encounter measures cover the mental-health encounters that carry a person key.",
+                    p.from, p.to
+                )),
+            }
+        }
+    }
+    if report.year_only > 0 && !report.monthly.is_empty() {
+        notes.push(if report.public {
+            "Some mental-health encounters are dated only to the year; they count in a period that covers the whole year and are left out of the monthly series.".to_string()
+        } else {
+            format!(
+                "{} mental-health encounters are dated only to the year; they count in a period that covers the whole year and are left out of the monthly series.",
+                report.year_only
+            )
+        });
+    }
+    notes
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -271,9 +307,9 @@ fn bit_values(t: &[u64; SLOTS]) -> MeasureMap<MeasureValue> {
 impl OutcomeIndex {
     /// Compute the report for two periods.
     pub fn report(&self, definition: DefinitionRef, req: &ReportRequest) -> OutcomeReport {
-        let mut notes = Vec::new();
-        let base = self.period_result(&req.periods.baseline, &mut notes);
-        let comp = self.period_result(&req.periods.comparison, &mut notes);
+        let notes = Vec::new();
+        let base = self.period_result(&req.periods.baseline);
+        let comp = self.period_result(&req.periods.comparison);
         let changes = changes(&base, &comp);
 
         let rb = LaneRanges::of(&req.periods.baseline);
@@ -328,15 +364,9 @@ impl OutcomeIndex {
                     measures: bit_values(&t),
                 });
             }
-            if self.year_only > 0 {
-                notes.push(format!(
-                    "{} mental-health encounters are dated only to the year; they count in a period that covers the whole year and are left out of the monthly series.",
-                    self.year_only
-                ));
-            }
         }
 
-        OutcomeReport {
+        let mut report = OutcomeReport {
             report: "pmhc outcome report",
             definition,
             filter: self.filter.clone(),
@@ -350,10 +380,14 @@ impl OutcomeIndex {
             breakdowns,
             monthly,
             notes,
-        }
+            year_only: self.year_only,
+        };
+        let counted = count_notes(&report);
+        report.notes.extend(counted);
+        report
     }
 
-    fn period_result(&self, p: &Period, notes: &mut Vec<String>) -> PeriodResult {
+    fn period_result(&self, p: &Period) -> PeriodResult {
         let r = LaneRanges::of(p);
         let t = self.totals(0, &r);
         let mut measures = MeasureMap(Vec::with_capacity(Measure::ALL.len()));
@@ -402,12 +436,6 @@ impl OutcomeIndex {
                 }
             };
             measures.0.push((m, v));
-        }
-        if repeat.people > 0 && repeat.encounters < mh {
-            notes.push(format!(
-                "{}..{}: repeat-encounter measures cover the {} of {} mental-health encounters that carry a person key.",
-                p.from, p.to, repeat.encounters, mh
-            ));
         }
         PeriodResult {
             from: p.from,
