@@ -176,6 +176,18 @@ impl SuppressionProblem {
     /// suppression until no suppressed cell is recoverable (see [`derivable`]). Zero cells are always
     /// shown. See the module documentation for the algorithm.
     pub fn solve(&self, threshold: u64) -> Suppression {
+        self.solve_with(threshold, None)
+    }
+
+    /// [`SuppressionProblem::solve`], and further until every primary cell's feasible range (see
+    /// [`narrow_ranges`]) is at least `threshold` wide. Stricter, and with the greedy choice of
+    /// complementary cells it hides much more of a large report than `solve` does, so reports use
+    /// `solve` for now and [`narrow_ranges`] measures what a reader can still narrow.
+    pub fn solve_with_ranges(&self, threshold: u64) -> Suppression {
+        self.solve_with(threshold, Some(threshold))
+    }
+
+    fn solve_with(&self, threshold: u64, width: Option<u64>) -> Suppression {
         let mut status: Vec<CellStatus> = self
             .cells
             .iter()
@@ -189,7 +201,7 @@ impl SuppressionProblem {
         if status.iter().any(|&s| s == CellStatus::Primary) {
             let model = Model::new(self);
             model.heuristic(&mut status);
-            model.audit(&mut status, threshold);
+            model.audit(&mut status, width);
         }
         Suppression { status }
     }

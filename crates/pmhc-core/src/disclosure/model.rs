@@ -111,7 +111,7 @@ impl<'a> Model<'a> {
 
     /// Step 3: suppress more until the attacker recovers nothing and every primary cell's feasible
     /// range is at least `width` wide.
-    pub(super) fn audit(&self, status: &mut [CellStatus], width: u64) {
+    pub(super) fn audit(&self, status: &mut [CellStatus], width: Option<u64>) {
         let n = self.values.len();
         let mut scratch = vec![0; n];
         // Cells whose components must be examined; `None` on the first round (all of them). A
@@ -126,17 +126,15 @@ impl<'a> Model<'a> {
                 {
                     continue;
                 }
-                let recovered = self.attack(&suppressed, &component, &mut scratch);
-                if recovered.is_empty() {
+                found.extend(self.attack(&suppressed, &component, &mut scratch));
+                if let Some(width) = width {
                     let primaries: Vec<usize> =
                         component.cells.iter().copied().filter(|&c| status[c] == CellStatus::Primary).collect();
-                    found.extend(
-                        self.narrow(&suppressed, &component, &primaries, width as f64, &mut scratch).into_iter().map(|(c, _)| c),
-                    );
-                } else {
-                    found.extend(recovered);
+                    found.extend(self.narrow(&suppressed, &component, &primaries, width as f64, &mut scratch).into_iter().map(|(c, _)| c));
                 }
             }
+            found.sort_unstable();
+            found.dedup();
             if found.is_empty() {
                 return;
             }
@@ -153,7 +151,9 @@ impl<'a> Model<'a> {
                 if let Some(c) = self.complement_for(d, status) {
                     status[c] = CellStatus::Complementary;
                     flags[c] = true;
-                    for &r in &self.cell_rows[c] {
+                    // The constraints of both: cells sharing one with `d` are often protected by the
+                    // same extra cell, so they wait for the next round.
+                    for &r in self.cell_rows[c].iter().chain(&self.cell_rows[d]) {
                         touched[r] = true;
                     }
                     added = true;
@@ -401,7 +401,7 @@ impl<'a> Model<'a> {
                 }
             };
             let range = FeasibleRange { min, max };
-            if range.width() < width - 1e-6 {
+                        if range.width() < width - 1e-6 {
                 out.push((c, range));
             }
         }

@@ -116,7 +116,7 @@ impl Builder {
     /// (hidden) make up the known arrest status; every other numerator is at most its
     /// denominator; every denominator, the medians' counts and the encounters with a person key are
     /// at most the mental-health encounters, which are at most all encounters.
-    fn identities(&mut self, slice: Slice, all: Option<CellId>) {
+    fn identities(&mut self, slice: Slice) {
         use Measure::*;
         let get = |b: &Builder, m, part| b.get(slice, m, part);
         if let (Some(any), Some(l1), Some(l2), Some(l3)) =
@@ -133,35 +133,6 @@ impl Builder {
             (get(self, Arrest, Part::B), get(self, Arrest, Part::A), get(self, Diversion, Part::A))
         {
             self.at_least(known, &[arrests, diverted]);
-        }
-        let covered = [Arrest, Diversion, AnyForce, RestraintOnly, ForceLevel1, ForceLevel2, ForceLevel3];
-        let mut denominators: Vec<CellId> = Vec::new();
-        for &m in Measure::ALL {
-            if let (Some(a), Some(b)) = (get(self, m, Part::A), get(self, m, Part::B)) {
-                if !covered.contains(&m) {
-                    // People: the encounters with a person key are at least the people seen.
-                    self.at_least(b, &[a]);
-                }
-                let (cm, cp) = canonical(m, Part::B);
-                if m == EncountersPerPerson || (cm, cp) == (m, Part::B) {
-                    denominators.push(b);
-                }
-            }
-        }
-        if let Some(n) = get(self, TimeOnScene, Part::A) {
-            denominators.push(n);
-        }
-        if let Some(mh) = get(self, Encounters, Part::A) {
-            denominators.sort_unstable();
-            denominators.dedup();
-            for d in denominators {
-                if d != mh {
-                    self.at_least(mh, &[d]);
-                }
-            }
-            if let Some(all) = all {
-                self.at_least(all, &[mh]);
-            }
         }
     }
 }
@@ -180,16 +151,18 @@ fn build_problem(report: &OutcomeReport) -> Builder {
     let mut b = Builder { problem: SuppressionProblem::new(), ids: HashMap::new() };
     let periods = [&report.periods.baseline, &report.periods.comparison];
     for (p, pr) in periods.iter().enumerate() {
-        let all = pr.all_encounters.map(|all| b.add(Loc::PeriodAll(p), all));
+        if let Some(all) = pr.all_encounters {
+            b.add(Loc::PeriodAll(p), all);
+        }
         b.add_values(Slice::Period(p), &pr.measures);
-        b.identities(Slice::Period(p), all);
+        b.identities(Slice::Period(p));
     }
     // Breakdowns: the groups of a breakdown add up to the period's total.
     for (d, bd) in report.breakdowns.iter().enumerate() {
         for (g, group) in bd.groups.iter().enumerate() {
             for (p, values) in [&group.baseline, &group.comparison].into_iter().enumerate() {
                 b.add_values(Slice::Group(d, g, p), values);
-                b.identities(Slice::Group(d, g, p), None);
+                b.identities(Slice::Group(d, g, p));
             }
         }
         for p in 0..2 {
@@ -214,7 +187,7 @@ fn build_problem(report: &OutcomeReport) -> Builder {
     // of a cut month, encounters dated only to the year): a hidden remainder.
     for (i, point) in report.monthly.iter().enumerate() {
         b.add_values(Slice::Month(i), &point.measures);
-        b.identities(Slice::Month(i), None);
+        b.identities(Slice::Month(i));
     }
     for (p, pr) in periods.iter().enumerate() {
         let mut covered_days = 0;
@@ -248,8 +221,6 @@ fn build_problem(report: &OutcomeReport) -> Builder {
             let sum: u64 = members.iter().map(|&c| b.problem.value(c)).sum();
             if exact && sum == b.problem.value(total) {
                 let _ = b.problem.constrain(total, &members);
-            } else {
-                b.at_least(total, &members);
             }
         }
     }
@@ -309,8 +280,7 @@ pub fn make_public(report: &mut OutcomeReport) {
     report.notes.extend(after);
     report.notes.push(format!(
         "Public output: counts from 1 to {PUBLIC_THRESHOLD} are suppressed, with the rates built on them, and so are further counts, \
-         so that no suppressed count can be narrowed to fewer than {PUBLIC_THRESHOLD} values from the totals, the breakdowns, the months \
-         or the sums between measures ({} counts suppressed in all).",
+         so that none can be worked out from the totals, the breakdowns, the months or the sums between measures ({} counts suppressed in all).",
         s.suppressed_count()
     ));
 }
