@@ -21,7 +21,7 @@ use pmhc_core::sharing::{ReportScope, scoped_outcome_data};
 use pmhc_store::Store;
 use tokio::sync::Mutex;
 
-use crate::ServiceError;
+use crate::{ServiceContext, ServiceError};
 
 /// The question a report answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -274,7 +274,8 @@ impl OutcomeCache {
 }
 
 /// One report, computed from the store without keeping anything (the CLI's path).
-pub async fn compute_report(store: &Store, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
+pub async fn compute_report(cx: &ServiceContext, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
+    let store = cx.store();
     OutcomeCache::uncached(store.clone()).compute(q).await
 }
 

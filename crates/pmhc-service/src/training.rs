@@ -17,7 +17,7 @@ use pmhc_core::audit::{AuditAction, AuditOutcome};
 
 use crate::audit::{self, Actor};
 use crate::sharing::Viewer;
-use crate::{Acting, ServiceError};
+use crate::{Acting, ServiceContext, ServiceError};
 
 fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
     ServiceError::Invalid(format!(
@@ -41,12 +41,13 @@ async fn audit_import(store: &Store, actor: &Actor, object: String, detail: Stri
         Ok(()) => (AuditOutcome::Success, detail),
         Err(e) => (AuditOutcome::Failed, format!("{detail}: not imported ({})", e.to_string().lines().next().unwrap_or_default())),
     };
-    audit::record(store, actor, AuditAction::Import, object, &[], outcome, detail).await
+    audit::append(store, actor, AuditAction::Import, object, &[], outcome, detail).await
 }
 
 /// Import a courses file (`file_name` names it in the audit trail): every course saved (a course
 /// of the same name is changed), or none.
-pub async fn import_courses(store: &Store, actor: &Actor, by: Acting<'_>, file_name: &str, bytes: &[u8]) -> Result<usize, ServiceError> {
+pub async fn import_courses(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, file_name: &str, bytes: &[u8]) -> Result<usize, ServiceError> {
+    let store = cx.store();
     if !keeps_courses(by) {
         return Err(ServiceError::NotYourPartner("the programme's courses are kept by administrators and project coordinators".into()));
     }
@@ -67,7 +68,8 @@ fn imports_for(by: Acting<'_>, partner: PartnerId) -> Result<(), ServiceError> {
 }
 
 /// Import a partner's staff roster: every member saved (by staff number), or none.
-pub async fn import_roster(store: &Store, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+pub async fn import_roster(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    let store = cx.store();
     imports_for(by, partner)?;
     store.find_partner(&partner.to_string()).await?;
     let parsed = parse_roster(bytes, partner).map_err(|p| refused("roster", p));
@@ -77,7 +79,8 @@ pub async fn import_roster(store: &Store, actor: &Actor, by: Acting<'_>, partner
 
 /// Import completions of a partner's staff: the sessions are added as they are first named; every
 /// completion saved, or none when any row has a problem.
-pub async fn import_completions(store: &Store, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+pub async fn import_completions(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    let store = cx.store();
     imports_for(by, partner)?;
     let staff = store.list_staff(Some(partner)).await?;
     let courses = store.list_courses().await?;
@@ -187,7 +190,8 @@ fn overdue_of(s: &StaffMember, st: &StaffStatus) -> Overdue {
 }
 
 /// Read everything and compute the coverage for a reader.
-pub async fn training_coverage(store: &Store, reader: &CoverageReader, today: NaiveDate) -> Result<TrainingCoverage, ServiceError> {
+pub async fn training_coverage(cx: &ServiceContext, reader: &CoverageReader, today: NaiveDate) -> Result<TrainingCoverage, ServiceError> {
+    let store = cx.store();
     let records = store.training_records().await?;
     let mut calls = store.cit_requested_calls(&reader.incident).await?;
     calls.retain(|c| c.occurred_on <= today);

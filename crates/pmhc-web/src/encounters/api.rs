@@ -9,7 +9,7 @@ use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
 use pmhc_core::{Disposition, Encounter, ResponseModel};
 use pmhc_service::sharing;
-use pmhc_store::EncounterFilter;
+use pmhc_service::model::EncounterFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -110,10 +110,10 @@ pub(super) async fn list_encounters(
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
     let viewer = who.viewer(&state).await?;
-    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
-    let items = sharing::disclose_list(&state.store, &viewer, d, &filter, limit, offset).await?;
+    let items = sharing::disclose_list(&state.cx, &viewer, d, &filter, limit, offset).await?;
     Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }
 
@@ -132,7 +132,7 @@ pub(super) async fn create_encounter(
     check_header_csrf(&who, &headers)?;
     let e: Encounter = body.json()?;
     let viewer = who.viewer(&state).await?;
-    let saved = pmhc_service::encounters::create(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
+    let saved = pmhc_service::encounters::create(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
     let location = format!("/api/v1/encounters/{}/{}", path_segment(&saved.source_system), path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
@@ -151,7 +151,7 @@ pub(super) async fn get_encounter(
     let viewer = who.viewer(&state).await?;
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounter:{system}/{key}"), detail: Some("API".into()) };
-    match sharing::disclose_one(&state.store, &viewer, d, &system, &key).await? {
+    match sharing::disclose_one(&state.cx, &viewer, d, &system, &key).await? {
         Some(r) => Ok(Json(shared_json(&r))),
         None => Err(AppError::NotFound(format!("there is no encounter {system}/{key}")).into()),
     }
@@ -174,5 +174,5 @@ pub(super) async fn update_encounter(
     check_header_csrf(&who, &headers)?;
     let e: Encounter = body.json()?;
     let viewer = who.viewer(&state).await?;
-    Ok(Json(pmhc_service::encounters::replace(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e).await?))
+    Ok(Json(pmhc_service::encounters::replace(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e).await?))
 }

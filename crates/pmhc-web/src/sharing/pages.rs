@@ -56,7 +56,7 @@ fn named<T: Copy>(all: &[T], f: impl Fn(T) -> (&'static str, &'static str)) -> V
 }
 
 async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, saved: Option<String>) -> Result<SharingPage, AppError> {
-    let partners = state.store.list_partners().await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let me = who.user.partner;
     let agreements = api::visible_agreements(state, who).await?;
@@ -189,7 +189,7 @@ pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth
         } else {
             let mut names = Vec::new();
             for p in saved.awaiting() {
-                names.push(state.store.find_partner(&p.to_string()).await.map_or_else(|_| format!("partner {p}"), |x| x.name));
+                names.push(pmhc_service::partners::find(&state.cx, &p.to_string()).await.map_or_else(|_| format!("partner {p}"), |x| x.name));
             }
             format!("Proposed agreement #{} ({}): it shares nothing until {} approves it.", saved.id, saved.title, names.join(" and "))
         })
@@ -230,7 +230,7 @@ pub(super) async fn partner_add(State(state): State<AppState>, Auth(who): Auth, 
     let r = async {
         let sector: Sector = parse(&f, "sector", "sector")?;
         let name = field(&f, "name");
-        let p = pmhc_service::partners::add(&state.store, &who.actor(), pmhc_service::Acting::User(&who.user), name, sector).await?;
+        let p = pmhc_service::partners::add(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), name, sector).await?;
         Ok(format!("Added partner {} ({}).", p.id, p.name))
     }
     .await;
@@ -262,9 +262,9 @@ pub struct ConsentsPage {
 }
 
 async fn consents_view(state: &AppState, who: &Principal, subject: &str, error: Option<String>, saved: Option<String>) -> Result<ConsentsPage, AppError> {
-    let partners = state.store.list_partners().await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
-    let today = state.store.clock().today();
+    let today = state.cx.clock().today();
     let list = api::visible_consents(state, who, Some(subject)).await?;
     let consents = list
         .iter()
