@@ -227,8 +227,8 @@ pub async fn create_account(
         return Err(ServiceError::NotYourPartner(format!("only an administrator of partner {partner} may add its accounts")));
     };
     let how = if awaiting_approval { "; disabled until an administrator of the partner approves it" } else { "" };
-    crate::audit::append(
-        store,
+    crate::audit::record(
+        cx,
         actor,
         AuditAction::Admin,
         format!("user:{username}"),
@@ -246,7 +246,7 @@ pub async fn create_account(
 pub async fn approve_account(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<pmhc_store::User, ServiceError> {
     let store = cx.store();
     account_of(store, by, username, "approve or enable the account").await?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "approve / enable").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "approve / enable").await?;
     Ok(store.update_user(username, None, None, Some(true)).await?)
 }
 
@@ -258,7 +258,7 @@ pub async fn issue_token(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, use
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ServiceError::Invalid("the token name must be 1 to 100 characters, without control characters".into()));
     }
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("API token \"{name}\"")).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("API token \"{name}\"")).await?;
     add_api_token(cx, username, name).await
 }
 
@@ -266,7 +266,7 @@ pub async fn issue_token(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, use
 pub async fn unlock(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
     let store = cx.store();
     account_of(store, by, username, "unlock it").await?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "unlock").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "unlock").await?;
     Ok(store.unlock_user(username).await?)
 }
 
@@ -274,7 +274,7 @@ pub async fn unlock(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username
 pub async fn reset_second_factor(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
     let store = cx.store();
     account_of(store, by, username, "reset its second factor").await?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "reset second factor").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "reset second factor").await?;
     Ok(store.set_totp_secret(username, None, None).await?)
 }
 
@@ -284,7 +284,7 @@ pub async fn set_password(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, us
     account_of(store, by, username, "set its password").await?;
     check_password_for(password, username)?;
     let hash = hash_password(password)?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "set password").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "set password").await?;
     store.update_user(username, Some(&hash), None, None).await?;
     Ok(())
 }
@@ -298,7 +298,7 @@ pub async fn set_roles(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, usern
     if (roles.contains(Role::InstallationAdministrator) || roles.contains(Role::Auditor)) && !installation {
         return Err(ServiceError::NotYourPartner("only an installation administrator makes installation administrators and auditors".into()));
     }
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("roles {roles}")).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("roles {roles}")).await?;
     Ok(store.update_user(username, None, Some(roles), None).await?)
 }
 
@@ -311,7 +311,7 @@ pub async fn move_to_partner(cx: &ServiceContext, actor: &Actor, by: Acting<'_>,
     }
     account_of(store, by, username, "move it").await?;
     let p = store.find_partner(partner).await?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("partner {}", p.id)).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("partner {}", p.id)).await?;
     store.set_user_partner(username, p.id).await?;
     Ok(p)
 }
@@ -320,7 +320,7 @@ pub async fn move_to_partner(cx: &ServiceContext, actor: &Actor, by: Acting<'_>,
 pub async fn disable(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
     let store = cx.store();
     account_of(store, by, username, "disable it").await?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "disable").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "disable").await?;
     store.update_user(username, None, None, Some(false)).await?;
     Ok(())
 }
@@ -334,7 +334,7 @@ pub async fn revoke_token(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id
         return Err(ServiceError::NotFound(format!("there is no unrevoked API token #{id} (see `pmhc user tokens`)")));
     };
     account_of(store, by, &token.username, "revoke its API tokens").await?;
-    crate::audit::append(store, actor, AuditAction::Admin, format!("token:{id}"), &[], AuditOutcome::Success, format!("revoke (of {})", token.username)).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("token:{id}"), &[], AuditOutcome::Success, format!("revoke (of {})", token.username)).await?;
     store.revoke_api_token(id).await?;
     Ok(())
 }

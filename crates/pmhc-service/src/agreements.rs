@@ -35,8 +35,8 @@ pub async fn propose(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, mut a: 
     a.recipient_approved_on = r;
     a.ended_on = None;
     let waiting = if a.approved() { "approved".to_string() } else { format!("awaiting partner {:?}", a.awaiting()) };
-    audit::append(
-        store,
+    audit::record(
+        cx,
         actor,
         AuditAction::Admin,
         format!("agreement:{}", a.title),
@@ -86,7 +86,7 @@ pub async fn approve(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64
         return Err(ServiceError::NotYourPartner("an agreement is approved by its party's administrator or project coordinator".into()));
     }
     let today = store.clock().today();
-    audit::append(store, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("approve for partner {party}")).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("approve for partner {party}")).await?;
     let approved = store.approve_agreement(id, party, today, by.name()).await?;
     cx.outcomes().invalidate().await;
     Ok(approved)
@@ -97,7 +97,7 @@ pub async fn end(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64, da
     let store = cx.store();
     as_party(store, by, id, "end").await?;
     let day = day.unwrap_or_else(|| store.clock().today());
-    audit::append(store, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("end from {day}")).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("end from {day}")).await?;
     store.end_agreement(id, day).await?;
     cx.outcomes().invalidate().await;
     Ok(day)

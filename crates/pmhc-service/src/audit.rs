@@ -1,7 +1,7 @@
 //! The audit trail's operations: record an event (fail closed), verify the whole chain.
 
 use pmhc_core::audit::{AuditAction, AuditEntry, AuditEvent, AuditOutcome, ChainError, ChainKeying, ChainVerifier, audit_time};
-use pmhc_store::{AuditFilter, Store};
+use pmhc_store::AuditFilter;
 
 use crate::{ServiceContext, ServiceError};
 
@@ -84,21 +84,8 @@ pub async fn record(
     outcome: AuditOutcome,
     detail: impl Into<String>,
 ) -> Result<(), ServiceError> {
-    append(cx.store(), actor, action, object, field_groups, outcome, detail).await
-}
-
-/// [`record`], for the use cases of this crate (which hold the store).
-pub(crate) async fn append(
-    store: &Store,
-    actor: &Actor,
-    action: AuditAction,
-    object: impl Into<String>,
-    field_groups: &[&str],
-    outcome: AuditOutcome,
-    detail: impl Into<String>,
-) -> Result<(), ServiceError> {
     let event = event(actor, action, object.into(), field_groups, outcome, detail.into());
-    store.append_audit(event).await.map_err(unavailable)?;
+    cx.store().append_audit(event).await.map_err(unavailable)?;
     Ok(())
 }
 
@@ -214,7 +201,7 @@ async fn read(
     filter.scope = by.user().and_then(scope_for);
     let store = cx.store();
     let entries = store.list_audit(&filter, limit, offset).await?;
-    append(store, actor, action, object, &[], AuditOutcome::Success, format!("{} entries", entries.len())).await?;
+    record(cx, actor, action, object, &[], AuditOutcome::Success, format!("{} entries", entries.len())).await?;
     Ok(entries)
 }
 

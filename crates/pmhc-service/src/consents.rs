@@ -29,8 +29,8 @@ pub async fn record(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, c: Conse
     for p in [c.discloser, c.recipient] {
         store.find_partner(&p.to_string()).await?;
     }
-    audit::append(
-        store,
+    audit::record(
+        cx,
         actor,
         AuditAction::Create,
         format!("consent:{}", c.subject_key.trim()),
@@ -51,7 +51,7 @@ pub async fn revoke(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64,
         return Err(ServiceError::NotFound(format!("there is no consent #{id}")));
     }
     let day = day.unwrap_or_else(|| store.clock().today());
-    audit::append(store, actor, AuditAction::Change, format!("consent:{id}"), &["subject_identity"], AuditOutcome::Success, format!("revoke from {day}")).await?;
+    audit::record(cx, actor, AuditAction::Change, format!("consent:{id}"), &["subject_identity"], AuditOutcome::Success, format!("revoke from {day}")).await?;
     Ok(store.revoke_consent(id, day).await?)
 }
 
@@ -61,7 +61,7 @@ pub async fn get(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64, de
     by.require(Permission::ManageConsents)?;
     let store = cx.store();
     let c = store.consent(id).await?.filter(|c| party(by, c)).ok_or_else(|| ServiceError::NotFound(format!("there is no consent #{id}")))?;
-    audit::append(store, actor, AuditAction::View, format!("consent:{id}"), &["subject_identity"], AuditOutcome::Success, detail).await?;
+    audit::record(cx, actor, AuditAction::View, format!("consent:{id}"), &["subject_identity"], AuditOutcome::Success, detail).await?;
     Ok(c)
 }
 
@@ -73,8 +73,8 @@ pub async fn list(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, subject: O
     let subject = subject.map(str::trim).filter(|s| !s.is_empty());
     let mut v: Vec<Consent> = store.list_consents(subject).await?.into_iter().filter(|c| party(by, c)).collect();
     v.truncate(limit);
-    audit::append(
-        store,
+    audit::record(
+        cx,
         actor,
         AuditAction::View,
         format!("consents:{}", subject.unwrap_or("*")),

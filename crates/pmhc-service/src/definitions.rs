@@ -51,8 +51,8 @@ pub async fn save(
         (Acting::Operator, None) => actor.name.clone(),
     };
     // Audited before the new version is saved (and visible).
-    audit::append(
-        store,
+    audit::record(
+        cx,
         actor,
         AuditAction::Change,
         format!("definitions:{}", current.version + 1),

@@ -61,7 +61,7 @@ pub async fn create(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: 
     if store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
         return Err(ServiceError::Conflict(format!("encounter {}/{} exists already; change it with PUT", e.source_system, e.source_key)));
     }
-    audit::append(store, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, channel.detail())
+    audit::record(cx, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, channel.detail())
         .await?;
     write(cx, viewer, e).await
 }
@@ -69,11 +69,10 @@ pub async fn create(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: 
 /// Record (or record again: the draft id is the key, so a resubmitted draft saves once) an
 /// encounter from the field form, in the partner's own field-form source system.
 pub async fn record_field_form(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: &Viewer, mut e: Encounter) -> Result<Encounter, ServiceError> {
-    let store = cx.store();
     by.require(Permission::EditEncounters)?;
     e.source_system = pmhc_core::field_form::field_source(viewer.partner);
     let e = validated(e)?;
-    audit::append(store, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::FieldForm.detail())
+    audit::record(cx, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::FieldForm.detail())
         .await?;
     write(cx, viewer, e).await
 }
@@ -83,7 +82,6 @@ pub async fn record_field_form(cx: &ServiceContext, actor: &Actor, by: Acting<'_
 /// is as absent as one that does not exist.
 #[allow(clippy::too_many_arguments)]
 pub async fn replace(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: &Viewer, system: &str, key: &str, mut e: Encounter) -> Result<Encounter, ServiceError> {
-    let store = cx.store();
     by.require(Permission::EditEncounters)?;
     let Some(existing) = sharing::get_encounter(cx, viewer, system, key).await? else {
         return Err(ServiceError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")));
@@ -96,6 +94,6 @@ pub async fn replace(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer:
     e.source_key = key.to_string();
     e.source_updated_at = None;
     let e = validated(e)?;
-    audit::append(store, actor, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::Api.detail()).await?;
+    audit::record(cx, actor, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::Api.detail()).await?;
     write(cx, viewer, e).await
 }

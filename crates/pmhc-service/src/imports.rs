@@ -192,7 +192,7 @@ pub async fn begin(cx: &ServiceContext, actor: &Actor, meta: &NewImport) -> Resu
         meta.source_system,
         meta.partner
     );
-    if let Err(e) = crate::audit::append(store, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
+    if let Err(e) = crate::audit::record(cx, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
         let _ = store.finish_import(id, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await;
         return Err(e);
     }
@@ -225,7 +225,7 @@ pub async fn end(cx: &ServiceContext, actor: &Actor, id: i64, s: &EngineSummary,
     if !why.is_empty() {
         detail.push_str(&format!("; {why}"));
     }
-    if let Err(e) = crate::audit::append(store, actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
+    if let Err(e) = crate::audit::record(cx, actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
         tracing::warn!(import = id, error = %e, "could not record the end of an import in the audit trail");
     }
 }
@@ -244,7 +244,7 @@ pub async fn interrupt_dead(cx: &ServiceContext, actor: &Actor) -> Result<Vec<(i
                 "interrupted: the process running it stopped before it finished; {stored} encounters of it are stored (importing {} again is safe)",
                 r.file_name
             );
-            crate::audit::append(store, actor, AuditAction::Import, format!("import:{}", r.id), &[], AuditOutcome::Failed, detail).await?;
+            crate::audit::record(cx, actor, AuditAction::Import, format!("import:{}", r.id), &[], AuditOutcome::Failed, detail).await?;
             out.push((r.id, stored));
         }
     }
@@ -283,7 +283,7 @@ pub async fn rejects(cx: &ServiceContext, actor: &Actor, by: crate::Acting<'_>, 
     get(cx, by, id).await?;
     let store = cx.store();
     let bytes = store.import_rejects(id).await?.ok_or_else(|| ServiceError::NotFound(format!("import {id} kept no rejected rows")))?;
-    crate::audit::append(store, actor, AuditAction::Export, format!("import:{id}/rejects"), crate::audit::ENCOUNTER_GROUPS, AuditOutcome::Success, format!("{} bytes", bytes.len()))
+    crate::audit::record(cx, actor, AuditAction::Export, format!("import:{id}/rejects"), crate::audit::ENCOUNTER_GROUPS, AuditOutcome::Success, format!("{} bytes", bytes.len()))
         .await?;
     Ok(bytes)
 }

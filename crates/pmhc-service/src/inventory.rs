@@ -42,7 +42,7 @@ pub async fn record_capacity(
     let store = cx.store();
     may_report_capacity(cx, by, service_id).await?;
     let detail = format!("capacity {available} free{}", total.map(|t| format!(" of {t}")).unwrap_or_default());
-    crate::audit::append(store, actor, pmhc_core::audit::AuditAction::Admin, format!("service:{service_id}"), &[], pmhc_core::audit::AuditOutcome::Success, detail)
+    crate::audit::record(cx, actor, pmhc_core::audit::AuditAction::Admin, format!("service:{service_id}"), &[], pmhc_core::audit::AuditOutcome::Success, detail)
         .await?;
     Ok(store.add_capacity_update(service_id, at, available, total, by.name_or(actor)).await?)
 }

@@ -22,7 +22,7 @@ pub async fn add(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, name: &str,
     let store = cx.store();
     by.require(Permission::ManageAgreements)?;
     let name = check_name(name)?;
-    audit::append(store, actor, AuditAction::Admin, format!("partner:{name}"), &[], AuditOutcome::Success, format!("add ({})", sector.label())).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("partner:{name}"), &[], AuditOutcome::Success, format!("add ({})", sector.label())).await?;
     Ok(store.add_partner(name, sector).await?)
 }
 
@@ -42,7 +42,7 @@ pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner:
         name.map(|n| format!(" name to {n}")).unwrap_or_default(),
         sector.map(|s| format!(" sector to {}", s.label())).unwrap_or_default()
     );
-    audit::append(store, actor, AuditAction::Admin, format!("partner:{}", p.id), &[], AuditOutcome::Success, what).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("partner:{}", p.id), &[], AuditOutcome::Success, what).await?;
     Ok(store.update_partner(p.id, name, sector).await?)
 }
 

@@ -105,8 +105,8 @@ pub async fn make(
     if store.service(service_id).await?.is_none() {
         return Err(ServiceError::Invalid(format!("there is no service #{service_id} (see the resource guide)")));
     }
-    crate::audit::append(
-        store,
+    crate::audit::record(
+        cx,
         actor,
         pmhc_core::audit::AuditAction::Create,
         format!("referral:{source_system}/{source_key}"),
@@ -163,7 +163,7 @@ pub async fn advance(
     if !by_provider && viewer.partner != v.referrer {
         return Err(ServiceError::Conflict(format!("only the referring partner marks a referral {}", to.label())));
     }
-    crate::audit::append(store, actor, pmhc_core::audit::AuditAction::Change, format!("referral:{id}"), &[], pmhc_core::audit::AuditOutcome::Success, format!("to {to}"))
+    crate::audit::record(cx, actor, pmhc_core::audit::AuditAction::Change, format!("referral:{id}"), &[], pmhc_core::audit::AuditOutcome::Success, format!("to {to}"))
         .await?;
     let r = store.move_referral(id, to, reason, &viewer.username, viewer.partner).await.map_err(|e| match e {
         pmhc_store::StoreError::Invalid(m) => ServiceError::Conflict(m),

@@ -186,8 +186,8 @@ pub async fn accounting(cx: &ServiceContext, actor: &crate::audit::Actor, by: cr
     // The accounting's entries carry the real time, so its window is counted in real time.
     let since = pmhc_store::clock::real_now() - chrono::Duration::days(365 * ACCOUNTING_YEARS + 1);
     let rows = store.list_disclosures(subject, since).await?;
-    crate::audit::append(
-        store,
+    crate::audit::record(
+        cx,
         actor,
         pmhc_core::audit::AuditAction::View,
         format!("accounting:{subject}"),
@@ -300,7 +300,7 @@ pub async fn operator_list(
 ) -> Result<Disclosed<Vec<Encounter>>, ServiceError> {
     let store = cx.store();
     let rows = store.list_encounters(filter, limit, offset).await?;
-    crate::audit::append(store, actor, pmhc_core::audit::AuditAction::View, object, crate::audit::ENCOUNTER_GROUPS, pmhc_core::audit::AuditOutcome::Success, format!("{} records", rows.len()))
+    crate::audit::record(cx, actor, pmhc_core::audit::AuditAction::View, object, crate::audit::ENCOUNTER_GROUPS, pmhc_core::audit::AuditOutcome::Success, format!("{} records", rows.len()))
         .await?;
     Ok(Disclosed(rows))
 }
@@ -309,8 +309,8 @@ pub async fn operator_list(
 pub async fn operator_one(cx: &ServiceContext, actor: &crate::audit::Actor, system: &str, key: &str) -> Result<Option<Disclosed<Encounter>>, ServiceError> {
     let store = cx.store();
     let Some(e) = store.get_encounter(system, key).await? else { return Ok(None) };
-    crate::audit::append(
-        store,
+    crate::audit::record(
+        cx,
         actor,
         pmhc_core::audit::AuditAction::View,
         format!("encounter:{system}/{key}"),

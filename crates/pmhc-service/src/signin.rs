@@ -137,7 +137,7 @@ pub async fn sign_in(cx: &ServiceContext, from: &str, username: &str, password: 
         if r != Refusal::Throttled {
             throttle.failed(from, now);
         }
-        audit::append(store, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Refused, r.audit_detail()).await?;
+        audit::record(cx, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Refused, r.audit_detail()).await?;
         Ok::<_, ServiceError>(Err(r))
     };
     if !throttle.allows(from, now) {
@@ -179,7 +179,7 @@ pub async fn sign_in(cx: &ServiceContext, from: &str, username: &str, password: 
     let token_hash = accounts::secret_hash(&secret);
     store.create_session(&token_hash, user.id, &csrf, session_expiry(now, now), !second_factor_next).await?;
     let detail = if second_factor_next { "password; second factor next" } else { "" };
-    if let Err(e) = audit::append(store, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Success, detail).await {
+    if let Err(e) = audit::record(cx, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Success, detail).await {
         // Fail closed: without its audit entry the session must not be used.
         let _ = store.delete_session(&token_hash).await;
         return Err(e);
@@ -212,7 +212,7 @@ pub async fn second_factor(
 ) -> Result<SecondFactor, ServiceError> {
     let (store, throttle) = (cx.store(), cx.throttle());
     let actor = Actor { name: user.username.clone(), partner: Some(user.partner.to_string()), source: from.to_string() };
-    let record = |outcome, detail: &'static str| audit::append(store, &actor, AuditAction::SignIn, "session", &[], outcome, detail);
+    let record = |outcome, detail: &'static str| audit::record(cx, &actor, AuditAction::SignIn, "session", &[], outcome, detail);
     if !throttle.allows(from, store.clock().now()) {
         record(AuditOutcome::Refused, "too many failed sign-ins from this address").await?;
         return Ok(SecondFactor::Throttled);
@@ -257,7 +257,7 @@ pub async fn second_factor(
 /// A wrong password counts towards the lockout; locking ends the session. Audited either way.
 pub async fn reauthenticate(cx: &ServiceContext, actor: &Actor, user: &User, token_hash: &str, password: &str) -> Result<Result<(), Refusal>, ServiceError> {
     let store = cx.store();
-    let record = |outcome, detail: &'static str| audit::append(store, actor, AuditAction::SignIn, "session", &[], outcome, detail);
+    let record = |outcome, detail: &'static str| audit::record(cx, actor, AuditAction::SignIn, "session", &[], outcome, detail);
     let (_, hash) = store.user_by_username(&user.username).await?.ok_or_else(|| ServiceError::NotFound(format!("there is no user {}", user.username)))?;
     if !password_matches(password, hash).await? {
         record(AuditOutcome::Refused, "re-authentication: wrong password").await?;
@@ -317,7 +317,7 @@ pub async fn token_user(cx: &ServiceContext, token: &str) -> Result<Option<User>
 /// Sign out: audited, then the session (if the request came with one) ends.
 pub async fn sign_out(cx: &ServiceContext, actor: &Actor, token_hash: Option<&str>) -> Result<(), ServiceError> {
     let store = cx.store();
-    audit::append(store, actor, AuditAction::SignOut, "session", &[], AuditOutcome::Success, "").await?;
+    audit::record(cx, actor, AuditAction::SignOut, "session", &[], AuditOutcome::Success, "").await?;
     if let Some(h) = token_hash {
         store.delete_session(h).await?;
     }

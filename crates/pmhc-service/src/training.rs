@@ -10,7 +10,7 @@ use pmhc_core::training::{
 };
 use pmhc_import::csv_safe::write_safe_record;
 use pmhc_import::training::{RowProblem, parse_completions, parse_courses, parse_roster};
-use pmhc_store::{NewSession, SaveCounts, Store};
+use pmhc_store::{NewSession, SaveCounts};
 
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::audit::{AuditAction, AuditOutcome};
@@ -36,12 +36,12 @@ pub fn keeps_courses(by: Acting<'_>) -> bool {
 
 /// The audit entry of a training import: `Failed` with the problems' count when nothing was
 /// saved, otherwise written before the records are.
-async fn audit_import(store: &Store, actor: &Actor, object: String, detail: String, parsed: Result<(), &ServiceError>) -> Result<(), ServiceError> {
+async fn audit_import(cx: &ServiceContext, actor: &Actor, object: String, detail: String, parsed: Result<(), &ServiceError>) -> Result<(), ServiceError> {
     let (outcome, detail) = match parsed {
         Ok(()) => (AuditOutcome::Success, detail),
         Err(e) => (AuditOutcome::Failed, format!("{detail}: not imported ({})", e.to_string().lines().next().unwrap_or_default())),
     };
-    audit::append(store, actor, AuditAction::Import, object, &[], outcome, detail).await
+    audit::record(cx, actor, AuditAction::Import, object, &[], outcome, detail).await
 }
 
 /// Import a courses file (`file_name` names it in the audit trail): every course saved (a course
@@ -53,7 +53,7 @@ pub async fn import_courses(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, 
     }
     let parsed = parse_courses(bytes).map_err(|p| refused("courses file", p));
     let object = format!("training-courses:{file_name}");
-    audit_import(store, actor, object, "import".into(), parsed.as_ref().map(|_| ())).await?;
+    audit_import(cx, actor, object, "import".into(), parsed.as_ref().map(|_| ())).await?;
     Ok(store.save_courses(&parsed?).await?.len())
 }
 
@@ -73,7 +73,7 @@ pub async fn import_roster(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, p
     imports_for(by, partner)?;
     store.find_partner(&partner.to_string()).await?;
     let parsed = parse_roster(bytes, partner).map_err(|p| refused("roster", p));
-    audit_import(store, actor, format!("staff-roster:{file_name}"), format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
+    audit_import(cx, actor, format!("staff-roster:{file_name}"), format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
     Ok(store.save_staff(&parsed?).await?)
 }
 
@@ -86,7 +86,7 @@ pub async fn import_completions(cx: &ServiceContext, actor: &Actor, by: Acting<'
     let courses = store.list_courses().await?;
     let parsed = parse_completions(bytes, &staff, &courses).map_err(|p| refused("completions file", p));
     let object = format!("training-completions:{file_name}");
-    audit_import(store, actor, object, format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
+    audit_import(cx, actor, object, format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
     let rows: Vec<(Option<NewSession>, pmhc_core::training::Completion)> = parsed?
         .iter()
         .map(|r| {
