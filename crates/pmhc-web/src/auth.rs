@@ -307,7 +307,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             None if uri.path().starts_with("/api/") => Err(AppError::Unauthenticated.into_api_response()),
             None => {
                 let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let to = format!("/sign-in?next={}", urlencode(next));
+                let to = format!("/sign-in?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
                 Err(axum::response::Redirect::to(&to).into_response())
             }
         }
@@ -336,19 +336,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Pending {
     }
 }
 
-/// Whether a user signs in with a second factor: everyone whose roles reach record-level
-/// (identifiable or health) data, and anyone who enrolled one.
-
 impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(MaybeAuth(parts.extensions.get::<Principal>().cloned()))
     }
-}
-
-pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|x| x[1..].to_string()).unwrap_or_default()
 }
 
 /// A safe place to go after signing in: a local path only.

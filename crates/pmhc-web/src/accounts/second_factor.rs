@@ -13,6 +13,7 @@ use serde::Deserialize;
 use pmhc_service::signin::SecondFactor;
 use crate::auth::{self, ClientAddr, MaybeAuth, Pending, PendingSecondFactor};
 use crate::error::PageError;
+use crate::extract::NextQuery;
 use crate::present::{Nav, render};
 use crate::{AppError, AppState};
 
@@ -61,11 +62,6 @@ fn enrolment(username: &str, secret: Option<String>) -> Result<Enrolment, AppErr
 
 fn page(status: StatusCode, t: &SecondFactorPage) -> Response {
     (status, Html(render(t))).into_response()
-}
-
-#[derive(Deserialize)]
-pub(super) struct NextQuery {
-    next: Option<String>,
 }
 
 async fn view(state: &AppState, p: &PendingSecondFactor, next: &str, secret: Option<String>, error: Option<String>) -> Result<SecondFactorPage, AppError> {

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use crate::auth::{self, Auth, ClientAddr, MaybeAuth};
 use crate::error::PageError;
-use crate::present::{Nav, page};
+use crate::extract::{CsrfForm, NextQuery};
+use crate::present::{Nav, page, urlencode};
 use crate::{AppError, AppState};
 
 #[derive(Template)]
@@ -32,11 +33,6 @@ pub struct Reauth {
     pub error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub(super) struct NextQuery {
-    next: Option<String>,
-}
-
 pub(super) async fn sign_in_form(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
@@ -47,7 +43,7 @@ pub(super) async fn sign_in_form(
         return Ok(Redirect::to(&auth::safe_next(q.next.as_deref())).into_response());
     }
     if pending.is_some() {
-        let next = auth::urlencode(&auth::safe_next(q.next.as_deref()));
+        let next = urlencode(&auth::safe_next(q.next.as_deref()));
         return Ok(Redirect::to(&format!("/sign-in/second-factor?next={next}")).into_response());
     }
     sign_in_page(&state, None, q.next.as_deref().unwrap_or("/"), "", StatusCode::OK)
@@ -99,7 +95,7 @@ pub(super) async fn sign_in(State(state): State<AppState>, ClientAddr(addr): Cli
     }
     match pmhc_service::signin::sign_in(&state.cx, &actor.source, &f.username, &f.password).await? {
         Ok(session) => {
-            let to = if session.second_factor_next { format!("/sign-in/second-factor?next={}", auth::urlencode(&next)) } else { next };
+            let to = if session.second_factor_next { format!("/sign-in/second-factor?next={}", urlencode(&next)) } else { next };
             let mut r = Redirect::to(&to).into_response();
             let secure = state.config.behind_tls;
             for c in [
@@ -117,11 +113,6 @@ pub(super) async fn sign_in(State(state): State<AppState>, ClientAddr(addr): Cli
             sign_in_page(&state, Some(refusal.message().into()), &next, &f.username, status)
         }
     }
-}
-
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
 }
 
 pub(super) async fn sign_out(

@@ -14,6 +14,7 @@ use pmhc_service::model::AuditFilter;
 
 use crate::auth::Auth;
 use crate::error::PageError;
+use crate::extract::{date_param, offset_param, opt};
 use crate::present::{Nav, csv_download, page, page_link};
 use crate::{AppError, AppState};
 
@@ -66,15 +67,8 @@ pub(super) struct AuditQuery {
 
 /// The audit filters of a request.
 fn audit_filter(q: &AuditQuery) -> Result<AuditFilter, AppError> {
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-    let day = |name: &str, v: &Option<String>| -> Result<Option<String>, AppError> {
-        match text(v) {
-            None => Ok(None),
-            Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map(|d| Some(d.to_string()))
-                .map_err(|_| AppError::BadRequest(format!("{name}: `{d}` is not a date (YYYY-MM-DD)"))),
-        }
-    };
+    let text = |v: &Option<String>| opt(v).map(String::from);
+    let day = |name: &str, v: &Option<String>| date_param(name, v).map(|d| d.map(|d| d.to_string()));
     let action = match text(&q.action) {
         Some(a) => Some(pmhc_core::audit::AuditAction::parse(&a).ok_or_else(|| AppError::BadRequest(format!("`{a}` is not an audit action")))?),
         None => None,
@@ -131,7 +125,7 @@ pub(super) async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Q
     who.require(Permission::ViewAudit)?;
     let filter = audit_filter(&q)?;
     let (action, outcome) = (filter.action, filter.outcome);
-    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let offset = offset_param(q.offset);
     const PAGE: u32 = 100;
     // Reading the audit trail is itself audited.
     let entries = pmhc_service::audit::list(&state.cx, &who.actor(), Acting::User(&who.user), filter, PAGE, offset).await?;

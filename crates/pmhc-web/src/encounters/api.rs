@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf, code_param, date_param, opt};
+use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf, code_param, date_param, limit_param, offset_param, opt};
 use crate::present::path_segment;
 use crate::{AppError, AppState};
 
@@ -94,8 +94,6 @@ pub(crate) fn shared_json(r: &pmhc_service::sharing::SharedEncounter) -> serde_j
     v
 }
 
-/// The field groups disclosed by a set of records (for the audit entry).
-
 /// List encounters, most recent first.
 #[utoipa::path(get, path = "/api/v1/encounters", tag = "encounters", params(EncounterQuery),
     responses((status = 200, body = EncounterPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
@@ -107,8 +105,7 @@ pub(super) async fn list_encounters(
 ) -> Result<Json<EncounterPage>, ApiError> {
     who.require(Permission::ViewEncounters)?;
     let filter = q.filter()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let (limit, offset) = (limit_param(q.limit), offset_param(q.offset));
     let viewer = who.viewer(&state).await?;
     let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();

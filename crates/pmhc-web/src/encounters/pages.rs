@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::api::EncounterQuery;
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
+use crate::extract::offset_param;
 use crate::present::{Nav, csv_download, page, page_link, path_segment};
 use crate::{AppError, AppState};
 
@@ -104,7 +105,7 @@ const PAGE_SIZE: u32 = 50;
 pub(super) async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<EncounterQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewEncounters)?;
     let filter = q.filter()?;
-    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let offset = offset_param(q.offset);
     let viewer = who.viewer(&state).await?;
     let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();

@@ -16,7 +16,7 @@ use pmhc_service::model::ImportRecord;
 
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiPath, ApiQuery, limit_param};
 use crate::{AppError, AppState};
 
 /// An import in the history.
@@ -93,7 +93,7 @@ pub(super) async fn list_imports(
 ) -> Result<Json<Vec<ImportInfo>>, ApiError> {
     who.require(Permission::Import)?;
     let mut out = Vec::new();
-    for r in pmhc_service::imports::history(&state.cx, Acting::User(&who.user), q.limit.unwrap_or(100).clamp(1, 1000)).await? {
+    for r in pmhc_service::imports::history(&state.cx, Acting::User(&who.user), limit_param(q.limit)).await? {
         out.push(import_info(&state, &who, r, false).await?);
     }
     Ok(Json(out))

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use super::api::{self, AgreementInfo, DisclosureInfo};
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
-use crate::present::{Nav, render};
+use crate::extract::CsrfForm;
+use crate::present::{Nav, render, urlencode};
 use crate::{AppError, AppState};
 
 pub struct AgreementRow {
@@ -198,12 +199,7 @@ pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth
     sharing_change(&state, &who, r).await
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    csrf: String,
-}
-
-pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
@@ -211,7 +207,7 @@ pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth
     sharing_change(&state, &who, r).await
 }
 
-pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
@@ -338,13 +334,9 @@ pub(super) async fn consent_add(State(state): State<AppState>, Auth(who): Auth, 
     }
 }
 
-pub(super) async fn consent_revoke(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn consent_revoke(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     who.require(Permission::ManageConsents)?;
     who.check_csrf(&f.csrf)?;
     let c = api::withdraw_consent(&state, &who, id).await?;
     Ok(Redirect::to(&format!("/consents?subject={}", urlencode(&c.subject_key))).into_response())
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|q| q.trim_start_matches('=').to_string()).unwrap_or_default()
 }
