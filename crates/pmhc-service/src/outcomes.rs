@@ -87,12 +87,12 @@ impl OutcomeCache {
     /// Reports kept (a few hundred kilobytes each).
     pub const MAX_REPORTS: usize = 64;
 
-    pub fn new(store: Store) -> Self {
+    pub(crate) fn new(store: Store) -> Self {
         OutcomeCache { store, state: Mutex::new(State::default()), stamp_interval: Self::STAMP_INTERVAL }
     }
 
     /// A cache that checks the store on every request (for one-shot use and tests).
-    pub fn uncached(store: Store) -> Self {
+    pub(crate) fn uncached(store: Store) -> Self {
         OutcomeCache { store, state: Mutex::new(State::default()), stamp_interval: Duration::ZERO }
     }
 
