@@ -348,7 +348,6 @@ pub async fn visible_accounts(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec
     Ok(store.list_users().await?.into_iter().filter(|u| installation || administers(by, u.partner)).collect())
 }
 
-
 /// The API tokens of the accounts `by` administers in its own partner (the operator: every token).
 pub async fn visible_tokens(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec<pmhc_store::ApiTokenInfo>, ServiceError> {
     let mine: Vec<String> = visible_accounts(cx, by)

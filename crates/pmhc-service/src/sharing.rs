@@ -36,8 +36,7 @@ impl Viewer {
 
     /// Today's viewer (the store's clock, UTC).
     pub async fn today(cx: &ServiceContext, user: &User) -> Result<Viewer, ServiceError> {
-        let store = cx.store();
-        Self::of(cx, user, store.clock().today()).await
+        Self::of(cx, user, cx.clock().today()).await
     }
 }
 
@@ -128,8 +127,7 @@ pub async fn list_encounters(
 
 /// How many encounters the viewer may see match the filter.
 pub async fn count_encounters(cx: &ServiceContext, viewer: &Viewer, filter: &EncounterFilter) -> Result<u64, ServiceError> {
-    let store = cx.store();
-    Ok(store.count_encounters(&visible_filter(viewer, filter)).await?)
+    Ok(cx.store().count_encounters(&visible_filter(viewer, filter)).await?)
 }
 
 /// One encounter, if it exists and the viewer may see it (`None` otherwise: a record of a
@@ -143,8 +141,7 @@ pub async fn get_encounter(cx: &ServiceContext, viewer: &Viewer, system: &str, k
 /// Whether the viewer's partner may change this record (it owns the record's source system, or
 /// nobody does yet).
 pub async fn may_write(cx: &ServiceContext, viewer: &Viewer, system: &str) -> Result<bool, ServiceError> {
-    let store = cx.store();
-    Ok(store.owner_of_source(system).await?.is_none_or(|o| o == viewer.partner))
+    Ok(cx.store().owner_of_source(system).await?.is_none_or(|o| o == viewer.partner))
 }
 
 /// Enter the disclosures of substance-use details under consent into the accounting.

@@ -336,8 +336,7 @@ pub async fn enrolled(cx: &ServiceContext, user: &User) -> Result<bool, ServiceE
 
 /// Remove the sessions that have expired; returns how many.
 pub async fn remove_expired_sessions(cx: &ServiceContext) -> Result<u64, ServiceError> {
-    let store = cx.store();
-    Ok(store.delete_expired_sessions(store.clock().now()).await?)
+    Ok(cx.store().delete_expired_sessions(cx.clock().now()).await?)
 }
 
 #[cfg(test)]
