@@ -10,7 +10,7 @@ use argon2::Argon2;
 use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 
-use crate::ServiceError;
+use crate::{ServiceContext, ServiceError};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -120,13 +120,14 @@ pub fn new_api_token() -> Result<String, ServiceError> {
 
 /// Make a user account after checking the name and the password.
 pub async fn add_user(
-    store: &pmhc_store::Store,
+    cx: &ServiceContext,
     username: &str,
     display_name: &str,
     roles: pmhc_core::access::Roles,
     partner: pmhc_core::sharing::PartnerId,
     password: &str,
 ) -> Result<pmhc_store::User, ServiceError> {
+    let store = cx.store();
     check_username(username)?;
     check_password_for(password, username)?;
     if display_name.chars().count() > 200 || display_name.chars().any(char::is_control) {
@@ -141,7 +142,8 @@ pub async fn add_user(
 }
 
 /// Make an API token for a user; returns the token (shown once; only its hash is kept).
-pub async fn add_api_token(store: &pmhc_store::Store, username: &str, name: &str) -> Result<String, ServiceError> {
+pub async fn add_api_token(cx: &ServiceContext, username: &str, name: &str) -> Result<String, ServiceError> {
+    let store = cx.store();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ServiceError::Invalid("the token name must be 1 to 100 characters, without control characters".into()));
     }
@@ -198,7 +200,7 @@ pub struct NewAccount {
 /// creates any. Audited before it is made.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_account(
-    store: &pmhc_store::Store,
+    cx: &ServiceContext,
     actor: &Actor,
     by: Acting<'_>,
     username: &str,
@@ -207,6 +209,7 @@ pub async fn create_account(
     partner: PartnerId,
     password: &str,
 ) -> Result<NewAccount, ServiceError> {
+    let store = cx.store();
     by.require(pmhc_core::access::Permission::ManageUsers)?;
     store.find_partner(&partner.to_string()).await?;
     let installation = matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
@@ -225,7 +228,7 @@ pub async fn create_account(
     };
     let how = if awaiting_approval { "; disabled until an administrator of the partner approves it" } else { "" };
     crate::audit::record(
-        store,
+        cx,
         actor,
         AuditAction::Admin,
         format!("user:{username}"),
@@ -234,105 +237,126 @@ pub async fn create_account(
         format!("add as {roles} of partner {partner}{how}"),
     )
     .await?;
-    let user = add_user(store, username, display_name, roles, partner, password).await?;
+    let user = add_user(cx, username, display_name, roles, partner, password).await?;
     let user = if awaiting_approval { store.update_user(username, None, None, Some(false)).await? } else { user };
     Ok(NewAccount { user, awaiting_approval })
 }
 
 /// Approve (enable) an account of `by`'s partner.
-pub async fn approve_account(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<pmhc_store::User, ServiceError> {
+pub async fn approve_account(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<pmhc_store::User, ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "approve or enable the account").await?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "approve / enable").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "approve / enable").await?;
     Ok(store.update_user(username, None, None, Some(true)).await?)
 }
 
 /// Issue an API token for an account of `by`'s partner (tokens need no second factor, so only
 /// the account's own partner issues them). Returns the token, shown once.
-pub async fn issue_token(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, name: &str) -> Result<String, ServiceError> {
+pub async fn issue_token(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str, name: &str) -> Result<String, ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "issue its API tokens").await?;
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ServiceError::Invalid("the token name must be 1 to 100 characters, without control characters".into()));
     }
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("API token \"{name}\"")).await?;
-    add_api_token(store, username, name).await
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("API token \"{name}\"")).await?;
+    add_api_token(cx, username, name).await
 }
 
 /// Unlock an account of `by`'s partner.
-pub async fn unlock(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+pub async fn unlock(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "unlock it").await?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "unlock").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "unlock").await?;
     Ok(store.unlock_user(username).await?)
 }
 
 /// Reset the second factor of an account of `by`'s partner (a lost phone).
-pub async fn reset_second_factor(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+pub async fn reset_second_factor(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "reset its second factor").await?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "reset second factor").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "reset second factor").await?;
     Ok(store.set_totp_secret(username, None, None).await?)
 }
 
 /// Set an account's password (its sessions end).
-pub async fn set_password(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, password: &str) -> Result<(), ServiceError> {
+pub async fn set_password(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str, password: &str) -> Result<(), ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "set its password").await?;
     check_password_for(password, username)?;
     let hash = hash_password(password)?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "set password").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "set password").await?;
     store.update_user(username, Some(&hash), None, None).await?;
     Ok(())
 }
 
 /// Give an account other roles (its sessions end). Installation-level roles only from the
 /// installation (the operator, an installation administrator).
-pub async fn set_roles(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, roles: Roles) -> Result<pmhc_store::User, ServiceError> {
+pub async fn set_roles(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str, roles: Roles) -> Result<pmhc_store::User, ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "change its roles").await?;
     let installation = matches!(by, Acting::Operator) || matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
     if (roles.contains(Role::InstallationAdministrator) || roles.contains(Role::Auditor)) && !installation {
         return Err(ServiceError::NotYourPartner("only an installation administrator makes installation administrators and auditors".into()));
     }
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("roles {roles}")).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("roles {roles}")).await?;
     Ok(store.update_user(username, None, Some(roles), None).await?)
 }
 
 /// Move an account to another partner (its sessions end): the installation's operator only, since
 /// it takes the account from one partner to another.
-pub async fn move_to_partner(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str, partner: &str) -> Result<pmhc_core::sharing::Partner, ServiceError> {
+pub async fn move_to_partner(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str, partner: &str) -> Result<pmhc_core::sharing::Partner, ServiceError> {
+    let store = cx.store();
     if !matches!(by, Acting::Operator) {
         return Err(ServiceError::NotYourPartner("an account moves to another partner only by the installation's operator".into()));
     }
     account_of(store, by, username, "move it").await?;
     let p = store.find_partner(partner).await?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("partner {}", p.id)).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, format!("partner {}", p.id)).await?;
     store.set_user_partner(username, p.id).await?;
     Ok(p)
 }
 
 /// Disable an account: its sessions end and its API tokens stop working.
-pub async fn disable(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+pub async fn disable(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, username: &str) -> Result<(), ServiceError> {
+    let store = cx.store();
     account_of(store, by, username, "disable it").await?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "disable").await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("user:{username}"), &[], AuditOutcome::Success, "disable").await?;
     store.update_user(username, None, None, Some(false)).await?;
     Ok(())
 }
 
 /// Revoke an API token (the operator: any; an administrator: its partner's accounts' tokens).
-pub async fn revoke_token(store: &pmhc_store::Store, actor: &Actor, by: Acting<'_>, id: i64) -> Result<(), ServiceError> {
+pub async fn revoke_token(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64) -> Result<(), ServiceError> {
+    let store = cx.store();
     by.require(pmhc_core::access::Permission::ManageUsers)?;
     let token = store.list_api_tokens().await?.into_iter().find(|t| t.id == id && !t.revoked);
     let Some(token) = token else {
         return Err(ServiceError::NotFound(format!("there is no unrevoked API token #{id} (see `pmhc user tokens`)")));
     };
     account_of(store, by, &token.username, "revoke its API tokens").await?;
-    crate::audit::record(store, actor, AuditAction::Admin, format!("token:{id}"), &[], AuditOutcome::Success, format!("revoke (of {})", token.username)).await?;
+    crate::audit::record(cx, actor, AuditAction::Admin, format!("token:{id}"), &[], AuditOutcome::Success, format!("revoke (of {})", token.username)).await?;
     store.revoke_api_token(id).await?;
     Ok(())
 }
 
 /// The accounts `by` administers (an installation administrator: every account, to see which
 /// partners have an administrator).
-pub async fn visible_accounts(store: &pmhc_store::Store, by: Acting<'_>) -> Result<Vec<pmhc_store::User>, ServiceError> {
+pub async fn visible_accounts(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec<pmhc_store::User>, ServiceError> {
+    let store = cx.store();
     by.require(pmhc_core::access::Permission::ManageUsers)?;
     let installation = matches!(by, Acting::User(u) if u.roles.contains(Role::InstallationAdministrator));
     Ok(store.list_users().await?.into_iter().filter(|u| installation || administers(by, u.partner)).collect())
+}
+
+/// The API tokens of the accounts `by` administers in its own partner (the operator: every token).
+pub async fn visible_tokens(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec<pmhc_store::ApiTokenInfo>, ServiceError> {
+    let mine: Vec<String> = visible_accounts(cx, by)
+        .await?
+        .into_iter()
+        .filter(|u| by.partner().is_none_or(|p| u.partner == p))
+        .map(|u| u.username)
+        .collect();
+    Ok(cx.store().list_api_tokens().await?.into_iter().filter(|t| mine.contains(&t.username)).collect())
 }
 
 #[cfg(test)]

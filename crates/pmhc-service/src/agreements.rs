@@ -15,10 +15,12 @@ use pmhc_store::Store;
 
 use crate::{Acting, ServiceError};
 use crate::audit::{self, Actor};
+use crate::ServiceContext;
 
 /// Propose an agreement. A party's own user proposing it approves it for that party; the
 /// operator records it approved by both.
-pub async fn propose(store: &Store, actor: &Actor, by: Acting<'_>, mut a: InformationSharingAgreement) -> Result<InformationSharingAgreement, ServiceError> {
+pub async fn propose(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, mut a: InformationSharingAgreement) -> Result<InformationSharingAgreement, ServiceError> {
+    let store = cx.store();
     by.require(Permission::ManageAgreements)?;
     a.validate().map_err(|e| ServiceError::Invalid(e.to_string()))?;
     for p in [a.discloser, a.recipient] {
@@ -34,7 +36,7 @@ pub async fn propose(store: &Store, actor: &Actor, by: Acting<'_>, mut a: Inform
     a.ended_on = None;
     let waiting = if a.approved() { "approved".to_string() } else { format!("awaiting partner {:?}", a.awaiting()) };
     audit::record(
-        store,
+        cx,
         actor,
         AuditAction::Admin,
         format!("agreement:{}", a.title),
@@ -43,7 +45,9 @@ pub async fn propose(store: &Store, actor: &Actor, by: Acting<'_>, mut a: Inform
         format!("propose: partner {} to {} ({}), {}; {waiting}", a.discloser, a.recipient, a.direction, a.field_groups.to_list()),
     )
     .await?;
-    Ok(store.add_agreement(&a, by.name()).await?)
+    let saved = store.add_agreement(&a, by.name()).await?;
+    cx.outcomes().invalidate().await;
+    Ok(saved)
 }
 
 /// The agreement `id` if `by` may act on it as a party (the operator: any).
@@ -68,7 +72,8 @@ pub fn approves_for_its_partner(u: &pmhc_store::User) -> bool {
 }
 
 /// Approve an agreement for the acting user's partner (the operator names the partner).
-pub async fn approve(store: &Store, actor: &Actor, by: Acting<'_>, id: i64, operator_for: Option<PartnerId>) -> Result<InformationSharingAgreement, ServiceError> {
+pub async fn approve(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64, operator_for: Option<PartnerId>) -> Result<InformationSharingAgreement, ServiceError> {
+    let store = cx.store();
     let a = as_party(store, by, id, "approve").await?;
     let party = match (by.partner(), operator_for) {
         (Some(p), _) => p,
@@ -81,15 +86,27 @@ pub async fn approve(store: &Store, actor: &Actor, by: Acting<'_>, id: i64, oper
         return Err(ServiceError::NotYourPartner("an agreement is approved by its party's administrator or project coordinator".into()));
     }
     let today = store.clock().today();
-    audit::record(store, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("approve for partner {party}")).await?;
-    Ok(store.approve_agreement(id, party, today, by.name()).await?)
+    audit::record(cx, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("approve for partner {party}")).await?;
+    let approved = store.approve_agreement(id, party, today, by.name()).await?;
+    cx.outcomes().invalidate().await;
+    Ok(approved)
 }
 
 /// End an agreement from `day` (today by default): nothing is shared under it from then.
-pub async fn end(store: &Store, actor: &Actor, by: Acting<'_>, id: i64, day: Option<chrono::NaiveDate>) -> Result<chrono::NaiveDate, ServiceError> {
+pub async fn end(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, id: i64, day: Option<chrono::NaiveDate>) -> Result<chrono::NaiveDate, ServiceError> {
+    let store = cx.store();
     as_party(store, by, id, "end").await?;
     let day = day.unwrap_or_else(|| store.clock().today());
-    audit::record(store, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("end from {day}")).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("agreement:{id}"), &[], AuditOutcome::Success, format!("end from {day}")).await?;
     store.end_agreement(id, day).await?;
+    cx.outcomes().invalidate().await;
     Ok(day)
+}
+
+/// The agreements `by` may read: those its partner is a party to, or every agreement for those
+/// who manage agreements (and the operator).
+pub async fn visible(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec<InformationSharingAgreement>, ServiceError> {
+    let all = by.user().is_none_or(|u| u.roles.can(Permission::ManageAgreements));
+    let mine = by.partner();
+    Ok(cx.store().list_agreements().await?.into_iter().filter(|a| all || mine.is_some_and(|p| a.discloser == p || a.recipient == p)).collect())
 }

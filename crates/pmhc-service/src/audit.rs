@@ -1,9 +1,9 @@
 //! The audit trail's operations: record an event (fail closed), verify the whole chain.
 
-use pmhc_core::audit::{AuditAction, AuditEvent, AuditOutcome, ChainError, ChainKeying, ChainVerifier, audit_time};
-use pmhc_store::Store;
+use pmhc_core::audit::{AuditAction, AuditEntry, AuditEvent, AuditOutcome, ChainError, ChainKeying, ChainVerifier, audit_time};
+use pmhc_store::AuditFilter;
 
-use crate::ServiceError;
+use crate::{ServiceContext, ServiceError};
 
 /// Who acts and from where, for the entries of one request or command.
 #[derive(Debug, Clone)]
@@ -76,7 +76,7 @@ fn event(actor: &Actor, action: AuditAction, object: String, field_groups: &[&st
 
 /// Record an event. An error means it was not recorded: the caller must refuse what it records.
 pub async fn record(
-    store: &Store,
+    cx: &ServiceContext,
     actor: &Actor,
     action: AuditAction,
     object: impl Into<String>,
@@ -85,7 +85,7 @@ pub async fn record(
     detail: impl Into<String>,
 ) -> Result<(), ServiceError> {
     let event = event(actor, action, object.into(), field_groups, outcome, detail.into());
-    store.append_audit(event).await.map_err(unavailable)?;
+    cx.store().append_audit(event).await.map_err(unavailable)?;
     Ok(())
 }
 
@@ -111,7 +111,8 @@ pub struct Verified {
 /// outside the database. `Ok(Err(..))` is a broken chain (with the first broken entry) or one
 /// that cannot be verified for want of the key ([`ChainError::KeyUnavailable`], not tampering);
 /// `Err` is a failure to read it.
-pub async fn verify(store: &Store, expect_head: Option<&str>) -> Result<Result<Verified, ChainError>, ServiceError> {
+pub async fn verify(cx: &ServiceContext, expect_head: Option<&str>) -> Result<Result<Verified, ChainError>, ServiceError> {
+    let store = cx.store();
     let keying = match store.keys().await {
         Ok(k) => ChainKeying { key: Some(k.audit), keyed_from: k.keyed_from },
         Err(e) if e.is_key_problem() => {
@@ -147,7 +148,8 @@ pub async fn verify(store: &Store, expect_head: Option<&str>) -> Result<Result<V
 
 /// The newest entry's hash (hex), to keep outside the database (`pmhc audit head`); the genesis
 /// value for an empty log.
-pub async fn head(store: &Store) -> Result<String, ServiceError> {
+pub async fn head(cx: &ServiceContext) -> Result<String, ServiceError> {
+    let store = cx.store();
     let newest = store.audit_newest().await?;
     Ok(newest.map_or_else(|| pmhc_core::audit::GENESIS.to_string(), |(_, h)| h))
 }
@@ -157,7 +159,8 @@ pub const RETENTION_DAYS: i64 = 365;
 
 /// Remove audit entries older than `before` — refused when `before` is less than a year ago. The
 /// purge is itself audited (after it, as the newest entry).
-pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> Result<u64, ServiceError> {
+pub async fn purge(cx: &ServiceContext, actor: &Actor, before: chrono::NaiveDate) -> Result<u64, ServiceError> {
+    let store = cx.store();
     // Entries carry the real time, so their retention is counted in real time too.
     let limit = pmhc_store::clock::real_now().date_naive() - chrono::Duration::days(RETENTION_DAYS);
     if before > limit {
@@ -169,6 +172,37 @@ pub async fn purge(store: &Store, actor: &Actor, before: chrono::NaiveDate) -> R
     let by = event(actor, AuditAction::Delete, pmhc_core::audit::PURGE_OBJECT.to_string(), &[], AuditOutcome::Success, String::new());
     let n = store.purge_audit_before(&before.to_string(), by).await?;
     Ok(n)
+}
+
+/// A page of the audit trail (those who may read it), as `by` may read it ([`scope_for`]; the
+/// operator: all of it), the reading itself audited.
+pub async fn list(cx: &ServiceContext, actor: &Actor, by: crate::Acting<'_>, filter: AuditFilter, limit: u32, offset: u64) -> Result<Vec<AuditEntry>, ServiceError> {
+    read(cx, actor, by, filter, limit, offset, AuditAction::View, "audit").await
+}
+
+/// The audit trail for an export (`file`: the export's name, its audit entry's object): at most
+/// `max` entries, as `by` may read it, the export audited.
+pub async fn export(cx: &ServiceContext, actor: &Actor, by: crate::Acting<'_>, filter: AuditFilter, max: u32, file: &str) -> Result<Vec<AuditEntry>, ServiceError> {
+    read(cx, actor, by, filter, max, 0, AuditAction::Export, file).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn read(
+    cx: &ServiceContext,
+    actor: &Actor,
+    by: crate::Acting<'_>,
+    mut filter: AuditFilter,
+    limit: u32,
+    offset: u64,
+    action: AuditAction,
+    object: &str,
+) -> Result<Vec<AuditEntry>, ServiceError> {
+    by.require(pmhc_core::access::Permission::ViewAudit)?;
+    filter.scope = by.user().and_then(scope_for);
+    let store = cx.store();
+    let entries = store.list_audit(&filter, limit, offset).await?;
+    record(cx, actor, action, object, &[], AuditOutcome::Success, format!("{} entries", entries.len())).await?;
+    Ok(entries)
 }
 
 /// What `user` reads of the audit trail: everything for an auditor; otherwise only the entries

@@ -6,11 +6,9 @@ use pmhc_core::CodeList;
 use pmhc_core::access::Permission;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::definition::{DefinitionVersion, SharedDefinition};
-use pmhc_store::Store;
 
 use crate::audit::{self, Actor};
-use crate::outcomes::OutcomeCache;
-use crate::{Acting, ServiceError};
+use crate::{Acting, ServiceContext, ServiceError};
 
 /// What saving gave.
 #[derive(Debug, Clone)]
@@ -26,14 +24,14 @@ pub enum Saved {
 /// (required; no control characters but newlines and tabs; at most 2,000 characters). The author
 /// is the acting user (the operator: its account, with `author_name` beside it when given).
 pub async fn save(
-    store: &Store,
-    cache: Option<&OutcomeCache>,
+    cx: &ServiceContext,
     actor: &Actor,
     by: Acting<'_>,
     def: SharedDefinition,
     note: &str,
     author_name: Option<&str>,
 ) -> Result<Saved, ServiceError> {
+    let store = cx.store();
     by.require(Permission::EditDefinitions)?;
     let note = note.trim();
     if note.is_empty() {
@@ -54,7 +52,7 @@ pub async fn save(
     };
     // Audited before the new version is saved (and visible).
     audit::record(
-        store,
+        cx,
         actor,
         AuditAction::Change,
         format!("definitions:{}", current.version + 1),
@@ -64,9 +62,7 @@ pub async fn save(
     )
     .await?;
     let saved = store.save_definition(&def, &author, note).await?;
-    if let Some(c) = cache {
-        c.invalidate().await;
-    }
+    cx.outcomes().invalidate().await;
     Ok(Saved::New(saved))
 }
 
@@ -159,4 +155,23 @@ fn annotate_definitions(toml_text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The definitions in force (through the outcome cache, which keeps them; version 1, the
+/// defaults, is saved when there is none yet).
+pub async fn current(cx: &ServiceContext, by: Acting<'_>) -> Result<std::sync::Arc<DefinitionVersion>, ServiceError> {
+    by.require(Permission::ViewDefinitions)?;
+    cx.outcomes().current_definition().await
+}
+
+/// One saved version of the definitions (`None`: never saved).
+pub async fn version(cx: &ServiceContext, by: Acting<'_>, version: u32) -> Result<Option<DefinitionVersion>, ServiceError> {
+    by.require(Permission::ViewDefinitions)?;
+    Ok(cx.store().definition_version(Some(version)).await?)
+}
+
+/// Every version of the definitions, newest first (at least version 1).
+pub async fn history(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec<DefinitionVersion>, ServiceError> {
+    current(cx, by).await?;
+    Ok(cx.store().definition_history().await?)
 }

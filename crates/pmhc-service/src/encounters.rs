@@ -5,12 +5,10 @@
 use pmhc_core::Encounter;
 use pmhc_core::access::Permission;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
-use pmhc_store::Store;
 
 use crate::audit::{self, Actor, ENCOUNTER_GROUPS};
-use crate::outcomes::OutcomeCache;
 use crate::sharing::{self, Viewer};
-use crate::{Acting, ServiceError};
+use crate::{Acting, ServiceContext, ServiceError};
 
 /// Where a saved encounter came from (the audit entry's detail).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +36,9 @@ fn check_keys(e: &Encounter) -> Result<(), ServiceError> {
     Ok(())
 }
 
-async fn write(store: &Store, cache: Option<&OutcomeCache>, viewer: &Viewer, e: Encounter) -> Result<Encounter, ServiceError> {
-    store.write_batch(viewer.partner, None, std::slice::from_ref(&e)).await?;
-    if let Some(c) = cache {
-        c.invalidate().await;
-    }
+async fn write(cx: &ServiceContext, viewer: &Viewer, e: Encounter) -> Result<Encounter, ServiceError> {
+    cx.store().write_batch(viewer.partner, None, std::slice::from_ref(&e)).await?;
+    cx.outcomes().invalidate().await;
     Ok(e)
 }
 
@@ -55,38 +51,39 @@ fn validated(mut e: Encounter) -> Result<Encounter, ServiceError> {
 
 /// Create an encounter in a source system the viewer's partner owns (or nobody does yet);
 /// `Conflict` when one with the same keys exists.
-pub async fn create(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor, by: Acting<'_>, viewer: &Viewer, e: Encounter, channel: Channel) -> Result<Encounter, ServiceError> {
+pub async fn create(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: &Viewer, e: Encounter, channel: Channel) -> Result<Encounter, ServiceError> {
+    let store = cx.store();
     by.require(Permission::EditEncounters)?;
     let e = validated(e)?;
-    if !sharing::may_write(store, viewer, &e.source_system).await? {
+    if !sharing::may_write(cx, viewer, &e.source_system).await? {
         return Err(ServiceError::ForeignRecord(e.source_system));
     }
     if store.get_encounter(&e.source_system, &e.source_key).await?.is_some() {
         return Err(ServiceError::Conflict(format!("encounter {}/{} exists already; change it with PUT", e.source_system, e.source_key)));
     }
-    audit::record(store, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, channel.detail())
+    audit::record(cx, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, channel.detail())
         .await?;
-    write(store, cache, viewer, e).await
+    write(cx, viewer, e).await
 }
 
 /// Record (or record again: the draft id is the key, so a resubmitted draft saves once) an
 /// encounter from the field form, in the partner's own field-form source system.
-pub async fn record_field_form(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor, by: Acting<'_>, viewer: &Viewer, mut e: Encounter) -> Result<Encounter, ServiceError> {
+pub async fn record_field_form(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: &Viewer, mut e: Encounter) -> Result<Encounter, ServiceError> {
     by.require(Permission::EditEncounters)?;
     e.source_system = pmhc_core::field_form::field_source(viewer.partner);
     let e = validated(e)?;
-    audit::record(store, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::FieldForm.detail())
+    audit::record(cx, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::FieldForm.detail())
         .await?;
-    write(store, cache, viewer, e).await
+    write(cx, viewer, e).await
 }
 
 /// Replace an existing encounter the viewer's partner owns (the keys given win over those in the
 /// record; an edit is newer than whatever the source said last). A record the viewer may not see
 /// is as absent as one that does not exist.
 #[allow(clippy::too_many_arguments)]
-pub async fn replace(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor, by: Acting<'_>, viewer: &Viewer, system: &str, key: &str, mut e: Encounter) -> Result<Encounter, ServiceError> {
+pub async fn replace(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: &Viewer, system: &str, key: &str, mut e: Encounter) -> Result<Encounter, ServiceError> {
     by.require(Permission::EditEncounters)?;
-    let Some(existing) = sharing::get_encounter(store, viewer, system, key).await? else {
+    let Some(existing) = sharing::get_encounter(cx, viewer, system, key).await? else {
         return Err(ServiceError::NotFound(format!("there is no encounter {system}/{key}; create it with POST")));
     };
     // Only the owning partner changes a record (another partner sees it through an agreement).
@@ -97,6 +94,6 @@ pub async fn replace(store: &Store, cache: Option<&OutcomeCache>, actor: &Actor,
     e.source_key = key.to_string();
     e.source_updated_at = None;
     let e = validated(e)?;
-    audit::record(store, actor, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::Api.detail()).await?;
-    write(store, cache, viewer, e).await
+    audit::record(cx, actor, AuditAction::Change, format!("encounter:{system}/{key}"), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::Api.detail()).await?;
+    write(cx, viewer, e).await
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use pmhc_core::Encounter;
 use pmhc_import::{EngineOptions, EngineSummary, MappingSpec, Sink};
-use pmhc_store::{BatchCounts, ImportStatus, ImportTotals, NewImport, Store};
+use pmhc_store::{BatchCounts, ImportStatus, ImportTotals, NewImport};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
@@ -16,6 +16,7 @@ use pmhc_core::audit::{AuditAction, AuditOutcome};
 
 use crate::ServiceError;
 use crate::audit::Actor;
+use crate::ServiceContext;
 
 /// What to import.
 pub struct ImportRequest {
@@ -80,7 +81,8 @@ impl Sink for ChannelSink {
 /// Import a file into the store. The import is recorded in the history whatever happens: as
 /// `complete`, `partial` (some rows rejected; the rest stored) or `failed` (the error is
 /// returned; what was stored before it stays, and importing again is safe).
-pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutcome, ServiceError> {
+pub async fn import_file(cx: &ServiceContext, req: ImportRequest) -> Result<ImportOutcome, ServiceError> {
+    let store = cx.store();
     if !req.path.is_file() {
         return Err(ServiceError::Invalid(format!("{} is not a file", req.path.display())));
     }
@@ -99,7 +101,7 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     }
     let key = store.pseudonym_key().await?;
     let import_id = begin(
-        store,
+        cx,
         &req.actor,
         &NewImport {
             file_name: req.file_name.clone(),
@@ -151,35 +153,36 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     drop(rx);
     let result = engine.await.map_err(|e| ServiceError::Internal(format!("the import thread failed: {e}")));
     let actor = req.actor.clone();
-    let failed = |store: Store, counts, why: String| async move {
-        end(&store, &actor, import_id, &EngineSummary::default(), counts, ImportStatus::Failed, &why).await;
+    let failed = |cx: ServiceContext, counts, why: String| async move {
+        end(&cx, &actor, import_id, &EngineSummary::default(), counts, ImportStatus::Failed, &why).await;
     };
     let summary = match (result, write_error) {
         (_, Some(e)) => {
             let e = ServiceError::ImportWrite { counts, source: Box::new(e) };
-            failed(store.clone(), counts, e.to_string()).await;
+            failed(cx.clone(), counts, e.to_string()).await;
             return Err(e);
         }
         (Err(e), None) => {
-            failed(store.clone(), counts, e.to_string()).await;
+            failed(cx.clone(), counts, e.to_string()).await;
             return Err(e);
         }
         (Ok(Err(e)), None) => {
             let e: ServiceError = e.into();
-            failed(store.clone(), counts, e.to_string()).await;
+            failed(cx.clone(), counts, e.to_string()).await;
             return Err(e);
         }
         (Ok(Ok(s)), None) => s,
     };
     let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
-    end(store, &req.actor, import_id, &summary, counts, status, "").await;
+    end(cx, &req.actor, import_id, &summary, counts, status, "").await;
     Ok(ImportOutcome { import_id, status, summary, counts, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// Open an import: its row in the history (naming this process) and, before any record is
 /// written, the "import started" audit entry (who, partner, file fingerprint, mapping). When the
 /// entry cannot be written the import is closed as failed and nothing is imported.
-pub async fn begin(store: &Store, actor: &Actor, meta: &NewImport) -> Result<i64, ServiceError> {
+pub async fn begin(cx: &ServiceContext, actor: &Actor, meta: &NewImport) -> Result<i64, ServiceError> {
+    let store = cx.store();
     let id = store.start_import(meta).await?;
     let detail = format!(
         "started: file {}, fingerprint {}, mapping {}, source system {}, partner {}",
@@ -189,7 +192,7 @@ pub async fn begin(store: &Store, actor: &Actor, meta: &NewImport) -> Result<i64
         meta.source_system,
         meta.partner
     );
-    if let Err(e) = crate::audit::record(store, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
+    if let Err(e) = crate::audit::record(cx, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
         let _ = store.finish_import(id, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await;
         return Err(e);
     }
@@ -199,7 +202,8 @@ pub async fn begin(store: &Store, actor: &Actor, meta: &NewImport) -> Result<i64
 /// Close an import: its totals in the history and the "import finished" entry (counts, outcome;
 /// `why` when it failed). Failures to record are logged: the data is written either way, and
 /// an import left running is marked interrupted by the next command.
-pub async fn end(store: &Store, actor: &Actor, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus, why: &str) {
+pub async fn end(cx: &ServiceContext, actor: &Actor, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus, why: &str) {
+    let store = cx.store();
     let totals = ImportTotals {
         received: s.received,
         accepted: s.accepted,
@@ -221,7 +225,7 @@ pub async fn end(store: &Store, actor: &Actor, id: i64, s: &EngineSummary, c: Ba
     if !why.is_empty() {
         detail.push_str(&format!("; {why}"));
     }
-    if let Err(e) = crate::audit::record(store, actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
+    if let Err(e) = crate::audit::record(cx, actor, AuditAction::Import, format!("import:{id}"), &[], outcome, detail).await {
         tracing::warn!(import = id, error = %e, "could not record the end of an import in the audit trail");
     }
 }
@@ -231,7 +235,8 @@ pub const STALE_IMPORT: chrono::Duration = chrono::Duration::minutes(15);
 
 /// Mark the imports whose process died as `interrupted`, each with an audit entry saying what it
 /// stored; returns them. Every command that opens the store calls this (and `serve` at start).
-pub async fn interrupt_dead(store: &Store, actor: &Actor) -> Result<Vec<(i64, u64)>, ServiceError> {
+pub async fn interrupt_dead(cx: &ServiceContext, actor: &Actor) -> Result<Vec<(i64, u64)>, ServiceError> {
+    let store = cx.store();
     let mut out = Vec::new();
     for (r, stored) in store.dead_imports(STALE_IMPORT).await? {
         if store.mark_import_interrupted(r.id, stored).await? {
@@ -239,9 +244,51 @@ pub async fn interrupt_dead(store: &Store, actor: &Actor) -> Result<Vec<(i64, u6
                 "interrupted: the process running it stopped before it finished; {stored} encounters of it are stored (importing {} again is safe)",
                 r.file_name
             );
-            crate::audit::record(store, actor, AuditAction::Import, format!("import:{}", r.id), &[], AuditOutcome::Failed, detail).await?;
+            crate::audit::record(cx, actor, AuditAction::Import, format!("import:{}", r.id), &[], AuditOutcome::Failed, detail).await?;
             out.push((r.id, stored));
         }
     }
     Ok(out)
+}
+
+// --- The import history: reading it --------------------------------------------------------------
+
+/// The import history as `by` may read it (those who import): its partner's imports (the
+/// operator: every partner's), most recent first, at most `limit`.
+pub async fn history(cx: &ServiceContext, by: crate::Acting<'_>, limit: u32) -> Result<Vec<pmhc_store::ImportRecord>, ServiceError> {
+    by.require(pmhc_core::access::Permission::Import)?;
+    Ok(cx.store().list_imports(by.partner(), limit).await?)
+}
+
+/// One import of `by`'s partner (another partner's is as absent as one that does not exist).
+pub async fn get(cx: &ServiceContext, by: crate::Acting<'_>, id: i64) -> Result<pmhc_store::ImportRecord, ServiceError> {
+    by.require(pmhc_core::access::Permission::Import)?;
+    cx.store()
+        .get_import(id)
+        .await?
+        .filter(|r| by.partner().is_none_or(|p| r.partner == p))
+        .ok_or_else(|| ServiceError::NotFound(format!("there is no import {id}")))
+}
+
+/// The summary a front end kept with an import of `by`'s partner when it ended (JSON; `None`
+/// while it runs, or when none was kept).
+pub async fn summary(cx: &ServiceContext, by: crate::Acting<'_>, id: i64) -> Result<Option<String>, ServiceError> {
+    get(cx, by, id).await?;
+    Ok(cx.store().import_summary(id).await?)
+}
+
+/// The rejected rows of an import of `by`'s partner (CSV: they hold the source's own fields, so
+/// the download is audited before it is handed out).
+pub async fn rejects(cx: &ServiceContext, actor: &Actor, by: crate::Acting<'_>, id: i64) -> Result<Vec<u8>, ServiceError> {
+    get(cx, by, id).await?;
+    let store = cx.store();
+    let bytes = store.import_rejects(id).await?.ok_or_else(|| ServiceError::NotFound(format!("import {id} kept no rejected rows")))?;
+    crate::audit::record(cx, actor, AuditAction::Export, format!("import:{id}/rejects"), crate::audit::ENCOUNTER_GROUPS, AuditOutcome::Success, format!("{} bytes", bytes.len()))
+        .await?;
+    Ok(bytes)
+}
+
+/// Keep what a front end shows of an ended import: its summary (JSON) and its rejected rows (CSV).
+pub async fn keep_details(cx: &ServiceContext, id: i64, summary_json: &str, rejects: Option<&[u8]>) -> Result<(), ServiceError> {
+    Ok(cx.store().save_import_details(id, summary_json, rejects).await?)
 }

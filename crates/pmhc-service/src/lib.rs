@@ -4,8 +4,12 @@
 //! API alike: importing a file ([`imports`]), computing outcome reports with the cache a server
 //! keeps warm ([`outcomes`]), and accounts — password hashing, secrets for sessions and API
 //! tokens ([`accounts`]), and record access through partners, agreements and consents
-//! ([`sharing`]). Everything here goes through [`pmhc_store::Store`]; the domain rules
+//! ([`sharing`]). Every use case takes the [`ServiceContext`] (the store and what a server keeps) and
+//! reaches the store through it: front ends hold a `ServiceContext`, never the store. The domain rules
 //! are in `pmhc-core`.
+
+mod context;
+pub use context::ServiceContext;
 
 pub mod accounts;
 pub mod agreements;
@@ -23,6 +27,12 @@ pub mod signin;
 pub mod training;
 
 pub use definitions::definitions_toml;
+
+/// The stored records front ends read and fill in, named here so that a front end needs no
+/// access to the store itself.
+pub mod model {
+    pub use pmhc_store::{ApiTokenInfo, AuditFilter, Clock, DisclosureRecord, EncounterFilter, ImportRecord, ImportStatus, ReferralEvent, ReferralRecord, User};
+}
 
 /// What can go wrong in a service operation.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +103,61 @@ pub enum ServiceError {
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// What kind of failure a [`ServiceError`] is, so that a front end can answer it (an HTTP status,
+/// an exit code) without knowing the store's or the importer's errors. What to say is the error's
+/// message (its `Display`), except where the kind carries something more precise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request cannot be done as asked (a bad value, a rule broken); the message says what to
+    /// change.
+    Invalid,
+    /// One field breaks a rule.
+    InvalidField { field: String, message: String },
+    /// It exists already, or its state does not allow this.
+    Conflict,
+    /// No such thing (or none the asker may know of).
+    NotFound,
+    /// A record of this source system, which another partner owns.
+    ForeignRecord(String),
+    /// Only the provider of this service may do this.
+    NotProvider(String),
+    /// The asker's role or partner may not do this.
+    Refused,
+    /// Something outside pmhc needs mending first (a full disk, the key file, the audit trail):
+    /// the message says what; asking again passes once it is mended.
+    Unavailable,
+    /// A bug or an outage: to be logged, not shown.
+    Internal,
+}
+
+impl ServiceError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        use pmhc_store::StoreError as S;
+        match self {
+            ServiceError::Invalid(_) | ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_) | ServiceError::Import(_) => ErrorKind::Invalid,
+            ServiceError::InvalidField { field, message } => ErrorKind::InvalidField { field: field.clone(), message: message.clone() },
+            ServiceError::ForeignRecord(system) => ErrorKind::ForeignRecord(system.clone()),
+            ServiceError::Conflict(_) => ErrorKind::Conflict,
+            ServiceError::NotProvider(name) => ErrorKind::NotProvider(name.clone()),
+            ServiceError::NotYourPartner(_) => ErrorKind::Refused,
+            ServiceError::NotFound(_) => ErrorKind::NotFound,
+            ServiceError::AuditUnavailable | ServiceError::AuditDiskFull | ServiceError::AuditKey(_) => ErrorKind::Unavailable,
+            ServiceError::Store(e) => match e.as_ref() {
+                S::InvalidDefinition(_) | S::Invalid(_) => ErrorKind::Invalid,
+                S::InvalidEncounter { source, .. } => ErrorKind::InvalidField { field: "encounter".into(), message: source.to_string() },
+                S::UserExists(_) | S::PartnerExists(_) => ErrorKind::Conflict,
+                S::UserNotFound(_) | S::PartnerNotFound(_) | S::NotFound { .. } => ErrorKind::NotFound,
+                S::ForeignSource { system, .. } => ErrorKind::ForeignRecord(system.clone()),
+                // Said as it is (the disk, the key file): it passes once mended.
+                e if e.is_disk_full() || e.is_key_problem() => ErrorKind::Unavailable,
+                _ => ErrorKind::Internal,
+            },
+            ServiceError::ImportWrite { .. } | ServiceError::Io { .. } | ServiceError::Internal(_) => ErrorKind::Internal,
+        }
+    }
 }
 
 /// Who acts: a signed-in user, or the installation's operator (the `pmhc` command, with access

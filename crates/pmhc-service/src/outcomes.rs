@@ -21,7 +21,7 @@ use pmhc_core::sharing::{ReportScope, scoped_outcome_data};
 use pmhc_store::Store;
 use tokio::sync::Mutex;
 
-use crate::ServiceError;
+use crate::{ServiceContext, ServiceError};
 
 /// The question a report answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,12 +87,12 @@ impl OutcomeCache {
     /// Reports kept (a few hundred kilobytes each).
     pub const MAX_REPORTS: usize = 64;
 
-    pub fn new(store: Store) -> Self {
+    pub(crate) fn new(store: Store) -> Self {
         OutcomeCache { store, state: Mutex::new(State::default()), stamp_interval: Self::STAMP_INTERVAL }
     }
 
     /// A cache that checks the store on every request (for one-shot use and tests).
-    pub fn uncached(store: Store) -> Self {
+    pub(crate) fn uncached(store: Store) -> Self {
         OutcomeCache { store, state: Mutex::new(State::default()), stamp_interval: Duration::ZERO }
     }
 
@@ -277,7 +277,8 @@ impl OutcomeCache {
 }
 
 /// One report, computed from the store without keeping anything (the CLI's path).
-pub async fn compute_report(store: &Store, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
+pub async fn compute_report(cx: &ServiceContext, q: &ReportQuery) -> Result<OutcomeReport, ServiceError> {
+    let store = cx.store();
     OutcomeCache::uncached(store.clone()).compute(q).await
 }
 

@@ -4,10 +4,9 @@
 use pmhc_core::access::Permission;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::sharing::{Partner, Sector};
-use pmhc_store::Store;
 
 use crate::audit::{self, Actor};
-use crate::{Acting, ServiceError};
+use crate::{Acting, ServiceContext, ServiceError};
 
 fn check_name(name: &str) -> Result<&str, ServiceError> {
     let name = name.trim();
@@ -19,15 +18,17 @@ fn check_name(name: &str) -> Result<&str, ServiceError> {
 
 /// Add a partner (those who manage agreements: project coordinators and administrators; the
 /// operator).
-pub async fn add(store: &Store, actor: &Actor, by: Acting<'_>, name: &str, sector: Sector) -> Result<Partner, ServiceError> {
+pub async fn add(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, name: &str, sector: Sector) -> Result<Partner, ServiceError> {
+    let store = cx.store();
     by.require(Permission::ManageAgreements)?;
     let name = check_name(name)?;
-    audit::record(store, actor, AuditAction::Admin, format!("partner:{name}"), &[], AuditOutcome::Success, format!("add ({})", sector.label())).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("partner:{name}"), &[], AuditOutcome::Success, format!("add ({})", sector.label())).await?;
     Ok(store.add_partner(name, sector).await?)
 }
 
 /// Rename a partner or change its sector (the operator, or an administrator of that partner).
-pub async fn change(store: &Store, actor: &Actor, by: Acting<'_>, partner: &str, name: Option<&str>, sector: Option<Sector>) -> Result<Partner, ServiceError> {
+pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: &str, name: Option<&str>, sector: Option<Sector>) -> Result<Partner, ServiceError> {
+    let store = cx.store();
     by.require(Permission::ManageAgreements)?;
     let p = store.find_partner(partner).await?;
     if let Some(own) = by.partner()
@@ -41,6 +42,17 @@ pub async fn change(store: &Store, actor: &Actor, by: Acting<'_>, partner: &str,
         name.map(|n| format!(" name to {n}")).unwrap_or_default(),
         sector.map(|s| format!(" sector to {}", s.label())).unwrap_or_default()
     );
-    audit::record(store, actor, AuditAction::Admin, format!("partner:{}", p.id), &[], AuditOutcome::Success, what).await?;
+    audit::record(cx, actor, AuditAction::Admin, format!("partner:{}", p.id), &[], AuditOutcome::Success, what).await?;
     Ok(store.update_partner(p.id, name, sector).await?)
+}
+
+/// The partners of the collaboration (names and sectors, no one's data: every signed-in user, the
+/// public resource guide and the operator read them).
+pub async fn list(cx: &ServiceContext) -> Result<Vec<Partner>, ServiceError> {
+    Ok(cx.store().list_partners().await?)
+}
+
+/// One partner, by its id or its name (`NotFound` otherwise).
+pub async fn find(cx: &ServiceContext, key: &str) -> Result<Partner, ServiceError> {
+    Ok(cx.store().find_partner(key).await?)
 }

@@ -9,6 +9,7 @@ use pmhc_store::{ReferralEvent, ReferralRecord, Store};
 
 use crate::ServiceError;
 use crate::sharing::Viewer;
+use crate::ServiceContext;
 
 /// A referral with its service, its two parties and its history.
 #[derive(Debug, Clone)]
@@ -62,14 +63,16 @@ async fn view(store: &Store, r: ReferralRecord) -> Result<ReferralView, ServiceE
 }
 
 /// A referral the viewer's partner is a party to (`None` otherwise, as if it did not exist).
-pub async fn get(store: &Store, viewer: &Viewer, id: i64) -> Result<Option<ReferralView>, ServiceError> {
+pub async fn get(cx: &ServiceContext, viewer: &Viewer, id: i64) -> Result<Option<ReferralView>, ServiceError> {
+    let store = cx.store();
     let Some(r) = store.referral(id).await? else { return Ok(None) };
     let v = view(store, r).await?;
     Ok((v.referrer == viewer.partner || v.service.provider == viewer.partner).then_some(v))
 }
 
 /// The referrals the viewer's partner is a party to, newest first.
-pub async fn list(store: &Store, viewer: &Viewer, limit: u32) -> Result<Vec<ReferralView>, ServiceError> {
+pub async fn list(cx: &ServiceContext, viewer: &Viewer, limit: u32) -> Result<Vec<ReferralView>, ServiceError> {
+    let store = cx.store();
     let lookup = Lookup::read(store).await?;
     let mut out = Vec::new();
     for r in store.referrals_for_partner(viewer.partner, limit).await? {
@@ -82,8 +85,7 @@ pub async fn list(store: &Store, viewer: &Viewer, limit: u32) -> Result<Vec<Refe
 /// Audited before it is made; the outcome cache is refreshed.
 #[allow(clippy::too_many_arguments)]
 pub async fn make(
-    store: &Store,
-    cache: Option<&crate::outcomes::OutcomeCache>,
+    cx: &ServiceContext,
     actor: &crate::audit::Actor,
     by: crate::Acting<'_>,
     viewer: &Viewer,
@@ -92,8 +94,9 @@ pub async fn make(
     service_id: i64,
     state: ReferralState,
 ) -> Result<ReferralView, ServiceError> {
+    let store = cx.store();
     by.require(pmhc_core::access::Permission::EditEncounters)?;
-    let own = crate::sharing::get_encounter(store, viewer, source_system, source_key).await?.filter(|e| e.own());
+    let own = crate::sharing::get_encounter(cx, viewer, source_system, source_key).await?.filter(|e| e.own());
     if own.is_none() {
         return Err(ServiceError::Invalid(format!(
             "encounter {source_system}/{source_key} is not one of your partner's: only the partner that holds an encounter refers from it"
@@ -103,7 +106,7 @@ pub async fn make(
         return Err(ServiceError::Invalid(format!("there is no service #{service_id} (see the resource guide)")));
     }
     crate::audit::record(
-        store,
+        cx,
         actor,
         pmhc_core::audit::AuditAction::Create,
         format!("referral:{source_system}/{source_key}"),
@@ -113,10 +116,28 @@ pub async fn make(
     )
     .await?;
     let r = store.create_referral(source_system, source_key, service_id, state, &viewer.username, viewer.partner).await?;
-    if let Some(c) = cache {
-        c.invalidate().await;
-    }
+    cx.outcomes().invalidate().await;
     view(store, r).await
+}
+
+/// [`make`], unless the encounter was referred to that service already (a form sent twice refers
+/// once): `None` then.
+#[allow(clippy::too_many_arguments)]
+pub async fn make_once(
+    cx: &ServiceContext,
+    actor: &crate::audit::Actor,
+    by: crate::Acting<'_>,
+    viewer: &Viewer,
+    source_system: &str,
+    source_key: &str,
+    service_id: i64,
+    state: ReferralState,
+) -> Result<Option<ReferralView>, ServiceError> {
+    let already = cx.store().referrals_of(source_system, source_key).await?;
+    if already.iter().any(|r| r.service_id == service_id) {
+        return Ok(None);
+    }
+    Ok(Some(make(cx, actor, by, viewer, source_system, source_key, service_id, state).await?))
 }
 
 /// Move a referral, if the viewer's partner is the party that makes that move (`Conflict`
@@ -124,8 +145,7 @@ pub async fn make(
 /// partner is no party to is as absent as one that does not exist. Audited before the move.
 #[allow(clippy::too_many_arguments)]
 pub async fn advance(
-    store: &Store,
-    cache: Option<&crate::outcomes::OutcomeCache>,
+    cx: &ServiceContext,
     actor: &crate::audit::Actor,
     by: crate::Acting<'_>,
     viewer: &Viewer,
@@ -133,8 +153,9 @@ pub async fn advance(
     to: ReferralState,
     reason: Option<TurnAwayReason>,
 ) -> Result<ReferralView, ServiceError> {
+    let store = cx.store();
     by.require(pmhc_core::access::Permission::EditEncounters)?;
-    let v = get(store, viewer, id).await?.ok_or_else(|| ServiceError::NotFound(format!("there is no referral #{id}")))?;
+    let v = get(cx, viewer, id).await?.ok_or_else(|| ServiceError::NotFound(format!("there is no referral #{id}")))?;
     let by_provider = to.by_provider();
     if by_provider && viewer.partner != v.service.provider {
         return Err(ServiceError::Conflict(format!("only the provider ({}'s partner) marks a referral {}", v.service.name, to.label())));
@@ -142,20 +163,19 @@ pub async fn advance(
     if !by_provider && viewer.partner != v.referrer {
         return Err(ServiceError::Conflict(format!("only the referring partner marks a referral {}", to.label())));
     }
-    crate::audit::record(store, actor, pmhc_core::audit::AuditAction::Change, format!("referral:{id}"), &[], pmhc_core::audit::AuditOutcome::Success, format!("to {to}"))
+    crate::audit::record(cx, actor, pmhc_core::audit::AuditAction::Change, format!("referral:{id}"), &[], pmhc_core::audit::AuditOutcome::Success, format!("to {to}"))
         .await?;
     let r = store.move_referral(id, to, reason, &viewer.username, viewer.partner).await.map_err(|e| match e {
         pmhc_store::StoreError::Invalid(m) => ServiceError::Conflict(m),
         other => other.into(),
     })?;
-    if let Some(c) = cache {
-        c.invalidate().await;
-    }
+    cx.outcomes().invalidate().await;
     view(store, r).await
 }
 
 /// Every referral as the operator exports it (no partner narrowing: the CLI's export).
-pub async fn all(store: &Store) -> Result<Vec<ReferralView>, ServiceError> {
+pub async fn all(cx: &ServiceContext) -> Result<Vec<ReferralView>, ServiceError> {
+    let store = cx.store();
     let lookup = Lookup::read(store).await?;
     let mut out = Vec::new();
     for r in store.list_referrals().await? {

@@ -7,7 +7,7 @@ use pmhc_core::registry::SensitiveValues;
 use pmhc_core::sharing::{Consent, FieldGroup, FieldGroups, PartnerId, REDISCLOSURE_NOTICE, SharingView, groups_searched, withhold};
 use pmhc_store::{DisclosureRecord, EncounterFilter, Store, User};
 
-use crate::ServiceError;
+use crate::{ServiceContext, ServiceError};
 
 /// A user as the sharing rule sees them: their partner and the agreements in force today.
 #[derive(Debug, Clone)]
@@ -22,7 +22,8 @@ pub struct Viewer {
 impl Viewer {
     /// The viewer for `user` on `day` (the agreements are read afresh: an agreement that
     /// expired yesterday shares nothing today).
-    pub async fn of(store: &Store, user: &User, day: NaiveDate) -> Result<Viewer, ServiceError> {
+    pub async fn of(cx: &ServiceContext, user: &User, day: NaiveDate) -> Result<Viewer, ServiceError> {
+        let store = cx.store();
         let agreements = store.list_agreements().await?;
         let sensitive = store.current_definition().await?.definition.disclosure.sensitive_values();
         Ok(Viewer {
@@ -34,8 +35,8 @@ impl Viewer {
     }
 
     /// Today's viewer (the store's clock, UTC).
-    pub async fn today(store: &Store, user: &User) -> Result<Viewer, ServiceError> {
-        Self::of(store, user, store.clock().today()).await
+    pub async fn today(cx: &ServiceContext, user: &User) -> Result<Viewer, ServiceError> {
+        Self::of(cx, user, cx.clock().today()).await
     }
 }
 
@@ -113,36 +114,39 @@ async fn share(store: &Store, viewer: &Viewer, raw: Vec<Encounter>) -> Result<Ve
 
 /// The encounters the viewer may see, matching the filter, most recent first.
 pub async fn list_encounters(
-    store: &Store,
+    cx: &ServiceContext,
     viewer: &Viewer,
     filter: &EncounterFilter,
     limit: u32,
     offset: u64,
 ) -> Result<Vec<SharedEncounter>, ServiceError> {
+    let store = cx.store();
     let raw = store.list_encounters(&visible_filter(viewer, filter), limit, offset).await?;
     share(store, viewer, raw).await
 }
 
 /// How many encounters the viewer may see match the filter.
-pub async fn count_encounters(store: &Store, viewer: &Viewer, filter: &EncounterFilter) -> Result<u64, ServiceError> {
-    Ok(store.count_encounters(&visible_filter(viewer, filter)).await?)
+pub async fn count_encounters(cx: &ServiceContext, viewer: &Viewer, filter: &EncounterFilter) -> Result<u64, ServiceError> {
+    Ok(cx.store().count_encounters(&visible_filter(viewer, filter)).await?)
 }
 
 /// One encounter, if it exists and the viewer may see it (`None` otherwise: a record of a
 /// partner without an agreement is as absent as one that does not exist).
-pub async fn get_encounter(store: &Store, viewer: &Viewer, system: &str, key: &str) -> Result<Option<SharedEncounter>, ServiceError> {
+pub async fn get_encounter(cx: &ServiceContext, viewer: &Viewer, system: &str, key: &str) -> Result<Option<SharedEncounter>, ServiceError> {
+    let store = cx.store();
     let Some(e) = store.get_encounter(system, key).await? else { return Ok(None) };
     Ok(share(store, viewer, vec![e]).await?.pop())
 }
 
 /// Whether the viewer's partner may change this record (it owns the record's source system, or
 /// nobody does yet).
-pub async fn may_write(store: &Store, viewer: &Viewer, system: &str) -> Result<bool, ServiceError> {
-    Ok(store.owner_of_source(system).await?.is_none_or(|o| o == viewer.partner))
+pub async fn may_write(cx: &ServiceContext, viewer: &Viewer, system: &str) -> Result<bool, ServiceError> {
+    Ok(cx.store().owner_of_source(system).await?.is_none_or(|o| o == viewer.partner))
 }
 
 /// Enter the disclosures of substance-use details under consent into the accounting.
-pub async fn account(store: &Store, viewer: &Viewer, channel: &str, records: &[SharedEncounter]) -> Result<(), ServiceError> {
+pub async fn account(cx: &ServiceContext, viewer: &Viewer, channel: &str, records: &[SharedEncounter]) -> Result<(), ServiceError> {
+    let store = cx.store();
     // A record of what was disclosed when, like the audit trail: the real time.
     let now = pmhc_store::clock::real_now();
     let rows: Vec<DisclosureRecord> = records
@@ -170,11 +174,27 @@ pub async fn account(store: &Store, viewer: &Viewer, channel: &str, records: &[S
 /// How long the accounting of disclosures is kept and shown (42 CFR 2.24: three years).
 pub const ACCOUNTING_YEARS: i64 = 3;
 
-/// The accounting of disclosures of one person's records for the last three years.
-pub async fn accounting(store: &Store, subject: &str) -> Result<Vec<DisclosureRecord>, ServiceError> {
+/// The accounting of disclosures of one person's records for the last three years (those who
+/// manage consents), its reading audited: the disclosures `by`'s partner made or received (the
+/// operator: all).
+pub async fn accounting(cx: &ServiceContext, actor: &crate::audit::Actor, by: crate::Acting<'_>, subject: &str) -> Result<Vec<DisclosureRecord>, ServiceError> {
+    by.require(pmhc_core::access::Permission::ManageConsents)?;
+    let store = cx.store();
     // The accounting's entries carry the real time, so its window is counted in real time.
     let since = pmhc_store::clock::real_now() - chrono::Duration::days(365 * ACCOUNTING_YEARS + 1);
-    Ok(store.list_disclosures(subject, since).await?)
+    let rows = store.list_disclosures(subject, since).await?;
+    crate::audit::record(
+        cx,
+        actor,
+        pmhc_core::audit::AuditAction::View,
+        format!("accounting:{subject}"),
+        &["subject_identity"],
+        pmhc_core::audit::AuditOutcome::Success,
+        format!("{} disclosures", rows.len()),
+    )
+    .await?;
+    let mine = by.partner();
+    Ok(rows.into_iter().filter(|d| mine.is_none_or(|p| d.discloser == p || d.recipient == p)).collect())
 }
 
 // --- Disclosure: read, audit, account, as one operation -----------------------------------------
@@ -219,34 +239,34 @@ pub fn disclosed_groups(items: &[SharedEncounter]) -> Vec<&'static str> {
     items.iter().fold(FieldGroups::NONE, |a, r| a.union(r.groups)).names()
 }
 
-async fn disclose(store: &Store, viewer: &Viewer, d: Disclosure<'_>, items: Vec<SharedEncounter>) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
+async fn disclose(cx: &ServiceContext, viewer: &Viewer, d: Disclosure<'_>, items: Vec<SharedEncounter>) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
     let detail = d.detail.unwrap_or_else(|| format!("{} records", items.len()));
-    crate::audit::record(store, d.actor, d.action, d.object, &disclosed_groups(&items), pmhc_core::audit::AuditOutcome::Success, detail).await?;
-    account(store, viewer, d.channel, &items).await?;
+    crate::audit::record(cx, d.actor, d.action, d.object, &disclosed_groups(&items), pmhc_core::audit::AuditOutcome::Success, detail).await?;
+    account(cx, viewer, d.channel, &items).await?;
     Ok(Disclosed(items))
 }
 
 /// A page of the encounters the viewer may see (see [`list_encounters`]), disclosed.
 pub async fn disclose_list(
-    store: &Store,
+    cx: &ServiceContext,
     viewer: &Viewer,
     d: Disclosure<'_>,
     filter: &EncounterFilter,
     limit: u32,
     offset: u64,
 ) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
-    let items = list_encounters(store, viewer, filter, limit, offset).await?;
-    disclose(store, viewer, d, items).await
+    let items = list_encounters(cx, viewer, filter, limit, offset).await?;
+    disclose(cx, viewer, d, items).await
 }
 
 /// Every encounter the viewer may see matching the filter, up to `max`, read in chunks (an
 /// export), disclosed.
-pub async fn disclose_all(store: &Store, viewer: &Viewer, d: Disclosure<'_>, filter: &EncounterFilter, max: u64) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
+pub async fn disclose_all(cx: &ServiceContext, viewer: &Viewer, d: Disclosure<'_>, filter: &EncounterFilter, max: u64) -> Result<Disclosed<Vec<SharedEncounter>>, ServiceError> {
     const CHUNK: u32 = 5_000;
     let mut rows = Vec::new();
     let mut offset = 0u64;
     loop {
-        let chunk = list_encounters(store, viewer, filter, CHUNK, offset).await?;
+        let chunk = list_encounters(cx, viewer, filter, CHUNK, offset).await?;
         offset += u64::from(CHUNK);
         let done = chunk.len() < CHUNK as usize;
         rows.extend(chunk);
@@ -254,38 +274,40 @@ pub async fn disclose_all(store: &Store, viewer: &Viewer, d: Disclosure<'_>, fil
             break;
         }
     }
-    disclose(store, viewer, d, rows).await
+    disclose(cx, viewer, d, rows).await
 }
 
 /// One encounter, if the viewer may see it, disclosed (`None`: absent or not shared — nothing is
 /// recorded here; the refusal is the front end's to audit).
-pub async fn disclose_one(store: &Store, viewer: &Viewer, d: Disclosure<'_>, system: &str, key: &str) -> Result<Option<Disclosed<SharedEncounter>>, ServiceError> {
-    let Some(r) = get_encounter(store, viewer, system, key).await? else { return Ok(None) };
-    let mut v = disclose(store, viewer, d, vec![r]).await?.into_inner();
+pub async fn disclose_one(cx: &ServiceContext, viewer: &Viewer, d: Disclosure<'_>, system: &str, key: &str) -> Result<Option<Disclosed<SharedEncounter>>, ServiceError> {
+    let Some(r) = get_encounter(cx, viewer, system, key).await? else { return Ok(None) };
+    let mut v = disclose(cx, viewer, d, vec![r]).await?.into_inner();
     Ok(v.pop().map(Disclosed))
 }
 
 /// The installation's operator (the `pmhc` command, with the database itself): every record,
 /// every field group, audited as such.
 pub async fn operator_list(
-    store: &Store,
+    cx: &ServiceContext,
     actor: &crate::audit::Actor,
     object: String,
     filter: &EncounterFilter,
     limit: u32,
     offset: u64,
 ) -> Result<Disclosed<Vec<Encounter>>, ServiceError> {
+    let store = cx.store();
     let rows = store.list_encounters(filter, limit, offset).await?;
-    crate::audit::record(store, actor, pmhc_core::audit::AuditAction::View, object, crate::audit::ENCOUNTER_GROUPS, pmhc_core::audit::AuditOutcome::Success, format!("{} records", rows.len()))
+    crate::audit::record(cx, actor, pmhc_core::audit::AuditAction::View, object, crate::audit::ENCOUNTER_GROUPS, pmhc_core::audit::AuditOutcome::Success, format!("{} records", rows.len()))
         .await?;
     Ok(Disclosed(rows))
 }
 
 /// One record for the operator (see [`operator_list`]).
-pub async fn operator_one(store: &Store, actor: &crate::audit::Actor, system: &str, key: &str) -> Result<Option<Disclosed<Encounter>>, ServiceError> {
+pub async fn operator_one(cx: &ServiceContext, actor: &crate::audit::Actor, system: &str, key: &str) -> Result<Option<Disclosed<Encounter>>, ServiceError> {
+    let store = cx.store();
     let Some(e) = store.get_encounter(system, key).await? else { return Ok(None) };
     crate::audit::record(
-        store,
+        cx,
         actor,
         pmhc_core::audit::AuditAction::View,
         format!("encounter:{system}/{key}"),

@@ -5,11 +5,12 @@
 use chrono::{DateTime, Duration, Utc};
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::totp;
-use pmhc_store::{Store, User};
+use pmhc_store::User;
 
 use crate::ServiceError;
 use crate::accounts;
 use crate::audit::{self, Actor};
+use crate::ServiceContext;
 
 pub use pmhc_core::access::{LOCKOUT_ATTEMPTS, LOCKOUT_RELEASE, LOCKOUT_WINDOW};
 
@@ -126,7 +127,8 @@ pub struct NewSession {
 /// The password step. `from` is the client's address (the throttle's and the audit trail's).
 /// Unknown users and wrong passwords get the same answer and take the same time. Every outcome
 /// is audited (actor: the name tried); a session exists only once its entry is written.
-pub async fn sign_in(store: &Store, throttle: &SignInThrottle, from: &str, username: &str, password: &str) -> Result<Result<NewSession, Refusal>, ServiceError> {
+pub async fn sign_in(cx: &ServiceContext, from: &str, username: &str, password: &str) -> Result<Result<NewSession, Refusal>, ServiceError> {
+    let (store, throttle) = (cx.store(), cx.throttle());
     let attempted: String = username.trim().chars().filter(|c| !c.is_control()).take(64).collect();
     let actor = Actor { name: attempted, partner: None, source: from.to_string() };
     let now = store.clock().now();
@@ -135,7 +137,7 @@ pub async fn sign_in(store: &Store, throttle: &SignInThrottle, from: &str, usern
         if r != Refusal::Throttled {
             throttle.failed(from, now);
         }
-        audit::record(store, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Refused, r.audit_detail()).await?;
+        audit::record(cx, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Refused, r.audit_detail()).await?;
         Ok::<_, ServiceError>(Err(r))
     };
     if !throttle.allows(from, now) {
@@ -177,7 +179,7 @@ pub async fn sign_in(store: &Store, throttle: &SignInThrottle, from: &str, usern
     let token_hash = accounts::secret_hash(&secret);
     store.create_session(&token_hash, user.id, &csrf, session_expiry(now, now), !second_factor_next).await?;
     let detail = if second_factor_next { "password; second factor next" } else { "" };
-    if let Err(e) = audit::record(store, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Success, detail).await {
+    if let Err(e) = audit::record(cx, actor, AuditAction::SignIn, "session", &[], AuditOutcome::Success, detail).await {
         // Fail closed: without its audit entry the session must not be used.
         let _ = store.delete_session(&token_hash).await;
         return Err(e);
@@ -201,16 +203,16 @@ pub enum SecondFactor {
 /// authenticator, enrolling `enrol_secret` (base32) when the account has no key yet. A code
 /// works once; a wrong one counts towards the lockout. Audited either way.
 pub async fn second_factor(
-    store: &Store,
-    throttle: &SignInThrottle,
+    cx: &ServiceContext,
     from: &str,
     user: &User,
     token_hash: &str,
     code: &str,
     enrol_secret: Option<&str>,
 ) -> Result<SecondFactor, ServiceError> {
+    let (store, throttle) = (cx.store(), cx.throttle());
     let actor = Actor { name: user.username.clone(), partner: Some(user.partner.to_string()), source: from.to_string() };
-    let record = |outcome, detail: &'static str| audit::record(store, &actor, AuditAction::SignIn, "session", &[], outcome, detail);
+    let record = |outcome, detail: &'static str| audit::record(cx, &actor, AuditAction::SignIn, "session", &[], outcome, detail);
     if !throttle.allows(from, store.clock().now()) {
         record(AuditOutcome::Refused, "too many failed sign-ins from this address").await?;
         return Ok(SecondFactor::Throttled);
@@ -253,8 +255,9 @@ pub async fn second_factor(
 
 /// Check a signed-in user's password again (re-authentication, before administrative actions).
 /// A wrong password counts towards the lockout; locking ends the session. Audited either way.
-pub async fn reauthenticate(store: &Store, actor: &Actor, user: &User, token_hash: &str, password: &str) -> Result<Result<(), Refusal>, ServiceError> {
-    let record = |outcome, detail: &'static str| audit::record(store, actor, AuditAction::SignIn, "session", &[], outcome, detail);
+pub async fn reauthenticate(cx: &ServiceContext, actor: &Actor, user: &User, token_hash: &str, password: &str) -> Result<Result<(), Refusal>, ServiceError> {
+    let store = cx.store();
+    let record = |outcome, detail: &'static str| audit::record(cx, actor, AuditAction::SignIn, "session", &[], outcome, detail);
     let (_, hash) = store.user_by_username(&user.username).await?.ok_or_else(|| ServiceError::NotFound(format!("there is no user {}", user.username)))?;
     if !password_matches(password, hash).await? {
         record(AuditOutcome::Refused, "re-authentication: wrong password").await?;
@@ -267,6 +270,73 @@ pub async fn reauthenticate(store: &Store, actor: &Actor, user: &User, token_has
     record(AuditOutcome::Success, "re-authentication").await?;
     store.reauthenticate_session(token_hash).await?;
     Ok(Ok(()))
+}
+
+// --- Sessions and API tokens: who a request is -------------------------------------------------
+
+/// A session's last-seen time is written at most this often.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// What a session cookie stands for now.
+#[derive(Debug, Clone)]
+pub enum SessionState {
+    /// No such session, or it ended (idle or too old, the account disabled or locked — a lock
+    /// set by another server or by hand too): it was removed; sign in again.
+    Ended,
+    /// The password was given, the second factor not yet: the session grants nothing but that step.
+    Pending { user: User, csrf: String },
+    /// Signed in.
+    Active { user: User, csrf: String, authenticated_at: DateTime<Utc> },
+}
+
+/// The session whose secret hashes to `token_hash`, seen `now`: one that ended is removed, and a
+/// live one's idle timeout starts again (written at most once a minute).
+pub async fn session(cx: &ServiceContext, token_hash: &str, now: DateTime<Utc>) -> Result<SessionState, ServiceError> {
+    let store = cx.store();
+    let Some(s) = store.session(token_hash).await? else { return Ok(SessionState::Ended) };
+    if !s.user.active || s.user.locked || now > s.expires_at || now > s.created_at + ABSOLUTE_TIMEOUT {
+        let _ = store.delete_session(token_hash).await;
+        return Ok(SessionState::Ended);
+    }
+    if now - s.last_seen_at > TOUCH_EVERY {
+        store.touch_session(token_hash, session_expiry(s.created_at, now)).await?;
+    }
+    Ok(match s.second_factor_at {
+        None => SessionState::Pending { user: s.user, csrf: s.csrf_token },
+        Some(_) => SessionState::Active { user: s.user, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
+    })
+}
+
+/// The user an API token (as the client sends it) acts for: `None` for an unknown or revoked
+/// token, a disabled account, and a locked one (its tokens wait for the lock to end, like its
+/// sign-ins).
+pub async fn token_user(cx: &ServiceContext, token: &str) -> Result<Option<User>, ServiceError> {
+    Ok(cx.store().api_token_user(&accounts::secret_hash(token)).await?.filter(|u| !u.locked))
+}
+
+/// Sign out: audited, then the session (if the request came with one) ends.
+pub async fn sign_out(cx: &ServiceContext, actor: &Actor, token_hash: Option<&str>) -> Result<(), ServiceError> {
+    let store = cx.store();
+    audit::record(cx, actor, AuditAction::SignOut, "session", &[], AuditOutcome::Success, "").await?;
+    if let Some(h) = token_hash {
+        store.delete_session(h).await?;
+    }
+    Ok(())
+}
+
+/// Abandon a session still waiting for its second factor (it granted nothing: not audited).
+pub async fn abandon(cx: &ServiceContext, token_hash: &str) -> Result<(), ServiceError> {
+    Ok(cx.store().delete_session(token_hash).await?)
+}
+
+/// Whether the user has enrolled an authenticator (otherwise the second-factor step enrols one).
+pub async fn enrolled(cx: &ServiceContext, user: &User) -> Result<bool, ServiceError> {
+    Ok(cx.store().totp_secret(user.id).await?.is_some())
+}
+
+/// Remove the sessions that have expired; returns how many.
+pub async fn remove_expired_sessions(cx: &ServiceContext) -> Result<u64, ServiceError> {
+    Ok(cx.store().delete_expired_sessions(cx.clock().now()).await?)
 }
 
 #[cfg(test)]

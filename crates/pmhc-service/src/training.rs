@@ -10,14 +10,14 @@ use pmhc_core::training::{
 };
 use pmhc_import::csv_safe::write_safe_record;
 use pmhc_import::training::{RowProblem, parse_completions, parse_courses, parse_roster};
-use pmhc_store::{NewSession, SaveCounts, Store};
+use pmhc_store::{NewSession, SaveCounts};
 
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 
 use crate::audit::{self, Actor};
 use crate::sharing::Viewer;
-use crate::{Acting, ServiceError};
+use crate::{Acting, ServiceContext, ServiceError};
 
 fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
     ServiceError::Invalid(format!(
@@ -36,23 +36,24 @@ pub fn keeps_courses(by: Acting<'_>) -> bool {
 
 /// The audit entry of a training import: `Failed` with the problems' count when nothing was
 /// saved, otherwise written before the records are.
-async fn audit_import(store: &Store, actor: &Actor, object: String, detail: String, parsed: Result<(), &ServiceError>) -> Result<(), ServiceError> {
+async fn audit_import(cx: &ServiceContext, actor: &Actor, object: String, detail: String, parsed: Result<(), &ServiceError>) -> Result<(), ServiceError> {
     let (outcome, detail) = match parsed {
         Ok(()) => (AuditOutcome::Success, detail),
         Err(e) => (AuditOutcome::Failed, format!("{detail}: not imported ({})", e.to_string().lines().next().unwrap_or_default())),
     };
-    audit::record(store, actor, AuditAction::Import, object, &[], outcome, detail).await
+    audit::record(cx, actor, AuditAction::Import, object, &[], outcome, detail).await
 }
 
 /// Import a courses file (`file_name` names it in the audit trail): every course saved (a course
 /// of the same name is changed), or none.
-pub async fn import_courses(store: &Store, actor: &Actor, by: Acting<'_>, file_name: &str, bytes: &[u8]) -> Result<usize, ServiceError> {
+pub async fn import_courses(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, file_name: &str, bytes: &[u8]) -> Result<usize, ServiceError> {
+    let store = cx.store();
     if !keeps_courses(by) {
         return Err(ServiceError::NotYourPartner("the programme's courses are kept by administrators and project coordinators".into()));
     }
     let parsed = parse_courses(bytes).map_err(|p| refused("courses file", p));
     let object = format!("training-courses:{file_name}");
-    audit_import(store, actor, object, "import".into(), parsed.as_ref().map(|_| ())).await?;
+    audit_import(cx, actor, object, "import".into(), parsed.as_ref().map(|_| ())).await?;
     Ok(store.save_courses(&parsed?).await?.len())
 }
 
@@ -67,23 +68,25 @@ fn imports_for(by: Acting<'_>, partner: PartnerId) -> Result<(), ServiceError> {
 }
 
 /// Import a partner's staff roster: every member saved (by staff number), or none.
-pub async fn import_roster(store: &Store, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+pub async fn import_roster(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    let store = cx.store();
     imports_for(by, partner)?;
     store.find_partner(&partner.to_string()).await?;
     let parsed = parse_roster(bytes, partner).map_err(|p| refused("roster", p));
-    audit_import(store, actor, format!("staff-roster:{file_name}"), format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
+    audit_import(cx, actor, format!("staff-roster:{file_name}"), format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
     Ok(store.save_staff(&parsed?).await?)
 }
 
 /// Import completions of a partner's staff: the sessions are added as they are first named; every
 /// completion saved, or none when any row has a problem.
-pub async fn import_completions(store: &Store, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+pub async fn import_completions(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: PartnerId, file_name: &str, bytes: &[u8]) -> Result<SaveCounts, ServiceError> {
+    let store = cx.store();
     imports_for(by, partner)?;
     let staff = store.list_staff(Some(partner)).await?;
     let courses = store.list_courses().await?;
     let parsed = parse_completions(bytes, &staff, &courses).map_err(|p| refused("completions file", p));
     let object = format!("training-completions:{file_name}");
-    audit_import(store, actor, object, format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
+    audit_import(cx, actor, object, format!("import for partner {partner}"), parsed.as_ref().map(|_| ())).await?;
     let rows: Vec<(Option<NewSession>, pmhc_core::training::Completion)> = parsed?
         .iter()
         .map(|r| {
@@ -187,7 +190,8 @@ fn overdue_of(s: &StaffMember, st: &StaffStatus) -> Overdue {
 }
 
 /// Read everything and compute the coverage for a reader.
-pub async fn training_coverage(store: &Store, reader: &CoverageReader, today: NaiveDate) -> Result<TrainingCoverage, ServiceError> {
+pub async fn training_coverage(cx: &ServiceContext, reader: &CoverageReader, today: NaiveDate) -> Result<TrainingCoverage, ServiceError> {
+    let store = cx.store();
     let records = store.training_records().await?;
     let mut calls = store.cit_requested_calls(&reader.incident).await?;
     calls.retain(|c| c.occurred_on <= today);

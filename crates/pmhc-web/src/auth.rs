@@ -15,10 +15,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use pmhc_core::access::{Permission, Roles};
+use pmhc_service::model::User;
+use pmhc_service::signin::{self, SessionState};
 use pmhc_service::accounts;
-use pmhc_store::User;
 
 use crate::{AppError, AppState};
 
@@ -26,12 +27,9 @@ pub const SESSION_COOKIE: &str = "pmhc_session";
 /// The cookie that carries the sign-in form's CSRF token before there is a session.
 pub const PRE_SESSION_COOKIE: &str = "pmhc_signin";
 pub use pmhc_service::signin::{
-    ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, INACTIVE_AFTER, LOCKOUT_ATTEMPTS, LOCKOUT_RELEASE, LOCKOUT_WINDOW, REAUTH_WITHIN, Refusal, SignInThrottle,
-    THROTTLE_ATTEMPTS, needs_second_factor, session_expiry,
+    ABSOLUTE_TIMEOUT, IDLE_TIMEOUT, INACTIVE_AFTER, LOCKOUT_ATTEMPTS, LOCKOUT_RELEASE, LOCKOUT_WINDOW, REAUTH_WITHIN, Refusal,
+    THROTTLE_ATTEMPTS, needs_second_factor,
 };
-
-/// A session's last-seen time is written at most this often.
-const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// How the request proved who it is.
 #[derive(Debug, Clone)]
@@ -72,7 +70,7 @@ impl Principal {
 
     /// The user as the sharing rule sees them today (their partner and its agreements).
     pub async fn viewer(&self, state: &crate::AppState) -> Result<pmhc_service::sharing::Viewer, AppError> {
-        Ok(pmhc_service::sharing::Viewer::today(&state.store, &self.user).await?)
+        Ok(pmhc_service::sharing::Viewer::today(&state.cx, &self.user).await?)
     }
 
     /// Administrative actions need the password entered in the last [`REAUTH_WITHIN`] (sessions;
@@ -167,14 +165,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         let Some(token) = token else {
             return fail(AppError::Unauthenticated);
         };
-        match state.store.api_token_user(&accounts::secret_hash(token)).await {
-            // A locked account's tokens wait for the lock to end, like its sign-ins.
-            Ok(Some(user)) if user.locked => return fail(AppError::Unauthenticated),
+        match signin::token_user(&state.cx, token).await {
             Ok(Some(user)) => Some(Principal {
                 user,
                 credential: Credential::ApiToken,
                 source: client_address(req.headers(), req.extensions(), &state.config.trusted_proxies),
-                at: state.store.clock().now(),
+                at: state.cx.clock().now(),
             }),
             Ok(None) => return fail(AppError::Unauthenticated),
             Err(e) => return fail(e.into()),
@@ -184,42 +180,25 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             return fail(AppError::Csrf);
         }
         let hash = accounts::secret_hash(secret);
-        match state.store.session(&hash).await {
-            Ok(Some(s)) => {
-                let now = state.store.clock().now();
-                // A locked account's sessions end (locking ends them too; this covers a lock set
-                // by another server or by hand), including one waiting for its second factor.
-                if !s.user.active || s.user.locked || now > s.expires_at || now > s.created_at + ABSOLUTE_TIMEOUT {
-                    let _ = state.store.delete_session(&hash).await;
-                    set_cookie_header = Some(set_cookie(SESSION_COOKIE, "", Some(0), state.config.behind_tls));
-                    None
-                } else {
-                    if now - s.last_seen_at > TOUCH_EVERY {
-                        let expires = session_expiry(s.created_at, now);
-                        if let Err(e) = state.store.touch_session(&hash, expires).await {
-                            return fail(e.into());
-                        }
-                    }
-                    if s.second_factor_at.is_none() {
-                        // Password given, second factor not yet: only the second-factor pages
-                        // (and sign-out) see this session.
-                        let pending = PendingSecondFactor { user: s.user, token_hash: hash, csrf: s.csrf_token };
-                        req.extensions_mut().insert(pending);
-                        None
-                    } else {
-                        Some(Principal {
-                            user: s.user,
-                            credential: Credential::Session { token_hash: hash, csrf: s.csrf_token, authenticated_at: s.authenticated_at },
-                            source: client_address(req.headers(), req.extensions(), &state.config.trusted_proxies),
-                            at: now,
-                        })
-                    }
-                }
-            }
-            Ok(None) => {
+        let now = state.cx.clock().now();
+        match signin::session(&state.cx, &hash, now).await {
+            // Unknown, or ended (idle, too old, the account disabled or locked): the cookie goes.
+            Ok(SessionState::Ended) => {
                 set_cookie_header = Some(set_cookie(SESSION_COOKIE, "", Some(0), state.config.behind_tls));
                 None
             }
+            // Password given, second factor not yet: only the second-factor pages (and sign-out)
+            // see this session.
+            Ok(SessionState::Pending { user, csrf }) => {
+                req.extensions_mut().insert(PendingSecondFactor { user, token_hash: hash, csrf });
+                None
+            }
+            Ok(SessionState::Active { user, csrf, authenticated_at }) => Some(Principal {
+                user,
+                credential: Credential::Session { token_hash: hash, csrf, authenticated_at },
+                source: client_address(req.headers(), req.extensions(), &state.config.trusted_proxies),
+                at: now,
+            }),
             Err(e) => return fail(e.into()),
         }
     } else {
@@ -256,7 +235,7 @@ async fn audit_refusal(state: &AppState, actor: &pmhc_service::audit::Actor, wha
     let detail = if status == axum::http::StatusCode::FORBIDDEN { "forbidden" } else { "not found or not shared" };
     let object: String = what.chars().filter(|c| !c.is_control()).take(300).collect();
     let r = pmhc_service::audit::record(
-        &state.store,
+        &state.cx,
         actor,
         pmhc_core::audit::AuditAction::View,
         object,
@@ -280,7 +259,7 @@ pub async fn audit(
     groups: &[&str],
     detail: impl Into<String>,
 ) -> Result<(), AppError> {
-    pmhc_service::audit::record(&state.store, &who.actor(), action, object, groups, pmhc_core::audit::AuditOutcome::Success, detail)
+    pmhc_service::audit::record(&state.cx, &who.actor(), action, object, groups, pmhc_core::audit::AuditOutcome::Success, detail)
         .await
         .map_err(AppError::from)
 }
@@ -328,7 +307,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Auth {
             None if uri.path().starts_with("/api/") => Err(AppError::Unauthenticated.into_api_response()),
             None => {
                 let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                let to = format!("/sign-in?next={}", urlencode(next));
+                let to = format!("/sign-in?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default());
                 Err(axum::response::Redirect::to(&to).into_response())
             }
         }
@@ -357,19 +336,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Pending {
     }
 }
 
-/// Whether a user signs in with a second factor: everyone whose roles reach record-level
-/// (identifiable or health) data, and anyone who enrolled one.
-
 impl<S: Send + Sync> FromRequestParts<S> for MaybeAuth {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(MaybeAuth(parts.extensions.get::<Principal>().cloned()))
     }
-}
-
-pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|x| x[1..].to_string()).unwrap_or_default()
 }
 
 /// A safe place to go after signing in: a local path only.

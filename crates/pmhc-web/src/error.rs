@@ -5,8 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use pmhc_core::access::Permission;
-use pmhc_service::ServiceError;
-use pmhc_store::StoreError;
+use pmhc_service::{ErrorKind, ServiceError};
 use serde::Serialize;
 
 /// Why a request failed.
@@ -147,41 +146,20 @@ impl AppError {
 }
 
 impl From<ServiceError> for AppError {
+    /// By the kind of failure the service layer names (the web never looks at the store's errors).
     fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::Invalid(m) => AppError::BadRequest(m),
-            ServiceError::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
-            ServiceError::ForeignRecord(system) => AppError::ForeignRecord(system),
-            ServiceError::Conflict(m) => AppError::Conflict(m),
-            ServiceError::NotProvider(name) => AppError::NotProvider(name),
-            ServiceError::NotYourPartner(m) => AppError::NotYourPartner(m),
-            ServiceError::NotFound(m) => AppError::NotFound(m),
-            e @ (ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_)) => AppError::BadRequest(e.to_string()),
-            e @ (ServiceError::AuditUnavailable | ServiceError::AuditDiskFull | ServiceError::AuditKey(_)) => AppError::Unavailable(e.to_string()),
-            ServiceError::Import(e) => AppError::BadRequest(e.to_string()),
-            ServiceError::Store(e) => (*e).into(),
-            other => AppError::Internal(other.into()),
-        }
-    }
-}
-
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::InvalidDefinition(m) => AppError::BadRequest(format!("the shared definitions are not valid: {m}")),
-            StoreError::InvalidEncounter { source, .. } => {
-                AppError::Invalid(vec![FieldProblem { field: "encounter".into(), message: source.to_string() }])
-            }
-            StoreError::UserExists(u) => AppError::Conflict(format!("there is already a user called `{u}`")),
-            StoreError::UserNotFound(u) => AppError::NotFound(format!("there is no user called `{u}`")),
-            StoreError::ForeignSource { system, .. } => AppError::ForeignRecord(system),
-            e @ StoreError::PartnerNotFound(_) => AppError::NotFound(e.to_string()),
-            e @ StoreError::NotFound { .. } => AppError::NotFound(e.to_string()),
-            e @ StoreError::PartnerExists(_) => AppError::Conflict(e.to_string()),
-            StoreError::Invalid(m) => AppError::BadRequest(m),
-            // Said as it is (the disk, the key file), and answered 503: it passes once mended.
-            e if e.is_disk_full() || e.is_key_problem() => AppError::Unavailable(e.to_string()),
-            other => AppError::Internal(other.into()),
+        match e.kind() {
+            ErrorKind::Invalid => AppError::BadRequest(e.to_string()),
+            ErrorKind::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
+            ErrorKind::ForeignRecord(system) => AppError::ForeignRecord(system),
+            ErrorKind::Conflict => AppError::Conflict(e.to_string()),
+            ErrorKind::NotProvider(name) => AppError::NotProvider(name),
+            ErrorKind::Refused => AppError::NotYourPartner(e.to_string()),
+            ErrorKind::NotFound => AppError::NotFound(e.to_string()),
+            // Said as it is (the disk, the key file, the audit trail), and answered 503: it passes
+            // once mended.
+            ErrorKind::Unavailable => AppError::Unavailable(e.to_string()),
+            ErrorKind::Internal => AppError::Internal(e.into()),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! The API's extractors, whose rejections are the API's JSON errors (`ApiBody`, `ApiQuery`,
-//! `ApiPath`), the CSRF header of API calls made with a session, and the parsing of query
-//! parameters the features share (`opt`, `date_param`, `code_param`).
+//! `ApiPath`), the CSRF header of API calls made with a session, and the query parameters and
+//! forms the features share (`opt`, `date_param`, `code_param`, `offset_param`, `limit_param`,
+//! `NextQuery`, `CsrfForm`).
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use pmhc_core::CodeList;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppError;
@@ -101,4 +103,26 @@ pub(crate) fn date_param(name: &str, v: &Option<String>) -> Result<Option<chrono
 /// A code parameter of a code list (e.g. a disposition).
 pub(crate) fn code_param<C: CodeList>(name: &str, v: &Option<String>) -> Result<Option<C>, AppError> {
     opt(v).map(|s| C::parse_code(s).map_err(|e| AppError::BadRequest(format!("{name}: {e}")))).transpose()
+}
+
+/// The offset of a page of a list (0 by default; at most what the database counts to).
+pub(crate) fn offset_param(offset: Option<u64>) -> u64 {
+    offset.unwrap_or(0).min(i64::MAX as u64)
+}
+
+/// How many items of a list the API answers with: 1 to 1,000, 100 by default.
+pub(crate) fn limit_param(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(100).clamp(1, 1000)
+}
+
+/// `?next=PATH`: where to go afterwards (made safe with `auth::safe_next`).
+#[derive(Deserialize)]
+pub(crate) struct NextQuery {
+    pub(crate) next: Option<String>,
+}
+
+/// A form that carries nothing but its CSRF token (a button).
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
 }

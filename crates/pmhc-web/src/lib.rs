@@ -25,8 +25,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
-use pmhc_service::outcomes::OutcomeCache;
-use pmhc_store::Store;
+use pmhc_service::ServiceContext;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 // Shared modules: none of them imports a feature (`openapi` names every feature's API handlers
@@ -91,20 +90,19 @@ impl Default for ServeConfig {
     }
 }
 
-/// What every handler can reach.
+/// What every handler can reach. Data only through the use cases of `pmhc_service`, which take
+/// the service context (`cx`): the store is not reachable from here.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub outcomes: Arc<OutcomeCache>,
+    /// The service context: the store behind it, the outcome cache, the sign-in throttle.
+    pub(crate) cx: ServiceContext,
     pub imports: Arc<imports::ImportJobs>,
     pub config: Arc<ServeConfig>,
-    /// Failed sign-ins per client address.
-    pub throttle: Arc<auth::SignInThrottle>,
     work_dir: Arc<tempfile::TempDir>,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: ServeConfig) -> anyhow::Result<AppState> {
+    pub fn new(cx: ServiceContext, config: ServeConfig) -> anyhow::Result<AppState> {
         let work_dir = match &config.work_dir {
             Some(d) => {
                 std::fs::create_dir_all(d)?;
@@ -112,14 +110,7 @@ impl AppState {
             }
             None => tempfile::Builder::new().prefix("pmhc-uploads-").tempdir()?,
         };
-        Ok(AppState {
-            outcomes: Arc::new(OutcomeCache::new(store.clone())),
-            store,
-            imports: Arc::new(imports::ImportJobs::default()),
-            config: Arc::new(config),
-            throttle: Arc::default(),
-            work_dir: Arc::new(work_dir),
-        })
+        Ok(AppState { cx, imports: Arc::new(imports::ImportJobs::default()), config: Arc::new(config), work_dir: Arc::new(work_dir) })
     }
 
     pub(crate) fn upload_dir(&self) -> &std::path::Path {
@@ -211,25 +202,25 @@ fn api_routes() -> Router<AppState> {
 
 /// Serve until Ctrl-C or SIGTERM, then finish the requests in flight. `ready` is called with the
 /// bound address (port 0 picks a free port).
-pub async fn serve(store: Store, config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+pub async fn serve(cx: ServiceContext, config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(store, config)?;
+    let state = AppState::new(cx, config)?;
     // Warm the outcome cache (definitions, data, index) so the first dashboard is fast.
-    let warm = state.outcomes.clone();
+    let warm = state.cx.clone();
     tokio::spawn(async move {
         let q = pmhc_service::outcomes::ReportQuery { periods_from_data: true, ..Default::default() };
-        if let Err(e) = warm.report(&q).await {
+        if let Err(e) = warm.outcomes().report(&q).await {
             tracing::info!(error = %e, "outcome cache not warmed");
         }
     });
-    let sweeper = state.store.clone();
+    let sweeper = state.cx.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(300)).await;
-            if let Err(e) = sweeper.delete_expired_sessions(sweeper.clock().now()).await {
+            if let Err(e) = pmhc_service::signin::remove_expired_sessions(&sweeper).await {
                 tracing::warn!(error = %e, "could not remove expired sessions");
             }
         }

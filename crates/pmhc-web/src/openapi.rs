@@ -168,4 +168,14 @@ mod tests {
         assert_eq!(schema("DefinitionsUpdate")["properties"]["note"]["maxLength"], 65536, "free text");
         assert!(schema("ErrorBody")["properties"]["message"].get("maxLength").is_none(), "answers are not limited");
     }
+
+    /// An operation's summary is its handler's own documentation (a doc comment left above a
+    /// handler once became part of the encounters list's summary).
+    #[test]
+    fn the_encounter_list_is_summarised_by_its_own_doc_comment() {
+        let doc: serde_json::Value = serde_json::from_str(&super::openapi_document()).expect("JSON");
+        let list = &doc["paths"]["/api/v1/encounters"]["get"];
+        assert_eq!(list["summary"], "List encounters, most recent first.");
+        assert!(list.get("description").is_none());
+    }
 }

@@ -1,5 +1,6 @@
 //! Presentation helpers the features share: the layout's navigation ([`Nav`]), rendering a page,
-//! CSV downloads, links to the pages of a filtered list, and percent-encoded path segments.
+//! CSV downloads, links to the pages of a filtered list, and percent-encoded query values and path
+//! segments.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -68,6 +69,11 @@ pub(crate) fn page_link(path: &str, filters: &[(&str, &Option<String>)], offset:
     let offset = offset.to_string();
     params.push(("offset", &offset));
     format!("{path}?{}", serde_urlencoded::to_string(&params).unwrap_or_default())
+}
+
+/// Percent-encode a query parameter's value (`?next=…`, `?subject=…`).
+pub(crate) fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|q| q.trim_start_matches('=').to_string()).unwrap_or_default()
 }
 
 /// Percent-encode a path segment.

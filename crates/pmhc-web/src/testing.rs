@@ -1,6 +1,7 @@
 //! What the features' router tests share: the whole application (`app()`) over a fresh in-memory
 //! store, users of partner 1 with an API token each, and requests sent through the router itself
-//! (`tower::ServiceExt::oneshot`: no port, no server).
+//! (`tower::ServiceExt::oneshot`: no port, no server). The one module of this crate that names the
+//! store: it opens one, and a test may put fixtures in it directly.
 //!
 //! The in-memory store has one connection, which is enough for every route these tests call; a
 //! route that computes an outcome report reads the data on two connections at once and is not
@@ -15,22 +16,25 @@ use tower::ServiceExt;
 
 pub(crate) struct TestApp {
     router: axum::Router,
+    /// The store behind the application, for fixtures.
     pub(crate) store: Store,
+    cx: pmhc_service::ServiceContext,
 }
 
 impl TestApp {
     pub(crate) async fn new() -> TestApp {
         let store = Store::open("sqlite::memory:").await.expect("an in-memory store");
         store.migrate().await.expect("migrations");
-        let state = crate::AppState::new(store.clone(), crate::ServeConfig::default()).expect("the application's state");
-        TestApp { router: crate::app(state), store }
+        let cx = pmhc_service::ServiceContext::new(store.clone());
+        let state = crate::AppState::new(cx.clone(), crate::ServeConfig::default()).expect("the application's state");
+        TestApp { router: crate::app(state), store, cx }
     }
 
     /// A user of partner 1 holding `role` (named after it), and an API token of theirs.
     pub(crate) async fn token(&self, role: Role) -> String {
         let name = role.as_str();
-        pmhc_service::accounts::add_user(&self.store, name, name, role.into(), 1, "a long test passphrase").await.expect("a user");
-        pmhc_service::accounts::add_api_token(&self.store, name, "tests").await.expect("a token")
+        pmhc_service::accounts::add_user(&self.cx, name, name, role.into(), 1, "a long test passphrase").await.expect("a user");
+        pmhc_service::accounts::add_api_token(&self.cx, name, "tests").await.expect("a token")
     }
 
     /// One request through the router, with `Authorization: Bearer TOKEN` when a token is given.

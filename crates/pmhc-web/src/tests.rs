@@ -1,5 +1,6 @@
 //! The application as a whole, through the router: the addresses no feature answers, and the
-//! layout of the crate (no feature imports another; shared modules import no feature).
+//! layout of the crate (no feature imports another; shared modules import no feature; the store is
+//! reached only through the service layer).
 
 use axum::http::{StatusCode, header};
 
@@ -67,4 +68,44 @@ fn shared_modules_import_no_feature() {
             }
         }
     }
+}
+
+/// Every Rust file below `src`, with its text.
+fn all_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).filter_map(Result::ok).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                out.push((p, text));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    out
+}
+
+/// The raw store is out of the web's reach: handlers reach data only through the use cases of
+/// pmhc-service (each with its permission check and audit entry), over the service context. No
+/// module names the store's crate but `testing` (which opens an in-memory store for the router
+/// tests; `lib.rs` builds the state from a service context), and the crate depends on it only
+/// for its tests.
+#[test]
+fn the_store_is_reached_only_through_the_service_layer() {
+    let (store_crate, store_package) = (["pmhc", "store"].join("_"), ["pmhc", "store"].join("-"));
+    let files = all_sources();
+    assert!(files.len() > 20, "the sources were found");
+    for (path, text) in &files {
+        if path.file_name().is_some_and(|n| n == "testing.rs") {
+            continue;
+        }
+        assert!(!text.contains(&store_crate), "{} names {store_crate}: reach the data through a use case of pmhc_service", path.display());
+    }
+    let manifest = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).expect("Cargo.toml");
+    let dependencies = manifest.split("[dependencies]").nth(1).and_then(|rest| rest.split("\n[").next()).expect("a [dependencies] table");
+    assert!(!dependencies.contains(&store_package), "{store_package} is a dev-dependency only");
 }

@@ -1,18 +1,18 @@
 //! `pmhc audit`: verify the chain, print its head, list and purge entries.
 
 use anyhow::{Context, Result};
-use pmhc_store::Store;
-use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_service::{Acting, ServiceContext};
+use pmhc_core::audit::AuditAction;
 use pmhc_service::audit::{self, Actor};
 use crate::cli::AuditCommand;
 
-pub(crate) async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
+pub(crate) async fn audit(cx: &ServiceContext, cmd: AuditCommand) -> Result<u8> {
     match cmd {
         AuditCommand::Head => {
-            println!("{}", audit::head(store).await?);
+            println!("{}", audit::head(cx).await?);
             Ok(0)
         }
-        AuditCommand::Verify { expect_head } => match audit::verify(store, expect_head.as_deref()).await? {
+        AuditCommand::Verify { expect_head } => match audit::verify(cx, expect_head.as_deref()).await? {
             Ok(v) => {
                 match &v.head {
                     Some((id, hash)) => println!(
@@ -34,7 +34,7 @@ pub(crate) async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
             }
         },
         AuditCommand::Purge { before } => {
-            let n = audit::purge(store, &Actor::cli(), before).await?;
+            let n = audit::purge(cx, &Actor::cli(), before).await?;
             println!("Removed {n} audit entries from before {before}; the chain still verifies from the last one removed.");
             Ok(0)
         }
@@ -45,10 +45,9 @@ pub(crate) async fn audit(store: &Store, cmd: AuditCommand) -> Result<u8> {
                 })?),
                 None => None,
             };
-            let filter = pmhc_store::AuditFilter { actor, action, ..Default::default() };
-            let entries = store.list_audit(&filter, limit, 0).await?;
+            let filter = pmhc_service::model::AuditFilter { actor, action, ..Default::default() };
             // Reading the audit trail is itself audited (before it is shown).
-            audit::record(store, &Actor::cli(), AuditAction::View, "audit", &[], AuditOutcome::Success, format!("{} entries", entries.len())).await?;
+            let entries = audit::list(cx, &Actor::cli(), Acting::Operator, filter, limit, 0).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {

@@ -1,17 +1,17 @@
 //! `pmhc consent`: 42 CFR Part 2 consents and the accounting of disclosures.
 
 use anyhow::Result;
-use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::sharing::{Consent, Purpose};
-use pmhc_service::audit::{self, Actor};
-use pmhc_store::Store;
+use pmhc_service::audit::Actor;
+use pmhc_service::{Acting, ServiceContext};
 use crate::cli::ConsentCommand;
 
-pub(crate) async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
-    let today = store.clock().today();
+pub(crate) async fn consent(cx: &ServiceContext, cmd: ConsentCommand) -> Result<u8> {
+    let today = cx.clock().today();
     match cmd {
         ConsentCommand::List { subject } => {
-            for c in store.list_consents(subject.as_deref()).await? {
+            // Audited, like the consents page (they name people).
+            for c in pmhc_service::consents::list(cx, &Actor::cli(), Acting::Operator, subject.as_deref(), usize::MAX).await? {
                 let state = if c.in_force(today) { "in force" } else if c.revoked_on.is_some() { "revoked" } else { "not in force" };
                 println!(
                     "#{} [{}] person {}: partner {} -> partner {}; {}",
@@ -39,8 +39,8 @@ pub(crate) async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
             let c = Consent {
                 id: 0,
                 subject_key: subject.clone(),
-                discloser: store.find_partner(&discloser).await?.id,
-                recipient: store.find_partner(&recipient).await?.id,
+                discloser: pmhc_service::partners::find(cx, &discloser).await?.id,
+                recipient: pmhc_service::partners::find(cx, &recipient).await?.id,
                 information,
                 purpose: purpose.parse::<Purpose>()?,
                 expires_on: expires,
@@ -50,26 +50,17 @@ pub(crate) async fn consent(store: &Store, cmd: ConsentCommand) -> Result<u8> {
                 signed_on,
                 revoked_on: None,
             };
-            let c = pmhc_service::consents::record(store, &Actor::cli(), pmhc_service::Acting::Operator, c).await?;
+            let c = pmhc_service::consents::record(cx, &Actor::cli(), Acting::Operator, c).await?;
             println!("Recorded consent #{}: {}.", c.id, c.scope());
         }
         ConsentCommand::Revoke { id, on } => {
             let day = on.unwrap_or(today);
-            let c = pmhc_service::consents::revoke(store, &Actor::cli(), pmhc_service::Acting::Operator, id, Some(day)).await?;
+            let c = pmhc_service::consents::revoke(cx, &Actor::cli(), Acting::Operator, id, Some(day)).await?;
             println!("Consent #{} is revoked from {day}; disclosures already made stay in the accounting.", c.id);
         }
         ConsentCommand::Accounting { subject, json } => {
-            let rows = pmhc_service::sharing::accounting(store, &subject).await?;
-            audit::record(
-                store,
-                &Actor::cli(),
-                AuditAction::View,
-                format!("accounting:{subject}"),
-                &["subject_identity"],
-                AuditOutcome::Success,
-                format!("{} disclosures", rows.len()),
-            )
-            .await?;
+            // Audited before it is shown.
+            let rows = pmhc_service::sharing::accounting(cx, &Actor::cli(), Acting::Operator, &subject).await?;
             if json {
                 let v: Vec<_> = rows
                     .iter()

@@ -2,18 +2,17 @@
 
 use anyhow::{Context, Result};
 use pmhc_core::definition::SharedDefinition;
-use pmhc_store::Store;
+use pmhc_service::{Acting, ServiceContext};
 use crate::cli::*;
 
-pub(crate) async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Result<u8> {
+pub(crate) async fn definitions(cx: &ServiceContext, cmd: DefinitionsCommand) -> Result<u8> {
     match cmd {
         DefinitionsCommand::Show { version, json } => {
             let dv = match version {
-                Some(v) => store
-                    .definition_version(Some(v))
+                Some(v) => pmhc_service::definitions::version(cx, Acting::Operator, v)
                     .await?
                     .with_context(|| format!("there is no version {v} (see `pmhc definitions history`)"))?,
-                None => store.current_definition().await?,
+                None => (*pmhc_service::definitions::current(cx, Acting::Operator).await?).clone(),
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&dv)?);
@@ -33,7 +32,7 @@ pub(crate) async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Resul
             def.validate().map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let actor = pmhc_service::audit::Actor::cli();
             let name = def.name.clone();
-            let saved = match pmhc_service::definitions::save(store, None, &actor, pmhc_service::Acting::Operator, def, &note, author.as_deref()).await {
+            let saved = match pmhc_service::definitions::save(cx, &actor, Acting::Operator, def, &note, author.as_deref()).await {
                 Ok(pmhc_service::definitions::Saved::New(saved)) => saved,
                 Ok(pmhc_service::definitions::Saved::Unchanged(v)) => {
                     println!("These are the definitions in force already (version {v}); nothing saved.");
@@ -48,7 +47,7 @@ pub(crate) async fn definitions(store: &Store, cmd: DefinitionsCommand) -> Resul
             Ok(0)
         }
         DefinitionsCommand::History => {
-            for dv in store.definition_history().await? {
+            for dv in pmhc_service::definitions::history(cx, Acting::Operator).await? {
                 println!(
                     "{:>4}  {}  {:<12} {}{}",
                     dv.version,

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pmhc_core::Encounter;
 use pmhc_service::ServiceError;
 use pmhc_service::audit::Actor;
+use pmhc_service::ServiceContext;
 use pmhc_store::{BatchCounts, Clock, EncounterFilter, ImportStatus, NewImport, Store};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -36,7 +37,7 @@ pub(crate) fn demo_config(args: &DemoArgs, clock: Clock) -> pmhc_synth::DemoConf
     pmhc_synth::DemoConfig { encounters: args.encounters, seed: args.seed, start, ..defaults }
 }
 
-pub(crate) async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: DemoArgs) -> Result<u8> {
+pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock: Clock, args: DemoArgs) -> Result<u8> {
     let config = demo_config(&args, clock);
     let started = Instant::now();
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(args.encounters) };
@@ -62,11 +63,11 @@ pub(crate) async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: D
         out.flush()?;
         counts.inserted = args.encounters;
     } else {
-        let store = store.ok_or_else(|| anyhow!("writing demo data into a database needs the database"))?;
+        let (store, cx) = db.ok_or_else(|| anyhow!("writing demo data into a database needs the database"))?;
         destination = redact(url);
         let actor = Actor::cli();
         let import_id = pmhc_service::imports::begin(
-            store,
+            cx,
             &actor,
             &NewImport {
                 file_name: format!("(demo: {} encounters, seed {})", args.encounters, args.seed),
@@ -116,13 +117,13 @@ pub(crate) async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: D
         let (roster, candidates) = producer.await?;
         let summary = pmhc_import::EngineSummary { received: args.encounters, accepted: args.encounters, ..Default::default() };
         if let Some(e) = failure {
-            pmhc_service::imports::end(store, &actor, import_id, &summary, counts, ImportStatus::Failed, &e.to_string()).await;
+            pmhc_service::imports::end(cx, &actor, import_id, &summary, counts, ImportStatus::Failed, &e.to_string()).await;
             return Err(anyhow::Error::new(e).context("the demo data could not be written"));
         }
-        pmhc_service::imports::end(store, &actor, import_id, &summary, counts, ImportStatus::Complete, "").await;
+        pmhc_service::imports::end(cx, &actor, import_id, &summary, counts, ImportStatus::Complete, "").await;
         // A provider with its services, referrals from the encounters, and the training
         // programme of the officers who answered the calls, so that every page has something to show.
-        extras = super::demo_programme::add(store, args.seed, &config.source_system, &pmhc_synth::programme(&config), &roster, candidates)
+        extras = super::demo_programme::add(store, cx, args.seed, &config.source_system, &pmhc_synth::programme(&config), &roster, candidates)
             .await?;
     }
     bar.finish_and_clear();
@@ -144,7 +145,7 @@ pub(crate) async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: D
         "Generated {} synthetic encounters (seed {}) into {} in {:.1} s: {} new, {} changed, {} already there.",
         report.encounters, report.seed, report.destination, report.seconds, report.inserted, report.updated, report.unchanged
     );
-    if let (None, Some(store)) = (&args.csv, store) {
+    if let (None, Some((store, cx))) = (&args.csv, db) {
         let total = store.count_encounters(&EncounterFilter::default()).await?;
         let x = &report.extras;
         println!(
@@ -171,7 +172,7 @@ pub(crate) async fn demo(store: Option<&Store>, url: &str, clock: Clock, args: D
             return Ok(0);
         };
         let periods = format!("--baseline {b_from}..{b_to} --comparison {c_from}..{c_to}");
-        let summary = super::report::outcome_sentences(store, b_from, b_to, c_from, c_to).await?;
+        let summary = super::report::outcome_sentences(cx, b_from, b_to, c_from, c_to).await?;
         println!(
             "\nThe four key outcomes, the year before the co-responder launch ({b_from}..{b_to}) against the \
              last full year ({c_from}..{c_to}):"

@@ -58,6 +58,7 @@ pub struct Extras {
 /// Add the provider, its services, the referrals and the training programme.
 pub async fn add(
     store: &Store,
+    cx: &pmhc_service::ServiceContext,
     seed: u64,
     source_system: &str,
     programme: &pmhc_synth::Programme,
@@ -68,7 +69,7 @@ pub async fn add(
         Ok(p) => p.id,
         Err(_) => store.add_partner(DEMO_PROVIDER, Sector::BehavioralHealth).await?.id,
     };
-    let services = pmhc_service::inventory::import_inventory(store, include_bytes!("../../data/demo-services.csv")).await?;
+    let services = pmhc_service::inventory::import_inventory(cx, include_bytes!("../../data/demo-services.csv")).await?;
     let (referrals, capacity_reports) = if store.referral_facts().await?.is_empty() {
         let histories = referrals(seed, source_system, provider, &services, candidates);
         let n = store.record_referral_histories(&histories).await?;

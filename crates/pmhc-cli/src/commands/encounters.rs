@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 use pmhc_service::audit::Actor;
+use pmhc_service::ServiceContext;
 use pmhc_store::{EncounterFilter, Store};
 use crate::cli::*;
 use crate::output;
@@ -19,11 +20,11 @@ pub(crate) fn filter_of(f: &FilterArgs) -> Result<EncounterFilter> {
     })
 }
 
-pub(crate) async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<u8> {
+pub(crate) async fn encounters(store: &Store, cx: &ServiceContext, cmd: EncountersCommand) -> Result<u8> {
     match cmd {
         EncountersCommand::List(args) => {
             let filter = filter_of(&args.filter)?;
-            let rows = pmhc_service::sharing::operator_list(store, &Actor::cli(), format!("encounters?{filter:?}"), &filter, args.limit, args.offset).await?;
+            let rows = pmhc_service::sharing::operator_list(cx, &Actor::cli(), format!("encounters?{filter:?}"), &filter, args.limit, args.offset).await?;
             match args.format {
                 ListFormat::Table => {
                     let total = store.count_encounters(&filter).await?;
@@ -43,7 +44,7 @@ pub(crate) async fn encounters(store: &Store, cmd: EncountersCommand) -> Result<
             }
         }
         EncountersCommand::Show { source_system, source_key, json } => {
-            let Some(e) = pmhc_service::sharing::operator_one(store, &Actor::cli(), &source_system, &source_key).await? else {
+            let Some(e) = pmhc_service::sharing::operator_one(cx, &Actor::cli(), &source_system, &source_key).await? else {
                 bail!("no encounter {source_system} / {source_key}");
             };
             if json {

@@ -8,7 +8,7 @@ use pmhc_import::UnknownCodeCount;
 use pmhc_service::ServiceError;
 use pmhc_service::audit::Actor;
 use pmhc_service::imports::{ImportRequest, import_file};
-use pmhc_store::Store;
+use pmhc_service::ServiceContext;
 use serde::Serialize;
 use crate::cli::*;
 use crate::output;
@@ -38,7 +38,7 @@ pub(crate) struct ImportReport {
     rows_per_second: f64,
 }
 
-pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
+pub(crate) async fn import(cx: &ServiceContext, args: ImportArgs) -> Result<u8> {
     let (mapping_name, mut spec) = load_mapping(&args.mapping)?;
     if let Some(own) = args.source_system.as_deref().map(str::trim) {
         if own.is_empty() || own.chars().any(char::is_control) {
@@ -72,12 +72,12 @@ pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         on_start: None,
         actor: Actor::cli(),
         partner: match &args.partner {
-            Some(p) => store.find_partner(p).await?.id,
+            Some(p) => pmhc_service::partners::find(cx, p).await?.id,
             None => pmhc_core::sharing::DEFAULT_PARTNER,
         },
     };
     // The service audits the import as it starts (before any record) and as it ends.
-    let result = import_file(store, request).await;
+    let result = import_file(cx, request).await;
     bar.finish_and_clear();
     let outcome = match result {
         Ok(o) => o,

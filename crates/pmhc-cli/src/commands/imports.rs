@@ -1,11 +1,11 @@
 //! `pmhc imports`: the import history.
 
 use anyhow::Result;
-use pmhc_store::Store;
+use pmhc_service::{Acting, ServiceContext};
 use crate::output;
 
-pub(crate) async fn imports(store: &Store, limit: u32, json: bool) -> Result<u8> {
-    let list = store.list_imports(None, limit).await?;
+pub(crate) async fn imports(cx: &ServiceContext, limit: u32, json: bool) -> Result<u8> {
+    let list = pmhc_service::imports::history(cx, Acting::Operator, limit).await?;
     if json {
         let rows: Vec<_> = list
             .iter()

@@ -26,6 +26,7 @@ pub(crate) use mappings::load_mapping;
 
 use anyhow::{Context, Result, bail};
 use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_service::ServiceContext;
 use pmhc_service::audit::Actor;
 use pmhc_store::{Clock, Store};
 
@@ -52,28 +53,32 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
         Command::Demo(args) if args.csv.is_some() => demo::demo(None, &cli.database, clock, args).await,
         command => {
             let store = open(&cli.database).await?.with_clock(clock);
+            // Every use case goes through the service context; the store itself serves only the
+            // operator's maintenance (keys, migrations, the demo's bulk data).
+            let cx = ServiceContext::new(store.clone());
+            interrupt_dead(&cx).await;
             let code = match command {
                 Command::Init => init::init(&store, &cli.database).await,
                 Command::Db(DbCommand::Migrate) => {
                     println!("{}: migrations applied", redact(&cli.database));
                     Ok(0)
                 }
-                Command::Import(args) => import::import(&store, args).await,
-                Command::Demo(args) => demo::demo(Some(&store), &cli.database, clock, args).await,
-                Command::Encounters(cmd) => encounters::encounters(&store, cmd).await,
-                Command::Imports { limit, json } => imports::imports(&store, limit, json).await,
-                Command::Report(args) => report::report(&store, args).await,
-                Command::Definitions(cmd) => definitions::definitions(&store, cmd).await,
-                Command::People(cmd) => people::people(&store, cmd).await,
-                Command::Serve(args) => serve::serve(&store, &cli.database, args).await,
-                Command::User(cmd) => user::user(&store, cmd).await,
-                Command::Audit(cmd) => audit::audit(&store, cmd).await,
-                Command::Partner(cmd) => partner::partner(&store, cmd).await,
-                Command::Agreement(cmd) => agreement::agreement(&store, cmd).await,
-                Command::Consent(cmd) => consent::consent(&store, cmd).await,
-                Command::Services(cmd) => services::services(&store, cmd).await,
-                Command::Referrals(cmd) => referrals::referrals(&store, cmd).await,
-                Command::Training(cmd) => training::training(&store, cmd).await,
+                Command::Import(args) => import::import(&cx, args).await,
+                Command::Demo(args) => demo::demo(Some((&store, &cx)), &cli.database, clock, args).await,
+                Command::Encounters(cmd) => encounters::encounters(&store, &cx, cmd).await,
+                Command::Imports { limit, json } => imports::imports(&cx, limit, json).await,
+                Command::Report(args) => report::report(&cx, args).await,
+                Command::Definitions(cmd) => definitions::definitions(&cx, cmd).await,
+                Command::People(cmd) => people::people(&store, &cx, cmd).await,
+                Command::Serve(args) => serve::serve(&store, &cx, &cli.database, args).await,
+                Command::User(cmd) => user::user(&cx, cmd).await,
+                Command::Audit(cmd) => audit::audit(&cx, cmd).await,
+                Command::Partner(cmd) => partner::partner(&cx, cmd).await,
+                Command::Agreement(cmd) => agreement::agreement(&cx, cmd).await,
+                Command::Consent(cmd) => consent::consent(&cx, cmd).await,
+                Command::Services(cmd) => services::services(&cx, cmd).await,
+                Command::Referrals(cmd) => referrals::referrals(&store, &cx, cmd).await,
+                Command::Training(cmd) => training::training(&store, &cx, cmd).await,
                 Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;
@@ -91,8 +96,12 @@ pub(crate) fn redact(url: &str) -> String {
 pub(crate) async fn open(url: &str) -> Result<Store> {
     let store = Store::open(url).await.with_context(|| format!("cannot open the database {}", redact(url)))?;
     store.migrate().await.with_context(|| format!("cannot migrate the database {}", redact(url)))?;
-    // An import whose process died is marked interrupted (and audited) by the next command.
-    match pmhc_service::imports::interrupt_dead(&store, &Actor::cli()).await {
+    Ok(store)
+}
+
+/// An import whose process died is marked interrupted (and audited) by the next command.
+async fn interrupt_dead(cx: &ServiceContext) {
+    match pmhc_service::imports::interrupt_dead(cx, &Actor::cli()).await {
         Ok(found) => {
             for (id, stored) in found {
                 eprintln!("Import {id} was interrupted (its process stopped); {stored} of its encounters are stored. Importing the file again is safe.");
@@ -100,12 +109,11 @@ pub(crate) async fn open(url: &str) -> Result<Store> {
         }
         Err(e) => eprintln!("warning: cannot check for interrupted imports: {e}"),
     }
-    Ok(store)
 }
 
 /// Audit an administrative action with its outcome, then pass the result on.
-pub(crate) async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
+pub(crate) async fn audited<T>(cx: &ServiceContext, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
     let outcome = if r.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
-    pmhc_service::audit::record(store, &Actor::cli(), AuditAction::Admin, object, groups, outcome, detail).await?;
+    pmhc_service::audit::record(cx, &Actor::cli(), AuditAction::Admin, object, groups, outcome, detail).await?;
     r
 }

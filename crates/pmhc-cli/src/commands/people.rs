@@ -3,10 +3,11 @@
 use anyhow::{Result, bail};
 use pmhc_core::outcomes::{OutcomeFilter, repeat_people};
 use pmhc_import::csv_safe::write_safe_record;
+use pmhc_service::ServiceContext;
 use pmhc_store::Store;
 use crate::cli::*;
 
-pub(crate) async fn people(store: &Store, cmd: PeopleCommand) -> Result<u8> {
+pub(crate) async fn people(store: &Store, cx: &ServiceContext, cmd: PeopleCommand) -> Result<u8> {
     let PeopleCommand::Repeat { period, identifiable, format, source, limit } = cmd;
     if !identifiable {
         eprintln!(
@@ -24,7 +25,7 @@ pub(crate) async fn people(store: &Store, cmd: PeopleCommand) -> Result<u8> {
     let data = store.load_outcome_data(source.as_deref()).await?;
     let people = repeat_people(&data, &dv.definition, &OutcomeFilter::default(), &period);
     use pmhc_core::audit::{AuditAction, AuditOutcome};
-    pmhc_service::audit::record(store, &pmhc_service::audit::Actor::cli(), AuditAction::View, format!("people:repeat?period={period}"),
+    pmhc_service::audit::record(cx, &pmhc_service::audit::Actor::cli(), AuditAction::View, format!("people:repeat?period={period}"),
         &["subject_identity", "area_time"], AuditOutcome::Success, format!("{} people", people.len())).await?;
     match format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&people)?),

@@ -3,12 +3,13 @@
 use anyhow::Result;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::audit::{self, Actor};
+use pmhc_service::ServiceContext;
 use pmhc_store::Store;
 use crate::cli::ReferralsCommand;
 
-pub(crate) async fn referrals(store: &Store, cmd: ReferralsCommand) -> Result<u8> {
+pub(crate) async fn referrals(store: &Store, cx: &ServiceContext, cmd: ReferralsCommand) -> Result<u8> {
     use pmhc_service::referrals;
-    let all = referrals::all(store).await?;
+    let all = referrals::all(cx).await?;
     match cmd {
         ReferralsCommand::List => {
             println!("{:>5}  {:<12} {:<20} {:<30} encounter", "#", "state", "updated", "service");
@@ -34,9 +35,9 @@ pub(crate) async fn referrals(store: &Store, cmd: ReferralsCommand) -> Result<u8
                 let e = store.get_encounter(&v.referral.source_system, &v.referral.source_key).await?;
                 subjects.push(e.and_then(|e| e.subject_key));
             }
-            let bundle = referrals::fhir_bundle(&all, &subjects, &store.list_partners().await?, store.clock().now());
+            let bundle = referrals::fhir_bundle(&all, &subjects, &pmhc_service::partners::list(cx).await?, cx.clock().now());
             audit::record(
-                store,
+                cx,
                 &Actor::cli(),
                 AuditAction::Export,
                 "referrals:fhir",

@@ -8,7 +8,7 @@ use pmhc_core::definition::Period;
 use pmhc_core::outcomes::{Dimension, OutcomeFilter};
 use pmhc_service::ServiceError;
 use pmhc_service::outcomes::{ReportQuery, compute_report};
-use pmhc_store::Store;
+use pmhc_service::ServiceContext;
 use crate::cli::*;
 
 pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
@@ -30,7 +30,7 @@ pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-pub(crate) async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
+pub(crate) async fn report(cx: &ServiceContext, args: ReportArgs) -> Result<u8> {
     let started = Instant::now();
     let mut breakdowns = Vec::new();
     for b in &args.by {
@@ -69,7 +69,7 @@ pub(crate) async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
         scope: None,
         public: args.public,
     };
-    let report = match compute_report(store, &query).await {
+    let report = match compute_report(cx, &query).await {
         Ok(r) => r,
         Err(ServiceError::NoPeriods) => bail!(
             "which periods? Give --baseline FROM..TO and --comparison FROM..TO (e.g. --baseline 2020-01-01..2020-12-31 \
@@ -91,7 +91,7 @@ pub(crate) async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
         if args.public { "&public" } else { "" }
     );
     pmhc_service::audit::record(
-        store,
+        cx,
         &pmhc_service::audit::Actor::cli(),
         pmhc_core::audit::AuditAction::Export,
         object,
@@ -112,7 +112,7 @@ pub(crate) async fn report(store: &Store, args: ReportArgs) -> Result<u8> {
 
 /// The sentences of the four key outcomes for two periods (under the definitions in force).
 pub(crate) async fn outcome_sentences(
-    store: &Store,
+    cx: &ServiceContext,
     b_from: chrono::NaiveDate,
     b_to: chrono::NaiveDate,
     c_from: chrono::NaiveDate,
@@ -123,7 +123,7 @@ pub(crate) async fn outcome_sentences(
         comparison: Some(Period::new(c_from, c_to)?),
         ..ReportQuery::default()
     };
-    let report = compute_report(store, &query).await?;
+    let report = compute_report(cx, &query).await?;
     use pmhc_core::outcomes::Measure;
     Ok([Measure::Referral, Measure::RepeatPeople, Measure::Arrest, Measure::AnyForce]
         .iter()

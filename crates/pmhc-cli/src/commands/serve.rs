@@ -1,10 +1,11 @@
 //! `pmhc serve`: the web application and the JSON API.
 
 use anyhow::Result;
+use pmhc_service::ServiceContext;
 use pmhc_store::Store;
 use crate::cli::ServeArgs;
 
-pub(crate) async fn serve(store: &Store, url: &str, args: ServeArgs) -> Result<u8> {
+pub(crate) async fn serve(store: &Store, cx: &ServiceContext, url: &str, args: ServeArgs) -> Result<u8> {
     let config = pmhc_web::ServeConfig {
         listen: args.listen,
         behind_tls: args.behind_tls,
@@ -14,7 +15,7 @@ pub(crate) async fn serve(store: &Store, url: &str, args: ServeArgs) -> Result<u
     };
     let users = store.count_users().await?;
     let db = pmhc_store::redact_url(url);
-    pmhc_web::serve(store.clone(), config, move |addr| {
+    pmhc_web::serve(cx.clone(), config, move |addr| {
         // Printed for people and for scripts (tests read the address from this line).
         println!("pmhc is serving {db} at http://{addr}/ (Ctrl-C stops it)");
         if users == 0 {

@@ -3,18 +3,18 @@
 use anyhow::Result;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::audit::{self, Actor};
-use pmhc_store::Store;
+use pmhc_service::ServiceContext;
 use crate::cli::ServicesCommand;
 use super::audited;
 
-pub(crate) async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> {
+pub(crate) async fn services(cx: &ServiceContext, cmd: ServicesCommand) -> Result<u8> {
     use pmhc_service::inventory;
     match cmd {
         ServicesCommand::List => {
-            let partners = store.list_partners().await?;
-            let now = store.clock().local_now();
+            let partners = pmhc_service::partners::list(cx).await?;
+            let now = cx.clock().local_now();
             println!("{:>4}  {:<4} {:<26} {:<9} {:<6} {:<30} name (provider)", "#", "int.", "type", "capacity", "open", "hours");
-            for s in store.list_services().await? {
+            for s in inventory::services(cx).await? {
                 let provider = partners.iter().find(|p| p.id == s.provider).map_or_else(|| s.provider.to_string(), |p| p.name.clone());
                 println!(
                     "{:>4}  {:<4} {:<26} {:<9} {:<6} {:<30} {} ({provider}){}",
@@ -31,25 +31,25 @@ pub(crate) async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> 
         }
         ServicesCommand::Import { file } => {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let r = inventory::import_inventory(store, &bytes).await.map_err(anyhow::Error::from);
-            let saved = audited(store, format!("services:{}", file.display()), "import".into(), &[], r).await?;
+            let r = inventory::import_inventory(cx, &bytes).await.map_err(anyhow::Error::from);
+            let saved = audited(cx, format!("services:{}", file.display()), "import".into(), &[], r).await?;
             println!("Imported {} services from {}.", saved.len(), file.display());
         }
         ServicesCommand::Capacity { service_id, available, total, at } => {
-            println!("{}", report_capacity(store, service_id, available, total, at).await?);
+            println!("{}", report_capacity(cx, service_id, available, total, at).await?);
         }
         ServicesCommand::CapacityImport { file } => {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let r = inventory::import_capacity(store, &bytes, &Actor::cli().name).await.map_err(anyhow::Error::from);
-            let n = audited(store, format!("capacity:{}", file.display()), "import".into(), &[], r).await?;
+            let r = inventory::import_capacity(cx, &bytes, &Actor::cli().name).await.map_err(anyhow::Error::from);
+            let n = audited(cx, format!("capacity:{}", file.display()), "import".into(), &[], r).await?;
             println!("Imported {n} capacity reports from {}.", file.display());
         }
         ServicesCommand::Export { output } => {
-            let partners = store.list_partners().await?;
-            let services = store.list_services().await?;
+            let partners = pmhc_service::partners::list(cx).await?;
+            let services = inventory::services(cx).await?;
             let bytes = inventory::inventory_csv(&services, &partners)?;
             let to = output.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
-            audit::record(store, &Actor::cli(), AuditAction::Export, "services:inventory", &[], AuditOutcome::Success, format!("{} services to {to}", services.len()))
+            audit::record(cx, &Actor::cli(), AuditAction::Export, "services:inventory", &[], AuditOutcome::Success, format!("{} services to {to}", services.len()))
                 .await?;
             match output {
                 Some(p) => {
@@ -66,11 +66,11 @@ pub(crate) async fn services(store: &Store, cmd: ServicesCommand) -> Result<u8> 
     Ok(0)
 }
 
-pub(crate) async fn report_capacity(store: &Store, service_id: i64, available: u32, total: Option<u32>, at: Option<String>) -> Result<String> {
+pub(crate) async fn report_capacity(cx: &ServiceContext, service_id: i64, available: u32, total: Option<u32>, at: Option<String>) -> Result<String> {
     let at = match at {
         Some(a) => pmhc_import::inventory::parse_reported_at(&a).ok_or_else(|| anyhow::anyhow!("--at `{a}` is not a date and time (YYYY-MM-DD HH:MM)"))?,
-        None => store.clock().now().naive_utc(),
+        None => cx.clock().now().naive_utc(),
     };
-    pmhc_service::inventory::record_capacity(store, &audit::Actor::cli(), pmhc_service::Acting::Operator, service_id, at, available, total).await?;
+    pmhc_service::inventory::record_capacity(cx, &audit::Actor::cli(), pmhc_service::Acting::Operator, service_id, at, available, total).await?;
     Ok(format!("Service {service_id}: {available} free{} at {} (UTC).", total.map(|t| format!(" of {t}")).unwrap_or_default(), at.format("%Y-%m-%d %H:%M")))
 }

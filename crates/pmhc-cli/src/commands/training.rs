@@ -3,13 +3,14 @@
 use anyhow::{Context, Result};
 use pmhc_service::training::{self, CoverageReader};
 use pmhc_store::Store;
+use pmhc_service::ServiceContext;
 use crate::cli::TrainingCommand;
 use pmhc_service::Acting;
 use pmhc_service::audit::Actor;
 
-pub(crate) async fn partner_id(store: &Store, partner: Option<String>) -> Result<i64> {
+pub(crate) async fn partner_id(cx: &ServiceContext, partner: Option<String>) -> Result<i64> {
     Ok(match partner {
-        Some(p) => store.find_partner(&p).await?.id,
+        Some(p) => pmhc_service::partners::find(cx, &p).await?.id,
         None => pmhc_core::sharing::DEFAULT_PARTNER,
     })
 }
@@ -22,23 +23,23 @@ pub(crate) fn pct(x: Option<f64>) -> String {
     x.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())
 }
 
-pub(crate) async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> {
+pub(crate) async fn training(store: &Store, cx: &ServiceContext, cmd: TrainingCommand) -> Result<u8> {
     match cmd {
         TrainingCommand::ImportCourses { file } => {
             let bytes = read(&file)?;
-            let n = training::import_courses(store, &Actor::cli(), Acting::Operator, &file.display().to_string(), &bytes).await?;
+            let n = training::import_courses(cx, &Actor::cli(), Acting::Operator, &file.display().to_string(), &bytes).await?;
             println!("Imported {n} courses from {}.", file.display());
         }
         TrainingCommand::ImportRoster { file, partner } => {
             let bytes = read(&file)?;
-            let partner = partner_id(store, partner).await?;
-            let c = training::import_roster(store, &Actor::cli(), Acting::Operator, partner, &file.display().to_string(), &bytes).await?;
+            let partner = partner_id(cx, partner).await?;
+            let c = training::import_roster(cx, &Actor::cli(), Acting::Operator, partner, &file.display().to_string(), &bytes).await?;
             println!("Roster of partner {partner} from {}: {} added, {} updated.", file.display(), c.added, c.updated);
         }
         TrainingCommand::ImportCompletions { file, partner } => {
             let bytes = read(&file)?;
-            let partner = partner_id(store, partner).await?;
-            let c = training::import_completions(store, &Actor::cli(), Acting::Operator, partner, &file.display().to_string(), &bytes).await?;
+            let partner = partner_id(cx, partner).await?;
+            let c = training::import_completions(cx, &Actor::cli(), Acting::Operator, partner, &file.display().to_string(), &bytes).await?;
             println!("Completions from {}: {} added, {} updated.", file.display(), c.added, c.updated);
         }
         TrainingCommand::Courses => {
@@ -62,7 +63,7 @@ pub(crate) async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> 
         }
         TrainingCommand::Roster { partner } => {
             let partner = match partner {
-                Some(p) => Some(store.find_partner(&p).await?.id),
+                Some(p) => Some(pmhc_service::partners::find(cx, &p).await?.id),
                 None => None,
             };
             let records = store.training_records().await?;
@@ -72,7 +73,7 @@ pub(crate) async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> 
             use pmhc_core::audit::{AuditAction, AuditOutcome};
             let shown = records.staff.iter().filter(|s| partner.is_none_or(|p| p == s.partner)).count();
             pmhc_service::audit::record(
-                store,
+                cx,
                 &pmhc_service::audit::Actor::cli(),
                 AuditAction::View,
                 format!("training:roster{}", partner.map(|p| format!("?partner={p}")).unwrap_or_default()),
@@ -98,9 +99,9 @@ pub(crate) async fn training(store: &Store, cmd: TrainingCommand) -> Result<u8> 
             }
         }
         TrainingCommand::Coverage { format, on, output } => {
-            let partners: Vec<i64> = store.list_partners().await?.iter().map(|p| p.id).collect();
-            let today = on.unwrap_or_else(|| store.clock().today());
-            let c = training::training_coverage(store, &CoverageReader::operator(partners), today).await?;
+            let partners: Vec<i64> = pmhc_service::partners::list(cx).await?.iter().map(|p| p.id).collect();
+            let today = on.unwrap_or_else(|| cx.clock().today());
+            let c = training::training_coverage(cx, &CoverageReader::operator(partners), today).await?;
             let bytes = match format.as_str() {
                 "csv" => training::coverage_csv(&c)?,
                 "reach-csv" => training::reach_csv(&c)?,

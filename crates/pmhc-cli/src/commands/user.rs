@@ -3,8 +3,7 @@
 use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, Result, bail};
 use pmhc_core::access::Roles;
-use pmhc_service::{Acting, accounts};
-use pmhc_store::Store;
+use pmhc_service::{Acting, ServiceContext, accounts};
 use pmhc_service::audit::Actor;
 use crate::cli::UserCommand;
 
@@ -35,14 +34,14 @@ pub(crate) fn roles(s: &str) -> Result<Roles> {
 
 /// `pmhc user …`: each change is one use case of `pmhc_service::accounts` (audited there, before
 /// the change), acting as the installation's operator.
-pub(crate) async fn user(store: &Store, cmd: UserCommand) -> Result<u8> {
-    user_action(store, cmd).await
+pub(crate) async fn user(cx: &ServiceContext, cmd: UserCommand) -> Result<u8> {
+    user_action(cx, cmd).await
 }
 
-pub(crate) async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
+pub(crate) async fn user_action(cx: &ServiceContext, cmd: UserCommand) -> Result<u8> {
     match cmd {
         UserCommand::Approve { username } => {
-            accounts::approve_account(store, &Actor::cli(), Acting::Operator, &username).await?;
+            accounts::approve_account(cx, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Approved {username}: the account can sign in.");
         }
         UserCommand::Add { username, role: r, partner, name, password_stdin, installation_admin } => {
@@ -51,13 +50,13 @@ pub(crate) async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
                 r = pmhc_core::access::Roles::of(&r.iter().chain([pmhc_core::access::Role::InstallationAdministrator]).collect::<Vec<_>>());
             }
             let partner = match partner {
-                Some(p) => store.find_partner(&p).await?,
-                None => store.find_partner(&pmhc_core::sharing::DEFAULT_PARTNER.to_string()).await?,
+                Some(p) => pmhc_service::partners::find(cx, &p).await?,
+                None => pmhc_service::partners::find(cx, &pmhc_core::sharing::DEFAULT_PARTNER.to_string()).await?,
             };
             accounts::check_username(&username)?;
             let password = read_password(password_stdin)?;
             let display = name.unwrap_or_else(|| username.clone());
-            let u = accounts::create_account(store, &Actor::cli(), Acting::Operator, &username, &display, r, partner.id, &password).await?.user;
+            let u = accounts::create_account(cx, &Actor::cli(), Acting::Operator, &username, &display, r, partner.id, &password).await?.user;
             println!(
                 "Added {} ({}) as {} of {}. Sign in at /sign-in of `pmhc serve`.",
                 u.username,
@@ -68,7 +67,7 @@ pub(crate) async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
         }
         UserCommand::List => {
             println!("{:<24} {:<30} {:>7} {:<8} {:<20} full name", "user", "roles", "partner", "active", "last sign-in");
-            for u in store.list_users().await? {
+            for u in accounts::visible_accounts(cx, Acting::Operator).await? {
                 println!(
                     "{:<24} {:<30} {:>7} {:<8} {:<20} {}",
                     u.username,
@@ -82,42 +81,42 @@ pub(crate) async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
         }
         UserCommand::Passwd { username, password_stdin } => {
             let password = read_password(password_stdin)?;
-            accounts::set_password(store, &Actor::cli(), Acting::Operator, &username, &password).await?;
+            accounts::set_password(cx, &Actor::cli(), Acting::Operator, &username, &password).await?;
             println!("Changed the password of {username}; their sessions have ended.");
         }
         UserCommand::Role { username, role: r } => {
             let r = roles(&r)?;
-            accounts::set_roles(store, &Actor::cli(), Acting::Operator, &username, r).await?;
+            accounts::set_roles(cx, &Actor::cli(), Acting::Operator, &username, r).await?;
             println!("{username} is now {}; their sessions have ended.", r.labels());
         }
         UserCommand::Partner { username, partner } => {
-            let p = accounts::move_to_partner(store, &Actor::cli(), Acting::Operator, &username, &partner).await?;
+            let p = accounts::move_to_partner(cx, &Actor::cli(), Acting::Operator, &username, &partner).await?;
             println!("{username} now works for {} (partner {}); their sessions have ended.", p.name, p.id);
         }
         UserCommand::Disable { username } => {
-            accounts::disable(store, &Actor::cli(), Acting::Operator, &username).await?;
+            accounts::disable(cx, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Disabled {username}: their sessions have ended and their API tokens stop working.");
         }
         UserCommand::Enable { username } => {
-            accounts::approve_account(store, &Actor::cli(), Acting::Operator, &username).await?;
+            accounts::approve_account(cx, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Enabled {username}.");
         }
         UserCommand::Unlock { username } => {
-            accounts::unlock(store, &Actor::cli(), Acting::Operator, &username).await?;
+            accounts::unlock(cx, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Unlocked {username}.");
         }
         UserCommand::ResetMfa { username } => {
-            accounts::reset_second_factor(store, &Actor::cli(), Acting::Operator, &username).await?;
+            accounts::reset_second_factor(cx, &Actor::cli(), Acting::Operator, &username).await?;
             println!("Reset the second factor of {username}: their sessions have ended; they set up a new one at their next sign-in.");
         }
         UserCommand::Token { username, name } => {
-            let token = accounts::issue_token(store, &Actor::cli(), Acting::Operator, &username, &name).await?;
+            let token = accounts::issue_token(cx, &Actor::cli(), Acting::Operator, &username, &name).await?;
             eprintln!("API token for {username} (\"{name}\"); it is shown only now. Send it as `Authorization: Bearer TOKEN`:");
             println!("{token}");
         }
         UserCommand::Tokens => {
             println!("{:>4}  {:<20} {:<8} {:<17} {:<17} name", "#", "user", "revoked", "created", "last used");
-            for t in store.list_api_tokens().await? {
+            for t in accounts::visible_tokens(cx, Acting::Operator).await? {
                 println!(
                     "{:>4}  {:<20} {:<8} {:<17} {:<17} {}",
                     t.id,
@@ -130,7 +129,7 @@ pub(crate) async fn user_action(store: &Store, cmd: UserCommand) -> Result<u8> {
             }
         }
         UserCommand::Revoke { id } => {
-            accounts::revoke_token(store, &Actor::cli(), Acting::Operator, id).await?;
+            accounts::revoke_token(cx, &Actor::cli(), Acting::Operator, id).await?;
             println!("Revoked API token #{id}.");
         }
     }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use pmhc_service::signin::SecondFactor;
 use crate::auth::{self, ClientAddr, MaybeAuth, Pending, PendingSecondFactor};
 use crate::error::PageError;
+use crate::extract::NextQuery;
 use crate::present::{Nav, render};
 use crate::{AppError, AppState};
 
@@ -63,13 +64,8 @@ fn page(status: StatusCode, t: &SecondFactorPage) -> Response {
     (status, Html(render(t))).into_response()
 }
 
-#[derive(Deserialize)]
-pub(super) struct NextQuery {
-    next: Option<String>,
-}
-
 async fn view(state: &AppState, p: &PendingSecondFactor, next: &str, secret: Option<String>, error: Option<String>) -> Result<SecondFactorPage, AppError> {
-    let enrolled = state.store.totp_secret(p.user.id).await?.is_some();
+    let enrolled = pmhc_service::signin::enrolled(&state.cx, &p.user).await?;
     Ok(SecondFactorPage {
         nav: Nav::new(None, "sign-in"),
         csrf: p.csrf.clone(),
@@ -104,7 +100,7 @@ pub(super) async fn submit(State(state): State<AppState>, ClientAddr(addr): Clie
         return Err(AppError::Csrf.into());
     }
     let next = auth::safe_next(f.next.as_deref());
-    match pmhc_service::signin::second_factor(&state.store, &state.throttle, &addr, &p.user, &p.token_hash, &f.code, f.secret.as_deref()).await? {
+    match pmhc_service::signin::second_factor(&state.cx, &addr, &p.user, &p.token_hash, &f.code, f.secret.as_deref()).await? {
         SecondFactor::Accepted => {}
         SecondFactor::Throttled => {
             let msg = auth::Refusal::Throttled.message().to_string();
@@ -112,7 +108,7 @@ pub(super) async fn submit(State(state): State<AppState>, ClientAddr(addr): Clie
         }
         SecondFactor::Wrong { locked: true } => return Ok(Redirect::to("/sign-in").into_response()),
         SecondFactor::Wrong { locked: false } => {
-            let enrolling = state.store.totp_secret(p.user.id).await?.is_none();
+            let enrolling = !pmhc_service::signin::enrolled(&state.cx, &p.user).await?;
             let keep = if enrolling { f.secret.clone() } else { None };
             let msg = "that code is not right (or was used already); enter the code the app shows now".to_string();
             return Ok(page(StatusCode::UNAUTHORIZED, &view(&state, &p, &next, keep, Some(msg)).await?));

@@ -9,9 +9,10 @@ use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::audit::Actor;
 use serde::Deserialize;
 
-use crate::auth::{self, Auth, ClientAddr, MaybeAuth, audit};
+use crate::auth::{self, Auth, ClientAddr, MaybeAuth};
 use crate::error::PageError;
-use crate::present::{Nav, page};
+use crate::extract::{CsrfForm, NextQuery};
+use crate::present::{Nav, page, urlencode};
 use crate::{AppError, AppState};
 
 #[derive(Template)]
@@ -32,11 +33,6 @@ pub struct Reauth {
     pub error: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub(super) struct NextQuery {
-    next: Option<String>,
-}
-
 pub(super) async fn sign_in_form(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
@@ -47,7 +43,7 @@ pub(super) async fn sign_in_form(
         return Ok(Redirect::to(&auth::safe_next(q.next.as_deref())).into_response());
     }
     if pending.is_some() {
-        let next = auth::urlencode(&auth::safe_next(q.next.as_deref()));
+        let next = urlencode(&auth::safe_next(q.next.as_deref()));
         return Ok(Redirect::to(&format!("/sign-in/second-factor?next={next}")).into_response());
     }
     sign_in_page(&state, None, q.next.as_deref().unwrap_or("/"), "", StatusCode::OK)
@@ -85,7 +81,7 @@ pub(super) async fn sign_in(State(state): State<AppState>, ClientAddr(addr): Cli
     let attempted: String = f.username.trim().chars().filter(|c| !c.is_control()).take(64).collect();
     let actor = Actor { name: attempted, partner: None, source: addr };
     let record = |outcome, detail: &'static str| {
-        pmhc_service::audit::record(&state.store, &actor, AuditAction::SignIn, "session", &[], outcome, detail)
+        pmhc_service::audit::record(&state.cx, &actor, AuditAction::SignIn, "session", &[], outcome, detail)
     };
     // Login CSRF: the form's token must equal the pre-session cookie set with the form.
     let pre = auth::cookie(&headers, auth::PRE_SESSION_COOKIE).unwrap_or("");
@@ -97,9 +93,9 @@ pub(super) async fn sign_in(State(state): State<AppState>, ClientAddr(addr): Cli
         record(AuditOutcome::Refused, "use notice not acknowledged").await?;
         return sign_in_page(&state, Some("accept the use notice to sign in".into()), &next, &f.username, StatusCode::BAD_REQUEST);
     }
-    match pmhc_service::signin::sign_in(&state.store, &state.throttle, &actor.source, &f.username, &f.password).await? {
+    match pmhc_service::signin::sign_in(&state.cx, &actor.source, &f.username, &f.password).await? {
         Ok(session) => {
-            let to = if session.second_factor_next { format!("/sign-in/second-factor?next={}", auth::urlencode(&next)) } else { next };
+            let to = if session.second_factor_next { format!("/sign-in/second-factor?next={}", urlencode(&next)) } else { next };
             let mut r = Redirect::to(&to).into_response();
             let secure = state.config.behind_tls;
             for c in [
@@ -119,11 +115,6 @@ pub(super) async fn sign_in(State(state): State<AppState>, ClientAddr(addr): Cli
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: String,
-}
-
 pub(super) async fn sign_out(
     State(state): State<AppState>,
     MaybeAuth(who): MaybeAuth,
@@ -135,15 +126,16 @@ pub(super) async fn sign_out(
         if p.csrf != f.csrf {
             return Err(AppError::Csrf.into());
         }
-        state.store.delete_session(&p.token_hash).await?;
+        pmhc_service::signin::abandon(&state.cx, &p.token_hash).await?;
         return Ok(Redirect::to("/sign-in").into_response());
     }
     let who = who.ok_or(AppError::Unauthenticated)?;
     who.check_csrf(&f.csrf)?;
-    audit(&state, &who, AuditAction::SignOut, "session", &[], "").await?;
-    if let auth::Credential::Session { token_hash, .. } = &who.credential {
-        state.store.delete_session(token_hash).await?;
-    }
+    let session = match &who.credential {
+        auth::Credential::Session { token_hash, .. } => Some(token_hash.as_str()),
+        auth::Credential::ApiToken => None,
+    };
+    pmhc_service::signin::sign_out(&state.cx, &who.actor(), session).await?;
     let mut r = Redirect::to("/sign-in").into_response();
     if let Ok(v) = auth::set_cookie(auth::SESSION_COOKIE, "", Some(0), state.config.behind_tls).parse() {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -170,7 +162,7 @@ pub(super) async fn reauth(State(state): State<AppState>, Auth(who): Auth, Form(
     let auth::Credential::Session { token_hash, .. } = &who.credential else {
         return Ok(Redirect::to(&next).into_response());
     };
-    match pmhc_service::signin::reauthenticate(&state.store, &who.actor(), &who.user, token_hash, &f.password).await? {
+    match pmhc_service::signin::reauthenticate(&state.cx, &who.actor(), &who.user, token_hash, &f.password).await? {
         Ok(()) => Ok(Redirect::to(&next).into_response()),
         Err(refusal) => {
             let m = if refusal == auth::Refusal::Locked { refusal.message() } else { "the password is wrong" }.to_string();

@@ -27,14 +27,14 @@ pub struct Users {
 }
 
 async fn users_view(state: &AppState, who: &Principal, error: Option<String>, new_token: Option<String>) -> Result<Users, AppError> {
-    let partners = state.store.list_partners().await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
     let partner_name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
     let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "never".into());
     Ok(Users {
         nav: Nav::new(Some(who), "users"),
         error,
         new_token,
-        users: pmhc_service::accounts::visible_accounts(&state.store, Acting::User(&who.user))
+        users: pmhc_service::accounts::visible_accounts(&state.cx, Acting::User(&who.user))
             .await?
             .into_iter()
             .map(|u| {
@@ -47,15 +47,9 @@ async fn users_view(state: &AppState, who: &Principal, error: Option<String>, ne
                 (u.username, u.display_name, u.roles.labels(), state, fmt(u.last_sign_in_at), partner_name(u.partner))
             })
             .collect(),
-        tokens: {
-            let mine: Vec<String> = pmhc_service::accounts::visible_accounts(&state.store, Acting::User(&who.user))
-                .await?
-                .into_iter()
-                .filter(|u| u.partner == who.user.partner)
-                .map(|u| u.username)
-                .collect();
-            state.store.list_api_tokens().await?.into_iter().filter(move |t| mine.contains(&t.username))
-        }
+        tokens: pmhc_service::accounts::visible_tokens(&state.cx, Acting::User(&who.user))
+            .await?
+            .into_iter()
             .map(|t| (t.id, t.username, t.name, fmt(Some(t.created_at)), fmt(t.last_used_at), if t.revoked { "yes".into() } else { "no".into() }))
             .collect(),
         // The least privileged first (the default); installation-level roles last.
@@ -98,7 +92,7 @@ pub(super) async fn users_add(State(state): State<AppState>, Auth(who): Auth, Fo
         let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
         let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
         let partner = f.partner.unwrap_or(who.user.partner);
-        pmhc_service::accounts::create_account(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim(), &display, role.into(), partner, &f.password)
+        pmhc_service::accounts::create_account(&state.cx, &who.actor(), Acting::User(&who.user), f.username.trim(), &display, role.into(), partner, &f.password)
             .await
             .map_err(AppError::from)
     }
@@ -125,7 +119,7 @@ pub(super) struct NewTokenForm {
 
 pub(super) async fn tokens_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewTokenForm>) -> Result<Response, PageError> {
     users_form(&who, &f.csrf)?;
-    match pmhc_service::accounts::issue_token(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim(), f.name.trim()).await {
+    match pmhc_service::accounts::issue_token(&state.cx, &who.actor(), Acting::User(&who.user), f.username.trim(), f.name.trim()).await {
         Ok(token) => Ok(page(&users_view(&state, &who, None, Some(token)).await?)),
         Err(e) => {
             let e = AppError::from(e);
@@ -162,18 +156,18 @@ async fn users_after<T>(state: &AppState, who: &Principal, r: Result<T, pmhc_ser
 
 pub(super) async fn users_unlock(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
     users_form(&who, &f.csrf)?;
-    let r = pmhc_service::accounts::unlock(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
+    let r = pmhc_service::accounts::unlock(&state.cx, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
     users_after(&state, &who, r).await
 }
 
 pub(super) async fn users_approve(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
     users_form(&who, &f.csrf)?;
-    let r = pmhc_service::accounts::approve_account(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
+    let r = pmhc_service::accounts::approve_account(&state.cx, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
     users_after(&state, &who, r).await
 }
 
 pub(super) async fn users_reset_mfa(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<UnlockForm>) -> Result<Response, PageError> {
     users_form(&who, &f.csrf)?;
-    let r = pmhc_service::accounts::reset_second_factor(&state.store, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
+    let r = pmhc_service::accounts::reset_second_factor(&state.cx, &who.actor(), Acting::User(&who.user), f.username.trim()).await;
     users_after(&state, &who, r).await
 }

@@ -5,12 +5,16 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use pmhc_core::access::Permission;
-use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_core::audit::AuditOutcome;
 use pmhc_import::csv_safe::write_safe_record;
 use serde::Deserialize;
 
-use crate::auth::{Auth, audit};
+use pmhc_service::Acting;
+use pmhc_service::model::AuditFilter;
+
+use crate::auth::Auth;
 use crate::error::PageError;
+use crate::extract::{date_param, offset_param, opt};
 use crate::present::{Nav, csv_download, page, page_link};
 use crate::{AppError, AppState};
 
@@ -62,16 +66,9 @@ pub(super) struct AuditQuery {
 }
 
 /// The audit filters of a request.
-fn audit_filter(q: &AuditQuery) -> Result<pmhc_store::AuditFilter, AppError> {
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-    let day = |name: &str, v: &Option<String>| -> Result<Option<String>, AppError> {
-        match text(v) {
-            None => Ok(None),
-            Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map(|d| Some(d.to_string()))
-                .map_err(|_| AppError::BadRequest(format!("{name}: `{d}` is not a date (YYYY-MM-DD)"))),
-        }
-    };
+fn audit_filter(q: &AuditQuery) -> Result<AuditFilter, AppError> {
+    let text = |v: &Option<String>| opt(v).map(String::from);
+    let day = |name: &str, v: &Option<String>| date_param(name, v).map(|d| d.map(|d| d.to_string()));
     let action = match text(&q.action) {
         Some(a) => Some(pmhc_core::audit::AuditAction::parse(&a).ok_or_else(|| AppError::BadRequest(format!("`{a}` is not an audit action")))?),
         None => None,
@@ -80,7 +77,7 @@ fn audit_filter(q: &AuditQuery) -> Result<pmhc_store::AuditFilter, AppError> {
         Some(o) => Some(AuditOutcome::parse(&o).ok_or_else(|| AppError::BadRequest(format!("`{o}` is not an outcome")))?),
         None => None,
     };
-    Ok(pmhc_store::AuditFilter {
+    Ok(AuditFilter {
         actor: text(&q.actor),
         action,
         outcome,
@@ -97,10 +94,7 @@ const AUDIT_EXPORT_MAX: u32 = 100_000;
 /// The filtered audit trail as CSV, for auditors' own tools (the export itself is audited).
 pub(super) async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewAudit)?;
-    let mut filter = audit_filter(&q)?;
-    filter.scope = pmhc_service::audit::scope_for(&who.user);
-    let entries = state.store.list_audit(&filter, AUDIT_EXPORT_MAX, 0).await?;
-    audit(&state, &who, AuditAction::Export, "audit.csv", &[], format!("{} entries", entries.len())).await?;
+    let entries = pmhc_service::audit::export(&state.cx, &who.actor(), Acting::User(&who.user), audit_filter(&q)?, AUDIT_EXPORT_MAX, "audit.csv").await?;
     let body = (|| -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::Writer::from_writer(Vec::new());
         write_safe_record(&mut w, ["id", "at_utc", "actor", "partner", "source", "action", "object", "field_groups", "outcome", "detail", "hash"])?;
@@ -129,16 +123,14 @@ pub(super) async fn audit_csv(State(state): State<AppState>, Auth(who): Auth, Qu
 
 pub(super) async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewAudit)?;
-    let mut filter = audit_filter(&q)?;
-    filter.scope = pmhc_service::audit::scope_for(&who.user);
+    let filter = audit_filter(&q)?;
     let (action, outcome) = (filter.action, filter.outcome);
-    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let offset = offset_param(q.offset);
     const PAGE: u32 = 100;
-    let entries = state.store.list_audit(&filter, PAGE, offset).await?;
     // Reading the audit trail is itself audited.
-    audit(&state, &who, AuditAction::View, "audit", &[], format!("{} entries", entries.len())).await?;
+    let entries = pmhc_service::audit::list(&state.cx, &who.actor(), Acting::User(&who.user), filter, PAGE, offset).await?;
     let verified = if q.verify.is_some() {
-        Some(match pmhc_service::audit::verify(&state.store, None).await? {
+        Some(match pmhc_service::audit::verify(&state.cx, None).await? {
             Ok(v) => (
                 true,
                 match v.head {

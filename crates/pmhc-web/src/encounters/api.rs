@@ -9,13 +9,13 @@ use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
 use pmhc_core::{Disposition, Encounter, ResponseModel};
 use pmhc_service::sharing;
-use pmhc_store::EncounterFilter;
+use pmhc_service::model::EncounterFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf, code_param, date_param, opt};
+use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf, code_param, date_param, limit_param, offset_param, opt};
 use crate::present::path_segment;
 use crate::{AppError, AppState};
 
@@ -94,8 +94,6 @@ pub(crate) fn shared_json(r: &pmhc_service::sharing::SharedEncounter) -> serde_j
     v
 }
 
-/// The field groups disclosed by a set of records (for the audit entry).
-
 /// List encounters, most recent first.
 #[utoipa::path(get, path = "/api/v1/encounters", tag = "encounters", params(EncounterQuery),
     responses((status = 200, body = EncounterPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
@@ -107,13 +105,12 @@ pub(super) async fn list_encounters(
 ) -> Result<Json<EncounterPage>, ApiError> {
     who.require(Permission::ViewEncounters)?;
     let filter = q.filter()?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let (limit, offset) = (limit_param(q.limit), offset_param(q.offset));
     let viewer = who.viewer(&state).await?;
-    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
-    let items = sharing::disclose_list(&state.store, &viewer, d, &filter, limit, offset).await?;
+    let items = sharing::disclose_list(&state.cx, &viewer, d, &filter, limit, offset).await?;
     Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }
 
@@ -132,7 +129,7 @@ pub(super) async fn create_encounter(
     check_header_csrf(&who, &headers)?;
     let e: Encounter = body.json()?;
     let viewer = who.viewer(&state).await?;
-    let saved = pmhc_service::encounters::create(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
+    let saved = pmhc_service::encounters::create(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
     let location = format!("/api/v1/encounters/{}/{}", path_segment(&saved.source_system), path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
@@ -151,7 +148,7 @@ pub(super) async fn get_encounter(
     let viewer = who.viewer(&state).await?;
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounter:{system}/{key}"), detail: Some("API".into()) };
-    match sharing::disclose_one(&state.store, &viewer, d, &system, &key).await? {
+    match sharing::disclose_one(&state.cx, &viewer, d, &system, &key).await? {
         Some(r) => Ok(Json(shared_json(&r))),
         None => Err(AppError::NotFound(format!("there is no encounter {system}/{key}")).into()),
     }
@@ -174,5 +171,5 @@ pub(super) async fn update_encounter(
     check_header_csrf(&who, &headers)?;
     let e: Encounter = body.json()?;
     let viewer = who.viewer(&state).await?;
-    Ok(Json(pmhc_service::encounters::replace(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e).await?))
+    Ok(Json(pmhc_service::encounters::replace(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e).await?))
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::api::EncounterQuery;
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
+use crate::extract::offset_param;
 use crate::present::{Nav, csv_download, page, page_link, path_segment};
 use crate::{AppError, AppState};
 
@@ -104,12 +105,12 @@ const PAGE_SIZE: u32 = 50;
 pub(super) async fn encounters(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<EncounterQuery>) -> Result<Response, PageError> {
     who.require(Permission::ViewEncounters)?;
     let filter = q.filter()?;
-    let offset = q.offset.unwrap_or(0).min(i64::MAX as u64);
+    let offset = offset_param(q.offset);
     let viewer = who.viewer(&state).await?;
-    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
-    let rows = sharing::disclose_list(&state.store, &viewer, d, &filter, PAGE_SIZE, offset).await?;
+    let rows = sharing::disclose_list(&state.cx, &viewer, d, &filter, PAGE_SIZE, offset).await?;
     let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
     let link = |off: u64| page_link("/encounters", &filters, off);
     let n = rows.len() as u64;
@@ -145,13 +146,13 @@ pub(super) async fn encounters_csv(State(state): State<AppState>, Auth(who): Aut
     who.require(Permission::ViewEncounters)?;
     let filter = q.filter()?;
     let viewer = who.viewer(&state).await?;
-    let total = sharing::count_encounters(&state.store, &viewer, &filter).await?;
+    let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     if total > EXPORT_MAX {
         return Err(AppError::BadRequest(format!("{total} encounters match; an export holds at most {EXPORT_MAX}: narrow the filters")).into());
     }
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "export", action: AuditAction::Export, object: format!("encounters.csv?{filter:?}"), detail: None };
-    let rows = sharing::disclose_all(&state.store, &viewer, d, &filter, EXPORT_MAX).await?;
+    let rows = sharing::disclose_all(&state.cx, &viewer, d, &filter, EXPORT_MAX).await?;
     let extra = ["owner_partner", "withheld_field_groups", "consent_scope", "redisclosure_notice"];
     let body = (|| -> Result<Vec<u8>, csv::Error> {
         let mut w = pmhc_import::canonical::CanonicalWriter::with_extra_columns(Vec::new(), &extra)?;
@@ -298,11 +299,11 @@ pub(super) async fn encounter(
     let viewer = who.viewer(&state).await?;
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounter:{source}/{key}"), detail: Some(String::new()) };
-    let r = sharing::disclose_one(&state.store, &viewer, d, &source, &key)
+    let r = sharing::disclose_one(&state.cx, &viewer, d, &source, &key)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
     let e = &r.encounter;
-    let partners = state.store.list_partners().await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
     let owner = partners.iter().find(|p| p.id == r.owner).map_or_else(|| r.owner.to_string(), |p| p.name.clone());
     let t = EncounterView {
         nav: Nav::new(Some(&who), "encounters"),
@@ -331,10 +332,8 @@ async fn form_page(
     problems: &[field_form::FieldProblem],
 ) -> Result<EncounterForm, AppError> {
     let chosen = values.get("refer_service").map(String::as_str).unwrap_or("");
-    let partners = state.store.list_partners().await?;
-    let services = state
-        .store
-        .list_services()
+    let partners = pmhc_service::partners::list(&state.cx).await?;
+    let services = pmhc_service::inventory::services(&state.cx)
         .await?
         .into_iter()
         .map(|s| {
@@ -370,7 +369,7 @@ pub(super) async fn field_form_page(State(state): State<AppState>, Auth(who): Au
     // A fresh draft id: the record's key, so a resubmitted draft saves once.
     let id = pmhc_service::accounts::new_secret()?;
     values.insert("draft_id".to_string(), format!("F-{}", &id[..20]));
-    values.insert("occurred_on".to_string(), state.store.clock().local_today().to_string());
+    values.insert("occurred_on".to_string(), state.cx.clock().local_today().to_string());
     Ok(page(&form_page(&state, &who, &values, &[]).await?))
 }
 
@@ -385,17 +384,14 @@ pub(super) async fn field_form_submit(
         Ok(e) => {
             // Each partner's field-form records are its own source system.
             let viewer = who.viewer(&state).await?;
-            let saved = pmhc_service::encounters::record_field_form(&state.store, Some(&state.outcomes), &who.actor(), Acting::User(&who.user), &viewer, e).await?;
+            let saved = pmhc_service::encounters::record_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, e).await?;
             // A referral chosen on the form is sent to the provider with the encounter.
             if let Some(service) = values.get("refer_service").map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 let service: i64 = service.parse().map_err(|_| AppError::BadRequest(format!("`{service}` is not a service")))?;
-                let already = state.store.referrals_of(&saved.source_system, &saved.source_key).await?;
                 // A draft sent twice refers once.
-                if !already.iter().any(|r| r.service_id == service) {
-                    let sent = pmhc_core::services::ReferralState::Sent;
-                    pmhc_service::referrals::make(&state.store, Some(&state.outcomes), &who.actor(), Acting::User(&who.user), &viewer, &saved.source_system, &saved.source_key, service, sent)
-                        .await?;
-                }
+                let sent = pmhc_core::services::ReferralState::Sent;
+                pmhc_service::referrals::make_once(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &saved.source_system, &saved.source_key, service, sent)
+                    .await?;
             }
             Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
         }

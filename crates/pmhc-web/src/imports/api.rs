@@ -11,9 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::ImportDetails;
 use super::own_import;
 use super::upload::{MaybeMultipart, multipart, start};
-use crate::auth::Auth;
+use pmhc_service::Acting;
+use pmhc_service::model::ImportRecord;
+
+use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiPath, ApiQuery, limit_param};
 use crate::{AppError, AppState};
 
 /// An import in the history.
@@ -42,12 +45,12 @@ pub struct ImportInfo {
     pub rejects_href: Option<String>,
 }
 
-pub(crate) async fn import_info(state: &AppState, r: pmhc_store::ImportRecord, with_details: bool) -> Result<ImportInfo, AppError> {
+pub(crate) async fn import_info(state: &AppState, who: &Principal, r: ImportRecord, with_details: bool) -> Result<ImportInfo, AppError> {
     // Still "running" until its details are kept (the store marks it finished a moment before).
     let progress = state.imports.progress(r.id);
     let status = if progress.is_some() { "running".to_string() } else { r.status.to_string() };
     let details = if with_details {
-        state.store.import_summary(r.id).await?.and_then(|s| serde_json::from_str::<ImportDetails>(&s).ok())
+        pmhc_service::imports::summary(&state.cx, Acting::User(&who.user), r.id).await?.and_then(|s| serde_json::from_str::<ImportDetails>(&s).ok())
     } else {
         None
     };
@@ -90,8 +93,8 @@ pub(super) async fn list_imports(
 ) -> Result<Json<Vec<ImportInfo>>, ApiError> {
     who.require(Permission::Import)?;
     let mut out = Vec::new();
-    for r in state.store.list_imports(Some(who.user.partner), q.limit.unwrap_or(100).clamp(1, 1000)).await? {
-        out.push(import_info(&state, r, false).await?);
+    for r in pmhc_service::imports::history(&state.cx, Acting::User(&who.user), limit_param(q.limit)).await? {
+        out.push(import_info(&state, &who, r, false).await?);
     }
     Ok(Json(out))
 }
@@ -103,7 +106,7 @@ pub(super) async fn list_imports(
 pub(super) async fn get_import(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<ImportInfo>, ApiError> {
     who.require(Permission::Import)?;
     let r = own_import(&state, &who, id).await?;
-    let info = import_info(&state, r, true).await?;
+    let info = import_info(&state, &who, r, true).await?;
     crate::auth::audit(&state, &who, pmhc_core::audit::AuditAction::View, format!("import:{id}"), &[], format!("import {}", info.status)).await?;
     Ok(Json(info))
 }

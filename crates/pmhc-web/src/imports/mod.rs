@@ -38,13 +38,8 @@ pub fn upload_routes() -> Router<AppState> {
 }
 
 /// An import of the user's partner (another partner's is answered as absent).
-async fn own_import(state: &AppState, who: &Principal, id: i64) -> Result<pmhc_store::ImportRecord, AppError> {
-    state
-        .store
-        .get_import(id)
-        .await?
-        .filter(|r| r.partner == who.user.partner)
-        .ok_or_else(|| AppError::NotFound(format!("there is no import {id}")))
+async fn own_import(state: &AppState, who: &Principal, id: i64) -> Result<pmhc_service::model::ImportRecord, AppError> {
+    Ok(pmhc_service::imports::get(&state.cx, pmhc_service::Acting::User(&who.user), id).await?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
-use pmhc_service::audit::ENCOUNTER_GROUPS;
 
 use super::ImportDetails;
 use super::api::{ImportInfo, import_info};
@@ -15,7 +14,7 @@ use super::upload::{MaybeMultipart, multipart, start};
 use crate::auth::{Auth, audit};
 use crate::error::PageError;
 use crate::present::{Nav, csv_download, page};
-use crate::{AppError, AppState};
+use crate::AppState;
 
 #[derive(Template)]
 #[template(path = "imports.html")]
@@ -23,7 +22,7 @@ pub struct Imports {
     pub nav: Nav,
     pub error: Option<String>,
     pub mappings: Vec<String>,
-    pub history: Vec<pmhc_store::ImportRecord>,
+    pub history: Vec<pmhc_service::model::ImportRecord>,
     pub max_mb: usize,
 }
 
@@ -40,7 +39,7 @@ pub struct ImportView {
 
 pub(super) async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
-    let history = state.store.list_imports(Some(who.user.partner), 100).await?;
+    let history = pmhc_service::imports::history(&state.cx, pmhc_service::Acting::User(&who.user), 100).await?;
     let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
     mappings.sort();
     if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
@@ -60,7 +59,7 @@ pub(super) async fn imports(State(state): State<AppState>, Auth(who): Auth) -> R
 pub(super) async fn import_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
     let r = own_import(&state, &who, id).await?;
-    let mut info = import_info(&state, r, true).await?;
+    let mut info = import_info(&state, &who, r, true).await?;
     // The details name rejected rows and their reasons: audited before they are shown.
     audit(&state, &who, AuditAction::View, format!("import:{id}"), &[], format!("import {}", info.status)).await?;
     let t = ImportView {
@@ -75,13 +74,8 @@ pub(super) async fn import_page(State(state): State<AppState>, Auth(who): Auth, 
 
 pub(super) async fn import_rejects(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
-    own_import(&state, &who, id).await?;
-    let bytes = state
-        .store
-        .import_rejects(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("import {id} kept no rejected rows")))?;
-    audit(&state, &who, AuditAction::Export, format!("import:{id}/rejects"), ENCOUNTER_GROUPS, format!("{} bytes", bytes.len())).await?;
+    // The rows hold the source's own fields: audited before they are handed out.
+    let bytes = pmhc_service::imports::rejects(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), id).await?;
     Ok(csv_download(&format!("import-{id}-rejects.csv"), bytes))
 }
 

@@ -186,7 +186,7 @@ pub(super) async fn start(state: &AppState, who: &Principal, mp: Multipart) -> R
     let user = who.user.username.clone();
     let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     tokio::spawn(async move {
-        let result = import_file(&st.store, request).await;
+        let result = import_file(&st.cx, request).await;
         // The message names the upload's temporary path: show the user's file name instead.
         let failure = result.as_ref().err().map(|e| e.to_string().replace(&path.display().to_string(), &shown_name));
         if let Some(f) = &failure
@@ -229,14 +229,14 @@ pub(super) async fn start(state: &AppState, who: &Principal, mp: Multipart) -> R
         if id > 0 {
             let rejects_bytes = std::fs::read(&rejects).ok().filter(|b| !b.is_empty());
             let json = serde_json::to_string(&details).unwrap_or_default();
-            if let Err(e) = st.store.save_import_details(id, &json, rejects_bytes.as_deref()).await {
+            if let Err(e) = pmhc_service::imports::keep_details(&st.cx, id, &json, rejects_bytes.as_deref()).await {
                 tracing::warn!(import = id, error = %e, "could not keep the import's details");
             }
             st.imports.remove(id);
         }
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(&rejects);
-        st.outcomes.invalidate().await;
+        st.cx.outcomes().invalidate().await;
         tracing::info!(user, ok = result.is_ok(), "import finished");
     });
     match id_rx.await {

@@ -59,7 +59,7 @@ pub struct DefinitionsUpdate {
     responses((status = 200, body = DefinitionsBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub(super) async fn get_definitions(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<DefinitionsBody>, ApiError> {
     who.require(Permission::ViewDefinitions)?;
-    let d = state.outcomes.current_definition().await?;
+    let d = pmhc_service::definitions::current(&state.cx, pmhc_service::Acting::User(&who.user)).await?;
     Ok(Json(DefinitionsBody::from(&*d)))
 }
 
@@ -68,14 +68,14 @@ pub(super) async fn get_definitions(State(state): State<AppState>, Auth(who): Au
     responses((status = 200, body = Vec<DefinitionsBody>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub(super) async fn definition_history(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<DefinitionsBody>>, ApiError> {
     who.require(Permission::ViewDefinitions)?;
-    state.outcomes.current_definition().await?;
-    Ok(Json(state.store.definition_history().await?.iter().map(DefinitionsBody::from).collect()))
+    let history = pmhc_service::definitions::history(&state.cx, pmhc_service::Acting::User(&who.user)).await?;
+    Ok(Json(history.iter().map(DefinitionsBody::from).collect()))
 }
 
 /// Save new shared definitions as the next version (the page and the API; see
 /// `pmhc_service::definitions::save`).
 pub(crate) async fn save_definitions(state: &AppState, who: &Principal, def: SharedDefinition, note: &str) -> Result<pmhc_service::definitions::Saved, AppError> {
-    Ok(pmhc_service::definitions::save(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), def, note, None).await?)
+    Ok(pmhc_service::definitions::save(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), def, note, None).await?)
 }
 
 /// Save new shared definitions (a new version; nothing is overwritten).
@@ -94,7 +94,7 @@ pub(super) async fn put_definitions(
     match save_definitions(&state, &who, u.definition, &u.note).await? {
         pmhc_service::definitions::Saved::New(saved) => Ok(Json(DefinitionsBody::from(&saved))),
         // The same definitions again: nothing saved; the version in force answers.
-        pmhc_service::definitions::Saved::Unchanged(_) => Ok(Json(DefinitionsBody::from(&*state.outcomes.current_definition().await?))),
+        pmhc_service::definitions::Saved::Unchanged(_) => Ok(Json(DefinitionsBody::from(&*state.cx.outcomes().current_definition().await?))),
     }
 }
 
@@ -214,7 +214,7 @@ pub(crate) async fn scoped(state: &AppState, who: Option<&Principal>, mut q: Rep
     security(("bearer" = [])))]
 pub(super) async fn outcomes(State(state): State<AppState>, Auth(who): Auth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     who.require(Permission::ViewOutcomes)?;
-    let report = state.outcomes.report(&scoped(&state, Some(&who), p.query()?).await?).await?;
+    let report = state.cx.outcomes().report(&scoped(&state, Some(&who), p.query()?).await?).await?;
     Ok(Json(report.as_ref()).into_response())
 }
 
@@ -226,6 +226,6 @@ pub(super) async fn outcomes(State(state): State<AppState>, Auth(who): Auth, Api
 pub(super) async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     let mut q = p.query()?;
     q.public = true;
-    let report = state.outcomes.report(&q).await?;
+    let report = state.cx.outcomes().report(&q).await?;
     Ok(Json(report.as_ref()).into_response())
 }

@@ -95,7 +95,7 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         public: Some(public),
         ..OutcomeParams::default()
     };
-    let def = state.outcomes.current_definition().await?;
+    let def = state.cx.outcomes().current_definition().await?;
     // The dashboard shows the overview; the breakdowns are in the reports.
     let query = match params.query() {
         Ok(q) => Ok(scoped(state, who.filter(|_| !public), ReportQuery { breakdowns: Vec::new(), ..q }).await?),
@@ -103,7 +103,7 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
     };
     let scope = query.as_ref().ok().and_then(|q| q.scope.clone());
     let (fragment, error, periods) = match query {
-        Ok(query) => match state.outcomes.report(&query).await {
+        Ok(query) => match state.cx.outcomes().report(&query).await {
             Ok(r) => (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone()))),
             Err(e) => (String::new(), Some(AppError::from(e).to_string()), None),
         },
@@ -119,7 +119,8 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
     }
     let precinct = q.precinct.clone().unwrap_or_default();
     let precincts = state
-        .outcomes
+        .cx
+        .outcomes()
         .groups(Dimension::Precinct, scope)
         .await?
         .into_iter()
@@ -160,8 +161,8 @@ async fn definitions_view(
     error: Option<String>,
     saved: Option<String>,
 ) -> Result<Definitions, AppError> {
-    let dv = state.outcomes.current_definition().await?;
-    let versions = state.store.definition_history().await?;
+    let dv = state.cx.outcomes().current_definition().await?;
+    let versions = pmhc_service::definitions::history(&state.cx, pmhc_service::Acting::User(&who.user)).await?;
     let history = versions
         .iter()
         .enumerate()
@@ -266,7 +267,7 @@ pub(super) async fn reports(State(state): State<AppState>, Auth(who): Auth) -> R
     who.require(Permission::ViewOutcomes)?;
     let q = ReportQuery { breakdowns: Vec::new(), ..OutcomeParams { monthly: Some(false), ..OutcomeParams::default() }.query()? };
     let q = scoped(&state, Some(&who), q).await?;
-    let (b, c) = match state.outcomes.report(&q).await {
+    let (b, c) = match state.cx.outcomes().report(&q).await {
         Ok(r) => (
             format!("{}..{}", r.periods.baseline.from, r.periods.baseline.to),
             format!("{}..{}", r.periods.comparison.from, r.periods.comparison.to),
@@ -289,7 +290,7 @@ pub(super) async fn report_download(
 ) -> Result<Response, PageError> {
     who.require(Permission::ViewOutcomes)?;
     let format = f.format.as_deref().unwrap_or("html");
-    let report = state.outcomes.report(&scoped(&state, Some(&who), params.query()?).await?).await?;
+    let report = state.cx.outcomes().report(&scoped(&state, Some(&who), params.query()?).await?).await?;
     let stem = format!(
         "pmhc-outcomes-{}-vs-{}{}",
         report.periods.baseline.from,

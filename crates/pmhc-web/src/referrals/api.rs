@@ -93,12 +93,12 @@ pub struct ReferralMove {
 pub(super) async fn make(state: &AppState, who: &Principal, n: NewReferral) -> Result<ReferralView, AppError> {
     let viewer = who.viewer(state).await?;
     let to = n.state.unwrap_or(ReferralState::Sent);
-    Ok(referrals::make(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &n.source_system, &n.source_key, n.service_id, to).await?)
+    Ok(referrals::make(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &n.source_system, &n.source_key, n.service_id, to).await?)
 }
 
 pub(super) async fn advance(state: &AppState, who: &Principal, id: i64, m: ReferralMove) -> Result<ReferralView, AppError> {
     let viewer = who.viewer(state).await?;
-    Ok(referrals::advance(&state.store, Some(&state.outcomes), &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, id, m.to, m.reason).await?)
+    Ok(referrals::advance(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, id, m.to, m.reason).await?)
 }
 
 /// The referrals the caller's partner is a party to (made from its encounters or sent to its services).
@@ -108,7 +108,7 @@ pub(super) async fn advance(state: &AppState, who: &Principal, id: i64, m: Refer
 pub(super) async fn list_api(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Vec<ReferralInfo>>, ApiError> {
     who.require(Permission::ViewEncounters)?;
     let viewer = who.viewer(&state).await?;
-    let list = referrals::list(&state.store, &viewer, 500).await?;
+    let list = referrals::list(&state.cx, &viewer, 500).await?;
     audit(&state, &who, AuditAction::View, "referrals", &[], format!("{} referrals", list.len())).await?;
     Ok(Json(list.iter().map(|v| info(v, who.user.partner)).collect()))
 }
@@ -120,7 +120,7 @@ pub(super) async fn list_api(State(state): State<AppState>, Auth(who): Auth) -> 
 pub(super) async fn get_api(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<ReferralInfo>, ApiError> {
     who.require(Permission::ViewEncounters)?;
     let viewer = who.viewer(&state).await?;
-    let v = referrals::get(&state.store, &viewer, id).await?.ok_or_else(|| AppError::NotFound(format!("there is no referral #{id}")))?;
+    let v = referrals::get(&state.cx, &viewer, id).await?.ok_or_else(|| AppError::NotFound(format!("there is no referral #{id}")))?;
     audit(&state, &who, AuditAction::View, format!("referral:{id}"), &[], "API").await?;
     Ok(Json(info(&v, who.user.partner)))
 }

@@ -41,7 +41,7 @@ pub struct ReferralsPage {
 async fn page_view(state: &AppState, who: &Principal, error: Option<String>) -> Result<ReferralsPage, AppError> {
     who.require(Permission::ViewEncounters)?;
     let viewer = who.viewer(state).await?;
-    let list = referrals::list(&state.store, &viewer, 500).await?;
+    let list = referrals::list(&state.cx, &viewer, 500).await?;
     audit(state, who, AuditAction::View, "referrals", &[], format!("{} referrals", list.len())).await?;
     let rows = list
         .iter()
@@ -61,7 +61,7 @@ async fn page_view(state: &AppState, who: &Principal, error: Option<String>) -> 
             }
         })
         .collect();
-    let services = state.store.list_services().await?.into_iter().map(|s| (s.id, s.name)).collect();
+    let services = pmhc_service::inventory::services(&state.cx).await?.into_iter().map(|s| (s.id, s.name)).collect();
     Ok(ReferralsPage {
         nav: Nav::new(Some(who), "referrals"),
         error,

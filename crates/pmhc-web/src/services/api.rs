@@ -60,11 +60,8 @@ pub(super) async fn capacity_report(
     crate::extract::ApiPath((id, report)): crate::extract::ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<CapacityRecorded>, crate::error::ApiError> {
     who.require(pmhc_core::access::Permission::ViewOutcomes)?;
-    let (u, by) = state
-        .store
-        .capacity_update(report)
+    let (u, by) = pmhc_service::inventory::capacity_report(&state.cx, pmhc_service::Acting::User(&who.user), id, report)
         .await?
-        .filter(|(u, _)| u.service_id == id)
         .ok_or_else(|| crate::AppError::NotFound(format!("service #{id} has no capacity report #{report}")))?;
     Ok(axum::Json(CapacityRecorded::new(report, &u, by)))
 }
@@ -84,22 +81,16 @@ pub(super) async fn report_capacity(
     body: crate::extract::ApiBody,
 ) -> Result<Response, crate::error::ApiError> {
     crate::extract::check_header_csrf(&who, &headers)?;
-    let service = state.store.service(id).await?.ok_or_else(|| crate::AppError::NotFound(format!("there is no service #{id}")))?;
-    // Refused before the body is read (the service checks the same): only the provider's own
+    // Refused before the body is read (recording it checks the same): only the provider's own
     // users, its administrator or a role that edits encounters.
-    if who.user.partner != service.provider {
-        return Err(crate::AppError::NotProvider(service.name).into());
-    }
-    if !who.user.roles.contains(pmhc_core::access::Role::Administrator) {
-        who.require(pmhc_core::access::Permission::EditEncounters)?;
-    }
+    pmhc_service::inventory::may_report_capacity(&state.cx, pmhc_service::Acting::User(&who.user), id).await?;
     let r: CapacityReport = body.json()?;
     let at = match r.reported_at.as_deref() {
         Some(a) => pmhc_import::inventory::parse_reported_at(a)
             .ok_or_else(|| crate::AppError::BadRequest(format!("reported_at `{a}` is not a date and time (YYYY-MM-DDTHH:MM)")))?,
-        None => state.store.clock().now().naive_utc(),
+        None => state.cx.clock().now().naive_utc(),
     };
-    let new = pmhc_service::inventory::record_capacity(&state.store, &who.actor(), pmhc_service::Acting::User(&who.user), id, at, r.available, r.total).await?;
+    let new = pmhc_service::inventory::record_capacity(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), id, at, r.available, r.total).await?;
     let u = pmhc_core::capacity::CapacityUpdate { service_id: id, reported_at: at, available: r.available, total: r.total };
     let location = format!("/api/v1/services/{id}/capacity/{new}");
     let body = CapacityRecorded::new(new, &u, who.user.username.clone());

@@ -84,9 +84,9 @@ pub(super) struct GuideQuery {
 }
 
 pub(super) async fn resources(State(state): State<AppState>, MaybeAuth(who): MaybeAuth, Query(q): Query<GuideQuery>) -> Result<Response, PageError> {
-    let services = state.store.list_services().await?;
-    let partners = state.store.list_partners().await?;
-    let now = state.store.clock().local_now();
+    let services = pmhc_service::inventory::services(&state.cx).await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
+    let now = state.cx.clock().local_now();
     let f = GuideFilter { open: q.open.is_some(), dropoff: q.dropoff.is_some() };
     let area = q.area.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(String::from);
     let mut areas: Vec<String> = services.iter().map(|s| s.area.clone()).filter(|a| !a.is_empty()).collect();
@@ -164,7 +164,7 @@ pub fn intercept_map(services: &[Service]) -> Vec<InterceptView> {
 }
 
 pub(super) async fn intercepts(State(state): State<AppState>, MaybeAuth(who): MaybeAuth) -> Result<Response, PageError> {
-    let services = state.store.list_services().await?;
+    let services = pmhc_service::inventory::services(&state.cx).await?;
     let t = Intercepts { nav: Nav::new(who.as_ref(), "intercepts"), intercepts: intercept_map(&services) };
     Ok(Html(render(&t)).into_response())
 }
@@ -307,7 +307,7 @@ fn disparities_csv(tables: &[AccessTable]) -> Result<Vec<u8>, crate::AppError> {
 pub(super) async fn gaps(State(state): State<AppState>, Auth(who): Auth, Query(q): Query<GapsQuery>) -> Result<Response, PageError> {
     who.require(pmhc_core::access::Permission::ViewOutcomes)?;
     let scope = who.viewer(&state).await?.view.report_scope();
-    let a = pmhc_service::inventory::gap_analysis(&state.store, &scope, PUBLIC_THRESHOLD).await?;
+    let a = pmhc_service::inventory::gap_analysis(&state.cx, &scope, PUBLIC_THRESHOLD).await?;
     if q.format.as_deref() == Some("csv") {
         let (name, body) = match q.table.as_deref() {
             None | Some("" | "services") => ("pmhc-service-gaps.csv", gaps_csv(&a.gaps)?),

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pmhc_core::access::Permission;
-use pmhc_core::audit::AuditAction;
 use pmhc_core::sharing::{Consent, InformationSharingAgreement, Partner, Sector};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +14,7 @@ use pmhc_service::Acting;
 use pmhc_service::agreements;
 
 use crate::extract::{ApiBody, ApiPath, ApiQuery, check_header_csrf};
-use crate::auth::{Auth, Principal, audit};
+use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ErrorBody};
 use crate::{AppError, AppState};
 
@@ -23,7 +22,7 @@ use crate::{AppError, AppState};
 #[utoipa::path(get, path = "/api/v1/partners", tag = "sharing",
     responses((status = 200, body = Vec<Partner>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub(super) async fn list_partners(State(state): State<AppState>, Auth(_who): Auth) -> Result<Json<Vec<Partner>>, ApiError> {
-    Ok(Json(state.store.list_partners().await?))
+    Ok(Json(pmhc_service::partners::list(&state.cx).await?))
 }
 
 /// A new partner.
@@ -43,7 +42,7 @@ pub(super) async fn add_partner(State(state): State<AppState>, Auth(who): Auth, 
     check_header_csrf(&who, &headers)?;
     who.require_recent_authentication()?;
     let p: NewPartner = body.json()?;
-    let saved = pmhc_service::partners::add(&state.store, &who.actor(), Acting::User(&who.user), &p.name, p.sector).await?;
+    let saved = pmhc_service::partners::add(&state.cx, &who.actor(), Acting::User(&who.user), &p.name, p.sector).await?;
     Ok(created(format!("/api/v1/partners/{}", saved.id), saved))
 }
 
@@ -57,7 +56,7 @@ fn created<T: Serialize>(location: String, body: T) -> Response {
     responses((status = 200, body = Partner), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn get_partner(State(state): State<AppState>, Auth(_who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Partner>, ApiError> {
-    Ok(Json(state.store.find_partner(&id.to_string()).await?))
+    Ok(Json(pmhc_service::partners::find(&state.cx, &id.to_string()).await?))
 }
 
 /// One agreement (of the caller's partner, or any for those who manage agreements).
@@ -75,10 +74,7 @@ pub(super) async fn get_agreement(State(state): State<AppState>, Auth(who): Auth
     security(("bearer" = [])))]
 pub(super) async fn get_consent(State(state): State<AppState>, Auth(who): Auth, ApiPath(id): ApiPath<i64>) -> Result<Json<Consent>, ApiError> {
     who.require(Permission::ManageConsents)?;
-    let c = state.store.consent(id).await?.filter(|c| party(&who, c));
-    let c = c.ok_or_else(|| AppError::NotFound(format!("there is no consent #{id}")))?;
-    audit(&state, &who, AuditAction::View, format!("consent:{id}"), &["subject_identity"], "API").await?;
-    Ok(Json(c))
+    Ok(Json(pmhc_service::consents::get(&state.cx, &who.actor(), Acting::User(&who.user), id, "API").await?))
 }
 
 /// An agreement and its state today.
@@ -93,14 +89,10 @@ pub struct AgreementInfo {
 /// The agreements the caller's partner is a party to (every agreement for those who manage
 /// agreements).
 pub(super) async fn visible_agreements(state: &AppState, who: &Principal) -> Result<Vec<AgreementInfo>, AppError> {
-    let today = state.store.clock().today();
-    let all = who.roles().can(Permission::ManageAgreements);
-    Ok(state
-        .store
-        .list_agreements()
+    let today = state.cx.clock().today();
+    Ok(agreements::visible(&state.cx, Acting::User(&who.user))
         .await?
         .into_iter()
-        .filter(|a| all || a.discloser == who.user.partner || a.recipient == who.user.partner)
         .map(|a| AgreementInfo { state: a.state(today), agreement: a })
         .collect())
 }
@@ -131,9 +123,7 @@ pub(super) async fn save_agreement(
     who: &Principal,
     a: InformationSharingAgreement,
 ) -> Result<InformationSharingAgreement, AppError> {
-    let saved = agreements::propose(&state.store, &who.actor(), Acting::User(&who.user), a).await?;
-    state.outcomes.invalidate().await;
-    Ok(saved)
+    Ok(agreements::propose(&state.cx, &who.actor(), Acting::User(&who.user), a).await?)
 }
 
 /// Approve an agreement for the caller's partner (its administrator or project coordinator):
@@ -150,9 +140,7 @@ pub(super) async fn approve_agreement(State(state): State<AppState>, Auth(who): 
 }
 
 pub(super) async fn approve(state: &AppState, who: &Principal, id: i64) -> Result<InformationSharingAgreement, AppError> {
-    let a = agreements::approve(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?;
-    state.outcomes.invalidate().await;
-    Ok(a)
+    Ok(agreements::approve(&state.cx, &who.actor(), Acting::User(&who.user), id, None).await?)
 }
 
 /// End an agreement today: nothing is shared under it from now on.
@@ -168,8 +156,7 @@ pub(super) async fn end_agreement(State(state): State<AppState>, Auth(who): Auth
 }
 
 pub(super) async fn finish_agreement(state: &AppState, who: &Principal, id: i64) -> Result<(), AppError> {
-    agreements::end(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?;
-    state.outcomes.invalidate().await;
+    agreements::end(&state.cx, &who.actor(), Acting::User(&who.user), id, None).await?;
     Ok(())
 }
 
@@ -181,19 +168,9 @@ pub struct SubjectQuery {
     pub subject: Option<String>,
 }
 
-/// Whether the caller may see or manage this consent: their partner is a party to it (for every
-/// role: an administrator of a third partner neither).
-fn party(who: &Principal, c: &Consent) -> bool {
-    pmhc_service::consents::party(Acting::User(&who.user), c)
-}
-
 /// The consents of one person (or the newest), those the caller's partner is a party to.
 pub(super) async fn visible_consents(state: &AppState, who: &Principal, subject: Option<&str>) -> Result<Vec<Consent>, AppError> {
-    let subject = subject.map(str::trim).filter(|s| !s.is_empty());
-    let mut v: Vec<Consent> = state.store.list_consents(subject).await?.into_iter().filter(|c| party(who, c)).collect();
-    v.truncate(200);
-    audit(state, who, AuditAction::View, format!("consents:{}", subject.unwrap_or("*")), &["subject_identity"], format!("{} consents", v.len())).await?;
-    Ok(v)
+    Ok(pmhc_service::consents::list(&state.cx, &who.actor(), Acting::User(&who.user), subject, 200).await?)
 }
 
 /// Consents on file (clinicians and administrators).
@@ -219,7 +196,7 @@ pub(super) async fn add_consent(State(state): State<AppState>, Auth(who): Auth, 
 }
 
 pub(super) async fn save_consent(state: &AppState, who: &Principal, c: Consent) -> Result<Consent, AppError> {
-    Ok(pmhc_service::consents::record(&state.store, &who.actor(), Acting::User(&who.user), c).await?)
+    Ok(pmhc_service::consents::record(&state.cx, &who.actor(), Acting::User(&who.user), c).await?)
 }
 
 /// Revoke a consent today (disclosures already made stay in the accounting).
@@ -233,7 +210,7 @@ pub(super) async fn revoke_consent(State(state): State<AppState>, Auth(who): Aut
 }
 
 pub(super) async fn withdraw_consent(state: &AppState, who: &Principal, id: i64) -> Result<Consent, AppError> {
-    Ok(pmhc_service::consents::revoke(&state.store, &who.actor(), Acting::User(&who.user), id, None).await?)
+    Ok(pmhc_service::consents::revoke(&state.cx, &who.actor(), Acting::User(&who.user), id, None).await?)
 }
 
 /// One disclosure in the accounting.
@@ -251,11 +228,11 @@ pub struct DisclosureInfo {
 }
 
 pub(super) async fn accounting_of(state: &AppState, who: &Principal, subject: &str) -> Result<Vec<DisclosureInfo>, AppError> {
-    let rows = pmhc_service::sharing::accounting(&state.store, subject).await?;
-    audit(state, who, AuditAction::View, format!("accounting:{subject}"), &["subject_identity"], format!("{} disclosures", rows.len())).await?;
+    // Audited (with every disclosure counted), then narrowed to those the caller's partner made
+    // or received.
+    let rows = pmhc_service::sharing::accounting(&state.cx, &who.actor(), Acting::User(&who.user), subject).await?;
     Ok(rows
         .into_iter()
-        .filter(|d| d.discloser == who.user.partner || d.recipient == who.user.partner)
         .map(|d| DisclosureInfo {
             disclosed_at: d.disclosed_at.to_rfc3339(),
             consent: d.consent_id,

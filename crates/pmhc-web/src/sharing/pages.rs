@@ -15,7 +15,8 @@ use serde::Deserialize;
 use super::api::{self, AgreementInfo, DisclosureInfo};
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
-use crate::present::{Nav, render};
+use crate::extract::CsrfForm;
+use crate::present::{Nav, render, urlencode};
 use crate::{AppError, AppState};
 
 pub struct AgreementRow {
@@ -56,7 +57,7 @@ fn named<T: Copy>(all: &[T], f: impl Fn(T) -> (&'static str, &'static str)) -> V
 }
 
 async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, saved: Option<String>) -> Result<SharingPage, AppError> {
-    let partners = state.store.list_partners().await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let me = who.user.partner;
     let agreements = api::visible_agreements(state, who).await?;
@@ -189,7 +190,7 @@ pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth
         } else {
             let mut names = Vec::new();
             for p in saved.awaiting() {
-                names.push(state.store.find_partner(&p.to_string()).await.map_or_else(|_| format!("partner {p}"), |x| x.name));
+                names.push(pmhc_service::partners::find(&state.cx, &p.to_string()).await.map_or_else(|_| format!("partner {p}"), |x| x.name));
             }
             format!("Proposed agreement #{} ({}): it shares nothing until {} approves it.", saved.id, saved.title, names.join(" and "))
         })
@@ -198,12 +199,7 @@ pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth
     sharing_change(&state, &who, r).await
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfOnly {
-    csrf: String,
-}
-
-pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
@@ -211,7 +207,7 @@ pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth
     sharing_change(&state, &who, r).await
 }
 
-pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
@@ -230,7 +226,7 @@ pub(super) async fn partner_add(State(state): State<AppState>, Auth(who): Auth, 
     let r = async {
         let sector: Sector = parse(&f, "sector", "sector")?;
         let name = field(&f, "name");
-        let p = pmhc_service::partners::add(&state.store, &who.actor(), pmhc_service::Acting::User(&who.user), name, sector).await?;
+        let p = pmhc_service::partners::add(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), name, sector).await?;
         Ok(format!("Added partner {} ({}).", p.id, p.name))
     }
     .await;
@@ -262,9 +258,9 @@ pub struct ConsentsPage {
 }
 
 async fn consents_view(state: &AppState, who: &Principal, subject: &str, error: Option<String>, saved: Option<String>) -> Result<ConsentsPage, AppError> {
-    let partners = state.store.list_partners().await?;
+    let partners = pmhc_service::partners::list(&state.cx).await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
-    let today = state.store.clock().today();
+    let today = state.cx.clock().today();
     let list = api::visible_consents(state, who, Some(subject)).await?;
     let consents = list
         .iter()
@@ -338,13 +334,9 @@ pub(super) async fn consent_add(State(state): State<AppState>, Auth(who): Auth, 
     }
 }
 
-pub(super) async fn consent_revoke(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+pub(super) async fn consent_revoke(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
     who.require(Permission::ManageConsents)?;
     who.check_csrf(&f.csrf)?;
     let c = api::withdraw_consent(&state, &who, id).await?;
     Ok(Redirect::to(&format!("/consents?subject={}", urlencode(&c.subject_key))).into_response())
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|q| q.trim_start_matches('=').to_string()).unwrap_or_default()
 }

@@ -31,7 +31,7 @@ pub fn api_routes() -> Router<AppState> {
 fn day(state: &AppState, on: Option<&str>) -> Result<NaiveDate, crate::AppError> {
     match on.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| crate::AppError::BadRequest(format!("`{s}` is not a date (YYYY-MM-DD)"))),
-        None => Ok(state.store.clock().today()),
+        None => Ok(state.cx.clock().today()),
     }
 }
 
@@ -41,11 +41,11 @@ async fn coverage_for(state: &AppState, who: &Principal, on: Option<&str>) -> Re
     who.require(Permission::ViewOutcomes)?;
     let today = day(state, on)?;
     // The agreements in force on that day.
-    let viewer = pmhc_service::sharing::Viewer::of(&state.store, &who.user, today).await?;
+    let viewer = pmhc_service::sharing::Viewer::of(&state.cx, &who.user, today).await?;
     let roles = who.roles();
     let names = roles.can(Permission::Import) || roles.can(Permission::ManageUsers);
     let reader = CoverageReader::viewer(&viewer, names);
-    Ok((training_coverage(&state.store, &reader, today).await?, names))
+    Ok((training_coverage(&state.cx, &reader, today).await?, names))
 }
 
 #[cfg(test)]

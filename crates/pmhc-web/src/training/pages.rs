@@ -66,11 +66,11 @@ pub(super) async fn import(State(state): State<AppState>, Auth(who): Auth, mp: R
     }
     let (actor, by) = (who.actor(), pmhc_service::Acting::User(&who.user));
     let result = match kind.as_str() {
-        "courses" => pmhc_service::training::import_courses(&state.store, &actor, by, &name, &bytes).await.map(|n| format!("{n} courses imported from {name}.")),
-        "roster" => pmhc_service::training::import_roster(&state.store, &actor, by, partner, &name, &bytes)
+        "courses" => pmhc_service::training::import_courses(&state.cx, &actor, by, &name, &bytes).await.map(|n| format!("{n} courses imported from {name}.")),
+        "roster" => pmhc_service::training::import_roster(&state.cx, &actor, by, partner, &name, &bytes)
             .await
             .map(|c| format!("Roster {name}: {} staff added, {} updated.", c.added, c.updated)),
-        "completions" => pmhc_service::training::import_completions(&state.store, &actor, by, partner, &name, &bytes)
+        "completions" => pmhc_service::training::import_completions(&state.cx, &actor, by, partner, &name, &bytes)
             .await
             .map(|c| format!("Completions {name}: {} added, {} updated.", c.added, c.updated)),
         other => return Err(crate::AppError::BadRequest(format!("`{other}` is not a training file kind (courses, roster, completions)")).into()),
