@@ -344,3 +344,53 @@ fn without_person_keys_repeat_is_not_measurable() {
         other => panic!("{other:?}"),
     }
 }
+
+/// What ends a diversion: the new setting counts an emergency detention recorded in the
+/// `involuntary_hold` field (Dallas's APOWW) and an emergency-department referral; a version saved
+/// before the setting existed (its JSON has no `ended_by`) keeps the old rule exactly.
+#[test]
+fn diversion_ends_with_a_hold_by_field_or_disposition_under_new_definitions_only() {
+    let mut data = OutcomeData::new();
+    let kinds: [(Option<bool>, Option<bool>, Disposition, Option<ServiceType>, Option<bool>); 8] = [
+        (Some(false), None, Disposition::Unknown, None, None),                    // diverted either way
+        (Some(false), Some(true), Disposition::Unknown, None, None),              // hold by field
+        (Some(false), None, Disposition::InvoluntaryHold, None, None),            // hold by disposition
+        (Some(false), None, Disposition::Referral, Some(ServiceType::EmergencyDepartment), None), // ED
+        (Some(false), None, Disposition::Referral, Some(ServiceType::CrisisCentre), None),        // diverted
+        (Some(true), None, Disposition::Unknown, None, None),                     // arrested
+        (None, Some(true), Disposition::Unknown, None, None),                     // outside the denominator
+        (Some(false), None, Disposition::Citation, None, Some(true)),             // cited: diverted by default
+    ];
+    for (i, (arrested, hold, disposition, service, cited)) in kinds.iter().enumerate() {
+        let mut e = Encounter::new("t", format!("{i}"), d(2021, 1, 1 + i as u32));
+        e.mental_health_flag = Some(true);
+        e.arrested = *arrested;
+        e.involuntary_hold = *hold;
+        e.disposition = *disposition;
+        e.cited = *cited;
+        if let Some(s) = service {
+            e.referrals.push(Referral { service_type: *s, service: None, result: ReferralResult::Made });
+        }
+        data.push_encounter(&e);
+    }
+    let p = Period::parse("2021-01-01..2021-01-31").unwrap();
+    let diversion = |def: &SharedDefinition| {
+        let index = OutcomeIndex::build(&data, def, &OutcomeFilter::default());
+        proportion(index.report(dref(), &request(p, p)).periods.baseline.measures.get(Measure::Diversion))
+    };
+    assert_eq!(diversion(&SharedDefinition::default()), Some((3, 7)));
+    // As an older pmhc stored its default: no `ended_by`.
+    let old_json = r#"{"name":"pmhc default definitions","diversion":{"excluded_dispositions":["arrest","involuntary_hold"],"excluded_service_types":["emergency_department"]}}"#;
+    let old: SharedDefinition = serde_json::from_str(old_json).unwrap();
+    assert_eq!(old.diversion, crate::definition::DiversionDefinition::before_ended_by());
+    assert_eq!(diversion(&old), Some((4, 7)), "the hold recorded only in its field counted as a diversion before");
+    // Saving it again as a new version brings the setting in.
+    assert_eq!(diversion(&old.clone().for_new_version()), Some((3, 7)));
+    // A citation ends a diversion when the workgroup says so.
+    let mut def = SharedDefinition::default();
+    def.diversion.ended_by.as_mut().unwrap().push(crate::definition::DiversionEnd::Citation);
+    assert_eq!(diversion(&def), Some((2, 7)));
+    // An arrest always ends one.
+    def.diversion.ended_by = Some(vec![crate::definition::DiversionEnd::InvoluntaryHold]);
+    assert!(def.validate().unwrap_err().to_string().contains("arrest"));
+}
