@@ -394,3 +394,37 @@ fn diversion_ends_with_a_hold_by_field_or_disposition_under_new_definitions_only
     def.diversion.ended_by = Some(vec![crate::definition::DiversionEnd::InvoluntaryHold]);
     assert!(def.validate().unwrap_err().to_string().contains("arrest"));
 }
+
+/// The wording the outside recomputation found misleading: "fell from 1.29 to 1.29 a day", a
+/// relative change of −100% beside an interval that misses it, a zero-width interval for 100% in
+/// both periods, and "+0.0 points, 95% CI −0.0 to +0.0".
+#[test]
+fn changes_are_worded_as_they_are_shown() {
+    let mut data = OutcomeData::new();
+    // January: 40 encounters (1.29 a day), 10 arrests; February: 36 (1.29 a day), none.
+    for i in 0..76u32 {
+        let (date, arrested) = if i < 40 { (d(2021, 1, 1 + i % 31), i < 10) } else { (d(2021, 2, 1 + i % 28), false) };
+        let mut e = Encounter::new("t", format!("{i}"), date);
+        e.mental_health_flag = Some(true);
+        e.arrested = Some(arrested);
+        e.involuntary_hold = Some(true);
+        e.cited = Some(false);
+        data.push_encounter(&e);
+    }
+    let index = OutcomeIndex::build(&data, &SharedDefinition::default(), &OutcomeFilter::default());
+    let r = index.report(dref(), &request(Period::parse("2021-01-01..2021-01-31").unwrap(), Period::parse("2021-02-01..2021-02-28").unwrap()));
+    let ch = |m| r.changes.get(m).unwrap();
+    assert_eq!(ch(Measure::Encounters).sentence, "Mental-health encounters remained unchanged at 1.29 a day (\u{2212}0.4%, 95% CI \u{2212}36.5% to +56.3%).");
+    let arrest = ch(Measure::Arrest);
+    assert!(arrest.sentence.starts_with("Arrests fell from 25.0% to 0.0% of encounters"), "{}", arrest.sentence);
+    assert_eq!((arrest.relative, arrest.relative_ci95), (None, None), "−100% is not estimable");
+    assert!(arrest.significant, "the difference in points is: {}", arrest.sentence);
+    let hold = ch(Measure::InvoluntaryHold);
+    assert_eq!((hold.relative, hold.relative_ci95, hold.significant), (None, None, false));
+    assert!(hold.sentence.starts_with("Involuntary holds / emergency detentions remained unchanged at 100.0% of"), "{}", hold.sentence);
+    let cited = ch(Measure::Citation);
+    assert!(cited.sentence.starts_with("Citations remained unchanged at 0.0% of"), "{}", cited.sentence);
+    for (_, c) in r.changes.iter() {
+        assert!(!c.sentence.contains("\u{2212}0.0") && !c.sentence.contains("+0.0") && !c.sentence.contains("-0.0"), "{}", c.sentence);
+    }
+}
