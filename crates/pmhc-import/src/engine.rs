@@ -108,6 +108,12 @@ struct RowReader {
     record: csv::ByteRecord,
     encoding: Encoding,
     decoded: Vec<String>,
+    /// The file's lines end with CRLF: the csv reader counts a line only when it consumes its
+    /// `\n`, which for CRLF happens as the next record starts, so every record after the first
+    /// is reported a line early.
+    crlf: bool,
+    /// Records read so far.
+    records: u64,
 }
 
 enum Row<'a> {
@@ -125,6 +131,11 @@ impl RowReader {
         let n = file.read(&mut bom).map_err(io)?;
         let start = if n == 3 && bom == [0xEF, 0xBB, 0xBF] { 3 } else { 0 };
         file.seek(SeekFrom::Start(start)).map_err(io)?;
+        // How the first line ends (a header longer than 64 KiB counts as LF).
+        let mut head = vec![0u8; 1 << 16];
+        let n = file.read(&mut head).map_err(io)?;
+        let crlf = head[..n].iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
         let mut delim = [0u8; 4];
         spec.source.delimiter.encode_utf8(&mut delim);
         let reader = csv::ReaderBuilder::new()
@@ -134,7 +145,7 @@ impl RowReader {
             .buffer_capacity(1 << 20)
             .from_reader(BufReader::with_capacity(1 << 20, file));
         let encoding = spec.encoding().map_err(|source| ImportError::Mapping { path: path.to_path_buf(), source })?;
-        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new() };
+        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new(), crlf, records: 0 };
         let header = match rr.next(path)? {
             None => return Err(ImportError::Empty { path: path.to_path_buf() }),
             Some((_, Row::Fields(f))) => f.iter().map(|s| s.trim().to_string()).collect(),
@@ -155,11 +166,12 @@ impl RowReader {
             Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| p.line()).unwrap_or(0) + u64::from(self.crlf && self.records > 0);
                 return Err(ImportError::Csv { path: path.to_path_buf(), line, message: e.to_string() });
             }
         }
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0) + u64::from(self.crlf && self.records > 0);
+        self.records += 1;
         let row = match self.encoding {
             Encoding::Utf8 => {
                 // Validate the row's bytes once and slice fields out of it (no copy). A field
@@ -496,5 +508,30 @@ mod tests {
         // `'-1` is not a prefixed cell (`-1` is a number, written without one): it stays.
         assert_eq!(beats(true), pairs([("=1+1", "'-x"), ("'-1", "@K1")]));
         assert_eq!(beats(false), pairs([("'=1+1", "''-x"), ("'-1", "'@K1")]));
+    }
+}
+
+#[cfg(test)]
+mod line_numbers {
+    use super::*;
+
+    /// A rejected row's line is the line it starts on in the file, whatever ends the lines
+    /// (Seattle's use-of-force CSV ends them with CRLF), also after a quoted field spanning lines.
+    #[test]
+    fn rejected_rows_name_their_line_in_crlf_and_lf_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let spec = MappingSpec::from_toml(
+            "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\n[fields.beat]\ncolumn = \"beat\"\n",
+        )
+        .expect("valid");
+        let rows = ["id,day,beat", "1,2021-05-01,K1", "2,not a date,K2", "3,2021-05-03,\"two", "lines\"", "4,nope,K4", "5,2021-05-05,K5"];
+        for (name, end) in [("lf", "\n"), ("crlf", "\r\n")] {
+            let path = dir.path().join(format!("{name}.csv"));
+            std::fs::write(&path, rows.join(end) + end).expect("write");
+            let mut sink: Vec<Encounter> = Vec::new();
+            let s = run(&path, &spec, EngineOptions::default(), &mut sink).expect("runs");
+            let lines: Vec<u64> = s.first_rejects.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [3, 6], "{name}");
+        }
     }
 }
