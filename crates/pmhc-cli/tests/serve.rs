@@ -228,7 +228,7 @@ fn every_role_is_refused_what_it_may_not_do(s: &Server) {
             _ => 403,
         };
         assert_eq!(r.status, expected, "{role} POST /users: {}", r.text());
-        let r = page_client.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", "ROLECHECK1"), ("occurred_on", "2024-01-01")]);
+        let r = page_client.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", "ROLECHECK1"), ("occurred_on", "2024-01-01"), ("disposition", "referral")]);
         assert_eq!(r.status, if may_edit { 303 } else { 403 }, "{role} POST field form: {}", r.text());
         // The navigation shows only what the role may reach.
         let nav = page_client.get("/").text();
@@ -334,6 +334,20 @@ fn field_form(s: &Server) {
     assert!(page.contains("value=\"South\""), "typed values kept");
     assert!(page.contains("value=\"referral\" selected"), "choices kept");
     assert!(page.contains(&format!("value=\"{draft}\"")), "the draft keeps its id");
+    // A date after today (the server's clock) and a blank form (nothing but the date) are refused
+    // in the service, each next to its field, with what was typed kept.
+    let tomorrow_but_one = day(2);
+    let r = h.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", &draft), ("occurred_on", &tomorrow_but_one), ("precinct", "South")]);
+    assert_eq!(r.status, 422);
+    let page = r.text();
+    assert!(page.contains("id=\"occurred_on-error\"") && page.contains("after today"), "{page}");
+    assert!(page.contains(&format!("value=\"{tomorrow_but_one}\"")) && page.contains("value=\"South\""), "typed values kept");
+    let r = h.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", &draft), ("occurred_on", &day(0))]);
+    assert_eq!(r.status, 422);
+    let page = r.text();
+    assert!(page.contains("id=\"disposition-error\"") && page.contains("the form is blank"), "{page}");
+    let none = h.get(&format!("/api/v1/encounters/pmhc-field/{draft}"));
+    assert_eq!(none.status, 404, "nothing saved");
     // Fixed and sent (twice, as a flaky connection might): one encounter.
     for _ in 0..2 {
         let r = h.post_form(

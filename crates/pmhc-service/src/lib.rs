@@ -90,6 +90,9 @@ pub enum ServiceError {
     /// A value that breaks a rule, naming the field.
     #[error("{field}: {message}")]
     InvalidField { field: String, message: String },
+    /// Several values that break rules, each naming its field (a form's submission).
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<pmhc_core::field_form::FieldProblem>),
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),

@@ -151,6 +151,7 @@ impl From<ServiceError> for AppError {
         match e {
             ServiceError::Invalid(m) => AppError::BadRequest(m),
             ServiceError::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
+            ServiceError::InvalidFields(problems) => AppError::Invalid(problems),
             ServiceError::ForeignRecord(system) => AppError::ForeignRecord(system),
             ServiceError::Conflict(m) => AppError::Conflict(m),
             ServiceError::NotProvider(name) => AppError::NotProvider(name),
