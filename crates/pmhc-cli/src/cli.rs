@@ -578,8 +578,8 @@ pub enum UserCommand {
 
 const IMPORT_HELP: &str = "\
 Every row is accounted for: rows received = accepted + rejected. Rejected rows go to the rejects
-CSV with their line, column and reason; codes the mapping does not know are listed so the mapping
-can be extended. Importing the same file again changes nothing; a changed row updates its record.
+CSV (beside the file as NAME.rejects.csv, or --rejects PATH) with their line, column and reason;
+codes the mapping does not know are listed so the mapping can be extended. Importing the same file again changes nothing; a changed row updates its record.
 
 Exit status: 0 when every row was accepted, 3 when some rows were rejected, 1 on failure.
 
@@ -607,7 +607,8 @@ pub struct ImportArgs {
     /// A shipped mapping's name (see `pmhc mappings list`) or the path of a mapping file.
     #[arg(long, short)]
     pub mapping: String,
-    /// Where to write rejected rows [default: FILE-NAME.rejects.csv in the current folder].
+    /// Where to write rejected rows [default: beside FILE, named after it: calls.csv ->
+    /// calls.rejects.csv]. The summary prints the path.
     #[arg(long)]
     pub rejects: Option<PathBuf>,
     /// Print one JSON object (received, accepted, rejected, inserted, updated, unchanged, ...).

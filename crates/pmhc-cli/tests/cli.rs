@@ -209,6 +209,30 @@ fn a_corrupted_file_keeps_every_good_row_and_exits_3() {
     }
 }
 
+/// Without --rejects, rejected rows go beside the input as `<stem>.rejects.csv` (not into the
+/// folder the command runs in), and the summary says where.
+#[test]
+fn the_rejects_file_is_written_beside_the_input() {
+    let dbs = Databases::new();
+    let data = dbs.dir().join("data");
+    let elsewhere = dbs.dir().join("elsewhere");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let file = data.join("calls.csv");
+    std::fs::write(&file, "source_system,source_key,occurred\nrms,K1,2023-05-01\nrms,K2,2023-13-45\n").unwrap();
+    let o = pmhc().current_dir(&elsewhere).args(["--database", &dbs.urls[0], "import", file.to_str().unwrap(), "--mapping", "pmhc"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let beside = data.join("calls.rejects.csv");
+    assert!(beside.is_file(), "no {}", beside.display());
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none(), "nothing written where the command ran");
+    assert!(stdout(&o).contains(&beside.display().to_string()), "{}", stdout(&o));
+    // --rejects PATH chooses the place; the JSON names it.
+    let chosen = dbs.dir().join("mine.csv");
+    let s = json(&run(&dbs.urls[0], &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--json", "--rejects", chosen.to_str().unwrap()]));
+    assert_eq!(s["rejects_path"], chosen.display().to_string());
+    assert!(chosen.is_file());
+}
+
 #[test]
 fn mapping_problems_are_reported_before_anything_is_written() {
     let dbs = Databases::new();

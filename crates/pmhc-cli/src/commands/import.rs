@@ -49,10 +49,7 @@ pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
     if !args.file.is_file() {
         bail!("{} is not a file", args.file.display());
     }
-    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
-        let stem = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
-        PathBuf::from(format!("{stem}.rejects.csv"))
-    });
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.file));
     let len = std::fs::metadata(&args.file)?.len();
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(len) };
     bar.set_style(
@@ -116,6 +113,12 @@ pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         output::import_report(&report_view(&report));
     }
     Ok(if report.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
+}
+
+/// Where rejected rows go without `--rejects`: beside the input, as `<stem>.rejects.csv`.
+fn default_rejects_path(file: &std::path::Path) -> PathBuf {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+    file.with_file_name(format!("{stem}.rejects.csv"))
 }
 
 pub(crate) fn report_view(r: &ImportReport) -> output::ImportView<'_> {
