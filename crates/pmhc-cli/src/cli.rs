@@ -730,6 +730,10 @@ dated only to the month count in a period when their whole month is inside it.
 Which encounters count, and what a repeat encounter is, come from the shared definitions in force
 (`pmhc definitions show`); the report names the version it used.
 
+Periods: --baseline and --comparison each default to `[periods.baseline]` / `[periods.comparison]`
+of the shared definitions the report uses (`pmhc definitions show` documents the section, with an
+example when none is set); with a period neither given nor set, the report stops and asks for it.
+
 Formats: table (default, for the terminal), json (everything, for programs), csv (one long table),
 html (one self-contained file with charts; prints well). Breakdowns: the table shows those given
 with --by; json, csv and html include every breakdown unless --by narrows them.
@@ -754,11 +758,12 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The baseline period, FROM..TO (inclusive), e.g. 2020-01-01..2020-12-31 [default: the
-    /// definitions' baseline].
+    /// The baseline period, FROM..TO (inclusive), e.g. 2020-01-01..2020-12-31 [default:
+    /// `[periods.baseline]` of the shared definitions, when set].
     #[arg(long, value_parser = parse_period)]
     pub baseline: Option<pmhc_core::definition::Period>,
-    /// The comparison period, FROM..TO (inclusive) [default: the definitions' comparison].
+    /// The comparison period, FROM..TO (inclusive) [default: `[periods.comparison]` of the
+    /// shared definitions, when set].
     #[arg(long, value_parser = parse_period)]
     pub comparison: Option<pmhc_core::definition::Period>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]

@@ -435,3 +435,38 @@ fn dallas_diversion_excludes_emergency_detentions() {
     }
     same_on_every_backend(&dbs, &reports);
 }
+
+/// `pmhc report --help` promises default periods from the shared definitions' `[periods]`
+/// section; the annotated definitions document that section with an example which, saved, does
+/// what the help says.
+#[test]
+fn report_help_and_the_annotated_definitions_agree_on_periods() {
+    let help = stdout(&pmhc().args(["report", "--help"]).output().unwrap());
+    assert!(help.contains("`[periods.baseline]`") && help.contains("`[periods.comparison]`"), "{help}");
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    assert_eq!(run(db, &["demo", "-n", "2000"]).status.code(), Some(0));
+    let o = run(db, &["report"]);
+    assert!(stderr(&o).contains("which periods?"), "{}", stderr(&o));
+    let shown = stdout(&run(db, &["definitions", "show"]));
+    assert!(shown.contains("# [periods]: the periods `pmhc report` compares") && shown.contains("# [periods.baseline]"), "{shown}");
+    let uncommented: String = shown
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.starts_with("[periods.") || rest.starts_with("from = ") || rest.starts_with("to = ") => rest,
+            _ => l,
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dbs.dir().join("periods.toml");
+    std::fs::write(&path, uncommented).unwrap();
+    let o = run(db, &["definitions", "set", path.to_str().unwrap(), "--note", "default periods"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = json(&run(db, &["report", "--format", "json"]));
+    assert_eq!((r["periods"]["baseline"]["from"].as_str(), r["periods"]["baseline"]["to"].as_str()), (Some("2020-01-01"), Some("2020-12-31")));
+    assert_eq!(r["periods"]["comparison"]["from"], "2023-01-01");
+    // Each falls back on its own.
+    let r = json(&run(db, &["report", "--format", "json", "--comparison", "2021-01-01..2021-12-31"]));
+    assert_eq!((r["periods"]["baseline"]["from"].as_str(), r["periods"]["comparison"]["from"].as_str()), (Some("2020-01-01"), Some("2021-01-01")));
+    assert!(stdout(&run(db, &["definitions", "show"])).contains("# [periods]: the periods"), "the set section is annotated");
+}
