@@ -24,6 +24,8 @@ Getting started:
 
 The database is a SQLite file (./pmhc.sqlite) unless --database or PMHC_DATABASE says otherwise:
   pmhc --database postgres://pmhc@db.example.org/pmhc db migrate
+Commands that only read (report, encounters, definitions show, ...) never create a SQLite file:
+pointed at one that does not exist they say so and exit 2.
 Set PMHC_LOG=info (or debug) for a log on standard error.";
 
 #[derive(Debug, Parser)]
@@ -738,6 +740,9 @@ Formats: table (default, for the terminal), json (everything, for programs), csv
 html (one self-contained file with charts; prints well). Breakdowns: the table shows those given
 with --by; json, csv and html include every breakdown unless --by narrows them.
 
+Exit status: 0 with a report; 2 when the database holds no encounters yet, or its SQLite file
+does not exist (nothing is created); 1 on any other failure.
+
 --public applies disclosure control: every count from 1 to 10 is suppressed (zeros are shown), with
 the rates built on it, plus complementary cells so none can be worked out from totals.
 
@@ -837,7 +842,8 @@ pub enum PeopleCommand {
     /// The people meeting the repeat-encounter definition in a period, with their encounter
     /// counts and dates (pseudonymous keys). Identifiable case-management data: needs
     /// --identifiable.
-    #[command(after_help = "Example:\n  pmhc people repeat --period 2023-01-01..2023-12-31 --identifiable --format csv > repeat.csv")]
+    #[command(after_help = "Example:\n  pmhc people repeat --period 2023-01-01..2023-12-31 --identifiable --format csv > repeat.csv\n\n\
+        Exit status 2 without --identifiable, or when the database holds no encounters yet.")]
     Repeat {
         /// The period, FROM..TO (inclusive) [default: the definitions' comparison period].
         #[arg(long, value_parser = parse_period)]

@@ -254,3 +254,60 @@ fn mapping_problems_are_reported_before_anything_is_written() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("`jail` is not a disposition code"), "{}", stderr(&o));
 }
+
+/// `pmhc demo`'s hints name the database it used (by absolute path), so following one from
+/// another folder reports on the demo's data; the same command without --database there says
+/// that no database exists at that path and creates none.
+#[test]
+fn demo_hints_carry_the_database_and_work_from_another_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (work, elsewhere) = (dir.path().join("work"), dir.path().join("elsewhere"));
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let o = pmhc().current_dir(&work).args(["demo", "-n", "1000"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let database = format!("--database sqlite:{}", std::path::absolute(work.join("pmhc.sqlite")).unwrap().display());
+    let hints: Vec<&str> = out.split('`').skip(1).step_by(2).filter(|h| h.starts_with("pmhc ")).collect();
+    assert!(hints.len() >= 4, "{out}");
+    for h in &hints {
+        assert!(h.starts_with("pmhc ") && (h.contains(&database) || h.ends_with("--help")), "a hint without the database: {h}\n{out}");
+    }
+    let report = hints.iter().find(|h| h.contains(" report ")).expect("a report hint");
+    let words: Vec<&str> = report.split_whitespace().skip(1).collect();
+    let o = pmhc().current_dir(&elsewhere).args(&words).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Outcome report"), "{}", stdout(&o));
+    // Without --database, from elsewhere: no silent empty ./pmhc.sqlite and all-zero report.
+    let without: Vec<&str> = words.iter().copied().filter(|w| !w.starts_with("--database") && !w.starts_with("sqlite:")).collect();
+    let o = pmhc().current_dir(&elsewhere).args(&without).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let missing = std::path::absolute(elsewhere.join("pmhc.sqlite")).unwrap();
+    assert!(stderr(&o).contains(&format!("there is no database at {}", missing.display())), "{}", stderr(&o));
+    assert!(!missing.exists(), "nothing created");
+    assert!(stdout(&o).is_empty());
+    for read in [&["encounters", "count"][..], &["definitions", "show"], &["imports"]] {
+        assert_eq!(pmhc().current_dir(&elsewhere).args(read).output().unwrap().status.code(), Some(2), "{read:?}");
+    }
+    assert!(!missing.exists(), "nothing created");
+}
+
+/// A command that answers from the encounters, pointed at a database that holds none, says so
+/// and exits 2 instead of printing a report of zeros.
+#[test]
+fn an_empty_database_is_named_not_reported_as_zeros() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        assert_eq!(run(db, &["init"]).status.code(), Some(0));
+        let o = run(db, &["report", "--baseline", "2020-01-01..2020-12-31", "--comparison", "2021-01-01..2021-12-31"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains("holds no encounters yet") && e.contains("pmhc --database") && e.contains(" demo`") && e.contains(" import FILE"), "{e}");
+        let o = run(db, &["people", "repeat", "--period", "2021-01-01..2021-12-31", "--identifiable"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("holds no encounters yet"), "{}", stderr(&o));
+        // Counting still answers 0.
+        assert_eq!(stdout(&run(db, &["encounters", "count"])).trim(), "0");
+    }
+}
