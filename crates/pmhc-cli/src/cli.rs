@@ -583,7 +583,9 @@ Every row is accounted for: rows received = accepted + rejected. Rejected rows g
 CSV (beside the file as NAME.rejects.csv, or --rejects PATH) with their line, column and reason;
 codes the mapping does not know are listed so the mapping can be extended. Importing the same file again changes nothing; a changed row updates its record.
 
-Exit status: 0 when every row was accepted, 3 when some rows were rejected, 1 on failure.
+Exit status: 0 when every row was accepted, 3 when some rows were rejected, 1 on failure. When
+the first 1,000 rows are all rejected for the same reason (a wrong date format, another export's
+mapping), the import stops there, keeps nothing, is recorded as stopped, and exits 3.
 
 Examples:
   pmhc import ../shared/data/toronto-persons-in-crisis/raw_data_first32000.csv --mapping toronto-pic

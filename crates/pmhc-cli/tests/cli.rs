@@ -311,3 +311,35 @@ fn an_empty_database_is_named_not_reported_as_zeros() {
         assert_eq!(stdout(&run(db, &["encounters", "count"])).trim(), "0");
     }
 }
+
+/// A file whose every row fails the same way (dates in another format) stops after its first
+/// 1,000 rows: nothing kept, the import recorded as stopped with the reason, exit 3.
+#[test]
+fn an_import_whose_rows_all_fail_the_same_way_stops() {
+    let dbs = Databases::new();
+    let file = dbs.dir().join("us-dates.csv");
+    let mut text = String::from("source_system,source_key,occurred,disposition\n");
+    for i in 0..5_209 {
+        text.push_str(&format!("rms,K{i},{:02}/{:02}/2023,referral\n", i % 12 + 1, i % 28 + 1));
+    }
+    std::fs::write(&file, text).unwrap();
+    for db in &dbs.urls {
+        let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--json", "--rejects", dbs.dir().join("r.csv").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let s = json(&o);
+        assert_eq!(s["status"], "stopped", "{s}");
+        assert_eq!((s["received"].as_u64(), s["accepted"].as_u64(), s["rejected"].as_u64(), s["inserted"].as_u64()), (Some(1000), Some(0), Some(1000), Some(0)));
+        let why = s["stopped"].as_str().unwrap_or_default();
+        assert!(why.starts_with("stopped: every row fails with column occurred: ") && why.contains("01/01/2023"), "{why}");
+        assert_eq!(stdout(&run(db, &["encounters", "count"])).trim(), "0");
+        let history = json(&run(db, &["imports", "--json"]));
+        assert_eq!(history[0]["status"], "stopped", "{history}");
+        assert_eq!(history[0]["received"], 1000);
+        let audit = stdout(&run(db, &["audit", "list", "--action", "import", "--limit", "1"]));
+        assert!(audit.contains("stopped: every row fails with"), "{audit}");
+        // The table says it too.
+        let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--rejects", dbs.dir().join("r.csv").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3));
+        assert!(stdout(&o).contains("The import stopped: every row fails with"), "{}", stdout(&o));
+    }
+}

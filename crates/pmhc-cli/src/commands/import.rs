@@ -34,6 +34,9 @@ pub(crate) struct ImportReport {
     absent_columns: Vec<String>,
     rejects_path: Option<PathBuf>,
     first_rejects: Vec<pmhc_import::RejectedRow>,
+    /// Why the import stopped after its first rows ("stopped: every row fails with …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped: Option<String>,
     seconds: f64,
     rows_per_second: f64,
 }
@@ -104,6 +107,7 @@ pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         absent_columns: summary.absent_columns,
         rejects_path: summary.rejects_path,
         first_rejects: summary.first_rejects,
+        stopped: summary.stopped,
         seconds,
         rows_per_second: if seconds > 0.0 { summary.received as f64 / seconds } else { 0.0 },
     };
@@ -111,6 +115,9 @@ pub(crate) async fn import(store: &Store, args: ImportArgs) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         output::import_report(&report_view(&report));
+        if let Some(why) = &report.stopped {
+            println!("\nThe import {why}");
+        }
     }
     Ok(if report.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
 }
