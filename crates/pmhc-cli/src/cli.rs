@@ -24,6 +24,8 @@ Getting started:
 
 The database is a SQLite file (./pmhc.sqlite) unless --database or PMHC_DATABASE says otherwise:
   pmhc --database postgres://pmhc@db.example.org/pmhc db migrate
+Commands that only read (report, encounters, definitions show, ...) never create a SQLite file:
+pointed at one that does not exist they say so and exit 2.
 Set PMHC_LOG=info (or debug) for a log on standard error.";
 
 #[derive(Debug, Parser)]
@@ -578,10 +580,12 @@ pub enum UserCommand {
 
 const IMPORT_HELP: &str = "\
 Every row is accounted for: rows received = accepted + rejected. Rejected rows go to the rejects
-CSV with their line, column and reason; codes the mapping does not know are listed so the mapping
-can be extended. Importing the same file again changes nothing; a changed row updates its record.
+CSV (beside the file as NAME.rejects.csv, or --rejects PATH) with their line, column and reason;
+codes the mapping does not know are listed so the mapping can be extended. Importing the same file again changes nothing; a changed row updates its record.
 
-Exit status: 0 when every row was accepted, 3 when some rows were rejected, 1 on failure.
+Exit status: 0 when every row was accepted, 3 when some rows were rejected, 1 on failure. When
+the first 1,000 rows are all rejected for the same reason (a wrong date format, another export's
+mapping), the import stops there, keeps nothing, is recorded as stopped, and exits 3.
 
 Examples:
   pmhc import ../shared/data/toronto-persons-in-crisis/raw_data_first32000.csv --mapping toronto-pic
@@ -607,7 +611,8 @@ pub struct ImportArgs {
     /// A shipped mapping's name (see `pmhc mappings list`) or the path of a mapping file.
     #[arg(long, short)]
     pub mapping: String,
-    /// Where to write rejected rows [default: FILE-NAME.rejects.csv in the current folder].
+    /// Where to write rejected rows [default: beside FILE, named after it: calls.csv ->
+    /// calls.rejects.csv]. The summary prints the path.
     #[arg(long)]
     pub rejects: Option<PathBuf>,
     /// Print one JSON object (received, accepted, rejected, inserted, updated, unchanged, ...).
@@ -729,9 +734,16 @@ dated only to the month count in a period when their whole month is inside it.
 Which encounters count, and what a repeat encounter is, come from the shared definitions in force
 (`pmhc definitions show`); the report names the version it used.
 
+Periods: --baseline and --comparison each default to `[periods.baseline]` / `[periods.comparison]`
+of the shared definitions the report uses (`pmhc definitions show` documents the section, with an
+example when none is set); with a period neither given nor set, the report stops and asks for it.
+
 Formats: table (default, for the terminal), json (everything, for programs), csv (one long table),
 html (one self-contained file with charts; prints well). Breakdowns: the table shows those given
 with --by; json, csv and html include every breakdown unless --by narrows them.
+
+Exit status: 0 with a report; 2 when the database holds no encounters yet, or its SQLite file
+does not exist (nothing is created); 1 on any other failure.
 
 --public applies disclosure control: every count from 1 to 10 is suppressed (zeros are shown), with
 the rates built on it, plus complementary cells so none can be worked out from totals.
@@ -753,11 +765,12 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The baseline period, FROM..TO (inclusive), e.g. 2020-01-01..2020-12-31 [default: the
-    /// definitions' baseline].
+    /// The baseline period, FROM..TO (inclusive), e.g. 2020-01-01..2020-12-31 [default:
+    /// `[periods.baseline]` of the shared definitions, when set].
     #[arg(long, value_parser = parse_period)]
     pub baseline: Option<pmhc_core::definition::Period>,
-    /// The comparison period, FROM..TO (inclusive) [default: the definitions' comparison].
+    /// The comparison period, FROM..TO (inclusive) [default: `[periods.comparison]` of the
+    /// shared definitions, when set].
     #[arg(long, value_parser = parse_period)]
     pub comparison: Option<pmhc_core::definition::Period>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -831,7 +844,8 @@ pub enum PeopleCommand {
     /// The people meeting the repeat-encounter definition in a period, with their encounter
     /// counts and dates (pseudonymous keys). Identifiable case-management data: needs
     /// --identifiable.
-    #[command(after_help = "Example:\n  pmhc people repeat --period 2023-01-01..2023-12-31 --identifiable --format csv > repeat.csv")]
+    #[command(after_help = "Example:\n  pmhc people repeat --period 2023-01-01..2023-12-31 --identifiable --format csv > repeat.csv\n\n\
+        Exit status 2 without --identifiable, or when the database holds no encounters yet.")]
     Repeat {
         /// The period, FROM..TO (inclusive) [default: the definitions' comparison period].
         #[arg(long, value_parser = parse_period)]

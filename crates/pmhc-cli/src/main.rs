@@ -16,6 +16,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Exit code when a command ran but some input rows were rejected.
 pub const EXIT_PARTIAL: u8 = 3;
 
+/// Exit code when there is nothing to answer from: the database holds no encounters, or the
+/// SQLite file a command that only reads was pointed at does not exist.
+pub const EXIT_NO_DATA: u8 = 2;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     // The server logs its requests by default; other commands only warnings.

@@ -209,6 +209,30 @@ fn a_corrupted_file_keeps_every_good_row_and_exits_3() {
     }
 }
 
+/// Without --rejects, rejected rows go beside the input as `<stem>.rejects.csv` (not into the
+/// folder the command runs in), and the summary says where.
+#[test]
+fn the_rejects_file_is_written_beside_the_input() {
+    let dbs = Databases::new();
+    let data = dbs.dir().join("data");
+    let elsewhere = dbs.dir().join("elsewhere");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let file = data.join("calls.csv");
+    std::fs::write(&file, "source_system,source_key,occurred\nrms,K1,2023-05-01\nrms,K2,2023-13-45\n").unwrap();
+    let o = pmhc().current_dir(&elsewhere).args(["--database", &dbs.urls[0], "import", file.to_str().unwrap(), "--mapping", "pmhc"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let beside = data.join("calls.rejects.csv");
+    assert!(beside.is_file(), "no {}", beside.display());
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none(), "nothing written where the command ran");
+    assert!(stdout(&o).contains(&beside.display().to_string()), "{}", stdout(&o));
+    // --rejects PATH chooses the place; the JSON names it.
+    let chosen = dbs.dir().join("mine.csv");
+    let s = json(&run(&dbs.urls[0], &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--json", "--rejects", chosen.to_str().unwrap()]));
+    assert_eq!(s["rejects_path"], chosen.display().to_string());
+    assert!(chosen.is_file());
+}
+
 #[test]
 fn mapping_problems_are_reported_before_anything_is_written() {
     let dbs = Databases::new();
@@ -229,4 +253,93 @@ fn mapping_problems_are_reported_before_anything_is_written() {
     let o = run(db, &["import", file.to_str().unwrap(), "--mapping", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("`jail` is not a disposition code"), "{}", stderr(&o));
+}
+
+/// `pmhc demo`'s hints name the database it used (by absolute path), so following one from
+/// another folder reports on the demo's data; the same command without --database there says
+/// that no database exists at that path and creates none.
+#[test]
+fn demo_hints_carry_the_database_and_work_from_another_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (work, elsewhere) = (dir.path().join("work"), dir.path().join("elsewhere"));
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let o = pmhc().current_dir(&work).args(["demo", "-n", "1000"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let database = format!("--database sqlite:{}", std::path::absolute(work.join("pmhc.sqlite")).unwrap().display());
+    let hints: Vec<&str> = out.split('`').skip(1).step_by(2).filter(|h| h.starts_with("pmhc ")).collect();
+    assert!(hints.len() >= 4, "{out}");
+    for h in &hints {
+        assert!(h.starts_with("pmhc ") && (h.contains(&database) || h.ends_with("--help")), "a hint without the database: {h}\n{out}");
+    }
+    let report = hints.iter().find(|h| h.contains(" report ")).expect("a report hint");
+    let words: Vec<&str> = report.split_whitespace().skip(1).collect();
+    let o = pmhc().current_dir(&elsewhere).args(&words).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Outcome report"), "{}", stdout(&o));
+    // Without --database, from elsewhere: no silent empty ./pmhc.sqlite and all-zero report.
+    let without: Vec<&str> = words.iter().copied().filter(|w| !w.starts_with("--database") && !w.starts_with("sqlite:")).collect();
+    let o = pmhc().current_dir(&elsewhere).args(&without).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let missing = std::path::absolute(elsewhere.join("pmhc.sqlite")).unwrap();
+    assert!(stderr(&o).contains(&format!("there is no database at {}", missing.display())), "{}", stderr(&o));
+    assert!(!missing.exists(), "nothing created");
+    assert!(stdout(&o).is_empty());
+    for read in [&["encounters", "count"][..], &["definitions", "show"], &["imports"]] {
+        assert_eq!(pmhc().current_dir(&elsewhere).args(read).output().unwrap().status.code(), Some(2), "{read:?}");
+    }
+    assert!(!missing.exists(), "nothing created");
+}
+
+/// A command that answers from the encounters, pointed at a database that holds none, says so
+/// and exits 2 instead of printing a report of zeros.
+#[test]
+fn an_empty_database_is_named_not_reported_as_zeros() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        assert_eq!(run(db, &["init"]).status.code(), Some(0));
+        let o = run(db, &["report", "--baseline", "2020-01-01..2020-12-31", "--comparison", "2021-01-01..2021-12-31"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains("holds no encounters yet") && e.contains("pmhc --database") && e.contains(" demo`") && e.contains(" import FILE"), "{e}");
+        let o = run(db, &["people", "repeat", "--period", "2021-01-01..2021-12-31", "--identifiable"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("holds no encounters yet"), "{}", stderr(&o));
+        // Counting still answers 0.
+        assert_eq!(stdout(&run(db, &["encounters", "count"])).trim(), "0");
+    }
+}
+
+/// A file whose every row fails the same way (dates in another format) stops after its first
+/// 1,000 rows: nothing kept, the import recorded as stopped with the reason, exit 3.
+#[test]
+fn an_import_whose_rows_all_fail_the_same_way_stops() {
+    let dbs = Databases::new();
+    let file = dbs.dir().join("us-dates.csv");
+    let mut text = String::from("source_system,source_key,occurred,disposition\n");
+    for i in 0..5_209 {
+        text.push_str(&format!("rms,K{i},{:02}/{:02}/2023,referral\n", i % 12 + 1, i % 28 + 1));
+    }
+    std::fs::write(&file, text).unwrap();
+    for db in &dbs.urls {
+        let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--json", "--rejects", dbs.dir().join("r.csv").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        let s = json(&o);
+        assert_eq!(s["status"], "stopped", "{s}");
+        assert_eq!((s["received"].as_u64(), s["accepted"].as_u64(), s["rejected"].as_u64(), s["inserted"].as_u64()), (Some(1000), Some(0), Some(1000), Some(0)));
+        let why = s["stopped"].as_str().unwrap_or_default();
+        assert!(why.starts_with("stopped: every row fails with column occurred: ") && why.contains("01/01/2023"), "{why}");
+        assert_eq!(stdout(&run(db, &["encounters", "count"])).trim(), "0");
+        let history = json(&run(db, &["imports", "--json"]));
+        assert_eq!(history[0]["status"], "stopped", "{history}");
+        assert_eq!(history[0]["received"], 1000);
+        let audit = stdout(&run(db, &["audit", "list", "--action", "import", "--limit", "1"]));
+        assert!(audit.contains("stopped: every row fails with"), "{audit}");
+        // The table says it too.
+        let o = run(db, &["import", file.to_str().unwrap(), "--mapping", "pmhc", "--rejects", dbs.dir().join("r.csv").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(3));
+        assert!(stdout(&o).contains("The import stopped: every row fails with"), "{}", stdout(&o));
+    }
 }

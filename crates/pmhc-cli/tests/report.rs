@@ -291,3 +291,182 @@ fn every_format_and_public_mode_on_demo_data() {
     let r = json(&run(db, &[&["report"][..], &periods[..], &["--format", "json"]].concat()));
     assert_eq!(Some(people.as_array().unwrap().len() as u64), r["periods"]["comparison"]["measures"]["repeat_people"]["numerator"].as_u64());
 }
+
+/// Dallas's encounters as the dallas-uof mapping documents them, counted straight from the CSV
+/// (not through pmhc): per encounter (subject and day; unidentified subjects by their fallback
+/// key) whether it is a mental-health encounter, arrested and held (APOWW), yes if any row says yes.
+struct DallasEncounter {
+    half: u8,
+    mental_health: bool,
+    arrested: Option<bool>,
+    held: Option<bool>,
+}
+
+fn dallas_from_csv(path: &std::path::Path) -> Vec<DallasEncounter> {
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_path(path).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let [date, subject, offense, arrested, description] =
+        ["INCIDENT_DATE", "SUBJECT_ID", "SUBJECT_OFFENSE", "SUBJECT_WAS_ARRESTED", "SUBJECT_DESCRIPTION"].map(col);
+    let fallback = ["UOF_NUMBER", "OFFICER_ID", "SUBJECT_RACE", "SUBJECT_GENDER", "SUBJECT_OFFENSE", "SUBJECT_INJURY_TYPE"].map(col);
+    let either = |a: Option<bool>, b: Option<bool>| match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        _ => None,
+    };
+    let mut by_key: std::collections::BTreeMap<String, (u8, Option<bool>, Option<bool>, Option<bool>)> = Default::default();
+    // The first data row repeats the original column names.
+    for row in r.records().skip(1) {
+        let row = row.unwrap();
+        let f = |i: usize| row.get(i).unwrap_or("").trim();
+        let key = if f(subject) != "0" {
+            format!("{}|{}", f(subject), f(date))
+        } else {
+            format!("0|{}", fallback.map(|i| f(i)).join("|"))
+        };
+        let month: u32 = f(date).split('/').next().unwrap().parse().unwrap();
+        let offenses = f(offense);
+        let apoww = offenses.split(',').any(|t| t.trim() == "APOWW");
+        let row_arrested = if offenses == "APOWW" {
+            Some(false)
+        } else {
+            match f(arrested) {
+                "Yes" => Some(true),
+                "No" => Some(false),
+                _ => None,
+            }
+        };
+        let held = (!offenses.is_empty() && offenses != "NULL").then_some(apoww);
+        let flag = match f(description) {
+            "Mentally unstable" => Some(true),
+            "" | "NULL" => None,
+            _ => Some(false),
+        };
+        let flag = if apoww { Some(true) } else { flag };
+        let e = by_key.entry(key).or_insert((if month <= 6 { 1 } else { 2 }, None, None, None));
+        (e.1, e.2, e.3) = (either(e.1, flag), either(e.2, row_arrested), either(e.3, held));
+    }
+    by_key
+        .into_values()
+        .map(|(half, flag, arrested, held)| DallasEncounter { half, mental_health: flag == Some(true), arrested, held })
+        .collect()
+}
+
+/// Run one SQL statement on the database at `url` (SQLite or PostgreSQL).
+fn execute(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        if url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&pool).await.unwrap();
+        }
+    });
+}
+
+/// "Diverted (no jail, no emergency department)" on Dallas: an APOWW emergency detention is
+/// recorded in the `involuntary_hold` field (the disposition is unknown), and under the
+/// definitions saved before `diversion.ended_by` existed it counted as a diversion. Definitions
+/// stored by such a version still give the old figure; a version saved now excludes the holds.
+/// Both are checked against counts made from the CSV directly.
+#[test]
+fn dallas_diversion_excludes_emergency_detentions() {
+    let Some(file) = shared("dallas-uof-2016/37-00049_UOF-P_2016_prepped.csv") else { return };
+    let encounters = dallas_from_csv(&file);
+    let count = |half: u8, diverted: &dyn Fn(&DallasEncounter) -> bool| {
+        let known: Vec<&DallasEncounter> =
+            encounters.iter().filter(|e| e.half == half && e.mental_health && e.arrested.is_some()).collect();
+        (known.iter().filter(|e| diverted(e)).count() as u64, known.len() as u64)
+    };
+    let old_rule = |e: &DallasEncounter| e.arrested == Some(false);
+    let new_rule = |e: &DallasEncounter| e.arrested == Some(false) && e.held != Some(true);
+    let (old_b, new_b) = (count(1, &old_rule), count(1, &new_rule));
+    let holds_b = count(1, &|e| e.arrested == Some(false) && e.held == Some(true)).0;
+    eprintln!("Dallas baseline diversions: {old_b:?} before, {new_b:?} now; {holds_b} emergency detentions");
+    assert!(holds_b > 100 && new_b.0 < old_b.0 / 5, "most of the old diversions are detentions");
+    // As an older pmhc stored its default definitions: no `ended_by`.
+    let old_body = stdout(&pmhc().args(["--database", "sqlite::memory:", "definitions", "show", "--json"]).output().unwrap());
+    let mut old_def: Value = serde_json::from_str(&old_body).unwrap();
+    let old_def = old_def["definition"].take();
+    let mut old_def = old_def.clone();
+    old_def["diversion"] = serde_json::json!({
+        "excluded_dispositions": ["arrest", "involuntary_hold"],
+        "excluded_service_types": ["emergency_department"]
+    });
+    let body = old_def.to_string().replace('\'', "''");
+    let dbs = Databases::new();
+    let (baseline, comparison) = ("2016-01-01..2016-06-30", "2016-07-01..2016-12-31");
+    let diversion = |r: &Value, which: &str| measure(&r["periods"][which], "diversion");
+    let mut reports = Vec::new();
+    for db in &dbs.urls {
+        assert_eq!(run(db, &["db", "migrate"]).status.code(), Some(0));
+        execute(db, &format!(
+            "INSERT INTO definitions (version, name, body, author, note, created_at) \
+             VALUES (1, 'pmhc default definitions', '{body}', 'pmhc', 'default definitions', '2025-01-01T00:00:00.000Z')"
+        ));
+        import(db, &file, "dallas-uof", dbs.dir());
+        let old = report(db, baseline, comparison, &[]);
+        assert_eq!(old["definition"]["version"], 1);
+        for (which, half) in [("baseline", 1), ("comparison", 2)] {
+            let (x, n) = count(half, &old_rule);
+            assert_eq!(diversion(&old, which), (Some(x), Some(n)), "{which}, the old definitions");
+        }
+        // The old version's TOML saved again: a new version, with the new rule.
+        let shown = stdout(&run(db, &["definitions", "show"]));
+        assert!(!shown.lines().any(|l| l.starts_with("ended_by")), "{shown}");
+        let path = dbs.dir().join("defs.toml");
+        std::fs::write(&path, shown).unwrap();
+        let o = run(db, &["definitions", "set", path.to_str().unwrap(), "--note", "diversion means diversion"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let new = report(db, baseline, comparison, &[]);
+        assert_eq!(new["definition"]["version"], 2);
+        for (which, half) in [("baseline", 1), ("comparison", 2)] {
+            let (x, n) = count(half, &new_rule);
+            assert_eq!(diversion(&new, which), (Some(x), Some(n)), "{which}, the new definitions");
+        }
+        let shown = stdout(&run(db, &["definitions", "show"]));
+        let saved: toml::Value = toml::from_str(&shown).unwrap();
+        assert_eq!(saved["diversion"]["ended_by"], toml::Value::try_from(["arrest", "involuntary_hold", "emergency_department"]).unwrap());
+        // Version 1 still reproduces its report exactly.
+        assert_eq!(report(db, baseline, comparison, &["--definitions-version", "1"]), old);
+        reports.push(new);
+    }
+    same_on_every_backend(&dbs, &reports);
+}
+
+/// `pmhc report --help` promises default periods from the shared definitions' `[periods]`
+/// section; the annotated definitions document that section with an example which, saved, does
+/// what the help says.
+#[test]
+fn report_help_and_the_annotated_definitions_agree_on_periods() {
+    let help = stdout(&pmhc().args(["report", "--help"]).output().unwrap());
+    assert!(help.contains("`[periods.baseline]`") && help.contains("`[periods.comparison]`"), "{help}");
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    assert_eq!(run(db, &["demo", "-n", "2000"]).status.code(), Some(0));
+    let o = run(db, &["report"]);
+    assert!(stderr(&o).contains("which periods?"), "{}", stderr(&o));
+    let shown = stdout(&run(db, &["definitions", "show"]));
+    assert!(shown.contains("# [periods]: the periods `pmhc report` compares") && shown.contains("# [periods.baseline]"), "{shown}");
+    let uncommented: String = shown
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.starts_with("[periods.") || rest.starts_with("from = ") || rest.starts_with("to = ") => rest,
+            _ => l,
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dbs.dir().join("periods.toml");
+    std::fs::write(&path, uncommented).unwrap();
+    let o = run(db, &["definitions", "set", path.to_str().unwrap(), "--note", "default periods"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = json(&run(db, &["report", "--format", "json"]));
+    assert_eq!((r["periods"]["baseline"]["from"].as_str(), r["periods"]["baseline"]["to"].as_str()), (Some("2020-01-01"), Some("2020-12-31")));
+    assert_eq!(r["periods"]["comparison"]["from"], "2023-01-01");
+    // Each falls back on its own.
+    let r = json(&run(db, &["report", "--format", "json", "--comparison", "2021-01-01..2021-12-31"]));
+    assert_eq!((r["periods"]["baseline"]["from"].as_str(), r["periods"]["comparison"]["from"].as_str()), (Some("2020-01-01"), Some("2021-01-01")));
+    assert!(stdout(&run(db, &["definitions", "show"])).contains("# [periods]: the periods"), "the set section is annotated");
+}

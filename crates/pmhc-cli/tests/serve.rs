@@ -228,7 +228,7 @@ fn every_role_is_refused_what_it_may_not_do(s: &Server) {
             _ => 403,
         };
         assert_eq!(r.status, expected, "{role} POST /users: {}", r.text());
-        let r = page_client.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", "ROLECHECK1"), ("occurred_on", "2024-01-01")]);
+        let r = page_client.post_form("/encounters/new", &[("csrf", &csrf), ("draft_id", "ROLECHECK1"), ("occurred_on", "2024-01-01"), ("disposition", "referral")]);
         assert_eq!(r.status, if may_edit { 303 } else { 403 }, "{role} POST field form: {}", r.text());
         // The navigation shows only what the role may reach.
         let nav = page_client.get("/").text();

@@ -132,20 +132,84 @@ impl Default for ConnectionDefinition {
     }
 }
 
-/// A diversion: the encounter ended with no arrest (no jail) and none of these dispositions or
-/// referral destinations (no emergency department).
+/// A diversion: an encounter with a known arrest status that was not arrested (no jail) and that
+/// nothing in `ended_by` ended, nor one of the further dispositions or referral destinations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiversionDefinition {
+    /// What ends a diversion. Absent (`None`) in versions saved before the setting existed: they
+    /// keep the rule they were saved with (not arrested, and none of the excluded dispositions or
+    /// service types), so an old report is reproduced exactly. Every version saved from now on
+    /// has it ([`SharedDefinition::for_new_version`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<Vec<DiversionEnd>>,
+    /// Further dispositions that end a diversion.
     pub excluded_dispositions: Vec<Disposition>,
+    /// Further service types a referral to which ends a diversion.
     pub excluded_service_types: Vec<ServiceType>,
 }
 
 impl Default for DiversionDefinition {
     fn default() -> Self {
         DiversionDefinition {
+            ended_by: Some(DiversionEnd::DEFAULT.to_vec()),
+            excluded_dispositions: Vec::new(),
+            excluded_service_types: Vec::new(),
+        }
+    }
+}
+
+impl DiversionDefinition {
+    /// The rule of the versions saved before `ended_by` existed (their default).
+    pub fn before_ended_by() -> Self {
+        DiversionDefinition {
+            ended_by: None,
             excluded_dispositions: vec![Disposition::Arrest, Disposition::InvoluntaryHold],
             excluded_service_types: vec![ServiceType::EmergencyDepartment],
+        }
+    }
+}
+
+/// One thing that ends a diversion (`diversion.ended_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiversionEnd {
+    /// An arrest: the `arrested` field says yes, or the disposition is `arrest`.
+    Arrest,
+    /// An involuntary hold / emergency detention: the `involuntary_hold` field says yes, or the
+    /// disposition is `involuntary_hold`.
+    InvoluntaryHold,
+    /// A referral or transport to an emergency department: a referral whose service type is
+    /// `emergency_department`.
+    EmergencyDepartment,
+    /// A citation: the `cited` field says yes, or the disposition is `citation`.
+    Citation,
+    /// The disposition `voluntary_transport` (to a crisis centre or an emergency department: the
+    /// code does not say which).
+    VoluntaryTransport,
+}
+
+impl DiversionEnd {
+    /// Every value, in the order the annotated definitions list them.
+    pub const ALL: [DiversionEnd; 5] = [
+        DiversionEnd::Arrest,
+        DiversionEnd::InvoluntaryHold,
+        DiversionEnd::EmergencyDepartment,
+        DiversionEnd::Citation,
+        DiversionEnd::VoluntaryTransport,
+    ];
+    /// What ends a diversion in a new version unless it says otherwise.
+    pub const DEFAULT: [DiversionEnd; 3] =
+        [DiversionEnd::Arrest, DiversionEnd::InvoluntaryHold, DiversionEnd::EmergencyDepartment];
+
+    /// The name in the definitions' TOML and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiversionEnd::Arrest => "arrest",
+            DiversionEnd::InvoluntaryHold => "involuntary_hold",
+            DiversionEnd::EmergencyDepartment => "emergency_department",
+            DiversionEnd::Citation => "citation",
+            DiversionEnd::VoluntaryTransport => "voluntary_transport",
         }
     }
 }
@@ -235,6 +299,8 @@ pub enum DefinitionError {
     ArrestMin(u32),
     #[error("mental_health: no criterion is switched on, so no encounter would count")]
     NoCriterion,
+    #[error("diversion.ended_by must include \"arrest\": a diversion is an encounter that ended without jail")]
+    DiversionWithoutArrest,
     #[error("period {from}..{to} ends before it starts")]
     EmptyPeriod { from: NaiveDate, to: NaiveDate },
     #[error("'{0}' is not a period: write FROM..TO with ISO dates, e.g. 2021-01-01..2021-12-31")]
@@ -257,6 +323,16 @@ impl Default for SharedDefinition {
 }
 
 impl SharedDefinition {
+    /// These definitions as a new version is saved: settings a version written for an older pmhc
+    /// lacks get their default now (`diversion.ended_by`), so that every new version uses them;
+    /// stored versions are read as they were saved.
+    pub fn for_new_version(mut self) -> Self {
+        if self.diversion.ended_by.is_none() {
+            self.diversion.ended_by = Some(DiversionEnd::DEFAULT.to_vec());
+        }
+        self
+    }
+
     /// Check the rules a definition must follow.
     pub fn validate(&self) -> Result<(), DefinitionError> {
         if self.name.trim().is_empty() {
@@ -296,6 +372,9 @@ impl SharedDefinition {
             && mh.response_models.is_empty()
         {
             return Err(DefinitionError::NoCriterion);
+        }
+        if self.diversion.ended_by.as_ref().is_some_and(|e| !e.contains(&DiversionEnd::Arrest)) {
+            return Err(DefinitionError::DiversionWithoutArrest);
         }
         if let Some(p) = &self.periods {
             Period::new(p.baseline.from, p.baseline.to)?;

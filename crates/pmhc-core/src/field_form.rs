@@ -253,9 +253,62 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
     Ok(e)
 }
 
+/// The rules of a field-form submission beyond a record's own: not dated after `today` (the
+/// day the form is filled in, on the installation's clock), and not blank — a form with nothing
+/// but its date (every choice "Not known", no text, no time) records nothing, unless a referral
+/// to a service of the inventory is made with it (`refers`). Each problem names its field.
+pub fn submission_problems(e: &Encounter, today: NaiveDate, refers: bool) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    if e.occurred_on > today {
+        problems.push(FieldProblem {
+            field: "occurred_on".into(),
+            message: format!("{} is after today ({today}): enter the day of the encounter", e.occurred_on),
+        });
+    }
+    if !refers && is_blank(e) {
+        problems.push(FieldProblem {
+            field: "disposition".into(),
+            message: "the form is blank: record at least the outcome, or any other detail of the encounter".into(),
+        });
+    }
+    problems
+}
+
+/// Whether the form recorded nothing but its date (and its draft id).
+pub fn is_blank(e: &Encounter) -> bool {
+    let mut empty = Encounter::new(e.source_system.clone(), e.source_key.clone(), e.occurred_on);
+    empty.date_precision = e.date_precision;
+    empty.mental_health_flag = Some(true);
+    empty.normalize();
+    let mut other = e.clone();
+    other.normalize();
+    other == empty
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A future date and a blank form are refused, each problem naming its field.
+    #[test]
+    fn future_dates_and_blank_forms_are_refused() {
+        let today = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
+        let blank = parse(&form(&[("draft_id", "abcdef12"), ("occurred_on", "2024-03-05")])).unwrap();
+        assert!(is_blank(&blank));
+        let problems = submission_problems(&blank, today, false);
+        assert_eq!(problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["disposition"]);
+        assert!(submission_problems(&blank, today, true).is_empty(), "a referral is content");
+        let tomorrow = parse(&form(&[("draft_id", "abcdef12"), ("occurred_on", "2024-03-06"), ("precinct", "North")])).unwrap();
+        assert!(!is_blank(&tomorrow));
+        let problems = submission_problems(&tomorrow, today, false);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].field, "occurred_on");
+        assert!(problems[0].message.contains("after today (2024-03-05)"), "{}", problems[0].message);
+        for (field, value) in [("occurred_time", "10:15"), ("disposition", "referral"), ("veteran", "no"), ("time_on_scene_minutes", "0"), ("referral_service", "mobile_crisis")] {
+            let e = parse(&form(&[("draft_id", "abcdef12"), ("occurred_on", "2024-03-05"), (field, value)])).unwrap();
+            assert!(submission_problems(&e, today, false).is_empty(), "{field}");
+        }
+    }
 
     fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

@@ -20,6 +20,7 @@ pub mod encounter;
 pub mod field;
 pub mod field_form;
 pub mod limits;
+pub mod numbers;
 pub mod outcomes;
 pub mod pseudonym;
 pub mod registry;

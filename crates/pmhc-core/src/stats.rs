@@ -34,13 +34,17 @@ pub fn wilson(x: u64, n: u64, z: f64) -> Option<Interval> {
     if n == 0 || x > n {
         return None;
     }
-    let n = n as f64;
+    let (all, n) = (n, n as f64);
     let p = x as f64 / n;
     let z2 = z * z;
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Some(Interval { lower: (centre - half).max(0.0), upper: (centre + half).min(1.0) })
+    // At 0 successes the lower bound is exactly 0, at n exactly 1 (the formula gives them only up
+    // to rounding: 4.3e-19, 0.9999999999999999).
+    let lower = if x == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let upper = if x == all { 1.0 } else { (centre + half).min(1.0) };
+    Some(Interval { lower, upper })
 }
 
 /// Newcombe's hybrid score interval (method 10 of Newcombe 1998) for the difference
@@ -189,6 +193,16 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
+    }
+
+    /// The bounds at 0 and n are exactly 0 and 1 (the formula alone gave 4.3e-19 and
+    /// 0.9999999999999999 for some n, printed as such in the JSON).
+    #[test]
+    fn wilson_bounds_at_the_ends_are_exact() {
+        for n in 1..20_000u64 {
+            assert_eq!(wilson(0, n, Z95).map(|i| i.lower), Some(0.0), "0/{n}");
+            assert_eq!(wilson(n, n, Z95).map(|i| i.upper), Some(1.0), "{n}/{n}");
+        }
     }
 
     #[test]

@@ -82,6 +82,83 @@ pub struct EngineSummary {
     pub rejects_path: Option<PathBuf>,
     pub first_rejects: Vec<RejectedRow>,
     pub bytes: u64,
+    /// Why the import stopped early: its first [`STOP_AFTER`] rows all failed the same way
+    /// ("stopped: every row fails with …"); nothing was passed to the sink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// An import whose first this many rows are all rejected for the same reason stops there.
+pub const STOP_AFTER: u64 = 1_000;
+
+/// What makes two rejections "the same reason": the column, and the reason with the values it
+/// quotes (`…`) and its numbers left out ("`2016/01/03` is not a date" and "`2016/01/04` is not
+/// a date" are the same; a wrong number of fields is one reason, however many).
+fn reason_shape(err: &RowError) -> String {
+    let mut out = String::with_capacity(err.reason.len() + 16);
+    out.push_str(err.column.as_deref().unwrap_or(""));
+    out.push('\u{0}');
+    let mut quoted = false;
+    let mut digits = false;
+    for c in err.reason.chars() {
+        if c == '`' {
+            quoted = !quoted;
+            if quoted {
+                out.push_str("`…`");
+            }
+            continue;
+        }
+        if quoted {
+            continue;
+        }
+        if c.is_ascii_digit() {
+            if !digits {
+                out.push('#');
+            }
+            digits = true;
+            continue;
+        }
+        digits = false;
+        out.push(c);
+    }
+    out
+}
+
+/// Watches the first rows for "every row fails the same way".
+#[derive(Default)]
+struct StopWatch {
+    /// The shape of the first rejection and the rejection itself (to name it).
+    first: Option<(String, RowError, u64)>,
+    /// A row was accepted, or rejected for another reason: the import runs to the end.
+    mixed: bool,
+}
+
+impl StopWatch {
+    fn rejected(&mut self, line: u64, err: &RowError) {
+        if self.mixed {
+            return;
+        }
+        let shape = reason_shape(err);
+        match &self.first {
+            None => self.first = Some((shape, err.clone(), line)),
+            Some((s, _, _)) if *s != shape => self.mixed = true,
+            Some(_) => {}
+        }
+    }
+
+    /// After `received` rows with `accepted` accepted: the reason to stop, if it is time.
+    fn verdict(&self, received: u64, accepted: u64) -> Option<String> {
+        if self.mixed || accepted > 0 || received != STOP_AFTER {
+            return None;
+        }
+        let (_, err, line) = self.first.as_ref()?;
+        let column = err.column.as_deref().map(|c| format!("column {c}: ")).unwrap_or_default();
+        Some(format!(
+            "stopped: every row fails with {column}{} (the first {STOP_AFTER} rows, from line {line}; nothing was kept: fix the \
+             mapping or the file and import again)",
+            err.reason
+        ))
+    }
 }
 
 /// Options of one run.
@@ -108,6 +185,12 @@ struct RowReader {
     record: csv::ByteRecord,
     encoding: Encoding,
     decoded: Vec<String>,
+    /// The file's lines end with CRLF: the csv reader counts a line only when it consumes its
+    /// `\n`, which for CRLF happens as the next record starts, so every record after the first
+    /// is reported a line early.
+    crlf: bool,
+    /// Records read so far.
+    records: u64,
 }
 
 enum Row<'a> {
@@ -125,6 +208,11 @@ impl RowReader {
         let n = file.read(&mut bom).map_err(io)?;
         let start = if n == 3 && bom == [0xEF, 0xBB, 0xBF] { 3 } else { 0 };
         file.seek(SeekFrom::Start(start)).map_err(io)?;
+        // How the first line ends (a header longer than 64 KiB counts as LF).
+        let mut head = vec![0u8; 1 << 16];
+        let n = file.read(&mut head).map_err(io)?;
+        let crlf = head[..n].iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
         let mut delim = [0u8; 4];
         spec.source.delimiter.encode_utf8(&mut delim);
         let reader = csv::ReaderBuilder::new()
@@ -134,7 +222,7 @@ impl RowReader {
             .buffer_capacity(1 << 20)
             .from_reader(BufReader::with_capacity(1 << 20, file));
         let encoding = spec.encoding().map_err(|source| ImportError::Mapping { path: path.to_path_buf(), source })?;
-        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new() };
+        let mut rr = RowReader { reader, record: csv::ByteRecord::new(), encoding, decoded: Vec::new(), crlf, records: 0 };
         let header = match rr.next(path)? {
             None => return Err(ImportError::Empty { path: path.to_path_buf() }),
             Some((_, Row::Fields(f))) => f.iter().map(|s| s.trim().to_string()).collect(),
@@ -155,11 +243,12 @@ impl RowReader {
             Ok(false) => return Ok(None),
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| p.line()).unwrap_or(0) + u64::from(self.crlf && self.records > 0);
                 return Err(ImportError::Csv { path: path.to_path_buf(), line, message: e.to_string() });
             }
         }
-        let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+        let line = self.record.position().map(|p| p.line()).unwrap_or(0) + u64::from(self.crlf && self.records > 0);
+        self.records += 1;
         let row = match self.encoding {
             Encoding::Utf8 => {
                 // Validate the row's bytes once and slice fields out of it (no copy). A field
@@ -316,6 +405,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
     let rules = mapping.merge_rules().clone();
     let width = header.len();
     let mut index = 0u64;
+    let mut watch = StopWatch::default();
 
     let flush = |batch: &mut Vec<Encounter>, sink: &mut dyn Sink, summary: &mut EngineSummary, bytes: u64| -> Result<(), ImportError> {
         if batch.is_empty() {
@@ -330,6 +420,10 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
     };
 
     loop {
+        if let Some(why) = watch.verdict(summary.received, summary.accepted) {
+            summary.stopped = Some(why);
+            break;
+        }
         let Some((line, row)) = rows.next(path)? else { break };
         index += 1;
         if index <= skip {
@@ -342,7 +436,9 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             Row::Undecodable(reason, shown) => {
                 summary.rejected += 1;
                 let refs: Vec<&str> = shown.iter().map(String::as_str).collect();
-                rejects.reject(line, RowError { column: None, reason: format!("the row {reason}") }, &refs)?;
+                let err = RowError { column: None, reason: format!("the row {reason}") };
+                watch.rejected(line, &err);
+                rejects.reject(line, err, &refs)?;
                 continue;
             }
         };
@@ -353,7 +449,9 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             } else {
                 format!("the row has {} fields, the header has {width} (an unquoted delimiter?)", fields.len())
             };
-            rejects.reject(line, RowError { column: None, reason }, &fields)?;
+            let err = RowError { column: None, reason };
+            watch.rejected(line, &err);
+            rejects.reject(line, err, &fields)?;
             continue;
         }
         if spec.source.restore_formula_prefix {
@@ -368,6 +466,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             Ok(e) => e,
             Err(err) => {
                 summary.rejected += 1;
+                watch.rejected(line, &err);
                 rejects.reject(line, err, &fields)?;
                 continue;
             }
@@ -379,6 +478,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
                 if !seen.insert(full) {
                     summary.rejected += 1;
                     let err = RowError { column: None, reason: format!("duplicate encounter key `{}` (an earlier row of this file has it; set `rows_per_encounter = \"many\"` in the mapping if rows should merge)", enc.source_key) };
+                    watch.rejected(line, &err);
                     rejects.reject(line, err, &fields)?;
                     continue;
                 }
@@ -496,5 +596,91 @@ mod tests {
         // `'-1` is not a prefixed cell (`-1` is a number, written without one): it stays.
         assert_eq!(beats(true), pairs([("=1+1", "'-x"), ("'-1", "@K1")]));
         assert_eq!(beats(false), pairs([("'=1+1", "''-x"), ("'-1", "'@K1")]));
+    }
+}
+
+#[cfg(test)]
+mod line_numbers {
+    use super::*;
+
+    /// A rejected row's line is the line it starts on in the file, whatever ends the lines
+    /// (Seattle's use-of-force CSV ends them with CRLF), also after a quoted field spanning lines.
+    #[test]
+    fn rejected_rows_name_their_line_in_crlf_and_lf_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let spec = MappingSpec::from_toml(
+            "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\n[fields.beat]\ncolumn = \"beat\"\n",
+        )
+        .expect("valid");
+        let rows = ["id,day,beat", "1,2021-05-01,K1", "2,not a date,K2", "3,2021-05-03,\"two", "lines\"", "4,nope,K4", "5,2021-05-05,K5"];
+        for (name, end) in [("lf", "\n"), ("crlf", "\r\n")] {
+            let path = dir.path().join(format!("{name}.csv"));
+            std::fs::write(&path, rows.join(end) + end).expect("write");
+            let mut sink: Vec<Encounter> = Vec::new();
+            let s = run(&path, &spec, EngineOptions::default(), &mut sink).expect("runs");
+            let lines: Vec<u64> = s.first_rejects.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [3, 6], "{name}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod stopping {
+    use super::*;
+
+    const MAPPING: &str = "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\nformat = \"%Y-%m-%d\"\n[fields.beat]\ncolumn = \"beat\"\n";
+
+    fn import(rows: impl Iterator<Item = String>) -> (EngineSummary, Vec<Encounter>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("in.csv");
+        let mut text = String::from("id,day,beat\n");
+        for r in rows {
+            text.push_str(&r);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).expect("write");
+        let spec = MappingSpec::from_toml(MAPPING).expect("valid");
+        let mut sink: Vec<Encounter> = Vec::new();
+        let s = run(&path, &spec, EngineOptions { batch_size: 7, ..EngineOptions::default() }, &mut sink).expect("runs");
+        assert_eq!(s.received, s.accepted + s.rejected);
+        (s, sink)
+    }
+
+    /// A wrong date format on every row (a mapping for another export): the import stops after
+    /// the first 1,000 rows, keeps nothing and says why, instead of rejecting 5,000 rows one by one.
+    #[test]
+    fn every_row_failing_the_same_way_stops_the_import_at_the_first_thousand() {
+        let (s, sink) = import((0..5_209).map(|i| format!("{i},{:02}/05/2021,K1", i % 28 + 1)));
+        assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (STOP_AFTER, 0, STOP_AFTER, 0));
+        assert!(sink.is_empty());
+        let why = s.stopped.expect("stopped");
+        assert!(why.starts_with("stopped: every row fails with column day: "), "{why}");
+        assert!(why.contains("from line 2") && why.contains("nothing was kept"), "{why}");
+    }
+
+    /// One row accepted, or two reasons, among the first 1,000: the import runs to the end.
+    #[test]
+    fn mixed_results_run_to_the_end() {
+        let bad = |i: u32| format!("{i},{:02}/05/2021,K1", i % 28 + 1);
+        let (s, sink) = import((0..1_500).map(|i| if i == 999 { format!("{i},2021-05-01,K1") } else { bad(i) }));
+        assert_eq!((s.received, s.accepted, s.stopped.is_some()), (1_500, 1, false));
+        assert_eq!(sink.len(), 1);
+        let (s, _) = import((0..1_500).map(|i| if i == 500 { format!("{i},2021-05-01") } else { bad(i) }));
+        assert_eq!((s.received, s.rejected, s.stopped.is_some()), (1_500, 1_500, false));
+        // Fewer rows than 1,000, all bad: the import ends, it does not stop.
+        let (s, _) = import((0..999).map(bad));
+        assert_eq!((s.received, s.rejected, s.stopped.is_some()), (999, 999, false));
+    }
+
+    #[test]
+    fn reasons_differing_only_in_values_are_the_same() {
+        let e = |c: Option<&str>, r: &str| RowError { column: c.map(String::from), reason: r.into() };
+        let a = reason_shape(&e(Some("day"), "occurred: `01/05/2021` does not match the date-time format %Y-%m-%d"));
+        assert_eq!(a, reason_shape(&e(Some("day"), "occurred: `28/05/2021` does not match the date-time format %Y-%m-%d")));
+        assert_ne!(a, reason_shape(&e(Some("date"), "occurred: `28/05/2021` does not match the date-time format %Y-%m-%d")));
+        assert_eq!(
+            reason_shape(&e(None, "the row has 2 fields, the header has 3 (a truncated or broken line?)")),
+            reason_shape(&e(None, "the row has 1 fields, the header has 3 (a truncated or broken line?)"))
+        );
     }
 }

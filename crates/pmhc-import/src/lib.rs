@@ -19,5 +19,5 @@ pub mod mapping;
 pub mod shipped;
 pub mod training;
 
-pub use engine::{EngineOptions, EngineSummary, ImportError, RejectedRow, Sink, UnknownCodeCount, run};
+pub use engine::{EngineOptions, EngineSummary, ImportError, RejectedRow, STOP_AFTER, Sink, UnknownCodeCount, run};
 pub use mapping::{CompiledMapping, MappingError, MappingSpec, RowError};

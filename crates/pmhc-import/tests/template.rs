@@ -64,3 +64,30 @@ fn the_template_is_a_working_mapping() {
     );
     assert_eq!(e.mh_recognised_at_dispatch, Some(false));
 }
+
+/// What the template says of ages and of `unknown` as a pattern's value holds: an age is kept
+/// only as its band (an impossible age rejects the row), and a pattern whose value is `unknown`
+/// leaves the field unknown without listing the value as an unknown code.
+#[test]
+fn ages_become_bands_and_a_pattern_may_mean_unknown() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(root.join("../../mappings/TEMPLATE.toml")).expect("TEMPLATE.toml");
+    assert!(template.contains("ONLY AS ITS AGE BAND") && template.contains("A pattern's `value` may be \"unknown\""));
+    let spec = MappingSpec::from_toml(
+        "[source]\nname = \"t\"\nsystem = \"t\"\n[key]\ncolumns = [\"id\"]\n[fields.occurred]\ncolumn = \"day\"\n\
+         [fields.subject_age]\ncolumn = \"age\"\n[fields.gender]\ncolumn = \"sex\"\n\
+         patterns = [{ regex = '^N/?A$', value = \"unknown\" }, { regex = '^F', value = \"female\" }]\n",
+    )
+    .expect("valid");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ages.csv");
+    std::fs::write(&path, "id,day,age,sex\n1,2024-01-02,34,NA\n2,2024-01-02,131,Fem\n3,2024-01-02,17,F\n").expect("write");
+    let mut out: Vec<Encounter> = Vec::new();
+    let s = run(&path, &spec, EngineOptions::default(), &mut out).expect("runs");
+    assert_eq!((s.accepted, s.rejected), (2, 1), "{:?}", s.first_rejects);
+    assert!(s.first_rejects[0].reason.contains("131"), "{:?}", s.first_rejects);
+    assert!(s.unknown_codes.is_empty(), "{:?}", s.unknown_codes);
+    let by_key = |k: &str| out.iter().find(|e| e.source_key == k).expect("encounter");
+    assert_eq!((by_key("1").age_band, by_key("1").gender), (AgeBand::A25To34, Gender::Unknown));
+    assert_eq!((by_key("3").age_band, by_key("3").gender), (AgeBand::Under18, Gender::Female));
+}

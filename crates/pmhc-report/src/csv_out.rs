@@ -25,32 +25,37 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// A value at full precision ([`pmhc_core::numbers::exact`]: no exponent, no negative zero).
+fn val(v: Option<f64>) -> String {
+    v.map(pmhc_core::numbers::exact).unwrap_or_default()
+}
+
 fn value_fields(v: &MeasureValue) -> [String; 7] {
     let sup = if v.is_suppressed() { "true" } else { "false" }.to_string();
     match v {
         MeasureValue::Count { count, per_day, .. } => {
-            [opt(*count), String::new(), opt(*per_day), String::new(), String::new(), sup, "per day".into()]
+            [opt(*count), String::new(), val(*per_day), String::new(), String::new(), sup, "per day".into()]
         }
         MeasureValue::Proportion { numerator, denominator, rate, ci95, .. } => [
             opt(*numerator),
             opt(*denominator),
-            opt(*rate),
-            opt(ci95.map(|c| c.lower)),
-            opt(ci95.map(|c| c.upper)),
+            val(*rate),
+            val(ci95.map(|c| c.lower)),
+            val(ci95.map(|c| c.upper)),
             sup,
             String::new(),
         ],
         MeasureValue::Median { n, median, ci95, .. } => [
             String::new(),
             opt(*n),
-            opt(*median),
-            opt(ci95.map(|c| c.lower)),
-            opt(ci95.map(|c| c.upper)),
+            val(*median),
+            val(ci95.map(|c| c.lower)),
+            val(ci95.map(|c| c.upper)),
             sup,
             "median minutes".into(),
         ],
         MeasureValue::Mean { people, encounters, mean, .. } => {
-            [opt(*encounters), opt(*people), opt(*mean), String::new(), String::new(), sup, "encounters per person".into()]
+            [opt(*encounters), opt(*people), val(*mean), String::new(), String::new(), sup, "encounters per person".into()]
         }
         MeasureValue::NotMeasurable { not_measurable } => [
             String::new(),
@@ -128,9 +133,9 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
             m.id(),
             "",
             "",
-            &opt(c.absolute),
-            &opt(c.absolute_ci95.map(|i| i.lower)),
-            &opt(c.absolute_ci95.map(|i| i.upper)),
+            &val(c.absolute),
+            &val(c.absolute_ci95.map(|i| i.lower)),
+            &val(c.absolute_ci95.map(|i| i.upper)),
             "false",
             &c.sentence,
         ])?;
@@ -153,9 +158,9 @@ pub fn render_csv(r: &OutcomeReport) -> Result<String, csv::Error> {
                         m.id(),
                         "",
                         "",
-                        &d.ratio.to_string(),
-                        &d.ci95.lower.to_string(),
-                        &d.ci95.upper.to_string(),
+                        &pmhc_core::numbers::exact(d.ratio),
+                        &pmhc_core::numbers::exact(d.ci95.lower),
+                        &pmhc_core::numbers::exact(d.ci95.upper),
                         "false",
                         if d.flagged { "interval excludes 1" } else { "" },
                     ])?;

@@ -3,7 +3,8 @@
 
 use std::fmt::Write;
 
-use pmhc_core::outcomes::{Measure, MeasureValue, OutcomeReport, fmt_num, fmt_pct, fmt_points};
+use pmhc_core::numbers::{self, fixed, number, percent, points};
+use pmhc_core::outcomes::{Measure, MeasureValue, OutcomeReport};
 
 /// A whole number with thousands separators ("1,234,567").
 pub fn thousands(v: u64) -> String {
@@ -30,17 +31,17 @@ pub(crate) fn cell(v: Option<&MeasureValue>) -> String {
         Some(MeasureValue::NotMeasurable { .. }) => "not measurable".into(),
         Some(v) if v.is_suppressed() => "suppressed".into(),
         Some(MeasureValue::Count { count: c, per_day, .. }) => {
-            format!("{} ({}/day)", count(*c), per_day.map(fmt_num).unwrap_or_default())
+            format!("{} ({}/day)", count(*c), per_day.map(number).unwrap_or_default())
         }
         Some(MeasureValue::Proportion { numerator, denominator, rate, .. }) => match rate {
-            Some(r) => format!("{} ({}/{})", fmt_pct(*r), count(*numerator), count(*denominator)),
+            Some(r) => format!("{} ({}/{})", percent(*r), count(*numerator), count(*denominator)),
             None => "no data".into(),
         },
         Some(MeasureValue::Median { n, median, .. }) => {
-            format!("{} min (n={})", median.map(fmt_num).unwrap_or_default(), count(*n))
+            format!("{} min (n={})", median.map(number).unwrap_or_default(), count(*n))
         }
         Some(MeasureValue::Mean { people, mean, .. }) => {
-            format!("{:.2} ({} people)", mean.unwrap_or(0.0), count(*people))
+            format!("{} ({} people)", mean.map(|m| fixed(m, 2)).unwrap_or_default(), count(*people))
         }
     }
 }
@@ -51,21 +52,17 @@ fn change_cell(r: &OutcomeReport, m: Measure) -> String {
     let sig = if c.significant { " *" } else { "" };
     match m.kind() {
         pmhc_core::outcomes::MeasureKind::Proportion => match c.absolute_ci95 {
-            Some(ci) => format!("{} pts [{}, {}]{sig}", fmt_points(a), fmt_points(ci.lower), fmt_points(ci.upper)),
-            None => format!("{} pts", fmt_points(a)),
+            Some(ci) => format!("{} pts [{}, {}]{sig}", points(a), points(ci.lower), points(ci.upper)),
+            None => format!("{} pts", points(a)),
         },
-        pmhc_core::outcomes::MeasureKind::Count => match c.relative_ci95 {
-            Some(ci) => format!(
-                "{} [{}, {}]{sig}",
-                pmhc_core::outcomes::fmt_pct_signed(c.relative.unwrap_or(0.0)),
-                pmhc_core::outcomes::fmt_pct_signed(ci.lower),
-                pmhc_core::outcomes::fmt_pct_signed(ci.upper)
-            ),
-            None => String::new(),
+        // The relative change, or "not estimable" (never an interval that misses its estimate).
+        pmhc_core::outcomes::MeasureKind::Count => match numbers::relative_change(c.relative, c.relative_ci95) {
+            rel if rel.is_shown() => format!("{}{sig}", rel.bracketed()),
+            rel => rel.bracketed(),
         },
         _ => match c.absolute_ci95 {
-            Some(ci) => format!("{a:+.2} [{:+.2}, {:+.2}]{sig}", ci.lower, ci.upper).replace('-', "\u{2212}"),
-            None => format!("{a:+.2}"),
+            Some(ci) => format!("{} [{}, {}]{sig}", numbers::signed(a, 2), numbers::signed(ci.lower, 2), numbers::signed(ci.upper, 2)),
+            None => numbers::signed(a, 2),
         },
     }
 }
@@ -155,14 +152,14 @@ pub fn render_table(r: &OutcomeReport) -> String {
                 let v = g.comparison.get(m);
                 let rate = match v {
                     Some(v) if v.is_suppressed() => "suppressed".to_string(),
-                    Some(v) => v.rate().map(fmt_pct).unwrap_or_else(|| "-".into()),
+                    Some(v) => v.rate().map(percent).unwrap_or_else(|| "-".into()),
                     None => "-".into(),
                 };
                 let disp = g
                     .disparity
                     .get(m)
                     .and_then(|d| d.as_ref())
-                    .map(|d| format!(" x{:.2}{}", d.ratio, if d.flagged { "!" } else { "" }))
+                    .map(|d| format!(" x{}{}", numbers::ratio(d.ratio), if d.flagged { "!" } else { "" }))
                     .unwrap_or_default();
                 row.push(format!("{rate}{disp}"));
             }

@@ -40,6 +40,8 @@ pub async fn save(
     if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') || note.chars().count() > 2000 {
         return Err(ServiceError::InvalidField { field: "note".into(), message: "at most 2000 characters, no control characters".into() });
     }
+    // Written for an older pmhc (no `diversion.ended_by`)? A new version uses the setting's default.
+    let def = def.for_new_version();
     def.validate().map_err(|e| ServiceError::InvalidField { field: "definition".into(), message: e.to_string() })?;
     let current = store.current_definition().await?;
     if current.definition == def {
@@ -70,8 +72,26 @@ pub async fn save(
 /// codes it accepts.
 pub fn definitions_toml(def: &SharedDefinition) -> Result<String, String> {
     let text = toml::to_string_pretty(def).map_err(|e| format!("cannot write the definitions as TOML: {e}"))?;
-    Ok(annotate_definitions(&text))
+    let mut out = annotate_definitions(&text);
+    if def.periods.is_none() {
+        out.push_str(&format!("\n{PERIODS_NOTE}\n{PERIODS_EXAMPLE}"));
+    }
+    Ok(out)
 }
+
+/// What the `[periods]` section does (the comment above it).
+const PERIODS_NOTE: &str = "# [periods]: the periods `pmhc report` compares when --baseline / --comparison are not given\n\
+     # (each falls back on its own), and the period of `pmhc people repeat` without --period (the\n\
+     # comparison). Whole days, both ends included.";
+
+/// The `[periods]` section, commented out, for definitions that set none.
+const PERIODS_EXAMPLE: &str = "# Not set: `pmhc report` asks for both periods. To set them, remove the leading `# `:\n\
+     # [periods.baseline]\n\
+     # from = \"2020-01-01\"\n\
+     # to = \"2020-12-31\"\n\
+     # [periods.comparison]\n\
+     # from = \"2023-01-01\"\n\
+     # to = \"2023-12-31\"\n";
 
 fn codes<C: CodeList>() -> String {
     C::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
@@ -118,8 +138,22 @@ fn annotate_definitions(toml_text: &str) -> String {
         (
             "[diversion]",
             format!(
-                "# Diversion: not arrested, and none of these dispositions or referral destinations.\n\
-                 # excluded_service_types: {}",
+                "# Diversion (no jail, no emergency department): an encounter with a known arrest status that\n\
+                 # none of ended_by ended, nor one of excluded_dispositions or a referral to one of\n\
+                 # excluded_service_types. ended_by lists (arrest must be one of them):\n\
+                 #   arrest                the arrested field says yes, or the disposition is arrest\n\
+                 #   involuntary_hold      the involuntary_hold field says yes (an emergency detention, e.g.\n\
+                 #                         Dallas's APOWW), or the disposition is involuntary_hold\n\
+                 #   emergency_department  a referral or transport to an emergency department (a referral\n\
+                 #                         whose service type is emergency_department)\n\
+                 #   citation              the cited field says yes, or the disposition is citation\n\
+                 #   voluntary_transport   the disposition voluntary_transport (crisis centre or ED: the code\n\
+                 #                         does not say which)\n\
+                 # Default: ended_by = [\"arrest\", \"involuntary_hold\", \"emergency_department\"]. A version\n\
+                 # saved before ended_by existed has no such line and keeps its rule (not arrested, and none\n\
+                 # of the excluded dispositions or service types); saving it again adds the default.\n\
+                 # excluded_dispositions: {}\n# excluded_service_types: {}",
+                codes::<Disposition>(),
                 codes::<ServiceType>()
             ),
         ),
@@ -131,10 +165,7 @@ fn annotate_definitions(toml_text: &str) -> String {
              # (intoxicated, overdose, detox, alcohol, drug, ...). E.g. substance_use_values = [\"SU1\"]"
                 .to_string(),
         ),
-        (
-            "[periods",
-            "# The periods a report compares when --baseline / --comparison are not given.".to_string(),
-        ),
+        ("[periods", PERIODS_NOTE.to_string()),
     ];
     let mut out = String::new();
     let mut periods_noted = false;
@@ -174,4 +205,37 @@ pub async fn version(cx: &ServiceContext, by: Acting<'_>, version: u32) -> Resul
 pub async fn history(cx: &ServiceContext, by: Acting<'_>) -> Result<Vec<DefinitionVersion>, ServiceError> {
     current(cx, by).await?;
     Ok(cx.store().definition_history().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use pmhc_core::definition::{DiversionEnd, Period, Periods, SharedDefinition};
+
+    use super::definitions_toml;
+
+    /// The annotated definitions name every value of `diversion.ended_by`, and document the
+    /// `[periods]` section `pmhc report --help` refers to, with an example when it is not set;
+    /// the example, uncommented, is valid.
+    #[test]
+    fn the_annotated_definitions_document_diversion_and_periods() {
+        let text = definitions_toml(&SharedDefinition::default()).unwrap();
+        for e in DiversionEnd::ALL {
+            assert!(text.contains(&format!("#   {}", e.as_str())), "{} is not documented:\n{text}", e.as_str());
+        }
+        assert!(text.contains("# Default: ended_by = [\"arrest\", \"involuntary_hold\", \"emergency_department\"]"), "{text}");
+        let back: SharedDefinition = toml::from_str(&text).unwrap();
+        assert_eq!(back.diversion.ended_by, Some(DiversionEnd::DEFAULT.to_vec()));
+        assert!(text.contains("# [periods]: the periods `pmhc report` compares"), "{text}");
+        let uncommented = text.replace("# [periods.", "[periods.").replace("# from = ", "from = ").replace("# to = ", "to = ");
+        let def: SharedDefinition = toml::from_str(&uncommented).unwrap();
+        let p = def.periods.expect("the example sets periods");
+        assert_eq!(p.baseline, Period::parse("2020-01-01..2020-12-31").unwrap());
+        // With periods set, the section is annotated once and no example is added.
+        let set = SharedDefinition { periods: Some(p), ..SharedDefinition::default() };
+        let text = definitions_toml(&set).unwrap();
+        assert_eq!(text.matches("# [periods]: the periods").count(), 1, "{text}");
+        assert!(!text.contains("# [periods.baseline]"), "{text}");
+        let back: SharedDefinition = toml::from_str(&text).unwrap();
+        assert_eq!(back.periods, Some(Periods { ..p }));
+    }
 }

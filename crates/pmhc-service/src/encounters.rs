@@ -67,14 +67,35 @@ pub async fn create(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: 
 }
 
 /// Record (or record again: the draft id is the key, so a resubmitted draft saves once) an
-/// encounter from the field form, in the partner's own field-form source system.
-pub async fn record_field_form(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, viewer: &Viewer, mut e: Encounter) -> Result<Encounter, ServiceError> {
+/// encounter from the field form, in the partner's own field-form source system, and send the
+/// closed-loop referral to the inventory's service `refer_to` chosen with it (once per draft).
+/// Refused, each problem naming its field and nothing saved: a date after today (the store's
+/// clock) and a blank form ([`pmhc_core::field_form::submission_problems`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn record_field_form(
+    cx: &ServiceContext,
+    actor: &Actor,
+    by: Acting<'_>,
+    viewer: &Viewer,
+    mut e: Encounter,
+    refer_to: Option<i64>,
+) -> Result<Encounter, ServiceError> {
     by.require(Permission::EditEncounters)?;
+    let problems = pmhc_core::field_form::submission_problems(&e, cx.clock().local_today(), refer_to.is_some());
+    if !problems.is_empty() {
+        return Err(ServiceError::InvalidFields(problems));
+    }
     e.source_system = pmhc_core::field_form::field_source(viewer.partner);
     let e = validated(e)?;
     audit::record(cx, actor, AuditAction::Create, format!("encounter:{}/{}", e.source_system, e.source_key), ENCOUNTER_GROUPS, AuditOutcome::Success, Channel::FieldForm.detail())
         .await?;
-    write(cx, viewer, e).await
+    let saved = write(cx, viewer, e).await?;
+    if let Some(service) = refer_to {
+        // A draft sent twice refers once.
+        let sent = pmhc_core::services::ReferralState::Sent;
+        crate::referrals::make_once(cx, actor, by, viewer, &saved.source_system, &saved.source_key, service, sent).await?;
+    }
+    Ok(saved)
 }
 
 /// Replace an existing encounter the viewer's partner owns (the keys given win over those in the

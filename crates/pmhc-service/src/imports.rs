@@ -79,7 +79,8 @@ impl Sink for ChannelSink {
 }
 
 /// Import a file into the store. The import is recorded in the history whatever happens: as
-/// `complete`, `partial` (some rows rejected; the rest stored) or `failed` (the error is
+/// `complete`, `partial` (some rows rejected; the rest stored), `stopped` (the first 1,000 rows
+/// all failed the same way: nothing stored, the summary says why) or `failed` (the error is
 /// returned; what was stored before it stays, and importing again is safe).
 pub async fn import_file(cx: &ServiceContext, req: ImportRequest) -> Result<ImportOutcome, ServiceError> {
     let store = cx.store();
@@ -173,8 +174,13 @@ pub async fn import_file(cx: &ServiceContext, req: ImportRequest) -> Result<Impo
         }
         (Ok(Ok(s)), None) => s,
     };
-    let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
-    end(cx, &req.actor, import_id, &summary, counts, status, "").await;
+    // Every one of the first rows failing the same way stops the import, with nothing kept.
+    let status = match (&summary.stopped, summary.rejected) {
+        (Some(_), _) => ImportStatus::Stopped,
+        (None, 0) => ImportStatus::Complete,
+        (None, _) => ImportStatus::Partial,
+    };
+    end(cx, &req.actor, import_id, &summary, counts, status, summary.stopped.as_deref().unwrap_or("")).await;
     Ok(ImportOutcome { import_id, status, summary, counts, seconds: started.elapsed().as_secs_f64() })
 }
 
@@ -217,7 +223,7 @@ pub async fn end(cx: &ServiceContext, actor: &Actor, id: i64, s: &EngineSummary,
     if let Err(e) = store.finish_import(id, &totals).await {
         tracing::warn!(import = id, error = %e, "could not record the end of an import");
     }
-    let outcome = if status == ImportStatus::Failed { AuditOutcome::Failed } else { AuditOutcome::Success };
+    let outcome = if matches!(status, ImportStatus::Failed | ImportStatus::Stopped) { AuditOutcome::Failed } else { AuditOutcome::Success };
     let mut detail = format!(
         "finished {status}: {} rows read, {} accepted, {} rejected; {} encounters new, {} updated, {} unchanged, {} stale",
         s.received, s.accepted, s.rejected, c.inserted, c.updated, c.unchanged, c.stale

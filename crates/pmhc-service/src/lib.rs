@@ -100,6 +100,9 @@ pub enum ServiceError {
     /// A value that breaks a rule, naming the field.
     #[error("{field}: {message}")]
     InvalidField { field: String, message: String },
+    /// Several values that break rules, each naming its field (a form's submission).
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<pmhc_core::field_form::FieldProblem>),
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -115,6 +118,8 @@ pub enum ErrorKind {
     Invalid,
     /// One field breaks a rule.
     InvalidField { field: String, message: String },
+    /// Several fields break rules (a form).
+    InvalidFields(Vec<pmhc_core::field_form::FieldProblem>),
     /// It exists already, or its state does not allow this.
     Conflict,
     /// No such thing (or none the asker may know of).
@@ -139,6 +144,7 @@ impl ServiceError {
         match self {
             ServiceError::Invalid(_) | ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_) | ServiceError::Import(_) => ErrorKind::Invalid,
             ServiceError::InvalidField { field, message } => ErrorKind::InvalidField { field: field.clone(), message: message.clone() },
+            ServiceError::InvalidFields(problems) => ErrorKind::InvalidFields(problems.clone()),
             ServiceError::ForeignRecord(system) => ErrorKind::ForeignRecord(system.clone()),
             ServiceError::Conflict(_) => ErrorKind::Conflict,
             ServiceError::NotProvider(name) => ErrorKind::NotProvider(name.clone()),

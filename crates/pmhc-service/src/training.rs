@@ -218,7 +218,7 @@ pub fn coverage_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
             &r.trained.to_string(),
             &r.current.to_string(),
             &r.overdue.to_string(),
-            &r.share_trained().map(|s| format!("{s:.4}")).unwrap_or_default(),
+            &r.share_trained().map(|s| pmhc_core::numbers::fixed(s, 4)).unwrap_or_default(),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -236,7 +236,7 @@ pub fn reach_csv(c: &TrainingCoverage) -> Result<Vec<u8>, csv::Error> {
             &r.reached_by_trained.to_string(),
             &r.reached_by_untrained.to_string(),
             &r.not_known.to_string(),
-            &r.share().map(|s| format!("{s:.4}")).unwrap_or_default(),
+            &r.share().map(|s| pmhc_core::numbers::fixed(s, 4)).unwrap_or_default(),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

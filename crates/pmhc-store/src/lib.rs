@@ -106,6 +106,27 @@ enum Backend {
     Postgres(PgPool),
 }
 
+/// The path part of a SQLite URL (see [`Store::open`]), without query parameters (the store sets
+/// its own options); `None` when the URL is not a SQLite one.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let path = if let Some(p) = url.strip_prefix("sqlite://") {
+        p
+    } else if let Some(p) = url.strip_prefix("sqlite:") {
+        p
+    } else if [".sqlite", ".sqlite3", ".db"].iter().any(|ext| url.ends_with(ext)) && !url.contains("://") {
+        url
+    } else {
+        return None;
+    };
+    Some(path.split_once('?').map_or(path, |(p, _)| p))
+}
+
+/// The file of a SQLite database URL (`None` for PostgreSQL, an in-memory database or a URL
+/// [`Store::open`] would refuse), so that a command can tell a missing file from an empty database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    sqlite_path(url.trim()).filter(|p| !p.is_empty() && *p != ":memory:").map(std::path::PathBuf::from)
+}
+
 impl Store {
     /// Open (connect to) a database. `url` is one of:
     /// - `sqlite:PATH`, `sqlite://PATH` (`sqlite:///abs/path` for an absolute path), or a bare path
@@ -119,20 +140,12 @@ impl Store {
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
             return Self::open_postgres(trimmed).await;
         }
-        let path = if let Some(p) = trimmed.strip_prefix("sqlite://") {
-            p
-        } else if let Some(p) = trimmed.strip_prefix("sqlite:") {
-            p
-        } else if [".sqlite", ".sqlite3", ".db"].iter().any(|ext| trimmed.ends_with(ext)) && !trimmed.contains("://") {
-            trimmed
-        } else {
+        let Some(path) = sqlite_path(trimmed) else {
             return Err(StoreError::InvalidUrl {
                 url: redact_url(url),
                 reason: "expected sqlite:PATH, sqlite://PATH, a path ending in .sqlite/.sqlite3/.db, postgres://... or postgresql://...",
             });
         };
-        // Query parameters (`?mode=rwc`) are not supported: the store sets its own options.
-        let path = path.split_once('?').map_or(path, |(p, _)| p);
         if path.is_empty() {
             return Err(StoreError::InvalidUrl { url: redact_url(url), reason: "the SQLite path is empty" });
         }
@@ -263,4 +276,22 @@ pub(crate) fn count_to_db(n: u64) -> i64 {
 /// A count read from the database; negative values (impossible unless edited by hand) read as 0.
 pub(crate) fn count_from_db(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod url_tests {
+    use std::path::PathBuf;
+
+    use super::sqlite_file;
+
+    #[test]
+    fn the_file_of_a_sqlite_url() {
+        assert_eq!(sqlite_file("sqlite:pmhc.sqlite"), Some(PathBuf::from("pmhc.sqlite")));
+        assert_eq!(sqlite_file(" sqlite:///abs/x.db?mode=rwc"), Some(PathBuf::from("/abs/x.db")));
+        assert_eq!(sqlite_file("data/x.sqlite3"), Some(PathBuf::from("data/x.sqlite3")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+        assert_eq!(sqlite_file("mysql://u@h/x.db"), None);
+    }
 }

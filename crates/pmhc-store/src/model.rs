@@ -71,15 +71,18 @@ pub enum ImportStatus {
     /// The process running it died (killed, the machine stopped): found and marked by the next
     /// command. What it stored before stays; importing the file again is safe.
     Interrupted,
+    /// Its first rows (1,000) all failed the same way: it stopped there and kept nothing.
+    Stopped,
 }
 
 impl ImportStatus {
-    pub const ALL: [ImportStatus; 5] = [
+    pub const ALL: [ImportStatus; 6] = [
         ImportStatus::Running,
         ImportStatus::Complete,
         ImportStatus::Partial,
         ImportStatus::Failed,
         ImportStatus::Interrupted,
+        ImportStatus::Stopped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +92,7 @@ impl ImportStatus {
             ImportStatus::Partial => "partial",
             ImportStatus::Failed => "failed",
             ImportStatus::Interrupted => "interrupted",
+            ImportStatus::Stopped => "stopped",
         }
     }
 }
@@ -99,9 +103,9 @@ impl fmt::Display for ImportStatus {
     }
 }
 
-/// An import status string that is not one of `running`, `complete`, `partial`, `failed`.
+/// An import status string that is not one of [`ImportStatus::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an import status; expected running, complete, partial, failed or interrupted")]
+#[error("`{0}` is not an import status; expected running, complete, partial, failed, interrupted or stopped")]
 pub struct UnknownImportStatus(pub String);
 
 impl FromStr for ImportStatus {

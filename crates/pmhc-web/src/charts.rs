@@ -123,10 +123,10 @@ pub fn rates(id: &str, title: &str, items: &[(String, Option<f64>, Option<Interv
     for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let _ = write!(
             s,
-            "<line x1=\"{0:.1}\" y1=\"0\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"{C_GRID}\"/><text x=\"{0:.1}\" y=\"{1:.1}\" text-anchor=\"middle\" fill=\"{C_MUTED}\">{2}%</text>",
+            "<line x1=\"{0:.1}\" y1=\"0\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"{C_GRID}\"/><text x=\"{0:.1}\" y=\"{1:.1}\" text-anchor=\"middle\" fill=\"{C_MUTED}\">{2}</text>",
             x(t),
             axis_y + 18.0,
-            (t * 100.0) as u32
+            pmhc_core::numbers::percent_whole(t)
         );
     }
     for (i, (label, rate, ci)) in items.iter().enumerate() {

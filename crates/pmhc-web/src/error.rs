@@ -151,6 +151,7 @@ impl From<ServiceError> for AppError {
         match e.kind() {
             ErrorKind::Invalid => AppError::BadRequest(e.to_string()),
             ErrorKind::InvalidField { field, message } => AppError::Invalid(vec![FieldProblem { field, message }]),
+            ErrorKind::InvalidFields(problems) => AppError::Invalid(problems),
             ErrorKind::ForeignRecord(system) => AppError::ForeignRecord(system),
             ErrorKind::Conflict => AppError::Conflict(e.to_string()),
             ErrorKind::NotProvider(name) => AppError::NotProvider(name),

@@ -145,13 +145,16 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         "Generated {} synthetic encounters (seed {}) into {} in {:.1} s: {} new, {} changed, {} already there.",
         report.encounters, report.seed, report.destination, report.seconds, report.inserted, report.updated, report.unchanged
     );
-    if let (None, Some((store, cx))) = (&args.csv, db) {
+    let target = db;
+    // Every command suggested names the database used, so it works from any folder.
+    let db = super::database_arg(url);
+    if let (None, Some((store, cx))) = (&args.csv, target) {
         let total = store.count_encounters(&EncounterFilter::default()).await?;
         let x = &report.extras;
         println!(
             "Around them: {} services of a demo provider with {} capacity reports, {} closed-loop referrals with their \
              histories, and a training programme of {} staff with {} completions (see /resources, /referrals, /gaps and \
-             /training in `pmhc serve`).",
+             /training in `pmhc {db} serve`).",
             x.services, x.capacity_reports, x.referrals, x.staff, x.completions
         );
         println!("The database now holds {total} encounters. The five most recent:\n");
@@ -180,10 +183,12 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         for line in summary {
             println!("  - {line}");
         }
-        println!("\nNext: the full report with `pmhc report {periods}` (add --format html --output report.html),");
-        println!("`pmhc encounters list --help`, or import a real export with `pmhc import --help`.");
-    } else {
-        println!("Import it with: pmhc import {} --mapping pmhc", report.destination);
+        println!("\nNext: the full report with `pmhc {db} report {periods}` (add --format html --output report.html),");
+        println!("the encounters with `pmhc {db} encounters list --limit 20`, or import a real export with");
+        println!("`pmhc {db} import FILE --mapping NAME` (`pmhc import --help` explains).");
+    } else if let Some(path) = &args.csv {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        println!("Import it with: pmhc {db} import {} --mapping pmhc", super::shell_word(&path.display().to_string()));
     }
     Ok(0)
 }

@@ -34,6 +34,9 @@ pub(crate) struct ImportReport {
     absent_columns: Vec<String>,
     rejects_path: Option<PathBuf>,
     first_rejects: Vec<pmhc_import::RejectedRow>,
+    /// Why the import stopped after its first rows ("stopped: every row fails with …").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped: Option<String>,
     seconds: f64,
     rows_per_second: f64,
 }
@@ -49,10 +52,7 @@ pub(crate) async fn import(cx: &ServiceContext, args: ImportArgs) -> Result<u8> 
     if !args.file.is_file() {
         bail!("{} is not a file", args.file.display());
     }
-    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
-        let stem = args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
-        PathBuf::from(format!("{stem}.rejects.csv"))
-    });
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.file));
     let len = std::fs::metadata(&args.file)?.len();
     let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(len) };
     bar.set_style(
@@ -107,6 +107,7 @@ pub(crate) async fn import(cx: &ServiceContext, args: ImportArgs) -> Result<u8> 
         absent_columns: summary.absent_columns,
         rejects_path: summary.rejects_path,
         first_rejects: summary.first_rejects,
+        stopped: summary.stopped,
         seconds,
         rows_per_second: if seconds > 0.0 { summary.received as f64 / seconds } else { 0.0 },
     };
@@ -114,8 +115,17 @@ pub(crate) async fn import(cx: &ServiceContext, args: ImportArgs) -> Result<u8> 
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         output::import_report(&report_view(&report));
+        if let Some(why) = &report.stopped {
+            println!("\nThe import {why}");
+        }
     }
     Ok(if report.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
+}
+
+/// Where rejected rows go without `--rejects`: beside the input, as `<stem>.rejects.csv`.
+fn default_rejects_path(file: &std::path::Path) -> PathBuf {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+    file.with_file_name(format!("{stem}.rejects.csv"))
 }
 
 pub(crate) fn report_view(r: &ImportReport) -> output::ImportView<'_> {

@@ -52,6 +52,19 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
         // Writing CSV needs no database.
         Command::Demo(args) if args.csv.is_some() => demo::demo(None, &cli.database, clock, args).await,
         command => {
+            // A command that only reads, pointed at a SQLite file that does not exist (a hint
+            // followed from another folder): say so, and create nothing.
+            if reads_only(&command)
+                && let Some(file) = pmhc_store::sqlite_file(&cli.database)
+                && !file.exists()
+            {
+                eprintln!(
+                    "error: there is no database at {} (nothing was created). Point --database (or PMHC_DATABASE) at \
+                     an existing one, or make one: `pmhc import FILE --mapping NAME` or `pmhc demo`.",
+                    std::path::absolute(&file).unwrap_or(file).display()
+                );
+                return Ok(crate::EXIT_NO_DATA);
+            }
             let store = open(&cli.database).await?.with_clock(clock);
             // Every use case goes through the service context; the store itself serves only the
             // operator's maintenance (keys, migrations, the demo's bulk data).
@@ -67,9 +80,9 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
                 Command::Demo(args) => demo::demo(Some((&store, &cx)), &cli.database, clock, args).await,
                 Command::Encounters(cmd) => encounters::encounters(&store, &cx, cmd).await,
                 Command::Imports { limit, json } => imports::imports(&cx, limit, json).await,
-                Command::Report(args) => report::report(&cx, args).await,
+                Command::Report(args) => report::report(&store, &cx, &cli.database, args).await,
                 Command::Definitions(cmd) => definitions::definitions(&cx, cmd).await,
-                Command::People(cmd) => people::people(&store, &cx, cmd).await,
+                Command::People(cmd) => people::people(&store, &cx, &cli.database, cmd).await,
                 Command::Serve(args) => serve::serve(&store, &cx, &cli.database, args).await,
                 Command::User(cmd) => user::user(&cx, cmd).await,
                 Command::Audit(cmd) => audit::audit(&cx, cmd).await,
@@ -85,6 +98,62 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
             code
         }
     }
+}
+
+/// Whether a command only reads the database (so a missing SQLite file is an error, not a new
+/// empty database).
+fn reads_only(c: &Command) -> bool {
+    match c {
+        Command::Report(_) | Command::People(_) | Command::Encounters(_) | Command::Imports { .. } => true,
+        Command::Definitions(d) => !matches!(d, DefinitionsCommand::Set { .. }),
+        Command::Audit(a) => !matches!(a, AuditCommand::Purge { .. }),
+        Command::Referrals(_) => true,
+        Command::Services(s) => matches!(s, ServicesCommand::List | ServicesCommand::Export { .. }),
+        Command::Training(t) => matches!(t, TrainingCommand::Courses | TrainingCommand::Roster { .. } | TrainingCommand::Coverage { .. }),
+        Command::User(u) => matches!(u, UserCommand::List | UserCommand::Tokens),
+        Command::Partner(p) => matches!(p, PartnerCommand::List),
+        Command::Agreement(a) => matches!(a, AgreementCommand::List),
+        Command::Consent(c) => matches!(c, ConsentCommand::List { .. } | ConsentCommand::Accounting { .. }),
+        Command::Init | Command::Import(_) | Command::Demo(_) | Command::Db(_) | Command::Mappings(_) | Command::Serve(_) => false,
+    }
+}
+
+/// `--database URL` as a command to copy needs it: a SQLite file by its absolute path (so the
+/// command works from any folder), a server's URL without its password; quoted for a POSIX shell
+/// when it holds anything but plain characters.
+pub(crate) fn database_arg(url: &str) -> String {
+    let url = match pmhc_store::sqlite_file(url) {
+        Some(file) => format!("sqlite:{}", std::path::absolute(&file).unwrap_or(file).display()),
+        None => redact(url),
+    };
+    format!("--database {}", shell_word(&url))
+}
+
+/// A word for a POSIX shell: as it is when it holds only plain characters, else single-quoted.
+pub(crate) fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// A command that answers from the encounters, pointed at a database that holds none, says so
+/// (and returns [`crate::EXIT_NO_DATA`]) instead of answering with zeros.
+pub(crate) async fn nothing_to_answer_from(store: &Store, url: &str) -> Result<Option<u8>> {
+    if store.has_encounters().await? {
+        return Ok(None);
+    }
+    let place = match pmhc_store::sqlite_file(url) {
+        Some(file) => std::path::absolute(&file).unwrap_or(file).display().to_string(),
+        None => redact(url),
+    };
+    eprintln!(
+        "The database at {place} holds no encounters yet: import a file with `pmhc {db} import FILE --mapping NAME` \
+         (see `pmhc mappings list`) or make a synthetic jurisdiction with `pmhc {db} demo`.",
+        db = database_arg(url)
+    );
+    Ok(Some(crate::EXIT_NO_DATA))
 }
 
 /// The database URL without a password.

@@ -7,7 +7,7 @@ use pmhc_service::ServiceContext;
 use pmhc_store::Store;
 use crate::cli::*;
 
-pub(crate) async fn people(store: &Store, cx: &ServiceContext, cmd: PeopleCommand) -> Result<u8> {
+pub(crate) async fn people(store: &Store, cx: &ServiceContext, url: &str, cmd: PeopleCommand) -> Result<u8> {
     let PeopleCommand::Repeat { period, identifiable, format, source, limit } = cmd;
     if !identifiable {
         eprintln!(
@@ -16,6 +16,9 @@ pub(crate) async fn people(store: &Store, cx: &ServiceContext, cmd: PeopleComman
              `pmhc report`."
         );
         return Ok(2);
+    }
+    if let Some(code) = super::nothing_to_answer_from(store, url).await? {
+        return Ok(code);
     }
     let dv = store.current_definition().await?;
     let period = match period.or(dv.definition.periods.map(|p| p.comparison)) {

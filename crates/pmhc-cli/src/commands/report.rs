@@ -30,7 +30,10 @@ pub(crate) fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-pub(crate) async fn report(cx: &ServiceContext, args: ReportArgs) -> Result<u8> {
+pub(crate) async fn report(store: &pmhc_store::Store, cx: &ServiceContext, url: &str, args: ReportArgs) -> Result<u8> {
+    if let Some(code) = super::nothing_to_answer_from(store, url).await? {
+        return Ok(code);
+    }
     let started = Instant::now();
     let mut breakdowns = Vec::new();
     for b in &args.by {

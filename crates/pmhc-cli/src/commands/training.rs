@@ -20,7 +20,7 @@ pub(crate) fn read(file: &std::path::Path) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn pct(x: Option<f64>) -> String {
-    x.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())
+    x.map(pmhc_core::numbers::percent_whole).unwrap_or_else(|| "–".into())
 }
 
 pub(crate) async fn training(store: &Store, cx: &ServiceContext, cmd: TrainingCommand) -> Result<u8> {
@@ -46,7 +46,7 @@ pub(crate) async fn training(store: &Store, cx: &ServiceContext, cmd: TrainingCo
             let records = store.training_records().await?;
             println!("{:>4}  {:<22} {:>6} {:>8} {:>11} {:>5} {:>5} {:>5}  name", "#", "kind", "hours", "sessions", "completions", "pre", "post", "eval");
             for c in pmhc_core::training::course_results(&records, store.clock().today()) {
-                let f = |x: Option<f64>| x.map(|v| format!("{v:.1}")).unwrap_or_else(|| "–".into());
+                let f = |x: Option<f64>| x.map(|v| pmhc_core::numbers::fixed(v, 1)).unwrap_or_else(|| "–".into());
                 println!(
                     "{:>4}  {:<22} {:>6} {:>8} {:>11} {:>5} {:>5} {:>5}  {}",
                     c.course_id,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::codes::*;
-use crate::definition::SharedDefinition;
+use crate::definition::{DiversionEnd, SharedDefinition};
 
 use super::data::{OutcomeRecord, Sym};
 
@@ -114,6 +114,8 @@ pub struct CompiledDefinition {
     pub confirmed_within_days: u32,
     pub diversion_excluded_dispositions: Vec<Disposition>,
     pub diversion_excluded_services: u16,
+    /// `diversion.ended_by`, or None for a version saved before it existed (its lists alone).
+    pub diversion_ended_by: Option<Vec<DiversionEnd>>,
 }
 
 impl CompiledDefinition {
@@ -136,6 +138,7 @@ impl CompiledDefinition {
             confirmed_within_days: def.connection.confirmed_within_days,
             diversion_excluded_dispositions: def.diversion.excluded_dispositions.clone(),
             diversion_excluded_services: def.diversion.excluded_service_types.iter().fold(0, |m, s| m | 1 << *s as u16),
+            diversion_ended_by: def.diversion.ended_by.clone(),
         }
     }
 
@@ -168,7 +171,8 @@ impl CompiledDefinition {
         set(2, r.involuntary_hold.is_some(), r.involuntary_hold == Some(true));
         let diverted = r.arrested == Some(false)
             && !self.diversion_excluded_dispositions.contains(&r.disposition)
-            && r.referral_services & self.diversion_excluded_services == 0;
+            && r.referral_services & self.diversion_excluded_services == 0
+            && !self.diversion_ended_by.as_ref().is_some_and(|ends| ends.iter().any(|&e| diversion_ended(e, r)));
         set(3, r.arrested.is_some(), diverted);
         // A closed-loop referral is a referral made whose result is known (its state), confirmed
         // when the provider confirmed the connection within the definition's days.
@@ -196,5 +200,16 @@ impl CompiledDefinition {
         set(12, force_known, r.use_of_force == UseOfForce::Level2);
         set(13, force_known, r.use_of_force == UseOfForce::Level3);
         bits
+    }
+}
+
+/// Whether `end` happened at the encounter (see [`DiversionEnd`]).
+fn diversion_ended(end: DiversionEnd, r: &OutcomeRecord) -> bool {
+    match end {
+        DiversionEnd::Arrest => r.arrested == Some(true) || r.disposition == Disposition::Arrest,
+        DiversionEnd::InvoluntaryHold => r.involuntary_hold == Some(true) || r.disposition == Disposition::InvoluntaryHold,
+        DiversionEnd::EmergencyDepartment => r.referral_services & (1 << ServiceType::EmergencyDepartment as u16) != 0,
+        DiversionEnd::Citation => r.cited == Some(true) || r.disposition == Disposition::Citation,
+        DiversionEnd::VoluntaryTransport => r.disposition == Disposition::VoluntaryTransport,
     }
 }

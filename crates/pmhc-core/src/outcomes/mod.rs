@@ -21,7 +21,7 @@ pub use people::{RepeatPerson, repeat_people};
 pub use public::{PUBLIC_THRESHOLD, disclosure_audit, make_public};
 pub use report::{
     Breakdown, Change, DefinitionRef, Disparity, GroupResult, MeasureInfo, MeasureMap, MeasureValue, MonthPoint,
-    MonthRole, OutcomeReport, PeriodPair, PeriodResult, ReportRequest, fmt_num, fmt_pct, fmt_pct_signed, fmt_points, signed,
+    MonthRole, OutcomeReport, PeriodPair, PeriodResult, ReportRequest,
 };
 
 #[cfg(test)]

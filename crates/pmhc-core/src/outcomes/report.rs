@@ -6,6 +6,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::definition::{Period, Periods, SharedDefinition};
+use crate::numbers::{self, RelativeChange};
 use crate::stats::{self, Estimate, Interval, Median};
 
 use super::index::{Dimension, LaneRanges, OutcomeFilter, OutcomeIndex, PersonCounts, month_start};
@@ -501,20 +502,15 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
                 value: e.value - 1.0,
                 ci95: Interval { lower: e.ci95.lower - 1.0, upper: e.ci95.upper - 1.0 },
             });
+            // An interval that does not hold its estimate (or has no width) is not shown, nor
+            // called significant.
+            let rel = rel.filter(|e| numbers::relative_is_estimable(Some(e.value), Some(e.ci95)));
             let sig = rel.is_some_and(|e| !e.ci95.contains(0.0));
             let sentence = format!(
-                "{} {} from {} to {} a day{}.",
+                "{} {}{}.",
                 m.label(),
-                direction(pc - pb),
-                fmt_num(pb),
-                fmt_num(pc),
-                rel.map(|e| format!(
-                    " ({}, 95% CI {} to {})",
-                    fmt_pct_signed(e.value),
-                    fmt_pct_signed(e.ci95.lower),
-                    fmt_pct_signed(e.ci95.upper)
-                ))
-                .unwrap_or_default()
+                numbers::moved(&numbers::number(pb), &numbers::number(pc), pc - pb, " a day"),
+                relative_clause(rel)
             );
             Change {
                 absolute: Some(pc - pb),
@@ -530,21 +526,26 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
             MeasureValue::Proportion { numerator: Some(xc), denominator: Some(nc), rate: Some(pc), .. },
         ) => {
             let diff = stats::newcombe_difference(*xb, *nb, *xc, *nc);
-            let ratio = stats::ratio_of_proportions(*xb, *nb, *xc, *nc);
+            // A share of 0% or 100% in either period leaves the ratio without a usable interval
+            // (none, zero width, or one that misses the estimate): not estimable.
+            let at_bound = |x: u64, n: u64| x == 0 || x == n;
+            let ratio = if at_bound(*xb, *nb) || at_bound(*xc, *nc) {
+                None
+            } else {
+                stats::ratio_of_proportions(*xb, *nb, *xc, *nc)
+                    .filter(|e| numbers::relative_is_estimable(Some(e.value), Some(e.ci95)))
+            };
             let sig = diff.is_some_and(|e| !e.ci95.contains(0.0));
             let of = if m.of().is_empty() { String::new() } else { format!(" {}", m.of()) };
             let sentence = format!(
-                "{} {} from {} to {}{}{}.",
+                "{} {}{}.",
                 m.label(),
-                direction(pc - pb),
-                fmt_pct(*pb),
-                fmt_pct(*pc),
-                of,
+                numbers::moved(&numbers::percent(*pb), &numbers::percent(*pc), pc - pb, &of),
                 diff.map(|e| format!(
                     " ({} points, 95% CI {} to {})",
-                    fmt_points(e.value),
-                    fmt_points(e.ci95.lower),
-                    fmt_points(e.ci95.upper)
+                    numbers::points(e.value),
+                    numbers::points(e.ci95.lower),
+                    numbers::points(e.ci95.upper)
                 ))
                 .unwrap_or_default()
             );
@@ -565,14 +566,14 @@ fn change(m: Measure, b: &MeasureValue, c: &MeasureValue, days_b: i64, days_c: i
                 &Median { n: *nb, value: *vb, ci95: *cb },
                 &Median { n: *nc, value: *vc, ci95: *cc },
             );
-            difference_change("Median time on scene", " minutes", *vb, *vc, d, 1, fmt_num)
+            difference_change("Median time on scene", " minutes", *vb, *vc, d, 1, numbers::number)
         }
         (
             MeasureValue::Mean { people: Some(pb), encounters: Some(eb), mean: Some(mb), sum_squares: sb, .. },
             MeasureValue::Mean { people: Some(pc), encounters: Some(ec), mean: Some(mc), sum_squares: sc, .. },
         ) => {
             let d = stats::mean_difference(*pb, *eb as f64, *sb as f64, *pc, *ec as f64, *sc as f64);
-            difference_change("Encounters per person", "", *mb, *mc, d, 2, |x| format!("{x:.2}"))
+            difference_change("Encounters per person", "", *mb, *mc, d, 2, |x| numbers::fixed(x, 2))
         }
         _ => none(format!("{}: no change can be computed.", m.label())),
     }
@@ -591,15 +592,13 @@ fn difference_change(
     value: impl Fn(f64) -> String,
 ) -> Change {
     let sentence = format!(
-        "{label} {} from {} to {}{unit}{}.",
-        direction(c - b),
-        value(b),
-        value(c),
+        "{label} {}{}.",
+        numbers::moved(&value(b), &value(c), c - b, unit),
         d.map(|e| format!(
             " ({}{unit}, 95% CI {} to {})",
-            signed(e.value, decimals),
-            signed(e.ci95.lower, decimals),
-            signed(e.ci95.upper, decimals)
+            numbers::signed(e.value, decimals),
+            numbers::signed(e.ci95.lower, decimals),
+            numbers::signed(e.ci95.upper, decimals)
         ))
         .unwrap_or_default()
     );
@@ -613,41 +612,11 @@ fn difference_change(
     }
 }
 
-fn direction(delta: f64) -> &'static str {
-    if delta > 0.0 {
-        "rose"
-    } else if delta < 0.0 {
-        "fell"
-    } else {
-        "was unchanged,"
+/// " (+12.0%, 95% CI +3.1% to +21.0%)" for a relative change that may be shown, else nothing.
+fn relative_clause(rel: Option<Estimate>) -> String {
+    match numbers::relative_change(rel.map(|e| e.value), rel.map(|e| e.ci95)) {
+        RelativeChange::Shown { value, ci: Some((lo, hi)) } => format!(" ({value}, 95% CI {lo} to {hi})"),
+        RelativeChange::Shown { value, ci: None } => format!(" ({value})"),
+        RelativeChange::NotEstimable => String::new(),
     }
-}
-
-/// A signed number with `decimals` decimals and a true minus sign.
-pub fn signed(x: f64, decimals: usize) -> String {
-    minus(format!("{x:+.decimals$}"))
-}
-
-/// A share as a percentage with one decimal ("4.1%").
-pub fn fmt_pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-/// A signed percentage ("+12.0%", "−3.1%").
-pub fn fmt_pct_signed(x: f64) -> String {
-    minus(format!("{:+.1}%", x * 100.0))
-}
-
-/// A difference of shares in percentage points ("−1.2").
-pub fn fmt_points(x: f64) -> String {
-    minus(format!("{:+.1}", x * 100.0))
-}
-
-/// A plain number with up to two decimals.
-pub fn fmt_num(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 { format!("{x:.0}") } else { format!("{x:.2}") }
-}
-
-fn minus(s: String) -> String {
-    s.replacen('-', "\u{2212}", 1)
 }

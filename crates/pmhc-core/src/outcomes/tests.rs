@@ -418,3 +418,87 @@ fn a_note_does_not_reveal_suppressed_counts() {
     assert!(!text.contains("2 of 4"), "{text}");
     assert!(text.contains("repeat-encounter measures cover the mental-health encounters that carry a person key"), "{text}");
 }
+
+/// What ends a diversion: the new setting counts an emergency detention recorded in the
+/// `involuntary_hold` field (Dallas's APOWW) and an emergency-department referral; a version saved
+/// before the setting existed (its JSON has no `ended_by`) keeps the old rule exactly.
+#[test]
+fn diversion_ends_with_a_hold_by_field_or_disposition_under_new_definitions_only() {
+    let mut data = OutcomeData::new();
+    let kinds: [(Option<bool>, Option<bool>, Disposition, Option<ServiceType>, Option<bool>); 8] = [
+        (Some(false), None, Disposition::Unknown, None, None),                    // diverted either way
+        (Some(false), Some(true), Disposition::Unknown, None, None),              // hold by field
+        (Some(false), None, Disposition::InvoluntaryHold, None, None),            // hold by disposition
+        (Some(false), None, Disposition::Referral, Some(ServiceType::EmergencyDepartment), None), // ED
+        (Some(false), None, Disposition::Referral, Some(ServiceType::CrisisCentre), None),        // diverted
+        (Some(true), None, Disposition::Unknown, None, None),                     // arrested
+        (None, Some(true), Disposition::Unknown, None, None),                     // outside the denominator
+        (Some(false), None, Disposition::Citation, None, Some(true)),             // cited: diverted by default
+    ];
+    for (i, (arrested, hold, disposition, service, cited)) in kinds.iter().enumerate() {
+        let mut e = Encounter::new("t", format!("{i}"), d(2021, 1, 1 + i as u32));
+        e.mental_health_flag = Some(true);
+        e.arrested = *arrested;
+        e.involuntary_hold = *hold;
+        e.disposition = *disposition;
+        e.cited = *cited;
+        if let Some(s) = service {
+            e.referrals.push(Referral { service_type: *s, service: None, result: ReferralResult::Made });
+        }
+        data.push_encounter(&e);
+    }
+    let p = Period::parse("2021-01-01..2021-01-31").unwrap();
+    let diversion = |def: &SharedDefinition| {
+        let index = OutcomeIndex::build(&data, def, &OutcomeFilter::default());
+        proportion(index.report(dref(), &request(p, p)).periods.baseline.measures.get(Measure::Diversion))
+    };
+    assert_eq!(diversion(&SharedDefinition::default()), Some((3, 7)));
+    // As an older pmhc stored its default: no `ended_by`.
+    let old_json = r#"{"name":"pmhc default definitions","diversion":{"excluded_dispositions":["arrest","involuntary_hold"],"excluded_service_types":["emergency_department"]}}"#;
+    let old: SharedDefinition = serde_json::from_str(old_json).unwrap();
+    assert_eq!(old.diversion, crate::definition::DiversionDefinition::before_ended_by());
+    assert_eq!(diversion(&old), Some((4, 7)), "the hold recorded only in its field counted as a diversion before");
+    // Saving it again as a new version brings the setting in.
+    assert_eq!(diversion(&old.clone().for_new_version()), Some((3, 7)));
+    // A citation ends a diversion when the workgroup says so.
+    let mut def = SharedDefinition::default();
+    def.diversion.ended_by.as_mut().unwrap().push(crate::definition::DiversionEnd::Citation);
+    assert_eq!(diversion(&def), Some((2, 7)));
+    // An arrest always ends one.
+    def.diversion.ended_by = Some(vec![crate::definition::DiversionEnd::InvoluntaryHold]);
+    assert!(def.validate().unwrap_err().to_string().contains("arrest"));
+}
+
+/// The wording the outside recomputation found misleading: "fell from 1.29 to 1.29 a day", a
+/// relative change of −100% beside an interval that misses it, a zero-width interval for 100% in
+/// both periods, and "+0.0 points, 95% CI −0.0 to +0.0".
+#[test]
+fn changes_are_worded_as_they_are_shown() {
+    let mut data = OutcomeData::new();
+    // January: 40 encounters (1.29 a day), 10 arrests; February: 36 (1.29 a day), none.
+    for i in 0..76u32 {
+        let (date, arrested) = if i < 40 { (d(2021, 1, 1 + i % 31), i < 10) } else { (d(2021, 2, 1 + i % 28), false) };
+        let mut e = Encounter::new("t", format!("{i}"), date);
+        e.mental_health_flag = Some(true);
+        e.arrested = Some(arrested);
+        e.involuntary_hold = Some(true);
+        e.cited = Some(false);
+        data.push_encounter(&e);
+    }
+    let index = OutcomeIndex::build(&data, &SharedDefinition::default(), &OutcomeFilter::default());
+    let r = index.report(dref(), &request(Period::parse("2021-01-01..2021-01-31").unwrap(), Period::parse("2021-02-01..2021-02-28").unwrap()));
+    let ch = |m| r.changes.get(m).unwrap();
+    assert_eq!(ch(Measure::Encounters).sentence, "Mental-health encounters remained unchanged at 1.29 a day (\u{2212}0.4%, 95% CI \u{2212}36.5% to +56.3%).");
+    let arrest = ch(Measure::Arrest);
+    assert!(arrest.sentence.starts_with("Arrests fell from 25.0% to 0.0% of encounters"), "{}", arrest.sentence);
+    assert_eq!((arrest.relative, arrest.relative_ci95), (None, None), "−100% is not estimable");
+    assert!(arrest.significant, "the difference in points is: {}", arrest.sentence);
+    let hold = ch(Measure::InvoluntaryHold);
+    assert_eq!((hold.relative, hold.relative_ci95, hold.significant), (None, None, false));
+    assert!(hold.sentence.starts_with("Involuntary holds / emergency detentions remained unchanged at 100.0% of"), "{}", hold.sentence);
+    let cited = ch(Measure::Citation);
+    assert!(cited.sentence.starts_with("Citations remained unchanged at 0.0% of"), "{}", cited.sentence);
+    for (_, c) in r.changes.iter() {
+        assert!(!c.sentence.contains("\u{2212}0.0") && !c.sentence.contains("+0.0") && !c.sentence.contains("-0.0"), "{}", c.sentence);
+    }
+}

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use pmhc_core::outcomes::{Breakdown, Measure, MeasureValue, fmt_pct};
+use pmhc_core::numbers::{percent, ratio};
+use pmhc_core::outcomes::{Breakdown, Measure, MeasureValue};
 
 use super::{BREAKDOWN_MEASURES, COMPACT_ROWS, Column, Html, NO_DATA, SUPPRESSED};
 use super::text::{esc, lower_first};
@@ -106,10 +107,10 @@ impl Html<'_> {
                     };
                     w!(
                         cell,
-                        "<span class=\"sub\">{:.2} [{:.2}\u{2013}{:.2}]{mark}</span>",
-                        d.ratio,
-                        d.ci95.lower,
-                        d.ci95.upper
+                        "<span class=\"sub\">{} [{}\u{2013}{}]{mark}</span>",
+                        ratio(d.ratio),
+                        ratio(d.ci95.lower),
+                        ratio(d.ci95.upper)
                     );
                 }
                 w!(self.o, "<td>{cell}</td>");
@@ -132,7 +133,7 @@ impl Html<'_> {
         match v {
             MeasureValue::Proportion { rate, suppressed, .. } => {
                 let main = match rate {
-                    Some(x) => fmt_pct(*x),
+                    Some(x) => percent(*x),
                     None if *suppressed => SUPPRESSED.to_string(),
                     None => NO_DATA.to_string(),
                 };

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use pmhc_core::outcomes::{MeasureValue, MonthRole, fmt_num, fmt_pct};
+use pmhc_core::numbers::{fixed, number, percent, percent_number};
+use pmhc_core::outcomes::{MeasureValue, MonthRole};
 use pmhc_core::stats::Interval;
 
 use crate::table::thousands;
@@ -136,7 +137,7 @@ impl Html<'_> {
         let (top, step) = axis(max, s.pct, s.integer);
         let y = |v: f64| mt + ph * (1.0 - (v / top).clamp(0.0, 1.0));
         let fmt = |v: f64| {
-            if s.integer { thousands(v.round().max(0.0) as u64) } else { fmt_pct(v) }
+            if s.integer { thousands(v.round().max(0.0) as u64) } else { percent(v) }
         };
         let mut o = String::new();
         w!(
@@ -274,20 +275,20 @@ pub(super) fn bar(v: &MeasureValue, label: &'static str, color: &'static str) ->
             *rate,
             *ci95,
             rate.map(|x| match ci95 {
-                Some(c) => format!("{} (95% CI {:.1}\u{2013}{})", fmt_pct(x), c.lower * 100.0, fmt_pct(c.upper)),
-                None => fmt_pct(x),
+                Some(c) => format!("{} (95% CI {}\u{2013}{})", percent(x), percent_number(c.lower), percent(c.upper)),
+                None => percent(x),
             }),
         ),
-        MeasureValue::Count { per_day, .. } => (*per_day, None, per_day.map(|d| format!("{} a day", fmt_num(d)))),
+        MeasureValue::Count { per_day, .. } => (*per_day, None, per_day.map(|d| format!("{} a day", number(d)))),
         MeasureValue::Median { median, ci95, .. } => (
             *median,
             *ci95,
             median.map(|x| match ci95 {
-                Some(c) => format!("{} min (95% CI {}\u{2013}{})", fmt_num(x), fmt_num(c.lower), fmt_num(c.upper)),
-                None => format!("{} min", fmt_num(x)),
+                Some(c) => format!("{} min (95% CI {}\u{2013}{})", number(x), number(c.lower), number(c.upper)),
+                None => format!("{} min", number(x)),
             }),
         ),
-        MeasureValue::Mean { mean, .. } => (*mean, None, mean.map(|x| format!("{x:.2} per person"))),
+        MeasureValue::Mean { mean, .. } => (*mean, None, mean.map(|x| format!("{} per person", fixed(x, 2)))),
         MeasureValue::NotMeasurable { .. } => (None, None, None),
     };
     Bar { label, color, value, ci, text: text.unwrap_or_default(), missing }

@@ -3,14 +3,13 @@
 
 use std::fmt::Write as _;
 
-use pmhc_core::outcomes::{
-    Change, Measure, MeasureKind, MeasureValue, PeriodResult, fmt_num, fmt_pct, fmt_pct_signed, fmt_points, signed,
-};
+use pmhc_core::numbers::{self, fixed, number, percent, points, signed, signed_number};
+use pmhc_core::outcomes::{Change, Measure, MeasureKind, MeasureValue, PeriodResult};
 
 use crate::table::thousands;
 use super::{C_BASE, C_COMP, Html, NM_PREFIX, NO_DATA, SUPPRESSED};
 use super::charts::bar;
-use super::text::{esc, lower_first, signed_num};
+use super::text::{esc, lower_first};
 
 impl Html<'_> {
     // --- 2. and 3. Measures with their charts ---------------------------------------------------
@@ -196,7 +195,7 @@ impl Html<'_> {
             MeasureValue::Count { count, per_day, suppressed } => match per_day {
                 Some(d) => format!(
                     "{} a day<span class=\"sub\">{} in {} days</span>",
-                    fmt_num(*d),
+                    number(*d),
                     self.count(*count),
                     thousands(p.days.max(0) as u64)
                 ),
@@ -205,7 +204,7 @@ impl Html<'_> {
             },
             MeasureValue::Proportion { rate, suppressed, .. } => {
                 let main = match rate {
-                    Some(x) => fmt_pct(*x),
+                    Some(x) => percent(*x),
                     None if *suppressed => SUPPRESSED.to_string(),
                     None => NO_DATA.to_string(),
                 };
@@ -213,17 +212,17 @@ impl Html<'_> {
             }
             MeasureValue::Median { n, median, ci95, suppressed } => {
                 let main = match median {
-                    Some(x) => format!("{} min", fmt_num(*x)),
+                    Some(x) => format!("{} min", number(*x)),
                     None if *suppressed => SUPPRESSED.to_string(),
                     None => NO_DATA.to_string(),
                 };
                 let ci =
-                    ci95.map(|c| format!(", 95% CI {} to {}", fmt_num(c.lower), fmt_num(c.upper))).unwrap_or_default();
+                    ci95.map(|c| format!(", 95% CI {} to {}", number(c.lower), number(c.upper))).unwrap_or_default();
                 format!("{main}<span class=\"sub\">n = {}{ci}</span>", self.count(*n))
             }
             MeasureValue::Mean { people, encounters, mean, suppressed, .. } => {
                 let main = match mean {
-                    Some(x) => format!("{x:.2}"),
+                    Some(x) => fixed(*x, 2),
                     None if *suppressed => SUPPRESSED.to_string(),
                     None => NO_DATA.to_string(),
                 };
@@ -265,11 +264,11 @@ impl Html<'_> {
             MeasureKind::Proportion => {
                 let ci = ch
                     .absolute_ci95
-                    .map(|i| format!("<span class=\"sub\">{} to {}</span>", fmt_points(i.lower), fmt_points(i.upper)))
+                    .map(|i| format!("<span class=\"sub\">{} to {}</span>", points(i.lower), points(i.upper)))
                     .unwrap_or_default();
-                format!("{} points{ci}", fmt_points(a))
+                format!("{} points{ci}", points(a))
             }
-            MeasureKind::Count => format!("{} a day", signed_num(a)),
+            MeasureKind::Count => format!("{} a day", signed_number(a)),
             MeasureKind::Median => {
                 let ci = ch
                     .absolute_ci95
@@ -288,17 +287,13 @@ impl Html<'_> {
         if ch.significant {
             abs.push_str("<span class=\"sig-tag\">significant</span>");
         }
-        let rel = match ch.relative {
-            Some(x) => {
-                let ci = ch
-                    .relative_ci95
-                    .map(|i| {
-                        format!("<span class=\"sub\">{} to {}</span>", fmt_pct_signed(i.lower), fmt_pct_signed(i.upper))
-                    })
-                    .unwrap_or_default();
-                format!("{}{ci}", fmt_pct_signed(x))
+        // Never an interval that misses its estimate or has no width: "not estimable".
+        let rel = match numbers::relative_change(ch.relative, ch.relative_ci95) {
+            numbers::RelativeChange::Shown { value, ci } => {
+                let ci = ci.map(|(lo, hi)| format!("<span class=\"sub\">{lo} to {hi}</span>")).unwrap_or_default();
+                format!("{value}{ci}")
             }
-            None => NO_DATA.to_string(),
+            numbers::RelativeChange::NotEstimable => numbers::NOT_ESTIMABLE.to_string(),
         };
         (abs, rel)
     }

@@ -2,7 +2,7 @@
 //! the formatting of dates, months and signed numbers.
 
 use pmhc_core::CodeList;
-use pmhc_core::outcomes::{OutcomeFilter, signed};
+use pmhc_core::outcomes::OutcomeFilter;
 
 /// Escape text for HTML content and attribute values (quoted with `"` or `'`), and for SVG text
 /// inlined in HTML: `& < > " '` become entities. Control characters (invalid in HTML) other than
@@ -59,10 +59,6 @@ pub(super) fn fmt_date(d: chrono::NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 
-/// A signed number with up to two decimals (like [`fmt_num`](pmhc_core::outcomes::fmt_num)).
-pub(super) fn signed_num(x: f64) -> String {
-    if (x - x.round()).abs() < 1e-9 { signed(x, 0) } else { signed(x, 2) }
-}
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -105,8 +101,6 @@ mod tests {
         assert_eq!(esc("a\u{0}b"), "a\u{FFFD}b");
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(signed(-1.26, 1), "\u{2212}1.3");
-        assert_eq!(signed_num(2.0), "+2");
         assert_eq!(month_label("2021-03"), "Mar 2021");
         assert_eq!(month_label("<x>"), "&lt;x&gt;");
         assert_eq!(lower_first("Arrests"), "arrests");

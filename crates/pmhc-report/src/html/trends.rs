@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use pmhc_core::outcomes::{BIT_MEASURES, Measure, MeasureValue, MonthPoint, MonthRole, fmt_pct};
+use pmhc_core::numbers::percent;
+use pmhc_core::outcomes::{BIT_MEASURES, Measure, MeasureValue, MonthPoint, MonthRole};
 
 use crate::table::thousands;
 use super::{Html, NO_DATA, SUPPRESSED};
@@ -78,7 +79,7 @@ impl Html<'_> {
         let points: Vec<(&str, MonthRole, Option<f64>)> =
             r.monthly.iter().zip(&values).map(|(p, v)| (p.month.as_str(), p.role, v.0)).collect();
         let fmt = |v: f64| {
-            if encounters { thousands(v.round() as u64) } else { fmt_pct(v) }
+            if encounters { thousands(v.round() as u64) } else { percent(v) }
         };
         let what = if encounters {
             "mental-health encounters per month".to_string()
@@ -168,7 +169,7 @@ impl Html<'_> {
                 match p.measures.get(m) {
                     Some(v @ MeasureValue::Proportion { rate, suppressed, .. }) => {
                         let main = match rate {
-                            Some(x) => fmt_pct(*x),
+                            Some(x) => percent(*x),
                             None if *suppressed => SUPPRESSED.to_string(),
                             None => NO_DATA.to_string(),
                         };

@@ -110,6 +110,17 @@ impl Store {
         })
     }
 
+    /// Whether the database holds any encounter at all (one index probe, not a count).
+    pub async fn has_encounters(&self) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM encounters LIMIT 1")
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, "look for encounters"))?
+        });
+        Ok(found.is_some())
+    }
+
     /// How many encounters match `filter`.
     pub async fn count_encounters(&self, filter: &EncounterFilter) -> Result<u64, StoreError> {
         let (cond, vals) = filter_sql(filter);

@@ -44,7 +44,9 @@ async fn migrate_twice_is_a_noop(store: Store) {
     store.migrate().await.unwrap();
     assert!(store.is_initialised().await.unwrap());
     let before = store.migration_status().await.unwrap();
+    assert!(!store.has_encounters().await.unwrap(), "an empty database");
     store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[minimal_record("a")]).await.unwrap();
+    assert!(store.has_encounters().await.unwrap());
     store.migrate().await.unwrap();
     assert_eq!(store.migration_status().await.unwrap(), before, "a second migrate changes nothing");
     assert!(store.is_initialised().await.unwrap());

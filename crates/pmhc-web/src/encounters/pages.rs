@@ -380,20 +380,27 @@ pub(super) async fn field_form_submit(
 ) -> Result<Response, PageError> {
     who.require(Permission::EditEncounters)?;
     who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let refer_to = match values.get("refer_service").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(s) => Some(s.parse::<i64>().map_err(|_| AppError::BadRequest(format!("`{s}` is not a service")))?),
+        None => None,
+    };
     match field_form::parse(&values) {
         Ok(e) => {
-            // Each partner's field-form records are its own source system.
+            // Each partner's field-form records are its own source system; a referral chosen on
+            // the form is sent to the provider with the encounter.
             let viewer = who.viewer(&state).await?;
-            let saved = pmhc_service::encounters::record_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, e).await?;
-            // A referral chosen on the form is sent to the provider with the encounter.
-            if let Some(service) = values.get("refer_service").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                let service: i64 = service.parse().map_err(|_| AppError::BadRequest(format!("`{service}` is not a service")))?;
-                // A draft sent twice refers once.
-                let sent = pmhc_core::services::ReferralState::Sent;
-                pmhc_service::referrals::make_once(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &saved.source_system, &saved.source_key, service, sent)
-                    .await?;
+            match pmhc_service::encounters::record_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, e, refer_to).await {
+                Ok(saved) => Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response()),
+                // Refused (a future date, a blank form): the form again, as typed, with the reasons.
+                Err(pmhc_service::ServiceError::InvalidFields(problems)) => {
+                    Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response())
+                }
+                Err(pmhc_service::ServiceError::InvalidField { field, message }) => {
+                    let problems = [field_form::FieldProblem { field, message }];
+                    Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response())
+                }
+                Err(e) => Err(e.into()),
             }
-            Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response())
         }
         Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response()),
     }

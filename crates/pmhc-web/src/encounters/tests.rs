@@ -37,3 +37,26 @@ async fn records_are_for_roles_that_see_them() {
     assert_eq!(app.get("/api/v1/encounters/s/k", Some(&officer)).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get("/encounters/new", Some(&officer)).await.status(), StatusCode::OK);
 }
+
+/// The field form refuses a date after today (the store's clock) and a blank form — the rule is
+/// the service's — with the reason next to the field, what was typed kept, and nothing saved.
+#[tokio::test]
+async fn the_field_form_refuses_a_future_date_and_a_blank_form() {
+    let app = TestApp::new().await;
+    let officer = app.token(Role::Officer).await;
+    let after_tomorrow = app.store.clock().local_today() + chrono::Days::new(2);
+    let r = app.form(Method::POST, "/encounters/new", Some(&officer), &format!("draft_id=FUTURE0001&occurred_on={after_tomorrow}&precinct=South")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(r).await;
+    assert!(page.contains("id=\"occurred_on-error\"") && page.contains("after today"), "{page}");
+    assert!(page.contains(&format!("value=\"{after_tomorrow}\"")) && page.contains("value=\"South\""), "typed values kept");
+    let today = app.store.clock().local_today();
+    let r = app.form(Method::POST, "/encounters/new", Some(&officer), &format!("draft_id=BLANK00001&occurred_on={today}")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(r).await;
+    assert!(page.contains("id=\"disposition-error\"") && page.contains("the form is blank"), "{page}");
+    assert_eq!(app.store.count_encounters(&pmhc_store::EncounterFilter::default()).await.expect("count"), 0, "nothing saved");
+    // Today, with something recorded: saved.
+    let r = app.form(Method::POST, "/encounters/new", Some(&officer), &format!("draft_id=TODAY00001&occurred_on={today}&disposition=referral")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(r).await);
+}

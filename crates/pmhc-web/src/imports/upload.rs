@@ -220,7 +220,8 @@ pub(super) async fn start(state: &AppState, who: &Principal, mp: Multipart) -> R
                     .map(|r| Reject { line: r.line, column: r.column.clone(), reason: r.reason.clone() })
                     .collect(),
                 seconds: o.seconds,
-                failure: None,
+                // An import that stopped early says why where a failure would.
+                failure: o.summary.stopped.clone(),
             },
             Err(_) => ImportDetails { failure, ..ImportDetails::default() },
         };

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use pmhc_core::capacity::{AccessTable, Month, MonthRow, Strain, UNDER_USED_UTILISATION, UnderUse};
 use pmhc_core::outcomes::PUBLIC_THRESHOLD;
+use pmhc_core::numbers::Real as _;
 use pmhc_core::services::{Intercept, Service, ServiceKind, TurnAwayReason};
 use pmhc_import::csv_safe::write_safe_record;
 use serde::Deserialize;
@@ -224,7 +225,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 fn f3(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.3}")).unwrap_or_default()
+    v.map(|v| pmhc_core::numbers::fixed(v, 3)).unwrap_or_default()
 }
 
 fn gaps_csv(rows: &[pmhc_core::services::ServiceGap]) -> Result<Vec<u8>, crate::AppError> {

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use pmhc_core::access::{Permission, Role};
 use pmhc_core::training::{CoverageGroup, CoverageRow};
+use pmhc_core::numbers::Real as _;
 use pmhc_report::escape_html as esc;
 use pmhc_service::training::{TrainingCoverage, coverage_csv, reach_csv};
 use serde::Deserialize;
@@ -105,10 +106,10 @@ pub fn share_chart(id: &str, title: &str, bars: &[Bar]) -> String {
     for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let x = left + width * tick;
         s += &format!(
-            "<line x1=\"{x:.1}\" y1=\"0\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#d0d0d0\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">{:.0}%</text>",
+            "<line x1=\"{x:.1}\" y1=\"0\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#d0d0d0\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
             height - 20.0,
             height - 4.0,
-            tick * 100.0
+            pmhc_core::numbers::percent_whole(tick)
         );
     }
     for (i, b) in bars.iter().enumerate() {
@@ -132,7 +133,7 @@ pub fn share_chart(id: &str, title: &str, bars: &[Bar]) -> String {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "–".into())
+    x.map(pmhc_core::numbers::percent_whole).unwrap_or_else(|| "–".into())
 }
 
 pub struct CoverageLine {
