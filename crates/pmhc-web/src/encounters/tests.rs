@@ -55,7 +55,7 @@ async fn the_field_form_refuses_a_future_date_and_a_blank_form() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = text(r).await;
     assert!(page.contains("id=\"disposition-error\"") && page.contains("the form is blank"), "{page}");
-    assert_eq!(app.store.count_encounters(&pmhc_store::EncounterFilter::default()).await.expect("count"), 0, "nothing saved");
+    assert_eq!(app.store.count_encounters(&pmhc_service::model::EncounterFilter::default()).await.expect("count"), 0, "nothing saved");
     // Today, with something recorded: saved.
     let r = app.form(Method::POST, "/encounters/new", Some(&officer), &format!("draft_id=TODAY00001&occurred_on={today}&disposition=referral")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", text(r).await);
