@@ -1,0 +1,152 @@
+//! The attacks an outside check ran on public reports of the real datasets, run again: a reader who
+//! knows the definitions and reads the public JSON must not recover a suppressed count from the sums
+//! between measures (any force = levels 1 + 2 + 3), the breakdowns (the groups add up to the period),
+//! the months (whole months add up to the period) or the notes. The attacker here is written from the
+//! JSON alone, independently of the suppression code.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// Every place that holds a set of measures: (where, measures).
+fn slices(r: &Value) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for p in ["baseline", "comparison"] {
+        out.push((format!("period {p}"), &r["periods"][p]["measures"]));
+        for b in r["breakdowns"].as_array().into_iter().flatten() {
+            for g in b["groups"].as_array().into_iter().flatten() {
+                out.push((format!("{p} {} {}", b["by"], g["key"]), &g[p]));
+            }
+        }
+    }
+    for m in r["monthly"].as_array().into_iter().flatten() {
+        out.push((format!("month {}", m["month"]), &m["measures"]));
+    }
+    out
+}
+
+/// A numerator: `Some(Some(n))` shown, `Some(None)` suppressed, `None` not measured.
+fn numerator(measures: &Value, id: &str) -> Option<Option<u64>> {
+    let v = measures.get(id)?;
+    if v.get("not_measurable").is_some() {
+        return None;
+    }
+    Some(v["numerator"].as_u64())
+}
+
+/// The suppressed counts a reader recovers exactly, with how.
+fn recovered(r: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    // Sums between measures: any force = level 1 + level 2 + level 3.
+    for (place, m) in slices(r) {
+        let parts: Vec<Option<Option<u64>>> =
+            ["any_force", "force_level_1", "force_level_2", "force_level_3"].iter().map(|id| numerator(m, id)).collect();
+        if parts.iter().all(Option::is_some) {
+            let hidden = parts.iter().filter(|p| **p == Some(None)).count();
+            if hidden == 1 {
+                found.push(format!("{place}: a force level from any force = levels 1 + 2 + 3"));
+            }
+        }
+    }
+    // Breakdowns: the groups' encounters add up to the period's.
+    for p in ["baseline", "comparison"] {
+        let total = r["periods"][p]["encounters"].as_u64();
+        for b in r["breakdowns"].as_array().into_iter().flatten() {
+            let groups: Vec<Option<u64>> =
+                b["groups"].as_array().into_iter().flatten().map(|g| g[p]["encounters"]["count"].as_u64()).collect();
+            if total.is_some() && groups.iter().filter(|g| g.is_none()).count() == 1 {
+                found.push(format!("{p}: one group of {} from the period's encounters", b["by"]));
+            }
+        }
+    }
+    // Months: a period of whole months is its months.
+    for p in ["baseline", "comparison"] {
+        let (Some(from), Some(to)) = (r["periods"][p]["from"].as_str(), r["periods"][p]["to"].as_str()) else { continue };
+        let Some(total) = r["periods"][p]["encounters"].as_u64() else { continue };
+        let months: Vec<Option<u64>> = r["monthly"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["month"].as_str().is_some_and(|k| k >= &from[..7] && k <= &to[..7]))
+            .map(|m| m["encounters"].as_u64())
+            .collect();
+        if from.ends_with("-01") && months.iter().filter(|m| m.is_none()).count() == 1 && !months.is_empty() {
+            let shown: u64 = months.iter().flatten().sum();
+            found.push(format!("{p}: one month = {total} - {shown}"));
+        }
+    }
+    // Notes: no note names a count the report suppresses.
+    for p in ["baseline", "comparison"] {
+        if r["periods"][p]["encounters"].is_null() {
+            let from = r["periods"][p]["from"].as_str().unwrap_or("?");
+            for n in r["notes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if n.starts_with(from) && n.contains(" of ") && n.chars().any(|c| c.is_ascii_digit()) && n.contains("mental-health encounters") {
+                    found.push(format!("note: {n}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn all_encounters(db: &str, dir: &std::path::Path) {
+    let defs = dir.join("all.toml");
+    std::fs::write(&defs, "name = \"All encounters\"\n[mental_health]\nall_encounters = true\nflagged = false\n").unwrap();
+    let o = run(db, &["definitions", "set", defs.to_str().unwrap(), "--note", "every encounter"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn attack(db: &str, periods: &[&str], by: &str) -> usize {
+    let mut args = vec!["report"];
+    args.extend_from_slice(periods);
+    args.extend(["--public", "--format", "json", "--by", by]);
+    let o = run(db, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["public"], true);
+    let found = recovered(&r);
+    assert!(found.is_empty(), "recovered from the public report ({by}): {found:#?}");
+    slices(&r).len()
+}
+
+#[test]
+fn public_reports_of_the_real_use_of_force_files_give_nothing_away() {
+    let (Some(dallas), Some(seattle)) =
+        (shared("dallas-uof-2016/37-00049_UOF-P_2016_prepped.csv"), shared("seattle-use-of-force/Use_Of_Force.csv"))
+    else {
+        return;
+    };
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let o = run(db, &["import", dallas.to_str().unwrap(), "--mapping", "dallas-uof", "--rejects", dbs.dir().join("d.csv").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    all_encounters(db, dbs.dir());
+    let dallas_periods = ["--baseline", "2016-01-01..2016-06-30", "--comparison", "2016-07-01..2016-12-31"];
+    let mut slices = attack(db, &dallas_periods, "precinct");
+    slices += attack(db, &dallas_periods, "race");
+
+    let dbs2 = Databases::new();
+    let db = &dbs2.urls[0];
+    let o = run(db, &["import", seattle.to_str().unwrap(), "--mapping", "seattle-uof", "--rejects", dbs2.dir().join("s.csv").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    all_encounters(db, dbs2.dir());
+    let seattle_periods = ["--baseline", "2019-01-01..2019-12-31", "--comparison", "2020-01-01..2020-12-31"];
+    slices += attack(db, &seattle_periods, "precinct");
+    slices += attack(db, &seattle_periods, "race");
+    assert!(slices > 100, "the reports have breakdowns and months to attack ({slices} slices)");
+}
+
+/// The attacker itself finds what it should: a report with one force level hidden and the others
+/// shown gives it away.
+#[test]
+fn the_attacker_finds_a_level_given_away() {
+    let m = serde_json::json!({
+        "any_force": {"numerator": 780, "denominator": 900},
+        "force_level_1": {"numerator": 570, "denominator": 900},
+        "force_level_2": {"numerator": 209, "denominator": 900},
+        "force_level_3": {"numerator": null, "denominator": 900, "suppressed": true}
+    });
+    let r = serde_json::json!({"periods": {"baseline": {"measures": m, "encounters": 900}, "comparison": {"measures": {}, "encounters": 900}}, "breakdowns": [], "monthly": [], "notes": []});
+    assert_eq!(recovered(&r).len(), 1);
+}
