@@ -19,6 +19,7 @@ mod digest;
 pub mod encounter;
 pub mod field;
 pub mod field_form;
+pub mod import;
 pub mod limits;
 pub mod outcomes;
 pub mod pseudonym;

@@ -299,7 +299,7 @@ mod tests {
         let spec = crate::shipped::shipped("pmhc").unwrap().unwrap();
         let mut out: Vec<Encounter> = Vec::new();
         let s = crate::run(&path, &spec, crate::EngineOptions::default(), &mut out).unwrap();
-        assert_eq!(s.rejected, 0, "{:?}", s.first_rejects);
+        assert_eq!(s.counts.rejected, 0, "{:?}", s.first_rejects);
         assert!(s.unknown_codes.is_empty());
         out
     }

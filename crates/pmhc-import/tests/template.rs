@@ -21,7 +21,7 @@ fn the_template_is_a_working_mapping() {
         &mut out,
     )
     .expect("runs");
-    assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (3, 3, 0, 2));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (3, 3, 0, 2));
     let unknown: Vec<(&str, &str)> = s.unknown_codes.iter().map(|u| (u.field.as_str(), u.value.as_str())).collect();
     assert_eq!(unknown, vec![("disposition", "XYZ"), ("race_ethnicity", "Q")]);
 

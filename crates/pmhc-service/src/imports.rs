@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use pmhc_core::Encounter;
+use pmhc_core::import::ImportCounts;
 use pmhc_import::{EngineOptions, EngineSummary, MappingSpec, Sink};
-use pmhc_store::{BatchCounts, ImportStatus, ImportTotals, NewImport, Store};
+use pmhc_store::{ImportStatus, NewImport, Store};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
@@ -44,8 +45,8 @@ pub struct ImportRequest {
 pub struct ImportOutcome {
     pub import_id: i64,
     pub status: ImportStatus,
+    /// The engine's summary, its counts completed with what the store wrote.
     pub summary: EngineSummary,
-    pub counts: BatchCounts,
     pub seconds: f64,
 }
 
@@ -131,12 +132,12 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
         pmhc_import::run(&path, &spec, options, &mut sink)
     });
 
-    let mut counts = BatchCounts::default();
+    let mut counts = ImportCounts::default();
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
         match store.write_batch(req.partner, Some(import_id), &batch).await {
             Ok(c) => {
-                counts += c;
+                counts.add_written(c);
                 if let Err(e) = store.import_heartbeat(import_id).await {
                     write_error = Some(e);
                     break;
@@ -152,9 +153,9 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
     let result = engine.await.map_err(|e| ServiceError::Internal(format!("the import thread failed: {e}")));
     let actor = req.actor.clone();
     let failed = |store: Store, counts, why: String| async move {
-        end(&store, &actor, import_id, &EngineSummary::default(), counts, ImportStatus::Failed, &why).await;
+        end(&store, &actor, import_id, &counts, ImportStatus::Failed, &why).await;
     };
-    let summary = match (result, write_error) {
+    let mut summary = match (result, write_error) {
         (_, Some(e)) => {
             let e = ServiceError::ImportWrite { counts, source: Box::new(e) };
             failed(store.clone(), counts, e.to_string()).await;
@@ -171,9 +172,10 @@ pub async fn import_file(store: &Store, req: ImportRequest) -> Result<ImportOutc
         }
         (Ok(Ok(s)), None) => s,
     };
-    let status = if summary.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
-    end(store, &req.actor, import_id, &summary, counts, status, "").await;
-    Ok(ImportOutcome { import_id, status, summary, counts, seconds: started.elapsed().as_secs_f64() })
+    summary.counts.add_written(counts);
+    let status = if summary.counts.rejected > 0 { ImportStatus::Partial } else { ImportStatus::Complete };
+    end(store, &req.actor, import_id, &summary.counts, status, "").await;
+    Ok(ImportOutcome { import_id, status, summary, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// Open an import: its row in the history (naming this process) and, before any record is
@@ -190,7 +192,7 @@ pub async fn begin(store: &Store, actor: &Actor, meta: &NewImport) -> Result<i64
         meta.partner
     );
     if let Err(e) = crate::audit::record(store, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
-        let _ = store.finish_import(id, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await;
+        let _ = store.finish_import(id, &ImportCounts::default(), ImportStatus::Failed).await;
         return Err(e);
     }
     Ok(id)
@@ -199,24 +201,14 @@ pub async fn begin(store: &Store, actor: &Actor, meta: &NewImport) -> Result<i64
 /// Close an import: its totals in the history and the "import finished" entry (counts, outcome;
 /// `why` when it failed). Failures to record are logged: the data is written either way, and
 /// an import left running is marked interrupted by the next command.
-pub async fn end(store: &Store, actor: &Actor, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus, why: &str) {
-    let totals = ImportTotals {
-        received: s.received,
-        accepted: s.accepted,
-        rejected: s.rejected,
-        inserted: c.inserted,
-        updated: c.updated,
-        unchanged: c.unchanged,
-        stale: c.stale,
-        status,
-    };
-    if let Err(e) = store.finish_import(id, &totals).await {
+pub async fn end(store: &Store, actor: &Actor, id: i64, c: &ImportCounts, status: ImportStatus, why: &str) {
+    if let Err(e) = store.finish_import(id, c, status).await {
         tracing::warn!(import = id, error = %e, "could not record the end of an import");
     }
     let outcome = if status == ImportStatus::Failed { AuditOutcome::Failed } else { AuditOutcome::Success };
     let mut detail = format!(
         "finished {status}: {} rows read, {} accepted, {} rejected; {} encounters new, {} updated, {} unchanged, {} stale",
-        s.received, s.accepted, s.rejected, c.inserted, c.updated, c.unchanged, c.stale
+        c.received, c.accepted, c.rejected, c.inserted, c.updated, c.unchanged, c.stale
     );
     if !why.is_empty() {
         detail.push_str(&format!("; {why}"));
