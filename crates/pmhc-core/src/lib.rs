@@ -29,6 +29,7 @@ pub mod sharing;
 pub mod stats;
 pub mod totp;
 pub mod training;
+pub mod visit;
 
 pub use codes::{
     AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,
