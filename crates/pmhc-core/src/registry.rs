@@ -56,6 +56,13 @@ macro_rules! encounter_fields {
                 $( Walk::walk($field, stringify!($field), &mut f); )+
             }
 
+            /// Hand the list-valued columns (officers, referrals, lists of texts) to `f`, in the
+            /// same order: [`Encounter::visit`] without the others.
+            pub fn visit_lists<'a>(&'a self, mut f: impl FnMut(&'static str, ValueRef<'a>)) {
+                let Encounter { $( $field ),+ } = self;
+                $( Walk::walk_lists($field, stringify!($field), &mut f); )+
+            }
+
             /// Hand every column's value to `f` to set, in the same order (reading a record
             /// back); the first error stops the walk.
             pub fn visit_mut<E>(&mut self, mut f: impl FnMut(&'static str, ValueMut<'_>) -> Result<(), E>) -> Result<(), E> {

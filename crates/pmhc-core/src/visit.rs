@@ -69,10 +69,13 @@ pub(crate) trait Walk {
     const COLUMNS: usize = 1;
     fn walk<'a>(&'a self, field: &'static str, f: &mut impl FnMut(&'static str, ValueRef<'a>));
     fn walk_mut<E>(&mut self, field: &'static str, f: &mut impl FnMut(&'static str, ValueMut<'_>) -> Result<(), E>) -> Result<(), E>;
+    /// [`Walk::walk`] for a list, nothing for any other value.
+    #[inline]
+    fn walk_lists<'a>(&'a self, _field: &'static str, _f: &mut impl FnMut(&'static str, ValueRef<'a>)) {}
 }
 
 macro_rules! walk_as {
-    ($t:ty, $variant:ident, |$v:ident| $read:expr) => {
+    ($t:ty, $variant:ident, |$v:ident| $read:expr $(, $list:ident)?) => {
         impl Walk for $t {
             fn walk<'a>(&'a self, field: &'static str, f: &mut impl FnMut(&'static str, ValueRef<'a>)) {
                 let $v = self;
@@ -81,6 +84,12 @@ macro_rules! walk_as {
             fn walk_mut<E>(&mut self, field: &'static str, f: &mut impl FnMut(&'static str, ValueMut<'_>) -> Result<(), E>) -> Result<(), E> {
                 f(field, ValueMut::$variant(self))
             }
+            $(
+                #[inline]
+                fn $list<'a>(&'a self, field: &'static str, f: &mut impl FnMut(&'static str, ValueRef<'a>)) {
+                    self.walk(field, f)
+                }
+            )?
         }
     };
 }
@@ -93,9 +102,9 @@ walk_as!(Option<NaiveDateTime>, OptDateTime, |v| *v);
 walk_as!(Option<f64>, OptF64, |v| *v);
 walk_as!(Option<bool>, OptBool, |v| *v);
 walk_as!(Option<u32>, OptU32, |v| *v);
-walk_as!(Vec<Officer>, Officers, |v| v);
-walk_as!(Vec<Referral>, Referrals, |v| v);
-walk_as!(Vec<String>, Texts, |v| v);
+walk_as!(Vec<Officer>, Officers, |v| v, walk_lists);
+walk_as!(Vec<Referral>, Referrals, |v| v, walk_lists);
+walk_as!(Vec<String>, Texts, |v| v, walk_lists);
 
 impl<C: CodeList + std::fmt::Debug> Walk for C {
     fn walk<'a>(&'a self, field: &'static str, f: &mut impl FnMut(&'static str, ValueRef<'a>)) {
@@ -157,6 +166,17 @@ mod tests {
         }
         assert_eq!(column_names(), expected);
         assert_eq!(Encounter::COLUMNS, expected.len());
+        // The list-valued columns, in the same order.
+        let e = Encounter::new("s", "k", NaiveDate::MIN);
+        let (mut lists, mut of_visit) = (Vec::new(), Vec::new());
+        e.visit_lists(|c, _| lists.push(c));
+        e.visit(|c, v| {
+            if matches!(v, ValueRef::Officers(_) | ValueRef::Referrals(_) | ValueRef::Texts(_)) {
+                of_visit.push(c);
+            }
+        });
+        assert_eq!(lists, of_visit);
+        assert_eq!(lists, ["officers", "referrals", "force_types", "behaviours"]);
     }
 
     /// Reading every value back through `visit_mut` from what `visit` handed out gives the record.

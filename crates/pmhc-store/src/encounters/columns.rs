@@ -145,10 +145,7 @@ impl ListBuffers {
     pub(super) fn encode(&mut self, e: &Encounter) -> Result<(), StoreError> {
         let mut n = 0;
         let mut failed = None;
-        e.visit(|column, v| {
-            if !matches!(v, ValueRef::Officers(_) | ValueRef::Referrals(_) | ValueRef::Texts(_)) {
-                return;
-            }
+        e.visit_lists(|column, v| {
             if self.buffers.len() <= n {
                 self.buffers.resize_with(n + 1, Vec::new);
             }
