@@ -25,7 +25,6 @@ mod user;
 pub(crate) use mappings::load_mapping;
 
 use anyhow::{Context, Result, bail};
-use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::audit::Actor;
 use pmhc_store::{Clock, Store};
 
@@ -101,11 +100,4 @@ pub(crate) async fn open(url: &str) -> Result<Store> {
         Err(e) => eprintln!("warning: cannot check for interrupted imports: {e}"),
     }
     Ok(store)
-}
-
-/// Audit an administrative action with its outcome, then pass the result on.
-pub(crate) async fn audited<T>(store: &Store, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
-    let outcome = if r.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
-    pmhc_service::audit::record(store, &Actor::cli(), AuditAction::Admin, object, groups, outcome, detail).await?;
-    r
 }
