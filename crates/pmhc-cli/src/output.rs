@@ -1,48 +1,29 @@
 //! Terminal output: summaries and tables for people (JSON/CSV are written by the commands).
 
-use std::path::Path;
-
 use pmhc_core::{CodeList, Encounter};
-use pmhc_import::{RejectedRow, UnknownCodeCount};
+use pmhc_import::EngineSummary;
 use pmhc_store::ImportRecord;
-
-pub struct ImportView<'a> {
-    pub file: &'a str,
-    pub mapping: &'a str,
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub skipped_rows: u64,
-    pub encounters: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub stale: u64,
-    pub unknown_codes: &'a [UnknownCodeCount],
-    pub absent_columns: &'a [String],
-    pub rejects_path: Option<&'a Path>,
-    pub first_rejects: &'a [RejectedRow],
-    pub seconds: f64,
-}
 
 fn n(v: u64) -> String {
     pmhc_report::thousands(v)
 }
 
-pub fn import_report(r: &ImportView<'_>) {
-    println!("Imported {} with mapping `{}` in {:.1} s", r.file, r.mapping, r.seconds);
-    println!("  rows read      {:>12}", n(r.received));
-    println!("    accepted     {:>12}", n(r.accepted));
-    println!("    rejected     {:>12}", n(r.rejected));
+/// The summary of `pmhc import` for people.
+pub fn import_report(file: &str, mapping: &str, r: &EngineSummary, seconds: f64) {
+    let c = &r.counts;
+    println!("Imported {file} with mapping `{mapping}` in {seconds:.1} s");
+    println!("  rows read      {:>12}", n(c.received));
+    println!("    accepted     {:>12}", n(c.accepted));
+    println!("    rejected     {:>12}", n(c.rejected));
     if r.skipped_rows > 0 {
         println!("  (plus {} non-data row(s) skipped as the mapping declares)", r.skipped_rows);
     }
     println!("  encounters     {:>12}   (rows of one encounter are merged)", n(r.encounters));
-    println!("    inserted     {:>12}", n(r.inserted));
-    println!("    updated      {:>12}", n(r.updated));
-    println!("    unchanged    {:>12}", n(r.unchanged));
-    if r.stale > 0 {
-        println!("    stale        {:>12}   (older than the stored version; not written)", n(r.stale));
+    println!("    inserted     {:>12}", n(c.inserted));
+    println!("    updated      {:>12}", n(c.updated));
+    println!("    unchanged    {:>12}", n(c.unchanged));
+    if c.stale > 0 {
+        println!("    stale        {:>12}   (older than the stored version; not written)", n(c.stale));
     }
     if !r.absent_columns.is_empty() {
         println!("\nColumns the mapping reads but the file lacks (those fields stay unknown): {}", r.absent_columns.join(", "));
@@ -56,7 +37,7 @@ pub fn import_report(r: &ImportView<'_>) {
             println!("  ... and {} more (see --json)", r.unknown_codes.len() - 15);
         }
     }
-    if r.rejected > 0 {
+    if c.rejected > 0 {
         println!("\nRejected rows (first {}):", r.first_rejects.len());
         for j in r.first_rejects.iter().take(10) {
             match &j.column {
@@ -64,8 +45,8 @@ pub fn import_report(r: &ImportView<'_>) {
                 None => println!("  line {}: {}", j.line, j.reason),
             }
         }
-        if let Some(p) = r.rejects_path {
-            println!("All {} rejected rows, with line, column and reason: {}", n(r.rejected), p.display());
+        if let Some(p) = &r.rejects_path {
+            println!("All {} rejected rows, with line, column and reason: {}", n(c.rejected), p.display());
         }
     }
 }
@@ -151,11 +132,11 @@ pub fn imports_table(list: &[ImportRecord]) {
             i.id,
             i.started_at.format("%Y-%m-%d %H:%M:%S"),
             i.status.as_str(),
-            i.received,
-            i.rejected,
-            i.inserted,
-            i.updated,
-            i.unchanged,
+            i.counts.received,
+            i.counts.rejected,
+            i.counts.inserted,
+            i.counts.updated,
+            i.counts.unchanged,
             i.file_name,
             i.mapping_name
         );

@@ -469,6 +469,14 @@ fn a_failed_audit_write_leaves_no_change_behind() {
         let partners_before = stdout(&cmd(db, key, &["partner", "list"]));
         let definitions_before = stdout(&cmd(db, key, &["definitions", "history"]));
         let users_before = stdout(&cmd(db, key, &["user", "list"]));
+        // A file of services and one of capacity reports (for the demo's first service).
+        let inventory = dir.join("inventory.csv");
+        std::fs::write(&inventory, "provider,name,kind,intercept,hours\n1,Blocked Centre,crisis_centre,1,24/7\n").expect("write");
+        let capacity = dir.join("capacity.csv");
+        std::fs::write(&capacity, format!("service_id,reported_at,available,total\n1,{} 08:00,3,\n", day(-1))).expect("write");
+        let services_before = stdout(&cmd(db, key, &["services", "list"]));
+        let capacity_before = rt().block_on(count(db, "SELECT COUNT(*) FROM capacity_updates"));
+        assert!(capacity_before > 0 && services_before.contains("Crisis Receiving Centre"), "{services_before}");
         rt().block_on(async {
             let block: Vec<String> = if db.starts_with("sqlite:") {
                 vec!["CREATE TRIGGER block_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'blocked'); END".into()]
@@ -499,6 +507,8 @@ fn a_failed_audit_write_leaves_no_change_behind() {
         refused(&["partner", "add", "Blocked Clinic", "--sector", "behavioral_health"], None);
         refused(&["definitions", "set", defs.to_str().expect("p"), "--note", "blocked"], None);
         refused(&["user", "add", "blocked-user", "--role", "analyst", "--password-stdin"], Some("a long enough password 1\n"));
+        refused(&["services", "import", inventory.to_str().expect("p")], None);
+        refused(&["services", "capacity-import", capacity.to_str().expect("p")], None);
         // Reads: nothing of the record is printed.
         let out = refused(&["encounters", "show", &system, &rec_key, "--json"], None);
         assert!(!out.contains(&rec_key), "{out}");
@@ -515,6 +525,24 @@ fn a_failed_audit_write_leaves_no_change_behind() {
         assert_eq!(stdout(&cmd(db, key, &["partner", "list"])), partners_before);
         assert_eq!(stdout(&cmd(db, key, &["definitions", "history"])), definitions_before);
         assert_eq!(stdout(&cmd(db, key, &["user", "list"])), users_before);
+        assert_eq!(stdout(&cmd(db, key, &["services", "list"])), services_before);
+        assert_eq!(rt().block_on(count(db, "SELECT COUNT(*) FROM capacity_updates")), capacity_before);
+        // Unblocked, the same files are imported, each audited (a refused file as failed).
+        assert!(cmd(db, key, &["services", "import", inventory.to_str().expect("p")]).status.success());
+        assert!(cmd(db, key, &["services", "capacity-import", capacity.to_str().expect("p")]).status.success());
+        std::fs::write(&capacity, "service_id,reported_at,available,total\n9999,soon,x,\n").expect("write");
+        assert!(!cmd(db, key, &["services", "capacity-import", capacity.to_str().expect("p")]).status.success());
+        assert_eq!(rt().block_on(count(db, "SELECT COUNT(*) FROM capacity_updates")), capacity_before + 1);
+        // The newest three entries (the listing's own entry comes after what it lists).
+        let entries = json(&cmd(db, key, &["audit", "list", "--json", "--limit", "3"]));
+        let shape: Vec<(&str, &str, &str)> = entries
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| (e["action"].as_str().unwrap_or(""), e["object"].as_str().unwrap_or(""), e["outcome"].as_str().unwrap_or("")))
+            .collect();
+        let (inv, cap) = (format!("services:{}", inventory.display()), format!("capacity:{}", capacity.display()));
+        assert_eq!(shape, [("admin", cap.as_str(), "failed"), ("admin", cap.as_str(), "success"), ("admin", inv.as_str(), "success")]);
         assert_eq!(verify(db, key, None).0, Some(0));
     });
 }

@@ -1,15 +1,16 @@
 //! A fast, stable digest of an encounter's whole content (128-bit XXH3), used to tell an
 //! unchanged re-import from a change without comparing every column.
 //!
-//! Every field is fed through an exhaustive destructuring of [`Encounter`], so adding a field
-//! without hashing it does not compile. Each value is written with a type tag and a length, so
-//! no two different records feed the same bytes.
+//! Every column is fed through the walk of [`Encounter::visit`] (the registry's list of fields),
+//! so a new field is hashed as soon as it is listed there. Each value is written with a type tag
+//! and a length, so no two different records feed the same bytes; a code is fed as its text.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::codes::CodeList;
-use crate::encounter::{Area, Encounter, Officer, Referral};
+use crate::encounter::{Encounter, Officer, Referral};
+use crate::visit::ValueRef;
 
 struct Feed(Xxh3);
 
@@ -21,7 +22,7 @@ impl Feed {
         self.0.update(&(s.len() as u64).to_le_bytes());
         self.0.update(s.as_bytes());
     }
-    fn opt_str(&mut self, s: &Option<String>) {
+    fn opt_str(&mut self, s: Option<&str>) {
         match s {
             None => self.tag(0),
             Some(s) => {
@@ -77,9 +78,6 @@ impl Feed {
             }
         }
     }
-    fn code<C: CodeList>(&mut self, c: C) {
-        self.str(c.as_str());
-    }
     fn list(&mut self, v: &[String]) {
         self.u64(v.len() as u64);
         for s in v {
@@ -90,109 +88,70 @@ impl Feed {
 
 /// The digest as 32 hex digits.
 pub fn content_hash(e: &Encounter) -> String {
-    let Encounter {
-        source_system,
-        source_key,
-        source_updated_at,
-        agency,
-        call_number,
-        occurred_on,
-        occurred_time,
-        date_precision,
-        reported_at,
-        dispatched_at,
-        arrived_at,
-        cleared_at,
-        area: Area { precinct, sector, beat, latitude, longitude },
-        call_source,
-        priority,
-        initial_call_type,
-        final_call_type,
-        mh_recognised_at_dispatch,
-        mental_health_flag,
-        response_model,
-        cit_requested,
-        cit_dispatched,
-        cit_arrived,
-        clinician_on_scene,
-        officers,
-        time_on_scene_minutes,
-        disposition,
-        arrested,
-        cited,
-        involuntary_hold,
-        referrals,
-        use_of_force,
-        force_types,
-        subject_injured,
-        officer_injured,
-        weapon_involved,
-        behaviours,
-        veteran,
-        housing_status,
-        substance_use,
-        subject_key,
-        age_band,
-        gender,
-        race_ethnicity,
-    } = e;
     let mut f = Feed(Xxh3::new());
-    f.str(source_system);
-    f.str(source_key);
-    f.opt_dt(*source_updated_at);
-    f.opt_str(agency);
-    f.opt_str(call_number);
-    f.date(*occurred_on);
-    f.opt_time(*occurred_time);
-    f.code(*date_precision);
-    for t in [reported_at, dispatched_at, arrived_at, cleared_at] {
-        f.opt_dt(*t);
-    }
-    f.opt_str(precinct);
-    f.opt_str(sector);
-    f.opt_str(beat);
-    f.opt_f64(*latitude);
-    f.opt_f64(*longitude);
-    f.code(*call_source);
-    f.opt_str(priority);
-    f.opt_str(initial_call_type);
-    f.opt_str(final_call_type);
-    for b in [mh_recognised_at_dispatch, mental_health_flag] {
-        f.opt_bool(*b);
-    }
-    f.code(*response_model);
-    for b in [cit_requested, cit_dispatched, cit_arrived, clinician_on_scene] {
-        f.opt_bool(*b);
-    }
-    f.u64(officers.len() as u64);
-    for Officer { id, years_experience, cit_certified } in officers {
-        f.opt_str(id);
-        f.opt_u64(years_experience.map(u64::from));
-        f.opt_bool(*cit_certified);
-    }
-    f.opt_u64(time_on_scene_minutes.map(u64::from));
-    f.code(*disposition);
-    for b in [arrested, cited, involuntary_hold] {
-        f.opt_bool(*b);
-    }
-    f.u64(referrals.len() as u64);
-    for Referral { service_type, service, result } in referrals {
-        f.code(*service_type);
-        f.opt_str(service);
-        f.code(*result);
-    }
-    f.code(*use_of_force);
-    f.list(force_types);
-    for b in [subject_injured, officer_injured, weapon_involved] {
-        f.opt_bool(*b);
-    }
-    f.list(behaviours);
-    f.opt_bool(*veteran);
-    f.code(*housing_status);
-    f.opt_bool(*substance_use);
-    f.opt_str(subject_key);
-    f.code(*age_band);
-    f.code(*gender);
-    f.code(*race_ethnicity);
+    e.visit(|_, v| match v {
+        ValueRef::Text(s) | ValueRef::Code(s) => f.str(s),
+        ValueRef::OptText(s) => f.opt_str(s),
+        ValueRef::Date(d) => f.date(d),
+        ValueRef::OptTime(t) => f.opt_time(t),
+        ValueRef::OptDateTime(t) => f.opt_dt(t),
+        ValueRef::OptF64(v) => f.opt_f64(v),
+        ValueRef::OptBool(b) => f.opt_bool(b),
+        ValueRef::OptU32(v) => f.opt_u64(v.map(u64::from)),
+        ValueRef::Officers(officers) => {
+            f.u64(officers.len() as u64);
+            for Officer { id, years_experience, cit_certified } in officers {
+                f.opt_str(id.as_deref());
+                f.opt_u64(years_experience.map(u64::from));
+                f.opt_bool(*cit_certified);
+            }
+        }
+        ValueRef::Referrals(referrals) => {
+            f.u64(referrals.len() as u64);
+            for Referral { service_type, service, result } in referrals {
+                f.str(service_type.as_str());
+                f.opt_str(service.as_deref());
+                f.str(result.as_str());
+            }
+        }
+        ValueRef::Texts(v) => f.list(v),
+    });
     format!("{:032x}", f.0.digest128())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field set (two officers, two referrals, lists of two).
+    fn full() -> Encounter {
+        serde_json::from_str(
+            r#"{
+            "source_system": "cad-2", "source_key": "K-2", "source_updated_at": "2021-03-04T10:11:12", "agency": "City PD",
+            "call_number": "C-1", "occurred_on": "2021-05-06", "occurred_time": "10:11:12", "date_precision": "minute",
+            "reported_at": "2021-05-06T10:11:12", "dispatched_at": "2021-05-06T10:12:00", "arrived_at": "2021-05-06T10:20:30",
+            "cleared_at": "2021-05-06T11:00:00",
+            "area": {"precinct": "North", "sector": "N2", "beat": "N2B", "latitude": 47.61, "longitude": -122.33},
+            "call_source": "988_transfer", "priority": "1", "initial_call_type": "PERSON IN CRISIS", "final_call_type": "SUICIDAL",
+            "mh_recognised_at_dispatch": true, "mental_health_flag": false, "response_model": "co_responder",
+            "cit_requested": true, "cit_dispatched": false, "cit_arrived": true, "clinician_on_scene": false,
+            "officers": [{"id": "O-1", "years_experience": 3, "cit_certified": true}, {"id": null, "years_experience": null, "cit_certified": null}],
+            "time_on_scene_minutes": 40, "disposition": "arrest", "arrested": true, "cited": false, "involuntary_hold": false,
+            "referrals": [{"service_type": "housing", "service": "Shelter", "result": "connected"}, {"service_type": "detox", "service": null, "result": "unknown"}],
+            "use_of_force": "level_2", "force_types": ["Taser", "Takedown - Arm"], "subject_injured": true, "officer_injured": false,
+            "weapon_involved": false, "behaviours": ["agitated", ""], "veteran": true, "housing_status": "unhoused",
+            "substance_use": false, "subject_key": "p-123", "age_band": "25_34", "gender": "female", "race_ethnicity": "asian"
+        }"#,
+        )
+        .expect("a full record")
+    }
+
+    /// The digests are stored with every record: a change to how they are computed would make
+    /// every record of a re-import "updated". These are the values of pmhc's first digest.
+    #[test]
+    fn digests_are_pinned() {
+        let minimal = Encounter::new("t", "1", NaiveDate::from_ymd_opt(2021, 1, 1).expect("a day"));
+        assert_eq!(content_hash(&minimal), "608091365fbb32d4ea387b41fa141134");
+        assert_eq!(content_hash(&full()), "582368759f722b89abb3f32af0a76b9f");
+    }
 }

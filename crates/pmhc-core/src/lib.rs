@@ -19,6 +19,7 @@ mod digest;
 pub mod encounter;
 pub mod field;
 pub mod field_form;
+pub mod import;
 pub mod limits;
 pub mod numbers;
 pub mod outcomes;
@@ -29,6 +30,7 @@ pub mod sharing;
 pub mod stats;
 pub mod totp;
 pub mod training;
+pub mod visit;
 
 pub use codes::{
     AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,

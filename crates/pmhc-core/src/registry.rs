@@ -8,6 +8,9 @@
 //! below are exhaustive destructurings: a field added to `Encounter` or `OutcomeRecord` without a
 //! group here stops the build.
 //!
+//! The list of `Encounter`'s fields below is also the one its digest, its canonical CSV and its
+//! stored columns walk ([`Encounter::visit`], [`crate::visit`]).
+//!
 //! To add a field: add it to the struct, then one line `name: Some(Group)` (or `None` for the
 //! envelope every visible record shows) to `encounter_fields!` below. To add a value that reveals
 //! substance use: a word of the built-in vocabulary ([`SUBSTANCE_USE_WORDS`]) for every
@@ -17,6 +20,7 @@ use crate::codes::ServiceType;
 use crate::encounter::Encounter;
 use crate::outcomes::{OutcomeRecord, Symbols};
 use crate::sharing::{FieldGroup, FieldGroups};
+use crate::visit::{ValueMut, ValueRef, Walk};
 
 /// Blank `v` when its group is set and not visible.
 fn blank<T: Default>(visible: FieldGroups, group: Option<FieldGroup>, v: &mut T) {
@@ -39,6 +43,33 @@ macro_rules! encounter_fields {
             // Exhaustive on purpose: a new field of `Encounter` must be given a group above.
             let Encounter { $( $field ),+ } = e;
             $( blank(visible, $group, $field); )+
+        }
+
+        impl Encounter {
+            /// How many columns [`Encounter::visit`] walks (the area is five).
+            pub const COLUMNS: usize = 0 $( + crate::visit::columns_of(|e: Encounter| e.$field) )+;
+
+            /// Hand every column's value to `f`, in the order of the fields above (see
+            /// [`crate::visit`]): the digest, the canonical CSV and the store's columns.
+            pub fn visit<'a>(&'a self, mut f: impl FnMut(&'static str, ValueRef<'a>)) {
+                let Encounter { $( $field ),+ } = self;
+                $( Walk::walk($field, stringify!($field), &mut f); )+
+            }
+
+            /// Hand the list-valued columns (officers, referrals, lists of texts) to `f`, in the
+            /// same order: [`Encounter::visit`] without the others.
+            pub fn visit_lists<'a>(&'a self, mut f: impl FnMut(&'static str, ValueRef<'a>)) {
+                let Encounter { $( $field ),+ } = self;
+                $( Walk::walk_lists($field, stringify!($field), &mut f); )+
+            }
+
+            /// Hand every column's value to `f` to set, in the same order (reading a record
+            /// back); the first error stops the walk.
+            pub fn visit_mut<E>(&mut self, mut f: impl FnMut(&'static str, ValueMut<'_>) -> Result<(), E>) -> Result<(), E> {
+                let Encounter { $( $field ),+ } = self;
+                $( Walk::walk_mut($field, stringify!($field), &mut f)?; )+
+                Ok(())
+            }
         }
     };
 }

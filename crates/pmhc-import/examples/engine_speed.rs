@@ -26,6 +26,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sink = Count(0);
     let s = pmhc_import::run(file.as_ref(), &spec, EngineOptions { pseudonym_key: Some(key), ..EngineOptions::default() }, &mut sink)?;
     let secs = started.elapsed().as_secs_f64();
-    println!("{} rows, {} encounters in {secs:.2} s: {:.0} rows/s", s.received, sink.0, s.received as f64 / secs);
+    println!("{} rows, {} encounters in {secs:.2} s: {:.0} rows/s", s.counts.received, sink.0, s.counts.received as f64 / secs);
     Ok(())
 }

@@ -6,21 +6,30 @@
 
 use std::io::Write;
 
+use std::sync::OnceLock;
+
 use chrono::NaiveDateTime;
-use pmhc_core::{CodeList, DatePrecision, Encounter};
+use pmhc_core::visit::ValueRef;
+use pmhc_core::{DatePrecision, Encounter};
 
 use crate::csv_safe::write_safe_record;
 
-/// The columns, in order.
-pub const COLUMNS: &[&str] = &[
-    "source_system", "source_key", "source_updated_at", "agency", "call_number", "occurred", "reported_at",
-    "dispatched_at", "arrived_at", "cleared_at", "precinct", "sector", "beat", "latitude", "longitude", "call_source",
-    "priority", "initial_call_type", "final_call_type", "mh_recognised_at_dispatch", "mental_health_flag",
-    "response_model", "cit_requested", "cit_dispatched", "cit_arrived", "clinician_on_scene", "officers",
-    "time_on_scene_minutes", "disposition", "arrested", "cited", "involuntary_hold", "referrals", "use_of_force",
-    "force_types", "subject_injured", "officer_injured", "weapon_involved", "behaviours", "veteran", "housing_status",
-    "substance_use", "subject_key", "age_band", "gender", "race_ethnicity",
-];
+/// The columns, in order: the stored columns of an encounter ([`pmhc_core::visit`]), but the
+/// date, time and precision of the occurrence as one `occurred` column (`2021-05-06T10:11:00`,
+/// `2021-05-06`, `2021-05` or `2021`, as precise as the record is).
+pub fn columns() -> &'static [&'static str] {
+    static COLUMNS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        pmhc_core::visit::column_names()
+            .iter()
+            .filter_map(|c| match *c {
+                "occurred_on" => Some("occurred"),
+                "occurred_time" | "date_precision" => None,
+                c => Some(c),
+            })
+            .collect()
+    })
+}
 
 const DT: &str = "%Y-%m-%dT%H:%M:%S";
 
@@ -42,10 +51,6 @@ fn b(v: Option<bool>) -> String {
     }
 }
 
-fn s(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
-}
-
 fn list<T: serde::Serialize>(v: &[T]) -> String {
     if v.is_empty() { String::new() } else { serde_json::to_string(v).unwrap_or_default() }
 }
@@ -59,8 +64,8 @@ impl<W: Write> CanonicalWriter<W> {
     /// the `pmhc` mapping ignores them on re-import.
     pub fn with_extra_columns(out: W, extra: &[&str]) -> Result<Self, csv::Error> {
         let mut inner = csv::WriterBuilder::new().buffer_capacity(1 << 20).from_writer(out);
-        write_safe_record(&mut inner, COLUMNS.iter().chain(extra))?;
-        Ok(CanonicalWriter { inner, row: Vec::with_capacity(COLUMNS.len() + extra.len()) })
+        write_safe_record(&mut inner, columns().iter().chain(extra))?;
+        Ok(CanonicalWriter { inner, row: Vec::with_capacity(columns().len() + extra.len()) })
     }
 
     pub fn write(&mut self, e: &Encounter) -> Result<(), csv::Error> {
@@ -69,7 +74,7 @@ impl<W: Write> CanonicalWriter<W> {
 
     /// A row with the values of the extra columns after the canonical ones.
     pub fn write_with(&mut self, e: &Encounter, extra: &[&str]) -> Result<(), csv::Error> {
-        let occurred = match e.date_precision {
+        let mut occurred = match e.date_precision {
             DatePrecision::Minute => e.occurred_at().map(|t| t.format(DT).to_string()).unwrap_or_default(),
             DatePrecision::Day => e.occurred_on.format("%Y-%m-%d").to_string(),
             DatePrecision::Month => e.occurred_on.format("%Y-%m").to_string(),
@@ -77,104 +82,22 @@ impl<W: Write> CanonicalWriter<W> {
         };
         let r = &mut self.row;
         r.clear();
-        // Exhaustive: a field added to `Encounter` stops the build here (and a test checks
-        // `COLUMNS` against the registry of fields).
-        let Encounter {
-            source_system,
-            source_key,
-            source_updated_at,
-            agency,
-            call_number,
-            occurred_on: _,
-            occurred_time: _,
-            date_precision: _, // the three are the `occurred` column
-            reported_at,
-            dispatched_at,
-            arrived_at,
-            cleared_at,
-            area,
-            call_source,
-            priority,
-            initial_call_type,
-            final_call_type,
-            mh_recognised_at_dispatch,
-            mental_health_flag,
-            response_model,
-            cit_requested,
-            cit_dispatched,
-            cit_arrived,
-            clinician_on_scene,
-            officers,
-            time_on_scene_minutes,
-            disposition,
-            arrested,
-            cited,
-            involuntary_hold,
-            referrals,
-            use_of_force,
-            force_types,
-            subject_injured,
-            officer_injured,
-            weapon_involved,
-            behaviours,
-            veteran,
-            housing_status,
-            substance_use,
-            subject_key,
-            age_band,
-            gender,
-            race_ethnicity,
-        } = e;
-        let pmhc_core::Area { precinct, sector, beat, latitude, longitude } = area;
-        r.extend([
-            source_system.clone(),
-            source_key.clone(),
-            dt(*source_updated_at),
-            s(agency),
-            s(call_number),
-            occurred,
-            dt(*reported_at),
-            dt(*dispatched_at),
-            dt(*arrived_at),
-            dt(*cleared_at),
-            s(precinct),
-            s(sector),
-            s(beat),
-            latitude.map(|v| v.to_string()).unwrap_or_default(),
-            longitude.map(|v| v.to_string()).unwrap_or_default(),
-            call_source.as_str().into(),
-            s(priority),
-            s(initial_call_type),
-            s(final_call_type),
-            b(*mh_recognised_at_dispatch),
-            b(*mental_health_flag),
-            response_model.as_str().into(),
-            b(*cit_requested),
-            b(*cit_dispatched),
-            b(*cit_arrived),
-            b(*clinician_on_scene),
-            list(officers),
-            time_on_scene_minutes.map(|v| v.to_string()).unwrap_or_default(),
-            disposition.as_str().into(),
-            b(*arrested),
-            b(*cited),
-            b(*involuntary_hold),
-            list(referrals),
-            use_of_force.as_str().into(),
-            list(force_types),
-            b(*subject_injured),
-            b(*officer_injured),
-            b(*weapon_involved),
-            list(behaviours),
-            b(*veteran),
-            housing_status.as_str().into(),
-            b(*substance_use),
-            s(subject_key),
-            age_band.as_str().into(),
-            gender.as_str().into(),
-            race_ethnicity.as_str().into(),
-        ]);
-        debug_assert_eq!(r.len(), COLUMNS.len());
+        e.visit(|column, v| match (column, v) {
+            ("occurred_on", _) => r.push(std::mem::take(&mut occurred)),
+            ("occurred_time" | "date_precision", _) => {} // the `occurred` column
+            (_, ValueRef::Text(v) | ValueRef::Code(v)) => r.push(v.to_string()),
+            (_, ValueRef::OptText(v)) => r.push(v.unwrap_or_default().to_string()),
+            (_, ValueRef::Date(v)) => r.push(v.format("%Y-%m-%d").to_string()),
+            (_, ValueRef::OptTime(v)) => r.push(v.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default()),
+            (_, ValueRef::OptDateTime(v)) => r.push(dt(v)),
+            (_, ValueRef::OptF64(v)) => r.push(v.map(|v| v.to_string()).unwrap_or_default()),
+            (_, ValueRef::OptBool(v)) => r.push(b(v)),
+            (_, ValueRef::OptU32(v)) => r.push(v.map(|v| v.to_string()).unwrap_or_default()),
+            (_, ValueRef::Officers(v)) => r.push(list(v)),
+            (_, ValueRef::Referrals(v)) => r.push(list(v)),
+            (_, ValueRef::Texts(v)) => r.push(list(v)),
+        });
+        debug_assert_eq!(r.len(), columns().len());
         r.extend(extra.iter().map(|v| v.to_string()));
         write_safe_record(&mut self.inner, &self.row)
     }
@@ -189,23 +112,19 @@ impl<W: Write> CanonicalWriter<W> {
 mod tests {
     use super::*;
 
-    /// The columns are the registry's fields in its order: the area spread over its five
-    /// columns, the date, time and precision of the occurrence as one `occurred` column.
+    /// The columns are the stored ones, but the date, time and precision of the occurrence as
+    /// one `occurred` column where the date is; a row has a value for each.
     #[test]
-    fn the_columns_are_the_registry_fields() {
-        let mut expected: Vec<&str> = Vec::new();
-        for (field, _) in pmhc_core::registry::ENCOUNTER_FIELDS {
-            match *field {
-                "area" => expected.extend(["precinct", "sector", "beat", "latitude", "longitude"]),
-                "occurred_on" => expected.push("occurred"),
-                "occurred_time" | "date_precision" => {}
-                f => expected.push(f),
-            }
-        }
-        assert_eq!(COLUMNS.to_vec(), expected);
+    fn the_columns_are_the_stored_ones_with_one_occurred() {
+        let stored = pmhc_core::visit::column_names();
+        let c = columns();
+        assert_eq!(c.len(), stored.len() - 2);
+        let at = stored.iter().position(|n| *n == "occurred_on").unwrap();
+        assert_eq!((c[at], &c[..at], &c[at + 1..]), ("occurred", &stored[..at], &stored[at + 3..]));
+        assert_eq!(&stored[at + 1..at + 3], ["occurred_time", "date_precision"]);
         let mut w = CanonicalWriter::new(Vec::new()).unwrap();
         w.write(&Encounter::new("s", "k", chrono::NaiveDate::from_ymd_opt(2021, 1, 2).unwrap())).unwrap();
-        assert_eq!(w.row.len(), COLUMNS.len(), "a row has a value per column");
+        assert_eq!(w.row.len(), columns().len(), "a row has a value per column");
     }
     use chrono::{NaiveDate, NaiveTime};
     use pmhc_core::*;
@@ -299,7 +218,7 @@ mod tests {
         let spec = crate::shipped::shipped("pmhc").unwrap().unwrap();
         let mut out: Vec<Encounter> = Vec::new();
         let s = crate::run(&path, &spec, crate::EngineOptions::default(), &mut out).unwrap();
-        assert_eq!(s.rejected, 0, "{:?}", s.first_rejects);
+        assert_eq!(s.counts.rejected, 0, "{:?}", s.first_rejects);
         assert!(s.unknown_codes.is_empty());
         out
     }
@@ -328,7 +247,7 @@ mod tests {
         let text = String::from_utf8(w.finish().unwrap()).unwrap();
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let row = r.records().next().unwrap().unwrap();
-        let cell = |name: &str| row.get(COLUMNS.iter().position(|c| *c == name).unwrap()).unwrap().to_string();
+        let cell = |name: &str| row.get(columns().iter().position(|c| *c == name).unwrap()).unwrap().to_string();
         for (column, written) in [
             ("source_key", "'-K1"),
             ("agency", "'=HYPERLINK(\"http://x\",\"y\")"),

@@ -12,6 +12,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use pmhc_core::import::ImportCounts;
 use pmhc_core::{Encounter, PseudonymKey};
 use serde::Serialize;
 
@@ -68,10 +69,10 @@ pub struct RejectedRow {
 /// What the engine did with a file.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct EngineSummary {
-    /// Data rows read (after the header and the mapping's `skip_rows`).
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
+    /// The rows read (after the header and the mapping's `skip_rows`), accepted and rejected; the
+    /// write counts are the sink's to add ([`ImportCounts::add_written`]).
+    #[serde(flatten)]
+    pub counts: ImportCounts,
     /// Rows skipped as declared by the mapping (`skip_rows`), not data.
     pub skipped_rows: u64,
     /// Encounters the accepted rows made (fewer than rows when rows merge).
@@ -81,6 +82,8 @@ pub struct EngineSummary {
     pub absent_columns: Vec<String>,
     pub rejects_path: Option<PathBuf>,
     pub first_rejects: Vec<RejectedRow>,
+    /// Bytes read (not part of the summary shown).
+    #[serde(skip)]
     pub bytes: u64,
     /// Why the import stopped early: its first [`STOP_AFTER`] rows all failed the same way
     /// ("stopped: every row fails with …"); nothing was passed to the sink.
@@ -412,7 +415,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             return Ok(());
         }
         summary.encounters += batch.len() as u64;
-        sink.write(std::mem::take(batch)).map_err(|message| ImportError::Sink { rows: summary.received, message })?;
+        sink.write(std::mem::take(batch)).map_err(|message| ImportError::Sink { rows: summary.counts.received, message })?;
         if let Some(p) = options.progress {
             p(bytes);
         }
@@ -420,7 +423,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
     };
 
     loop {
-        if let Some(why) = watch.verdict(summary.received, summary.accepted) {
+        if let Some(why) = watch.verdict(summary.counts.received, summary.counts.accepted) {
             summary.stopped = Some(why);
             break;
         }
@@ -430,11 +433,11 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             summary.skipped_rows += 1;
             continue;
         }
-        summary.received += 1;
+        summary.counts.received += 1;
         let mut fields = match row {
             Row::Fields(f) => f,
             Row::Undecodable(reason, shown) => {
-                summary.rejected += 1;
+                summary.counts.rejected += 1;
                 let refs: Vec<&str> = shown.iter().map(String::as_str).collect();
                 let err = RowError { column: None, reason: format!("the row {reason}") };
                 watch.rejected(line, &err);
@@ -443,7 +446,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             }
         };
         if fields.len() != width {
-            summary.rejected += 1;
+            summary.counts.rejected += 1;
             let reason = if fields.len() < width {
                 format!("the row has {} fields, the header has {width} (a truncated or broken line?)", fields.len())
             } else {
@@ -465,7 +468,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
         let enc = match mapped {
             Ok(e) => e,
             Err(err) => {
-                summary.rejected += 1;
+                summary.counts.rejected += 1;
                 watch.rejected(line, &err);
                 rejects.reject(line, err, &fields)?;
                 continue;
@@ -476,17 +479,17 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
             RowsPerEncounter::One => {
                 let full = key_hash(&hasher, &format!("{}\u{0}{}", enc.source_system, enc.source_key));
                 if !seen.insert(full) {
-                    summary.rejected += 1;
+                    summary.counts.rejected += 1;
                     let err = RowError { column: None, reason: format!("duplicate encounter key `{}` (an earlier row of this file has it; set `rows_per_encounter = \"many\"` in the mapping if rows should merge)", enc.source_key) };
                     watch.rejected(line, &err);
                     rejects.reject(line, err, &fields)?;
                     continue;
                 }
-                summary.accepted += 1;
+                summary.counts.accepted += 1;
                 batch.push(enc);
             }
             RowsPerEncounter::Many => {
-                summary.accepted += 1;
+                summary.counts.accepted += 1;
                 let complete = last_row.get(&h).is_none_or(|&last| last <= index);
                 let merged = match pending.remove(&enc.source_key) {
                     Some(mut acc) => {
@@ -526,7 +529,7 @@ pub fn run(path: &Path, spec: &MappingSpec, options: EngineOptions<'_>, sink: &m
         .collect();
     codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.field, &a.value).cmp(&(&b.field, &b.value))));
     summary.unknown_codes = codes;
-    debug_assert_eq!(summary.received, summary.accepted + summary.rejected);
+    debug_assert_eq!(summary.counts.received, summary.counts.accepted + summary.counts.rejected);
     Ok(summary)
 }
 
@@ -547,7 +550,7 @@ mod tests {
         let mut sink: Vec<Encounter> = Vec::new();
         let options = EngineOptions { rejects_path: Some(rejects.clone()), ..EngineOptions::default() };
         let s = run(&path, &spec, options, &mut sink).expect("runs to the end");
-        assert_eq!((s.received, s.accepted, s.rejected), (4, 2, 2));
+        assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected), (4, 2, 2));
         let text = std::fs::read_to_string(&rejects).expect("rejects file");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3, "{text}");
@@ -570,7 +573,7 @@ mod tests {
         let mut sink: Vec<Encounter> = Vec::new();
         let options = EngineOptions { rejects_path: Some(rejects.clone()), ..EngineOptions::default() };
         let s = run(&path, &spec, options, &mut sink).expect("runs to the end");
-        assert_eq!((s.accepted, s.rejected), (1, 1));
+        assert_eq!((s.counts.accepted, s.counts.rejected), (1, 1));
         let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_path(&rejects).expect("rejects file");
         let rows: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>().expect("rejects rows");
         assert_eq!(rows[0].iter().collect::<Vec<_>>(), ["line", "column", "reason", "id", "day", "beat", "'-note"]);
@@ -589,7 +592,7 @@ mod tests {
             spec.source.restore_formula_prefix = restore;
             let mut sink: Vec<Encounter> = Vec::new();
             let s = run(&path, &spec, EngineOptions::default(), &mut sink).expect("runs");
-            assert_eq!(s.rejected, 0, "{:?}", s.first_rejects);
+            assert_eq!(s.counts.rejected, 0, "{:?}", s.first_rejects);
             sink.into_iter().map(|e| (e.source_key, e.area.beat.unwrap_or_default())).collect::<Vec<_>>()
         };
         let pairs = |v: [(&str, &str); 2]| v.map(|(k, b)| (k.to_string(), b.to_string())).to_vec();
@@ -642,7 +645,7 @@ mod stopping {
         let spec = MappingSpec::from_toml(MAPPING).expect("valid");
         let mut sink: Vec<Encounter> = Vec::new();
         let s = run(&path, &spec, EngineOptions { batch_size: 7, ..EngineOptions::default() }, &mut sink).expect("runs");
-        assert_eq!(s.received, s.accepted + s.rejected);
+        assert_eq!(s.counts.received, s.counts.accepted + s.counts.rejected);
         (s, sink)
     }
 
@@ -651,7 +654,7 @@ mod stopping {
     #[test]
     fn every_row_failing_the_same_way_stops_the_import_at_the_first_thousand() {
         let (s, sink) = import((0..5_209).map(|i| format!("{i},{:02}/05/2021,K1", i % 28 + 1)));
-        assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (STOP_AFTER, 0, STOP_AFTER, 0));
+        assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (STOP_AFTER, 0, STOP_AFTER, 0));
         assert!(sink.is_empty());
         let why = s.stopped.expect("stopped");
         assert!(why.starts_with("stopped: every row fails with column day: "), "{why}");
@@ -663,13 +666,13 @@ mod stopping {
     fn mixed_results_run_to_the_end() {
         let bad = |i: u32| format!("{i},{:02}/05/2021,K1", i % 28 + 1);
         let (s, sink) = import((0..1_500).map(|i| if i == 999 { format!("{i},2021-05-01,K1") } else { bad(i) }));
-        assert_eq!((s.received, s.accepted, s.stopped.is_some()), (1_500, 1, false));
+        assert_eq!((s.counts.received, s.counts.accepted, s.stopped.is_some()), (1_500, 1, false));
         assert_eq!(sink.len(), 1);
         let (s, _) = import((0..1_500).map(|i| if i == 500 { format!("{i},2021-05-01") } else { bad(i) }));
-        assert_eq!((s.received, s.rejected, s.stopped.is_some()), (1_500, 1_500, false));
+        assert_eq!((s.counts.received, s.counts.rejected, s.stopped.is_some()), (1_500, 1_500, false));
         // Fewer rows than 1,000, all bad: the import ends, it does not stop.
         let (s, _) = import((0..999).map(bad));
-        assert_eq!((s.received, s.rejected, s.stopped.is_some()), (999, 999, false));
+        assert_eq!((s.counts.received, s.counts.rejected, s.stopped.is_some()), (999, 999, false));
     }
 
     #[test]

@@ -108,9 +108,9 @@ fn corrupted_toronto_copy_rejects_exactly_the_bad_rows() {
     };
     let s = run(&path, &spec, options, &mut sink).expect("the import runs to the end");
 
-    assert_eq!(s.received, GOOD_ROWS as u64 + 6);
-    assert_eq!(s.accepted, GOOD_ROWS as u64);
-    assert_eq!(s.rejected, 6);
+    assert_eq!(s.counts.received, GOOD_ROWS as u64 + 6);
+    assert_eq!(s.counts.accepted, GOOD_ROWS as u64);
+    assert_eq!(s.counts.rejected, 6);
     assert_eq!(sink.len(), GOOD_ROWS);
     let got: Vec<(u64, String, String)> = s
         .first_rejects

@@ -130,7 +130,7 @@ fn import(path: &Path, spec: &MappingSpec, batch_size: usize, rejects_path: &Pat
     }
     let encounters: Vec<Encounter> = sink.0.into_iter().flatten().collect();
     let (rejects, rejects_bytes) = read_rejects(rejects_path, spec);
-    assert_eq!(summary.rejects_path.is_some(), summary.rejected > 0, "a rejects file exactly when rows were rejected");
+    assert_eq!(summary.rejects_path.is_some(), summary.counts.rejected > 0, "a rejects file exactly when rows were rejected");
     Outcome { summary, encounters, rejects, rejects_bytes }
 }
 
@@ -391,11 +391,11 @@ fn row_many() -> impl Strategy<Value = Vec<String>> {
 
 fn check_accounting(rows: &[Vec<String>], lines: &[u64], out: &Outcome, expected: &[Result<Mapped, Why>]) {
     let s = &out.summary;
-    assert_eq!(s.received, rows.len() as u64, "received = data rows written");
-    assert_eq!(s.received, s.accepted + s.rejected, "received = accepted + rejected");
+    assert_eq!(s.counts.received, rows.len() as u64, "received = data rows written");
+    assert_eq!(s.counts.received, s.counts.accepted + s.counts.rejected, "received = accepted + rejected");
     assert_eq!(s.skipped_rows, 0);
     let want_rejected: Vec<usize> = expected.iter().enumerate().filter(|(_, e)| e.is_err()).map(|(i, _)| i).collect();
-    assert_eq!(s.rejected, want_rejected.len() as u64, "rejected count");
+    assert_eq!(s.counts.rejected, want_rejected.len() as u64, "rejected count");
     // Every rejected row is in the rejects file exactly once, with its line and its fields.
     assert_eq!(out.rejects.len(), want_rejected.len(), "rows in the rejects file");
     let mut by_line: BTreeMap<u64, &RejectLine> = BTreeMap::new();
@@ -464,7 +464,7 @@ proptest! {
         let want: Vec<Encounter> = expected.iter().filter_map(|e| e.as_ref().ok()).map(encounter_of).collect();
         prop_assert_eq!(&out.encounters, &want);
         prop_assert_eq!(out.summary.encounters, want.len() as u64);
-        prop_assert_eq!(out.summary.accepted, want.len() as u64);
+        prop_assert_eq!(out.summary.counts.accepted, want.len() as u64);
         let seen: BTreeMap<String, u64> = out
             .summary
             .unknown_codes
@@ -544,7 +544,7 @@ proptest! {
             let second = import(&path, &spec, 7, &dir.path().join("rejects.csv"));
             prop_assert_eq!(&first.encounters, &second.encounters);
             prop_assert_eq!(&first.rejects_bytes, &second.rejects_bytes);
-            let counts = |s: &EngineSummary| (s.received, s.accepted, s.rejected, s.encounters, s.bytes, s.unknown_codes.clone(), s.first_rejects.clone());
+            let counts = |s: &EngineSummary| (s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters, s.bytes, s.unknown_codes.clone(), s.first_rejects.clone());
             prop_assert_eq!(counts(&first.summary), counts(&second.summary));
         }
     }
@@ -794,7 +794,7 @@ fn the_model_agrees_with_a_hand_written_file() {
     let out = import(&path, &mapping_one(), 2, &dir.path().join("rejects.csv"));
     let (expected, unknown) = model_one(&rows);
     check_accounting(&rows, &lines, &out, &expected);
-    assert_eq!((out.summary.accepted, out.summary.rejected), (2, 4));
+    assert_eq!((out.summary.counts.accepted, out.summary.counts.rejected), (2, 4));
     assert_eq!(out.encounters[0].use_of_force, UseOfForce::Level2);
     assert_eq!(out.encounters[1].time_on_scene_minutes, Some(7));
     assert_eq!(unknown.get("Taser"), Some(&1));

@@ -32,7 +32,7 @@ fn import_with(mapping: &str, path: &Path, key: Option<PseudonymKey>) -> (Engine
         ..EngineOptions::default()
     };
     let summary = run(path, &spec, options, &mut out).expect("import runs");
-    assert_eq!(summary.received, summary.accepted + summary.rejected);
+    assert_eq!(summary.counts.received, summary.counts.accepted + summary.counts.rejected);
     assert_eq!(summary.encounters as usize, out.len());
     (summary, out)
 }
@@ -77,7 +77,7 @@ fn toronto_persons_in_crisis() {
     };
     let (s, out) = import("toronto-pic", &path);
     assert_eq!(
-        (s.received, s.accepted, s.rejected, s.skipped_rows, s.encounters),
+        (s.counts.received, s.counts.accepted, s.counts.rejected, s.skipped_rows, s.encounters),
         (32_000, 32_000, 0, 0, 32_000)
     );
     assert!(s.unknown_codes.is_empty(), "{:?}", s.unknown_codes);
@@ -136,7 +136,7 @@ fn dallas_use_of_force() {
     };
     let (s, out) = import("dallas-uof", &path);
     // Row 2 of the file is the second header (skipped, not data).
-    assert_eq!((s.received, s.accepted, s.rejected, s.skipped_rows), (2_383, 2_383, 0, 1));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.skipped_rows), (2_383, 2_383, 0, 1));
     // 1,517 (subject, day) encounters of 1,432 identified people + 147 unidentified-subject rows,
     // each its own encounter.
     assert_eq!(s.encounters, 1_664);
@@ -259,7 +259,7 @@ fn dallas_keys_hold_no_subject_id_with_a_pseudonym_key() {
     };
     let secret = PseudonymKey::from_bytes([3; 32]);
     let (s, out) = import_with("dallas-uof", &path, Some(secret.clone()));
-    assert_eq!((s.accepted, s.encounters), (2_383, 1_664));
+    assert_eq!((s.counts.accepted, s.encounters), (2_383, 1_664));
     let key = secret.pseudonymize("dallas-pd-uof#key", "43676|2/14/16");
     let e = out.iter().find(|e| e.source_key == key).expect("43676's encounter");
     assert_eq!(e.officers.len(), 9);
@@ -276,7 +276,7 @@ fn seattle_use_of_force() {
         return;
     };
     let (s, out) = import("seattle-uof", &path);
-    assert_eq!((s.received, s.accepted, s.rejected, s.skipped_rows), (15_181, 15_181, 0, 0));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.skipped_rows), (15_181, 15_181, 0, 0));
     // 9,642 (subject, day) encounters + 336 rows of the six placeholder subjects, one each.
     assert_eq!(s.encounters, 9_978);
     assert!(s.unknown_codes.is_empty(), "{:?}", s.unknown_codes);
@@ -355,7 +355,7 @@ fn seattle_call_data_portal_columns() {
         return;
     };
     let (s, out) = import("seattle-call-data", &path);
-    assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (222, 222, 0, 222));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (222, 222, 0, 222));
     assert!(s.unknown_codes.is_empty(), "{:?}", s.unknown_codes);
     let m = by_key(&out);
 
@@ -427,7 +427,7 @@ fn seattle_call_data_r_exports() {
     for (rel, rows, recognised, flagged) in files {
         let Some(path) = data(rel) else { return };
         let (s, out) = import("seattle-call-data-r", &path);
-        assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (rows, rows, 0, rows), "{rel}");
+        assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (rows, rows, 0, rows), "{rel}");
         assert!(s.unknown_codes.is_empty(), "{rel}: {:?}", s.unknown_codes);
         assert!(
             out.iter()
@@ -503,7 +503,7 @@ fn seattle_crisis_header_matches_the_mapping() {
     // The sample holds one good row and one truncated at field 13, whose open quote swallows the
     // rest of the file (the `TRUNCATED` marker).
     let (s, out) = import("seattle-crisis", &path);
-    assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (2, 1, 1, 1));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (2, 1, 1, 1));
     assert_eq!(s.first_rejects[0].line, 3);
     assert!(
         s.first_rejects[0].reason.contains("the row has 13 fields, the header has 25"),
@@ -520,7 +520,7 @@ fn seattle_crisis_header_matches_the_mapping() {
 fn seattle_crisis_fixture() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seattle_crisis_sample.csv");
     let (s, out) = import("seattle-crisis", &path);
-    assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (20, 20, 0, 17));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (20, 20, 0, 17));
     // The one disposition the mapping does not know is counted (and mapped to `other`).
     assert_eq!(s.unknown_codes.len(), 1, "{:?}", s.unknown_codes);
     assert_eq!(

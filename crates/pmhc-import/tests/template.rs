@@ -21,7 +21,7 @@ fn the_template_is_a_working_mapping() {
         &mut out,
     )
     .expect("runs");
-    assert_eq!((s.received, s.accepted, s.rejected, s.encounters), (3, 3, 0, 2));
+    assert_eq!((s.counts.received, s.counts.accepted, s.counts.rejected, s.encounters), (3, 3, 0, 2));
     let unknown: Vec<(&str, &str)> = s.unknown_codes.iter().map(|u| (u.field.as_str(), u.value.as_str())).collect();
     assert_eq!(unknown, vec![("disposition", "XYZ"), ("race_ethnicity", "Q")]);
 
@@ -84,7 +84,7 @@ fn ages_become_bands_and_a_pattern_may_mean_unknown() {
     std::fs::write(&path, "id,day,age,sex\n1,2024-01-02,34,NA\n2,2024-01-02,131,Fem\n3,2024-01-02,17,F\n").expect("write");
     let mut out: Vec<Encounter> = Vec::new();
     let s = run(&path, &spec, EngineOptions::default(), &mut out).expect("runs");
-    assert_eq!((s.accepted, s.rejected), (2, 1), "{:?}", s.first_rejects);
+    assert_eq!((s.counts.accepted, s.counts.rejected), (2, 1), "{:?}", s.first_rejects);
     assert!(s.first_rejects[0].reason.contains("131"), "{:?}", s.first_rejects);
     assert!(s.unknown_codes.is_empty(), "{:?}", s.unknown_codes);
     let by_key = |k: &str| out.iter().find(|e| e.source_key == k).expect("encounter");

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use pmhc_core::Encounter;
+use pmhc_core::import::ImportCounts;
 use pmhc_import::{EngineOptions, EngineSummary, MappingSpec, Sink};
-use pmhc_store::{BatchCounts, ImportStatus, ImportTotals, NewImport};
+use pmhc_store::{ImportStatus, NewImport};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
@@ -45,8 +46,8 @@ pub struct ImportRequest {
 pub struct ImportOutcome {
     pub import_id: i64,
     pub status: ImportStatus,
+    /// The engine's summary, its counts completed with what the store wrote.
     pub summary: EngineSummary,
-    pub counts: BatchCounts,
     pub seconds: f64,
 }
 
@@ -134,12 +135,12 @@ pub async fn import_file(cx: &ServiceContext, req: ImportRequest) -> Result<Impo
         pmhc_import::run(&path, &spec, options, &mut sink)
     });
 
-    let mut counts = BatchCounts::default();
+    let mut counts = ImportCounts::default();
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
         match store.write_batch(req.partner, Some(import_id), &batch).await {
             Ok(c) => {
-                counts += c;
+                counts.add_written(c);
                 if let Err(e) = store.import_heartbeat(import_id).await {
                     write_error = Some(e);
                     break;
@@ -155,9 +156,9 @@ pub async fn import_file(cx: &ServiceContext, req: ImportRequest) -> Result<Impo
     let result = engine.await.map_err(|e| ServiceError::Internal(format!("the import thread failed: {e}")));
     let actor = req.actor.clone();
     let failed = |cx: ServiceContext, counts, why: String| async move {
-        end(&cx, &actor, import_id, &EngineSummary::default(), counts, ImportStatus::Failed, &why).await;
+        end(&cx, &actor, import_id, &counts, ImportStatus::Failed, &why).await;
     };
-    let summary = match (result, write_error) {
+    let mut summary = match (result, write_error) {
         (_, Some(e)) => {
             let e = ServiceError::ImportWrite { counts, source: Box::new(e) };
             failed(cx.clone(), counts, e.to_string()).await;
@@ -174,14 +175,15 @@ pub async fn import_file(cx: &ServiceContext, req: ImportRequest) -> Result<Impo
         }
         (Ok(Ok(s)), None) => s,
     };
+    summary.counts.add_written(counts);
     // Every one of the first rows failing the same way stops the import, with nothing kept.
-    let status = match (&summary.stopped, summary.rejected) {
+    let status = match (&summary.stopped, summary.counts.rejected) {
         (Some(_), _) => ImportStatus::Stopped,
         (None, 0) => ImportStatus::Complete,
         (None, _) => ImportStatus::Partial,
     };
-    end(cx, &req.actor, import_id, &summary, counts, status, summary.stopped.as_deref().unwrap_or("")).await;
-    Ok(ImportOutcome { import_id, status, summary, counts, seconds: started.elapsed().as_secs_f64() })
+    end(cx, &req.actor, import_id, &summary.counts, status, summary.stopped.as_deref().unwrap_or("")).await;
+    Ok(ImportOutcome { import_id, status, summary, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// Open an import: its row in the history (naming this process) and, before any record is
@@ -199,7 +201,7 @@ pub async fn begin(cx: &ServiceContext, actor: &Actor, meta: &NewImport) -> Resu
         meta.partner
     );
     if let Err(e) = crate::audit::record(cx, actor, AuditAction::Import, format!("import:{id}"), &[], AuditOutcome::Success, detail).await {
-        let _ = store.finish_import(id, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await;
+        let _ = store.finish_import(id, &ImportCounts::default(), ImportStatus::Failed).await;
         return Err(e);
     }
     Ok(id)
@@ -208,25 +210,14 @@ pub async fn begin(cx: &ServiceContext, actor: &Actor, meta: &NewImport) -> Resu
 /// Close an import: its totals in the history and the "import finished" entry (counts, outcome;
 /// `why` when it failed). Failures to record are logged: the data is written either way, and
 /// an import left running is marked interrupted by the next command.
-pub async fn end(cx: &ServiceContext, actor: &Actor, id: i64, s: &EngineSummary, c: BatchCounts, status: ImportStatus, why: &str) {
-    let store = cx.store();
-    let totals = ImportTotals {
-        received: s.received,
-        accepted: s.accepted,
-        rejected: s.rejected,
-        inserted: c.inserted,
-        updated: c.updated,
-        unchanged: c.unchanged,
-        stale: c.stale,
-        status,
-    };
-    if let Err(e) = store.finish_import(id, &totals).await {
+pub async fn end(cx: &ServiceContext, actor: &Actor, id: i64, c: &ImportCounts, status: ImportStatus, why: &str) {
+    if let Err(e) = cx.store().finish_import(id, c, status).await {
         tracing::warn!(import = id, error = %e, "could not record the end of an import");
     }
     let outcome = if matches!(status, ImportStatus::Failed | ImportStatus::Stopped) { AuditOutcome::Failed } else { AuditOutcome::Success };
     let mut detail = format!(
         "finished {status}: {} rows read, {} accepted, {} rejected; {} encounters new, {} updated, {} unchanged, {} stale",
-        s.received, s.accepted, s.rejected, c.inserted, c.updated, c.unchanged, c.stale
+        c.received, c.accepted, c.rejected, c.inserted, c.updated, c.unchanged, c.stale
     );
     if !why.is_empty() {
         detail.push_str(&format!("; {why}"));

@@ -48,7 +48,7 @@ pub enum ServiceError {
     )]
     ImportWrite {
         /// What the batches committed before the error wrote.
-        counts: pmhc_store::BatchCounts,
+        counts: pmhc_core::import::ImportCounts,
         #[source]
         source: Box<pmhc_store::StoreError>,
     },

@@ -20,12 +20,7 @@ use crate::sharing::Viewer;
 use crate::{Acting, ServiceContext, ServiceError};
 
 fn refused(what: &str, problems: Vec<RowProblem>) -> ServiceError {
-    ServiceError::Invalid(format!(
-        "the {what} was not imported ({} problem{}):\n{}",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" },
-        problems.iter().map(|p| format!("  line {}: {}", p.line, p.message)).collect::<Vec<_>>().join("\n")
-    ))
+    crate::inventory::not_imported(&format!("the {what} was"), problems)
 }
 
 /// Whether `by` keeps the programme's courses (every partner's coverage reads them): the

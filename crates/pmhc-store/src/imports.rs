@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::{
-    ImportRecord, ImportStatus, ImportTotals, NewImport, Store, StoreError, count_from_db, count_to_db, on_pool,
-};
+use pmhc_core::import::ImportCounts;
+
+use crate::{ImportRecord, ImportStatus, NewImport, Store, StoreError, count_from_db, count_to_db, on_pool};
 
 /// The process running an import, as recorded: `HOST pid PID started TICKS` (the start time in
 /// clock ticks since boot, from `/proc`, so that a reused pid is not taken for the same process).
@@ -138,7 +138,7 @@ impl Store {
     }
 
     /// Record the end of an import: its totals, status and the finishing time.
-    pub async fn finish_import(&self, import_id: i64, summary: &ImportTotals) -> Result<(), StoreError> {
+    pub async fn finish_import(&self, import_id: i64, counts: &ImportCounts, status: ImportStatus) -> Result<(), StoreError> {
         let now = crate::clock::real_now();
         let result = on_pool!(self, pool => {
             sqlx::query(
@@ -146,14 +146,14 @@ impl Store {
                  unchanged = $7, stale = $8, status = $9, finished_at = $10 WHERE id = $1",
             )
             .bind(import_id)
-            .bind(count_to_db(summary.received))
-            .bind(count_to_db(summary.accepted))
-            .bind(count_to_db(summary.rejected))
-            .bind(count_to_db(summary.inserted))
-            .bind(count_to_db(summary.updated))
-            .bind(count_to_db(summary.unchanged))
-            .bind(count_to_db(summary.stale))
-            .bind(summary.status.as_str())
+            .bind(count_to_db(counts.received))
+            .bind(count_to_db(counts.accepted))
+            .bind(count_to_db(counts.rejected))
+            .bind(count_to_db(counts.inserted))
+            .bind(count_to_db(counts.updated))
+            .bind(count_to_db(counts.unchanged))
+            .bind(count_to_db(counts.stale))
+            .bind(status.as_str())
             .bind(now)
             .execute(pool)
             .await
@@ -212,13 +212,15 @@ impl Store {
                     })?,
                     started_at: r.try_get::<DateTime<Utc>, _>(6).map_err(StoreError::db(BACKEND, op))?,
                     finished_at: r.try_get::<Option<DateTime<Utc>>, _>(7).map_err(StoreError::db(BACKEND, op))?,
-                    received: count(8)?,
-                    accepted: count(9)?,
-                    rejected: count(10)?,
-                    inserted: count(11)?,
-                    updated: count(12)?,
-                    unchanged: count(13)?,
-                    stale: count(14)?,
+                    counts: ImportCounts {
+                        received: count(8)?,
+                        accepted: count(9)?,
+                        rejected: count(10)?,
+                        inserted: count(11)?,
+                        updated: count(12)?,
+                        unchanged: count(13)?,
+                        stale: count(14)?,
+                    },
                     partner: r.try_get(15).map_err(StoreError::db(BACKEND, op))?,
                 });
             }

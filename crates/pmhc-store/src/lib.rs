@@ -59,10 +59,7 @@ pub use referral_history::{PastMove, ReferralHistory};
 pub use clock::Clock;
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};
-pub use model::{
-    BatchCounts, EncounterFilter, ImportRecord, ImportStatus, ImportTotals, MigrationInfo, NewImport,
-    UnknownImportStatus,
-};
+pub use model::{EncounterFilter, ImportRecord, ImportStatus, MigrationInfo, NewImport, UnknownImportStatus};
 
 /// Run the same expression on whichever pool the store has. The expression is compiled once per
 /// backend, so it may use anything both sqlx drivers support.

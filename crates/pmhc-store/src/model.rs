@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use pmhc_core::import::ImportCounts;
 use pmhc_core::{Disposition, ResponseModel};
 
 /// One schema migration known to this build, and whether the database has it.
@@ -25,35 +26,6 @@ pub struct NewImport {
     pub source_system: String,
     /// The partner importing (the records' owner).
     pub partner: i64,
-}
-
-/// What [`Store::write_batch`](crate::Store::write_batch) did with a batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BatchCounts {
-    /// New records.
-    pub inserted: u64,
-    /// Records that existed with other content and were overwritten.
-    pub updated: u64,
-    /// Records that existed with the same content (nothing written).
-    pub unchanged: u64,
-    /// Records older (by `source_updated_at`) than the stored version (nothing written).
-    pub stale: u64,
-}
-
-impl BatchCounts {
-    /// Records the batch held (the sum of the four counts).
-    pub fn total(&self) -> u64 {
-        self.inserted + self.updated + self.unchanged + self.stale
-    }
-}
-
-impl std::ops::AddAssign for BatchCounts {
-    fn add_assign(&mut self, o: BatchCounts) {
-        self.inserted += o.inserted;
-        self.updated += o.updated;
-        self.unchanged += o.unchanged;
-        self.stale += o.stale;
-    }
 }
 
 /// How an import ended (or that it is still running).
@@ -118,32 +90,6 @@ impl FromStr for ImportStatus {
     }
 }
 
-/// The totals recorded when an import finishes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportTotals {
-    /// Rows read from the file.
-    pub received: u64,
-    /// Rows that became (part of) an encounter.
-    pub accepted: u64,
-    /// Rows refused by the mapping or validation.
-    pub rejected: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub stale: u64,
-    pub status: ImportStatus,
-}
-
-impl ImportTotals {
-    /// Add what one batch did to the write counts.
-    pub fn add_batch(&mut self, c: BatchCounts) {
-        self.inserted += c.inserted;
-        self.updated += c.updated;
-        self.unchanged += c.unchanged;
-        self.stale += c.stale;
-    }
-}
-
 /// One row of the `imports` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportRecord {
@@ -155,13 +101,8 @@ pub struct ImportRecord {
     pub status: ImportStatus,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub stale: u64,
+    /// Its totals (all 0 while it runs; an interrupted import's `inserted` is what it stored).
+    pub counts: ImportCounts,
     /// The partner that imported (owns the records).
     pub partner: i64,
 }

@@ -8,8 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use pmhc_core::Encounter;
 use pmhc_service::ServiceError;
 use pmhc_service::audit::Actor;
+use pmhc_core::import::ImportCounts;
 use pmhc_service::ServiceContext;
-use pmhc_store::{BatchCounts, Clock, EncounterFilter, ImportStatus, NewImport, Store};
+use pmhc_store::{Clock, EncounterFilter, ImportStatus, NewImport, Store};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use crate::cli::*;
@@ -46,7 +47,7 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let mut counts = BatchCounts::default();
+    let mut counts = ImportCounts::default();
     let destination;
     let mut extras = super::demo_programme::Extras::default();
     if let Some(path) = &args.csv {
@@ -106,7 +107,7 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         let mut failure = None;
         while let Some(batch) = rx.recv().await {
             match store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(import_id), &batch).await {
-                Ok(c) => counts += c,
+                Ok(c) => counts.add_written(c),
                 Err(e) => {
                     failure = Some(ServiceError::ImportWrite { counts, source: Box::new(e) });
                     break;
@@ -115,15 +116,15 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         }
         drop(rx);
         let (roster, candidates) = producer.await?;
-        let summary = pmhc_import::EngineSummary { received: args.encounters, accepted: args.encounters, ..Default::default() };
+        let totals = ImportCounts { received: args.encounters, accepted: args.encounters, ..counts };
         if let Some(e) = failure {
-            pmhc_service::imports::end(cx, &actor, import_id, &summary, counts, ImportStatus::Failed, &e.to_string()).await;
+            pmhc_service::imports::end(cx, &actor, import_id, &totals, ImportStatus::Failed, &e.to_string()).await;
             return Err(anyhow::Error::new(e).context("the demo data could not be written"));
         }
-        pmhc_service::imports::end(cx, &actor, import_id, &summary, counts, ImportStatus::Complete, "").await;
+        pmhc_service::imports::end(cx, &actor, import_id, &totals, ImportStatus::Complete, "").await;
         // A provider with its services, referrals from the encounters, and the training
         // programme of the officers who answered the calls, so that every page has something to show.
-        extras = super::demo_programme::add(store, cx, args.seed, &config.source_system, &pmhc_synth::programme(&config), &roster, candidates)
+        extras = super::demo_programme::add(store, args.seed, &config.source_system, &pmhc_synth::programme(&config), &roster, candidates)
             .await?;
     }
     bar.finish_and_clear();

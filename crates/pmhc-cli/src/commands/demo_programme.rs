@@ -58,7 +58,6 @@ pub struct Extras {
 /// Add the provider, its services, the referrals and the training programme.
 pub async fn add(
     store: &Store,
-    cx: &pmhc_service::ServiceContext,
     seed: u64,
     source_system: &str,
     programme: &pmhc_synth::Programme,
@@ -69,7 +68,14 @@ pub async fn add(
         Ok(p) => p.id,
         Err(_) => store.add_partner(DEMO_PROVIDER, Sector::BehavioralHealth).await?.id,
     };
-    let services = pmhc_service::inventory::import_inventory(cx, include_bytes!("../../data/demo-services.csv")).await?;
+    // The demo's own inventory, saved as the rest of its programme is (not an import to audit).
+    let partners = store.list_partners().await?;
+    let listed = pmhc_import::inventory::parse_inventory(include_bytes!("../../data/demo-services.csv"), &partners)
+        .map_err(|p| anyhow::anyhow!("the demo's inventory has {} problems", p.len()))?;
+    let mut services = Vec::with_capacity(listed.len());
+    for s in &listed {
+        services.push(store.save_service(s).await?);
+    }
     let (referrals, capacity_reports) = if store.referral_facts().await?.is_empty() {
         let histories = referrals(seed, source_system, provider, &services, candidates);
         let n = store.record_referral_histories(&histories).await?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use pmhc_import::UnknownCodeCount;
+use pmhc_import::EngineSummary;
 use pmhc_service::ServiceError;
 use pmhc_service::audit::Actor;
 use pmhc_service::imports::{ImportRequest, import_file};
@@ -14,6 +14,7 @@ use crate::cli::*;
 use crate::output;
 use super::load_mapping;
 
+/// `pmhc import --json`: the file, the import and the engine's summary with its counts.
 #[derive(Debug, Serialize)]
 pub(crate) struct ImportReport {
     file: String,
@@ -21,22 +22,8 @@ pub(crate) struct ImportReport {
     source_system: String,
     import_id: i64,
     status: &'static str,
-    received: u64,
-    accepted: u64,
-    rejected: u64,
-    skipped_rows: u64,
-    encounters: u64,
-    inserted: u64,
-    updated: u64,
-    unchanged: u64,
-    stale: u64,
-    unknown_codes: Vec<UnknownCodeCount>,
-    absent_columns: Vec<String>,
-    rejects_path: Option<PathBuf>,
-    first_rejects: Vec<pmhc_import::RejectedRow>,
-    /// Why the import stopped after its first rows ("stopped: every row fails with …").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stopped: Option<String>,
+    #[serde(flatten)]
+    summary: EngineSummary,
     seconds: f64,
     rows_per_second: f64,
 }
@@ -86,65 +73,30 @@ pub(crate) async fn import(cx: &ServiceContext, args: ImportArgs) -> Result<u8> 
         }
         Err(e) => return Err(anyhow::Error::new(e).context("the import stopped")),
     };
-    let (summary, counts, status, import_id) = (outcome.summary, outcome.counts, outcome.status, outcome.import_id);
-    let seconds = outcome.seconds;
+    let (summary, status, import_id, seconds) = (outcome.summary, outcome.status, outcome.import_id, outcome.seconds);
     let report = ImportReport {
         file: args.file.display().to_string(),
         mapping: mapping_name,
         source_system: spec.source.system.clone(),
         import_id,
         status: status.as_str(),
-        received: summary.received,
-        accepted: summary.accepted,
-        rejected: summary.rejected,
-        skipped_rows: summary.skipped_rows,
-        encounters: summary.encounters,
-        inserted: counts.inserted,
-        updated: counts.updated,
-        unchanged: counts.unchanged,
-        stale: counts.stale,
-        unknown_codes: summary.unknown_codes,
-        absent_columns: summary.absent_columns,
-        rejects_path: summary.rejects_path,
-        first_rejects: summary.first_rejects,
-        stopped: summary.stopped,
+        rows_per_second: if seconds > 0.0 { summary.counts.received as f64 / seconds } else { 0.0 },
+        summary,
         seconds,
-        rows_per_second: if seconds > 0.0 { summary.received as f64 / seconds } else { 0.0 },
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        output::import_report(&report_view(&report));
-        if let Some(why) = &report.stopped {
+        output::import_report(&report.file, &report.mapping, &report.summary, report.seconds);
+        if let Some(why) = &report.summary.stopped {
             println!("\nThe import {why}");
         }
     }
-    Ok(if report.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
+    Ok(if report.summary.counts.rejected > 0 { crate::EXIT_PARTIAL } else { 0 })
 }
 
 /// Where rejected rows go without `--rejects`: beside the input, as `<stem>.rejects.csv`.
 fn default_rejects_path(file: &std::path::Path) -> PathBuf {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
     file.with_file_name(format!("{stem}.rejects.csv"))
-}
-
-pub(crate) fn report_view(r: &ImportReport) -> output::ImportView<'_> {
-    output::ImportView {
-        file: &r.file,
-        mapping: &r.mapping,
-        received: r.received,
-        accepted: r.accepted,
-        rejected: r.rejected,
-        skipped_rows: r.skipped_rows,
-        encounters: r.encounters,
-        inserted: r.inserted,
-        updated: r.updated,
-        unchanged: r.unchanged,
-        stale: r.stale,
-        unknown_codes: &r.unknown_codes,
-        absent_columns: &r.absent_columns,
-        rejects_path: r.rejects_path.as_deref(),
-        first_rejects: &r.first_rejects,
-        seconds: r.seconds,
-    }
 }

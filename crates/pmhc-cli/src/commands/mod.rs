@@ -25,7 +25,6 @@ mod user;
 pub(crate) use mappings::load_mapping;
 
 use anyhow::{Context, Result, bail};
-use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_service::ServiceContext;
 use pmhc_service::audit::Actor;
 use pmhc_store::{Clock, Store};
@@ -178,11 +177,4 @@ async fn interrupt_dead(cx: &ServiceContext) {
         }
         Err(e) => eprintln!("warning: cannot check for interrupted imports: {e}"),
     }
-}
-
-/// Audit an administrative action with its outcome, then pass the result on.
-pub(crate) async fn audited<T>(cx: &ServiceContext, object: String, detail: String, groups: &[&str], r: Result<T>) -> Result<T> {
-    let outcome = if r.is_ok() { AuditOutcome::Success } else { AuditOutcome::Failed };
-    pmhc_service::audit::record(cx, &Actor::cli(), AuditAction::Admin, object, groups, outcome, detail).await?;
-    r
 }

@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
+use pmhc_service::Acting;
 use pmhc_service::audit::{self, Actor};
 use pmhc_service::ServiceContext;
 use crate::cli::ServicesCommand;
-use super::audited;
 
 pub(crate) async fn services(cx: &ServiceContext, cmd: ServicesCommand) -> Result<u8> {
     use pmhc_service::inventory;
@@ -31,8 +31,7 @@ pub(crate) async fn services(cx: &ServiceContext, cmd: ServicesCommand) -> Resul
         }
         ServicesCommand::Import { file } => {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let r = inventory::import_inventory(cx, &bytes).await.map_err(anyhow::Error::from);
-            let saved = audited(cx, format!("services:{}", file.display()), "import".into(), &[], r).await?;
+            let saved = inventory::import_inventory(cx, &Actor::cli(), Acting::Operator, &file.display().to_string(), &bytes).await?;
             println!("Imported {} services from {}.", saved.len(), file.display());
         }
         ServicesCommand::Capacity { service_id, available, total, at } => {
@@ -40,8 +39,7 @@ pub(crate) async fn services(cx: &ServiceContext, cmd: ServicesCommand) -> Resul
         }
         ServicesCommand::CapacityImport { file } => {
             let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let r = inventory::import_capacity(cx, &bytes, &Actor::cli().name).await.map_err(anyhow::Error::from);
-            let n = audited(cx, format!("capacity:{}", file.display()), "import".into(), &[], r).await?;
+            let n = inventory::import_capacity(cx, &Actor::cli(), Acting::Operator, &file.display().to_string(), &bytes).await?;
             println!("Imported {n} capacity reports from {}.", file.display());
         }
         ServicesCommand::Export { output } => {
@@ -71,6 +69,6 @@ pub(crate) async fn report_capacity(cx: &ServiceContext, service_id: i64, availa
         Some(a) => pmhc_import::inventory::parse_reported_at(&a).ok_or_else(|| anyhow::anyhow!("--at `{a}` is not a date and time (YYYY-MM-DD HH:MM)"))?,
         None => cx.clock().now().naive_utc(),
     };
-    pmhc_service::inventory::record_capacity(cx, &audit::Actor::cli(), pmhc_service::Acting::Operator, service_id, at, available, total).await?;
+    pmhc_service::inventory::record_capacity(cx, &Actor::cli(), Acting::Operator, service_id, at, available, total).await?;
     Ok(format!("Service {service_id}: {available} free{} at {} (UTC).", total.map(|t| format!(" of {t}")).unwrap_or_default(), at.format("%Y-%m-%d %H:%M")))
 }

@@ -1,71 +1,33 @@
 //! The stored columns of an encounter: their names and order, an encounter's values in that order
 //! (for both dialects' writes), the JSON of its lists, and an encounter read back from a row.
+//!
+//! All of it follows the walk of [`Encounter::visit`] (pmhc-core's one list of fields): a column
+//! per field (the area's five), named as the field, each value stored by its kind; the content
+//! hash last. A new field of `Encounter` needs its column in both migrations, nothing here.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use pmhc_core::{CodeList, Encounter};
+use pmhc_core::Encounter;
+use pmhc_core::visit::{ValueMut, ValueRef};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::StoreError;
 
+/// Bound parameters per row: the encounter's columns, then its content hash.
+pub(super) const PER_ROW: usize = Encounter::COLUMNS + 1;
+/// Columns read back into an `Encounter` (all but `content_hash`).
+const READ_COLUMNS: usize = Encounter::COLUMNS;
+
 /// The stored columns of an encounter, in the order rows are bound and decoded. `content_hash`
 /// comes last and is written but not read back into the record.
-pub(super) const COLUMNS: [&str; 49] = [
-    "source_system",
-    "source_key",
-    "source_updated_at",
-    "agency",
-    "call_number",
-    "occurred_on",
-    "occurred_time",
-    "date_precision",
-    "reported_at",
-    "dispatched_at",
-    "arrived_at",
-    "cleared_at",
-    "precinct",
-    "sector",
-    "beat",
-    "latitude",
-    "longitude",
-    "call_source",
-    "priority",
-    "initial_call_type",
-    "final_call_type",
-    "mh_recognised_at_dispatch",
-    "mental_health_flag",
-    "response_model",
-    "cit_requested",
-    "cit_dispatched",
-    "cit_arrived",
-    "clinician_on_scene",
-    "officers",
-    "time_on_scene_minutes",
-    "disposition",
-    "arrested",
-    "cited",
-    "involuntary_hold",
-    "referrals",
-    "use_of_force",
-    "force_types",
-    "subject_injured",
-    "officer_injured",
-    "weapon_involved",
-    "behaviours",
-    "veteran",
-    "housing_status",
-    "substance_use",
-    "subject_key",
-    "age_band",
-    "gender",
-    "race_ethnicity",
-    "content_hash",
-];
-/// Bound parameters per row.
-pub(super) const PER_ROW: usize = COLUMNS.len();
-/// Columns read back into an `Encounter` (all but `content_hash`).
-const READ_COLUMNS: usize = COLUMNS.len() - 1;
+pub(super) static COLUMNS: LazyLock<[&'static str; PER_ROW]> = LazyLock::new(|| {
+    let mut columns = ["content_hash"; PER_ROW];
+    for (c, name) in columns.iter_mut().zip(pmhc_core::visit::column_names()) {
+        *c = name;
+    }
+    columns
+});
 
 pub(super) fn select_list() -> &'static str {
     static S: OnceLock<String> = OnceLock::new();
@@ -85,110 +47,30 @@ pub(super) enum Cell<'a> {
     OptInt(Option<i64>),
 }
 
-/// An encounter's stored values in [`COLUMNS`] order: the one place that says which field is
-/// stored in which column, for both databases. Exhaustive: a field added to `Encounter` stops the
-/// build here, and the compiler checks the array against `COLUMNS`' length. (Reading back is
-/// [`decode_row`], a struct literal in the same order.)
+/// An encounter's stored values in [`COLUMNS`] order, for both databases: each value of the walk
+/// by its kind (codes as their text, lists as the JSON `lists` holds), then `hash`.
 pub(super) fn cells<'a>(e: &'a Encounter, lists: &'a ListBuffers, hash: &'a str) -> [Cell<'a>; PER_ROW] {
-    use Cell::*;
-    let Encounter {
-        source_system,
-        source_key,
-        source_updated_at,
-        agency,
-        call_number,
-        occurred_on,
-        occurred_time,
-        date_precision,
-        reported_at,
-        dispatched_at,
-        arrived_at,
-        cleared_at,
-        area,
-        call_source,
-        priority,
-        initial_call_type,
-        final_call_type,
-        mh_recognised_at_dispatch,
-        mental_health_flag,
-        response_model,
-        cit_requested,
-        cit_dispatched,
-        cit_arrived,
-        clinician_on_scene,
-        officers: _,
-        time_on_scene_minutes,
-        disposition,
-        arrested,
-        cited,
-        involuntary_hold,
-        referrals: _,
-        use_of_force,
-        force_types: _,
-        subject_injured,
-        officer_injured,
-        weapon_involved,
-        behaviours: _,
-        veteran,
-        housing_status,
-        substance_use,
-        subject_key,
-        age_band,
-        gender,
-        race_ethnicity,
-    } = e;
-    let pmhc_core::Area { precinct, sector, beat, latitude, longitude } = area;
-    [
-        Text(source_system),
-        Text(source_key),
-        OptDateTime(*source_updated_at),
-        OptText(agency.as_deref()),
-        OptText(call_number.as_deref()),
-        Date(*occurred_on),
-        OptTime(*occurred_time),
-        Text(date_precision.as_str()),
-        OptDateTime(*reported_at),
-        OptDateTime(*dispatched_at),
-        OptDateTime(*arrived_at),
-        OptDateTime(*cleared_at),
-        OptText(precinct.as_deref()),
-        OptText(sector.as_deref()),
-        OptText(beat.as_deref()),
-        OptDouble(*latitude),
-        OptDouble(*longitude),
-        Text(call_source.as_str()),
-        OptText(priority.as_deref()),
-        OptText(initial_call_type.as_deref()),
-        OptText(final_call_type.as_deref()),
-        OptBool(*mh_recognised_at_dispatch),
-        OptBool(*mental_health_flag),
-        Text(response_model.as_str()),
-        OptBool(*cit_requested),
-        OptBool(*cit_dispatched),
-        OptBool(*cit_arrived),
-        OptBool(*clinician_on_scene),
-        Text(json_text(&lists.officers)),
-        OptInt(time_on_scene_minutes.map(i64::from)),
-        Text(disposition.as_str()),
-        OptBool(*arrested),
-        OptBool(*cited),
-        OptBool(*involuntary_hold),
-        Text(json_text(&lists.referrals)),
-        Text(use_of_force.as_str()),
-        Text(json_text(&lists.force_types)),
-        OptBool(*subject_injured),
-        OptBool(*officer_injured),
-        OptBool(*weapon_involved),
-        Text(json_text(&lists.behaviours)),
-        OptBool(*veteran),
-        Text(housing_status.as_str()),
-        OptBool(*substance_use),
-        OptText(subject_key.as_deref()),
-        Text(age_band.as_str()),
-        Text(gender.as_str()),
-        Text(race_ethnicity.as_str()),
-        Text(hash),
-    ]
+    let mut out = [Cell::Text(hash); PER_ROW];
+    let (mut i, mut list) = (0, 0);
+    e.visit(|_, v| {
+        out[i] = match v {
+            ValueRef::Text(s) | ValueRef::Code(s) => Cell::Text(s),
+            ValueRef::OptText(s) => Cell::OptText(s),
+            ValueRef::Date(d) => Cell::Date(d),
+            ValueRef::OptTime(t) => Cell::OptTime(t),
+            ValueRef::OptDateTime(t) => Cell::OptDateTime(t),
+            ValueRef::OptF64(v) => Cell::OptDouble(v),
+            ValueRef::OptBool(b) => Cell::OptBool(b),
+            ValueRef::OptU32(v) => Cell::OptInt(v.map(i64::from)),
+            ValueRef::Officers(_) | ValueRef::Referrals(_) | ValueRef::Texts(_) => {
+                list += 1;
+                Cell::Text(lists.json(list - 1))
+            }
+        };
+        i += 1;
+    });
+    debug_assert_eq!(i, READ_COLUMNS);
+    out
 }
 
 /// Read an encounter from a row whose first `READ_COLUMNS` columns are `COLUMNS` in order.
@@ -205,165 +87,96 @@ where
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
 {
     let op = "read an encounter";
-    let mut i = 0usize;
-    macro_rules! get {
-        ($t:ty) => {{
-            let v: $t = row.try_get(i).map_err(StoreError::db(backend, op))?;
-            i += 1;
-            v
-        }};
-    }
-    let source_system: String = get!(String);
-    let source_key: String = get!(String);
+    // The key (the first two columns) names the record in the messages.
+    let source_system: String = row.try_get(0).map_err(StoreError::db(backend, op))?;
+    let source_key: String = row.try_get(1).map_err(StoreError::db(backend, op))?;
     let corrupt = |col: &str, detail: String| StoreError::Corrupt {
         what: format!("encounters.{col} of {source_system}/{source_key}"),
         detail,
     };
-    macro_rules! code {
-        ($col:literal) => {{
-            let s: String = get!(String);
-            s.parse().map_err(|e: pmhc_core::UnknownCode| corrupt($col, e.to_string()))?
-        }};
-    }
-    macro_rules! list {
-        ($col:literal) => {{
-            let s: String = get!(String);
-            serde_json::from_str(&s).map_err(|e| corrupt($col, e.to_string()))?
-        }};
-    }
-    let source_updated_at = get!(Option<NaiveDateTime>);
-    let agency = get!(Option<String>);
-    let call_number = get!(Option<String>);
-    let occurred_on = get!(NaiveDate);
-    let occurred_time = get!(Option<NaiveTime>);
-    let date_precision = code!("date_precision");
-    let reported_at = get!(Option<NaiveDateTime>);
-    let dispatched_at = get!(Option<NaiveDateTime>);
-    let arrived_at = get!(Option<NaiveDateTime>);
-    let cleared_at = get!(Option<NaiveDateTime>);
-    let area = pmhc_core::Area {
-        precinct: get!(Option<String>),
-        sector: get!(Option<String>),
-        beat: get!(Option<String>),
-        latitude: get!(Option<f64>),
-        longitude: get!(Option<f64>),
-    };
-    let call_source = code!("call_source");
-    let priority = get!(Option<String>);
-    let initial_call_type = get!(Option<String>);
-    let final_call_type = get!(Option<String>);
-    let mh_recognised_at_dispatch = get!(Option<bool>);
-    let mental_health_flag = get!(Option<bool>);
-    let response_model = code!("response_model");
-    let cit_requested = get!(Option<bool>);
-    let cit_dispatched = get!(Option<bool>);
-    let cit_arrived = get!(Option<bool>);
-    let clinician_on_scene = get!(Option<bool>);
-    let officers = list!("officers");
-    let time_on_scene_minutes = match get!(Option<i64>) {
-        None => None,
-        Some(m) => Some(u32::try_from(m).map_err(|_| corrupt("time_on_scene_minutes", format!("{m} is out of range")))?),
-    };
-    let disposition = code!("disposition");
-    let arrested = get!(Option<bool>);
-    let cited = get!(Option<bool>);
-    let involuntary_hold = get!(Option<bool>);
-    let referrals = list!("referrals");
-    let use_of_force = code!("use_of_force");
-    let force_types = list!("force_types");
-    let subject_injured = get!(Option<bool>);
-    let officer_injured = get!(Option<bool>);
-    let weapon_involved = get!(Option<bool>);
-    let behaviours = list!("behaviours");
-    let veteran = get!(Option<bool>);
-    let housing_status = code!("housing_status");
-    let substance_use = get!(Option<bool>);
-    let subject_key = get!(Option<String>);
-    let age_band = code!("age_band");
-    let gender = code!("gender");
-    let race_ethnicity = code!("race_ethnicity");
+    let mut e = Encounter::new(String::new(), String::new(), NaiveDate::MIN);
+    let mut i = 0usize;
+    e.visit_mut(|column, slot| {
+        macro_rules! get {
+            ($t:ty) => {
+                row.try_get::<$t, usize>(i).map_err(StoreError::db(backend, op))?
+            };
+        }
+        macro_rules! list {
+            () => {{
+                let s: String = get!(String);
+                serde_json::from_str(&s).map_err(|err| corrupt(column, err.to_string()))?
+            }};
+        }
+        match slot {
+            ValueMut::Text(v) => *v = get!(String),
+            ValueMut::OptText(v) => *v = get!(Option<String>),
+            ValueMut::Date(v) => *v = get!(NaiveDate),
+            ValueMut::OptTime(v) => *v = get!(Option<NaiveTime>),
+            ValueMut::OptDateTime(v) => *v = get!(Option<NaiveDateTime>),
+            ValueMut::OptF64(v) => *v = get!(Option<f64>),
+            ValueMut::OptBool(v) => *v = get!(Option<bool>),
+            ValueMut::OptU32(v) => {
+                *v = match get!(Option<i64>) {
+                    None => None,
+                    Some(m) => Some(u32::try_from(m).map_err(|_| corrupt(column, format!("{m} is out of range")))?),
+                }
+            }
+            ValueMut::Code(v) => v.set_code(&get!(String)).map_err(|err| corrupt(column, err.to_string()))?,
+            ValueMut::Officers(v) => *v = list!(),
+            ValueMut::Referrals(v) => *v = list!(),
+            ValueMut::Texts(v) => *v = list!(),
+        }
+        i += 1;
+        Ok::<(), StoreError>(())
+    })?;
     debug_assert_eq!(i, READ_COLUMNS);
-    Ok(Encounter {
-        source_system,
-        source_key,
-        source_updated_at,
-        agency,
-        call_number,
-        occurred_on,
-        occurred_time,
-        date_precision,
-        reported_at,
-        dispatched_at,
-        arrived_at,
-        cleared_at,
-        area,
-        call_source,
-        priority,
-        initial_call_type,
-        final_call_type,
-        mh_recognised_at_dispatch,
-        mental_health_flag,
-        response_model,
-        cit_requested,
-        cit_dispatched,
-        cit_arrived,
-        clinician_on_scene,
-        officers,
-        time_on_scene_minutes,
-        disposition,
-        arrested,
-        cited,
-        involuntary_hold,
-        referrals,
-        use_of_force,
-        force_types,
-        subject_injured,
-        officer_injured,
-        weapon_involved,
-        behaviours,
-        veteran,
-        housing_status,
-        substance_use,
-        subject_key,
-        age_band,
-        gender,
-        race_ethnicity,
-    })
+    Ok(e)
 }
 
-/// Reused buffers for the JSON text of the list columns of one SQLite row.
+/// Reused buffers for the JSON text of the list columns of one row, in the walk's order.
 #[derive(Default)]
 pub(super) struct ListBuffers {
-    officers: Vec<u8>,
-    referrals: Vec<u8>,
-    force_types: Vec<u8>,
-    behaviours: Vec<u8>,
+    buffers: Vec<Vec<u8>>,
 }
 
 impl ListBuffers {
     /// Encode `e`'s lists (`[]` is written without serialising).
     pub(super) fn encode(&mut self, e: &Encounter) -> Result<(), StoreError> {
-        macro_rules! one {
-            ($field:ident) => {{
-                let buf = &mut self.$field;
-                buf.clear();
-                if e.$field.is_empty() {
+        let mut n = 0;
+        let mut failed = None;
+        e.visit_lists(|column, v| {
+            if self.buffers.len() <= n {
+                self.buffers.resize_with(n + 1, Vec::new);
+            }
+            let buf = &mut self.buffers[n];
+            n += 1;
+            buf.clear();
+            let written = match v {
+                ValueRef::Officers([]) | ValueRef::Referrals([]) | ValueRef::Texts([]) => {
                     buf.extend_from_slice(b"[]");
-                } else {
-                    serde_json::to_writer(&mut *buf, &e.$field).map_err(|err| StoreError::Encode {
-                        source_system: e.source_system.clone(),
-                        source_key: e.source_key.clone(),
-                        field: stringify!($field),
-                        detail: err.to_string(),
-                    })?;
+                    Ok(())
                 }
-            }};
-        }
-        one!(officers);
-        one!(referrals);
-        one!(force_types);
-        one!(behaviours);
-        Ok(())
+                ValueRef::Officers(l) => serde_json::to_writer(&mut *buf, l),
+                ValueRef::Referrals(l) => serde_json::to_writer(&mut *buf, l),
+                ValueRef::Texts(l) => serde_json::to_writer(&mut *buf, l),
+                _ => Ok(()),
+            };
+            if let (Err(err), None) = (written, &failed) {
+                failed = Some(StoreError::Encode {
+                    source_system: e.source_system.clone(),
+                    source_key: e.source_key.clone(),
+                    field: column,
+                    detail: err.to_string(),
+                });
+            }
+        });
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// The JSON of the `n`th list column.
+    fn json(&self, n: usize) -> &str {
+        self.buffers.get(n).map_or("[]", |b| json_text(b))
     }
 }
 
@@ -377,19 +190,11 @@ fn json_text(buf: &[u8]) -> &str {
 mod tests {
     use super::*;
 
-    /// The stored columns are the registry's fields in its order (the area spread over its five
-    /// columns), then the content hash.
+    /// The stored columns are the walk's (the registry's fields in its order, the area spread
+    /// over its five columns), then the content hash.
     #[test]
-    fn the_columns_are_the_registry_fields() {
-        let mut expected: Vec<&str> = Vec::new();
-        for (field, _) in pmhc_core::registry::ENCOUNTER_FIELDS {
-            if *field == "area" {
-                expected.extend(["precinct", "sector", "beat", "latitude", "longitude"]);
-            } else {
-                expected.push(field);
-            }
-        }
-        expected.push("content_hash");
-        assert_eq!(COLUMNS.to_vec(), expected);
+    fn the_columns_are_the_walks_then_the_hash() {
+        assert_eq!(COLUMNS[..READ_COLUMNS], *pmhc_core::visit::column_names());
+        assert_eq!(COLUMNS[READ_COLUMNS..], ["content_hash"]);
     }
 }

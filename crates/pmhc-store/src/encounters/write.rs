@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use chrono::SecondsFormat;
 use pmhc_core::Encounter;
+use pmhc_core::import::ImportCounts;
 use pmhc_core::sharing::PartnerId;
 
-use crate::{Backend, BatchCounts, Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use crate::sqlite_raw::Db;
 use super::blocking;
 use super::columns::COLUMNS;
@@ -69,7 +70,8 @@ pub(super) fn upsert_clause() -> String {
 }
 
 impl Store {
-    /// Write a batch of canonical encounters in one transaction, and say what happened to each.
+    /// Write a batch of canonical encounters in one transaction, and say what happened to each
+    /// (the write counts of the [`ImportCounts`]; its row counts stay 0).
     ///
     /// Every record must be valid ([`Encounter::validate`]) and its key `(source_system,
     /// source_key)` unique within the batch; otherwise nothing is written. Records are stored as
@@ -91,9 +93,9 @@ impl Store {
         partner: PartnerId,
         import_id: Option<i64>,
         batch: &[Encounter],
-    ) -> Result<BatchCounts, StoreError> {
+    ) -> Result<ImportCounts, StoreError> {
         if batch.is_empty() {
-            return Ok(BatchCounts::default());
+            return Ok(ImportCounts::default());
         }
         let mut seen: HashMap<(&str, &str), usize> = HashMap::with_capacity(batch.len());
         for (i, e) in batch.iter().enumerate() {
@@ -141,7 +143,7 @@ impl Store {
                 // Hashes of the records found in the database (to compare); the others are
                 // hashed while their rows are encoded.
                 let mut hashes: Vec<Option<String>> = vec![None; batch.len()];
-                let mut counts = BatchCounts::default();
+                let mut counts = ImportCounts::default();
                 let (mut inserts, mut updates) = (Vec::new(), Vec::new());
                 for (i, e) in batch.iter().enumerate() {
                     let Some((stored_hash, stored_version)) = &existing[i] else {

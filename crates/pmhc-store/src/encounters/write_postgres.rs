@@ -59,7 +59,7 @@ fn write_sql(rows: usize, upsert: bool) -> Arc<str> {
 
 /// Bind one encounter's `PER_ROW` values to a PostgreSQL statement, in `COLUMNS` order.
 fn push_row_postgres(args: &mut PgArguments, e: &Encounter, lists: &ListBuffers, hash: &str) -> Result<(), StoreError> {
-    for (cell, column) in cells(e, lists, hash).into_iter().zip(COLUMNS) {
+    for (cell, column) in cells(e, lists, hash).into_iter().zip(*COLUMNS) {
         let added = match cell {
             Cell::Text(v) => args.add(v),
             Cell::OptText(v) => args.add(v),

@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDateTime};
 use pmhc_core::Encounter;
+use pmhc_core::import::ImportCounts;
 
-use crate::{BatchCounts, StoreError};
+use crate::StoreError;
 use crate::sqlite_raw::{self, Db, RawError};
 use crate::sqlite_text;
 use super::columns::{COLUMNS, Cell, ListBuffers, PER_ROW, cells};
@@ -131,13 +132,13 @@ pub(super) fn write_batch_sqlite(
     batch: &[Encounter],
     import_id: Option<i64>,
     now: &str,
-) -> Result<BatchCounts, StoreError> {
+) -> Result<ImportCounts, StoreError> {
     const LOOKUP: &str = "look up existing encounters";
     let mut lookup = db.prepare(SQLITE_LOOKUP_SQL).map_err(raw_err(LOOKUP))?;
     // The insert and the upsert statement, prepared when first needed.
     let mut statements: [Option<sqlite_raw::Statement<'_>>; 2] = [None, None];
     let mut lists = ListBuffers::default();
-    let mut counts = BatchCounts::default();
+    let mut counts = ImportCounts::default();
     for e in batch {
         let mut r = lookup.row();
         r.text(&e.source_system);

@@ -6,6 +6,7 @@ mod bench;
 
 use helpers::*;
 use pmhc_core::*;
+use pmhc_core::import::ImportCounts;
 use pmhc_store::*;
 
 both_backends!(
@@ -111,11 +112,11 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     let mut c = minimal_record("C");
     c.source_updated_at = Some(at(2024, 1, 10, 0, 0, 0));
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
-    assert_eq!(counts, BatchCounts { inserted: 3, updated: 0, unchanged: 0, stale: 0 });
-    assert_eq!(counts.total(), 3);
+    assert_eq!(counts, ImportCounts { inserted: 3, updated: 0, unchanged: 0, stale: 0, ..Default::default() });
+    assert_eq!(counts.encounters(), 3);
 
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b.clone(), c.clone()]).await.unwrap();
-    assert_eq!(counts, BatchCounts { inserted: 0, updated: 0, unchanged: 3, stale: 0 });
+    assert_eq!(counts, ImportCounts { inserted: 0, updated: 0, unchanged: 3, stale: 0, ..Default::default() });
 
     // A changes with a newer version; B changes without versions; C arrives in an older version.
     a.disposition = Disposition::Arrest;
@@ -127,7 +128,7 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     c_old.source_updated_at = Some(at(2024, 1, 9, 0, 0, 0));
     let d = minimal_record("D");
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[a.clone(), b2.clone(), c_old, d.clone()]).await.unwrap();
-    assert_eq!(counts, BatchCounts { inserted: 1, updated: 2, unchanged: 0, stale: 1 });
+    assert_eq!(counts, ImportCounts { inserted: 1, updated: 2, unchanged: 0, stale: 1, ..Default::default() });
     assert_eq!(store.get_encounter("seattle", "A").await.unwrap(), Some(a.clone()));
     assert_eq!(store.get_encounter("seattle", "B").await.unwrap(), Some(b2.clone()));
     assert_eq!(store.get_encounter("seattle", "C").await.unwrap(), Some(c.clone()), "stale version not written");
@@ -139,7 +140,7 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     let mut b_versioned = b2.clone();
     b_versioned.source_updated_at = Some(at(2000, 1, 1, 0, 0, 0));
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[c_unversioned.clone(), b_versioned.clone()]).await.unwrap();
-    assert_eq!(counts, BatchCounts { inserted: 0, updated: 2, unchanged: 0, stale: 0 });
+    assert_eq!(counts, ImportCounts { inserted: 0, updated: 2, unchanged: 0, stale: 0, ..Default::default() });
     assert_eq!(store.get_encounter("seattle", "C").await.unwrap(), Some(c_unversioned));
     assert_eq!(store.get_encounter("seattle", "B").await.unwrap(), Some(b_versioned));
 
@@ -149,7 +150,7 @@ async fn write_batch_counts_inserted_unchanged_updated_stale(store: Store) {
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, std::slice::from_ref(&a_same_version)).await.unwrap();
     assert_eq!(counts.updated, 1);
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 4);
-    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[]).await.unwrap(), BatchCounts::default());
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &[]).await.unwrap(), ImportCounts::default());
 }
 
 async fn duplicate_keys_in_a_batch_are_refused(store: Store) {
@@ -224,7 +225,7 @@ async fn error_mid_batch_leaves_nothing_written(store: Store) {
     assert_eq!(store.get_encounter("seattle", "existing").await.unwrap(), Some(existing), "no update either");
     // The store is still usable afterwards.
     batch.pop();
-    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap(), BatchCounts { inserted: 1500, updated: 1, unchanged: 0, stale: 0 });
+    assert_eq!(store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &batch).await.unwrap(), ImportCounts { inserted: 1500, updated: 1, unchanged: 0, stale: 0, ..Default::default() });
 }
 
 async fn large_batches_span_several_chunks(store: Store) {
@@ -248,7 +249,7 @@ async fn large_batches_span_several_chunks(store: Store) {
         e.priority = Some("changed".into());
     }
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &again).await.unwrap();
-    assert_eq!(counts, BatchCounts { inserted: 0, updated: 205, unchanged: 2047 - 205, stale: 0 });
+    assert_eq!(counts, ImportCounts { inserted: 0, updated: 205, unchanged: 2047 - 205, stale: 0, ..Default::default() });
     assert_eq!(store.get_encounter("seattle", "K02040").await.unwrap().as_ref(), Some(&again[2040]));
 }
 
@@ -265,7 +266,7 @@ async fn several_source_systems_in_one_batch(store: Store) {
     next[1].gender = Gender::Male;
     next.push(mk("b", "2"));
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, None, &next).await.unwrap();
-    assert_eq!(counts, BatchCounts { inserted: 1, updated: 1, unchanged: 3, stale: 0 });
+    assert_eq!(counts, ImportCounts { inserted: 1, updated: 1, unchanged: 3, stale: 0, ..Default::default() });
     let f = EncounterFilter { source_system: Some("b".into()), ..Default::default() };
     assert_eq!(store.count_encounters(&f).await.unwrap(), 2);
 }
@@ -384,9 +385,9 @@ async fn import_records(store: Store) {
     };
     let first = store.start_import(&meta).await.unwrap();
     let counts = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(first), &[full_record("1"), minimal_record("2")]).await.unwrap();
-    let mut totals = ImportTotals { received: 3, accepted: 2, rejected: 1, status: ImportStatus::Partial, ..Default::default() };
-    totals.add_batch(counts);
-    store.finish_import(first, &totals).await.unwrap();
+    let mut totals = ImportCounts { received: 3, accepted: 2, rejected: 1, ..Default::default() };
+    totals.add_written(counts);
+    store.finish_import(first, &totals, ImportStatus::Partial).await.unwrap();
     let second = store.start_import(&NewImport { file_name: "again.csv".into(), ..meta.clone() }).await.unwrap();
     assert!(second > first);
 
@@ -400,20 +401,21 @@ async fn import_records(store: Store) {
     assert_eq!(f.mapping_name, meta.mapping_name);
     assert_eq!(f.source_system, meta.source_system);
     assert_eq!(f.status, ImportStatus::Partial);
-    assert_eq!((f.received, f.accepted, f.rejected, f.inserted, f.updated, f.unchanged, f.stale), (3, 2, 1, 2, 0, 0, 0));
+    let c = f.counts;
+    assert_eq!((c.received, c.accepted, c.rejected, c.inserted, c.updated, c.unchanged, c.stale), (3, 2, 1, 2, 0, 0, 0));
     let finished = f.finished_at.expect("finished_at");
     assert!(finished >= f.started_at);
     assert!((pmhc_store::clock::real_now() - finished).num_minutes().abs() < 5);
     assert_eq!(store.list_imports(None, 1).await.unwrap().len(), 1);
 
     // Finishing again (e.g. failed later) overwrites the totals.
-    store.finish_import(second, &ImportTotals { status: ImportStatus::Failed, ..Default::default() }).await.unwrap();
+    store.finish_import(second, &ImportCounts::default(), ImportStatus::Failed).await.unwrap();
     assert_eq!(store.list_imports(None, 1).await.unwrap()[0].status, ImportStatus::Failed);
 }
 
 async fn unknown_import_ids_are_refused(store: Store) {
     migrated(&store).await;
-    let err = store.finish_import(4242, &ImportTotals::default()).await.unwrap_err();
+    let err = store.finish_import(4242, &ImportCounts::default(), ImportStatus::Failed).await.unwrap_err();
     assert!(matches!(err, StoreError::ImportNotFound(4242)), "{err:?}");
     // An encounter cannot point to an import that does not exist (foreign key).
     let err = store.write_batch(pmhc_core::sharing::DEFAULT_PARTNER, Some(4242), &[minimal_record("1")]).await.unwrap_err();

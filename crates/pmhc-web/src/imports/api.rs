@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pmhc_core::access::Permission;
+use pmhc_core::import::ImportCounts;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -30,13 +31,8 @@ pub struct ImportInfo {
     pub status: String,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub stale: u64,
+    #[serde(flatten)]
+    pub counts: ImportCounts,
     /// Percent of the file read, while it runs in this server.
     pub progress: Option<u64>,
     /// The summary (unknown codes, first rejected rows), once it ended.
@@ -56,7 +52,7 @@ pub(crate) async fn import_info(state: &AppState, who: &Principal, r: ImportReco
     };
     Ok(ImportInfo {
         progress,
-        rejects_href: (r.rejected > 0).then(|| format!("/imports/{}/rejects.csv", r.id)),
+        rejects_href: (r.counts.rejected > 0).then(|| format!("/imports/{}/rejects.csv", r.id)),
         id: r.id,
         file_name: r.file_name,
         mapping_name: r.mapping_name,
@@ -64,13 +60,7 @@ pub(crate) async fn import_info(state: &AppState, who: &Principal, r: ImportReco
         status,
         started_at: r.started_at.to_rfc3339(),
         finished_at: r.finished_at.map(|t| t.to_rfc3339()),
-        received: r.received,
-        accepted: r.accepted,
-        rejected: r.rejected,
-        inserted: r.inserted,
-        updated: r.updated,
-        unchanged: r.unchanged,
-        stale: r.stale,
+        counts: r.counts,
         details,
     })
 }

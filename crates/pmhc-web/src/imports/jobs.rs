@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use pmhc_core::import::ImportCounts;
 use serde::{Deserialize, Serialize};
 
 /// An import running now.
@@ -45,15 +46,10 @@ impl ImportJobs {
 /// What the import page shows once an import ended (stored as JSON with the import).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportDetails {
-    pub received: u64,
-    pub accepted: u64,
-    pub rejected: u64,
+    #[serde(flatten)]
+    pub counts: ImportCounts,
     pub skipped_rows: u64,
     pub encounters: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub stale: u64,
     pub unknown_codes: Vec<UnknownCode>,
     pub absent_columns: Vec<String>,
     pub first_rejects: Vec<Reject>,

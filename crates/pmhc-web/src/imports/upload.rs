@@ -197,15 +197,9 @@ pub(super) async fn start(state: &AppState, who: &Principal, mp: Multipart) -> R
         }
         let details = match &result {
             Ok(o) => ImportDetails {
-                received: o.summary.received,
-                accepted: o.summary.accepted,
-                rejected: o.summary.rejected,
+                counts: o.summary.counts,
                 skipped_rows: o.summary.skipped_rows,
                 encounters: o.summary.encounters,
-                inserted: o.counts.inserted,
-                updated: o.counts.updated,
-                unchanged: o.counts.unchanged,
-                stale: o.counts.stale,
                 unknown_codes: o
                     .summary
                     .unknown_codes
