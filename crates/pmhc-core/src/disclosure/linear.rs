@@ -245,57 +245,8 @@ fn pinned_in_block(rref: &Rref, rows: &[usize]) -> Vec<usize> {
 /// cap is ever reached the current (feasible, possibly sub-optimal) basis is kept, which only makes
 /// the caller treat more cells as pinned — more suppression, never less.
 pub(super) fn maximise(tableau: &mut [Vec<f64>], basis: &mut [usize], cost: &mut [f64]) {
-    let width = cost.len();
-    let limit = 50 * (tableau.len() + width) + 1000;
-    let mut degenerate_run = 0;
-    for _ in 0..limit {
-        let bland = degenerate_run > 16;
-        let mut enter: Option<usize> = None;
-        for (c, &rc) in cost.iter().enumerate() {
-            if rc > EPS && enter.is_none_or(|e| rc > cost[e]) {
-                enter = Some(c);
-                if bland {
-                    break;
-                }
-            }
-        }
-        let Some(c) = enter else { return };
-        let mut leave: Option<(usize, f64)> = None;
-        for (i, row) in tableau.iter().enumerate() {
-            let a = row[c];
-            if a <= EPS {
-                continue;
-            }
-            let ratio = row[width].max(0.0) / a;
-            let better = match leave {
-                None => true,
-                Some((l, best)) => ratio < best - EPS || (ratio <= best + EPS && basis[i] < basis[l]),
-            };
-            if better {
-                leave = Some((i, ratio));
-            }
-        }
-        // Unbounded cannot happen: the objective is at most the number of bound rows.
-        let Some((r, ratio)) = leave else { return };
-        degenerate_run = if ratio <= EPS { degenerate_run + 1 } else { 0 };
-        let scale = tableau[r][c];
-        for x in &mut tableau[r] {
-            *x /= scale;
-        }
-        tableau[r][c] = 1.0;
-        let pivot_row = tableau[r].clone();
-        for (i, row) in tableau.iter_mut().enumerate() {
-            let f = row[c];
-            if i != r && f != 0.0 {
-                sub_scaled(row, f, &pivot_row);
-                row[c] = 0.0;
-            }
-        }
-        let f = cost[c];
-        sub_scaled(cost, f, &pivot_row[..width]);
-        cost[c] = 0.0;
-        basis[r] = c;
-    }
+    // The objective is at most the number of bound rows, so it is never unbounded here.
+    let _ = super::range::simplex(tableau, basis, cost, None);
 }
 
 /// Union–find with path halving.

@@ -151,7 +151,7 @@ fn pivot(tableau: &mut [Vec<f64>], basis: &mut [usize], cost: Option<&mut [f64]>
 /// optimum, `Some(false)` when the iteration cap is reached, `None` when unbounded (only reported
 /// when `detect_unbounded` is given; phase 1 is bounded). Dantzig's rule, Bland's during long
 /// degenerate stretches, so it cannot cycle.
-fn simplex(tableau: &mut [Vec<f64>], basis: &mut [usize], cost: &mut [f64], detect_unbounded: Option<()>) -> Option<bool> {
+pub(super) fn simplex(tableau: &mut [Vec<f64>], basis: &mut [usize], cost: &mut [f64], detect_unbounded: Option<()>) -> Option<bool> {
     let width = cost.len();
     let limit = 50 * (tableau.len() + width) + 1000;
     let mut degenerate_run = 0;

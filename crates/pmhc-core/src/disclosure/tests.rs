@@ -96,7 +96,9 @@ type Rows = Vec<Vec<(usize, i64)>>;
 /// `1..=bound` that satisfy every constraint with the shown cells at their values. For each
 /// suppressed cell and each other value, a depth-first search looks for one such assignment; it
 /// prunes only branches that interval reasoning proves empty, so it is exhaustive.
-fn brute_force_pinned(p: &SuppressionProblem, s: &Suppression, bound: i64) -> Vec<CellId> {
+/// The constraints as integer rows, and each cell's domain: its value when shown, `1..=bound` when
+/// suppressed.
+fn integer_system(p: &SuppressionProblem, s: &Suppression, bound: i64) -> (Rows, Vec<(i64, i64)>) {
     let rows: Rows = p
         .constraints
         .iter()
@@ -112,6 +114,11 @@ fn brute_force_pinned(p: &SuppressionProblem, s: &Suppression, bound: i64) -> Ve
             if s.is_suppressed(id(i)) { (1, bound) } else { (v, v) }
         })
         .collect();
+    (rows, domains)
+}
+
+fn brute_force_pinned(p: &SuppressionProblem, s: &Suppression, bound: i64) -> Vec<CellId> {
+    let (rows, domains) = integer_system(p, s, bound);
     suppressed(s)
         .into_iter()
         .filter(|c| {
@@ -265,21 +272,7 @@ fn ranges_match_exhaustive_search_on_small_tables() {
 }
 
 fn brute_force_range(p: &SuppressionProblem, s: &Suppression, cell: CellId, bound: i64) -> (i64, i64) {
-    let rows: Rows = p
-        .constraints
-        .iter()
-        .map(|(total, parts)| {
-            let mut row = vec![(total.index(), 1)];
-            row.extend(parts.iter().map(|c| (c.index(), -1)));
-            row
-        })
-        .collect();
-    let domains: Vec<(i64, i64)> = (0..p.len())
-        .map(|i| {
-            let v = i64::try_from(p.cells[i]).expect("small");
-            if s.is_suppressed(id(i)) { (1, bound) } else { (v, v) }
-        })
-        .collect();
+    let (rows, domains) = integer_system(p, s, bound);
     let ok: Vec<i64> = (1..=bound)
         .filter(|&v| {
             let mut d = domains.clone();
