@@ -743,7 +743,9 @@ html (one self-contained file with charts; prints well). Breakdowns: the table s
 with --by; json, csv and html include every breakdown unless --by narrows them.
 
 Exit status: 0 with a report; 2 when the database holds no encounters yet, or its SQLite file
-does not exist (nothing is created); 1 on any other failure.
+does not exist (nothing is created), or a period cuts a month (or a year) holding encounters dated
+only to the month (year) — the message names the whole-month periods to use; 1 on any other
+failure.
 
 --public applies disclosure control: every count from 1 to 10 is suppressed (zeros are shown), with
 the rates built on it, plus complementary cells so none can be worked out from totals.

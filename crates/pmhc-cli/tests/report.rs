@@ -149,8 +149,13 @@ fn toronto_report_matches_sql() {
     check_period(&o, r, "baseline", MH_DEFAULT, false);
     check_period(&o, r, "comparison", MH_DEFAULT, false);
     assert_eq!(r["definition"]["version"], 1);
-    // Month-only dates: a period from the 15th counts only the whole months inside it.
-    let r = report(&dbs.urls[0], "2014-01-15..2014-07-14", "2015-01-01..2015-06-30", &["--by", "precinct"]);
+    // Month-only dates: a period that cuts a month is refused (its days would count in the rates,
+    // its month-dated encounters could not), naming the whole-month periods inside and around it.
+    let o2 = run(&dbs.urls[0], &["report", "--baseline", "2014-01-15..2014-07-14", "--comparison", "2015-01-01..2015-06-30"]);
+    assert_eq!(o2.status.code(), Some(2), "{}", stderr(&o2));
+    let why = stderr(&o2);
+    assert!(why.contains("cuts the month 2014-01") && why.contains("2014-02-01..2014-06-30") && why.contains("2014-01-01..2014-07-31"), "{why}");
+    let r = report(&dbs.urls[0], "2014-02-01..2014-06-30", "2015-01-01..2015-06-30", &["--by", "precinct"]);
     check_period(&o, &r, "baseline", MH_DEFAULT, false);
     let feb_to_jun = o.count(&format!("SELECT COUNT(*) FROM encounters WHERE {}", in_period("2014-02-01", "2014-06-30")));
     assert_eq!(r["periods"]["baseline"]["all_encounters"].as_u64(), Some(feb_to_jun));

@@ -58,6 +58,9 @@ pub enum ServiceError {
          or save default periods in the shared definitions"
     )]
     NoPeriods,
+    /// A period that cuts a month (year) holding encounters dated only to the month (year).
+    #[error(transparent)]
+    PeriodPrecision(#[from] pmhc_core::outcomes::PeriodPrecisionError),
     /// A definitions version that was never saved.
     #[error("there is no version {0} of the shared definitions")]
     NoSuchDefinitionVersion(u32),
@@ -142,7 +145,11 @@ impl ServiceError {
     pub fn kind(&self) -> ErrorKind {
         use pmhc_store::StoreError as S;
         match self {
-            ServiceError::Invalid(_) | ServiceError::NoPeriods | ServiceError::NoSuchDefinitionVersion(_) | ServiceError::Import(_) => ErrorKind::Invalid,
+            ServiceError::Invalid(_)
+            | ServiceError::NoPeriods
+            | ServiceError::PeriodPrecision(_)
+            | ServiceError::NoSuchDefinitionVersion(_)
+            | ServiceError::Import(_) => ErrorKind::Invalid,
             ServiceError::InvalidField { field, message } => ErrorKind::InvalidField { field: field.clone(), message: message.clone() },
             ServiceError::InvalidFields(problems) => ErrorKind::InvalidFields(problems.clone()),
             ServiceError::ForeignRecord(system) => ErrorKind::ForeignRecord(system.clone()),

@@ -237,7 +237,7 @@ impl OutcomeCache {
             _ => return Err(ServiceError::NoPeriods),
         };
         for p in [&periods.baseline, &periods.comparison] {
-            index.check_precision(p).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            index.check_precision(p)?;
         }
         let req = ReportRequest { periods, breakdowns: q.breakdowns.clone(), monthly: q.monthly };
         // Milliseconds usually, but long periods and many months take longer: off the async threads.

@@ -79,6 +79,12 @@ pub(crate) async fn report(store: &pmhc_store::Store, cx: &ServiceContext, url: 
              --comparison 2023-01-01..2023-12-31), or save default periods in the shared definitions"
         ),
         Err(e @ ServiceError::NoSuchDefinitionVersion(_)) => bail!("{e} (see `pmhc definitions history`)"),
+        // Periods the data's precision cannot answer: refused like a question with nothing to
+        // answer from (exit 2), naming the whole-month periods to use.
+        Err(ServiceError::PeriodPrecision(e)) => {
+            eprintln!("error: {e}");
+            return Ok(crate::EXIT_NO_DATA);
+        }
         Err(e) => return Err(e.into()),
     };
     tracing::info!(ms = started.elapsed().as_millis() as u64, "report computed");
