@@ -73,9 +73,9 @@ fuzz_target!(|data: &[u8]| {
     let mut sink: Vec<Encounter> = Vec::new();
     let Ok(s) = run(&setup.input, spec, options, &mut sink) else { return };
 
-    assert_eq!(s.received, s.accepted + s.rejected, "received = accepted + rejected: {s:?}");
+    assert_eq!(s.counts.received, s.counts.accepted + s.counts.rejected, "received = accepted + rejected: {s:?}");
     assert_eq!(s.encounters, sink.len() as u64, "the summary counts the encounters the sink got");
-    assert!(s.encounters <= s.accepted, "more encounters than accepted rows: {s:?}");
+    assert!(s.encounters <= s.counts.accepted, "more encounters than accepted rows: {s:?}");
     let keys: HashSet<(&str, &str)> = sink.iter().map(|e| (e.source_system.as_str(), e.source_key.as_str())).collect();
     assert_eq!(keys.len(), sink.len(), "an encounter key was emitted twice");
     let rejected_in_file = match std::fs::read(&setup.rejects) {
@@ -90,5 +90,5 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(_) => 0,
     };
-    assert_eq!(rejected_in_file, s.rejected, "rows in the rejects file = rejected rows");
+    assert_eq!(rejected_in_file, s.counts.rejected, "rows in the rejects file = rejected rows");
 });
