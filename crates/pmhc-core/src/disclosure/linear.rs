@@ -1,7 +1,6 @@
 //! The linear algebra of the attacker: sparse reduced row echelon form, the cells the bounds pin,
 //! a primal simplex, and union–find.
 
-
 use super::EPS;
 
 /// `dst -= factor * src`, snapping what cancels to exactly zero.

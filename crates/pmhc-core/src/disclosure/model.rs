@@ -138,7 +138,6 @@ impl<'a> Model<'a> {
             if found.is_empty() {
                 return;
             }
-            found.sort_unstable();
             let mut flags = vec![false; n];
             let mut touched = vec![false; self.rows.len()];
             let mut added = false;
@@ -279,6 +278,8 @@ impl<'a> Model<'a> {
             return Vec::new();
         }
         let point = |c: usize| FeasibleRange { min: self.values[c] as f64, max: Some(self.values[c] as f64) };
+        // Wide enough, up to rounding.
+        let enough = |w: f64| w >= width - 1e-6;
         if component.rows.is_empty() {
             // In no constraint: anything from its bound up.
             return Vec::new();
@@ -308,13 +309,10 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let wanted: Vec<bool> = {
-            let mut w = vec![false; n];
-            for &c in cells {
-                w[local[c]] = true;
-            }
-            w
-        };
+        let mut wanted = vec![false; n];
+        for &c in cells {
+            wanted[local[c]] = true;
+        }
         let mut proven = vec![0.0f64; n];
         let slack = |j: usize| (self.values[component.cells[j]] - self.lower[component.cells[j]]) as f64;
         for f in (0..n).filter(|&f| !is_pivot[f]) {
@@ -336,7 +334,7 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        let open: Vec<usize> = cells.iter().copied().filter(|&c| proven[local[c]] < width - 1e-6).collect();
+        let open: Vec<usize> = cells.iter().copied().filter(|&c| !enough(proven[local[c]])).collect();
         if open.is_empty() {
             return Vec::new();
         }
@@ -373,7 +371,7 @@ impl<'a> Model<'a> {
         for &c in cells {
             let lower = self.lower[c] as f64;
             let j = local[c];
-            if seen[j].1 - seen[j].0 >= width - 1e-6 {
+            if enough(seen[j].1 - seen[j].0) {
                 continue;
             }
             let max = match feasible.optimum(j, 1.0) {
@@ -387,7 +385,7 @@ impl<'a> Model<'a> {
                     continue;
                 }
             };
-            if seen[j].1 - seen[j].0 >= width - 1e-6 || max.is_none() {
+            if enough(seen[j].1 - seen[j].0) || max.is_none() {
                 continue;
             }
             let min = match feasible.optimum(j, -1.0) {
@@ -401,7 +399,7 @@ impl<'a> Model<'a> {
                 }
             };
             let range = FeasibleRange { min, max };
-                        if range.width() < width - 1e-6 {
+            if !enough(range.width()) {
                 out.push((c, range));
             }
         }

@@ -429,34 +429,32 @@ pub struct OutcomeIndex {
     pub(crate) lane_spans: [Option<(i32, i32)>; 3],
 }
 
-/// A period that cuts a month (or a year) holding encounters dated only to the month (or the
-/// year): they could not be counted in it, but its days would be, so its rates would be wrong.
+/// A period that cuts a month (or a year) within the span of encounters dated only to the month (or
+/// the year): they could not be counted in it, but its days would be, so its rates would be wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the period {period} cuts {unit_name} {cut}, and encounters in scope are dated only to the {unit}: \
-     they cannot be counted in part of it. Use whole {unit}s{suggestions}"
-)]
 pub struct PeriodPrecisionError {
     pub period: Period,
     /// `month` or `year`.
     pub unit: &'static str,
-    unit_name: &'static str,
     /// The month (`YYYY-MM`) or year cut.
     pub cut: String,
-    suggestions: String,
     /// The nearest whole periods: inside the given one (if not empty) and around it.
     pub inside: Option<Period>,
     pub around: Period,
 }
 
-impl PeriodPrecisionError {
-    fn new(period: Period, unit: &'static str, cut: String, inside: Option<Period>, around: Period) -> Self {
-        let suggestions = match inside {
-            Some(i) => format!(", e.g. {i} (inside it) or {around} (around it)"),
-            None => format!(", e.g. {around}"),
-        };
-        let unit_name = if unit == "month" { "the month" } else { "the year" };
-        PeriodPrecisionError { period, unit, unit_name, cut, suggestions, inside, around }
+impl std::fmt::Display for PeriodPrecisionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let PeriodPrecisionError { period, unit, cut, inside, around } = self;
+        write!(
+            f,
+            "the period {period} cuts the {unit} {cut}, and encounters in scope are dated only to the {unit}: \
+             they cannot be counted in part of it. Use whole {unit}s, e.g. "
+        )?;
+        match inside {
+            Some(i) => write!(f, "{i} (inside it) or {around} (around it)"),
+            None => write!(f, "{around}"),
+        }
     }
 }
 
@@ -685,8 +683,8 @@ impl OutcomeIndex {
         }
     }
 
-    /// Refuse a period that cuts a month holding encounters dated only to the month, or a year
-    /// holding encounters dated only to the year (see [`PeriodPrecisionError`]), naming the nearest
+    /// Refuse a period that cuts a month within the span of encounters dated only to the month, or
+    /// a year within the span of encounters dated only to the year (see [`PeriodPrecisionError`]), naming the nearest
     /// whole-month (whole-year) periods.
     pub fn check_precision(&self, p: &Period) -> Result<(), PeriodPrecisionError> {
         let holds = |lane: usize, bucket: i32| self.lane_spans[lane].is_some_and(|(lo, hi)| lo <= bucket && bucket <= hi);
@@ -698,7 +696,8 @@ impl OutcomeIndex {
             let inside = (lo <= hi).then(|| Period::new(month_start(lo), month_end(hi)).ok()).flatten();
             let around = Period::new(month_start(first_m), month_end(last_m)).unwrap_or(*p);
             let start = month_start(m);
-            return Err(PeriodPrecisionError::new(*p, "month", format!("{:04}-{:02}", start.year(), start.month()), inside, around));
+            let cut = format!("{:04}-{:02}", start.year(), start.month());
+            return Err(PeriodPrecisionError { period: *p, unit: "month", cut, inside, around });
         }
         let year_start = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1);
         let year_end = |y: i32| NaiveDate::from_ymd_opt(y, 12, 31);
@@ -709,7 +708,7 @@ impl OutcomeIndex {
             let whole = |a: i32, b: i32| Period::new(year_start(a)?, year_end(b)?).ok();
             let inside = if lo <= hi { whole(lo, hi) } else { None };
             let around = whole(p.from.year(), p.to.year()).unwrap_or(*p);
-            return Err(PeriodPrecisionError::new(*p, "year", y.to_string(), inside, around));
+            return Err(PeriodPrecisionError { period: *p, unit: "year", cut: y.to_string(), inside, around });
         }
         Ok(())
     }

@@ -113,9 +113,7 @@ impl Builder {
     /// The identities between the measures of one slice that a reader who knows the definitions
     /// can use: the force levels add up to any force; any force, restraint only and no force
     /// (hidden) make up the encounters where force is recorded; arrests, diversions and the rest
-    /// (hidden) make up the known arrest status; every other numerator is at most its
-    /// denominator; every denominator, the medians' counts and the encounters with a person key are
-    /// at most the mental-health encounters, which are at most all encounters.
+    /// (hidden) make up the known arrest status.
     fn identities(&mut self, slice: Slice) {
         use Measure::*;
         let get = |b: &Builder, m, part| b.get(slice, m, part);
@@ -183,8 +181,8 @@ fn build_problem(report: &OutcomeReport) -> Builder {
             }
         }
     }
-    // Monthly series: a period is the whole months inside it plus what lies outside them (days
-    // of a cut month, encounters dated only to the year): a hidden remainder.
+    // Monthly series: a period that is exactly its whole months, and whose months add up to it (no
+    // encounter dated only to the year), is linked to them.
     for (i, point) in report.monthly.iter().enumerate() {
         b.add_values(Slice::Month(i), &point.measures);
         b.identities(Slice::Month(i));

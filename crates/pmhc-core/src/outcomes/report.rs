@@ -308,7 +308,6 @@ fn bit_values(t: &[u64; SLOTS]) -> MeasureMap<MeasureValue> {
 impl OutcomeIndex {
     /// Compute the report for two periods.
     pub fn report(&self, definition: DefinitionRef, req: &ReportRequest) -> OutcomeReport {
-        let notes = Vec::new();
         let base = self.period_result(&req.periods.baseline);
         let comp = self.period_result(&req.periods.comparison);
         let changes = changes(&base, &comp);
@@ -380,7 +379,7 @@ impl OutcomeIndex {
             changes,
             breakdowns,
             monthly,
-            notes,
+            notes: Vec::new(),
             year_only: self.year_only,
         };
         let counted = count_notes(&report);
