@@ -268,6 +268,12 @@ impl Period {
     }
 }
 
+/// Whether a period is whole calendar months: from the first of a month to the last day of one.
+pub fn is_whole_months(p: &Period) -> bool {
+    use chrono::Datelike;
+    p.from.day() == 1 && p.to.succ_opt().is_some_and(|next| next.day() == 1)
+}
+
 impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}..{}", self.from, self.to)

@@ -94,8 +94,10 @@ pub enum DisclosureError {
 #[derive(Debug, Clone, Default)]
 pub struct SuppressionProblem {
     cells: Vec<u64>,
-    /// Per cell: never published (a remainder the reader knows exists, at least 0).
-    hidden: Vec<bool>,
+    /// Per cell: what it is (a published count, a remainder, a difference).
+    kind: Vec<CellKind>,
+    /// Per cell: a status settled elsewhere (a cell of an earlier release), never changed by `solve`.
+    locked: Vec<Option<CellStatus>>,
     /// `(total, parts)`: the total's value is the sum of the parts' values.
     constraints: Vec<(CellId, Vec<CellId>)>,
 }
@@ -113,7 +115,8 @@ impl SuppressionProblem {
     pub fn cell(&mut self, value: u64) -> CellId {
         let id = u32::try_from(self.cells.len()).expect("a suppression problem holds fewer than 2^32 cells");
         self.cells.push(value);
-        self.hidden.push(false);
+        self.kind.push(CellKind::Published);
+        self.locked.push(None);
         CellId(id)
     }
 
@@ -125,13 +128,46 @@ impl SuppressionProblem {
     /// are never reported as recovered (what they hold is not published).
     pub fn hidden(&mut self, value: u64) -> CellId {
         let id = self.cell(value);
-        self.hidden[id.index()] = true;
+        self.kind[id.index()] = CellKind::Remainder;
+        id
+    }
+
+    /// Adds a cell that is never published, whose value is at least 0, and which must not be
+    /// recoverable when it is small (1 to the threshold): the difference between two published
+    /// cells that count overlapping things, such as the same count in two releases made before and
+    /// after late records arrived. The reader is assumed to know the sign of the difference (the
+    /// caller adds `larger = smaller + difference`), which only makes the attacker stronger.
+    pub fn difference(&mut self, value: u64) -> CellId {
+        let id = self.cell(value);
+        self.kind[id.index()] = CellKind::Difference;
         id
     }
 
     /// Whether a cell is a hidden remainder (see [`SuppressionProblem::hidden`]).
     pub fn is_hidden(&self, id: CellId) -> bool {
-        self.hidden.get(id.index()).copied().unwrap_or(false)
+        self.kind.get(id.index()) == Some(&CellKind::Remainder)
+    }
+
+    /// What a cell is.
+    ///
+    /// # Panics
+    /// If `id` is not a cell of this problem.
+    pub fn kind(&self, id: CellId) -> CellKind {
+        self.kind[id.index()]
+    }
+
+    /// Settles a cell's status: `solve` keeps it (a cell published, or suppressed, by an earlier
+    /// release cannot change) and never picks a locked cell as a complementary suppression.
+    ///
+    /// # Panics
+    /// If `id` is not a cell of this problem.
+    pub fn lock(&mut self, id: CellId, status: CellStatus) {
+        self.locked[id.index()] = Some(status);
+    }
+
+    /// The constraints, `(total, parts)`, in the order they were added.
+    pub fn constraints(&self) -> &[(CellId, Vec<CellId>)] {
+        &self.constraints
     }
 
     /// The count of a cell.
@@ -191,11 +227,14 @@ impl SuppressionProblem {
         let mut status: Vec<CellStatus> = self
             .cells
             .iter()
-            .zip(&self.hidden)
-            .map(|(&v, &h)| match h {
-                true => CellStatus::Hidden,
-                false if (1..=threshold).contains(&v) => CellStatus::Primary,
-                false => CellStatus::Shown,
+            .zip(&self.kind)
+            .zip(&self.locked)
+            .map(|((&v, &kind), &locked)| match (locked, kind) {
+                (Some(s), _) => s,
+                (None, CellKind::Remainder) => CellStatus::Hidden,
+                (None, _) if (1..=threshold).contains(&v) => CellStatus::Primary,
+                (None, CellKind::Difference) => CellStatus::Hidden,
+                (None, CellKind::Published) => CellStatus::Shown,
             })
             .collect();
         if status.iter().any(|&s| s == CellStatus::Primary) {
@@ -207,8 +246,21 @@ impl SuppressionProblem {
     }
 }
 
+/// What a cell of a [`SuppressionProblem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellKind {
+    /// A count the report shows unless it is suppressed (known to be at least 1 when suppressed,
+    /// since zeros are shown).
+    Published,
+    /// Never published, at least 0, never protected: see [`SuppressionProblem::hidden`].
+    Remainder,
+    /// Never published, at least 0, protected when small: see [`SuppressionProblem::difference`].
+    Difference,
+}
+
 /// Whether a cell is published, and if not, why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CellStatus {
     /// Published.
@@ -217,7 +269,8 @@ pub enum CellStatus {
     Primary,
     /// Suppressed so that a primary cell cannot be recovered from totals.
     Complementary,
-    /// Never published: a remainder (see [`SuppressionProblem::hidden`]).
+    /// Never published: a remainder (see [`SuppressionProblem::hidden`]), or a difference that is
+    /// not small (see [`SuppressionProblem::difference`]).
     Hidden,
 }
 
@@ -284,7 +337,7 @@ pub fn derivable(problem: &SuppressionProblem, suppression: &Suppression) -> Vec
         .components(&suppressed)
         .iter()
         .flat_map(|component| model.attack(&suppressed, component, &mut scratch))
-        .filter(|&c| !problem.hidden[c])
+        .filter(|&c| suppression.status.get(c).is_some_and(|&s| s != CellStatus::Hidden))
         .collect();
     out.sort_unstable();
     // Indices come from `problem.cells`, whose length fits in u32 (see `SuppressionProblem::cell`).

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::linear::{DisjointSets, Rref, pinned_at_floor};
 use super::range::{Feasible, Optimum};
-use super::{CellStatus, FeasibleRange, SuppressionProblem};
+use super::{CellKind, CellStatus, FeasibleRange, SuppressionProblem};
 
 /// Entries of a kernel vector below this are zero.
 const EPS_LINE: f64 = 1e-9;
@@ -26,8 +26,10 @@ pub(super) struct Model<'a> {
     /// Per cell: whether it is the total of some constraint.
     is_total: Vec<bool>,
     /// Per cell: the least value the reader knows it has when suppressed (1 for a published
-    /// count, since zeros are shown; 0 for a hidden remainder).
+    /// count, since zeros are shown; 0 for a hidden remainder or a difference).
     lower: Vec<u64>,
+    /// Per cell: its status is settled (an earlier release's cell); never a complementary choice.
+    locked: Vec<bool>,
 }
 
 /// A connected set of suppressed cells and the constraints that contain any of them.
@@ -65,8 +67,9 @@ impl<'a> Model<'a> {
             totals.push(total.index());
             rows.push(row);
         }
-        let lower = problem.hidden.iter().map(|&h| u64::from(!h)).collect();
-        Model { values: &problem.cells, rows, totals, cell_rows, is_total, lower }
+        let lower = problem.kind.iter().map(|&k| u64::from(k == CellKind::Published)).collect();
+        let locked = problem.locked.iter().map(Option::is_some).collect();
+        Model { values: &problem.cells, rows, totals, cell_rows, is_total, lower, locked }
     }
 
     /// Preference order for an extra suppression: cells that are not totals, then small values.
@@ -76,7 +79,7 @@ impl<'a> Model<'a> {
 
     /// Whether `cell` can take a complementary suppression.
     pub(super) fn available(&self, status: &[CellStatus], cell: usize) -> bool {
-        status[cell] == CellStatus::Shown && self.values[cell] > 0
+        status[cell] == CellStatus::Shown && self.values[cell] > 0 && !self.locked[cell]
     }
 
     /// Step 2: no constraint may have exactly one suppressed cell.
@@ -126,7 +129,7 @@ impl<'a> Model<'a> {
                 {
                     continue;
                 }
-                found.extend(self.attack(&suppressed, &component, &mut scratch));
+                found.extend(self.attack(&suppressed, &component, &mut scratch).into_iter().filter(|&c| status[c] != CellStatus::Hidden));
                 if let Some(width) = width {
                     let primaries: Vec<usize> =
                         component.cells.iter().copied().filter(|&c| status[c] == CellStatus::Primary).collect();
@@ -187,7 +190,7 @@ impl<'a> Model<'a> {
                             if seen_cells.insert(c) {
                                 next.push(c);
                             }
-                        } else if self.values[c] > 0 && best.is_none_or(|b| self.key(c) < self.key(b)) {
+                        } else if self.available(status, c) && best.is_none_or(|b| self.key(c) < self.key(b)) {
                             best = Some(c);
                         }
                     }
@@ -258,7 +261,8 @@ impl<'a> Model<'a> {
                 rref.add(vec![(j, 1.0)], &anywhere);
             }
         }
-        rref.determined().map(|j| component.cells[j]).filter(|&c| self.lower[c] > 0).collect()
+        // Every determined cell; callers leave out those never protected (status `Hidden`).
+        rref.determined().map(|j| component.cells[j]).collect()
     }
 
     /// The cells among `cells` (suppressed cells of `component`) whose feasible range is narrower

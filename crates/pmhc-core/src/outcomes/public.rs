@@ -4,7 +4,12 @@
 
 use std::collections::HashMap;
 
-use crate::disclosure::{CellId, SuppressionProblem, Suppression};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::CodeList;
+use crate::definition::Period;
+use crate::disclosure::{CellId, CellKind, CellStatus, Suppression, SuppressionProblem, derivable};
 
 use super::measure::Measure;
 use super::report::{MeasureMap, MeasureValue, OutcomeReport, changes};
@@ -234,12 +239,286 @@ fn keys() -> impl Iterator<Item = (Measure, Part)> {
         .filter(|&(m, part)| canonical(m, part) == (m, part))
 }
 
-/// Apply disclosure control to a report in place.
+/// Apply disclosure control to a report in place (alone: no earlier release is taken into account;
+/// public outputs go through [`publish`]).
 pub fn make_public(report: &mut OutcomeReport) {
     let b = build_problem(report);
     let s = b.problem.solve(PUBLIC_THRESHOLD);
+    let suppressed = s.suppressed_count();
+    apply(report, &b.ids, &s, suppressed);
+}
+
+/// What a public release holds for the register: its periods, and its disclosure problem — every
+/// cell with what it counts (its key), its value and whether it was published, and the sums between
+/// them — so that a later release can be protected jointly with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseCells {
+    pub periods: Vec<Period>,
+    pub cells: Vec<ReleaseCell>,
+    /// `(total, parts)` by index into `cells`.
+    pub constraints: Vec<(u32, Vec<u32>)>,
+}
+
+/// One cell of a release.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseCell {
+    /// What it counts (`2015-01-01..2015-12-31|precinct=North|arrest.a`); `None` for a remainder,
+    /// which is never published and links to nothing.
+    pub key: Option<String>,
+    pub kind: CellKind,
+    pub value: u64,
+    pub status: CellStatus,
+}
+
+/// Why a public release was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseRefusal {
+    #[error("a public release covers whole months; {0} does not start on the first of a month and end on the last day of one")]
+    NotWholeMonths(Period),
+    #[error(
+        "{new} overlaps {earlier}, a period of release {release}, without being the same period: the difference between \
+         the two would reveal the counts of the days in one and not the other. Publish the same periods as earlier \
+         releases, or periods that do not overlap them"
+    )]
+    PartialOverlap { new: Period, earlier: Period, release: usize },
+    #[error(
+        "with what earlier releases published, {} could be worked out exactly whatever this release suppresses \
+         (e.g. {}); publish the same periods as before, or wait for the data to change more",
+        if cells.len() == 1 { "one count".to_string() } else { format!("{} counts", cells.len()) },
+        cells.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+    )]
+    Unprotectable { cells: Vec<String> },
+}
+
+/// Disclosure control for a public release, jointly with every earlier release (`earlier`, oldest
+/// first, each with its position in the register for messages): the cells of all of them form one
+/// problem, the same count in two releases is linked (equal, or apart by a difference that is itself
+/// protected when small — late records, changed definitions), the earlier releases' cells keep what
+/// they published, and this release suppresses what it must so that no small count of any of them,
+/// nor any small difference, can be worked out. Periods must be whole months and must equal or not
+/// overlap the earlier releases' periods; a release that cannot be protected is refused.
+///
+/// On success the report is in its public form and the release's cells are returned for the register.
+pub fn publish(report: &mut OutcomeReport, earlier: &[(usize, ReleaseCells)]) -> Result<ReleaseCells, ReleaseRefusal> {
+    let periods: Vec<Period> = [&report.periods.baseline, &report.periods.comparison].iter().map(|p| Period { from: p.from, to: p.to }).collect();
+    for p in &periods {
+        if !crate::definition::is_whole_months(p) {
+            return Err(ReleaseRefusal::NotWholeMonths(*p));
+        }
+    }
+    for (release, e) in earlier {
+        for pe in &e.periods {
+            for pn in &periods {
+                if pn != pe && pn.from <= pe.to && pe.from <= pn.to {
+                    return Err(ReleaseRefusal::PartialOverlap { new: *pn, earlier: *pe, release: *release });
+                }
+            }
+        }
+    }
+    let mut b = build_problem(report);
+    let own_cells = b.problem.len();
+    let own_constraints = b.problem.constraints().len();
+    let keys = cell_keys(report, &b);
+    // The earlier releases, each count linked to the same count in the release before it.
+    let (latest, statuses) = add_earlier(&mut b.problem, earlier);
+    for (i, key) in keys.iter().enumerate() {
+        let id = CellId(i as u32);
+        if let Some(before) = key.as_ref().and_then(|k| latest.get(k)).copied() {
+            if link(&mut b.problem, before, id)
+                && let Some(&status) = statuses.get(&before)
+            {
+                // The same number as before: published (or not) as it was.
+                b.problem.lock(id, status);
+            }
+        }
+    }
+    let s = b.problem.solve(PUBLIC_THRESHOLD);
+    let recovered = derivable(&b.problem, &s);
+    if !recovered.is_empty() {
+        // Cells the earlier releases gave away on their own (made before releases were joint) are
+        // not this release's doing: the earlier cells and their links come first in both problems.
+        let before = earlier_recoverable(earlier);
+        let named: Vec<String> = recovered
+            .iter()
+            .filter(|&&c| (c.0 as usize) < own_cells || !before.contains(&(c.0 as usize - own_cells)))
+            .map(|&c| describe(c, &keys, own_cells))
+            .collect();
+        if !named.is_empty() {
+            return Err(ReleaseRefusal::Unprotectable { cells: named });
+        }
+    }
+    let cells: Vec<ReleaseCell> = (0..own_cells)
+        .map(|i| {
+            let id = CellId(i as u32);
+            ReleaseCell { key: keys[i].clone(), kind: b.problem.kind(id), value: b.problem.value(id), status: s.status(id) }
+        })
+        .collect();
+    let constraints = b.problem.constraints()[..own_constraints]
+        .iter()
+        .map(|(t, ps)| (t.0, ps.iter().map(|p| p.0).collect()))
+        .collect();
+    let suppressed = cells.iter().filter(|c| matches!(c.status, CellStatus::Primary | CellStatus::Complementary)).count();
+    apply(report, &b.ids, &s, suppressed);
+    Ok(ReleaseCells { periods, cells, constraints })
+}
+
+/// Links `now` to `before`, the same count in an earlier release: equal (true when they hold the
+/// same number), else apart by a difference cell.
+fn link(p: &mut SuppressionProblem, before: CellId, now: CellId) -> bool {
+    let (a, b) = (p.value(before), p.value(now));
+    if a == b {
+        let _ = p.constrain(now, &[before]);
+        return true;
+    }
+    let d = p.difference(a.abs_diff(b));
+    let _ = if b > a { p.constrain(now, &[before, d]) } else { p.constrain(before, &[now, d]) };
+    false
+}
+
+/// Adds the cells of the earlier releases (locked as they were published), their sums, and the links
+/// between the same count in successive releases. Returns the latest cell of each key and the status
+/// of each earlier cell.
+fn add_earlier(p: &mut SuppressionProblem, earlier: &[(usize, ReleaseCells)]) -> (HashMap<String, CellId>, HashMap<CellId, CellStatus>) {
+    let mut latest: HashMap<String, CellId> = HashMap::new();
+    let mut statuses = HashMap::new();
+    let mut links = Vec::new();
+    for (_, e) in earlier {
+        let base = p.len() as u32;
+        for c in &e.cells {
+            let id = match c.kind {
+                CellKind::Published => p.cell(c.value),
+                CellKind::Remainder => p.hidden(c.value),
+                CellKind::Difference => p.difference(c.value),
+            };
+            p.lock(id, c.status);
+            statuses.insert(id, c.status);
+            if let Some(k) = &c.key {
+                if let Some(&before) = latest.get(k) {
+                    links.push((before, id));
+                }
+                latest.insert(k.clone(), id);
+            }
+        }
+        for (t, ps) in &e.constraints {
+            let parts: Vec<CellId> = ps.iter().map(|&x| CellId(base + x)).collect();
+            let _ = p.constrain(CellId(base + t), &parts);
+        }
+    }
+    for (before, now) in links {
+        link(p, before, now);
+    }
+    (latest, statuses)
+}
+
+/// The cells of the earlier releases alone that can be worked out, numbered as [`add_earlier`]
+/// numbers them from 0.
+fn earlier_recoverable(earlier: &[(usize, ReleaseCells)]) -> std::collections::HashSet<usize> {
+    let mut p = SuppressionProblem::new();
+    add_earlier(&mut p, earlier);
+    let s = p.solve(PUBLIC_THRESHOLD);
+    derivable(&p, &s).into_iter().map(|c| c.0 as usize).collect()
+}
+
+/// The attacker against a series of releases read together (oldest first): the small counts of any
+/// of them, and the small differences between the same count in two of them, that can be worked out
+/// exactly from everything they published. Empty when the register's rule held.
+pub fn recoverable_across(releases: &[ReleaseCells]) -> Vec<String> {
+    let numbered: Vec<(usize, ReleaseCells)> = releases.iter().cloned().enumerate().collect();
+    let keys: Vec<Option<&String>> = releases.iter().flat_map(|r| r.cells.iter().map(|c| c.key.as_ref())).collect();
+    let mut found: Vec<usize> = earlier_recoverable(&numbered).into_iter().collect();
+    found.sort_unstable();
+    found
+        .into_iter()
+        .map(|i| match keys.get(i) {
+            Some(Some(k)) => (*k).clone(),
+            Some(None) => "a remainder".into(),
+            None => "a difference between two releases".into(),
+        })
+        .collect()
+}
+
+/// A cell in words for a refusal: its key, or what kind of cell it is.
+fn describe(c: CellId, keys: &[Option<String>], own: usize) -> String {
+    let i = c.0 as usize;
+    match keys.get(i) {
+        Some(Some(k)) => format!("{k} in this release"),
+        Some(None) => "a remainder in this release".into(),
+        None if i >= own => "a count of an earlier release, or a difference between two releases".into(),
+        None => "a count".into(),
+    }
+}
+
+/// What each cell of a report's problem counts: period, filter and breakdown group, measure and part.
+fn cell_keys(report: &OutcomeReport, b: &Builder) -> Vec<Option<String>> {
+    let mut filter: Vec<(String, String)> = Vec::new();
+    let f = &report.filter;
+    for (dim, v) in [("agency", &f.agency), ("precinct", &f.precinct), ("sector", &f.sector), ("beat", &f.beat)] {
+        if let Some(v) = v {
+            filter.push((dim.to_string(), v.clone()));
+        }
+    }
+    if let Some(m) = f.response_model {
+        filter.push(("response_model".into(), m.as_str().to_string()));
+    }
+    let key = |from: NaiveDate, to: NaiveDate, extra: Option<(String, String)>, what: String| {
+        let mut conds = filter.clone();
+        conds.extend(extra);
+        conds.sort();
+        conds.dedup();
+        let conds: Vec<String> = conds.iter().map(|(d, v)| format!("{d}={v}")).collect();
+        format!("{from}..{to}|{}|{what}", conds.join(";"))
+    };
+    let periods = [&report.periods.baseline, &report.periods.comparison];
+    let mut keys: Vec<Option<String>> = vec![None; b.problem.len()];
+    let mut seen = std::collections::HashSet::new();
+    // Canonical locations first, so an alias never names a cell.
+    let mut locs: Vec<(&Loc, &CellId)> = b.ids.iter().collect();
+    locs.sort_by_key(|(loc, _)| match loc {
+        Loc::Cell(_, m, part) => (canonical(*m, *part) != (*m, *part)) as u8,
+        Loc::PeriodAll(_) => 0,
+    });
+    for (loc, id) in locs {
+        let i = id.0 as usize;
+        if keys[i].is_some() {
+            continue;
+        }
+        let k = match *loc {
+            Loc::PeriodAll(p) => key(periods[p].from, periods[p].to, None, "all_encounters".into()),
+            Loc::Cell(slice, m, part) => {
+                let (m, part) = canonical(m, part);
+                let what = format!("{}.{}", m.id(), if part == Part::A { "a" } else { "b" });
+                match slice {
+                    Slice::Period(p) => key(periods[p].from, periods[p].to, None, what),
+                    Slice::Group(d, g, p) => {
+                        let bd = &report.breakdowns[d];
+                        key(periods[p].from, periods[p].to, Some((bd.by.id().to_string(), bd.groups[g].key.clone())), what)
+                    }
+                    Slice::Month(i) => {
+                        let Some((from, to)) = month_bounds(&report.monthly[i].month) else { continue };
+                        key(from, to, None, what)
+                    }
+                }
+            }
+        };
+        if seen.insert(k.clone()) {
+            keys[i] = Some(k);
+        }
+    }
+    keys
+}
+
+/// The first and last day of a month written `YYYY-MM`.
+fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let end = start.checked_add_months(chrono::Months::new(1))?.pred_opt()?;
+    Some((start, end))
+}
+
+/// Writes a solved problem into the report: suppressed values out, changes, disparities and notes
+/// again from what is left.
+fn apply(report: &mut OutcomeReport, ids: &HashMap<Loc, CellId>, s: &Suppression, suppressed: usize) {
     let before = super::report::count_notes(report);
-    let hidden = |loc: Loc| b.ids.get(&loc).is_some_and(|&id| s.is_suppressed(id));
+    let hidden = |loc: Loc| ids.get(&loc).is_some_and(|&id| s.is_suppressed(id));
 
     report.public = true;
     let pr = [&mut report.periods.baseline, &mut report.periods.comparison];
@@ -247,7 +526,7 @@ pub fn make_public(report: &mut OutcomeReport) {
         if hidden(Loc::PeriodAll(p)) {
             period.all_encounters = None;
         }
-        hide_values(&mut period.measures, &s, &b.ids, Slice::Period(p));
+        hide_values(&mut period.measures, s, ids, Slice::Period(p));
         if let Some(MeasureValue::Count { count, .. }) = period.measures.get(Measure::Encounters) {
             period.encounters = *count;
         }
@@ -255,8 +534,8 @@ pub fn make_public(report: &mut OutcomeReport) {
     report.changes = changes(&report.periods.baseline, &report.periods.comparison);
     for (d, bd) in report.breakdowns.iter_mut().enumerate() {
         for (g, group) in bd.groups.iter_mut().enumerate() {
-            hide_values(&mut group.baseline, &s, &b.ids, Slice::Group(d, g, 0));
-            hide_values(&mut group.comparison, &s, &b.ids, Slice::Group(d, g, 1));
+            hide_values(&mut group.baseline, s, ids, Slice::Group(d, g, 0));
+            hide_values(&mut group.comparison, s, ids, Slice::Group(d, g, 1));
             for (m, disp) in group.disparity.0.iter_mut() {
                 let shown_group = group.comparison.get(*m).and_then(|v| v.fraction()).is_some();
                 let shown_all = report.periods.comparison.measures.get(*m).and_then(|v| v.fraction()).is_some();
@@ -267,7 +546,7 @@ pub fn make_public(report: &mut OutcomeReport) {
         }
     }
     for (i, point) in report.monthly.iter_mut().enumerate() {
-        hide_values(&mut point.measures, &s, &b.ids, Slice::Month(i));
+        hide_values(&mut point.measures, s, ids, Slice::Month(i));
         if let Some(MeasureValue::Count { count, .. }) = point.measures.get(Measure::Encounters) {
             point.encounters = *count;
         }
@@ -278,8 +557,8 @@ pub fn make_public(report: &mut OutcomeReport) {
     report.notes.extend(after);
     report.notes.push(format!(
         "Public output: counts from 1 to {PUBLIC_THRESHOLD} are suppressed, with the rates built on them, and so are further counts, \
-         so that none can be worked out from the totals, the breakdowns, the months or the sums between measures ({} counts suppressed in all).",
-        s.suppressed_count()
+         so that none can be worked out from the totals, the breakdowns, the months, the sums between measures or earlier releases \
+         ({suppressed} counts suppressed in all)."
     ));
 }
 

@@ -502,3 +502,72 @@ fn changes_are_worded_as_they_are_shown() {
         assert!(!c.sentence.contains("\u{2212}0.0") && !c.sentence.contains("+0.0") && !c.sentence.contains("-0.0"), "{}", c.sentence);
     }
 }
+
+/// Deterministic encounters over 2021–2022 (a small linear congruential generator).
+fn varied_specs(n: usize, seed: u64) -> Vec<Spec> {
+    let mut x = seed;
+    let mut next = |m: u64| {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((x >> 33) % m) as u8
+    };
+    (0..n)
+        .map(|_| Spec {
+            day: u32::from(next(240)) * 3 + u32::from(next(3)),
+            month_only: false,
+            precinct: next(4),
+            subject: Some(next(60)),
+            mh: next(10) < 9,
+            arrested: Some(next(5) == 0),
+            force: next(6),
+            race: next(10),
+            referral: (next(3) == 0).then(|| next(8)),
+        })
+        .collect()
+}
+
+fn release_of(specs: &[Spec], periods: (Period, Period), earlier: &[(usize, ReleaseCells)]) -> Result<ReleaseCells, ReleaseRefusal> {
+    let index = OutcomeIndex::build(&data(specs), &SharedDefinition::default(), &OutcomeFilter::default());
+    let mut r = index.report(dref(), &request(periods.0, periods.1));
+    publish(&mut r, earlier)
+}
+
+fn years() -> (Period, Period) {
+    (Period::new(d(2021, 1, 1), d(2021, 12, 31)).unwrap(), Period::new(d(2022, 1, 1), d(2022, 12, 31)).unwrap())
+}
+
+/// Re-publishing the same periods after late records arrived: released alone, the second release
+/// gives the late records away (their counts are differences between the two); protected jointly
+/// with the first, nothing of either, nor any small difference, can be worked out.
+#[test]
+fn a_republication_after_late_records_is_protected_jointly_with_the_first() {
+    let first = varied_specs(900, 7);
+    let a = release_of(&first, years(), &[]).unwrap();
+    assert!(recoverable_across(std::slice::from_ref(&a)).is_empty());
+    // Three late records in one precinct and month.
+    let mut later = first.clone();
+    later.extend((0..3).map(|i| Spec { day: 40 + i, precinct: 2, force: 1, race: 1, arrested: Some(true), referral: None, ..first[0].clone() }));
+    let alone = release_of(&later, years(), &[]).unwrap();
+    let leaked = recoverable_across(&[a.clone(), alone]);
+    assert!(!leaked.is_empty(), "the attack this guards against must work on a release made alone");
+    let joint = release_of(&later, years(), &[(1, a.clone())]).unwrap();
+    assert_eq!(recoverable_across(&[a, joint]), Vec::<String>::new());
+}
+
+/// The Toronto attack: a Jan–May release and a Jan–Jun release would give June away; periods that
+/// overlap without being equal are refused, and so are periods that cut a month.
+#[test]
+fn overlapping_periods_and_cut_months_are_refused() {
+    let specs = varied_specs(600, 11);
+    let may = Period::new(d(2021, 1, 1), d(2021, 5, 31)).unwrap();
+    let june = Period::new(d(2021, 1, 1), d(2021, 6, 30)).unwrap();
+    let later = Period::new(d(2022, 1, 1), d(2022, 12, 31)).unwrap();
+    let a = release_of(&specs, (may, later), &[]).unwrap();
+    match release_of(&specs, (june, later), &[(1, a.clone())]) {
+        Err(ReleaseRefusal::PartialOverlap { new, earlier, release: 1 }) => assert_eq!((new, earlier), (june, may)),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // The same periods again, and disjoint ones, are fine.
+    assert!(release_of(&specs, (may, later), &[(1, a.clone())]).is_ok());
+    let cut = Period::new(d(2021, 1, 15), d(2021, 5, 31)).unwrap();
+    assert_eq!(release_of(&specs, (cut, later), &[]).unwrap_err(), ReleaseRefusal::NotWholeMonths(cut));
+}
