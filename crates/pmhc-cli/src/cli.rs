@@ -88,6 +88,18 @@ pub enum Command {
         json: bool,
     },
 
+    /// The register of public releases: every public output, what it published, from what.
+    #[command(after_help = RELEASES_HELP)]
+    Releases {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Attack every release together (exact linear attacker with bounds) and say what could
+        /// be worked out; exit 1 if anything could.
+        #[arg(long)]
+        check: bool,
+    },
+
     /// Run the web application and the JSON API.
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
@@ -724,6 +736,17 @@ pub enum MappingsCommand {
     Show { name: String },
 }
 
+const RELEASES_HELP: &str = "\
+A release is made the first time a public output (the public page or API, `pmhc report --public`, a
+public download) is asked for after the numbers changed; it is protected jointly with every earlier
+release and frozen. The register lists each with its periods, question, data and definitions
+version, and how many counts it published and suppressed. The public API serves the same list at
+/api/v1/public/releases.
+
+Examples:
+  pmhc releases
+  pmhc releases --check";
+
 const REPORT_HELP: &str = "\
 The report compares a baseline period with a comparison period (inclusive ISO dates, FROM..TO)
 on the four key outcomes of the Framework -- connection to resources, repeat encounters, arrests,
@@ -744,17 +767,25 @@ with --by; json, csv and html include every breakdown unless --by narrows them.
 
 Exit status: 0 with a report; 2 when the database holds no encounters yet, or its SQLite file
 does not exist (nothing is created), or a period cuts a month (or a year) holding encounters dated
-only to the month (year) — the message names the whole-month periods to use; 1 on any other
-failure.
+only to the month (year) — the message names the whole-month periods to use —, or a public report
+is not published or its release is refused (below); 1 on any other failure.
 
---public applies disclosure control: every count from 1 to 10 is suppressed (zeros are shown), with
-the rates built on it, plus complementary cells so none can be worked out from totals.
+--public makes a public output, a release of the register (`pmhc releases`): every count from 1 to
+10 is suppressed (zeros are shown), with the rates built on it, plus complementary cells so that
+none can be worked out from the totals, the breakdowns, the months, the sums between measures, or
+any earlier release. It answers the published periods only -- `[periods]` of the definitions in
+force, whole months -- for the whole jurisdiction or one of --agency, --precinct, --sector, --beat,
+--response-model; anything else exits 2. The same numbers are released once: asking again serves
+the same release, suppressed as it was published. --release publishes the question as asked (other
+whole-month periods, a filter, a source) as a new release, protected jointly with every earlier one,
+or refused with the reason (exit 2): periods that overlap an earlier release's without being equal
+are refused, since the difference would reveal the days in one and not the other.
 
 Examples:
   pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31
   pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31 --by precinct --by race
-  pmhc report --baseline 2020-01-01..2020-12-31 --comparison 2023-01-01..2023-12-31 \\
-      --format html --public --output public-report.html
+  pmhc report --public --format html --output public-report.html
+  pmhc report --baseline 2021-01-01..2021-06-30 --comparison 2023-01-01..2023-06-30 --public --release
   pmhc report --baseline 2014-01-01..2014-06-30 --comparison 2015-01-01..2015-06-30 --precinct D14 --format json";
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -781,9 +812,13 @@ pub struct ReportArgs {
     /// age_band, agency (repeat, or separate with commas).
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
-    /// Apply disclosure control for publication (counts of 1-10 suppressed).
+    /// A public output: the published release (counts of 1-10 suppressed, jointly with every
+    /// earlier release).
     #[arg(long)]
     pub public: bool,
+    /// With --public: publish this question (periods, filter, source) as a new release.
+    #[arg(long, requires = "public")]
+    pub release: bool,
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

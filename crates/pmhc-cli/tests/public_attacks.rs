@@ -90,24 +90,39 @@ fn recovered(r: &Value) -> Vec<String> {
     found
 }
 
-fn all_encounters(db: &str, dir: &std::path::Path) {
+/// Every encounter counts (use-of-force files hold no crisis flag), and `periods` (baseline,
+/// comparison) are the published periods.
+fn all_encounters(db: &str, dir: &std::path::Path, periods: [&str; 2]) {
     let defs = dir.join("all.toml");
-    std::fs::write(&defs, "name = \"All encounters\"\n[mental_health]\nall_encounters = true\nflagged = false\n").unwrap();
+    let [(bf, bt), (cf, ct)] = periods.map(|p| p.split_once("..").unwrap());
+    std::fs::write(
+        &defs,
+        format!(
+            "name = \"All encounters\"\n[mental_health]\nall_encounters = true\nflagged = false\n\
+             [periods.baseline]\nfrom = \"{bf}\"\nto = \"{bt}\"\n[periods.comparison]\nfrom = \"{cf}\"\nto = \"{ct}\"\n"
+        ),
+    )
+    .unwrap();
     let o = run(db, &["definitions", "set", defs.to_str().unwrap(), "--note", "every encounter"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-fn attack(db: &str, periods: &[&str], by: &str) -> usize {
-    let mut args = vec!["report"];
-    args.extend_from_slice(periods);
-    args.extend(["--public", "--format", "json", "--by", by]);
-    let o = run(db, &args);
+/// The published release, by `by`: nothing recovered from it alone. Returns the slices attacked.
+fn attack(db: &str, by: &str) -> usize {
+    let o = run(db, &["report", "--public", "--format", "json", "--by", by]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r = json(&o);
     assert_eq!(r["public"], true);
     let found = recovered(&r);
     assert!(found.is_empty(), "recovered from the public report ({by}): {found:#?}");
     slices(&r).len()
+}
+
+/// The register read as a whole: the exact attacker over every release together recovers nothing.
+fn check_register(db: &str, releases: usize) {
+    let o = run(db, &["releases", "--check"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains(&format!("{releases} releases read together; no suppressed count")), "{}", stderr(&o));
 }
 
 #[test]
@@ -119,21 +134,38 @@ fn public_reports_of_the_real_use_of_force_files_give_nothing_away() {
     };
     let dbs = Databases::new();
     let db = &dbs.urls[0];
+    // The file less its last 40 records first: a release, then the late records and a second one.
+    let text = std::fs::read_to_string(&dallas).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let early = dbs.dir().join("early.csv");
+    std::fs::write(&early, lines[..lines.len() - 40].join("\n") + "\n").unwrap();
+    let o = run(db, &["import", early.to_str().unwrap(), "--mapping", "dallas-uof", "--rejects", dbs.dir().join("d0.csv").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    all_encounters(db, dbs.dir(), ["2016-01-01..2016-06-30", "2016-07-01..2016-12-31"]);
+    let mut slices = attack(db, "precinct");
     let o = run(db, &["import", dallas.to_str().unwrap(), "--mapping", "dallas-uof", "--rejects", dbs.dir().join("d.csv").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    all_encounters(db, dbs.dir());
-    let dallas_periods = ["--baseline", "2016-01-01..2016-06-30", "--comparison", "2016-07-01..2016-12-31"];
-    let mut slices = attack(db, &dallas_periods, "precinct");
-    slices += attack(db, &dallas_periods, "race");
+    // The same question after late records: a new release, protected jointly with the first.
+    slices += attack(db, "precinct");
+    slices += attack(db, "race");
+    check_register(db, 2);
+    // Periods that overlap a release's without being equal are refused (the Toronto attack).
+    let o = run(db, &["report", "--public", "--release", "--baseline", "2016-01-01..2016-05-31", "--comparison", "2016-07-01..2016-12-31"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("overlaps 2016-01-01..2016-06-30"), "{}", stderr(&o));
+    // Other periods are not published at all without --release.
+    let o = run(db, &["report", "--public", "--baseline", "2016-01-01..2016-03-31", "--comparison", "2016-10-01..2016-12-31"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("published periods only"), "{}", stderr(&o));
 
     let dbs2 = Databases::new();
     let db = &dbs2.urls[0];
     let o = run(db, &["import", seattle.to_str().unwrap(), "--mapping", "seattle-uof", "--rejects", dbs2.dir().join("s.csv").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    all_encounters(db, dbs2.dir());
-    let seattle_periods = ["--baseline", "2019-01-01..2019-12-31", "--comparison", "2020-01-01..2020-12-31"];
-    slices += attack(db, &seattle_periods, "precinct");
-    slices += attack(db, &seattle_periods, "race");
+    all_encounters(db, dbs2.dir(), ["2019-01-01..2019-12-31", "2020-01-01..2020-12-31"]);
+    slices += attack(db, "precinct");
+    slices += attack(db, "race");
+    check_register(db, 1);
     assert!(slices > 100, "the reports have breakdowns and months to attack ({slices} slices)");
 }
 

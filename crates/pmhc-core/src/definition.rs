@@ -311,6 +311,8 @@ pub enum DefinitionError {
     EmptyPeriod { from: NaiveDate, to: NaiveDate },
     #[error("'{0}' is not a period: write FROM..TO with ISO dates, e.g. 2021-01-01..2021-12-31")]
     PeriodSyntax(String),
+    #[error("periods: {0} is not whole months; the published periods run from the first of a month to the last day of one (e.g. 2021-01-01..2021-12-31)")]
+    PeriodNotWholeMonths(Period),
 }
 
 impl Default for SharedDefinition {
@@ -383,8 +385,12 @@ impl SharedDefinition {
             return Err(DefinitionError::DiversionWithoutArrest);
         }
         if let Some(p) = &self.periods {
-            Period::new(p.baseline.from, p.baseline.to)?;
-            Period::new(p.comparison.from, p.comparison.to)?;
+            for period in [p.baseline, p.comparison] {
+                Period::new(period.from, period.to)?;
+                if !is_whole_months(&period) {
+                    return Err(DefinitionError::PeriodNotWholeMonths(period));
+                }
+            }
         }
         Ok(())
     }

@@ -100,26 +100,28 @@ pub fn render_table(r: &OutcomeReport) -> String {
         "Shared definitions version {}: {} (repeat: {}+ encounters within {} days)",
         r.definition.version, r.definition.name, r.definition.repeat_min_encounters, r.definition.repeat_window_days
     );
-    if !r.filter.is_empty() {
+    if let Some(g) = &r.group {
+        let _ = writeln!(out, "Group: {g} (one group of the published release)");
+    } else if !r.filter.is_empty() {
         let _ = writeln!(out, "Filter: {}", serde_json::to_string(&r.filter).unwrap_or_default());
     }
     let _ = writeln!(
         out,
-        "Baseline   {} .. {} ({} days): {} mental-health encounters of {} in all",
+        "Baseline   {} .. {} ({} days): {} mental-health encounters{}",
         b.from,
         b.to,
         b.days,
         count(b.encounters),
-        count(b.all_encounters)
+        of_all(r, b.all_encounters)
     );
     let _ = writeln!(
         out,
-        "Comparison {} .. {} ({} days): {} mental-health encounters of {} in all\n",
+        "Comparison {} .. {} ({} days): {} mental-health encounters{}\n",
         c.from,
         c.to,
         c.days,
         count(c.encounters),
-        count(c.all_encounters)
+        of_all(r, c.all_encounters)
     );
     let mut rows = Vec::new();
     for &m in Measure::ALL {
@@ -178,4 +180,12 @@ pub fn render_table(r: &OutcomeReport) -> String {
         }
     }
     out
+}
+
+/// " of N in all", or nothing for a group of a release (where that count is not published).
+fn of_all(r: &OutcomeReport, all: Option<u64>) -> String {
+    match (&r.group, all) {
+        (Some(_), _) => String::new(),
+        (None, all) => format!(" of {} in all", count(all)),
+    }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use pmhc_store::{Clock, Store};
 
 use crate::outcomes::OutcomeCache;
+use crate::releases::ReleaseCache;
 use crate::signin::SignInThrottle;
 
 /// The store and the state a server keeps, shared by every use case. Cheap to clone (the store
@@ -20,12 +21,13 @@ pub struct ServiceContext {
     store: Store,
     outcomes: Arc<OutcomeCache>,
     throttle: Arc<SignInThrottle>,
+    releases: Arc<ReleaseCache>,
 }
 
 impl ServiceContext {
     /// The context of one store: an empty outcome cache and sign-in throttle.
     pub fn new(store: Store) -> ServiceContext {
-        ServiceContext { outcomes: Arc::new(OutcomeCache::new(store.clone())), throttle: Arc::default(), store }
+        ServiceContext { outcomes: Arc::new(OutcomeCache::new(store.clone())), throttle: Arc::default(), releases: Arc::default(), store }
     }
 
     /// The store, for the use cases of this crate only.
@@ -36,6 +38,11 @@ impl ServiceContext {
     /// The outcome reports kept warm (refreshed by the use cases that change what they count).
     pub fn outcomes(&self) -> &OutcomeCache {
         &self.outcomes
+    }
+
+    /// The releases served recently (and the lock that makes one at a time).
+    pub(crate) fn releases(&self) -> &ReleaseCache {
+        &self.releases
     }
 
     /// Failed sign-ins per client address.

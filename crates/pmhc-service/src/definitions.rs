@@ -80,12 +80,15 @@ pub fn definitions_toml(def: &SharedDefinition) -> Result<String, String> {
 }
 
 /// What the `[periods]` section does (the comment above it).
-const PERIODS_NOTE: &str = "# [periods]: the periods `pmhc report` compares when --baseline / --comparison are not given\n\
-     # (each falls back on its own), and the period of `pmhc people repeat` without --period (the\n\
-     # comparison). Whole days, both ends included.";
+const PERIODS_NOTE: &str = "# [periods]: the published periods. The public page, the public API and `pmhc report --public`\n\
+     # answer these two only (whole months: from the first of a month to the last day of one); every\n\
+     # public output is a release of the register (`pmhc releases`). They are also the periods `pmhc\n\
+     # report` compares when --baseline / --comparison are not given (each falls back on its own), and\n\
+     # the period of `pmhc people repeat` without --period (the comparison).";
 
 /// The `[periods]` section, commented out, for definitions that set none.
-const PERIODS_EXAMPLE: &str = "# Not set: `pmhc report` asks for both periods. To set them, remove the leading `# `:\n\
+const PERIODS_EXAMPLE: &str = "# Not set: nothing is published, and `pmhc report` asks for both periods. To set them, remove\n\
+     # the leading `# `:\n\
      # [periods.baseline]\n\
      # from = \"2020-01-01\"\n\
      # to = \"2020-12-31\"\n\

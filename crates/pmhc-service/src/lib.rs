@@ -22,6 +22,7 @@ pub mod imports;
 pub mod inventory;
 pub mod outcomes;
 pub mod referrals;
+pub mod releases;
 pub mod sharing;
 pub mod signin;
 pub mod training;
@@ -106,6 +107,13 @@ pub enum ServiceError {
     /// Several values that break rules, each naming its field (a form's submission).
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     InvalidFields(Vec<pmhc_core::field_form::FieldProblem>),
+    /// A public output asked for something that is not published (other periods, filters…); the
+    /// message says what is.
+    #[error("{0}")]
+    NotPublished(String),
+    /// A public release that cannot be made: it would reveal what earlier releases suppressed.
+    #[error("this public release is refused: {0}")]
+    ReleaseRefused(pmhc_core::outcomes::ReleaseRefusal),
     /// A worker thread stopped unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -149,7 +157,9 @@ impl ServiceError {
             | ServiceError::NoPeriods
             | ServiceError::PeriodPrecision(_)
             | ServiceError::NoSuchDefinitionVersion(_)
+            | ServiceError::NotPublished(_)
             | ServiceError::Import(_) => ErrorKind::Invalid,
+            ServiceError::ReleaseRefused(_) => ErrorKind::Conflict,
             ServiceError::InvalidField { field, message } => ErrorKind::InvalidField { field: field.clone(), message: message.clone() },
             ServiceError::InvalidFields(problems) => ErrorKind::InvalidFields(problems.clone()),
             ServiceError::ForeignRecord(system) => ErrorKind::ForeignRecord(system.clone()),

@@ -48,6 +48,7 @@ mod sqlite_raw;
 mod sqlite_text;
 mod training;
 mod referral_history;
+mod releases;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::{AuditFilter, AuditScope};
@@ -56,6 +57,7 @@ pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};
 pub use training::{NewSession, SaveCounts};
 pub use referral_history::{PastMove, ReferralHistory};
+pub use releases::{NewRelease, ReleaseRecord};
 pub use clock::Clock;
 pub use error::{StoreError, redact_url};
 pub use migrate::{POSTGRES_MIGRATOR, SQLITE_MIGRATOR};

@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
           crate::encounters::api::update_encounter,
           crate::imports::api::list_imports, crate::imports::api::get_import, crate::imports::api::upload_api,
           crate::outcomes::api::get_definitions, crate::outcomes::api::put_definitions, crate::outcomes::api::definition_history,
-          crate::outcomes::api::outcomes, crate::outcomes::api::public_outcomes,
+          crate::outcomes::api::outcomes, crate::outcomes::api::public_outcomes, crate::outcomes::api::public_releases,
           crate::sharing::api::list_partners, crate::sharing::api::add_partner, crate::sharing::api::list_agreements,
           crate::sharing::api::add_agreement, crate::sharing::api::end_agreement, crate::sharing::api::approve_agreement, crate::sharing::api::list_consents,
           crate::sharing::api::add_consent, crate::sharing::api::revoke_consent, crate::sharing::api::accounting,

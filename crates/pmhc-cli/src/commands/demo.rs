@@ -175,6 +175,25 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         ) else {
             return Ok(0);
         };
+        // The published periods (what the public page and `report --public` answer): the same two.
+        let published = pmhc_core::definition::Periods {
+            baseline: pmhc_core::definition::Period::new(b_from, b_to)?,
+            comparison: pmhc_core::definition::Period::new(c_from, c_to)?,
+        };
+        let current = pmhc_service::definitions::current(cx, pmhc_service::Acting::Operator).await?;
+        if current.definition.periods.is_none() {
+            let mut def = current.definition.clone();
+            def.periods = Some(published);
+            pmhc_service::definitions::save(
+                cx,
+                &pmhc_service::audit::Actor::cli(),
+                pmhc_service::Acting::Operator,
+                def,
+                "pmhc demo: publish the year before the co-responder launch against the last full year",
+                None,
+            )
+            .await?;
+        }
         let periods = format!("--baseline {b_from}..{b_to} --comparison {c_from}..{c_to}");
         let summary = super::report::outcome_sentences(cx, b_from, b_to, c_from, c_to).await?;
         println!(
@@ -184,7 +203,8 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         for line in summary {
             println!("  - {line}");
         }
-        println!("\nNext: the full report with `pmhc {db} report {periods}` (add --format html --output report.html),");
+        println!("\nNext: the full report with `pmhc {db} report {periods}` (add --format html --output report.html;");
+        println!("these are the published periods, so `pmhc {db} report --public` gives the public release),");
         println!("the encounters with `pmhc {db} encounters list --limit 20`, or import a real export with");
         println!("`pmhc {db} import FILE --mapping NAME` (`pmhc import --help` explains).");
     } else if let Some(path) = &args.csv {

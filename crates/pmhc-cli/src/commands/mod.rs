@@ -80,6 +80,7 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
                 Command::Encounters(cmd) => encounters::encounters(&store, &cx, cmd).await,
                 Command::Imports { limit, json } => imports::imports(&cx, limit, json).await,
                 Command::Report(args) => report::report(&store, &cx, &cli.database, args).await,
+                Command::Releases { json, check } => report::releases(&cx, json, check).await,
                 Command::Definitions(cmd) => definitions::definitions(&cx, cmd).await,
                 Command::People(cmd) => people::people(&store, &cx, &cli.database, cmd).await,
                 Command::Serve(args) => serve::serve(&store, &cx, &cli.database, args).await,
@@ -103,7 +104,7 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
 /// empty database).
 fn reads_only(c: &Command) -> bool {
     match c {
-        Command::Report(_) | Command::People(_) | Command::Encounters(_) | Command::Imports { .. } => true,
+        Command::Report(_) | Command::People(_) | Command::Encounters(_) | Command::Imports { .. } | Command::Releases { .. } => true,
         Command::Definitions(d) => !matches!(d, DefinitionsCommand::Set { .. }),
         Command::Audit(a) => !matches!(a, AuditCommand::Purge { .. }),
         Command::Referrals(_) => true,

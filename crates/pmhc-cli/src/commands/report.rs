@@ -72,7 +72,22 @@ pub(crate) async fn report(store: &pmhc_store::Store, cx: &ServiceContext, url: 
         scope: None,
         public: args.public,
     };
-    let report = match compute_report(cx, &query).await {
+    let computed = if args.public {
+        let actor = pmhc_service::audit::Actor::cli();
+        pmhc_service::releases::public_report(cx, &actor, &query, args.release).await.map(|r| {
+            eprintln!(
+                "{} release {} of the register ({}, by {}).",
+                if r.new { "Made" } else { "Served" },
+                r.id,
+                r.created_at,
+                r.made_by
+            );
+            (*r.report).clone()
+        })
+    } else {
+        compute_report(cx, &query).await
+    };
+    let report = match computed {
         Ok(r) => r,
         Err(ServiceError::NoPeriods) => bail!(
             "which periods? Give --baseline FROM..TO and --comparison FROM..TO (e.g. --baseline 2020-01-01..2020-12-31 \
@@ -82,6 +97,12 @@ pub(crate) async fn report(store: &pmhc_store::Store, cx: &ServiceContext, url: 
         // Periods the data's precision cannot answer: refused like a question with nothing to
         // answer from (exit 2), naming the whole-month periods to use.
         Err(ServiceError::PeriodPrecision(e)) => {
+            eprintln!("error: {e}");
+            return Ok(crate::EXIT_NO_DATA);
+        }
+        // A public output that is not published, or a release that would reveal what earlier
+        // ones suppressed: refused, nothing written.
+        Err(e @ (ServiceError::NotPublished(_) | ServiceError::ReleaseRefused(_))) => {
             eprintln!("error: {e}");
             return Ok(crate::EXIT_NO_DATA);
         }
@@ -138,4 +159,50 @@ pub(crate) async fn outcome_sentences(
         .iter()
         .filter_map(|m| report.changes.get(*m).map(|c| c.sentence.clone()))
         .collect())
+}
+
+/// `pmhc releases`: the register of public releases, and with `--check` the attack on all of them.
+pub(crate) async fn releases(cx: &ServiceContext, json: bool, check: bool) -> Result<u8> {
+    let list = pmhc_service::releases::register(cx).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else if list.is_empty() {
+        println!("No public release yet (the public page, the public API and `pmhc report --public` make them).");
+    } else {
+        println!("{:>4}  {:<20}  {:<16}  {:<23}  {:<23}  {:>4}  {:>9}  {:>10}  question", "id", "made", "by", "baseline", "comparison", "defs", "published", "suppressed");
+        for r in &list {
+            let mut q = r.question.clone();
+            if let Some(o) = q.as_object_mut() {
+                for k in ["baseline", "comparison", "definitions_version"] {
+                    o.remove(k);
+                }
+            }
+            println!(
+                "{:>4}  {:<20}  {:<16}  {:<23}  {:<23}  {:>4}  {:>9}  {:>10}  {}",
+                r.id,
+                r.created_at,
+                r.made_by.chars().take(16).collect::<String>(),
+                r.baseline,
+                r.comparison,
+                r.definitions_version,
+                r.published,
+                r.suppressed,
+                q
+            );
+        }
+    }
+    if check {
+        let cells = pmhc_service::releases::register_cells(cx).await?;
+        let found = tokio::task::spawn_blocking(move || pmhc_core::outcomes::recoverable_across(&cells)).await?;
+        if found.is_empty() {
+            eprintln!("check: {} releases read together; no suppressed count, and no small difference between releases, can be worked out.", list.len());
+        } else {
+            eprintln!("check: {} counts can be worked out from the releases read together:", found.len());
+            for f in found.iter().take(20) {
+                eprintln!("  {f}");
+            }
+            return Ok(1);
+        }
+    }
+    Ok(0)
 }

@@ -281,6 +281,11 @@ pub struct Suppression {
 }
 
 impl Suppression {
+    /// A suppression as an earlier solve left it (a release read back from the register).
+    pub fn from_statuses(status: Vec<CellStatus>) -> Suppression {
+        Suppression { status }
+    }
+
     /// The status of a cell.
     ///
     /// # Panics

@@ -18,8 +18,9 @@ pub use data::{OutcomeData, OutcomeRecord, Sym, Symbols, call_type_key, cit_pres
 pub use index::{Dimension, Group, OutcomeFilter, OutcomeIndex, PeriodPrecisionError, month_number, month_start};
 pub use measure::{BIT_MEASURES, CompiledDefinition, Measure, MeasureKind};
 pub use people::{RepeatPerson, repeat_people};
-pub use public::{PUBLIC_THRESHOLD, ReleaseCell, ReleaseCells, ReleaseRefusal, disclosure_audit, make_public, publish, recoverable_across};
+pub use public::{PUBLIC_THRESHOLD, ReleaseCell, ReleaseCells, ReleaseRefusal, apply_release, disclosure_audit, make_public, publish, recoverable_across};
 pub use report::{
+    group_view,
     Breakdown, Change, DefinitionRef, Disparity, GroupResult, MeasureInfo, MeasureMap, MeasureValue, MonthPoint,
     MonthRole, OutcomeReport, PeriodPair, PeriodResult, ReportRequest,
 };

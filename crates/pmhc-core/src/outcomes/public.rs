@@ -362,6 +362,31 @@ pub fn publish(report: &mut OutcomeReport, earlier: &[(usize, ReleaseCells)]) ->
     Ok(ReleaseCells { periods, cells, constraints })
 }
 
+/// The public form of a report whose numbers a release already published: its statuses applied
+/// again. `false` (and the report unchanged) when the report's cells are not exactly the release's
+/// (other data, definitions or question): then it is a new release.
+pub fn apply_release(report: &mut OutcomeReport, release: &ReleaseCells) -> bool {
+    let b = build_problem(report);
+    let keys = cell_keys(report, &b);
+    let same_cells = b.problem.len() == release.cells.len()
+        && release.cells.iter().enumerate().all(|(i, c)| {
+            let id = CellId(i as u32);
+            c.key == keys[i] && c.value == b.problem.value(id) && c.kind == b.problem.kind(id)
+        });
+    let same_sums = same_cells
+        && b.problem.constraints().len() == release.constraints.len()
+        && b.problem.constraints().iter().zip(&release.constraints).all(|((t, ps), (rt, rps))| {
+            t.0 == *rt && ps.len() == rps.len() && ps.iter().zip(rps).all(|(p, rp)| p.0 == *rp)
+        });
+    if !same_sums {
+        return false;
+    }
+    let s = Suppression::from_statuses(release.cells.iter().map(|c| c.status).collect());
+    let suppressed = release.cells.iter().filter(|c| matches!(c.status, CellStatus::Primary | CellStatus::Complementary)).count();
+    apply(report, &b.ids, &s, suppressed);
+    true
+}
+
 /// Links `now` to `before`, the same count in an earlier release: equal (true when they hold the
 /// same number), else apart by a difference cell.
 fn link(p: &mut SuppressionProblem, before: CellId, now: CellId) -> bool {

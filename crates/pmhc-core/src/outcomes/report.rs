@@ -256,6 +256,74 @@ pub struct OutcomeReport {
     /// notes, never published as a number in a public report.
     #[serde(skip)]
     pub year_only: u64,
+    /// A view of one group of a public release's breakdown (`Precinct: East`): its counts are the
+    /// group's; the count of all encounters is not published for a group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// One group of a breakdown as a report of its own: its two periods, the change between them and
+/// the notes written from its counts; no breakdowns or months (a release publishes none for a
+/// group). The filter names the group. `None` when the report has no such group.
+pub fn group_view(report: &OutcomeReport, dim: Dimension, key: &str) -> Option<OutcomeReport> {
+    let group = report.breakdowns.iter().find(|b| b.by == dim)?.groups.iter().find(|g| g.key == key)?;
+    let period = |p: &PeriodResult, values: &MeasureMap<MeasureValue>| {
+        let mut measures = values.clone();
+        // A period's counts come with their rate a day; a group's do not until now.
+        for (_, v) in measures.0.iter_mut() {
+            if let MeasureValue::Count { count: Some(c), per_day, .. } = v
+                && p.days > 0
+            {
+                *per_day = Some(*c as f64 / p.days as f64);
+            }
+        }
+        PeriodResult {
+            from: p.from,
+            to: p.to,
+            days: p.days,
+            encounters: match values.get(Measure::Encounters) {
+                Some(MeasureValue::Count { count, .. }) => *count,
+                _ => None,
+            },
+            all_encounters: None,
+            measures,
+        }
+    };
+    let periods = PeriodPair {
+        baseline: period(&report.periods.baseline, &group.baseline),
+        comparison: period(&report.periods.comparison, &group.comparison),
+    };
+    let mut filter = report.filter.clone();
+    match dim {
+        Dimension::Agency => filter.agency = Some(key.to_string()),
+        Dimension::Precinct => filter.precinct = Some(key.to_string()),
+        Dimension::Sector => filter.sector = Some(key.to_string()),
+        Dimension::Beat => filter.beat = Some(key.to_string()),
+        Dimension::ResponseModel => filter.response_model = <crate::ResponseModel as crate::CodeList>::parse_code(key).ok(),
+        _ => {}
+    }
+    let mut view = OutcomeReport {
+        report: report.report,
+        definition: report.definition.clone(),
+        filter,
+        public: report.public,
+        measures: report.measures.clone(),
+        changes: changes(&periods.baseline, &periods.comparison),
+        periods,
+        breakdowns: Vec::new(),
+        monthly: Vec::new(),
+        notes: Vec::new(),
+        year_only: 0,
+        group: Some(format!("{}: {}", dim.label(), group.label)),
+    };
+    view.notes = count_notes(&view);
+    view.notes.push(format!(
+        "{}: {} — one group of the published release's {} breakdown (its breakdowns and months are not published).",
+        dim.label(),
+        group.label,
+        dim.label().to_lowercase()
+    ));
+    Some(view)
 }
 
 /// The notes that carry counts, written from the report's values: [`crate::outcomes::make_public`]
@@ -381,6 +449,7 @@ impl OutcomeIndex {
             monthly,
             notes: Vec::new(),
             year_only: self.year_only,
+            group: None,
         };
         let counted = count_notes(&report);
         report.notes.extend(counted);

@@ -242,7 +242,7 @@ impl Html<'_> {
                 fmt_date(p.to),
                 thousands(p.days.max(0) as u64),
                 self.count(p.encounters),
-                self.count(p.all_encounters)
+                if r.group.is_some() { "not published for a group".to_string() } else { self.count(p.all_encounters) }
             );
         }
         self.o.push_str("</tbody>\n</table>\n</div>\n</header>\n");

@@ -9,7 +9,9 @@ use axum::Json;
 use pmhc_core::ResponseModel;
 use pmhc_core::access::Permission;
 use pmhc_core::definition::{Period, SharedDefinition};
-use pmhc_core::outcomes::{Dimension, OutcomeFilter};
+use std::sync::Arc;
+
+use pmhc_core::outcomes::{Dimension, OutcomeFilter, OutcomeReport};
 use pmhc_service::outcomes::ReportQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -208,24 +210,65 @@ pub(crate) async fn scoped(state: &AppState, who: Option<&Principal>, mut q: Rep
     Ok(q)
 }
 
+/// A report as this user may have it: internal, under their scope; or public, a release of the
+/// register (see `pmhc_service::releases`).
+pub(crate) async fn report_for(state: &AppState, who: Option<&Principal>, q: ReportQuery) -> Result<Arc<OutcomeReport>, AppError> {
+    Ok(release_for(state, who, q).await?.1)
+}
+
+/// [`report_for`], with the release a public report is (`None` for an internal one).
+pub(crate) async fn release_for(
+    state: &AppState,
+    who: Option<&Principal>,
+    q: ReportQuery,
+) -> Result<(Option<pmhc_service::releases::Release>, Arc<OutcomeReport>), AppError> {
+    let q = scoped(state, who, q).await?;
+    if !q.public {
+        return Ok((None, state.cx.outcomes().report(&q).await?));
+    }
+    let actor = match who {
+        Some(w) => w.actor(),
+        None => pmhc_service::audit::Actor { name: "public".into(), partner: None, source: "web".into() },
+    };
+    let release = pmhc_service::releases::public_report(&state.cx, &actor, &q, false).await?;
+    let report = release.report.clone();
+    Ok((Some(release), report))
+}
+
 /// The outcome report (the same JSON as `pmhc report --format json`).
 #[utoipa::path(get, path = "/api/v1/outcomes", tag = "outcomes", params(OutcomeParams),
     responses((status = 200, description = "The outcome report", body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub(super) async fn outcomes(State(state): State<AppState>, Auth(who): Auth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     who.require(Permission::ViewOutcomes)?;
-    let report = state.cx.outcomes().report(&scoped(&state, Some(&who), p.query()?).await?).await?;
+    let report = report_for(&state, Some(&who), p.query()?).await?;
     Ok(Json(report.as_ref()).into_response())
 }
 
-/// The public outcome report: aggregates with disclosure control (no sign-in).
+/// The public outcome report: aggregates with disclosure control (no sign-in). It answers the
+/// published periods (the shared definitions' `[periods]`; give none, or those) for the whole
+/// jurisdiction, or one group of a breakdown (one of `agency`, `precinct`, `sector`, `beat`,
+/// `response_model`), with the breakdowns of `by` and the monthly series unless `monthly=false`.
+/// Anything else is 400. Each answer is a release of the register (`/api/v1/public/releases`).
 #[utoipa::path(get, path = "/api/v1/public/outcomes", tag = "outcomes", params(OutcomeParams),
     responses((status = 200, description = "The public outcome report", body = Object), (status = 400, body = ErrorBody),
+              (status = 409, description = "The release this would make is refused (it would reveal what earlier releases suppressed)", body = ErrorBody),
               (status = 401, description = "An Authorization header with a token that is not valid", body = ErrorBody)),
     security(()))]
 pub(super) async fn public_outcomes(State(state): State<AppState>, _who: MaybeAuth, ApiQuery(p): ApiQuery<OutcomeParams>) -> Result<Response, ApiError> {
     let mut q = p.query()?;
     q.public = true;
-    let report = state.cx.outcomes().report(&q).await?;
+    let report = report_for(&state, None, q).await?;
     Ok(Json(report.as_ref()).into_response())
+}
+
+/// The register of public releases, oldest first: what was published, when, by whom, for which
+/// periods and question, from which data, and how many counts it published and suppressed.
+#[utoipa::path(get, path = "/api/v1/public/releases", tag = "outcomes",
+    responses((status = 200, description = "The register of public releases", body = Object),
+              (status = 401, description = "An Authorization header with a token that is not valid", body = ErrorBody)),
+    security(()))]
+pub(super) async fn public_releases(State(state): State<AppState>, _who: MaybeAuth) -> Result<Response, ApiError> {
+    let list = pmhc_service::releases::register(&state.cx).await.map_err(AppError::from)?;
+    Ok(Json(list).into_response())
 }

@@ -26,6 +26,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/definitions/history", get(api::definition_history))
         .route("/outcomes", get(api::outcomes))
         .route("/public/outcomes", get(api::public_outcomes))
+        .route("/public/releases", get(api::public_releases))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use pmhc_core::{CodeList, ResponseModel};
 use pmhc_service::outcomes::ReportQuery;
 use serde::Deserialize;
 
-use super::api::{OutcomeParams, save_definitions, scoped};
+use super::api::{OutcomeParams, release_for, report_for, save_definitions, scoped};
 use crate::auth::{Auth, MaybeAuth, Principal, audit};
 use crate::error::PageError;
 use crate::present::{Nav, page};
@@ -38,6 +38,8 @@ pub struct Dashboard {
     pub error: Option<String>,
     pub definition_version: u32,
     pub definition_name: String,
+    /// The public page: which release of the register it shows.
+    pub release: Option<String>,
 }
 
 #[derive(Template)]
@@ -102,10 +104,22 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         Err(e) => Err(e),
     };
     let scope = query.as_ref().ok().and_then(|q| q.scope.clone());
+    let mut release = None;
+    let mut published_groups = None;
     let (fragment, error, periods) = match query {
-        Ok(query) => match state.cx.outcomes().report(&query).await {
-            Ok(r) => (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone()))),
-            Err(e) => (String::new(), Some(AppError::from(e).to_string()), None),
+        Ok(query) => match release_for(state, who.filter(|_| !public), query).await {
+            Ok((rel, r)) => {
+                if let Some(rel) = &rel {
+                    release = Some(format!(
+                        "Release {} of the register, made {} — counts as they were published then.",
+                        rel.id,
+                        rel.created_at.get(..10).unwrap_or(&rel.created_at)
+                    ));
+                    published_groups = Some(published_precincts(state, who).await);
+                }
+                (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone())))
+            }
+            Err(e) => (String::new(), Some(e.to_string()), None),
         },
         Err(e) => (String::new(), Some(e.to_string()), None),
     };
@@ -118,16 +132,18 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         return Ok(Html(html).into_response());
     }
     let precinct = q.precinct.clone().unwrap_or_default();
-    let precincts = state
-        .cx
-        .outcomes()
-        .groups(Dimension::Precinct, scope)
-        .await?
+    // The public page offers the precincts its release publishes; the dashboard those of the data.
+    let groups = match (public, published_groups) {
+        (true, Some(Ok(g))) => g,
+        (true, _) => Vec::new(),
+        (false, _) => state.cx.outcomes().groups(Dimension::Precinct, scope).await?.into_iter().map(|g| g.label).collect(),
+    };
+    let precincts = groups
         .into_iter()
-        .filter(|g| !g.key.is_empty())
+        .filter(|g| !g.is_empty() && g != "Unknown")
         .map(|g| {
-            let sel = g.label == precinct;
-            (g.label, sel)
+            let sel = g == precinct;
+            (g, sel)
         })
         .collect();
     let model = q.response_model.clone().unwrap_or_default();
@@ -147,8 +163,16 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         error,
         definition_version: def.version,
         definition_name: def.definition.name.clone(),
+        release,
     };
     Ok(page(&t))
+}
+
+/// The precincts the published release shows (its precinct breakdown's groups).
+async fn published_precincts(state: &AppState, who: Option<&Principal>) -> Result<Vec<String>, AppError> {
+    let q = ReportQuery { breakdowns: vec![Dimension::Precinct], monthly: false, public: true, ..ReportQuery::default() };
+    let (_, r) = release_for(state, who, q).await?;
+    Ok(r.breakdowns.iter().filter(|b| b.by == Dimension::Precinct).flat_map(|b| b.groups.iter().map(|g| g.key.clone())).collect())
 }
 
 // --- Definitions -----------------------------------------------------------------------------
@@ -290,7 +314,7 @@ pub(super) async fn report_download(
 ) -> Result<Response, PageError> {
     who.require(Permission::ViewOutcomes)?;
     let format = f.format.as_deref().unwrap_or("html");
-    let report = state.cx.outcomes().report(&scoped(&state, Some(&who), params.query()?).await?).await?;
+    let report = report_for(&state, Some(&who), params.query()?).await?;
     let stem = format!(
         "pmhc-outcomes-{}-vs-{}{}",
         report.periods.baseline.from,
