@@ -250,15 +250,28 @@ fn every_format_and_public_mode_on_demo_data() {
     let t = stdout(&table);
     assert!(t.contains("Arrests") && t.contains("By precinct") && t.contains("By race"), "{t}");
     let html_path = dbs.dir().join("r.html");
+    // Periods other than the published ones are not public without --release, which publishes them
+    // (here the published baseline, and the six months after it: no period overlaps a published
+    // one without being equal to it).
     let o = run(db, &[&["report"][..], &periods[..], &["--format", "html", "--public", "--output", html_path.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("published periods only") && !html_path.exists(), "{}", stderr(&o));
+    let published = json(&run(db, &["report", "--format", "json", "--by", "agency"]));
+    let (b_from, b_to) = (published["periods"]["baseline"]["from"].as_str().unwrap(), published["periods"]["baseline"]["to"].as_str().unwrap());
+    let next = chrono::NaiveDate::parse_from_str(b_to, "%Y-%m-%d").unwrap().succ_opt().unwrap();
+    let after = next.checked_add_months(chrono::Months::new(6)).unwrap().pred_opt().unwrap();
+    let (rb, rc) = (format!("{b_from}..{b_to}"), format!("{next}..{after}"));
+    let release_periods = ["--baseline", rb.as_str(), "--comparison", rc.as_str()];
+    let o = run(db, &[&["report"][..], &release_periods[..], &["--format", "html", "--public", "--release", "--output", html_path.to_str().unwrap()]].concat());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Made release 1 of the register"), "{}", stderr(&o));
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
     let csv = stdout(&run(db, &[&["report"][..], &periods[..], &["--format", "csv"]].concat()));
     assert!(csv.starts_with("section,period,from,to,breakdown,group,measure,numerator,denominator,value"));
     assert!(csv.lines().count() > 100);
     // Public JSON: no count from 1 to 10 anywhere.
-    let r = json(&run(db, &[&["report"][..], &periods[..], &["--format", "json", "--public", "--by", "beat"]].concat()));
+    let r = json(&run(db, &[&["report"][..], &release_periods[..], &["--format", "json", "--public", "--release", "--by", "beat"]].concat()));
     assert_eq!(r["public"], true);
     let mut small = Vec::new();
     fn walk(v: &Value, path: String, out: &mut Vec<String>) {
@@ -285,8 +298,16 @@ fn every_format_and_public_mode_on_demo_data() {
     assert!(stderr(&o).contains("FROM..TO"), "{}", stderr(&o));
     let o = run(db, &[&["report"][..], &periods[..], &["--by", "shoe_size"]].concat());
     assert!(stderr(&o).contains("not a breakdown"), "{}", stderr(&o));
-    let o = run(db, &["report"]);
-    assert!(stderr(&o).contains("which periods?"), "{}", stderr(&o));
+    // Without periods: the demo's published ones (the year before the co-responder launch, and the
+    // last full year), and the public report of them is the published release.
+    let o = run(db, &["report", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let internal = json(&o);
+    let o = run(db, &["report", "--public", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["periods"]["baseline"]["from"], internal["periods"]["baseline"]["from"]);
+    let register = json(&run(db, &["releases", "--json"]));
+    assert_eq!(register.as_array().map(Vec::len), Some(3), "{register}");
     // The repeat list needs the explicit flag, and agrees with the report.
     let o = run(db, &["people", "repeat", "--period", &comparison]);
     assert_eq!(o.status.code(), Some(2));
@@ -442,19 +463,27 @@ fn dallas_diversion_excludes_emergency_detentions() {
 }
 
 /// `pmhc report --help` promises default periods from the shared definitions' `[periods]`
-/// section; the annotated definitions document that section with an example which, saved, does
-/// what the help says.
+/// section (the published periods); the annotated definitions document that section with an
+/// example which, saved, does what the help says.
 #[test]
 fn report_help_and_the_annotated_definitions_agree_on_periods() {
     let help = stdout(&pmhc().args(["report", "--help"]).output().unwrap());
     assert!(help.contains("`[periods.baseline]`") && help.contains("`[periods.comparison]`"), "{help}");
     let dbs = Databases::new();
     let db = &dbs.urls[0];
-    assert_eq!(run(db, &["demo", "-n", "2000"]).status.code(), Some(0));
+    // A database without published periods (the demo publishes its own).
+    assert_eq!(run(db, &["init"]).status.code(), Some(0));
+    let shown = stdout(&run(db, &["definitions", "show"]));
+    assert!(shown.contains("# [periods]: the published periods") && shown.contains("# [periods.baseline]"), "{shown}");
+    let csv = dbs.dir().join("e.csv");
+    assert_eq!(run(db, &["demo", "-n", "2000", "--csv", csv.to_str().unwrap()]).status.code(), Some(0));
+    let o = run(db, &["import", csv.to_str().unwrap(), "--mapping", "pmhc"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = run(db, &["report"]);
     assert!(stderr(&o).contains("which periods?"), "{}", stderr(&o));
-    let shown = stdout(&run(db, &["definitions", "show"]));
-    assert!(shown.contains("# [periods]: the periods `pmhc report` compares") && shown.contains("# [periods.baseline]"), "{shown}");
+    let o = run(db, &["report", "--public"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no periods are published"), "{}", stderr(&o));
     let uncommented: String = shown
         .lines()
         .map(|l| match l.strip_prefix("# ") {
@@ -464,7 +493,7 @@ fn report_help_and_the_annotated_definitions_agree_on_periods() {
         .map(|l| format!("{l}\n"))
         .collect();
     let path = dbs.dir().join("periods.toml");
-    std::fs::write(&path, uncommented).unwrap();
+    std::fs::write(&path, &uncommented).unwrap();
     let o = run(db, &["definitions", "set", path.to_str().unwrap(), "--note", "default periods"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = json(&run(db, &["report", "--format", "json"]));
@@ -473,5 +502,10 @@ fn report_help_and_the_annotated_definitions_agree_on_periods() {
     // Each falls back on its own.
     let r = json(&run(db, &["report", "--format", "json", "--comparison", "2021-01-01..2021-12-31"]));
     assert_eq!((r["periods"]["baseline"]["from"].as_str(), r["periods"]["comparison"]["from"].as_str()), (Some("2020-01-01"), Some("2021-01-01")));
-    assert!(stdout(&run(db, &["definitions", "show"])).contains("# [periods]: the periods"), "the set section is annotated");
+    // Published periods are whole months.
+    std::fs::write(&path, uncommented.replace("from = \"2020-01-01\"", "from = \"2020-01-15\"")).unwrap();
+    let o = run(db, &["definitions", "set", path.to_str().unwrap(), "--note", "half a month"]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("2020-01-15..2020-12-31 is not whole months"), "{}", stderr(&o));
+    assert!(stdout(&run(db, &["definitions", "show"])).contains("# [periods]: the published periods"), "the set section is annotated");
 }

@@ -119,6 +119,17 @@ fn anonymous_visitors(s: &Server) {
     let r = h.get("/api/v1/public/outcomes");
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["public"], true);
+    // The published periods only, each answer a release of the register, served again while the
+    // numbers stay the same.
+    let r = h.get(&format!("/api/v1/public/outcomes?baseline={}&comparison={}", demo_year(1), demo_year(4)));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap_or("").contains("published periods only"), "{}", r.text());
+    let register = h.get("/api/v1/public/releases").json();
+    let releases = register.as_array().map(Vec::len).unwrap_or(0);
+    assert!(releases >= 1, "{register}");
+    assert_eq!(h.get("/api/v1/public/outcomes?by=precinct").status, 200);
+    assert_eq!(h.get("/public").status, 200);
+    assert_eq!(h.get("/api/v1/public/releases").json().as_array().map(Vec::len), Some(releases), "the same numbers, the same release");
     // Unbounded periods are refused (a bound on the work one anonymous request can ask for).
     let r = h.get("/api/v1/public/outcomes?baseline=0001-01-01..9999-12-31&comparison=0001-01-01..9999-12-31");
     assert_eq!(r.status, 400, "{}", r.text());
@@ -364,18 +375,19 @@ fn definitions(s: &Server) {
     assert!(r.text().contains("not valid TOML"));
     let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", &edited), ("note", "60-day repeat window, agreed 2026-11")]);
     assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.text().contains("Saved as version 2"));
+    // Version 1 is the default, version 2 the demo's published periods.
+    assert!(r.text().contains("Saved as version 3"));
     let unescaped = unescape(&r.text());
     assert!(unescaped.contains("− repeat.window_days = 90") && unescaped.contains("+ repeat.window_days = 60"), "the history says what changed");
     let history = h.get("/api/v1/definitions/history").json();
     let history = history.as_array().expect("array");
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
     assert_eq!(history[0]["author"], "analyst");
     assert_eq!(history[0]["note"], "60-day repeat window, agreed 2026-11");
     assert_eq!(history[0]["definition"]["repeat"]["window_days"], 60);
     // Reports follow the new version at once.
     let report = h.get(&format!("/api/v1/outcomes?baseline={}&comparison={}", demo_year(1), demo_year(4))).json();
-    assert_eq!(report["definition"]["version"], 2);
+    assert_eq!(report["definition"]["version"], 3);
 }
 
 fn textarea(page: &str) -> String {
@@ -402,10 +414,18 @@ fn outcomes_match_the_cli(s: &Server) {
     h.token = Some(add_token(&s.db, "viewer"));
     let (b, c) = (demo_year(2), demo_year(4));
     let (b, c) = (b.as_str(), c.as_str());
-    for (query, extra) in [("", vec![]), ("&precinct=North", vec!["--precinct", "North"]), ("&public=true", vec!["--public"])] {
-        let api = h.get(&format!("/api/v1/outcomes?baseline={b}&comparison={c}{query}"));
+    let periods = format!("baseline={b}&comparison={c}");
+    let internal = vec!["--baseline", b, "--comparison", c];
+    for (query, extra) in [
+        (periods.clone(), internal.clone()),
+        (format!("{periods}&precinct=North"), [&internal[..], &["--precinct", "North"]].concat()),
+        // Public: the published periods (the demo's), a release of the register.
+        ("public=true".to_string(), vec!["--public"]),
+        ("public=true&precinct=North".to_string(), vec!["--public", "--precinct", "North"]),
+    ] {
+        let api = h.get(&format!("/api/v1/outcomes?{query}"));
         assert_eq!(api.status, 200, "{}", api.text());
-        let mut args = vec!["report", "--baseline", b, "--comparison", c, "--format", "json"];
+        let mut args = vec!["report", "--format", "json"];
         args.extend(extra);
         let cli = run(&s.db, &args);
         assert!(cli.status.success(), "{}", stderr(&cli));
@@ -564,7 +584,9 @@ fn report_downloads() {
     let name = format!("pmhc-outcomes-{}-vs-{}.html", &b[..10], &c[12..]);
     assert!(html.header("content-disposition").is_some_and(|d| d.contains(&name)), "{name}");
     assert!(html.text().starts_with("<!DOCTYPE html>"));
-    let csv = h.get(&format!("/reports/download?format=csv&{q}&public=true"));
+    // Public: the published periods only.
+    assert_eq!(h.get(&format!("/reports/download?format=csv&{q}&public=true")).status, 400);
+    let csv = h.get("/reports/download?format=csv&public=true");
     assert!(csv.text().lines().nth(1).is_some_and(|l| l.starts_with("definition,")), "{}", csv.text());
     assert!(csv.header("content-disposition").is_some_and(|d| d.contains("-public.csv")));
     let j = h.get(&format!("/reports/download?format=json&{q}")).json();

@@ -228,7 +228,7 @@ mod tests {
         assert!(text.contains("# Default: ended_by = [\"arrest\", \"involuntary_hold\", \"emergency_department\"]"), "{text}");
         let back: SharedDefinition = toml::from_str(&text).unwrap();
         assert_eq!(back.diversion.ended_by, Some(DiversionEnd::DEFAULT.to_vec()));
-        assert!(text.contains("# [periods]: the periods `pmhc report` compares"), "{text}");
+        assert!(text.contains("# [periods]: the published periods"), "{text}");
         let uncommented = text.replace("# [periods.", "[periods.").replace("# from = ", "from = ").replace("# to = ", "to = ");
         let def: SharedDefinition = toml::from_str(&uncommented).unwrap();
         let p = def.periods.expect("the example sets periods");
@@ -236,7 +236,7 @@ mod tests {
         // With periods set, the section is annotated once and no example is added.
         let set = SharedDefinition { periods: Some(p), ..SharedDefinition::default() };
         let text = definitions_toml(&set).unwrap();
-        assert_eq!(text.matches("# [periods]: the periods").count(), 1, "{text}");
+        assert_eq!(text.matches("# [periods]: the published periods").count(), 1, "{text}");
         assert!(!text.contains("# [periods.baseline]"), "{text}");
         let back: SharedDefinition = toml::from_str(&text).unwrap();
         assert_eq!(back.periods, Some(Periods { ..p }));
