@@ -84,6 +84,18 @@ fn the_web_application_in_a_browser() {
     let out = run(&db, &["init"]);
     assert!(out.status.success(), "pmhc init: {}", stderr(&out));
     add_user(&db, USER, "administrator", PASSWORD);
+    // The published periods (what the public page answers): the periods the script compares.
+    let shown = stdout(&run(&db, &["definitions", "show"]));
+    let published = shown
+        .replace("# [periods.", "[periods.")
+        .replace("# from = \"2020-01-01\"", "from = \"2014-01-01\"")
+        .replace("# to = \"2020-12-31\"", "to = \"2014-12-31\"")
+        .replace("# from = \"2023-01-01\"", "from = \"2015-01-01\"")
+        .replace("# to = \"2023-12-31\"", "to = \"2015-12-31\"");
+    let defs = dir.path().join("definitions.toml");
+    std::fs::write(&defs, published).expect("write the definitions");
+    let out = run(&db, &["definitions", "set", defs.to_str().expect("path"), "--note", "publish 2014 against 2015"]);
+    assert!(out.status.success(), "pmhc definitions set: {}", stderr(&out));
     // A provider with a service, and one of its clinicians (who confirms a referral).
     assert!(run(&db, &["partner", "add", "County Clinic", "--sector", "behavioral_health"]).status.success());
     let inventory = dir.path().join("services.csv");

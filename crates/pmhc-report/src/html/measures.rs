@@ -28,6 +28,14 @@ impl Html<'_> {
                 continue;
             }
             w!(self.o, "<section class=\"outcome\">\n<h3>Outcome {outcome}: {}</h3>\n", outcome_title(outcome));
+            let r = self.r;
+            if !ms.iter().any(|&m| r.periods.baseline.measures.get(m).is_some() && r.periods.comparison.measures.get(m).is_some()) {
+                self.o.push_str(if r.group.is_some() {
+                    "<p class=\"guide\">Not measured for one group of a breakdown (see the whole area).</p>\n"
+                } else {
+                    "<p class=\"guide\">Not measured in this report.</p>\n"
+                });
+            }
             for m in ms {
                 self.measure_block(m, 4);
             }

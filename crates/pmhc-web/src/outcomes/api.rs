@@ -265,7 +265,7 @@ pub(super) async fn public_outcomes(State(state): State<AppState>, _who: MaybeAu
 /// The register of public releases, oldest first: what was published, when, by whom, for which
 /// periods and question, from which data, and how many counts it published and suppressed.
 #[utoipa::path(get, path = "/api/v1/public/releases", tag = "outcomes",
-    responses((status = 200, description = "The register of public releases", body = Object),
+    responses((status = 200, description = "The register of public releases", body = [Object]),
               (status = 401, description = "An Authorization header with a token that is not valid", body = ErrorBody)),
     security(()))]
 pub(super) async fn public_releases(State(state): State<AppState>, _who: MaybeAuth) -> Result<Response, ApiError> {
