@@ -193,12 +193,17 @@ pub(crate) async fn releases(cx: &ServiceContext, json: bool, check: bool) -> Re
     }
     if check {
         let cells = pmhc_service::releases::register_cells(cx).await?;
-        let found = tokio::task::spawn_blocking(move || pmhc_core::outcomes::recoverable_across(&cells)).await?;
-        if found.is_empty() {
-            eprintln!("check: {} releases read together; no suppressed count, and no small difference between releases, can be worked out.", list.len());
+        let (exact, narrow) = tokio::task::spawn_blocking(move || pmhc_core::outcomes::recoverable_across(&cells)).await?;
+        if exact.is_empty() && narrow.is_empty() {
+            eprintln!(
+                "check: {} releases read together; no suppressed count, and no small difference between releases, can be worked out \
+                 or narrowed to fewer than {} values.",
+                list.len(),
+                pmhc_core::outcomes::PUBLIC_THRESHOLD
+            );
         } else {
-            eprintln!("check: {} counts can be worked out from the releases read together:", found.len());
-            for f in found.iter().take(20) {
+            eprintln!("check: from the releases read together, {} counts can be worked out exactly and {} narrowed:", exact.len(), narrow.len());
+            for f in exact.iter().chain(&narrow).take(20) {
                 eprintln!("  {f}");
             }
             return Ok(1);

@@ -38,7 +38,15 @@
 //! 3. Audit loop: run the attacker; for every recoverable cell suppress the smallest non-zero shown cell
 //!    of a constraint containing it (same preference; if all of those are suppressed already, the
 //!    nearest one reached through suppressed cells), at most one per constraint and round since one
-//!    extra cell often protects several; repeat until the attacker recovers nothing.
+//!    extra cell often protects several; repeat until the attacker recovers nothing (and, for
+//!    [`SuppressionProblem::solve_with_ranges`], until every primary cell's feasible range is at
+//!    least the threshold wide).
+//! 4. Pruning: the greedy steps take more than they need; each complementary cell, the largest
+//!    first, is shown again when the attacker still gets nothing without it.
+//!
+//! Cells locked by an earlier release ([`SuppressionProblem::lock`]) keep their status and are never
+//! picked; differences between releases ([`SuppressionProblem::difference`]) are protected like
+//! small counts when they are small.
 //!
 //! Zero cells are never suppressed. The work is done per connected component of the suppressed cells
 //! (two suppressed cells are connected when they share a constraint), and in the audit loop only the
@@ -55,9 +63,11 @@
 //!   extreme points are integral, so "not constant over the reals" means "at least two integer
 //!   values" and integer reasoning recovers nothing more. For other structures an integer attack may
 //!   in rare cases narrow a cell further than the real relaxation does.
-//! * Protection means "not exactly recoverable": a cell whose feasible range is 3..=4 counts as
-//!   protected. There are no protection intervals and no minimisation of the information lost; the
-//!   heuristic is greedy.
+//! * [`SuppressionProblem::solve`] protects against exact recovery only: a cell whose feasible range
+//!   is 3..=4 counts as protected. Public reports use [`SuppressionProblem::solve_with_ranges`]: every
+//!   primary cell's range is at least the threshold (10) wide, proven by linear programmes. Neither
+//!   minimises the information lost; the heuristic is greedy, then pruned (docs/performance.md
+//!   compares the price with τ-Argus MOD).
 //! * The reader is assumed not to know which suppressed cells are primary (that would bound them by
 //!   the threshold): a report must mark primary and complementary cells alike.
 
@@ -165,6 +175,31 @@ impl SuppressionProblem {
         self.locked[id.index()] = Some(status);
     }
 
+    /// The cells (not locked, published kind) whose value follows from cells locked as shown, one
+    /// constraint at a time: a constraint with one value not yet known gives it. A new release's
+    /// count that earlier releases already give away this way (a year whose every month was
+    /// published) is public whatever the new release does.
+    pub fn known_from_locked(&self) -> Vec<CellId> {
+        let mut known: Vec<bool> = self.locked.iter().map(|l| *l == Some(CellStatus::Shown)).collect();
+        loop {
+            let mut changed = false;
+            for (total, parts) in &self.constraints {
+                let mut unknown = std::iter::once(total).chain(parts).filter(|c| !known[c.index()]);
+                if let (Some(only), None) = (unknown.next(), unknown.next()) {
+                    known[only.index()] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        (0..self.cells.len())
+            .filter(|&i| known[i] && self.locked[i].is_none() && self.kind[i] == CellKind::Published)
+            .map(|i| CellId(i as u32))
+            .collect()
+    }
+
     /// The constraints, `(total, parts)`, in the order they were added.
     pub fn constraints(&self) -> &[(CellId, Vec<CellId>)] {
         &self.constraints
@@ -216,9 +251,9 @@ impl SuppressionProblem {
     }
 
     /// [`SuppressionProblem::solve`], and further until every primary cell's feasible range (see
-    /// [`narrow_ranges`]) is at least `threshold` wide. Stricter, and with the greedy choice of
-    /// complementary cells it hides much more of a large report than `solve` does, so reports use
-    /// `solve` for now and [`narrow_ranges`] measures what a reader can still narrow.
+    /// [`narrow_ranges`]) is at least `threshold` wide: what public reports use. On the demo's
+    /// published release it suppresses a third more complementary cells than `solve`
+    /// (docs/performance.md).
     pub fn solve_with_ranges(&self, threshold: u64) -> Suppression {
         self.solve_with(threshold, Some(threshold))
     }
@@ -241,6 +276,7 @@ impl SuppressionProblem {
             let model = Model::new(self);
             model.heuristic(&mut status);
             model.audit(&mut status, width);
+            model.prune(&mut status, width);
         }
         Suppression { status }
     }

@@ -12,6 +12,8 @@ const EPS_LINE: f64 = 1e-9;
 /// Components with more cells than this are not given to the dense linear programme: their cells
 /// that the kernel lines do not prove wide enough are treated as too narrow (suppress more).
 const MAX_LP_CELLS: usize = 3000;
+/// Components with more cells than this are not pruned (see [`Model::prune`]).
+const MAX_PRUNE_CELLS: usize = 400;
 
 /// The constraints as linear rows, and the indexes the algorithms need.
 pub(super) struct Model<'a> {
@@ -169,6 +171,54 @@ impl<'a> Model<'a> {
                 return;
             }
             recheck = Some(flags);
+        }
+    }
+
+    /// Step 4: the greedy steps suppress more than they need to. Each complementary cell, the
+    /// largest first (showing it gives back the most), is shown again when the attacker still
+    /// recovers nothing (and, with `width`, every primary range stays that wide) without it. Only
+    /// the components next to the cell can change, so only they are attacked again; components of
+    /// more than [`MAX_PRUNE_CELLS`] cells are left as they are (their attacks are the costly ones).
+    pub(super) fn prune(&self, status: &mut [CellStatus], width: Option<u64>) {
+        let n = self.values.len();
+        let mut candidates: Vec<usize> = (0..n).filter(|&c| status[c] == CellStatus::Complementary && !self.locked[c]).collect();
+        candidates.sort_unstable_by_key(|&c| (std::cmp::Reverse(self.values[c]), c));
+        let mut scratch = vec![0; n];
+        let mut near = vec![false; n];
+        for c in candidates {
+            status[c] = CellStatus::Shown;
+            let suppressed: Vec<bool> = status.iter().map(|&s| s != CellStatus::Shown).collect();
+            let touched: Vec<usize> = self.cell_rows[c].iter().flat_map(|&r| self.rows[r].iter().map(|&(x, _)| x)).collect();
+            for &x in &touched {
+                near[x] = true;
+            }
+            let mut safe = true;
+            for component in self.components(&suppressed) {
+                if !component.cells.iter().any(|&x| near[x]) {
+                    continue;
+                }
+                if component.cells.len() > MAX_PRUNE_CELLS {
+                    safe = false;
+                    break;
+                }
+                if self.attack(&suppressed, &component, &mut scratch).into_iter().any(|x| status[x] != CellStatus::Hidden) {
+                    safe = false;
+                    break;
+                }
+                if let Some(width) = width {
+                    let primaries: Vec<usize> = component.cells.iter().copied().filter(|&x| status[x] == CellStatus::Primary).collect();
+                    if !self.narrow(&suppressed, &component, &primaries, width as f64, &mut scratch).is_empty() {
+                        safe = false;
+                        break;
+                    }
+                }
+            }
+            for &x in &touched {
+                near[x] = false;
+            }
+            if !safe {
+                status[c] = CellStatus::Complementary;
+            }
         }
     }
 

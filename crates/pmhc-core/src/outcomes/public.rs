@@ -146,7 +146,7 @@ impl Builder {
 /// [`crate::disclosure::narrow_ranges`].
 pub fn disclosure_audit(report: &OutcomeReport) -> (SuppressionProblem, Suppression) {
     let b = build_problem(report);
-    let s = b.problem.solve(PUBLIC_THRESHOLD);
+    let s = b.problem.solve_with_ranges(PUBLIC_THRESHOLD);
     (b.problem, s)
 }
 
@@ -243,7 +243,7 @@ fn keys() -> impl Iterator<Item = (Measure, Part)> {
 /// public outputs go through [`publish`]).
 pub fn make_public(report: &mut OutcomeReport) {
     let b = build_problem(report);
-    let s = b.problem.solve(PUBLIC_THRESHOLD);
+    let s = b.problem.solve_with_ranges(PUBLIC_THRESHOLD);
     let suppressed = s.suppressed_count();
     apply(report, &b.ids, &s, suppressed);
 }
@@ -332,8 +332,17 @@ pub fn publish(report: &mut OutcomeReport, earlier: &[(usize, ReleaseCells)]) ->
             }
         }
     }
-    let s = b.problem.solve(PUBLIC_THRESHOLD);
-    let recovered = derivable(&b.problem, &s);
+    // Counts the earlier releases already give away (a year whose every month they published) are
+    // shown: suppressing them would protect nothing.
+    for id in b.problem.known_from_locked() {
+        let v = b.problem.value(id);
+        if (id.0 as usize) < own_cells && (v == 0 || v > PUBLIC_THRESHOLD) {
+            b.problem.lock(id, CellStatus::Shown);
+        }
+    }
+    let s = b.problem.solve_with_ranges(PUBLIC_THRESHOLD);
+    // What must not be worked out: the small counts, and the small differences between releases.
+    let recovered: Vec<CellId> = derivable(&b.problem, &s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).collect();
     if !recovered.is_empty() {
         // Cells the earlier releases gave away on their own (made before releases were joint) are
         // not this release's doing: the earlier cells and their links come first in both problems.
@@ -441,25 +450,31 @@ fn earlier_recoverable(earlier: &[(usize, ReleaseCells)]) -> std::collections::H
     let mut p = SuppressionProblem::new();
     add_earlier(&mut p, earlier);
     let s = p.solve(PUBLIC_THRESHOLD);
-    derivable(&p, &s).into_iter().map(|c| c.0 as usize).collect()
+    derivable(&p, &s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).map(|c| c.0 as usize).collect()
 }
 
 /// The attacker against a series of releases read together (oldest first): the small counts of any
 /// of them, and the small differences between the same count in two of them, that can be worked out
-/// exactly from everything they published. Empty when the register's rule held.
-pub fn recoverable_across(releases: &[ReleaseCells]) -> Vec<String> {
+/// exactly from everything they published, and those whose feasible range is narrower than the
+/// threshold. Both empty when the register's rule held.
+pub fn recoverable_across(releases: &[ReleaseCells]) -> (Vec<String>, Vec<String>) {
     let numbered: Vec<(usize, ReleaseCells)> = releases.iter().cloned().enumerate().collect();
     let keys: Vec<Option<&String>> = releases.iter().flat_map(|r| r.cells.iter().map(|c| c.key.as_ref())).collect();
-    let mut found: Vec<usize> = earlier_recoverable(&numbered).into_iter().collect();
-    found.sort_unstable();
-    found
+    let name = |i: usize| match keys.get(i) {
+        Some(Some(k)) => (*k).clone(),
+        Some(None) => "a remainder".into(),
+        None => "a difference between two releases".into(),
+    };
+    let mut p = SuppressionProblem::new();
+    add_earlier(&mut p, &numbered);
+    let s = p.solve(PUBLIC_THRESHOLD);
+    let exact: Vec<String> =
+        derivable(&p, &s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).map(|c| name(c.0 as usize)).collect();
+    let narrow: Vec<String> = crate::disclosure::narrow_ranges(&p, &s, PUBLIC_THRESHOLD)
         .into_iter()
-        .map(|i| match keys.get(i) {
-            Some(Some(k)) => (*k).clone(),
-            Some(None) => "a remainder".into(),
-            None => "a difference between two releases".into(),
-        })
-        .collect()
+        .map(|(c, r)| format!("{} (between {} and {})", name(c.0 as usize), r.min, r.max.map_or("no bound".to_string(), |m| m.to_string())))
+        .collect();
+    (exact, narrow)
 }
 
 /// A cell in words for a refusal: its key, or what kind of cell it is.
