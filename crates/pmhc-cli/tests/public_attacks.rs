@@ -169,6 +169,75 @@ fn public_reports_of_the_real_use_of_force_files_give_nothing_away() {
     assert!(slices > 100, "the reports have breakdowns and months to attack ({slices} slices)");
 }
 
+/// The published periods `periods` set on the default definitions (the mental-health criteria as
+/// shipped).
+fn publish_periods(db: &str, dir: &std::path::Path, periods: [&str; 2]) {
+    let shown = stdout(&run(db, &["definitions", "show"]));
+    let [(bf, bt), (cf, ct)] = periods.map(|p| p.split_once("..").unwrap());
+    let text = shown
+        .replace("# [periods.", "[periods.")
+        .replace("# from = \"2020-01-01\"", &format!("from = \"{bf}\""))
+        .replace("# to = \"2020-12-31\"", &format!("to = \"{bt}\""))
+        .replace("# from = \"2023-01-01\"", &format!("from = \"{cf}\""))
+        .replace("# to = \"2023-12-31\"", &format!("to = \"{ct}\""));
+    let path = dir.join("published.toml");
+    std::fs::write(&path, text).unwrap();
+    let o = run(db, &["definitions", "set", path.to_str().unwrap(), "--note", "published periods"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The published release in the other public formats: no count from 1 to 10 in the CSV's count
+/// columns, nor in the table's "(numerator/denominator)" and "n" figures.
+fn other_formats_hide_small_counts(db: &str) {
+    let csv = stdout(&run(db, &["report", "--public", "--format", "csv"]));
+    let mut lines = csv.lines().filter(|l| !l.starts_with('#'));
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cols: Vec<usize> = ["numerator", "denominator"].iter().filter_map(|c| header.iter().position(|h| h == c)).collect();
+    assert_eq!(cols.len(), 2, "{header:?}");
+    let mut rows = 0;
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        for &c in &cols {
+            if let Some(n) = fields.get(c).and_then(|f| f.parse::<u64>().ok()) {
+                assert!(!(1..=10).contains(&n), "a small count in the public CSV: {line}");
+            }
+        }
+        rows += 1;
+    }
+    assert!(rows > 50, "the CSV holds the release ({rows} rows)");
+    let table = stdout(&run(db, &["report", "--public", "--by", "precinct"]));
+    for part in table.split('(').skip(1) {
+        let Some((fraction, _)) = part.split_once(')') else { continue };
+        if let Some((a, b)) = fraction.split_once('/') {
+            for n in [a, b].map(|x| x.replace(',', "").parse::<u64>()) {
+                assert!(!n.is_ok_and(|n| (1..=10).contains(&n)), "a small count in the public table: ({fraction})");
+            }
+        }
+    }
+}
+
+#[test]
+fn public_reports_of_the_toronto_crisis_calls_give_nothing_away() {
+    let Some(toronto) = shared("toronto-persons-in-crisis/raw_data_first32000.csv") else { return };
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let o = run(db, &["import", toronto.to_str().unwrap(), "--mapping", "toronto-pic", "--rejects", dbs.dir().join("t.csv").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    publish_periods(db, dbs.dir(), ["2014-01-01..2014-06-30", "2015-01-01..2015-06-30"]);
+    let slices = attack(db, "precinct") + attack(db, "beat");
+    assert!(slices > 100, "{slices} slices");
+    other_formats_hide_small_counts(db);
+    // Jan–May after Jan–Jun: refused, June is not given away.
+    let o = run(db, &["report", "--public", "--release", "--baseline", "2014-01-01..2014-05-31", "--comparison", "2015-01-01..2015-06-30"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("overlaps 2014-01-01..2014-06-30"), "{}", stderr(&o));
+    // A division's own release (its breakdown by neighbourhood) beside the published one.
+    let o = run(db, &["report", "--public", "--release", "--precinct", "D51", "--by", "beat", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(recovered(&json(&o)).is_empty());
+    check_register(db, 2);
+}
+
 /// The attacker itself finds what it should: a report with one force level hidden and the others
 /// shown gives it away.
 #[test]
