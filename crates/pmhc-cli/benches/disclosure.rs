@@ -100,6 +100,19 @@ impl Outcome {
     }
 }
 
+/// pmhc's suppression of `p` (`ranges`: every primary range at least the threshold wide), timed
+/// `runs` times (median).
+fn timed_solve(p: &SuppressionProblem, ranges: bool, runs: usize) -> Outcome {
+    let mut times = Vec::new();
+    let mut s = None;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        s = Some(if ranges { p.solve_with_ranges(THRESHOLD) } else { p.solve(THRESHOLD) });
+        times.push(started.elapsed().as_secs_f64());
+    }
+    Outcome::of(p, &s.expect("solved"), median(times))
+}
+
 fn python(root: &Path) -> String {
     if let Ok(p) = std::env::var("PMHC_BENCH_TAUARGUS_PYTHON") {
         return p;
@@ -174,14 +187,7 @@ fn main() {
         let mut total = Outcome::default();
         for t in &all {
             let p = t.problem();
-            let mut times = Vec::new();
-            let mut s = None;
-            for _ in 0..runs {
-                let started = Instant::now();
-                s = Some(if ranges { p.solve_with_ranges(THRESHOLD) } else { p.solve(THRESHOLD) });
-                times.push(started.elapsed().as_secs_f64());
-            }
-            total.add(Outcome::of(&p, &s.expect("solved"), median(times)));
+            total.add(timed_solve(&p, ranges, runs));
         }
         rows.push((label.to_string(), total));
     }
@@ -277,14 +283,7 @@ fn whole_release(pmhc: &str, dir: &Path, runs: usize) -> String {
         p.len()
     );
     for (label, ranges) in [("pmhc `solve`", false), ("pmhc `solve_with_ranges`", true)] {
-        let mut times = Vec::new();
-        let mut s = None;
-        for _ in 0..runs {
-            let started = Instant::now();
-            s = Some(if ranges { p.solve_with_ranges(THRESHOLD) } else { p.solve(THRESHOLD) });
-            times.push(started.elapsed().as_secs_f64());
-        }
-        let o = Outcome::of(&p, &s.expect("solved"), median(times));
+        let o = timed_solve(&p, ranges, runs);
         md.push_str(&format!(
             "| {label} | {} | {} | {} | {} | {} | {:.2} |\n",
             o.primaries, o.secondaries, o.hidden_count, o.recovered, o.narrow, o.seconds
