@@ -496,6 +496,19 @@ try {
   const mob = await phone.newPage();
   watch(mob, "phone");
   await signIn(mob, "phone");
+  // The menu folds behind a button on a phone: closed, the header is one line; opened, its pages.
+  const header = await mob.evaluate(() => document.querySelector("header.top").getBoundingClientRect().height);
+  check(header < 812 * 0.12, `the closed menu leaves the phone's screen to the page (header ${header} px)`);
+  check(!(await mob.getByRole("link", { name: "Field form" }).isVisible()), "the menu starts closed on a phone");
+  await mob.getByRole("button", { name: "Menu" }).tap();
+  check(await mob.getByRole("link", { name: "Field form" }).isVisible(), "the menu opens with its pages");
+  await shot(mob, "09-phone-menu");
+  for (const addr of ["/", "/public", "/resources", "/intercepts"]) {
+    await mob.goto(`${BASE}${addr}`);
+    const wide = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(wide <= 0, `${addr} fits a 375 px phone without sideways scrolling (${wide} px too wide)`);
+  }
+  await mob.getByRole("button", { name: "Menu" }).tap();
   await mob.getByRole("link", { name: "Field form" }).tap().catch(async () => mob.goto(`${BASE}/encounters/new`));
   await mob.waitForURL(`${BASE}/encounters/new`);
   const overflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -14,6 +14,46 @@ pub fn page<T: askama::Template>(t: &T) -> Response {
     Html(render(t)).into_response()
 }
 
+/// Who may open a page of the menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Any signed-in user.
+    SignedIn,
+    /// A signed-in user whose roles hold the permission.
+    Can(Permission),
+}
+
+/// The menu: every page a user opens from the layout, in order — `(address, label, id, who may
+/// open it)`. The id is what a page passes to [`Nav::new`] as the active page. A user sees the
+/// pages they may open, and only those (a test checks each role's menu against the pages).
+pub const MENU: &[(&str, &str, &str, Access)] = &[
+    ("/", "Outcomes", "dashboard", Access::Can(Permission::ViewOutcomes)),
+    ("/encounters", "Encounters", "encounters", Access::Can(Permission::ViewEncounters)),
+    ("/referrals", "Referrals", "referrals", Access::Can(Permission::ViewEncounters)),
+    ("/encounters/new", "Field form", "field", Access::Can(Permission::EditEncounters)),
+    ("/imports", "Imports", "imports", Access::Can(Permission::Import)),
+    ("/definitions", "Definitions", "definitions", Access::Can(Permission::ViewDefinitions)),
+    ("/reports", "Reports", "reports", Access::Can(Permission::ViewOutcomes)),
+    ("/gaps", "Gaps", "gaps", Access::Can(Permission::ViewOutcomes)),
+    ("/training", "Training", "training", Access::SignedIn),
+    ("/sharing", "Sharing", "sharing", Access::SignedIn),
+    ("/consents", "Consents", "consents", Access::Can(Permission::ManageConsents)),
+    ("/users", "Users", "users", Access::Can(Permission::ManageUsers)),
+    ("/audit", "Audit", "audit", Access::Can(Permission::ViewAudit)),
+    ("/public", "Public page", "public", Access::Anyone),
+    ("/resources", "Resource guide", "resources", Access::Anyone),
+    ("/intercepts", "Intercepts", "intercepts", Access::Anyone),
+];
+
+/// One entry of a user's menu.
+pub struct MenuItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
 /// What the layout needs: who is signed in and what they may reach.
 pub struct Nav {
     pub signed_in: bool,
@@ -21,6 +61,8 @@ pub struct Nav {
     pub role: String,
     pub csrf: String,
     pub active: &'static str,
+    /// The pages this user may open (see [`MENU`]).
+    pub items: Vec<MenuItem>,
     pub can_encounters: bool,
     pub can_edit: bool,
     pub can_import: bool,
@@ -38,6 +80,10 @@ impl Nav {
             role: p.map(|p| p.roles().labels()).unwrap_or_default(),
             csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
             active,
+            items: menu(p.map(|p| p.roles()))
+                .into_iter()
+                .map(|(href, label, id)| MenuItem { href, label, current: id == active })
+                .collect(),
             can_encounters: can(Permission::ViewEncounters),
             can_edit: can(Permission::EditEncounters),
             can_import: can(Permission::Import),
@@ -46,6 +92,19 @@ impl Nav {
             can_consents: can(Permission::ManageConsents),
         }
     }
+}
+
+/// The menu of a user with these roles (`None`: not signed in): `(address, label, id)`.
+pub fn menu(roles: Option<pmhc_core::access::Roles>) -> Vec<(&'static str, &'static str, &'static str)> {
+    MENU.iter()
+        .filter(|(_, _, _, access)| match (access, roles) {
+            (Access::Anyone, _) => true,
+            (Access::SignedIn, r) => r.is_some(),
+            (Access::Can(p), Some(r)) => r.can(*p),
+            (Access::Can(_), None) => false,
+        })
+        .map(|&(href, label, id, _)| (href, label, id))
+        .collect()
 }
 
 /// A CSV file to download.

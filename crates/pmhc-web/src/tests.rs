@@ -109,3 +109,34 @@ fn the_store_is_reached_only_through_the_service_layer() {
     let dependencies = manifest.split("[dependencies]").nth(1).and_then(|rest| rest.split("\n[").next()).expect("a [dependencies] table");
     assert!(!dependencies.contains(&store_package), "{store_package} is a dev-dependency only");
 }
+
+/// Each role's menu is the pages it may open: every entry it shows opens (200), every entry it
+/// does not show is refused (403), and an anonymous visitor's menu is the public pages. The pages
+/// that compute an outcome report (the dashboard, the reports, the gaps, the public page) read the
+/// data on two connections, which the in-memory store of these tests does not have: for them only
+/// the refusal is checked here (the end-to-end tests of `pmhc-cli` open them).
+#[tokio::test]
+async fn each_roles_menu_is_the_pages_it_may_open() {
+    use pmhc_core::access::Role;
+    let app = TestApp::new().await;
+    const REPORTS: [&str; 4] = ["/", "/reports", "/gaps", "/public"];
+    for role in Role::ALL {
+        let token = app.token(role).await;
+        let shown: Vec<&str> = crate::present::menu(Some(role.into())).into_iter().map(|(href, _, _)| href).collect();
+        for &(href, _, _, _) in crate::present::MENU {
+            if shown.contains(&href) {
+                if !REPORTS.contains(&href) {
+                    assert_eq!(app.get(href, Some(&token)).await.status(), StatusCode::OK, "{} opens {href} from its menu", role.as_str());
+                }
+            } else {
+                let r = app.get(href, Some(&token)).await;
+                assert_page_forbidden(&r, &format!("{} has no {href} in its menu and may not open it", role.as_str()));
+            }
+        }
+    }
+    let anonymous: Vec<&str> = crate::present::menu(None).into_iter().map(|(href, _, _)| href).collect();
+    assert_eq!(anonymous, ["/public", "/resources", "/intercepts"]);
+    for href in ["/resources", "/intercepts"] {
+        assert_eq!(app.get(href, None).await.status(), StatusCode::OK, "{href} is public");
+    }
+}

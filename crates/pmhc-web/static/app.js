@@ -2,6 +2,19 @@
 (function () {
   "use strict";
 
+  // On a phone the menu folds behind a button (without this script it stays open).
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("menu");
+  if (toggle && menu) {
+    document.documentElement.classList.add("js");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      menu.parentElement.classList.toggle("open", open);
+    });
+  }
+
   // Dashboard filters answer at once: the results are replaced in place.
   document.querySelectorAll("form[data-live]").forEach(function (form) {
     var target = document.getElementById(form.getAttribute("data-live"));

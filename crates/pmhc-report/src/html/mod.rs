@@ -81,9 +81,9 @@ p{margin:.4rem 0}
 .flag.ns{border:1px solid #767676;color:#4d4d4d;font-weight:400}
 .counts,.nm,figcaption{color:#4d4d4d;font-size:.92rem}
 figure{margin:.5rem 0}
-.chart{max-width:40rem;overflow-x:auto}
+.chart{max-width:40rem;overflow-x:auto;position:relative}
 .chart svg{display:block;width:100%;min-width:30rem;height:auto;font-family:inherit}
-.table-wrap{overflow-x:auto;margin:.75rem 0}
+.table-wrap{overflow-x:auto;margin:.75rem 0;position:relative}
 .table-wrap:focus{outline:2px solid #0b5394;outline-offset:2px}
 table{border-collapse:collapse;font-size:.92rem}
 caption{caption-side:top;text-align:left;font-weight:700;padding:.3rem 0}
