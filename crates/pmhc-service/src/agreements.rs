@@ -34,7 +34,11 @@ pub async fn propose(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, mut a: 
     a.discloser_approved_on = d;
     a.recipient_approved_on = r;
     a.ended_on = None;
-    let waiting = if a.approved() { "approved".to_string() } else { format!("awaiting partner {:?}", a.awaiting()) };
+    let waiting = if a.approved() {
+        "approved".to_string()
+    } else {
+        format!("awaiting partner {}", a.awaiting().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" and "))
+    };
     audit::record(
         cx,
         actor,

@@ -123,3 +123,35 @@ pub struct EncounterFilter {
     /// from the viewer's agreements ([`pmhc_core::sharing::SharingView`]).
     pub partners: Option<Vec<i64>>,
 }
+
+impl EncounterFilter {
+    /// The filter in words, for the audit trail: `precinct "North", disposition referral, from
+    /// 2024-01-01 to 2024-12-31`, or `all encounters`. The partners whose records a viewer may see
+    /// are the sharing rule's, not the question's, and are left out.
+    pub fn describe(&self) -> String {
+        use pmhc_core::CodeList;
+        let mut parts = Vec::new();
+        if let Some(s) = &self.source_system {
+            parts.push(format!("source system {s:?}"));
+        }
+        if let Some(p) = &self.precinct {
+            parts.push(format!("precinct {p:?}"));
+        }
+        if let Some(d) = self.disposition {
+            parts.push(format!("disposition {}", d.as_str()));
+        }
+        if let Some(m) = self.response_model {
+            parts.push(format!("response model {}", m.as_str()));
+        }
+        if self.subject_key.is_some() {
+            parts.push("one person".to_string());
+        }
+        match (self.from, self.to) {
+            (Some(f), Some(t)) => parts.push(format!("from {f} to {t}")),
+            (Some(f), None) => parts.push(format!("from {f}")),
+            (None, Some(t)) => parts.push(format!("until {t}")),
+            (None, None) => {}
+        }
+        if parts.is_empty() { "all encounters".to_string() } else { parts.join(", ") }
+    }
+}

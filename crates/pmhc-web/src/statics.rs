@@ -9,12 +9,16 @@ use crate::AppState;
 
 const APP_CSS: &str = include_str!("../static/app.css");
 const APP_JS: &str = include_str!("../static/app.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
         .route("/static/report.css", get(|| async { asset("text/css; charset=utf-8", pmhc_report::REPORT_CSS) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
+        // Browsers ask for /favicon.ico whatever the page says: the same icon.
+        .route("/static/favicon.svg", get(|| async { asset("image/svg+xml", FAVICON) }))
+        .route("/favicon.ico", get(|| async { asset("image/svg+xml", FAVICON) }))
 }
 
 fn asset(ctype: &'static str, body: &'static str) -> impl IntoResponse {

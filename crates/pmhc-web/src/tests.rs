@@ -18,6 +18,11 @@ async fn other_addresses_are_answered_by_the_fallbacks() {
     assert!(r.headers()[header::CONTENT_TYPE].to_str().unwrap_or("").starts_with("text/html"), "a page");
     let r = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(r.status(), StatusCode::OK, "the OpenAPI document needs no sign-in");
+    for icon in ["/favicon.ico", "/static/favicon.svg"] {
+        let r = app.get(icon, None).await;
+        assert_eq!(r.status(), StatusCode::OK, "{icon}");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "image/svg+xml");
+    }
     assert_eq!(text(r).await, crate::openapi_document());
     for asset in ["/static/app.css", "/static/app.js", "/static/report.css"] {
         assert_eq!(app.get(asset, None).await.status(), StatusCode::OK, "{asset}");

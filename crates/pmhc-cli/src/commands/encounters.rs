@@ -24,7 +24,7 @@ pub(crate) async fn encounters(store: &Store, cx: &ServiceContext, cmd: Encounte
     match cmd {
         EncountersCommand::List(args) => {
             let filter = filter_of(&args.filter)?;
-            let rows = pmhc_service::sharing::operator_list(cx, &Actor::cli(), format!("encounters?{filter:?}"), &filter, args.limit, args.offset).await?;
+            let rows = pmhc_service::sharing::operator_list(cx, &Actor::cli(), format!("encounters: {}", filter.describe()), &filter, args.limit, args.offset).await?;
             match args.format {
                 ListFormat::Table => {
                     let total = store.count_encounters(&filter).await?;

@@ -144,6 +144,9 @@ pub(super) async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Q
     } else {
         None
     };
+    // Partners by name (an entry keeps the partner's id as it was).
+    let names: std::collections::HashMap<String, String> =
+        pmhc_service::partners::list(&state.cx).await?.into_iter().map(|p| (p.id.to_string(), p.name)).collect();
     let filters = [("actor", &q.actor), ("action", &q.action), ("outcome", &q.outcome), ("object", &q.object), ("from", &q.from), ("to", &q.to)];
     let next = (entries.len() as u32 == PAGE).then(|| page_link("/audit", &filters, offset + u64::from(PAGE)));
     let csv_href = page_link("/audit.csv", &filters, 0);
@@ -165,7 +168,7 @@ pub(super) async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Q
                     id: e.id,
                     at: ev.at,
                     actor: ev.actor,
-                    partner: ev.partner.unwrap_or_default(),
+                    partner: ev.partner.map(|p| names.get(&p).cloned().unwrap_or(p)).unwrap_or_default(),
                     source: ev.source,
                     action: ev.action.as_str(),
                     object: ev.object,

@@ -109,7 +109,7 @@ pub(super) async fn list_encounters(
     let viewer = who.viewer(&state).await?;
     let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();
-    let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
+    let d = sharing::Disclosure { actor: &actor, channel: "api", action: AuditAction::View, object: format!("encounters: {}, from record {}", filter.describe(), offset + 1), detail: None };
     let items = sharing::disclose_list(&state.cx, &viewer, d, &filter, limit, offset).await?;
     Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }

@@ -109,7 +109,7 @@ pub(super) async fn encounters(State(state): State<AppState>, Auth(who): Auth, Q
     let viewer = who.viewer(&state).await?;
     let total = sharing::count_encounters(&state.cx, &viewer, &filter).await?;
     let actor = who.actor();
-    let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounters?{filter:?}&offset={offset}"), detail: None };
+    let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounters: {}, from record {}", filter.describe(), offset + 1), detail: None };
     let rows = sharing::disclose_list(&state.cx, &viewer, d, &filter, PAGE_SIZE, offset).await?;
     let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
     let link = |off: u64| page_link("/encounters", &filters, off);
@@ -151,7 +151,7 @@ pub(super) async fn encounters_csv(State(state): State<AppState>, Auth(who): Aut
         return Err(AppError::BadRequest(format!("{total} encounters match; an export holds at most {EXPORT_MAX}: narrow the filters")).into());
     }
     let actor = who.actor();
-    let d = sharing::Disclosure { actor: &actor, channel: "export", action: AuditAction::Export, object: format!("encounters.csv?{filter:?}"), detail: None };
+    let d = sharing::Disclosure { actor: &actor, channel: "export", action: AuditAction::Export, object: format!("encounters.csv: {}", filter.describe()), detail: None };
     let rows = sharing::disclose_all(&state.cx, &viewer, d, &filter, EXPORT_MAX).await?;
     let extra = ["owner_partner", "withheld_field_groups", "consent_scope", "redisclosure_notice"];
     let body = (|| -> Result<Vec<u8>, csv::Error> {

@@ -211,11 +211,13 @@ pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): 
     let mut m = FormMap::new();
     m.insert("csrf".into(), f.csrf);
     manager(&who, &m)?;
+    let names: HashMap<_, _> = pmhc_service::partners::list(&state.cx).await?.into_iter().map(|p| (p.id, p.name)).collect();
     let r = api::approve(&state, &who, id).await.map(|a| {
         if a.approved() {
             format!("Agreement #{id} approved: it shares from its first day ({}).", a.effective_on)
         } else {
-            format!("Agreement #{id} approved by your partner; it waits for partner {:?}.", a.awaiting())
+            let waiting: Vec<String> = a.awaiting().iter().map(|p| names.get(p).cloned().unwrap_or_else(|| format!("partner {p}"))).collect();
+            format!("Agreement #{id} approved by your partner; it waits for {}.", waiting.join(" and "))
         }
     });
     sharing_change(&state, &who, r).await
