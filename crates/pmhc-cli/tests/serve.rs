@@ -342,6 +342,8 @@ fn field_form(s: &Server) {
     assert_eq!(r.status, 422);
     let page = r.text();
     assert!(page.contains("id=\"occurred_on-error\""), "{page}");
+    assert!(page.contains("one field needs attention") && page.contains("<a href=\"#occurred_on\">"), "the summary names the field and links to it: {page}");
+    assert!(!page.contains('`'), "messages in words, without code quotes");
     assert!(page.contains("value=\"South\""), "typed values kept");
     assert!(page.contains("value=\"referral\" selected"), "choices kept");
     assert!(page.contains(&format!("value=\"{draft}\"")), "the draft keeps its id");
@@ -359,6 +361,7 @@ fn field_form(s: &Server) {
     assert_eq!(same, 1, "{list}");
     let detail = h.get(&format!("/encounters/pmhc-field/{draft}?saved=1")).text();
     assert!(detail.contains("The encounter was saved.") && detail.contains("South"));
+    assert!(detail.contains("href=\"/encounters/new\">Record another</a>"), "another encounter is one tap away");
 }
 
 fn definitions(s: &Server) {

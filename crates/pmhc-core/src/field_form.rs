@@ -135,7 +135,7 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
             None
         }
         Err(_) => {
-            bad("occurred_on", format!("`{}` is not a date (YYYY-MM-DD)", get("occurred_on")));
+            bad("occurred_on", format!("“{}” is not a date (YYYY-MM-DD)", get("occurred_on")));
             None
         }
     };
@@ -144,7 +144,7 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
         t => match NaiveTime::parse_from_str(t, "%H:%M").or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S")) {
             Ok(t) => Some(t),
             Err(_) => {
-                bad("occurred_time", format!("`{t}` is not a time (HH:MM)"));
+                bad("occurred_time", format!("“{t}” is not a time (HH:MM)"));
                 None
             }
         },
@@ -164,7 +164,7 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
             "yes" => Some(true),
             "no" => Some(false),
             other => {
-                bad(field, format!("`{other}` is not yes or no"));
+                bad(field, format!("“{other}” is not yes or no"));
                 None
             }
         }
@@ -211,7 +211,7 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
         m => match m.parse::<u32>() {
             Ok(n) if n <= 24 * 60 => Some(n),
             _ => {
-                b("time_on_scene_minutes", format!("`{m}` is not a number of minutes from 0 to 1440"));
+                b("time_on_scene_minutes", format!("“{m}” is not a number of minutes from 0 to 1440"));
                 None
             }
         },

@@ -95,7 +95,8 @@ pub struct EncounterForm {
     pub nav: Nav,
     pub v: FormValues,
     pub fields: Vec<FormField>,
-    pub errors: Vec<String>,
+    /// The problems, each `(field id to link to, or empty; what the field is called; message)`.
+    pub errors: Vec<(String, String, String)>,
     /// The services a referral can be sent to: id, name (and provider), chosen.
     pub services: Vec<(i64, String, bool)>,
 }
@@ -341,7 +342,15 @@ async fn form_page(
             (s.id, format!("{} ({provider}; {})", s.name, s.kind.label()), s.id.to_string() == chosen)
         })
         .collect();
-    let fields = field_form::fields()
+    let known = field_form::fields();
+    let errors = problems
+        .iter()
+        .map(|p| match known.iter().find(|f| f.name == p.field) {
+            Some(f) => (f.name.to_string(), f.label.to_string(), p.message.clone()),
+            None => (String::new(), "The form".to_string(), p.message.clone()),
+        })
+        .collect();
+    let fields = known
         .into_iter()
         .map(|f| FormField {
             name: f.name,
@@ -358,7 +367,7 @@ async fn form_page(
         nav: Nav::new(Some(who), "field"),
         v: FormValues { draft_id: values.get("draft_id").cloned().unwrap_or_default() },
         fields,
-        errors: problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect(),
+        errors,
         services,
     })
 }
