@@ -657,6 +657,13 @@ pub struct DemoArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Then start the web application on the demo, with a demo project coordinator whose password
+    /// is printed once (made if missing; second-factor enrolment at the first sign-in, as usual).
+    #[arg(long, conflicts_with_all = ["csv", "json"])]
+    pub serve: bool,
+    /// With --serve: the address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "serve")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -1059,3 +1059,48 @@ fn two_partners_import_with_one_shipped_mapping() {
         assert_eq!(list["items"][0]["source_system"], "second-pic-web", "{list}");
     }
 }
+
+/// The first command shows the product: `pmhc demo --serve` makes the demo, a project coordinator
+/// whose password it prints once, and serves; the coordinator signs in (enrolling a second factor)
+/// and sees the dashboard and the public page of the demo's published periods.
+#[test]
+fn demo_serve_shows_the_product() {
+    use std::io::BufRead;
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let dbs = Databases::new();
+    let db = &dbs.urls[0];
+    let mut child = pmhc()
+        .args(["--database", db, "demo", "-n", "2000", "--serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start pmhc demo --serve");
+    let out = child.stdout.take().expect("stdout");
+    let _guard = Kill(child);
+    let mut lines = std::io::BufReader::new(out).lines();
+    let (mut password, mut base) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.expect("read the output");
+        if let Some(rest) = line.split("with the password ").nth(1) {
+            password = rest.split_whitespace().next().map(String::from);
+        }
+        if let Some(rest) = line.split("at http://").nth(1) {
+            base = Some(format!("http://{}", rest.split('/').next().unwrap_or_default()));
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let (password, base) = (password.expect("the coordinator's password is printed"), base.expect("the address is printed"));
+    let mut h = Http::new(&base);
+    assert_eq!(h.get("/public").status, 200);
+    h.sign_in("coordinator", &password);
+    let r = h.get("/");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("Outcome 1: Connection to resources"), "the dashboard of the demo");
+}

@@ -60,36 +60,21 @@ pub struct Nav {
     pub user_name: String,
     pub role: String,
     pub csrf: String,
-    pub active: &'static str,
-    /// The pages this user may open (see [`MENU`]).
+    /// The pages this user may open (see [`MENU`]), the current one marked.
     pub items: Vec<MenuItem>,
-    pub can_encounters: bool,
-    pub can_edit: bool,
-    pub can_import: bool,
-    pub can_users: bool,
-    pub can_audit: bool,
-    pub can_consents: bool,
 }
 
 impl Nav {
     pub fn new(p: Option<&Principal>, active: &'static str) -> Nav {
-        let can = |perm| p.is_some_and(|p| p.roles().can(perm));
         Nav {
             signed_in: p.is_some(),
             user_name: p.map(|p| p.user.display_name.clone()).unwrap_or_default(),
             role: p.map(|p| p.roles().labels()).unwrap_or_default(),
             csrf: p.map(|p| p.csrf().to_string()).unwrap_or_default(),
-            active,
             items: menu(p.map(|p| p.roles()))
                 .into_iter()
                 .map(|(href, label, id)| MenuItem { href, label, current: id == active })
                 .collect(),
-            can_encounters: can(Permission::ViewEncounters),
-            can_edit: can(Permission::EditEncounters),
-            can_import: can(Permission::Import),
-            can_users: can(Permission::ManageUsers),
-            can_audit: can(Permission::ViewAudit),
-            can_consents: can(Permission::ManageConsents),
         }
     }
 }

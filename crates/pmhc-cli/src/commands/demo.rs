@@ -207,9 +207,45 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         println!("these are the published periods, so `pmhc {db} report --public` gives the public release),");
         println!("the encounters with `pmhc {db} encounters list --limit 20`, or import a real export with");
         println!("`pmhc {db} import FILE --mapping NAME` (`pmhc import --help` explains).");
+        if args.serve {
+            return serve_demo(store, cx, url, args.listen).await;
+        }
     } else if let Some(path) = &args.csv {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
         println!("Import it with: pmhc {db} import {} --mapping pmhc", super::shell_word(&path.display().to_string()));
     }
     Ok(0)
+}
+
+/// The demo project coordinator `pmhc demo --serve` signs newcomers in as.
+const DEMO_USER: &str = "coordinator";
+
+/// `pmhc demo --serve`: a demo project coordinator (made once, its password printed once), then the
+/// web application.
+async fn serve_demo(store: &Store, cx: &ServiceContext, url: &str, listen: std::net::SocketAddr) -> Result<u8> {
+    use pmhc_service::{Acting, accounts, audit::Actor};
+    let exists = accounts::visible_accounts(cx, Acting::Operator).await?.iter().any(|u| u.username == DEMO_USER);
+    if exists {
+        println!(
+            "\nThe demo coordinator `{DEMO_USER}` exists already (its password was printed when it was made; \
+             `pmhc user passwd {DEMO_USER}` sets a new one)."
+        );
+    } else {
+        // A password nobody chose: 20 hex digits, shown here once and kept only as its hash.
+        let password = accounts::new_secret()?[..20].to_string();
+        let roles = pmhc_core::access::Roles::of(&[pmhc_core::access::Role::ProjectCoordinator]);
+        accounts::create_account(cx, &Actor::cli(), Acting::Operator, DEMO_USER, "Demo coordinator", roles, pmhc_core::sharing::DEFAULT_PARTNER, &password)
+            .await?;
+        println!("\nSign in as `{DEMO_USER}` with the password {password} (shown once); the first sign-in enrols a second factor.");
+    }
+    let args = crate::cli::ServeArgs {
+        listen,
+        behind_tls: false,
+        trusted_proxies: Vec::new(),
+        max_upload_mb: 256,
+        work_dir: None,
+        // The demo is dated from the same clock as every command (PMHC_NOW when set).
+        test_clock: std::env::var_os("PMHC_NOW").is_some(),
+    };
+    super::serve::serve(store, cx, url, args).await
 }
