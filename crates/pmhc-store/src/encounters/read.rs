@@ -18,30 +18,32 @@ enum FilterValue<'a> {
 fn filter_sql<'a>(f: &'a EncounterFilter) -> (String, Vec<FilterValue<'a>>) {
     let mut conds: Vec<String> = Vec::new();
     let mut vals: Vec<FilterValue<'a>> = Vec::new();
-    let mut push = |col: &str, op: &str, v: FilterValue<'a>| {
+    // `cond` with `?` where the value goes.
+    let mut push = |cond: &str, v: FilterValue<'a>| {
         vals.push(v);
-        conds.push(format!("{col} {op} ${}", vals.len()));
+        conds.push(cond.replace('?', &format!("${}", vals.len())));
     };
     if let Some(s) = &f.source_system {
-        push("source_system", "=", FilterValue::Text(s));
+        push("source_system = ?", FilterValue::Text(s));
     }
     if let Some(d) = f.from {
-        push("occurred_on", ">=", FilterValue::Date(d));
+        push("occurred_on >= ?", FilterValue::Date(d));
     }
     if let Some(d) = f.to {
-        push("occurred_on", "<=", FilterValue::Date(d));
+        push("occurred_on <= ?", FilterValue::Date(d));
     }
     if let Some(s) = &f.precinct {
-        push("precinct", "=", FilterValue::Text(s));
+        // Whatever the case typed: "north" finds North's encounters.
+        push("lower(precinct) = lower(?)", FilterValue::Text(s));
     }
     if let Some(d) = f.disposition {
-        push("disposition", "=", FilterValue::Text(d.as_str()));
+        push("disposition = ?", FilterValue::Text(d.as_str()));
     }
     if let Some(r) = f.response_model {
-        push("response_model", "=", FilterValue::Text(r.as_str()));
+        push("response_model = ?", FilterValue::Text(r.as_str()));
     }
     if let Some(s) = &f.subject_key {
-        push("subject_key", "=", FilterValue::Text(s));
+        push("subject_key = ?", FilterValue::Text(s));
     }
     if let Some(ps) = &f.partners {
         // Integers, written into the SQL (no quoting involved).

@@ -313,6 +313,8 @@ async fn list_and_count_with_each_filter(store: Store) {
     )
     .await;
     check(EncounterFilter { precinct: Some("North".into()), ..Default::default() }, &|e| e.area.precinct.as_deref() == Some("North")).await;
+    // Whatever the case typed.
+    check(EncounterFilter { precinct: Some("nORTH".into()), ..Default::default() }, &|e| e.area.precinct.as_deref() == Some("North")).await;
     check(EncounterFilter { disposition: Some(Disposition::Arrest), ..Default::default() }, &|e| e.disposition == Disposition::Arrest).await;
     check(
         EncounterFilter { response_model: Some(ResponseModel::CoResponder), ..Default::default() },
