@@ -437,6 +437,12 @@ fn outcomes_match_the_cli(s: &Server) {
     }
     // The dashboard shows the same sentences.
     let mut page = signed_in(s, "viewer");
+    // Periods by name: the last twelve whole months against the twelve before, on the server's clock.
+    let p = pmhc_core::definition::PeriodPreset::LastTwelveMonths.periods(clock().local_today());
+    let dash = page.get("/?preset=last_12_months").text();
+    assert!(dash.contains(&format!("value=\"{}\"", p.comparison)) && dash.contains(&format!("value=\"{}\"", p.baseline)), "{dash}");
+    assert!(dash.contains("value=\"last_12_months\" selected"), "the preset stays chosen");
+    assert!(page.get("/?preset=last_decade").text().contains("is not one of the periods offered"));
     let report = h.get(&format!("/api/v1/outcomes?baseline={b}&comparison={c}")).json();
     let dash = page.get(&format!("/?baseline={b}&comparison={c}")).text();
     for m in ["referral", "arrest", "any_force", "repeat_people"] {

@@ -288,6 +288,68 @@ pub struct Periods {
     pub comparison: Period,
 }
 
+/// Periods chosen by name rather than typed: whole months before the current one (so they answer
+/// month-precision data too), each against the same months a year earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodPreset {
+    /// The last twelve whole months, against the twelve before.
+    LastTwelveMonths,
+    /// The last whole calendar quarter, against the same quarter a year earlier.
+    LastQuarter,
+    /// This year's whole months so far (last year's when none has ended), against the same months
+    /// a year earlier.
+    YearToDate,
+}
+
+impl PeriodPreset {
+    pub const ALL: [PeriodPreset; 3] = [PeriodPreset::LastTwelveMonths, PeriodPreset::LastQuarter, PeriodPreset::YearToDate];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            PeriodPreset::LastTwelveMonths => "last_12_months",
+            PeriodPreset::LastQuarter => "last_quarter",
+            PeriodPreset::YearToDate => "year_to_date",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PeriodPreset::LastTwelveMonths => "Last 12 months against the 12 before",
+            PeriodPreset::LastQuarter => "Last quarter against the same quarter a year earlier",
+            PeriodPreset::YearToDate => "Year to date against the same months last year",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PeriodPreset> {
+        PeriodPreset::ALL.into_iter().find(|p| p.id() == s)
+    }
+
+    /// The periods on `today`.
+    pub fn periods(self, today: NaiveDate) -> Periods {
+        use chrono::{Datelike, Months};
+        let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+        let this_month = month_start(today);
+        let back = |d: NaiveDate, m: u32| d.checked_sub_months(Months::new(m)).unwrap_or(d);
+        let last_day = |start: NaiveDate| start.pred_opt().unwrap_or(start);
+        // [from, to_exclusive) as a period.
+        let period = |from: NaiveDate, until: NaiveDate| Period { from, to: last_day(until) };
+        let comparison_from_until = match self {
+            PeriodPreset::LastTwelveMonths => (back(this_month, 12), this_month),
+            PeriodPreset::LastQuarter => {
+                let q_start = NaiveDate::from_ymd_opt(today.year(), (today.month0() / 3) * 3 + 1, 1).unwrap_or(this_month);
+                (back(q_start, 3), q_start)
+            }
+            PeriodPreset::YearToDate => {
+                let jan = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(this_month);
+                if this_month == jan { (back(jan, 12), jan) } else { (jan, this_month) }
+            }
+        };
+        let (from, until) = comparison_from_until;
+        // Each against the same months a year earlier (for the last twelve months, the twelve before).
+        Periods { baseline: period(back(from, 12), back(until, 12)), comparison: period(from, until) }
+    }
+}
+
 /// Why a definition is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DefinitionError {
@@ -441,6 +503,34 @@ mod tests {
         };
         assert_eq!(d.validate(), Err(DefinitionError::NoCriterion));
         assert!(serde_json::from_str::<SharedDefinition>(r#"{"name":"x","colour":"red"}"#).is_err());
+    }
+
+    #[test]
+    fn period_presets_are_whole_months_before_today() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let p = |from: &str, to: &str| Period { from: d(from), to: d(to) };
+        let today = d("2026-12-05");
+        let l12 = PeriodPreset::LastTwelveMonths.periods(today);
+        assert_eq!(l12.comparison, p("2025-12-01", "2026-11-30"));
+        assert_eq!(l12.baseline, p("2024-12-01", "2025-11-30"));
+        let q = PeriodPreset::LastQuarter.periods(today);
+        assert_eq!((q.comparison, q.baseline), (p("2026-07-01", "2026-09-30"), p("2025-07-01", "2025-09-30")));
+        let q = PeriodPreset::LastQuarter.periods(d("2026-02-10"));
+        assert_eq!(q.comparison, p("2025-10-01", "2025-12-31"));
+        let y = PeriodPreset::YearToDate.periods(today);
+        assert_eq!((y.comparison, y.baseline), (p("2026-01-01", "2026-11-30"), p("2025-01-01", "2025-11-30")));
+        // In January no month of the year has ended: last year against the year before.
+        let y = PeriodPreset::YearToDate.periods(d("2027-01-20"));
+        assert_eq!((y.comparison, y.baseline), (p("2026-01-01", "2026-12-31"), p("2025-01-01", "2025-12-31")));
+        for preset in PeriodPreset::ALL {
+            for day in ["2024-02-29", "2026-03-31", "2026-12-31", "2027-01-01"] {
+                let ps = preset.periods(d(day));
+                for period in [ps.baseline, ps.comparison] {
+                    assert!(is_whole_months(&period) && period.to < d(day), "{} on {day}: {period}", preset.id());
+                }
+                assert_eq!(PeriodPreset::parse(preset.id()), Some(preset));
+            }
+        }
     }
 
     #[test]

@@ -41,6 +41,11 @@
         })
         .catch(function () { if (n === seq) target.removeAttribute("aria-busy"); });
     }
+    // Typing a date means the dates, not a named period.
+    var preset = form.querySelector("select[name=preset]");
+    form.querySelectorAll("input[name=baseline], input[name=comparison]").forEach(function (input) {
+      input.addEventListener("input", function () { if (preset) preset.value = ""; });
+    });
     form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
   });

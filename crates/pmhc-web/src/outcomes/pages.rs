@@ -32,6 +32,8 @@ pub struct Dashboard {
     pub action: &'static str,
     pub threshold: u64,
     pub form: DashForm,
+    /// Periods by name: (id, label, chosen).
+    pub presets: Vec<(&'static str, &'static str, bool)>,
     pub precincts: Vec<(String, bool)>,
     pub models: Vec<(String, String, bool)>,
     pub fragment: String,
@@ -72,6 +74,8 @@ pub struct Reports {
 pub(super) struct DashQuery {
     baseline: Option<String>,
     comparison: Option<String>,
+    /// Periods by name (a `PeriodPreset` id, or `published`): they replace the dates.
+    preset: Option<String>,
     precinct: Option<String>,
     response_model: Option<String>,
     /// `1`: only the results (the page's script replaces them in place).
@@ -87,7 +91,25 @@ pub(super) async fn public_page(State(state): State<AppState>, MaybeAuth(who): M
     outcome_page(&state, who.as_ref(), q, true).await
 }
 
-async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, public: bool) -> Result<Response, PageError> {
+async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuery, public: bool) -> Result<Response, PageError> {
+    let def = state.cx.outcomes().current_definition().await?;
+    let preset = q.preset.clone().filter(|p| !p.is_empty() && !public);
+    let mut preset_error = None;
+    if let Some(name) = &preset {
+        let periods = match pmhc_core::definition::PeriodPreset::parse(name) {
+            Some(p) => Some(p.periods(state.cx.clock().local_today())),
+            None if name == "published" => def.definition.periods,
+            None => None,
+        };
+        match periods {
+            Some(p) => {
+                q.baseline = Some(p.baseline.to_string());
+                q.comparison = Some(p.comparison.to_string());
+            }
+            None if name == "published" => preset_error = Some("The shared definitions publish no periods: choose others, or type the dates.".to_string()),
+            None => preset_error = Some(format!("“{name}” is not one of the periods offered.")),
+        }
+    }
     let params = OutcomeParams {
         baseline: q.baseline.clone(),
         comparison: q.comparison.clone(),
@@ -97,7 +119,6 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         public: Some(public),
         ..OutcomeParams::default()
     };
-    let def = state.cx.outcomes().current_definition().await?;
     // The dashboard shows the overview; the breakdowns are in the reports.
     let query = match params.query() {
         Ok(q) => Ok(scoped(state, who.filter(|_| !public), ReportQuery { breakdowns: Vec::new(), ..q }).await?),
@@ -123,6 +144,7 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         },
         Err(e) => (String::new(), Some(e.to_string()), None),
     };
+    let error = preset_error.or(error);
     if q.fragment.as_deref() == Some("1") {
         let mut html = String::new();
         if let Some(e) = &error {
@@ -157,6 +179,11 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, q: DashQuery, p
         action: if public { "/public" } else { "/" },
         threshold: PUBLIC_THRESHOLD,
         form: DashForm { baseline: b, comparison: c },
+        presets: pmhc_core::definition::PeriodPreset::ALL
+            .iter()
+            .map(|p| (p.id(), p.label(), preset.as_deref() == Some(p.id())))
+            .chain(def.definition.periods.map(|_| ("published", "The published periods", preset.as_deref() == Some("published"))))
+            .collect(),
         precincts,
         models: ResponseModel::ALL.iter().map(|m| (m.as_str().to_string(), m.label().to_string(), m.as_str() == model)).collect(),
         fragment,
