@@ -187,8 +187,10 @@ pub(super) async fn start(state: &AppState, who: &Principal, mp: Multipart) -> R
     let shown_name = up.file.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     tokio::spawn(async move {
         let result = import_file(&st.cx, request).await;
-        // The message names the upload's temporary path: show the user's file name instead.
-        let failure = result.as_ref().err().map(|e| e.to_string().replace(&path.display().to_string(), &shown_name));
+        // The message names the upload's temporary path: show the user's file name instead. The
+        // whole chain of causes, as the CLI prints it ("the mapping does not fit F: the file lacks
+        // the columns …").
+        let failure = result.as_ref().err().map(|e| error_chain(e).replace(&path.display().to_string(), &shown_name));
         if let Some(f) = &failure
             && let Some(tx) = id_tx_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
         {
@@ -249,4 +251,19 @@ pub(super) type MaybeMultipart = Result<Multipart, axum::extract::multipart::Mul
 
 pub(super) fn multipart(mp: MaybeMultipart) -> Result<Multipart, AppError> {
     mp.map_err(|e| AppError::BadRequest(format!("send the file as multipart/form-data: {}", e.body_text())))
+}
+
+/// An error and its causes, `: `-separated (each cause once, even when a wrapper repeats it).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
