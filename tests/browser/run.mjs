@@ -663,16 +663,31 @@ try {
   const row = prov.locator("#referrals tbody tr").first();
   check(squash(await row.innerText()).includes("to you"), "the provider sees the referral sent to it");
   await axe(prov, "referrals (provider)");
-  await Promise.all([prov.waitForURL(`${BASE}/referrals`), row.getByRole("button", { name: "Accepted" }).click()]);
+  await Promise.all([prov.waitForURL(`${BASE}/referrals`), row.getByRole("button", { name: "Accept", exact: true }).click()]);
   await Promise.all([
     prov.waitForURL(`${BASE}/referrals`),
-    prov.locator("#referrals tbody tr").first().getByRole("button", { name: "Connected" }).click(),
+    prov.locator("#referrals tbody tr").first().getByRole("button", { name: "Confirm connection" }).click(),
   ]);
   check(squash(await prov.locator("#referrals tbody tr").first().locator(".state").innerText()) === "Connected", "the referral is connected");
   await shot(prov, "17-referral-connected");
 
-  step = "the gap analysis with a referral, at phone width";
+  step = "referrals at phone width";
   await prov.setViewportSize({ width: 375, height: 812 });
+  await prov.goto(`${BASE}/referrals`);
+  const refWide = await prov.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(refWide <= 0, `the referrals fit a 375 px phone (${refWide} px too wide)`);
+  let asked = "";
+  prov.once("dialog", (d) => { asked = d.message(); d.accept(); });
+  await Promise.all([
+    prov.waitForURL(`${BASE}/referrals`),
+    prov.locator("#referrals tbody tr").first().getByRole("button", { name: "Confirm completion" }).click(),
+  ]);
+  check(asked.includes("cannot be undone"), `an irreversible move asks first (${asked})`);
+  check(squash(await prov.locator("#referrals tbody tr").first().locator(".state").innerText()).endsWith("Completed"), "the referral is completed on a phone");
+  await shot(prov, "19-referrals-phone");
+  await axe(prov, "referrals (phone)");
+
+  step = "the gap analysis with a referral, at phone width";
   await prov.goto(`${BASE}/gaps`);
   check((await prov.locator(".panels svg[role='img'] title").count()) > 0, "the gap analysis charts the referrals per month against capacity");
   const gapsOverflow = await prov.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -95,6 +95,7 @@ fn the_web_application_on_every_backend() {
         field_form(&s);
         definitions(&s);
         outcomes_match_the_cli(&s);
+        referrals_are_paged(&s);
         hostile_strings_are_escaped(&s);
         eprintln!("web application checks passed on {}", db.split(':').next().unwrap_or(""));
     }
@@ -408,6 +409,23 @@ fn definitions(s: &Server) {
     // Reports follow the new version at once.
     let report = h.get(&format!("/api/v1/outcomes?baseline={}&comparison={}", demo_year(1), demo_year(4))).json();
     assert_eq!(report["definition"]["version"], 3);
+}
+
+/// The demo's referrals come a page at a time, newest first, with a count and the next page.
+fn referrals_are_paged(s: &Server) {
+    let mut h = signed_in(s, "administrator");
+    let page = h.get("/referrals").text();
+    let count = page.split("Referrals 1–").nth(1).and_then(|r| r.split('<').next()).expect("the count line");
+    let total: u64 = count.split(" of ").nth(1).map(|t| t.trim().trim_end_matches('.').replace(',', "")).and_then(|t| t.parse().ok()).expect("a total");
+    let rows = page.matches("<tr id=\"referral-").count() as u64;
+    assert_eq!(rows, total.min(50), "{count}");
+    if total > 50 {
+        assert!(page.contains("offset=50") && page.contains("rel=\"next\""), "a next page");
+        let second = h.get("/referrals?offset=50").text();
+        assert!(second.contains("Referrals 51–") && second.contains("rel=\"prev\""), "the second page");
+    } else {
+        assert!(!page.contains("rel=\"next\""));
+    }
 }
 
 fn textarea(page: &str) -> String {

@@ -165,6 +165,18 @@ fn a_referral_across_two_partners() {
         assert_eq!(path, ["sent", "accepted", "connected"]);
         assert_eq!(done["history"][2]["by"], "nurse1");
         assert_eq!(done["moves"], json!([]), "nothing left for the referrer but what the provider does");
+        // The list filters and exports; its buttons say what they do, and the irreversible ones ask.
+        let page = nurse_page.get("/referrals?state=connected").text();
+        assert!(page.contains(&format!("id=\"referral-{id}\"")) && page.contains(">Confirm completion</button>"), "{page}");
+        assert!(page.contains(&format!("data-confirm=\"Confirm completion — referral #{id}. This cannot be undone.\"")), "{page}");
+        assert!(!page.contains("href=\"/encounters/cad/E-1\""), "the provider gets no link to the police's record");
+        assert!(!nurse_page.get("/referrals?state=sent").text().contains(&format!("id=\"referral-{id}\"")));
+        let csv = nurse_page.get("/referrals?state=connected&direction=incoming&format=csv").text();
+        assert!(csv.starts_with("id,encounter_source_system,encounter_key,service,direction,state"), "{csv}");
+        assert!(csv.lines().any(|l| l.starts_with(&format!("{id},cad,E-1,")) && l.contains(",incoming,connected,")), "{csv}");
+        let r = nurse_page.get("/referrals?from=yesterday");
+        assert_eq!(r.status, 400);
+        assert!(r.text().contains("from: “yesterday” is not a date"), "{}", r.text());
         // The confirmed connection changes the outcome "connection to resources".
         assert_eq!(outcomes(&mut police), (Some(1), Some(1)), "the provider's confirmation counts");
         // Within the definition's days only: with 0 days allowed, a connection confirmed days

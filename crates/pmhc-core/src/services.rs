@@ -315,6 +315,20 @@ impl ReferralState {
         matches!(self, ReferralState::Connected | ReferralState::Completed)
     }
 
+    /// The button that moves a referral here, named for what the person pressing it does.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ReferralState::Proposed => "Save as proposed",
+            ReferralState::Sent => "Send",
+            ReferralState::Accepted => "Accept",
+            ReferralState::Connected => "Confirm connection",
+            ReferralState::Completed => "Confirm completion",
+            ReferralState::Declined => "Record that the person declined",
+            ReferralState::TurnedAway => "Turn away…",
+            ReferralState::Cancelled => "Cancel the referral",
+        }
+    }
+
     /// Moves made by the receiving provider (the others by the referrer).
     pub fn by_provider(self) -> bool {
         matches!(self, ReferralState::Accepted | ReferralState::Connected | ReferralState::Completed | ReferralState::TurnedAway)

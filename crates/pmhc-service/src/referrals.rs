@@ -70,6 +70,45 @@ pub async fn get(cx: &ServiceContext, viewer: &Viewer, id: i64) -> Result<Option
     Ok((v.referrer == viewer.partner || v.service.provider == viewer.partner).then_some(v))
 }
 
+/// Which of the viewer's partner's referrals a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferralQuery {
+    pub state: Option<ReferralState>,
+    pub service: Option<i64>,
+    /// `Some(true)`: only those sent to the partner's services; `Some(false)`: only those it made.
+    pub incoming: Option<bool>,
+    /// Made on or after / on or before (UTC days).
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub offset: u64,
+    /// At most this many (with their histories).
+    pub limit: u32,
+}
+
+/// One page of the referrals the viewer's partner is a party to, newest first, and how many match
+/// in all. Only the page's referrals are read with their histories.
+pub async fn page(cx: &ServiceContext, viewer: &Viewer, q: &ReferralQuery) -> Result<(Vec<ReferralView>, u64), ServiceError> {
+    let store = cx.store();
+    let lookup = Lookup::read(store).await?;
+    let provider_of = |r: &ReferralRecord| lookup.services.iter().find(|s| s.id == r.service_id).map(|s| s.provider);
+    let matching: Vec<ReferralRecord> = store
+        .referrals_for_partner(viewer.partner, u32::MAX)
+        .await?
+        .into_iter()
+        .filter(|r| q.state.is_none_or(|s| r.state == s))
+        .filter(|r| q.service.is_none_or(|s| r.service_id == s))
+        .filter(|r| q.incoming.is_none_or(|i| (provider_of(r) == Some(viewer.partner)) == i))
+        .filter(|r| q.from.is_none_or(|d| r.created_at.date_naive() >= d))
+        .filter(|r| q.to.is_none_or(|d| r.created_at.date_naive() <= d))
+        .collect();
+    let total = matching.len() as u64;
+    let mut out = Vec::new();
+    for r in matching.into_iter().skip(usize::try_from(q.offset).unwrap_or(usize::MAX)).take(q.limit as usize) {
+        out.push(lookup.view(store, r).await?);
+    }
+    Ok((out, total))
+}
+
 /// The referrals the viewer's partner is a party to, newest first.
 pub async fn list(cx: &ServiceContext, viewer: &Viewer, limit: u32) -> Result<Vec<ReferralView>, ServiceError> {
     let store = cx.store();

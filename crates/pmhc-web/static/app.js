@@ -15,6 +15,13 @@
     });
   }
 
+  // Irreversible moves ask first.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) ev.preventDefault();
+    });
+  });
+
   // Dashboard filters answer at once: the results are replaced in place.
   document.querySelectorAll("form[data-live]").forEach(function (form) {
     var target = document.getElementById(form.getAttribute("data-live"));
