@@ -955,6 +955,70 @@ fn lockout_after_five_failed_sign_ins() {
         let r = admin.post_form("/users/unlock", &[("csrf", &csrf), ("username", "lock")]);
         assert_eq!(r.status, 303);
         assert_eq!(r.header("location"), Some("/users"), "done after re-authentication");
+        // A form that needs the password keeps what was typed: the page asking for it carries the
+        // fields and makes the change once the password is right; a refused form comes back filled.
+        assert!(run(db, &["partner", "add", "Reauth Clinic", "--sector", "behavioral_health"]).status.success());
+        let clinic = stdout(&run(db, &["partner", "list"]))
+            .lines()
+            .find(|l| l.contains("Reauth Clinic"))
+            .and_then(|l| l.split_whitespace().next())
+            .expect("the clinic's id")
+            .to_string();
+        sql(db, &[&ten_minutes_ago]).expect("age the sign-in");
+        let (from, to) = (day(0), day(365));
+        let agreement = |title: &str, to: &str| -> Vec<(String, String)> {
+            [
+                ("csrf", csrf.as_str()),
+                ("title", title),
+                ("discloser", "1"),
+                ("recipient", clinic.as_str()),
+                ("direction", "one_way"),
+                ("field_groups", "incident_details"),
+                ("field_groups", "area_and_time"),
+                ("purpose", "care_coordination"),
+                ("legal_basis", "MOU section 4"),
+                ("effective_on", from.as_str()),
+                ("expires_on", to),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let form = agreement("Crisis follow-up", &to);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = admin.post_form("/sharing/agreements", &pairs);
+        assert_eq!(r.status, 200);
+        let confirm = r.text();
+        assert!(confirm.contains("Confirm your password") && confirm.contains("value=\"Crisis follow-up\"") && confirm.contains("value=\"incident_details,area_and_time\""), "{confirm}");
+        let form_part = confirm.split("id=\"confirm-password\"").nth(1).expect("the confirmation form");
+        let mut replay: Vec<(String, String)> = form_part
+            .split("<input type=\"hidden\" name=\"")
+            .skip(1)
+            .filter_map(|r| {
+                let (name, rest) = r.split_once('"')?;
+                let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+                Some((name.to_string(), value.replace("&#x2C;", ",").replace("&#44;", ",")))
+            })
+            .collect();
+        replay.push(("reauth_password".into(), "not it".into()));
+        let pairs: Vec<(&str, &str)> = replay.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = admin.post_form("/sharing/agreements", &pairs);
+        assert_eq!(r.status, 401, "{pairs:?} {}", r.text());
+        assert!(r.text().contains("the password is wrong") && r.text().contains("value=\"Crisis follow-up\""), "the fields are still there");
+        replay.pop();
+        replay.push(("reauth_password".into(), PASSWORD.into()));
+        let pairs: Vec<(&str, &str)> = replay.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = admin.post_form("/sharing/agreements", &pairs);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("agreement #") && r.text().contains("(Crisis follow-up)"), "made after the password: {}", r.text());
+        // Refused (it ends before it starts): the form comes back as it was typed.
+        let bad = agreement("Backwards", &day(-30));
+        let pairs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = admin.post_form("/sharing/agreements", &pairs);
+        let page = r.text();
+        assert!(r.status >= 400, "{page}");
+        assert!(page.contains("value=\"Backwards\"") && page.contains("value=\"MOU section 4\""), "{page}");
+        assert!(page.contains("value=\"area_and_time\" checked"), "the ticked groups stay ticked");
         // Changing the role ends the user's sessions.
         assert_eq!(h.get("/encounters").status, 200);
         assert!(run(db, &["user", "role", "lock", "viewer"]).status.success());

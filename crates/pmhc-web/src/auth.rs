@@ -409,3 +409,41 @@ mod tests {
         assert!(same_origin(&h));
     }
 }
+
+/// The page that asks for the password before an administrative change, keeping the form.
+#[derive(askama::Template)]
+#[template(path = "confirm_password.html")]
+pub struct ConfirmPassword {
+    pub nav: crate::present::Nav,
+    /// Where the form posts (the change's own address).
+    pub action: String,
+    /// The form's fields as they were sent (the CSRF token and any password left out).
+    pub fields: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+/// An administrative change needs the password entered in the last 5 minutes. When it was not,
+/// this answers the page that asks for it, with every field of the form kept, posting back to the
+/// same change with the password beside them (`reauth_password`); sent that way, the password is
+/// checked here and the change goes on. `None`: go on.
+pub async fn confirm_recent(state: &AppState, who: &Principal, action: &str, form: &std::collections::HashMap<String, String>) -> Result<Option<Response>, AppError> {
+    if who.require_recent_authentication().is_ok() {
+        return Ok(None);
+    }
+    let Credential::Session { token_hash, .. } = &who.credential else { return Ok(None) };
+    let mut error = None;
+    if let Some(password) = form.get("reauth_password").filter(|p| !p.is_empty()) {
+        match signin::reauthenticate(&state.cx, &who.actor(), &who.user, token_hash, password).await? {
+            Ok(()) => return Ok(None),
+            Err(refusal) => {
+                error = Some(if refusal == Refusal::Locked { refusal.message() } else { "the password is wrong" }.to_string());
+            }
+        }
+    }
+    let mut fields: Vec<(String, String)> =
+        form.iter().filter(|(k, _)| !["csrf", "reauth_password", "password"].contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    fields.sort();
+    let status = if error.is_some() { axum::http::StatusCode::UNAUTHORIZED } else { axum::http::StatusCode::OK };
+    let page = ConfirmPassword { nav: crate::present::Nav::new(Some(who), ""), action: action.to_string(), fields, error };
+    Ok(Some((status, axum::response::Html(crate::views::render(&page))).into_response()))
+}

@@ -50,13 +50,27 @@ pub struct SharingPage {
     pub groups: Vec<(&'static str, &'static str)>,
     pub purposes: Vec<(&'static str, &'static str)>,
     pub sectors: Vec<(&'static str, &'static str)>,
+    /// What the agreement form held when it was refused (kept for another try).
+    pub kept: FormMap,
+}
+
+impl SharingPage {
+    /// A kept value of the agreement form ("" when none).
+    pub fn kept(&self, name: &str) -> &str {
+        self.kept.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether the kept agreement form had this field group ticked.
+    pub fn group_ticked(&self, group: &str) -> bool {
+        self.kept("field_groups").split(',').any(|g| g.trim() == group)
+    }
 }
 
 fn named<T: Copy>(all: &[T], f: impl Fn(T) -> (&'static str, &'static str)) -> Vec<(&'static str, &'static str)> {
     all.iter().map(|v| f(*v)).collect()
 }
 
-async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, saved: Option<String>) -> Result<SharingPage, AppError> {
+async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, saved: Option<String>, kept: FormMap) -> Result<SharingPage, AppError> {
     let partners = pmhc_service::partners::list(&state.cx).await?;
     let name = |id: i64| partners.iter().find(|p| p.id == id).map_or_else(|| format!("partner {id}"), |p| p.name.clone());
     let me = who.user.partner;
@@ -119,6 +133,7 @@ async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, 
         groups: named(FieldGroup::ALL, |g| (g.as_str(), g.label())),
         purposes: named(Purpose::ALL, |p| (p.as_str(), p.label())),
         sectors: named(Sector::ALL, |s| (s.as_str(), s.label())),
+        kept,
     })
 }
 
@@ -127,7 +142,7 @@ fn page<T: Template>(status: StatusCode, t: &T) -> Response {
 }
 
 pub(super) async fn sharing(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
-    Ok(page(StatusCode::OK, &sharing_view(&state, &who, None, None).await?))
+    Ok(page(StatusCode::OK, &sharing_view(&state, &who, None, None, FormMap::new()).await?))
 }
 
 pub(super) type FormMap = HashMap<String, String>;
@@ -152,22 +167,42 @@ fn date(f: &FormMap, k: &str, what: &str) -> Result<Option<NaiveDate>, AppError>
 
 /// Run a change from the sharing screen: on success back to the screen with a message, on a
 /// refusal the screen with the reason (what was typed is in the request; the forms are short).
-async fn sharing_change(state: &AppState, who: &Principal, r: Result<String, AppError>) -> Result<Response, PageError> {
+/// The page after a change: what was done, or why not with the form as it was sent (`kept`).
+async fn sharing_change(state: &AppState, who: &Principal, r: Result<String, AppError>, kept: FormMap) -> Result<Response, PageError> {
     match r {
-        Ok(msg) => Ok(page(StatusCode::OK, &sharing_view(state, who, None, Some(msg)).await?)),
+        Ok(msg) => Ok(page(StatusCode::OK, &sharing_view(state, who, None, Some(msg), FormMap::new()).await?)),
         Err(e) if e.is_not_about_the_form() => Err(e.into()),
-        Err(e) => Ok(page(e.status(), &sharing_view(state, who, Some(e.to_string()), None).await?)),
+        Err(e) => Ok(page(e.status(), &sharing_view(state, who, Some(e.to_string()), None, kept).await?)),
     }
 }
 
-fn manager(who: &Principal, f: &FormMap) -> Result<(), AppError> {
+/// May this user change agreements and partners now: the permission, the form's CSRF token, and
+/// the password entered in the last 5 minutes — when it was not, the page asking for it, keeping
+/// the form (`Some`), posting back to `action`.
+async fn manager(state: &AppState, who: &Principal, action: &str, f: &FormMap) -> Result<Option<Response>, AppError> {
     who.require(Permission::ManageAgreements)?;
     who.check_csrf(field(f, "csrf"))?;
-    who.require_recent_authentication()
+    crate::auth::confirm_recent(state, who, action, f).await
 }
 
-pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
-    manager(&who, &f)?;
+pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+    // Ticked field groups come as one field each: one comma-separated value.
+    let mut f = FormMap::new();
+    for (k, v) in pairs {
+        match f.get_mut(&k) {
+            Some(old) if k == "field_groups" => {
+                old.push(',');
+                old.push_str(&v);
+            }
+            Some(_) => {}
+            None => {
+                f.insert(k, v);
+            }
+        }
+    }
+    if let Some(confirm) = manager(&state, &who, "/sharing/agreements", &f).await? {
+        return Ok(confirm);
+    }
     let r = async {
         let a = InformationSharingAgreement {
             id: 0,
@@ -196,21 +231,21 @@ pub(super) async fn agreement_add(State(state): State<AppState>, Auth(who): Auth
         })
     }
     .await;
-    sharing_change(&state, &who, r).await
+    sharing_change(&state, &who, r, f).await
 }
 
-pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
-    let mut m = FormMap::new();
-    m.insert("csrf".into(), f.csrf);
-    manager(&who, &m)?;
+pub(super) async fn agreement_end(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<FormMap>) -> Result<Response, PageError> {
+    if let Some(confirm) = manager(&state, &who, &format!("/sharing/agreements/{id}/end"), &f).await? {
+        return Ok(confirm);
+    }
     let r = api::finish_agreement(&state, &who, id).await.map(|_| format!("Agreement #{id} ended today: nothing is shared under it from now on."));
-    sharing_change(&state, &who, r).await
+    sharing_change(&state, &who, r, FormMap::new()).await
 }
 
-pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, PageError> {
-    let mut m = FormMap::new();
-    m.insert("csrf".into(), f.csrf);
-    manager(&who, &m)?;
+pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<FormMap>) -> Result<Response, PageError> {
+    if let Some(confirm) = manager(&state, &who, &format!("/sharing/agreements/{id}/approve"), &f).await? {
+        return Ok(confirm);
+    }
     let names: HashMap<_, _> = pmhc_service::partners::list(&state.cx).await?.into_iter().map(|p| (p.id, p.name)).collect();
     let r = api::approve(&state, &who, id).await.map(|a| {
         if a.approved() {
@@ -220,11 +255,13 @@ pub(super) async fn agreement_approve(State(state): State<AppState>, Auth(who): 
             format!("Agreement #{id} approved by your partner; it waits for {}.", waiting.join(" and "))
         }
     });
-    sharing_change(&state, &who, r).await
+    sharing_change(&state, &who, r, FormMap::new()).await
 }
 
 pub(super) async fn partner_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<FormMap>) -> Result<Response, PageError> {
-    manager(&who, &f)?;
+    if let Some(confirm) = manager(&state, &who, "/sharing/partners", &f).await? {
+        return Ok(confirm);
+    }
     let r = async {
         let sector: Sector = parse(&f, "sector", "sector")?;
         let name = field(&f, "name");
@@ -232,7 +269,7 @@ pub(super) async fn partner_add(State(state): State<AppState>, Auth(who): Auth, 
         Ok(format!("Added partner {} ({}).", p.id, p.name))
     }
     .await;
-    sharing_change(&state, &who, r).await
+    sharing_change(&state, &who, r, FormMap::new()).await
 }
 
 pub struct ConsentRow {
