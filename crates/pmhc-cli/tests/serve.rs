@@ -393,7 +393,12 @@ fn definitions(s: &Server) {
     // Invalid TOML: an error, the text kept.
     let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", "name = "), ("note", "broken")]);
     assert_eq!(r.status, 422);
-    assert!(r.text().contains("not valid TOML"));
+    assert!(r.text().contains("not valid TOML") && r.text().contains("line 1"), "{}", r.text());
+    // In words beside the TOML.
+    assert!(page.contains("id=\"in-words\"") && page.contains("2 or more of their mental-health encounters fall within 90 days"), "{page}");
+    let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", &body.replace("window_days = 90", "window_days = 9o")), ("note", "typo")]);
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("write numbers as digits") && r.text().contains("window_days = 9o"), "the error in words, at its line: {}", r.text());
     let r = h.post_form("/definitions", &[("csrf", &csrf), ("body", &edited), ("note", "60-day repeat window, agreed 2026-11")]);
     assert_eq!(r.status, 200, "{}", r.text());
     // Version 1 is the default, version 2 the demo's published periods.

@@ -212,6 +212,17 @@ impl DiversionEnd {
             DiversionEnd::VoluntaryTransport => "voluntary_transport",
         }
     }
+
+    /// In words, for the definitions page.
+    pub fn words(self) -> &'static str {
+        match self {
+            DiversionEnd::Arrest => "an arrest",
+            DiversionEnd::InvoluntaryHold => "an involuntary hold or emergency detention",
+            DiversionEnd::EmergencyDepartment => "a referral or transport to an emergency department",
+            DiversionEnd::Citation => "a citation",
+            DiversionEnd::VoluntaryTransport => "a voluntary transport",
+        }
+    }
 }
 
 /// Values of this partnership's sources that reveal substance use although they sit in another
@@ -458,6 +469,94 @@ impl SharedDefinition {
     }
 }
 
+impl SharedDefinition {
+    /// The definitions in plain words, one sentence per setting a reader asks about: `(what,
+    /// sentence)`. The definitions page shows them above the TOML.
+    pub fn in_words(&self) -> Vec<(&'static str, String)> {
+        use crate::CodeList;
+        fn list(items: Vec<String>) -> String {
+            match items.len() {
+                0 => String::new(),
+                1 => items[0].clone(),
+                n => format!("{} or {}", items[..n - 1].join(", "), items[n - 1]),
+            }
+        }
+        fn labels<C: CodeList>(v: &[C]) -> Vec<String> {
+            v.iter().map(|c| c.label().to_lowercase()).collect()
+        }
+        let mh = &self.mental_health;
+        let criteria = if mh.all_encounters {
+            "Every encounter counts as a mental-health encounter, whatever it records.".to_string()
+        } else {
+            let mut ways = Vec::new();
+            if mh.flagged {
+                ways.push("the source flags it as involving mental health".to_string());
+            }
+            if mh.recognised_at_dispatch {
+                ways.push("dispatch recognised it as a mental-health call".to_string());
+            }
+            if !mh.call_types.is_empty() {
+                ways.push(format!("its call type is {}", list(mh.call_types.iter().map(|t| format!("“{t}”")).collect())));
+            }
+            if !mh.call_sources.is_empty() {
+                ways.push(format!("it came in as {}", list(labels(&mh.call_sources))));
+            }
+            if !mh.response_models.is_empty() {
+                ways.push(format!("it was handled by {}", list(labels(&mh.response_models))));
+            }
+            format!("An encounter counts as a mental-health encounter when {}.", list(ways))
+        };
+        let c = &self.connection;
+        let mut referral = labels(&c.dispositions).into_iter().map(|d| format!("the disposition is {d}")).collect::<Vec<_>>();
+        if c.any_referral {
+            referral.push("any referral is recorded".into());
+        }
+        let diversion = match &self.diversion.ended_by {
+            Some(ends) => format!(
+                "An encounter is a diversion when its arrest status is known and it did not end in {}{}.",
+                list(ends.iter().map(|e| e.words().to_string()).collect()),
+                if self.diversion.excluded_dispositions.is_empty() { String::new() } else { format!(", nor the disposition {}", list(labels(&self.diversion.excluded_dispositions))) }
+            ),
+            None => "An encounter is a diversion when the person was not arrested and was neither held involuntarily nor sent to an emergency department (the rule of versions saved before `diversion.ended_by`).".into(),
+        };
+        let mut out = vec![
+            ("Mental-health encounter", criteria),
+            (
+                "Repeat encounters",
+                format!(
+                    "A person has repeat encounters when {} or more of their mental-health encounters fall within {} days of each other.",
+                    self.repeat.min_encounters, self.repeat.window_days
+                ),
+            ),
+            (
+                "Frequent arrests",
+                format!(
+                    "A person has frequent arrests when {} or more of their arrests fall within {} days of each other.",
+                    self.frequent_arrests.min_arrests, self.frequent_arrests.window_days
+                ),
+            ),
+            (
+                "Connection to resources",
+                format!(
+                    "An encounter is a referral or connection to resources when {}; the connection is confirmed when the referral's result is {}, or when the provider confirms a closed-loop referral within {} days.",
+                    if referral.is_empty() { "nothing (no criterion is set)".to_string() } else { list(referral) },
+                    list(labels(&c.confirmed_results)),
+                    c.confirmed_within_days
+                ),
+            ),
+            ("Diversion", diversion),
+        ];
+        out.push((
+            "Published periods",
+            match &self.periods {
+                Some(p) => format!("The public page and public reports compare {} with {}.", p.baseline, p.comparison),
+                None => "No periods are published: the public page answers nothing until an editor sets [periods].".into(),
+            },
+        ));
+        out
+    }
+}
+
 /// A stored version of the definitions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DefinitionVersion {
@@ -503,6 +602,19 @@ mod tests {
         };
         assert_eq!(d.validate(), Err(DefinitionError::NoCriterion));
         assert!(serde_json::from_str::<SharedDefinition>(r#"{"name":"x","colour":"red"}"#).is_err());
+    }
+
+    #[test]
+    fn the_definitions_in_words() {
+        let words: std::collections::HashMap<_, _> = SharedDefinition::default().in_words().into_iter().collect();
+        assert_eq!(words["Repeat encounters"], "A person has repeat encounters when 2 or more of their mental-health encounters fall within 90 days of each other.");
+        assert!(words["Mental-health encounter"].starts_with("An encounter counts as a mental-health encounter when the source flags it"), "{}", words["Mental-health encounter"]);
+        assert!(words["Mental-health encounter"].contains("“PERSON IN CRISIS”"));
+        assert!(words["Connection to resources"].contains("within 30 days"));
+        assert!(words["Diversion"].contains("arrest"), "{}", words["Diversion"]);
+        assert!(words["Published periods"].starts_with("No periods are published"));
+        let all = SharedDefinition { mental_health: MentalHealthDefinition { all_encounters: true, ..Default::default() }, ..Default::default() };
+        assert_eq!(all.in_words()[0].1, "Every encounter counts as a mental-health encounter, whatever it records.");
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct Definitions {
     pub saved: Option<String>,
     /// Version, saved, by, why, what changed.
     pub history: Vec<(u32, String, String, String, String)>,
+    /// The definitions in force in plain words: (what, sentence).
+    pub in_words: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -243,7 +245,25 @@ async fn definitions_view(
         error,
         saved,
         history,
+        in_words: dv.definition.in_words(),
     })
+}
+
+/// A TOML error in words: the line and what is wrong there, with the line as typed.
+fn toml_error(body: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else { return format!("the definitions could not be read: {}", e.message()) };
+    let before = &body[..span.start.min(body.len())];
+    let line = before.matches('\n').count() + 1;
+    let text = body.lines().nth(line - 1).unwrap_or("").trim();
+    let message = e.message();
+    let hint = if message.contains("unknown field") {
+        format!("{message} (a setting the definitions do not have: check its spelling against the explanations above it)")
+    } else if message.contains("invalid") || message.contains("expected") {
+        "this value cannot be read: write numbers as digits (60), yes and no as true and false, text in quotes (\"MENTAL HEALTH\") and lists in brackets ([\"a\", \"b\"])".to_string()
+    } else {
+        message.to_string()
+    };
+    format!("line {line} (“{text}”): {hint}")
 }
 
 /// What changed between two versions, as the TOML lines removed (−) and added (+).
@@ -293,7 +313,7 @@ pub(super) struct DefinitionsForm {
 pub(super) async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<DefinitionsForm>) -> Result<Response, PageError> {
     who.require(Permission::EditDefinitions)?;
     who.check_csrf(&f.csrf)?;
-    let parsed: Result<pmhc_core::definition::SharedDefinition, String> = toml::from_str(&f.body).map_err(|e| format!("the definitions are not valid TOML: {e}"));
+    let parsed: Result<pmhc_core::definition::SharedDefinition, String> = toml::from_str(&f.body).map_err(|e| format!("the definitions are not valid TOML: {}", toml_error(&f.body, &e)));
     let result = match parsed {
         Ok(def) => match save_definitions(&state, &who, def, &f.note).await {
             Ok(pmhc_service::definitions::Saved::New(saved)) => Ok(saved),
