@@ -128,6 +128,7 @@ fn anonymous_visitors(s: &Server) {
     let register = h.get("/api/v1/public/releases").json();
     let releases = register.as_array().map(Vec::len).unwrap_or(0);
     assert!(releases >= 1, "{register}");
+    assert!(register.as_array().is_some_and(|a| a.iter().all(|r| r["made_by"] == "")), "who made a release is not public: {register}");
     assert_eq!(h.get("/api/v1/public/outcomes?by=precinct").status, 200);
     assert_eq!(h.get("/public").status, 200);
     assert_eq!(h.get("/api/v1/public/releases").json().as_array().map(Vec::len), Some(releases), "the same numbers, the same release");

@@ -262,13 +262,18 @@ pub(super) async fn public_outcomes(State(state): State<AppState>, _who: MaybeAu
     Ok(Json(report.as_ref()).into_response())
 }
 
-/// The register of public releases, oldest first: what was published, when, by whom, for which
-/// periods and question, from which data, and how many counts it published and suppressed.
+/// The register of public releases, oldest first: what was published, when, for which periods and
+/// question, from which data, and how many counts it published and suppressed (who made each is
+/// left empty here; `pmhc releases` shows it).
 #[utoipa::path(get, path = "/api/v1/public/releases", tag = "outcomes",
     responses((status = 200, description = "The register of public releases", body = [Object]),
               (status = 401, description = "An Authorization header with a token that is not valid", body = ErrorBody)),
     security(()))]
 pub(super) async fn public_releases(State(state): State<AppState>, _who: MaybeAuth) -> Result<Response, ApiError> {
-    let list = pmhc_service::releases::register(&state.cx).await.map_err(AppError::from)?;
+    let mut list = pmhc_service::releases::register(&state.cx).await.map_err(AppError::from)?;
+    // Who made a release is the installation's business (a user or an OS account), not the public's.
+    for r in &mut list {
+        r.made_by = String::new();
+    }
     Ok(Json(list).into_response())
 }
