@@ -618,9 +618,18 @@ fn a_partners_accounts_are_its_own() {
         let mut first = Http::new(&server.base);
         assert_eq!(first.sign_in_status("clinic-first", "a long pass phrase").status, 303, "active at once");
         // ... an account in a partner that has an administrator waits for its approval.
-        let r = install.post_form("/users", &[("csrf", &csrf_i), ("username", "police-new"), ("role", "officer"), ("partner", "1"), ("password", "a long pass phrase")]);
+        // (Several roles at once, ticked on the form.)
+        let r = install.post_form(
+            "/users",
+            &[("csrf", &csrf_i), ("username", "police-new"), ("role", "officer"), ("role", "clinician"), ("partner", "1"), ("password", "a long pass phrase")],
+        );
         assert_eq!(r.status, 200, "{}", r.text());
-        assert!(r.text().contains("disabled"), "{}", r.text());
+        assert!(r.text().contains("disabled") && !r.text().contains("of partner 1 approves"), "the partner by name: {}", r.text());
+        let list = stdout(&run(db, &["user", "list"]));
+        let line = list.lines().find(|l| l.starts_with("police-new ")).expect("the new account");
+        assert!(line.contains("officer") && line.contains("clinician"), "both roles: {line}");
+        let r = install.post_form("/users", &[("csrf", &csrf_i), ("username", "no-role"), ("partner", "1"), ("password", "a long pass phrase")]);
+        assert!(r.status >= 400 && r.text().contains("tick at least one role"), "{}", r.text());
         let mut newbie = Http::new(&server.base);
         assert_eq!(newbie.sign_in_status("police-new", "a long pass phrase").status, 401, "not before approval");
         let mut police = Http::new(&server.base);

@@ -76,35 +76,40 @@ pub(super) async fn users(State(state): State<AppState>, Auth(who): Auth) -> Res
     Ok(page(&users_view(&state, &who, None, None).await?))
 }
 
-#[derive(Deserialize)]
-pub(super) struct NewUserForm {
-    csrf: String,
-    username: String,
-    display_name: Option<String>,
-    role: String,
-    partner: Option<i64>,
-    password: String,
-}
-
-pub(super) async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<NewUserForm>) -> Result<Response, PageError> {
-    users_form(&who, &f.csrf)?;
+/// The add-user form: several roles may be ticked (each comes as its own `role` field).
+pub(super) async fn users_add(State(state): State<AppState>, Auth(who): Auth, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    users_form(&who, get("csrf"))?;
     let result = async {
-        let role: Role = f.role.parse().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?;
-        let display = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or(f.username.trim()).to_string();
-        let partner = f.partner.unwrap_or(who.user.partner);
-        pmhc_service::accounts::create_account(&state.cx, &who.actor(), Acting::User(&who.user), f.username.trim(), &display, role.into(), partner, &f.password)
+        let mut roles = Vec::new();
+        for (_, v) in pairs.iter().filter(|(n, _)| n == "role") {
+            roles.push(v.parse::<Role>().map_err(|e: pmhc_core::access::UnknownRole| AppError::BadRequest(e.to_string()))?);
+        }
+        if roles.is_empty() {
+            return Err(AppError::BadRequest("tick at least one role".into()));
+        }
+        let username = get("username").trim();
+        let display = Some(get("display_name").trim()).filter(|s| !s.is_empty()).unwrap_or(username).to_string();
+        let partner = match get("partner").trim() {
+            "" => who.user.partner,
+            p => p.parse::<i64>().map_err(|_| AppError::BadRequest(format!("partner: “{p}” is not a partner")))?,
+        };
+        pmhc_service::accounts::create_account(&state.cx, &who.actor(), Acting::User(&who.user), username, &display, pmhc_core::access::Roles::of(&roles), partner, get("password"))
             .await
             .map_err(AppError::from)
     }
     .await;
     match result {
-        Ok(a) if a.awaiting_approval => Ok(page(&users_view(
-            &state,
-            &who,
-            Some(format!("{} was added, disabled: an administrator of partner {} approves it on their Users page", a.user.username, a.user.partner)),
-            None,
-        )
-        .await?)),
+        Ok(a) if a.awaiting_approval => {
+            let partner = pmhc_service::partners::find(&state.cx, &a.user.partner.to_string()).await.map_or_else(|_| format!("partner {}", a.user.partner), |p| p.name);
+            Ok(page(&users_view(
+                &state,
+                &who,
+                Some(format!("{} was added, disabled: an administrator of {partner} approves it on their Users page", a.user.username)),
+                None,
+            )
+            .await?))
+        }
         Ok(_) => Ok(Redirect::to("/users").into_response()),
         Err(e) => Ok((e.status(), page(&users_view(&state, &who, Some(e.to_string()), None).await?)).into_response()),
     }
