@@ -128,7 +128,6 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuer
     };
     let scope = query.as_ref().ok().and_then(|q| q.scope.clone());
     let mut release = None;
-    let mut published_groups = None;
     let (fragment, error, periods) = match query {
         Ok(query) => match release_for(state, who.filter(|_| !public), query).await {
             Ok((rel, r)) => {
@@ -138,7 +137,6 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuer
                         rel.id,
                         rel.created_at.get(..10).unwrap_or(&rel.created_at)
                     ));
-                    published_groups = Some(published_precincts(state, who).await);
                 }
                 (pmhc_report::render_html_fragment(&r, false), None, Some((r.periods.baseline.clone(), r.periods.comparison.clone())))
             }
@@ -156,12 +154,9 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuer
         return Ok(Html(html).into_response());
     }
     let precinct = q.precinct.clone().unwrap_or_default();
-    // The public page offers the precincts its release publishes; the dashboard those of the data.
-    let groups = match (public, published_groups) {
-        (true, Some(Ok(g))) => g,
-        (true, _) => Vec::new(),
-        (false, _) => state.cx.outcomes().groups(Dimension::Precinct, scope).await?.into_iter().map(|g| g.label).collect(),
-    };
+    // The precincts of the data the page counts: the public release's breakdown has the same groups
+    // (a release is served only while its numbers are the data's).
+    let groups: Vec<String> = state.cx.outcomes().groups(Dimension::Precinct, scope).await?.into_iter().map(|g| g.label).collect();
     let precincts = groups
         .into_iter()
         .filter(|g| !g.is_empty() && g != "Unknown")
@@ -195,13 +190,6 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuer
         release,
     };
     Ok(page(&t))
-}
-
-/// The precincts the published release shows (its precinct breakdown's groups).
-async fn published_precincts(state: &AppState, who: Option<&Principal>) -> Result<Vec<String>, AppError> {
-    let q = ReportQuery { breakdowns: vec![Dimension::Precinct], monthly: false, public: true, ..ReportQuery::default() };
-    let (_, r) = release_for(state, who, q).await?;
-    Ok(r.breakdowns.iter().filter(|b| b.by == Dimension::Precinct).flat_map(|b| b.groups.iter().map(|g| g.key.clone())).collect())
 }
 
 // --- Definitions -----------------------------------------------------------------------------
