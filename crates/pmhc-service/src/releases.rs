@@ -20,7 +20,6 @@ use std::sync::Arc;
 use pmhc_core::audit::{AuditAction, AuditOutcome};
 use pmhc_core::definition::Period;
 use pmhc_core::outcomes::{Dimension, OutcomeFilter, OutcomeReport, ReleaseCells, apply_release, group_view, publish};
-use pmhc_core::CodeList;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -145,16 +144,7 @@ pub async fn public_report(cx: &ServiceContext, actor: &Actor, q: &ReportQuery, 
 /// The published release as asked: one group of a breakdown (a filter on one of the dimensions a
 /// filter can name), or fewer breakdowns, or no months.
 fn view(release: Release, q: &ReportQuery) -> Result<Release, ServiceError> {
-    let f = &q.filter;
-    let mut conds: Vec<(Dimension, String)> = Vec::new();
-    for (dim, v) in [(Dimension::Agency, &f.agency), (Dimension::Precinct, &f.precinct), (Dimension::Sector, &f.sector), (Dimension::Beat, &f.beat)] {
-        if let Some(v) = v {
-            conds.push((dim, v.clone()));
-        }
-    }
-    if let Some(m) = f.response_model {
-        conds.push((Dimension::ResponseModel, m.as_str().to_string()));
-    }
+    let conds = q.filter.conditions();
     let report = match conds.as_slice() {
         [] => {
             let all = Dimension::ALL.iter().all(|d| q.breakdowns.contains(d));
@@ -224,7 +214,7 @@ async fn release_of(cx: &ServiceContext, actor: &Actor, question: &Question, ful
         format!("public release of {key} from data {data_stamp}"),
     )
     .await?;
-    let id = store
+    let (id, made) = store
         .insert_release(&pmhc_store::NewRelease {
             made_by: &actor.name,
             question: &key,
@@ -236,7 +226,6 @@ async fn release_of(cx: &ServiceContext, actor: &Actor, question: &Question, ful
             cells: &cells_json,
         })
         .await?;
-    let made = store.release(id).await?.map(|r| r.created_at).unwrap_or_default();
     let release = Release { id, created_at: made, made_by: actor.name.clone(), new: true, report: Arc::new(report) };
     served.insert(key, (source, release.clone()));
     Ok(release)

@@ -71,10 +71,10 @@ impl Store {
         Ok(format!("e{max_id}.i{imports}.f{finished}"))
     }
 
-    /// Registers a release; returns its id.
-    pub async fn insert_release(&self, r: &NewRelease<'_>) -> Result<i64, StoreError> {
+    /// Registers a release; returns its id and when it was made.
+    pub async fn insert_release(&self, r: &NewRelease<'_>) -> Result<(i64, String), StoreError> {
         let now = self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        on_pool!(self, pool => {
+        let id = on_pool!(self, pool => {
             sqlx::query_scalar::<_, i64>(
                 "INSERT INTO releases (created_at, made_by, question, data_stamp, definitions_version, baseline, comparison, report, cells) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -90,8 +90,9 @@ impl Store {
             .bind(r.cells)
             .fetch_one(pool)
             .await
-            .map_err(StoreError::db(BACKEND, "register a release"))
-        })
+            .map_err(StoreError::db(BACKEND, "register a release"))?
+        });
+        Ok((id, now))
     }
 
     /// The latest release of a question, from the given data (any data when `None`).
@@ -104,15 +105,6 @@ impl Store {
                 .fetch_optional(pool)
                 .await
                 .map_err(StoreError::db(BACKEND, "read a release"))?
-        });
-        Ok(row.map(record))
-    }
-
-    /// One release.
-    pub async fn release(&self, id: i64) -> Result<Option<ReleaseRecord>, StoreError> {
-        let sql = concat!("SELECT ", columns!(), " FROM releases WHERE id = $1");
-        let row: Option<Row> = on_pool!(self, pool => {
-            sqlx::query_as(sql).bind(id).fetch_optional(pool).await.map_err(StoreError::db(BACKEND, "read a release"))?
         });
         Ok(row.map(record))
     }

@@ -150,6 +150,21 @@ pub struct OutcomeFilter {
 }
 
 impl OutcomeFilter {
+    /// The filter as conditions on breakdown groups, `(dimension, group key)`: what a breakdown by
+    /// that dimension names the same encounters.
+    pub fn conditions(&self) -> Vec<(Dimension, String)> {
+        use crate::CodeList;
+        let mut out: Vec<(Dimension, String)> =
+            [(Dimension::Agency, &self.agency), (Dimension::Precinct, &self.precinct), (Dimension::Sector, &self.sector), (Dimension::Beat, &self.beat)]
+                .into_iter()
+                .filter_map(|(d, v)| v.clone().map(|v| (d, v)))
+                .collect();
+        if let Some(m) = self.response_model {
+            out.push((Dimension::ResponseModel, m.as_str().to_string()));
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == OutcomeFilter::default()
     }

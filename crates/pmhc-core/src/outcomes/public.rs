@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::CodeList;
 use crate::definition::Period;
 use crate::disclosure::{CellId, CellKind, CellStatus, Suppression, SuppressionProblem, derivable};
 
@@ -342,7 +341,7 @@ pub fn publish(report: &mut OutcomeReport, earlier: &[(usize, ReleaseCells)]) ->
     }
     let s = b.problem.solve_with_ranges(PUBLIC_THRESHOLD);
     // What must not be worked out: the small counts, and the small differences between releases.
-    let recovered: Vec<CellId> = derivable(&b.problem, &s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).collect();
+    let recovered = small_recovered(&b.problem, &s);
     if !recovered.is_empty() {
         // Cells the earlier releases gave away on their own (made before releases were joint) are
         // not this release's doing: the earlier cells and their links come first in both problems.
@@ -447,10 +446,22 @@ fn add_earlier(p: &mut SuppressionProblem, earlier: &[(usize, ReleaseCells)]) ->
 /// The cells of the earlier releases alone that can be worked out, numbered as [`add_earlier`]
 /// numbers them from 0.
 fn earlier_recoverable(earlier: &[(usize, ReleaseCells)]) -> std::collections::HashSet<usize> {
+    let (p, s) = releases_alone(earlier);
+    small_recovered(&p, &s).into_iter().map(|c| c.0 as usize).collect()
+}
+
+/// The earlier releases' problem on its own (every published cell locked as it was), and its
+/// statuses (the differences between releases protected where small).
+fn releases_alone(earlier: &[(usize, ReleaseCells)]) -> (SuppressionProblem, Suppression) {
     let mut p = SuppressionProblem::new();
     add_earlier(&mut p, earlier);
     let s = p.solve(PUBLIC_THRESHOLD);
-    derivable(&p, &s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).map(|c| c.0 as usize).collect()
+    (p, s)
+}
+
+/// The small counts and small differences the attacker works out exactly.
+fn small_recovered(p: &SuppressionProblem, s: &Suppression) -> Vec<CellId> {
+    derivable(p, s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).collect()
 }
 
 /// The attacker against a series of releases read together (oldest first): the small counts of any
@@ -465,11 +476,8 @@ pub fn recoverable_across(releases: &[ReleaseCells]) -> (Vec<String>, Vec<String
         Some(None) => "a remainder".into(),
         None => "a difference between two releases".into(),
     };
-    let mut p = SuppressionProblem::new();
-    add_earlier(&mut p, &numbered);
-    let s = p.solve(PUBLIC_THRESHOLD);
-    let exact: Vec<String> =
-        derivable(&p, &s).into_iter().filter(|&c| s.status(c) == CellStatus::Primary).map(|c| name(c.0 as usize)).collect();
+    let (p, s) = releases_alone(&numbered);
+    let exact: Vec<String> = small_recovered(&p, &s).into_iter().map(|c| name(c.0 as usize)).collect();
     let narrow: Vec<String> = crate::disclosure::narrow_ranges(&p, &s, PUBLIC_THRESHOLD)
         .into_iter()
         .map(|(c, r)| format!("{} (between {} and {})", name(c.0 as usize), r.min, r.max.map_or("no bound".to_string(), |m| m.to_string())))
@@ -490,16 +498,7 @@ fn describe(c: CellId, keys: &[Option<String>], own: usize) -> String {
 
 /// What each cell of a report's problem counts: period, filter and breakdown group, measure and part.
 fn cell_keys(report: &OutcomeReport, b: &Builder) -> Vec<Option<String>> {
-    let mut filter: Vec<(String, String)> = Vec::new();
-    let f = &report.filter;
-    for (dim, v) in [("agency", &f.agency), ("precinct", &f.precinct), ("sector", &f.sector), ("beat", &f.beat)] {
-        if let Some(v) = v {
-            filter.push((dim.to_string(), v.clone()));
-        }
-    }
-    if let Some(m) = f.response_model {
-        filter.push(("response_model".into(), m.as_str().to_string()));
-    }
+    let filter: Vec<(String, String)> = report.filter.conditions().into_iter().map(|(d, v)| (d.id().to_string(), v)).collect();
     let key = |from: NaiveDate, to: NaiveDate, extra: Option<(String, String)>, what: String| {
         let mut conds = filter.clone();
         conds.extend(extra);
