@@ -19,7 +19,7 @@
 import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -216,12 +216,17 @@ async function nextCode(user) {
   return totpCode(totpKeys.get(user), step);
 }
 
-async function signIn(page, label, user = USER, password = PASSWORD) {
-  await page.goto(`${BASE}/sign-in`);
+async function signIn(page, label, user = USER, password = PASSWORD, base = BASE) {
+  await page.goto(`${base}/sign-in`);
   await page.fill("#username", user);
   await page.fill("#password", password);
   await page.check("#acknowledge");
-  await Promise.all([page.waitForURL(/\/sign-in\/second-factor/), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([page.waitForURL((u) => u.pathname === "/" || u.pathname.startsWith("/sign-in/second-factor")), page.getByRole("button", { name: "Sign in" }).click()]);
+  if (new URL(page.url()).pathname === "/") {
+    // Roles that read no records (a workgroup member) sign in with the password alone.
+    check(squash(await page.textContent("h1")) === "Outcomes", `${label}: after signing in the dashboard shows, not ${page.url()}`);
+    return;
+  }
   if (await page.locator("#totp-secret").count()) {
     check(await page.locator("#totp-qr svg").count() === 1, `${label}: the enrolment page shows a QR code`);
     await axe(page, `${label} second-factor enrolment`);
@@ -230,7 +235,7 @@ async function signIn(page, label, user = USER, password = PASSWORD) {
   }
   check(totpKeys.has(user), `${label}: a key was enrolled`);
   await page.fill("#totp-code", await nextCode(user));
-  await Promise.all([page.waitForURL(`${BASE}/`), page.locator("form[action='/sign-in/second-factor'] button").click()]);
+  await Promise.all([page.waitForURL(`${base}/`), page.locator("form[action='/sign-in/second-factor'] button").click()]);
   check(squash(await page.textContent("h1")) === "Outcomes", `${label}: after signing in the dashboard shows, not ${page.url()}`);
 }
 
@@ -265,6 +270,184 @@ async function compareResults(page, label, report) {
   log(`${label}: ${same} of ${ids.length} measure sentences and ${numbers} counts as the CLI gives them (baseline ${report.periods?.baseline?.encounters} encounters, comparison ${report.periods?.comparison?.encounters})`);
 }
 
+// ---- The sweep: every page once per width, as a role that may open it ---------------------
+
+const DEMO = (process.env.DEMO_URL || "").replace(/\/$/, "");
+// "coordinator=coord,administrator=boss,…": the demo jurisdiction's users by role.
+const DEMO_USERS = Object.fromEntries((process.env.DEMO_USERS || "").split(",").filter(Boolean).map((kv) => kv.split("=")));
+
+/// What every page must be at every width: no sideways scroll of the body, no chart wider than
+/// its box (a chart scales; only tables scroll, inside a focusable region), no debug text.
+async function layoutChecks(page, label) {
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(wide <= 0, `${label}: the page scrolls sideways (${wide} px too wide)`);
+  const clipped = await page.evaluate(() => {
+    const out = [];
+    for (const svg of document.querySelectorAll("main svg[role=img]")) {
+      const r = svg.getBoundingClientRect();
+      if (r.width === 0 || svg.closest(".table-wrap")) continue;
+      const name = (svg.querySelector("title")?.textContent || svg.getAttribute("class") || "a chart").slice(0, 60);
+      const box = svg.parentElement.getBoundingClientRect();
+      if (r.right > box.right + 1 || r.left < box.left - 1 || r.right > window.innerWidth + 1) {
+        out.push(`"${name}" is ${Math.round(r.width)} px wide in a ${Math.round(box.width)} px box`);
+      }
+    }
+    for (const el of document.querySelectorAll("main *")) {
+      const cs = getComputedStyle(el);
+      if (["auto", "scroll"].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 1 && el.tabIndex < 0 && !el.querySelector("a,button,input,select,textarea,[tabindex]")) {
+        out.push(`a region that scrolls sideways keyboard users cannot reach (${el.tagName.toLowerCase()}.${el.className})`);
+      }
+    }
+    return out;
+  });
+  for (const c of clipped) fail(`${label}: ${c}`);
+  const text = await page.locator("main").innerText();
+  const debug = text.match(/\b(Some|None)\(|[A-Z][a-zA-Z]+ \{ [a-z_]+: |\bundefined\b|\bNaN\b|\[object Object\]/);
+  check(!debug, `${label}: debug text on the page: "${debug?.[0]}"`);
+}
+
+/// A context at a width: a desk (1280) or a phone (375, touch, mobile user agent).
+async function contextAt(width) {
+  const phone = width < 600;
+  const c = await browser.newContext({
+    viewport: { width, height: phone ? 812 : 900 },
+    ...(phone ? { isMobile: true, hasTouch: true, userAgent: "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36" } : {}),
+    locale: "en-CA",
+    timezoneId: "America/Toronto",
+  });
+  c.setDefaultTimeout(30_000);
+  return c;
+}
+
+const slug = (href) => (href === "/" ? "dashboard" : href.replace(/^\//, "").replace(/[^a-z0-9]+/gi, "-"));
+
+async function sweep() {
+  for (const [width, order] of [
+    [1280, ["coordinator", "administrator", "public"]],
+    [375, ["clinician", "workgroup member", "coordinator", "administrator", "public"]],
+  ]) {
+    const visited = new Set();
+    for (const role of order) {
+      step = `sweep at ${width} px as ${role}`;
+      const ctx = await contextAt(width);
+      const page = await ctx.newPage();
+      watch(page, `${role} at ${width}`);
+      if (role === "public") await page.goto(`${DEMO}/public`);
+      else await signIn(page, `${role} at ${width}`, DEMO_USERS[role], PASSWORD, DEMO);
+      const menu = await page.locator("#menu a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+      check(menu.length > 0, `${role}: a menu`);
+      for (const href of menu) {
+        if (visited.has(href)) continue;
+        visited.add(href);
+        const label = `${href} at ${width} px as ${role}`;
+        const r = await page.goto(`${DEMO}${href}`);
+        check(r.status() === 200, `${label}: answers ${r.status()}`);
+        check(new URL(page.url()).pathname === href, `${label}: went to ${page.url()}`);
+        // The dashboard answers in place: wait until its results are there.
+        await page.waitForFunction(() => !document.getElementById("results")?.hasAttribute("aria-busy"));
+        await layoutChecks(page, label);
+        await axe(page, label);
+        await shot(page, `sweep-${width}-${slug(href)}-${role.replace(/ /g, "-")}`);
+      }
+      await ctx.close();
+    }
+    log(`sweep at ${width} px: ${visited.size} pages (${[...visited].join(" ")})`);
+    check(visited.size >= 15, `at ${width} px every page of the menu was visited (${visited.size})`);
+  }
+}
+
+/// The demo's 2,000+ referrals on a phone, as the receiving provider's clinician: paged, filtered,
+/// exported and acted on.
+async function referralsAtScale() {
+  step = "referrals at scale on a phone";
+  const ctx = await contextAt(375);
+  const page = await ctx.newPage();
+  watch(page, "referrals at scale");
+  await signIn(page, "clinician, referrals", DEMO_USERS.clinician, PASSWORD, DEMO);
+  await page.goto(`${DEMO}/referrals`);
+  const count = squash(await page.textContent("#referral-count"));
+  const total = Number((count.match(/ of ([\d,]+)/) || [])[1]?.replace(/,/g, ""));
+  check(total >= 2000, `the demo has 2,000 referrals or more for the clinic (${count})`);
+  check((await page.locator("#referrals tbody tr").count()) === 50, "one page of 50");
+  await Promise.all([page.waitForURL(/offset=50/), page.getByRole("link", { name: "Older →" }).tap()]);
+  check(squash(await page.textContent("#referral-count")).startsWith("Referrals 51–100"), "the second page");
+  // Filtered: those waiting for the clinic's answer.
+  await page.selectOption("select[name=state]", "sent");
+  await Promise.all([page.waitForURL(/state=sent/), page.getByRole("button", { name: "Show" }).tap()]);
+  const waiting = Number((squash(await page.textContent("#referral-count")).match(/ of ([\d,]+)/) || [, "0"])[1].replace(/,/g, ""))
+    || (await page.locator("#referrals tbody tr").count());
+  const states = await page.locator("#referrals tbody td.state").allInnerTexts();
+  check(states.length > 0 && states.every((t) => squash(t) === "Sent"), `the filter shows sent referrals only (${[...new Set(states)].join(", ")})`);
+  // Exported: the same referrals as CSV.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download these as CSV" }).tap()]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
+  check(csv.length - 1 === waiting, `the CSV holds the ${waiting} filtered referrals (${csv.length - 1} rows)`);
+  // Acted on: accepted on the phone, the button within reach.
+  const row = page.locator("#referrals tbody tr").first();
+  const id = await row.getAttribute("id");
+  const button = row.getByRole("button", { name: "Accept", exact: true });
+  const box = await button.boundingBox();
+  check(box && box.x >= 0 && box.x + box.width <= 375 && box.height >= 24, `the Accept button is on the screen and big enough (${JSON.stringify(box)})`);
+  await Promise.all([page.waitForURL(/done=\d+/), button.tap()]);
+  // Back on the same filtered page, saying what happened (the referral is no longer "sent").
+  check(new URL(page.url()).searchParams.get("state") === "sent", `the list comes back with its filter (${page.url()})`);
+  const done = squash(await page.textContent("#referral-done"));
+  check(done === `Referral #${id.replace("referral-", "")} is now accepted.`, `the list says what was done: ${done}`);
+  await layoutChecks(page, "referrals at scale (phone)");
+  await shot(page, "sweep-375-referrals-accepted");
+  await ctx.close();
+}
+
+/// The sharing form keeps what was typed through a validation error and a password re-check.
+async function sharingSurvivesReauth() {
+  step = "the sharing form through a re-authentication";
+  const ctx = await contextAt(1280);
+  const page = await ctx.newPage();
+  watch(page, "sharing");
+  await signIn(page, "administrator, sharing", DEMO_USERS.administrator, PASSWORD, DEMO);
+  await page.goto(`${DEMO}/sharing`);
+  const fill = async (expires) => {
+    await page.fill("#a-title", "Crisis follow-up (browser)");
+    await page.selectOption("#a-recipient", { label: "County Behavioral Health (demo)" });
+    await page.locator("#a-groups input[value=incident_details]").check();
+    await page.locator("#a-groups input[value=area_and_time]").check();
+    await page.fill("#a-basis", "MOU section 4");
+    await page.fill("#a-from", "2026-01-01");
+    await page.fill("#a-to", expires);
+  };
+  const kept = async (where) => {
+    check((await page.inputValue("#a-title")) === "Crisis follow-up (browser)", `${where}: the title is kept`);
+    check((await page.inputValue("#a-basis")) === "MOU section 4", `${where}: the legal basis is kept`);
+    check(await page.locator("#a-groups input[value=area_and_time]").isChecked(), `${where}: the field groups are kept`);
+  };
+  // A validation error (it ends before it starts): the form comes back as typed.
+  await fill("2025-06-30");
+  expectHttpErrors = true;
+  const posted = (r) => new URL(r.url()).pathname === "/sharing/agreements" && r.request().method() === "POST";
+  await Promise.all([page.waitForResponse(posted), page.getByRole("button", { name: "Propose the agreement" }).click()]);
+  await page.waitForLoadState("load");
+  await page.waitForSelector("#agreement-form");
+  expectHttpErrors = false;
+  check((await page.locator(".error[role=alert]").count()) > 0, "a refused agreement says why");
+  await kept("after a validation error");
+  // The password was entered more than 5 minutes ago: the change asks for it again.
+  writeFileSync(process.env.PMHC_AGE_REQUEST, "age");
+  for (let i = 0; i < 100 && !existsSync(process.env.PMHC_AGED); i++) await new Promise((r) => setTimeout(r, 100));
+  check(existsSync(process.env.PMHC_AGED), "the test aged the sign-in");
+  unlinkSync(process.env.PMHC_AGED);
+  await page.fill("#a-to", "2026-12-31");
+  await Promise.all([page.waitForSelector("#confirm-password"), page.getByRole("button", { name: "Propose the agreement" }).click()]);
+  await shot(page, "sweep-1280-sharing-confirm-password");
+  await axe(page, "confirm password");
+  await page.fill("#reauth-password", PASSWORD);
+  await Promise.all([page.waitForResponse(posted), page.getByRole("button", { name: "Confirm and make the change" }).click()]);
+  await page.waitForLoadState("load");
+  const said = squash(await page.locator("main").innerText());
+  check(/(Proposed|Recorded) agreement #\d+ \(Crisis follow-up \(browser\)\)/.test(said), `after the password the agreement is made with what was typed: ${said.slice(0, 300)}`);
+  check(squash(await page.locator("#all-agreements").innerText()).includes("Crisis follow-up (browser)"), "the agreement is listed");
+  await ctx.close();
+}
+
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
@@ -283,9 +466,9 @@ log(`Chromium ${browser.version()} against ${BASE}`);
 
 // A whole-run guard: a hung page must not hang CI.
 const guard = setTimeout(() => {
-  console.error("browser tests: gave up after 6 minutes");
+  console.error("browser tests: gave up after 11 minutes");
   process.exit(1);
-}, 6 * 60 * 1000);
+}, 11 * 60 * 1000);
 
 let step = "start";
 try {
@@ -663,9 +846,9 @@ try {
   const row = prov.locator("#referrals tbody tr").first();
   check(squash(await row.innerText()).includes("to you"), "the provider sees the referral sent to it");
   await axe(prov, "referrals (provider)");
-  await Promise.all([prov.waitForURL(`${BASE}/referrals`), row.getByRole("button", { name: "Accept", exact: true }).click()]);
+  await Promise.all([prov.waitForURL(/\/referrals\?.*done=\d+&now=accepted/), row.getByRole("button", { name: "Accept", exact: true }).click()]);
   await Promise.all([
-    prov.waitForURL(`${BASE}/referrals`),
+    prov.waitForURL(/\/referrals\?.*done=\d+&now=connected/),
     prov.locator("#referrals tbody tr").first().getByRole("button", { name: "Confirm connection" }).click(),
   ]);
   check(squash(await prov.locator("#referrals tbody tr").first().locator(".state").innerText()) === "Connected", "the referral is connected");
@@ -679,7 +862,7 @@ try {
   let asked = "";
   prov.once("dialog", (d) => { asked = d.message(); d.accept(); });
   await Promise.all([
-    prov.waitForURL(`${BASE}/referrals`),
+    prov.waitForURL(/\/referrals\?.*done=\d+&now=completed/),
     prov.locator("#referrals tbody tr").first().getByRole("button", { name: "Confirm completion" }).click(),
   ]);
   check(asked.includes("cannot be undone"), `an irreversible move asks first (${asked})`);
@@ -723,6 +906,13 @@ try {
     await axe(page, "imported encounter detail");
   }
   await desk.close();
+
+  // ---- The demo jurisdiction: every page at both widths, referrals at scale, re-authentication
+  if (check(DEMO && DEMO_USERS.clinician, "DEMO_URL and DEMO_USERS name the demo jurisdiction")) {
+    await sweep();
+    await referralsAtScale();
+    await sharingSurvivesReauth();
+  }
 } catch (e) {
   fail(`stopped at "${step}": ${e.stack || e}`);
 } finally {

@@ -415,6 +415,77 @@ fn definitions(s: &Server) {
     // Reports follow the new version at once.
     let report = h.get(&format!("/api/v1/outcomes?baseline={}&comparison={}", demo_year(1), demo_year(4))).json();
     assert_eq!(report["definition"]["version"], 3);
+
+    // The same settings as a form: each with what it means and its value.
+    let page = h.get("/definitions").text();
+    let mut fields = form_fields(&page, "definitions-form");
+    let value = |fields: &[(String, String)], k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    assert_eq!(value(&fields, "repeat.window_days"), "60", "the form shows the version in force");
+    assert!(fields.iter().any(|(n, v)| n == "mental_health.call_sources" && v == "988_transfer"), "ticked choices: {fields:?}");
+    assert!(page.contains("of their mental-health encounters fall within this many days"), "each setting says what it means");
+    // A refused form comes back as typed, the message beside the setting, in words.
+    let set = |fields: &mut Vec<(String, String)>, k: &str, v: &str| {
+        fields.retain(|(n, _)| n != k);
+        fields.push((k.to_string(), v.to_string()));
+    };
+    set(&mut fields, "name", "Workgroup definitions, December");
+    set(&mut fields, "repeat.min_encounters", "1");
+    set(&mut fields, "note", "three encounters make a repeat");
+    let refs = |fields: &[(String, String)]| fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    let pairs = refs(&fields);
+    let r = h.post_form("/definitions", &pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
+    assert_eq!(r.status, 422, "{}", r.text());
+    let refused = r.text();
+    let kept = form_fields(&refused, "definitions-form");
+    assert_eq!(value(&kept, "name"), "Workgroup definitions, December", "what was typed is kept");
+    assert_eq!(value(&kept, "note"), "three encounters make a repeat");
+    assert_eq!(value(&kept, "repeat.min_encounters"), "1");
+    let beside = refused.find("id=\"repeat-min_encounters-error\"").expect("the message beside the setting");
+    assert!(refused[beside..].starts_with("id=\"repeat-min_encounters-error\">A repeat needs at least 2 encounters (this says 1)."), "{}", &refused[beside..beside + 200]);
+    assert!(!refused.contains("repeat.min_encounters must"), "in words, not in TOML names");
+    // Corrected, it saves as a new version; the history names the change.
+    set(&mut fields, "repeat.min_encounters", "3");
+    let pairs = refs(&fields);
+    let r = h.post_form("/definitions", &pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Saved as version 4"), "{}", r.text());
+    let unescaped = unescape(&r.text());
+    assert!(unescaped.contains("+ repeat.min_encounters = 3") && unescaped.contains("+ name = \"Workgroup definitions, December\""), "the history says what changed");
+    let saved = h.get("/api/v1/definitions").json();
+    assert_eq!(saved["definition"]["repeat"]["min_encounters"], 3);
+    assert_eq!(saved["definition"]["repeat"]["window_days"], 60, "the other settings as they were");
+    assert_eq!(saved["definition"]["periods"], history[0]["definition"]["periods"], "the published periods as they were");
+    // The same form again changes nothing.
+    let r = h.post_form("/definitions", &pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>());
+    assert!(r.text().contains("Nothing changed"), "{}", r.text());
+}
+
+/// The fields a browser would send for the form with this id: inputs (ticked checkboxes only),
+/// textareas and selected options, by name, as the page fills them.
+fn form_fields(page: &str, form_id: &str) -> Vec<(String, String)> {
+    let start = page.find(&format!("id=\"{form_id}\"")).expect("the form");
+    let form = &page[start..start + page[start..].find("</form>").expect("the form's end")];
+    let attr = |tag: &str, a: &str| {
+        let key = format!(" {a}=\"");
+        tag.find(&key).map(|i| unescape(tag[i + key.len()..].split('"').next().unwrap_or_default()))
+    };
+    let mut out = Vec::new();
+    for piece in form.split('<').skip(1) {
+        let tag = piece.split('>').next().unwrap_or_default();
+        if tag.starts_with("input ") {
+            let Some(name) = attr(tag, "name") else { continue };
+            let kind = attr(tag, "type").unwrap_or_default();
+            if (kind == "checkbox" || kind == "radio") && !tag.contains(" checked") {
+                continue;
+            }
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        } else if tag.starts_with("textarea ") {
+            let name = attr(tag, "name").expect("a textarea's name");
+            let text = piece.split_once('>').map(|(_, t)| t).unwrap_or_default();
+            out.push((name, unescape(text)));
+        }
+    }
+    out
 }
 
 /// The demo's referrals come a page at a time, newest first, with a count and the next page.
@@ -435,7 +506,7 @@ fn referrals_are_paged(s: &Server) {
 }
 
 fn textarea(page: &str) -> String {
-    let start = page.find("<textarea").and_then(|i| page[i..].find('>').map(|j| i + j + 1)).expect("textarea");
+    let start = page.find("<textarea id=\"body\"").and_then(|i| page[i..].find('>').map(|j| i + j + 1)).expect("textarea");
     let end = page[start..].find("</textarea>").expect("end") + start;
     unescape(&page[start..end])
 }

@@ -388,6 +388,44 @@ pub enum DefinitionError {
     PeriodNotWholeMonths(Period),
 }
 
+impl DefinitionError {
+    /// The setting the error is about, as the TOML names it (`repeat.min_encounters`), or its
+    /// section when no one setting is (`mental_health`): the definitions form shows the message
+    /// next to that setting.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            DefinitionError::NoName => "name",
+            DefinitionError::Nul(s) => s,
+            DefinitionError::SensitiveValues => "disclosure.substance_use_values",
+            DefinitionError::RepeatMin(_) => "repeat.min_encounters",
+            DefinitionError::Window("repeat", _) => "repeat.window_days",
+            DefinitionError::Window(_, _) => "frequent_arrests.window_days",
+            DefinitionError::ArrestMin(_) => "frequent_arrests.min_arrests",
+            DefinitionError::NoCriterion => "mental_health",
+            DefinitionError::DiversionWithoutArrest => "diversion.ended_by",
+            DefinitionError::EmptyPeriod { .. } | DefinitionError::PeriodSyntax(_) | DefinitionError::PeriodNotWholeMonths(_) => "periods",
+        }
+    }
+
+    /// The error in plain words, for a person filling in the definitions form (the `Display`
+    /// text names the TOML settings, for the TOML and the API).
+    pub fn in_words(&self) -> String {
+        match self {
+            DefinitionError::NoName => "Give the definitions a name people will recognise, e.g. “Workgroup definitions, March 2026”.".into(),
+            DefinitionError::Nul(_) => "This text contains an invisible NUL character; type it again.".into(),
+            DefinitionError::SensitiveValues => "Write at most 1,000 values, one per line, each 1 to 200 characters.".into(),
+            DefinitionError::RepeatMin(n) => format!("A repeat needs at least 2 encounters (this says {n})."),
+            DefinitionError::Window(_, n) => format!("Write a number of days from 1 to 3,650 (this says {n})."),
+            DefinitionError::ArrestMin(n) => format!("Frequent arrests need at least 2 arrests (this says {n})."),
+            DefinitionError::NoCriterion => "Choose at least one way an encounter counts as a mental-health encounter; as it stands no encounter would count.".into(),
+            DefinitionError::DiversionWithoutArrest => "An arrest always ends a diversion: a diversion is an encounter that ended without jail.".into(),
+            DefinitionError::EmptyPeriod { from, to } => format!("The period from {from} to {to} ends before it starts."),
+            DefinitionError::PeriodSyntax(s) => format!("“{s}” is not a period: choose the first and the last month."),
+            DefinitionError::PeriodNotWholeMonths(p) => format!("{p} is not whole months: a published period runs from the first day of a month to the last day of one."),
+        }
+    }
+}
+
 impl Default for SharedDefinition {
     fn default() -> Self {
         SharedDefinition {

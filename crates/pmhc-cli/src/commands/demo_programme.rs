@@ -14,10 +14,12 @@ use pmhc_store::{NewSession, PastMove, ReferralHistory, Store};
 use pmhc_synth::rng::Stream;
 
 pub const DEMO_PROVIDER: &str = "County Behavioral Health (demo)";
-/// At most this many closed-loop referrals (a sample of the encounters that recorded one).
-const MAX_REFERRALS: usize = 2000;
+/// At most this many closed-loop referrals (a sample of the encounters that recorded one): enough
+/// for the referrals pages to be tried at scale.
+const MAX_REFERRALS: usize = 2500;
 
 /// An encounter that recorded a referral, remembered while the demo is generated.
+#[derive(Clone)]
 pub struct Candidate {
     pub source_key: String,
     pub at: NaiveDateTime,
@@ -90,8 +92,11 @@ pub async fn add(
 /// Referral histories for a sample of the candidates: most are accepted and connected within days,
 /// some turned away (more often for no capacity at the busiest services), declined or cancelled.
 fn referrals(seed: u64, source_system: &str, provider: PartnerId, services: &[Service], mut candidates: Vec<Candidate>) -> Vec<ReferralHistory> {
-    let stride = candidates.len().div_ceil(MAX_REFERRALS).max(1);
-    candidates = candidates.into_iter().step_by(stride).collect();
+    // Evenly spread over the years: every candidate, or MAX_REFERRALS of them.
+    let n = candidates.len();
+    if n > MAX_REFERRALS {
+        candidates = (0..MAX_REFERRALS).map(|i| candidates[i * n / MAX_REFERRALS].clone()).collect();
+    }
     let mut d = Stream::named(seed, "referrals");
     let utc = |t: NaiveDateTime| DateTime::<Utc>::from_naive_utc_and_offset(t, Utc);
     let mut out = Vec::with_capacity(candidates.len());

@@ -7,6 +7,7 @@ use axum::routing::get;
 use crate::AppState;
 
 pub(crate) mod api;
+mod definition_form;
 mod pages;
 
 /// The outcome pages.

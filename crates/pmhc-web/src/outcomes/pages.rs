@@ -12,6 +12,7 @@ use pmhc_core::{CodeList, ResponseModel};
 use pmhc_service::outcomes::ReportQuery;
 use serde::Deserialize;
 
+use super::definition_form::{DefinitionForm, FormProblem};
 use super::api::{OutcomeParams, release_for, report_for, save_definitions, scoped};
 use crate::auth::{Auth, MaybeAuth, Principal, audit};
 use crate::error::PageError;
@@ -62,6 +63,29 @@ pub struct Definitions {
     pub history: Vec<(u32, String, String, String, String)>,
     /// The definitions in force in plain words: (what, sentence).
     pub in_words: Vec<(&'static str, String)>,
+    /// The settings as a form: the definitions in force, or as typed when a save was refused.
+    pub form: DefinitionForm,
+    /// What the refused form must change, next to that setting.
+    pub problem: Option<FormProblem>,
+    /// The TOML was what was posted (its box starts open).
+    pub toml_open: bool,
+}
+
+impl Definitions {
+    /// The message for this setting (or for the section it names), if the save was refused there.
+    pub fn problem_at(&self, setting: &str) -> Option<&str> {
+        self.problem.as_ref().filter(|p| p.setting == setting).map(|p| p.message.as_str())
+    }
+
+    /// A setting's element id (`repeat.min_encounters` → `repeat-min_encounters`).
+    pub fn dom_id(&self, setting: &str) -> String {
+        setting.replace('.', "-")
+    }
+
+    /// Where the refused setting is on the page.
+    pub fn problem_anchor(&self) -> String {
+        self.problem.as_ref().map(|p| self.dom_id(p.setting)).unwrap_or_default()
+    }
 }
 
 #[derive(Template)]
@@ -194,14 +218,20 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuer
 
 // --- Definitions -----------------------------------------------------------------------------
 
-async fn definitions_view(
-    state: &AppState,
-    who: &Principal,
+/// What the definitions page shows besides the definitions in force: what was typed into a refused
+/// save, and why it was refused, or that a save succeeded.
+#[derive(Default)]
+struct DefinitionsShown {
     body: Option<String>,
+    form: Option<DefinitionForm>,
+    problem: Option<FormProblem>,
     note: String,
     error: Option<String>,
     saved: Option<String>,
-) -> Result<Definitions, AppError> {
+}
+
+async fn definitions_view(state: &AppState, who: &Principal, shown: DefinitionsShown) -> Result<Definitions, AppError> {
+    let DefinitionsShown { body, form, problem, note, error, saved } = shown;
     let dv = state.cx.outcomes().current_definition().await?;
     let versions = pmhc_service::definitions::history(&state.cx, pmhc_service::Acting::User(&who.user)).await?;
     let history = versions
@@ -216,10 +246,12 @@ async fn definitions_view(
             (h.version, h.created_at.clone(), h.author.clone(), h.note.clone(), changes)
         })
         .collect();
+    let toml_open = body.is_some();
     let body = match body {
         Some(b) => b,
         None => pmhc_service::definitions_toml(&dv.definition).map_err(AppError::BadRequest)?,
     };
+    let form = form.unwrap_or_else(|| DefinitionForm::from_definition(&dv.definition));
     Ok(Definitions {
         nav: Nav::new(Some(who), "definitions"),
         version: dv.version,
@@ -234,6 +266,9 @@ async fn definitions_view(
         saved,
         history,
         in_words: dv.definition.in_words(),
+        form,
+        problem,
+        toml_open,
     })
 }
 
@@ -288,24 +323,36 @@ fn definition_changes(old: &pmhc_core::definition::SharedDefinition, new: &pmhc_
 
 pub(super) async fn definitions(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::ViewDefinitions)?;
-    Ok(page(&definitions_view(&state, &who, None, String::new(), None, None).await?))
+    Ok(page(&definitions_view(&state, &who, DefinitionsShown::default()).await?))
 }
 
-#[derive(Deserialize)]
-pub(super) struct DefinitionsForm {
-    csrf: String,
-    body: String,
-    note: String,
-}
-
-pub(super) async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(f): Form<DefinitionsForm>) -> Result<Response, PageError> {
+/// Saving the definitions from the form (`mode=form`, each setting under its TOML name) or from
+/// the TOML (`mode=toml`, `body`): both through the one save use case; a refusal shows the page
+/// again with what was typed, and the message next to the setting to fix.
+pub(super) async fn definitions_save(State(state): State<AppState>, Auth(who): Auth, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
     who.require(Permission::EditDefinitions)?;
-    who.check_csrf(&f.csrf)?;
-    let parsed: Result<pmhc_core::definition::SharedDefinition, String> = toml::from_str(&f.body).map_err(|e| format!("the definitions are not valid TOML: {}", toml_error(&f.body, &e)));
+    let one = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    who.check_csrf(&one("csrf").unwrap_or_default())?;
+    let note = one("note").unwrap_or_default();
+    let mut shown = DefinitionsShown { note: note.clone(), ..DefinitionsShown::default() };
+    let parsed = if let Some(body) = one("body") {
+        let parsed = toml::from_str::<pmhc_core::definition::SharedDefinition>(&body).map_err(|e| format!("the definitions are not valid TOML: {}", toml_error(&body, &e)));
+        shown.body = Some(body);
+        parsed
+    } else {
+        let form = DefinitionForm::from_pairs(&pairs);
+        let parsed = form.to_definition().map_err(|p| {
+            let message = format!("The definitions were not saved: {}", p.message);
+            shown.problem = Some(p);
+            message
+        });
+        shown.form = Some(form);
+        parsed
+    };
     let result = match parsed {
-        Ok(def) => match save_definitions(&state, &who, def, &f.note).await {
+        Ok(def) => match save_definitions(&state, &who, def, &note).await {
             Ok(pmhc_service::definitions::Saved::New(saved)) => Ok(saved),
-            Ok(pmhc_service::definitions::Saved::Unchanged(v)) => Err(format!("nothing changed: these are the definitions in force (version {v})")),
+            Ok(pmhc_service::definitions::Saved::Unchanged(v)) => Err(format!("Nothing changed: these are the definitions in force (version {v}).")),
             Err(AppError::Unavailable(m)) => return Err(AppError::Unavailable(m).into()),
             Err(e) => Err(e.to_string()),
         },
@@ -314,9 +361,12 @@ pub(super) async fn definitions_save(State(state): State<AppState>, Auth(who): A
     match result {
         Ok(saved) => {
             let msg = format!("Saved as version {}. Reports and the dashboard use it now.", saved.version);
-            Ok(page(&definitions_view(&state, &who, None, String::new(), None, Some(msg)).await?))
+            Ok(page(&definitions_view(&state, &who, DefinitionsShown { saved: Some(msg), ..DefinitionsShown::default() }).await?))
         }
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&definitions_view(&state, &who, Some(f.body), f.note, Some(e), None).await?)).into_response()),
+        Err(e) => {
+            shown.error = Some(e);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&definitions_view(&state, &who, shown).await?)).into_response())
+        }
     }
 }
 

@@ -36,6 +36,10 @@ pub struct ReferralRow {
 pub struct ReferralsPage {
     pub nav: Nav,
     pub error: Option<String>,
+    /// What the last action did ("Referral #12 is now accepted."), shown after it.
+    pub done: Option<String>,
+    /// This page of the list (filters and offset), where an action returns.
+    pub back: String,
     pub rows: Vec<ReferralRow>,
     pub services: Vec<(i64, String)>,
     pub reasons: Vec<(&'static str, &'static str)>,
@@ -69,6 +73,10 @@ pub(super) struct ListQuery {
     to: Option<String>,
     offset: Option<u64>,
     format: Option<String>,
+    /// The referral the last action moved, and its state now (after a move, the list comes back
+    /// where it was and says what happened).
+    done: Option<i64>,
+    now: Option<String>,
 }
 
 /// Rows on a page.
@@ -140,9 +148,15 @@ async fn page_view(state: &AppState, who: &Principal, q: &ListQuery, error: Opti
     let offset = rq.offset;
     let shown = list.len() as u64;
     let n = pmhc_report::thousands;
+    let done = match (q.done, q.now.as_deref().map(str::parse::<ReferralState>)) {
+        (Some(id), Some(Ok(now))) => Some(format!("Referral #{id} is now {}.", now.label().to_lowercase())),
+        _ => None,
+    };
     Ok(ReferralsPage {
         nav: Nav::new(Some(who), "referrals"),
         error,
+        done,
+        back: page_link("/referrals", &filters, offset),
         rows,
         reasons: TurnAwayReason::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
         f: ReferralFilterForm { from: q.from.clone().unwrap_or_default(), to: q.to.clone().unwrap_or_default() },
@@ -206,9 +220,16 @@ async fn referrals_csv(state: &AppState, who: &Principal, q: &ListQuery) -> Resu
 async fn after(state: &AppState, who: &Principal, r: Result<(), AppError>) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(Redirect::to("/referrals").into_response()),
-        Err(e) if e.is_not_about_the_form() => Err(e.into()),
-        Err(e) => Ok((e.status(), Html(render(&page_view(state, who, &ListQuery::default(), Some(e.to_string())).await?))).into_response()),
+        Err(e) => refused(state, who, e).await,
     }
+}
+
+/// The list with the reason an action was refused.
+async fn refused(state: &AppState, who: &Principal, e: AppError) -> Result<Response, PageError> {
+    if e.is_not_about_the_form() {
+        return Err(e.into());
+    }
+    Ok((e.status(), Html(render(&page_view(state, who, &ListQuery::default(), Some(e.to_string())).await?))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -231,6 +252,8 @@ pub(super) struct MoveForm {
     csrf: String,
     to: String,
     reason: Option<String>,
+    /// The page of the list the action was made from (only `/referrals…` is followed).
+    back: Option<String>,
 }
 
 pub(super) async fn referral_move_page(State(state): State<AppState>, Auth(who): Auth, Path(id): Path<i64>, Form(f): Form<MoveForm>) -> Result<Response, PageError> {
@@ -241,8 +264,16 @@ pub(super) async fn referral_move_page(State(state): State<AppState>, Auth(who):
             Some(s) => Some(s.parse::<TurnAwayReason>().map_err(|e| AppError::BadRequest(e.to_string()))?),
             None => None,
         };
-        advance(&state, &who, id, ReferralMove { to, reason }).await.map(|_| ())
+        advance(&state, &who, id, ReferralMove { to, reason }).await.map(|_| to)
     }
     .await;
-    after(&state, &who, r).await
+    match r {
+        // Back to the same page of the list (filters and offset), saying what happened.
+        Ok(to) => {
+            let back = f.back.as_deref().filter(|b| (*b == "/referrals" || b.starts_with("/referrals?")) && b.chars().all(|c| c.is_ascii_graphic() && c != '#')).unwrap_or("/referrals");
+            let sep = if back.contains('?') { '&' } else { '?' };
+            Ok(Redirect::to(&format!("{back}{sep}done={id}&now={}#referral-{id}", to.as_str())).into_response())
+        }
+        Err(e) => refused(&state, &who, e).await,
+    }
 }
