@@ -276,19 +276,39 @@ const DEMO = (process.env.DEMO_URL || "").replace(/\/$/, "");
 // "coordinator=coord,administrator=boss,…": the demo jurisdiction's users by role.
 const DEMO_USERS = Object.fromEntries((process.env.DEMO_USERS || "").split(",").filter(Boolean).map((kv) => kv.split("=")));
 
+/// How many pixels the page is wider than the viewport the test set. Not `innerWidth`: a phone
+/// browser widens its layout viewport to fit a page that is too wide, and zooms out.
+async function tooWide(page) {
+  return page.evaluate((w) => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - w, page.viewportSize().width);
+}
+
 /// What every page must be at every width: no sideways scroll of the body, no chart wider than
 /// its box (a chart scales; only tables scroll, inside a focusable region), no debug text.
 async function layoutChecks(page, label) {
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(wide <= 0, `${label}: the page scrolls sideways (${wide} px too wide)`);
-  const clipped = await page.evaluate(() => {
+  const wide = await tooWide(page);
+  if (wide > 0) {
+    // Name the widest elements that stick out, innermost first, to say what to fix.
+    const culprits = await page.evaluate((w) => {
+      const out = [];
+      for (const el of document.querySelectorAll("body *")) {
+        const r = el.getBoundingClientRect();
+        const inScroller = (e) => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true; return false; };
+        if (r.right > w + 1 && !inScroller(el) && ![...el.children].some((c) => c.getBoundingClientRect().right > w + 1)) {
+          out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : ""} (right edge ${Math.round(r.right)} px)`);
+        }
+      }
+      return out.slice(0, 6);
+    }, page.viewportSize().width);
+    fail(`${label}: the page scrolls sideways (${wide} px too wide): ${culprits.join(", ")}`);
+  }
+  const clipped = await page.evaluate((width) => {
     const out = [];
     for (const svg of document.querySelectorAll("main svg[role=img]")) {
       const r = svg.getBoundingClientRect();
       if (r.width === 0 || svg.closest(".table-wrap")) continue;
       const name = (svg.querySelector("title")?.textContent || svg.getAttribute("class") || "a chart").slice(0, 60);
       const box = svg.parentElement.getBoundingClientRect();
-      if (r.right > box.right + 1 || r.left < box.left - 1 || r.right > window.innerWidth + 1) {
+      if (r.right > box.right + 1 || r.left < box.left - 1 || r.right > width + 1) {
         out.push(`"${name}" is ${Math.round(r.width)} px wide in a ${Math.round(box.width)} px box`);
       }
     }
@@ -299,7 +319,7 @@ async function layoutChecks(page, label) {
       }
     }
     return out;
-  });
+  }, page.viewportSize().width);
   for (const c of clipped) fail(`${label}: ${c}`);
   const text = await page.locator("main").innerText();
   const debug = text.match(/\b(Some|None)\(|[A-Z][a-zA-Z]+ \{ [a-z_]+: |\bundefined\b|\bNaN\b|\[object Object\]/);
@@ -534,8 +554,8 @@ try {
   const state = squash(await page.textContent("#import-state"));
   check(state === "complete", `the Toronto import ends complete, not ${state}`);
   const rows = readFileSync(DATASET, "utf8").split("\n").filter((l) => l.length > 0).length - 1;
-  const received = Number(squash(await page.textContent("#received")));
-  const inserted = Number(squash(await page.textContent("#inserted")));
+  const received = Number(squash(await page.textContent("#received")).replace(/,/g, ""));
+  const inserted = Number(squash(await page.textContent("#inserted")).replace(/,/g, ""));
   check(received === rows, `the import read ${received} rows; the file has ${rows}`);
   check(inserted > 0 && inserted <= rows, `the import made ${inserted} new encounters`);
   check(squash(await page.locator("#import-status").innerText()).includes(path.basename(DATASET)), "the import page names the file");
@@ -688,13 +708,13 @@ try {
   await shot(mob, "09-phone-menu");
   for (const addr of ["/", "/public", "/resources", "/intercepts"]) {
     await mob.goto(`${BASE}${addr}`);
-    const wide = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const wide = await tooWide(mob);
     check(wide <= 0, `${addr} fits a 375 px phone without sideways scrolling (${wide} px too wide)`);
   }
   await mob.getByRole("button", { name: "Menu" }).tap();
   await mob.getByRole("link", { name: "Field form" }).tap().catch(async () => mob.goto(`${BASE}/encounters/new`));
   await mob.waitForURL(`${BASE}/encounters/new`);
-  const overflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await tooWide(mob);
   check(overflow <= 0, `the field form fits a 375 px phone without sideways scrolling (${overflow} px too wide)`);
   const tooSmall = await mob.evaluate(() =>
     [...document.querySelectorAll("form.field-form input:not([type=hidden]), form.field-form select, form.field-form button")]
@@ -812,7 +832,7 @@ try {
   // ---- Phone: the resource guide, and a referral sent from the field form ---------------------
   step = "resource guide at phone width";
   await mob.goto(`${BASE}/resources`);
-  const guideOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const guideOverflow = await tooWide(mob);
   check(guideOverflow <= 0, `the resource guide fits a 375 px phone (${guideOverflow} px too wide)`);
   check(squash(await mob.locator("main").innerText()).includes("Crisis Receiving Centre"), "the guide lists the inventory");
   check((await mob.locator("a[href^='tel:']").count()) > 0, "the guide's phone numbers are call links");
@@ -825,7 +845,7 @@ try {
   await mob.goto(`${BASE}/training?on=2025-06-30`);
   check(new URL(mob.url()).pathname === "/training", `the training page at phone width (not ${mob.url()})`);
   check(squash(await mob.locator("main").innerText()).includes("Training"), "the training page shows its coverage");
-  const trainingOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const trainingOverflow = await tooWide(mob);
   check(trainingOverflow <= 0, `the training coverage fits a 375 px phone (${trainingOverflow} px too wide)`);
   await shot(mob, "21-training-phone");
   await axe(mob, "training coverage (phone)");
@@ -857,7 +877,7 @@ try {
   step = "referrals at phone width";
   await prov.setViewportSize({ width: 375, height: 812 });
   await prov.goto(`${BASE}/referrals`);
-  const refWide = await prov.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const refWide = await tooWide(prov);
   check(refWide <= 0, `the referrals fit a 375 px phone (${refWide} px too wide)`);
   let asked = "";
   prov.once("dialog", (d) => { asked = d.message(); d.accept(); });
@@ -873,7 +893,7 @@ try {
   step = "the gap analysis with a referral, at phone width";
   await prov.goto(`${BASE}/gaps`);
   check((await prov.locator(".panels svg[role='img'] title").count()) > 0, "the gap analysis charts the referrals per month against capacity");
-  const gapsOverflow = await prov.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const gapsOverflow = await tooWide(prov);
   check(gapsOverflow <= 0, `the gap analysis fits a 375 px phone (${gapsOverflow} px too wide)`);
   await shot(prov, "20-gaps-phone");
   await axe(prov, "gaps (phone)");

@@ -616,8 +616,15 @@ fn importing_a_real_dataset_through_the_web() {
         add_user(db, "admin", "administrator", PASSWORD);
         let mut page = signed_in(&s, "admin");
         let p = page.get(&format!("/imports/{id}")).text();
-        assert!(p.contains("id=\"import-state\">complete<") && p.contains("32000"), "{p}");
-        assert!(page.get("/imports").text().contains("raw_data_first32000.csv"));
+        assert!(p.contains("id=\"import-state\">complete<") && p.contains("id=\"received\">32,000<"), "the counts as pmhc writes numbers: {p}");
+        let imports = page.get("/imports").text();
+        assert!(imports.contains("raw_data_first32000.csv"));
+        assert!(imports.contains("toronto-pic — Toronto Police Service persons-in-crisis calls attended"), "mappings by name and what they read");
+        // The encounters' filters offer the sources and precincts there are, by name.
+        let list = page.get("/encounters?precinct=d52").text();
+        assert!(list.contains("<option value=\"toronto-pic\">Toronto Police Service persons-in-crisis calls attended (Open Data Toronto) (toronto-pic)</option>"), "{list}");
+        assert!(list.contains("<datalist id=\"precinct-choices\">") && list.contains("<option value=\"D52\">"), "precincts offered as typed");
+        assert!(list.contains(" encounters match") && !list.contains(">0 encounters match"), "a precinct typed in lower case finds its encounters");
         let api = h.get("/api/v1/outcomes?baseline=2014-01-01..2014-06-30&comparison=2015-01-01..2015-06-30").json();
         assert_eq!(api["periods"]["comparison"]["encounters"].as_u64().map(|n| n > 0), Some(true), "{api}");
     }

@@ -270,6 +270,25 @@ impl Period {
     }
 
     /// Days in the period, both ends included.
+    /// The period as people say it: whole months by name ("April 2021 to March 2022", "January to
+    /// December 2025", "March 2022"), other periods by their days ("1 April 2021 to 15 March 2022").
+    pub fn in_words(&self) -> String {
+        use chrono::Datelike;
+        let month = |d: NaiveDate| d.format("%B").to_string();
+        if is_whole_months(self) {
+            let (a, b) = (self.from, self.to);
+            return if (a.year(), a.month()) == (b.year(), b.month()) {
+                format!("{} {}", month(a), a.year())
+            } else if a.year() == b.year() {
+                format!("{} to {} {}", month(a), month(b), b.year())
+            } else {
+                format!("{} {} to {} {}", month(a), a.year(), month(b), b.year())
+            };
+        }
+        let day = |d: NaiveDate| format!("{} {} {}", d.day(), month(d), d.year());
+        if self.from == self.to { day(self.from) } else { format!("{} to {}", day(self.from), day(self.to)) }
+    }
+
     pub fn days(&self) -> i64 {
         (self.to - self.from).num_days() + 1
     }
@@ -587,8 +606,8 @@ impl SharedDefinition {
         out.push((
             "Published periods",
             match &self.periods {
-                Some(p) => format!("The public page and public reports compare {} with {}.", p.baseline, p.comparison),
-                None => "No periods are published: the public page answers nothing until an editor sets [periods].".into(),
+                Some(p) => format!("The public page and public reports compare {} with {}.", p.baseline.in_words(), p.comparison.in_words()),
+                None => "No periods are published: the public page answers nothing until an editor sets them.".into(),
             },
         ));
         out
@@ -681,6 +700,16 @@ mod tests {
                 assert_eq!(PeriodPreset::parse(preset.id()), Some(preset));
             }
         }
+    }
+
+    #[test]
+    fn periods_in_words() {
+        let p = |s: &str| Period::parse(s).unwrap().in_words();
+        assert_eq!(p("2021-04-01..2022-03-31"), "April 2021 to March 2022");
+        assert_eq!(p("2025-01-01..2025-12-31"), "January to December 2025");
+        assert_eq!(p("2024-02-01..2024-02-29"), "February 2024");
+        assert_eq!(p("2024-02-03..2024-02-29"), "3 February 2024 to 29 February 2024");
+        assert_eq!(p("2024-02-03..2024-02-03"), "3 February 2024");
     }
 
     #[test]

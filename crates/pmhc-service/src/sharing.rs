@@ -318,3 +318,39 @@ pub async fn operator_one(cx: &ServiceContext, actor: &crate::audit::Actor, syst
     .await?;
     Ok(Some(Disclosed(e)))
 }
+
+/// A source system the viewer may see records of, named for people: its id (what filters and
+/// keys use) and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceChoice {
+    pub system: String,
+    pub description: String,
+}
+
+/// The source systems of the partners whose records the viewer sees (their own and those shared
+/// with them by an agreement in force): each import's source with its mapping's description, and
+/// the field forms of those partners.
+pub async fn source_choices(cx: &ServiceContext, viewer: &Viewer) -> Result<Vec<SourceChoice>, ServiceError> {
+    let owners = viewer.view.visible_owners();
+    let mut out: Vec<SourceChoice> = Vec::new();
+    for (partner, system, mapping) in cx.store().import_sources().await? {
+        if !owners.contains(&partner) || out.iter().any(|c| c.system == system) {
+            continue;
+        }
+        let description = match pmhc_import::shipped::shipped(&mapping) {
+            Some(Ok(spec)) => spec.source.description.clone(),
+            _ if mapping == "demo" => "Synthetic demo encounters (pmhc demo)".to_string(),
+            _ => format!("imported through the mapping “{mapping}”"),
+        };
+        out.push(SourceChoice { system, description });
+    }
+    let partners = cx.store().list_partners().await?;
+    for partner in owners {
+        let system = pmhc_core::field_form::field_source(partner);
+        if !out.iter().any(|c| c.system == system) {
+            let name = partners.iter().find(|p| p.id == partner).map_or_else(|| format!("partner {partner}"), |p| p.name.clone());
+            out.push(SourceChoice { description: format!("Entered on the field form ({name})"), system });
+        }
+    }
+    Ok(out)
+}

@@ -174,6 +174,26 @@ impl Store {
         }
     }
 
+    /// Every (partner, source system, mapping) an import has brought records in through, each once.
+    pub async fn import_sources(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let op = "list import sources";
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT DISTINCT partner_id, source_system, mapping_name FROM imports ORDER BY source_system, mapping_name")
+                .fetch_all(pool)
+                .await
+                .map_err(StoreError::db(BACKEND, op))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push((
+                    r.try_get(0).map_err(StoreError::db(BACKEND, op))?,
+                    r.try_get(1).map_err(StoreError::db(BACKEND, op))?,
+                    r.try_get(2).map_err(StoreError::db(BACKEND, op))?,
+                ));
+            }
+            Ok(out)
+        })
+    }
+
     /// One import by id.
     pub async fn get_import(&self, id: i64) -> Result<Option<ImportRecord>, StoreError> {
         Ok(self.select_imports("WHERE id = $1", id, None).await?.pop())

@@ -34,6 +34,7 @@ pub mod auth;
 mod charts;
 mod error;
 mod extract;
+mod filters;
 mod limits;
 pub mod openapi;
 mod pdf;

@@ -9,12 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
-use pmhc_core::{CodeList, Disposition, Encounter, field_form};
+use pmhc_core::{CodeList, Disposition, Encounter, ResponseModel, field_form};
 use pmhc_service::Acting;
 use pmhc_service::sharing;
 use serde::Deserialize;
 
 use super::api::EncounterQuery;
+use crate::filters;
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
 use crate::extract::offset_param;
@@ -25,7 +26,6 @@ use crate::{AppError, AppState};
 pub struct EncounterFilterForm {
     pub from: String,
     pub to: String,
-    pub source: String,
     pub precinct: String,
 }
 
@@ -47,6 +47,11 @@ pub struct Encounters {
     pub nav: Nav,
     pub f: EncounterFilterForm,
     pub dispositions: Vec<(String, String, bool)>,
+    pub models: Vec<(String, String, bool)>,
+    /// The source systems the viewer sees: (id, what it is, chosen).
+    pub sources: Vec<(String, String, bool)>,
+    /// The precincts of the data, offered as the precinct is typed.
+    pub precincts: Vec<String>,
     pub rows: Vec<EncounterRow>,
     pub total: u64,
     pub first: u64,
@@ -112,19 +117,45 @@ pub(super) async fn encounters(State(state): State<AppState>, Auth(who): Auth, Q
     let actor = who.actor();
     let d = sharing::Disclosure { actor: &actor, channel: "page", action: AuditAction::View, object: format!("encounters: {}, from record {}", filter.describe(), offset + 1), detail: None };
     let rows = sharing::disclose_list(&state.cx, &viewer, d, &filter, PAGE_SIZE, offset).await?;
-    let filters = [("from", &q.from), ("to", &q.to), ("source", &q.source), ("precinct", &q.precinct), ("disposition", &q.disposition)];
+    let filters = [
+        ("from", &q.from),
+        ("to", &q.to),
+        ("source", &q.source),
+        ("precinct", &q.precinct),
+        ("disposition", &q.disposition),
+        ("response_model", &q.response_model),
+    ];
     let link = |off: u64| page_link("/encounters", &filters, off);
     let n = rows.len() as u64;
     let disposition = q.disposition.clone().unwrap_or_default();
+    let model = q.response_model.clone().unwrap_or_default();
+    let source = q.source.clone().unwrap_or_default();
+    let mut sources: Vec<(String, String, bool)> =
+        sharing::source_choices(&state.cx, &viewer).await?.into_iter().map(|c| (c.system.clone(), c.description, c.system == source)).collect();
+    if !source.is_empty() && !sources.iter().any(|s| s.2) {
+        // A source named in the address that the viewer sees no records of: kept, so the filter shows.
+        sources.push((source.clone(), "no records you may see".into(), true));
+    }
+    // The precincts the dashboard offers (the outcome index of the viewer's records, usually made
+    // already): suggestions only, so a page without them is better than no page.
+    let precincts = match state.cx.outcomes().groups(pmhc_core::outcomes::Dimension::Precinct, Some(viewer.view.report_scope())).await {
+        Ok(groups) => groups.into_iter().map(|g| g.label).filter(|g| !g.is_empty() && g != "Unknown").collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the encounters page offers no precincts: the outcome index could not be read");
+            Vec::new()
+        }
+    };
     let t = Encounters {
         nav: Nav::new(Some(&who), "encounters"),
         f: EncounterFilterForm {
             from: q.from.clone().unwrap_or_default(),
             to: q.to.clone().unwrap_or_default(),
-            source: q.source.clone().unwrap_or_default(),
             precinct: q.precinct.clone().unwrap_or_default(),
         },
         dispositions: Disposition::ALL.iter().map(|d| (d.as_str().to_string(), d.label().to_string(), d.as_str() == disposition)).collect(),
+        models: ResponseModel::ALL.iter().map(|m| (m.as_str().to_string(), m.label().to_string(), m.as_str() == model)).collect(),
+        sources,
+        precincts,
         rows: rows.iter().map(|r| row(&r.encounter)).collect(),
         total,
         first: if n == 0 { 0 } else { offset + 1 },

@@ -11,6 +11,7 @@ use super::ImportDetails;
 use super::api::{ImportInfo, import_info};
 use super::own_import;
 use super::upload::{MaybeMultipart, multipart, start};
+use crate::filters;
 use crate::auth::{Auth, audit};
 use crate::error::PageError;
 use crate::present::{Nav, csv_download, page};
@@ -21,7 +22,8 @@ use crate::AppState;
 pub struct Imports {
     pub nav: Nav,
     pub error: Option<String>,
-    pub mappings: Vec<String>,
+    /// The shipped mappings: (name, what it reads), the canonical one first.
+    pub mappings: Vec<(String, String)>,
     pub history: Vec<pmhc_service::model::ImportRecord>,
     pub max_mb: usize,
 }
@@ -40,9 +42,18 @@ pub struct ImportView {
 pub(super) async fn imports(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
     who.require(Permission::Import)?;
     let history = pmhc_service::imports::history(&state.cx, pmhc_service::Acting::User(&who.user), 100).await?;
-    let mut mappings: Vec<String> = pmhc_import::shipped::names().into_iter().map(String::from).collect();
+    let mut mappings: Vec<(String, String)> = pmhc_import::shipped::SHIPPED
+        .iter()
+        .map(|(name, _)| {
+            let what = match pmhc_import::shipped::shipped(name) {
+                Some(Ok(spec)) => spec.source.description,
+                _ => String::new(),
+            };
+            (name.to_string(), what)
+        })
+        .collect();
     mappings.sort();
-    if let Some(i) = mappings.iter().position(|m| m == "pmhc") {
+    if let Some(i) = mappings.iter().position(|m| m.0 == "pmhc") {
         let m = mappings.remove(i);
         mappings.insert(0, m);
     }

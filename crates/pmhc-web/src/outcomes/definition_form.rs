@@ -260,6 +260,11 @@ impl DefinitionForm {
     pub fn confirmed_result_choices(&self) -> Vec<Choice> {
         Self::choices::<ReferralResult>(&self.confirmed_results)
     }
+    /// Rows for a box of one value per line: all of them and one more to type in.
+    pub fn rows(text: &str) -> usize {
+        (text.lines().count() + 1).clamp(3, 20)
+    }
+
     pub fn ended_by_choices(&self) -> Vec<Choice> {
         DiversionEnd::ALL.iter().map(|e| (e.as_str(), e.words(), self.ended_by.iter().any(|t| t == e.as_str()))).collect()
     }

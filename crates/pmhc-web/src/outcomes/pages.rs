@@ -243,7 +243,7 @@ async fn definitions_view(state: &AppState, who: &Principal, shown: DefinitionsS
                 Some(prev) => definition_changes(&prev.definition, &h.definition),
                 None => "first version".to_string(),
             };
-            (h.version, h.created_at.clone(), h.author.clone(), h.note.clone(), changes)
+            (h.version, when(&h.created_at), h.author.clone(), h.note.clone(), changes)
         })
         .collect();
     let toml_open = body.is_some();
@@ -256,7 +256,7 @@ async fn definitions_view(state: &AppState, who: &Principal, shown: DefinitionsS
         nav: Nav::new(Some(who), "definitions"),
         version: dv.version,
         name: dv.definition.name.clone(),
-        created_at: dv.created_at.clone(),
+        created_at: when(&dv.created_at),
         author: dv.author.clone(),
         note: dv.note.clone(),
         body,
@@ -270,6 +270,11 @@ async fn definitions_view(state: &AppState, who: &Principal, shown: DefinitionsS
         problem,
         toml_open,
     })
+}
+
+/// A stored instant (RFC 3339) as pages write one: `2026-12-05 16:47 UTC`.
+fn when(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or_else(|_| rfc3339.to_string(), |t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// A TOML error in words: the line and what is wrong there, with the line as typed.

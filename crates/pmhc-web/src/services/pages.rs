@@ -13,6 +13,7 @@ use pmhc_core::services::{Intercept, Service, ServiceKind, TurnAwayReason};
 use pmhc_import::csv_safe::write_safe_record;
 use serde::Deserialize;
 
+use crate::filters;
 use crate::auth::{Auth, MaybeAuth};
 use crate::error::PageError;
 use crate::present::{Nav, csv_download, render};

@@ -14,6 +14,7 @@ use pmhc_service::training::{TrainingCoverage, coverage_csv, reach_csv};
 use serde::Deserialize;
 
 use super::coverage_for;
+use crate::filters;
 use crate::AppState;
 use crate::auth::{Auth, Principal};
 use crate::error::PageError;
