@@ -503,6 +503,17 @@ fn referrals_are_paged(s: &Server) {
     } else {
         assert!(!page.contains("rel=\"next\""));
     }
+    // Filtered by the partner on the other side: the demo's referrals all go to its provider.
+    let of = |page: &str| -> u64 {
+        let line = page.split("id=\"referral-count\">").nth(1).and_then(|r| r.split('.').next()).unwrap_or_default().to_string();
+        line.split(" of ").nth(1).map(|t| t.replace(',', "")).and_then(|t| t.trim().parse().ok()).unwrap_or(0)
+    };
+    let provider = page.split("<option value=\"").find(|o| o.contains("County Behavioral Health (demo)")).and_then(|o| o.split('"').next()).expect("the provider offered");
+    assert_eq!(of(&h.get(&format!("/referrals?partner={provider}")).text()), total, "every demo referral goes to the provider");
+    let year = demo_year(4);
+    let (from, to) = year.split_once("..").expect("a period");
+    let in_year = of(&h.get(&format!("/referrals?partner={provider}&from={from}&to={to}")).text());
+    assert!(in_year > 0 && in_year < total, "the dates narrow the list ({in_year} of {total})");
 }
 
 fn textarea(page: &str) -> String {

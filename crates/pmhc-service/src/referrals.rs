@@ -77,6 +77,9 @@ pub struct ReferralQuery {
     pub service: Option<i64>,
     /// `Some(true)`: only those sent to the partner's services; `Some(false)`: only those it made.
     pub incoming: Option<bool>,
+    /// Only those with this partner on the other side: the provider of a referral the viewer's
+    /// partner made, or the referrer of one sent to it.
+    pub partner: Option<PartnerId>,
     /// Made on or after / on or before (UTC days).
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
@@ -98,6 +101,14 @@ pub async fn page(cx: &ServiceContext, viewer: &Viewer, q: &ReferralQuery) -> Re
         .filter(|r| q.state.is_none_or(|s| r.state == s))
         .filter(|r| q.service.is_none_or(|s| r.service_id == s))
         .filter(|r| q.incoming.is_none_or(|i| (provider_of(r) == Some(viewer.partner)) == i))
+        .filter(|r| {
+            q.partner.is_none_or(|p| {
+                let referrer = lookup.owners.iter().find(|(s, _)| *s == r.source_system).map(|(_, o)| *o).unwrap_or_default();
+                let provider = provider_of(r).unwrap_or_default();
+                // The other side of the referral: whichever party is not the viewer's partner.
+                if provider == viewer.partner { referrer == p } else { provider == p }
+            })
+        })
         .filter(|r| q.from.is_none_or(|d| r.created_at.date_naive() >= d))
         .filter(|r| q.to.is_none_or(|d| r.created_at.date_naive() <= d))
         .collect();

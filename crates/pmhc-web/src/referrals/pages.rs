@@ -48,6 +48,8 @@ pub struct ReferralsPage {
     pub states: Vec<(&'static str, &'static str, bool)>,
     pub service_choices: Vec<(String, String, bool)>,
     pub directions: Vec<(&'static str, &'static str, bool)>,
+    /// The other partners (id, name, chosen).
+    pub partners: Vec<(String, String, bool)>,
     pub total: u64,
     /// "Referrals 51–100 of 1,901".
     pub showing: String,
@@ -69,6 +71,7 @@ pub(super) struct ListQuery {
     state: Option<String>,
     service: Option<String>,
     direction: Option<String>,
+    partner: Option<String>,
     from: Option<String>,
     to: Option<String>,
     offset: Option<u64>,
@@ -98,6 +101,7 @@ fn query_of(q: &ListQuery) -> Result<referrals::ReferralQuery, AppError> {
             Some("outgoing") => Some(false),
             Some(other) => return Err(AppError::BadRequest(format!("direction: “{other}” is neither incoming nor outgoing"))),
         },
+        partner: some(&q.partner).map(|s| s.parse::<i64>().map_err(|_| AppError::BadRequest(format!("partner: “{s}” is not a partner")))).transpose()?,
         from: date("from", &q.from)?,
         to: date("to", &q.to)?,
         offset: q.offset.unwrap_or(0),
@@ -142,6 +146,7 @@ async fn page_view(state: &AppState, who: &Principal, q: &ListQuery, error: Opti
         ("state", &q.state),
         ("service", &q.service),
         ("direction", &q.direction),
+        ("partner", &q.partner),
         ("from", &q.from),
         ("to", &q.to),
     ];
@@ -165,6 +170,12 @@ async fn page_view(state: &AppState, who: &Principal, q: &ListQuery, error: Opti
         directions: [("incoming", "Sent to your services", Some(true)), ("outgoing", "Made from your encounters", Some(false))]
             .into_iter()
             .map(|(v, l, i)| (v, l, rq.incoming == i))
+            .collect(),
+        partners: pmhc_service::partners::list(&state.cx)
+            .await?
+            .into_iter()
+            .filter(|p| p.id != who.user.partner)
+            .map(|p| (p.id.to_string(), p.name, rq.partner == Some(p.id)))
             .collect(),
         total,
         showing: if shown == 0 { String::new() } else { format!("Referrals {}–{} of {}", n(offset + 1), n(offset + shown), n(total)) },
