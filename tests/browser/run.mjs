@@ -622,6 +622,14 @@ try {
       log("dashboard: a late answer for an earlier filter does not replace the current one");
     }
   }
+  step = "dashboard: a named period";
+  // Choosing the published periods from the list answers them, and the date inputs say so.
+  await page.fill("input[name=baseline]", "2015-01-01..2015-03-31");
+  await page.selectOption("select[name=preset]", "published");
+  await page.waitForFunction((b) => document.querySelector("input[name=baseline]").value === b, BASELINE, { timeout: 30_000 })
+    .catch(() => fail(`dashboard: the published periods chosen, the baseline input still says ${"2015-01-01..2015-03-31"}`));
+  check((await page.inputValue("input[name=comparison]")) === COMPARISON, "dashboard: the comparison input shows the published comparison");
+  await page.waitForFunction(() => !document.getElementById("results")?.hasAttribute("aria-busy"));
   // The same periods loaded directly (server-rendered, no script involved).
   await page.goto(`${BASE}/?baseline=${BASELINE}&comparison=${COMPARISON}`);
   check((await page.inputValue("input[name=baseline]")) === BASELINE, "the dashboard keeps the baseline in its form");

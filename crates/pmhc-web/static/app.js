@@ -44,6 +44,13 @@
           if (n !== seq) return;
           target.innerHTML = html;
           target.removeAttribute("aria-busy");
+          // A named period was answered: its dates are what the inputs show now.
+          var answered = document.getElementById("answered-periods");
+          if (answered && preset && preset.value) {
+            var b = form.querySelector("input[name=baseline]"), c = form.querySelector("input[name=comparison]");
+            if (b) b.value = answered.getAttribute("data-baseline");
+            if (c) c.value = answered.getAttribute("data-comparison");
+          }
           history.replaceState(null, "", url);
         })
         .catch(function () { if (n === seq) target.removeAttribute("aria-busy"); });

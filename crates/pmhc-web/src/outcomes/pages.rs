@@ -171,6 +171,14 @@ async fn outcome_page(state: &AppState, who: Option<&Principal>, mut q: DashQuer
     let error = preset_error.or(error);
     if q.fragment.as_deref() == Some("1") {
         let mut html = String::new();
+        // The periods answered, for the page's script to show in the date inputs (a named period
+        // chosen from the list replaces the dates typed).
+        if let Some((b, c)) = &periods {
+            html.push_str(&format!(
+                "<span hidden id=\"answered-periods\" data-baseline=\"{}..{}\" data-comparison=\"{}..{}\"></span>",
+                b.from, b.to, c.from, c.to
+            ));
+        }
         if let Some(e) = &error {
             html.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", pmhc_report::escape_html(e)));
         }
