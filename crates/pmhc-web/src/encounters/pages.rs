@@ -520,14 +520,17 @@ pub(super) async fn field_form_edit_submit(
     // The record's key is its address, whatever the form says.
     values.insert("draft_id".into(), key.clone());
     let person = field_form::person(&values);
-    let existing = pmhc_service::encounters::field_record_to_edit(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key).await?;
-    let mode = FormMode::Edit { href: href(&existing), person_key: existing.subject_key.clone() };
+    // The form again (refused) names the record's person key: read only then.
+    let mode = || async {
+        let existing = pmhc_service::encounters::field_record_to_edit(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key).await?;
+        Ok::<_, AppError>(FormMode::Edit { href: href(&existing), person_key: existing.subject_key })
+    };
     match form_problems(&state, &values) {
-        Ok(e) => {
-            let saved = pmhc_service::encounters::edit_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key, e, &person).await;
-            saved_or_form(&state, &who, &values, saved, "edited", &mode).await
-        }
-        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems, &mode).await?)).into_response()),
+        Ok(e) => match pmhc_service::encounters::edit_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key, e, &person).await {
+            Ok(saved) => Ok(Redirect::to(&format!("{}?saved=edited", href(&saved))).into_response()),
+            refused => saved_or_form(&state, &who, &values, refused, "edited", &mode().await?).await,
+        },
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems, &mode().await?).await?)).into_response()),
     }
 }
 
