@@ -759,6 +759,46 @@ try {
   await mob.selectOption("#referral_service", "crisis_centre");
   await mob.selectOption("#use_of_force", "none");
   await mob.fill("#time_on_scene_minutes", "45");
+  await mob.fill("#officers", "4127, 3380");
+  // The person: bad identifiers are refused next to their field, and what was typed is kept (on
+  // the page and in the device's draft).
+  step = "the person's identifiers: refused next to the field, the draft kept";
+  await mob.fill("#agency_person_id", "9".repeat(201));
+  await mob.fill("#person_name", "Jo  DOE");
+  await mob.fill("#date_of_birth", "2999-01-01");
+  const idLabels = await mob.evaluate(() =>
+    ["agency_person_id", "person_name", "date_of_birth", "officers"].map((id) => {
+      const el = document.getElementById(id);
+      const label = el && document.querySelector(`label[for=${id}]`);
+      return `${id}:${label ? label.textContent.trim() : "NO LABEL"}:${el ? el.getAttribute("autocomplete") : "missing"}`;
+    }),
+  );
+  check(idLabels.every((l) => !l.includes("NO LABEL") && !l.includes("missing")), `the person's fields and the officers are labelled (${idLabels.join("; ")})`);
+  check(idLabels.slice(0, 3).every((l) => l.endsWith(":off")), `the browser is asked not to remember the person's identifiers (${idLabels.join("; ")})`);
+  expectHttpErrors = true; // the 422 of a refused form is the answer expected here
+  await Promise.all([
+    mob.waitForResponse((r) => r.url() === `${BASE}/encounters/new` && r.request().method() === "POST"),
+    mob.getByRole("button", { name: "Save encounter" }).tap(),
+  ]);
+  await mob.waitForSelector("#date_of_birth-error");
+  expectHttpErrors = false;
+  check(mob.url() === `${BASE}/encounters/new`, `refused identifiers stay on the form (${mob.url()})`);
+  for (const id of ["agency_person_id", "date_of_birth"]) {
+    const err = squash((await mob.textContent(`#${id}-error`)) || "");
+    check(err.length > 0 && (await mob.getAttribute(`#${id}`, "aria-invalid")) === "true", `${id}: the problem is next to the field ("${err}")`);
+    check(!err.includes("2999") && !err.includes("999999"), `${id}: the message does not repeat what was typed ("${err}")`);
+  }
+  check((await mob.inputValue("#person_name")) === "Jo  DOE" && (await mob.inputValue("#date_of_birth")) === "2999-01-01", "the refused form keeps what was typed");
+  check((await mob.inputValue("#precinct")) === "D52" && (await mob.inputValue("#officers")) === "4127, 3380", "the rest of the form is kept too");
+  let refusedDraft = await mob.evaluate(() => JSON.parse(localStorage.getItem("pmhc-draft-field-encounter") || "null"));
+  check(refusedDraft && refusedDraft.person_name === "Jo  DOE" && refusedDraft.date_of_birth === "2999-01-01" && refusedDraft.precinct === "D52", `the draft on the device keeps the refused form (${JSON.stringify(refusedDraft && Object.keys(refusedDraft))})`);
+  const refusedOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(refusedOverflow <= 0, `the refused field form fits a 375 px phone (${refusedOverflow} px too wide)`);
+  await shot(mob, "06b-field-form-phone-person-refused");
+  await axe(mob, "field form with refused identifiers (phone)");
+  await mob.fill("#agency_person_id", "");
+  await mob.fill("#date_of_birth", "1980-04-30");
+  step = "fill the field form";
   const typed = {
     occurred_on: "2024-05-17",
     occurred_time: "14:30",
@@ -769,6 +809,9 @@ try {
     disposition: "referral",
     referral_service: "crisis_centre",
     time_on_scene_minutes: "45",
+    officers: "4127, 3380",
+    person_name: "Jo  DOE",
+    date_of_birth: "1980-04-30",
   };
   const stored = async () => mob.evaluate(() => JSON.parse(localStorage.getItem("pmhc-draft-field-encounter") || "null"));
   const keptAll = async (where) => {
@@ -813,8 +856,37 @@ try {
     check(detailText.includes(v), `the saved encounter shows ${v}`);
   }
   check((await stored()) === null, "the draft is cleared once the server has saved it");
+  const personKey = squash((await mob.textContent("#saved-person-key")) || "");
+  check(/^p-[0-9a-f]{24}$/.test(personKey), `the page after saving shows the person key (${personKey})`);
+  const savedHtml = await mob.content();
+  for (const v of ["Jo  DOE", "Jo DOE", "jo doe", "1980-04-30"]) {
+    check(!savedHtml.includes(v), `the page after saving never shows the identifiers typed (${v})`);
+  }
+  check(detailText.includes("3380") && detailText.includes("4127"), "the saved encounter shows the officers' badge numbers");
   await shot(mob, "08-encounter-saved-phone");
   await axe(mob, "saved encounter (phone)");
+
+  step = "complete the saved encounter later";
+  await Promise.all([mob.waitForURL(`${BASE}/encounters/pmhc-field/${draftId}/edit`), mob.locator("#edit-encounter").tap()]);
+  check((await mob.inputValue("#precinct")) === "D52" && (await mob.inputValue("#officers")) === "3380, 4127", "the edit form shows the record as saved");
+  check((await mob.inputValue("#person_name")) === "" && (await mob.inputValue("#date_of_birth")) === "", "the edit form cannot show the identifiers (they are not stored)");
+  check(squash(await mob.textContent("#person-key")) === personKey, "the edit form names the person key it keeps");
+  const editOverflow = await mob.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(editOverflow <= 0, `the edit form fits a 375 px phone (${editOverflow} px too wide)`);
+  await shot(mob, "08b-field-form-edit-phone");
+  await axe(mob, "field form, editing a saved encounter (phone)");
+  await mob.selectOption("#disposition", "voluntary_transport");
+  await Promise.all([
+    mob.waitForURL(new RegExp(`/encounters/pmhc-field/${draftId}\\?saved=edited$`), { timeout: 30_000 }),
+    mob.getByRole("button", { name: "Save changes" }).tap(),
+  ]);
+  const editedText = squash(await mob.locator("main").innerText());
+  check(editedText.includes("The changes were saved.") && squash((await mob.textContent("#saved-person-key")) || "") === personKey, "the edit is saved and keeps the person key");
+  const history = await mob.locator("#versions li").allInnerTexts();
+  check(history.length === 2 && /field form edit/.test(history[1]) && /disposition/.test(history[1]), `every version is kept (${history.join(" | ")})`);
+  const editDraft = await mob.evaluate((k) => localStorage.getItem(k), `pmhc-draft-field-edit-${draftId}`);
+  check(editDraft === null, "the edit's draft is cleared once saved");
+  await shot(mob, "08c-encounter-edited-phone");
 
   step = "a session that ended while typing";
   // The officer's session ends (cookies gone) while a new draft is typed: saving must not lose it.

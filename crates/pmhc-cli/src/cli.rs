@@ -288,7 +288,8 @@ housing, other.
 Examples:
   pmhc partner list
   pmhc partner add \"County Behavioral Health\" --sector behavioral_health
-  pmhc partner set 1 --name \"City Police Department\" --sector law_enforcement";
+  pmhc partner set 1 --name \"City Police Department\" --sector law_enforcement
+  pmhc partner set 1 --person-namespace city-rms   field-form person ids link to the city-rms imports";
 
 #[derive(Debug, Subcommand)]
 pub enum PartnerCommand {
@@ -300,7 +301,7 @@ pub enum PartnerCommand {
         #[arg(long)]
         sector: String,
     },
-    /// Rename a partner or change its sector.
+    /// Rename a partner, change its sector, or name the namespace of its person keys.
     Set {
         /// The partner's number or name.
         partner: String,
@@ -308,6 +309,12 @@ pub enum PartnerCommand {
         name: Option<String>,
         #[arg(long)]
         sector: Option<String>,
+        /// The namespace of the partner's records system's person ids (its import mapping's
+        /// subject_key `namespace`, else its source system): the field form and the API make
+        /// the person keys of the identifiers typed with a record in it, so they link to the
+        /// imported records of the same person. An empty value forgets it.
+        #[arg(long)]
+        person_namespace: Option<String>,
     },
 }
 

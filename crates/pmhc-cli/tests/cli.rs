@@ -343,3 +343,20 @@ fn an_import_whose_rows_all_fail_the_same_way_stops() {
         assert!(stdout(&o).contains("The import stopped: every row fails with"), "{}", stdout(&o));
     }
 }
+
+/// `pmhc partner set --person-namespace` names where the field form and the API make person keys
+/// (its records system's namespace); an empty value forgets it (the field-form source's again).
+#[test]
+fn a_partner_names_the_namespace_of_its_person_keys() {
+    let dbs = Databases::new();
+    for db in &dbs.urls {
+        assert!(run(db, &["init"]).status.success());
+        let o = run(db, &["partner", "set", "1", "--person-namespace", " county-rms "]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("person keys in namespace county-rms"), "{}", stdout(&o));
+        let o = run(db, &["partner", "set", "1", "--person-namespace", ""]);
+        assert!(stdout(&o).contains("person keys in namespace pmhc-field."), "{}", stdout(&o));
+        let o = run(db, &["partner", "set", "1", "--person-namespace", "bad\u{7}name"]);
+        assert!(!o.status.success() && stderr(&o).contains("person_namespace"), "{}", stderr(&o));
+    }
+}

@@ -48,6 +48,8 @@ pub enum FieldError {
     Json { field: &'static str, message: String },
     #[error("field `{field}`: {value} is out of range")]
     OutOfRange { field: &'static str, value: String },
+    #[error("field `{0}` is not stored: the import makes the person key from it")]
+    NotStored(&'static str),
 }
 
 macro_rules! fields {
@@ -117,7 +119,9 @@ fields! {
     Veteran = "veteran": FieldKind::Bool, "The subject is a veteran.";
     HousingStatus = "housing_status": FieldKind::Code("housing_status"), "housed, unstable, unhoused.";
     SubstanceUse = "substance_use": FieldKind::Bool, "Substance use involved.";
-    SubjectKey = "subject_key": FieldKind::Text, "The person's id in the source (pseudonymised on import).";
+    SubjectKey = "subject_key": FieldKind::Text, "The person's id in the source (normalised and pseudonymised on import).";
+    SubjectName = "subject_name": FieldKind::Text, "The person's name: with subject_birth_date, made into the person key when the row has no subject_key; never stored.";
+    SubjectBirthDate = "subject_birth_date": FieldKind::DateTime, "The person's date of birth: with subject_name, made into the person key; never stored.";
     AgeBand = "age_band": FieldKind::Code("age_band"), "Subject age band.";
     SubjectAge = "subject_age": FieldKind::Integer, "Subject age in years: stored only as its age band.";
     Gender = "gender": FieldKind::Code("gender"), "Subject gender.";
@@ -336,6 +340,8 @@ impl Encounter {
             Field::HousingStatus => self.housing_status = code!(HousingStatus),
             Field::SubstanceUse => self.substance_use = Some(boolean!()),
             Field::SubjectKey => self.subject_key = Some(text!()),
+            // Read by the import into the person key (pmhc_core::person), never set on a record.
+            Field::SubjectName | Field::SubjectBirthDate => return Err(FieldError::NotStored(field.name())),
             Field::AgeBand => self.age_band = code!(AgeBand),
             Field::SubjectAge => {
                 let v = int!();

@@ -60,6 +60,9 @@ pub struct FieldDef {
     pub required: bool,
     pub help: &'static str,
     pub options: Vec<(String, String)>,
+    /// A person's identifier: made into the person key on save, never stored, not to be
+    /// remembered by the browser's autofill.
+    pub identifier: bool,
 }
 
 /// A code list as choices, "Not known" first and selected by default: an untouched choice records
@@ -76,7 +79,8 @@ fn yes_no() -> Vec<(String, String)> {
 
 /// The fields, in the order of the form: what happened first, then what was done, then who.
 pub fn fields() -> Vec<FieldDef> {
-    let f = |name, label, kind, help: &'static str, options| FieldDef { name, label, kind, required: false, help, options };
+    let f = |name, label, kind, help: &'static str, options| FieldDef { name, label, kind, required: false, help, options, identifier: false };
+    let id = |name, label, kind, help| FieldDef { identifier: true, ..f(name, label, kind, help, Vec::new()) };
     let mut v = vec![
         FieldDef { required: true, ..f("occurred_on", "Date", Kind::Date, "", Vec::new()) },
         f("occurred_time", "Time", Kind::Time, "", Vec::new()),
@@ -89,6 +93,7 @@ pub fn fields() -> Vec<FieldDef> {
         f("cit_requested", "CIT officer requested", Kind::YesNo, "", yes_no()),
         f("cit_arrived", "CIT officer on scene", Kind::YesNo, "", yes_no()),
         f("clinician_on_scene", "Clinician on scene", Kind::YesNo, "", yes_no()),
+        f("officers", "Officers on scene (badge numbers)", Kind::Text, "Separate them with commas or spaces, e.g. 4127, 3380", Vec::new()),
         f("disposition", "Outcome", Kind::Choice, "", codes::<Disposition>()),
         f("referral_service", "Referred to", Kind::Choice, "", Vec::new()),
         f("referral_result", "Referral result", Kind::Choice, "", codes::<ReferralResult>()),
@@ -100,6 +105,9 @@ pub fn fields() -> Vec<FieldDef> {
         f("race_ethnicity", "Race / ethnicity", Kind::Choice, "", codes::<RaceEthnicity>()),
         f("housing_status", "Housing", Kind::Choice, "", codes::<HousingStatus>()),
         f("veteran", "Veteran", Kind::YesNo, "", yes_no()),
+        id(crate::person::AGENCY_PERSON_ID, "Person's id in your agency's records", Kind::Text, "Links this encounter to the person's other records. Saved only as a person key, never as typed."),
+        id(crate::person::PERSON_NAME, "Person's name", Kind::Text, "When there is no id: the name with the date of birth. Saved only as a person key."),
+        id(crate::person::DATE_OF_BIRTH, "Person's date of birth", Kind::Date, ""),
     ];
     let mut services = vec![("".to_string(), "No referral".to_string())];
     services.extend(codes::<ServiceType>().into_iter().skip(1));
@@ -216,6 +224,10 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
             }
         },
     };
+    // Badge numbers as imports carry officers' ids: each as typed, without the separators.
+    let officers: Vec<Officer> = text("officers", &mut b)
+        .map(|v| badges(&v).into_iter().map(|id| Officer { id: Some(id), ..Officer::default() }).collect())
+        .unwrap_or_default();
     let precinct = text("precinct", &mut b);
     let beat = text("beat", &mut b);
     let call_type = text("initial_call_type", &mut b);
@@ -234,6 +246,7 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
     e.cit_requested = cit_requested;
     e.cit_arrived = cit_arrived;
     e.clinician_on_scene = clinician;
+    e.officers = officers;
     e.disposition = disposition;
     e.referrals = referral.into_iter().collect();
     e.use_of_force = use_of_force;
@@ -251,6 +264,72 @@ pub fn parse(form: &HashMap<String, String>) -> Result<Encounter, Vec<FieldProbl
         return Err(vec![FieldProblem { field: "occurred_on".into(), message: err.to_string() }]);
     }
     Ok(e)
+}
+
+/// The badge numbers in what was typed: separated by commas, semicolons or white space, each once,
+/// in the order typed.
+pub fn badges(typed: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for b in typed.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|b| !b.is_empty()) {
+        if !out.iter().any(|o| o == b) {
+            out.push(b.to_string());
+        }
+    }
+    out
+}
+
+/// The person's identifiers typed into the form (made into the person key when it is saved).
+pub fn person(form: &HashMap<String, String>) -> crate::person::PersonIdentifiers {
+    let get = |k: &str| form.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    crate::person::PersonIdentifiers {
+        agency_person_id: get(crate::person::AGENCY_PERSON_ID),
+        person_name: get(crate::person::PERSON_NAME),
+        date_of_birth: get(crate::person::DATE_OF_BIRTH),
+    }
+}
+
+/// What the form shows of a saved record, to edit it: every field as it would be typed (the
+/// person's identifiers empty: they are not stored).
+pub fn values_of(e: &Encounter) -> HashMap<String, String> {
+    let mut v = HashMap::new();
+    let mut put = |k: &str, s: String| {
+        if !s.is_empty() {
+            v.insert(k.to_string(), s);
+        }
+    };
+    let yn = |b: Option<bool>| match b {
+        Some(true) => "yes".to_string(),
+        Some(false) => "no".to_string(),
+        None => String::new(),
+    };
+    let code = |c: &str| if c == "unknown" { String::new() } else { c.to_string() };
+    put("draft_id", e.source_key.clone());
+    put("occurred_on", e.occurred_on.to_string());
+    put("occurred_time", e.occurred_time.map(|t| t.format("%H:%M").to_string()).unwrap_or_default());
+    put("precinct", e.area.precinct.clone().unwrap_or_default());
+    put("beat", e.area.beat.clone().unwrap_or_default());
+    put("call_source", code(e.call_source.as_str()));
+    put("initial_call_type", e.initial_call_type.clone().unwrap_or_default());
+    put("mh_recognised_at_dispatch", yn(e.mh_recognised_at_dispatch));
+    put("response_model", code(e.response_model.as_str()));
+    put("cit_requested", yn(e.cit_requested));
+    put("cit_arrived", yn(e.cit_arrived));
+    put("clinician_on_scene", yn(e.clinician_on_scene));
+    put("officers", e.officers.iter().filter_map(|o| o.id.clone()).collect::<Vec<_>>().join(", "));
+    put("disposition", code(e.disposition.as_str()));
+    if let Some(r) = e.referrals.first() {
+        put("referral_service", code(r.service_type.as_str()));
+        put("referral_result", code(r.result.as_str()));
+    }
+    put("use_of_force", code(e.use_of_force.as_str()));
+    put("subject_injured", yn(e.subject_injured));
+    put("time_on_scene_minutes", e.time_on_scene_minutes.map(|m| m.to_string()).unwrap_or_default());
+    put("age_band", code(e.age_band.as_str()));
+    put("gender", code(e.gender.as_str()));
+    put("race_ethnicity", code(e.race_ethnicity.as_str()));
+    put("housing_status", code(e.housing_status.as_str()));
+    put("veteran", yn(e.veteran));
+    v
 }
 
 /// The rules of a field-form submission beyond a record's own: not dated after `today` (the
@@ -350,6 +429,38 @@ mod tests {
         for f in ["occurred_on", "occurred_time", "disposition", "veteran", "time_on_scene_minutes"] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
+    }
+
+    /// Badge numbers are the officers, as imports carry them; the person's identifiers are not
+    /// part of the record, and a saved record comes back into the form as it was typed.
+    #[test]
+    fn officers_by_badge_and_the_person_apart() {
+        let typed = [
+            ("draft_id", "abcdef12"),
+            ("occurred_on", "2024-03-05"),
+            ("officers", " 4127, 3380;4127  B-12 "),
+            ("agency_person_id", "A-17"),
+            ("person_name", "Jo Doe"),
+            ("date_of_birth", "1980-01-02"),
+            ("cit_requested", "yes"),
+        ];
+        let e = parse(&form(&typed)).unwrap();
+        let ids: Vec<&str> = e.officers.iter().filter_map(|o| o.id.as_deref()).collect();
+        assert_eq!(ids, ["3380", "4127", "B-12"]);
+        assert_eq!(e.subject_key, None, "the form's parser never sees a person key");
+        let p = person(&form(&typed));
+        assert_eq!(p.agency_person_id.as_deref(), Some("A-17"));
+        assert_eq!(p.date_of_birth.as_deref(), Some("1980-01-02"));
+        assert!(person(&form(&[("agency_person_id", "  ")])).is_empty());
+        let back = values_of(&e);
+        assert_eq!(back.get("officers").map(String::as_str), Some("3380, 4127, B-12"));
+        assert_eq!(back.get("cit_requested").map(String::as_str), Some("yes"));
+        assert!(!back.contains_key("agency_person_id") && !back.contains_key("person_name"));
+        assert_eq!(parse(&back).unwrap(), e, "a saved record comes back into the form as it was");
+        let long = "9".repeat(201);
+        let problems = parse(&form(&[("draft_id", "abcdef12"), ("occurred_on", "2024-03-05"), ("officers", &long)])).unwrap_err();
+        assert_eq!(problems[0].field, "officers");
+        assert!(fields().iter().filter(|f| f.identifier).map(|f| f.name).eq(["agency_person_id", "person_name", "date_of_birth"]));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod import;
 pub mod limits;
 pub mod numbers;
 pub mod outcomes;
+pub mod person;
 pub mod pseudonym;
 pub mod registry;
 pub mod services;

@@ -40,6 +40,17 @@ impl PseudonymKey {
         s.push_str(&hex::encode(&out[..12]));
         s
     }
+
+    /// The person key of someone a partner's records identify, within `namespace` (the source's:
+    /// the same for that partner's imports, field form and API, so the records of one person share
+    /// one key). An agency's id is hashed as [`Self::pseudonymize`] hashes an id, normalised
+    /// ([`crate::person::normalize`]; a numeric id keeps the key it always had); a name with its
+    /// date of birth is hashed within `NAMESPACE#name-dob` as `YYYY-MM-DD|name`, so it never
+    /// meets an id.
+    pub fn person_key(&self, namespace: &str, who: &crate::person::PersonIdentity) -> String {
+        let (suffix, text) = who.hashed();
+        if suffix.is_empty() { self.pseudonymize(namespace, &text) } else { self.pseudonymize(&format!("{namespace}{suffix}"), &text) }
+    }
 }
 
 #[cfg(test)]
@@ -55,5 +66,24 @@ mod tests {
         let p = k.pseudonymize("dallas", "46424");
         assert_eq!(p.len(), 26);
         assert!(!p.contains("46424"));
+    }
+
+    #[test]
+    fn person_keys_normalise_and_keep_ids_and_names_apart() {
+        use crate::person::PersonIdentity;
+        let k = PseudonymKey::from_bytes([7; 32]);
+        let id = |s: &str| PersonIdentity::agency_id(s).unwrap().unwrap();
+        assert_eq!(k.person_key("dallas", &id("46424")), k.pseudonymize("dallas", "46424"), "keys made before stay the same");
+        assert_eq!(k.person_key("rms", &id(" ab-17 ")), k.person_key("rms", &id("AB-17")));
+        assert_ne!(k.person_key("rms", &id("ab-17")), k.person_key("cad", &id("ab-17")));
+        let latest = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let born = chrono::NaiveDate::from_ymd_opt(1980, 1, 2).unwrap();
+        let named = |n: &str| PersonIdentity::name_and_birth_date(n, born, latest).unwrap().unwrap();
+        assert_eq!(k.person_key("rms", &named("Mary  Ann SMITH")), k.person_key("rms", &named(" mary ann smith")));
+        let other = PersonIdentity::name_and_birth_date("Mary Ann Smith", born.succ_opt().unwrap(), latest).unwrap().unwrap();
+        assert_ne!(k.person_key("rms", &named("Mary Ann Smith")), k.person_key("rms", &other));
+        // The text of a name key as an id is another person.
+        assert_ne!(k.person_key("rms", &named("jo")), k.person_key("rms", &id("1980-01-02|jo")));
+        assert!(!k.person_key("rms", &named("jo")).contains("jo"));
     }
 }

@@ -46,6 +46,32 @@ pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner:
     Ok(store.update_partner(p.id, name, sector).await?)
 }
 
+/// Name the namespace of a partner's person keys — its records system's, as its imports' mapping
+/// names it (`namespace`, else the source system) — so that the person identifiers typed into the
+/// field form or sent to the API make the same person key as its imports; `None` forgets it (then
+/// the field-form source's). Changing it changes the keys made from then on, not those stored.
+/// The operator, or an administrator or project coordinator of that partner.
+pub async fn set_person_namespace(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: &str, namespace: Option<&str>) -> Result<Partner, ServiceError> {
+    let store = cx.store();
+    by.require(Permission::ManageAgreements)?;
+    let p = store.find_partner(partner).await?;
+    if let Some(own) = by.partner()
+        && own != p.id
+    {
+        return Err(ServiceError::NotYourPartner(format!("partner {} is changed by its own users", p.id)));
+    }
+    let namespace = namespace.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = namespace
+        && (n.chars().count() > 200 || n.chars().any(char::is_control))
+    {
+        return Err(ServiceError::InvalidField { field: "person_namespace".into(), message: "1 to 200 characters, no control characters".into() });
+    }
+    let what = format!("change: person-key namespace to {}", namespace.unwrap_or("(the field-form source)"));
+    audit::record(cx, actor, AuditAction::Admin, format!("partner:{}", p.id), &[], AuditOutcome::Success, what).await?;
+    store.set_person_namespace(p.id, namespace).await?;
+    Ok(p)
+}
+
 /// The partners of the collaboration (names and sectors, no one's data: every signed-in user, the
 /// public resource guide and the operator read them).
 pub async fn list(cx: &ServiceContext) -> Result<Vec<Partner>, ServiceError> {

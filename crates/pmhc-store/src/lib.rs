@@ -52,6 +52,7 @@ mod releases;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::{AuditFilter, AuditScope};
+pub use encounters::{EncounterVersion, VersionNote};
 pub use keys::{KEY_FILE_ENV, KeyLocation, Keys};
 pub use partners::DisclosureRecord;
 pub use services::{ReferralEvent, ReferralRecord};

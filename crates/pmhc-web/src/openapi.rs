@@ -39,7 +39,8 @@ pub fn routes() -> Router<AppState> {
           crate::referrals::api::list_api, crate::referrals::api::get_api, crate::referrals::api::make_api, crate::referrals::api::move_api,
           crate::training::api::coverage_api,
           crate::services::api::report_capacity, crate::services::api::capacity_report),
-    components(schemas(Encounter, ErrorBody, FieldProblem, crate::encounters::api::EncounterPage, crate::imports::api::ImportInfo,
+    components(schemas(Encounter, ErrorBody, FieldProblem, crate::encounters::api::EncounterPage, crate::encounters::api::EncounterInput,
+        pmhc_core::person::PersonIdentifiers, crate::imports::api::ImportInfo,
                        crate::imports::api::ImportStarted, crate::imports::ImportDetails, crate::accounts::api::Me,
                        crate::outcomes::api::DefinitionsBody, crate::outcomes::api::DefinitionsUpdate, pmhc_core::sharing::Partner, pmhc_core::sharing::Sector,
                        pmhc_core::sharing::FieldGroup, pmhc_core::sharing::Purpose, pmhc_core::sharing::Direction,
@@ -144,12 +145,17 @@ fn limit_text(name: &str, prop: &mut serde_json::Value) {
             || t.and_then(|t| t.as_array()).is_some_and(|a| a.iter().any(|x| x == "string"));
         string && v.get("format").is_none() && v.get("enum").is_none()
     };
+    // A tighter limit a schema states itself (a person's identifiers: 200 characters) stays.
+    let limit = |v: &mut serde_json::Value| {
+        let own = v.get("maxLength").and_then(|m| m.as_u64()).filter(|m| *m <= pmhc_core::limits::limit_for(name) as u64);
+        v["maxLength"] = own.unwrap_or(pmhc_core::limits::limit_for(name) as u64).into();
+    };
     if is_text(prop) {
-        prop["maxLength"] = pmhc_core::limits::limit_for(name).into();
+        limit(prop);
     } else if let Some(items) = prop.get_mut("items")
         && is_text(items)
     {
-        items["maxLength"] = pmhc_core::limits::limit_for(name).into();
+        limit(items);
     }
     limit_properties(prop);
 }
@@ -167,6 +173,18 @@ mod tests {
         assert_eq!(schema("NewPartner")["properties"]["name"]["maxLength"], 4096);
         assert_eq!(schema("DefinitionsUpdate")["properties"]["note"]["maxLength"], 65536, "free text");
         assert!(schema("ErrorBody")["properties"]["message"].get("maxLength").is_none(), "answers are not limited");
+        // The encounter API's body: the record and the person's identifiers beside it, each with
+        // its own limit; the date of birth is a date.
+        let input = serde_json::to_string(&schema("EncounterInput")).expect("JSON");
+        assert!(input.contains("#/components/schemas/Encounter") && input.contains("#/components/schemas/PersonIdentifiers"), "{input}");
+        let person = schema("PersonIdentifiers");
+        assert_eq!(person["properties"]["agency_person_id"]["maxLength"], 200);
+        assert_eq!(person["properties"]["person_name"]["maxLength"], 200);
+        assert_eq!(person["properties"]["date_of_birth"]["format"], "date");
+        for path in ["/paths/~1api~1v1~1encounters/post", "/paths/~1api~1v1~1encounters~1{source_system}~1{source_key}/put"] {
+            let body = doc.pointer(&format!("{path}/requestBody/content/application~1json/schema/$ref")).cloned();
+            assert_eq!(body, Some("#/components/schemas/EncounterInput".into()), "{path}");
+        }
     }
 
     /// An operation's summary is its handler's own documentation (a doc comment left above a

@@ -64,7 +64,8 @@
     form.addEventListener("submit", function (ev) { ev.preventDefault(); refresh(); });
   });
 
-  // The field form keeps a draft on this device until the server has saved it.
+  // The field form keeps a draft on this device until the server has saved it (the person's
+  // identifiers too: they leave the device only to be made into a person key).
   document.querySelectorAll("form[data-draft]").forEach(function (form) {
     var key = "pmhc-draft-" + form.getAttribute("data-draft");
     var status = form.querySelector(".draft-status");
@@ -106,7 +107,7 @@
         if (r.redirected && r.ok) {
           // Only a save clears the draft; a redirect elsewhere (an expired session sent to
           // sign-in) keeps it, and the form restores it when the user comes back.
-          if (/[?&]saved=1(&|$)/.test(r.url)) {
+          if (/[?&]saved=(1|edited)(&|$)/.test(r.url)) {
             try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
           }
           window.location.assign(r.url);

@@ -19,10 +19,19 @@ pub(crate) async fn partner(cx: &ServiceContext, cmd: PartnerCommand) -> Result<
             let p = pmhc_service::partners::add(cx, &Actor::cli(), pmhc_service::Acting::Operator, &name, sector).await?;
             println!("Added partner {} ({}, {}).", p.id, p.name, p.sector.label());
         }
-        PartnerCommand::Set { partner, name, sector } => {
+        PartnerCommand::Set { partner, name, sector, person_namespace } => {
             let sector = sector.map(|s| s.parse::<Sector>()).transpose()?;
-            let p = pmhc_service::partners::change(cx, &Actor::cli(), pmhc_service::Acting::Operator, &partner, name.as_deref(), sector).await?;
-            println!("Partner {} is now {} ({}).", p.id, p.name, p.sector.label());
+            let mut p = pmhc_service::partners::find(cx, &partner).await?;
+            if name.is_some() || sector.is_some() {
+                p = pmhc_service::partners::change(cx, &Actor::cli(), pmhc_service::Acting::Operator, &partner, name.as_deref(), sector).await?;
+                println!("Partner {} is now {} ({}).", p.id, p.name, p.sector.label());
+            }
+            if let Some(ns) = person_namespace {
+                let id = p.id.to_string();
+                pmhc_service::partners::set_person_namespace(cx, &Actor::cli(), pmhc_service::Acting::Operator, &id, Some(&ns)).await?;
+                let ns = pmhc_service::encounters::person_namespace(cx, p.id).await?;
+                println!("Partner {}'s field form and API make person keys in namespace {ns}.", p.id);
+            }
         }
     }
     Ok(0)

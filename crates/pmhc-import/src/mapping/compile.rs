@@ -80,6 +80,9 @@ pub struct CompiledMapping {
     pub(super) nulls: Vec<String>,
     merge: MergeRules,
     pub(super) pseudonym_key: Option<PseudonymKey>,
+    /// The namespace of the person keys made from a name and date of birth: the subject_key's
+    /// (its `namespace`, else the source system).
+    pub(super) person_namespace: String,
     /// The key-column indexes and separator, for grouping rows before mapping.
     pub(crate) key_separator: String,
     /// Columns of optional fields that the file lacks (with `missing_columns = "ignore"`).
@@ -305,7 +308,7 @@ pub(super) fn compile_rule(index: usize, r: &RuleSpec, header: &HashMap<String, 
             FieldKind::Integer => Reader::Integer,
             FieldKind::Decimal => Reader::Decimal,
             FieldKind::TextList => Reader::List(None),
-            FieldKind::Text => Reader::Text,
+            FieldKind::Text if !matches!(field, Field::SubjectName | Field::SubjectBirthDate) => Reader::Text,
             _ => return Err(err(format!("rules cannot set `{name}`"))),
         };
         match toml_to_value(field, &reader, v).map_err(|m| err(format!("{name}: {m}")))? {
@@ -385,6 +388,7 @@ impl CompiledMapping {
         }
         let mut nulls: Vec<String> = spec.source.null_values.iter().map(|s| lower(s)).collect();
         nulls.sort();
+        let person_namespace = spec.fields.get("subject_key").and_then(|f| f.namespace.clone()).unwrap_or_else(|| spec.source.system.clone());
         Ok(CompiledMapping {
             key_columns,
             fallback_key_columns,
@@ -395,6 +399,7 @@ impl CompiledMapping {
             nulls,
             merge: spec.merge_rules(),
             pseudonym_key,
+            person_namespace,
             key_separator: spec.key.separator.clone(),
             absent_columns,
             spec,

@@ -2,6 +2,7 @@
 //! field's value (nulls, columns combined, codes, patterns, fallbacks), then the rules.
 
 use chrono::NaiveDate;
+use pmhc_core::person::PersonIdentity;
 use pmhc_core::{Encounter, Field, FieldKind, Value, codes_of};
 
 use super::compile::{CompiledField, CompiledMapping, Fallback, Reader, Source, lower};
@@ -89,6 +90,7 @@ impl CompiledMapping {
         let key = self.key(row)?;
         let mut e = Encounter::new(self.spec.source.system.clone(), key, NaiveDate::MIN);
         let mut have_occurred = false;
+        let (mut person_name, mut birth_date) = (None, None);
         for f in &self.fields {
             let value = self.field_value(f, row, unknown)?;
             let value = match value {
@@ -109,7 +111,24 @@ impl CompiledMapping {
             if let (Some(ns), Value::Text(id)) = (&f.pseudonymize, &value)
                 && let Some(k) = &self.pseudonym_key
             {
-                value = Value::Text(k.pseudonymize(ns, id));
+                // Normalised as the field form and the API normalise it (pmhc_core::person).
+                match PersonIdentity::agency_id(id) {
+                    Ok(Some(who)) => value = Value::Text(k.person_key(ns, &who)),
+                    Ok(None) => continue,
+                    Err(err) => return Err(RowError { column: self.first_column(f), reason: format!("subject_key: {err}") }),
+                }
+            }
+            // A name and a date of birth are kept aside for the person key, never set.
+            match (f.field, &value) {
+                (Field::SubjectName, Value::Text(t)) => {
+                    person_name = Some((t.clone(), self.first_column(f)));
+                    continue;
+                }
+                (Field::SubjectBirthDate, Value::DateTime(t)) => {
+                    birth_date = Some((t.date(), self.first_column(f)));
+                    continue;
+                }
+                _ => {}
             }
             if f.field == Field::Occurred {
                 have_occurred = true;
@@ -118,6 +137,22 @@ impl CompiledMapping {
         }
         if !have_occurred {
             return Err(RowError { column: None, reason: "occurred is required but empty".into() });
+        }
+        // Without an id, a name with its date of birth (on or before the encounter's day) is the
+        // person key, made as the field form makes it; one without the other makes none.
+        if e.subject_key.is_none()
+            && let (Some((name, name_column)), Some((born, born_column))) = (person_name, birth_date)
+            && let Some(k) = &self.pseudonym_key
+        {
+            match PersonIdentity::name_and_birth_date(&name, born, e.occurred_on) {
+                Ok(Some(who)) => e.subject_key = Some(k.person_key(&self.person_namespace, &who)),
+                Ok(None) => {}
+                Err(err) => {
+                    let column = if err.field() == pmhc_core::person::PERSON_NAME { name_column } else { born_column };
+                    let field = if err.field() == pmhc_core::person::PERSON_NAME { "subject_name" } else { "subject_birth_date" };
+                    return Err(RowError { column, reason: format!("{field}: {err}") });
+                }
+            }
         }
         for r in &self.rules {
             let raw = row.get(r.column).copied().unwrap_or("");
@@ -396,6 +431,42 @@ mod tests {
         let e = hashed.map_row(&["46424", "2021-05-01"], &mut Vec::new()).expect("maps");
         assert_eq!(e.source_key, k);
         assert_ne!(e.subject_key.as_deref(), Some(k.as_str()), "the key and the subject key use different namespaces");
+    }
+
+    /// The person key of an import is made by pmhc_core::person, as the field form makes it: an
+    /// id normalised (spacing, case, compatibility forms), else a name with its date of birth.
+    #[test]
+    fn person_keys_are_normalised_ids_or_names_with_dates_of_birth() {
+        use pmhc_core::person::PersonIdentity;
+        let text = format!(
+            "{BASE}[fields.subject_key]\ncolumn = \"person\"\nnamespace = \"county-rms\"\n\
+             [fields.subject_name]\ncolumns = [\"first\", \"last\"]\ncombine = \"join\"\n\
+             [fields.subject_birth_date]\ncolumn = \"dob\"\nformat = \"%m/%d/%Y\"\n"
+        );
+        let spec = MappingSpec::from_toml(&text).expect("valid");
+        let header: Vec<String> = ["id", "day", "person", "first", "last", "dob"].iter().map(|s| s.to_string()).collect();
+        let secret = PseudonymKey::from_bytes([7; 32]);
+        let m = CompiledMapping::compile(spec, &header, Some(secret.clone())).expect("compiles");
+        let key = |row: &[&str]| m.map_row(row, &mut Vec::new()).map(|e| e.subject_key);
+        let by_id = secret.person_key("county-rms", &PersonIdentity::agency_id("ab-17").unwrap().unwrap());
+        assert_eq!(key(&["1", "2021-05-01", " AB-17 ", "Jo", "Doe", "01/02/1980"]), Ok(Some(by_id.clone())), "the id wins");
+        assert_eq!(key(&["2", "2021-05-01", "ａｂ-17", "", "", ""]), Ok(Some(by_id)));
+        let born = chrono::NaiveDate::from_ymd_opt(1980, 1, 2).unwrap();
+        let named = PersonIdentity::name_and_birth_date("jo doe", born, born).unwrap().unwrap();
+        let by_name = secret.person_key("county-rms", &named);
+        assert_eq!(key(&["3", "2021-05-01", "", " JO ", "DOE  ", "01/02/1980"]), Ok(Some(by_name.clone())));
+        assert_eq!(key(&["4", "2021-05-01", "", "jo", "doe", "1/2/1980"]), Ok(Some(by_name)));
+        assert_eq!(key(&["5", "2021-05-01", "", "Jo", "Doe", ""]), Ok(None), "a name alone makes no key");
+        let err = key(&["6", "2021-05-01", "", "Jo", "Doe", "01/02/2022"]).expect_err("born after the encounter");
+        assert_eq!(err.column.as_deref(), Some("dob"));
+        assert!(err.reason.starts_with("subject_birth_date: the date of birth is after 2021-05-01"), "{}", err.reason);
+        assert!(key(&["7", "2021-05-01", "", "Jo", "Doe", "01/02/1899"]).is_err(), "born before 1900");
+        let err = key(&["8", "2021-05-01", &"9".repeat(201), "", "", ""]).expect_err("id over the limit");
+        assert_eq!(err.column.as_deref(), Some("person"));
+        // Neither is ever set on a record, nor set by a rule.
+        assert!(MappingSpec::from_toml(&format!("{BASE}[[rules]]\ncolumn = \"id\"\nmatches = 'x'\nset = {{ subject_name = \"x\" }}\n"))
+            .and_then(|s| CompiledMapping::compile(s, &header, None))
+            .is_err());
     }
 
     #[test]

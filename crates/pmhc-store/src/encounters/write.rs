@@ -46,6 +46,47 @@ macro_rules! claim_sources {
     }};
 }
 
+/// Who saved a record one at a time, and how: the note of its version
+/// ([`Store::write_encounter_version`]).
+#[derive(Debug, Clone, Copy)]
+pub struct VersionNote<'a> {
+    /// The account (username) that saved it.
+    pub saved_by: &'a str,
+    /// How: "field form", "field form edit", "API".
+    pub channel: &'a str,
+}
+
+/// Keep the record just written as its next version, in the open transaction `conn`; its number.
+macro_rules! insert_version {
+    ($conn:expr, $backend:expr, $e:expr, $note:expr) => {{
+        let op = "keep an encounter's version";
+        let record = serde_json::to_string($e).map_err(|err| StoreError::Invalid(format!("an encounter as JSON: {err}")))?;
+        let version: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM encounter_versions WHERE source_system = $1 AND source_key = $2",
+        )
+        .bind(&$e.source_system)
+        .bind(&$e.source_key)
+        .fetch_one(&mut *$conn)
+        .await
+        .map_err(StoreError::db($backend, op))?;
+        sqlx::query(
+            "INSERT INTO encounter_versions (source_system, source_key, version, saved_at, saved_by, channel, record) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&$e.source_system)
+        .bind(&$e.source_key)
+        .bind(version)
+        .bind(crate::clock::real_now())
+        .bind($note.saved_by)
+        .bind($note.channel)
+        .bind(record)
+        .execute(&mut *$conn)
+        .await
+        .map_err(StoreError::db($backend, op))?;
+        version
+    }};
+}
+
 /// The batch's keys grouped by source system (usually one), as batch indices.
 pub(super) fn group_by_system(batch: &[Encounter]) -> Vec<(&str, Vec<usize>)> {
     let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
@@ -94,8 +135,28 @@ impl Store {
         import_id: Option<i64>,
         batch: &[Encounter],
     ) -> Result<ImportCounts, StoreError> {
+        Ok(self.write_batch_noted(partner, import_id, batch, None).await?.0)
+    }
+
+    /// Write one encounter as [`Store::write_batch`] does and, when that inserted or changed it,
+    /// keep it as its next version (`encounter_versions`) in the same transaction: the version's
+    /// number, or `None` when the record was already stored exactly so (or is stale).
+    pub async fn write_encounter_version(&self, partner: PartnerId, e: &Encounter, note: VersionNote<'_>) -> Result<Option<i64>, StoreError> {
+        Ok(self.write_batch_noted(partner, None, std::slice::from_ref(e), Some(note)).await?.1)
+    }
+
+    async fn write_batch_noted(
+        &self,
+        partner: PartnerId,
+        import_id: Option<i64>,
+        batch: &[Encounter],
+        note: Option<VersionNote<'_>>,
+    ) -> Result<(ImportCounts, Option<i64>), StoreError> {
         if batch.is_empty() {
-            return Ok(ImportCounts::default());
+            return Ok((ImportCounts::default(), None));
+        }
+        if note.is_some() && batch.len() != 1 {
+            return Err(StoreError::Invalid("a version is kept of one record at a time".into()));
         }
         let mut seen: HashMap<(&str, &str), usize> = HashMap::with_capacity(batch.len());
         for (i, e) in batch.iter().enumerate() {
@@ -131,8 +192,12 @@ impl Store {
                     let db = Db::new(&mut locked);
                     blocking(|| write_batch_sqlite(&db, batch, import_id, &now))?
                 };
+                let version = match note {
+                    Some(note) if counts.inserted + counts.updated > 0 => Some(insert_version!(&mut *tx, backend, &batch[0], note)),
+                    _ => None,
+                };
                 tx.commit().await.map_err(StoreError::db(backend, "commit a batch"))?;
-                counts
+                (counts, version)
             }
             Backend::Postgres(pool) => {
                 let backend = "postgres";
@@ -166,12 +231,17 @@ impl Store {
                 }
                 write_rows_postgres(&mut tx, batch, &hashes, &inserts, import_id, &now, false).await?;
                 write_rows_postgres(&mut tx, batch, &hashes, &updates, import_id, &now, true).await?;
+                let version = match note {
+                    Some(note) if counts.inserted + counts.updated > 0 => Some(insert_version!(&mut *tx, backend, &batch[0], note)),
+                    _ => None,
+                };
                 tx.commit().await.map_err(StoreError::db(backend, "commit a batch"))?;
-                counts
+                (counts, version)
             }
         };
+        let (counts, version) = counts;
         tracing::debug!(backend = self.backend_name(), records = batch.len(), ?counts, "batch written");
-        Ok(counts)
+        Ok((counts, version))
     }
 
 }

@@ -34,6 +34,7 @@ both_backends!(
     the_clock_moves_the_rules_not_the_records,
     a_lock_releases_itself_and_ends_the_sessions,
     a_full_disk_is_said_and_the_store_recovers,
+    versions_are_kept_with_the_record_and_never_changed,
 );
 
 async fn migrated(store: &Store) {
@@ -953,4 +954,48 @@ async fn a_full_disk_is_said_and_the_store_recovers(store: Store) {
         store.append_audit(audit_event(n)).await.expect("an entry after space returned");
     }
     assert_eq!(store.count_encounters(&EncounterFilter::default()).await.unwrap(), 5200);
+}
+
+/// A record saved one at a time keeps each version that changed it, numbered from 1, in the write's
+/// transaction (a refused write keeps none); versions cannot be changed or removed. A partner's
+/// person-key namespace round-trips.
+async fn versions_are_kept_with_the_record_and_never_changed(store: Store) {
+    migrated(&store).await;
+    let p = pmhc_core::sharing::DEFAULT_PARTNER;
+    let note = VersionNote { saved_by: "officer1", channel: "field form" };
+    let mut e = minimal_record("V-1");
+    assert_eq!(store.write_encounter_version(p, &e, note).await.unwrap(), Some(1));
+    assert_eq!(store.write_encounter_version(p, &e, note).await.unwrap(), None, "unchanged: no version");
+    e.area.precinct = Some("North".into());
+    e.subject_key = Some("p-0123456789abcdef01234567".into());
+    let edit = VersionNote { saved_by: "clinician1", channel: "field form edit" };
+    assert_eq!(store.write_encounter_version(p, &e, edit).await.unwrap(), Some(2));
+    assert_eq!(store.get_encounter(&e.source_system, "V-1").await.unwrap().as_ref(), Some(&e));
+    let vs = store.encounter_versions(&e.source_system, "V-1").await.unwrap();
+    assert_eq!(vs.iter().map(|v| (v.version, v.saved_by.as_str(), v.channel.as_str())).collect::<Vec<_>>(), [(1, "officer1", "field form"), (2, "clinician1", "field form edit")]);
+    assert_eq!(vs[0].record.area.precinct, None);
+    assert_eq!(vs[1].record, e);
+    // Another partner's source is refused whole: no version either.
+    let other = store.add_partner("Clinic", pmhc_core::sharing::Sector::BehavioralHealth).await.unwrap();
+    e.area.precinct = Some("South".into());
+    assert!(store.write_encounter_version(other.id, &e, note).await.is_err());
+    assert_eq!(store.encounter_versions(&e.source_system, "V-1").await.unwrap().len(), 2);
+    assert!(store.encounter_versions("nowhere", "V-1").await.unwrap().is_empty());
+    // Append-only.
+    for sql in ["UPDATE encounter_versions SET saved_by = 'x'", "DELETE FROM encounter_versions"] {
+        let refused = match (store.sqlite_pool(), store.postgres_pool()) {
+            (Some(pool), _) => sqlx::query(sql).execute(pool).await.is_err(),
+            (_, Some(pool)) => sqlx::query(sql).execute(pool).await.is_err(),
+            _ => unreachable!(),
+        };
+        assert!(refused, "{sql}: versions are kept as saved");
+    }
+    // The namespace of a partner's person keys.
+    assert_eq!(store.person_namespace(p).await.unwrap(), None);
+    store.set_person_namespace(p, Some("county-rms")).await.unwrap();
+    assert_eq!(store.person_namespace(p).await.unwrap().as_deref(), Some("county-rms"));
+    assert_eq!(store.person_namespace(other.id).await.unwrap(), None);
+    store.set_person_namespace(p, None).await.unwrap();
+    assert_eq!(store.person_namespace(p).await.unwrap(), None);
+    assert!(store.set_person_namespace(999, Some("x")).await.is_err(), "no such partner");
 }

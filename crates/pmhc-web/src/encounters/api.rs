@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pmhc_core::access::Permission;
 use pmhc_core::audit::AuditAction;
+use pmhc_core::person::PersonIdentifiers;
 use pmhc_core::{Disposition, Encounter, ResponseModel};
 use pmhc_service::sharing;
 use pmhc_service::model::EncounterFilter;
@@ -73,6 +74,24 @@ pub struct EncounterPage {
     pub items: Vec<serde_json::Value>,
 }
 
+/// An encounter to save: the record, and optionally the person's identifiers, which are made
+/// into its `subject_key` as the partner's imports make theirs (its person-key namespace) and
+/// kept nowhere: the answer carries the key, never them. Give the identifiers or a
+/// `subject_key`, not both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // read as its two parts; the type is the document's
+pub struct EncounterInput {
+    #[serde(flatten)]
+    pub encounter: Encounter,
+    #[serde(flatten)]
+    pub person: PersonIdentifiers,
+}
+
+/// The body of a create or replace: the record, and the person's identifiers beside its keys.
+fn encounter_input(body: &ApiBody) -> Result<(Encounter, PersonIdentifiers), AppError> {
+    Ok((body.json()?, body.json()?))
+}
+
 /// An encounter as the API shows it: without the keys of withheld field groups, with the owning
 /// partner, the groups withheld, and for substance-use details disclosed under consent the
 /// consent's scope and the re-disclosure notice (42 CFR 2.32).
@@ -114,8 +133,9 @@ pub(super) async fn list_encounters(
     Ok(Json(EncounterPage { total, limit, offset, items: items.iter().map(shared_json).collect() }))
 }
 
-/// Create an encounter (409 if one with the same source system and key exists).
-#[utoipa::path(post, path = "/api/v1/encounters", tag = "encounters", request_body = Encounter,
+/// Create an encounter (409 if one with the same source system and key exists); the person's
+/// identifiers, when given, become its person key.
+#[utoipa::path(post, path = "/api/v1/encounters", tag = "encounters", request_body = EncounterInput,
     responses((status = 201, body = Encounter), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -127,9 +147,9 @@ pub(super) async fn create_encounter(
 ) -> Result<Response, ApiError> {
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
-    let e: Encounter = body.json()?;
+    let (e, person) = encounter_input(&body)?;
     let viewer = who.viewer(&state).await?;
-    let saved = pmhc_service::encounters::create(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, pmhc_service::encounters::Channel::Api).await?;
+    let saved = pmhc_service::encounters::create(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, e, &person, pmhc_service::encounters::Channel::Api).await?;
     let location = format!("/api/v1/encounters/{}/{}", path_segment(&saved.source_system), path_segment(&saved.source_key));
     Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], Json(saved)).into_response())
 }
@@ -154,8 +174,9 @@ pub(super) async fn get_encounter(
     }
 }
 
-/// Replace an existing encounter (the keys in the path win over those in the body).
-#[utoipa::path(put, path = "/api/v1/encounters/{source_system}/{source_key}", tag = "encounters", request_body = Encounter,
+/// Replace an existing encounter (the keys in the path win over those in the body); the person's
+/// identifiers, when given, become its person key. Every version is kept.
+#[utoipa::path(put, path = "/api/v1/encounters/{source_system}/{source_key}", tag = "encounters", request_body = EncounterInput,
     params(("source_system" = String, Path, description = "The source system"), ("source_key" = String, Path, description = "The source's key")),
     responses((status = 200, body = Encounter), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -169,7 +190,7 @@ pub(super) async fn update_encounter(
 ) -> Result<Json<Encounter>, ApiError> {
     who.require(Permission::EditEncounters)?;
     check_header_csrf(&who, &headers)?;
-    let e: Encounter = body.json()?;
+    let (e, person) = encounter_input(&body)?;
     let viewer = who.viewer(&state).await?;
-    Ok(Json(pmhc_service::encounters::replace(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e).await?))
+    Ok(Json(pmhc_service::encounters::replace(&state.cx, &who.actor(), pmhc_service::Acting::User(&who.user), &viewer, &system, &key, e, &person).await?))
 }

@@ -1,5 +1,5 @@
-//! Encounters: the list with its filters, the record page, the CSV export and the field form
-//! (pages), and the encounters API under `/api/v1/encounters`.
+//! Encounters: the list with its filters, the record page (with its versions), the CSV export and
+//! the field form, new or editing a saved record (pages), and the encounters API under `/api/v1/encounters`.
 
 use axum::Router;
 use axum::routing::get;
@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/encounters/new", get(pages::field_form_page).post(pages::field_form_submit))
         .route("/encounters.csv", get(pages::encounters_csv))
         .route("/encounters/{source}/{key}", get(pages::encounter))
+        .route("/encounters/{source}/{key}/edit", get(pages::field_form_edit_page).post(pages::field_form_edit_submit))
 }
 
 /// The encounters API (nested under `/api/v1`).

@@ -77,6 +77,13 @@ pub struct EncounterView {
     pub withheld: String,
     pub consent_scope: Option<String>,
     pub notice: Option<&'static str>,
+    /// The person key of the record just saved ("not recorded" without one): what the page
+    /// after saving shows of the person, never the identifiers typed.
+    pub saved_person: Option<String>,
+    /// The field form's address to complete or correct the record, for its own partner's users.
+    pub edit_href: Option<String>,
+    /// The versions kept (own records saved one at a time): number, when, who, how, what changed.
+    pub versions: Vec<(i64, String, String, String, String)>,
 }
 
 pub struct FormField {
@@ -88,10 +95,18 @@ pub struct FormField {
     pub options: Vec<(String, String)>,
     pub value: String,
     pub error: Option<String>,
+    /// A person's identifier (not stored; the browser is asked not to remember it).
+    pub identifier: bool,
 }
 
 pub struct FormValues {
     pub draft_id: String,
+}
+
+/// A new encounter, or a saved one completed or corrected later.
+pub enum FormMode {
+    New,
+    Edit { href: String, person_key: Option<String> },
 }
 
 #[derive(Template)]
@@ -104,6 +119,12 @@ pub struct EncounterForm {
     pub errors: Vec<(String, String, String)>,
     /// The services a referral can be sent to: id, name (and provider), chosen.
     pub services: Vec<(i64, String, bool)>,
+    /// Where the form is sent.
+    pub action: String,
+    /// Where the draft is kept on the device (`localStorage`), one per record.
+    pub draft_key: String,
+    /// Editing a saved record: its page, and its person key ("not recorded" without one).
+    pub editing: Option<(String, String)>,
 }
 
 const PAGE_SIZE: u32 = 50;
@@ -335,6 +356,20 @@ pub(super) async fn encounter(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no encounter {source}/{key}")))?;
     let e = &r.encounter;
+    let own_field = r.own() && source == field_form::field_source(viewer.partner);
+    // The history of a field-form record (its versions are read as a view of it: audited).
+    let versions = if own_field {
+        let vs = pmhc_service::encounters::versions(&state.cx, &actor, Acting::User(&who.user), &viewer, &source, &key).await?;
+        vs.iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let before = i.checked_sub(1).map(|j| &vs[j].record);
+                (v.version, v.saved_at.format("%Y-%m-%d %H:%M UTC").to_string(), v.saved_by.clone(), v.channel.clone(), changed_fields(before, &v.record))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let partners = pmhc_service::partners::list(&state.cx).await?;
     let owner = partners.iter().find(|p| p.id == r.owner).map_or_else(|| r.owner.to_string(), |p| p.name.clone());
     let t = EncounterView {
@@ -350,9 +385,12 @@ pub(super) async fn encounter(
         withheld: if r.withheld().is_empty() { String::new() } else { r.withheld().labels() },
         consent_scope: r.consent.as_ref().map(|c| c.scope()),
         notice: r.notice(),
+        saved_person: sq.saved.as_ref().map(|_| e.subject_key.clone().unwrap_or_else(|| "not recorded".into())),
+        saved: sq.saved.as_deref().map(|s| if s == "edited" { "The changes were saved." } else { "The encounter was saved." }.to_string()),
+        edit_href: (own_field && who.user.roles.can(Permission::EditEncounters)).then(|| format!("{}/edit", href(e))),
+        versions,
         source,
         key,
-        saved: sq.saved.map(|_| "The encounter was saved.".to_string()),
     };
     Ok(page(&t))
 }
@@ -362,17 +400,22 @@ async fn form_page(
     who: &Principal,
     values: &HashMap<String, String>,
     problems: &[field_form::FieldProblem],
+    mode: &FormMode,
 ) -> Result<EncounterForm, AppError> {
     let chosen = values.get("refer_service").map(String::as_str).unwrap_or("");
     let partners = pmhc_service::partners::list(&state.cx).await?;
-    let services = pmhc_service::inventory::services(&state.cx)
-        .await?
-        .into_iter()
-        .map(|s| {
-            let provider = partners.iter().find(|p| p.id == s.provider).map(|p| p.name.clone()).unwrap_or_default();
-            (s.id, format!("{} ({provider}; {})", s.name, s.kind.label()), s.id.to_string() == chosen)
-        })
-        .collect();
+    // A referral is sent with a new encounter; a saved one's referrals are on the referrals page.
+    let services = match mode {
+        FormMode::Edit { .. } => Vec::new(),
+        FormMode::New => pmhc_service::inventory::services(&state.cx)
+            .await?
+            .into_iter()
+            .map(|s| {
+                let provider = partners.iter().find(|p| p.id == s.provider).map(|p| p.name.clone()).unwrap_or_default();
+                (s.id, format!("{} ({provider}; {})", s.name, s.kind.label()), s.id.to_string() == chosen)
+            })
+            .collect(),
+    };
     let known = field_form::fields();
     let errors = problems
         .iter()
@@ -392,15 +435,33 @@ async fn form_page(
             value: values.get(f.name).cloned().unwrap_or_default(),
             error: problems.iter().find(|p| p.field == f.name).map(|p| p.message.clone()),
             options: f.options,
+            identifier: f.identifier,
         })
         .collect();
-    Ok(EncounterForm {
-        nav: Nav::new(Some(who), "field"),
-        v: FormValues { draft_id: values.get("draft_id").cloned().unwrap_or_default() },
-        fields,
-        errors,
-        services,
-    })
+    let draft_id = values.get("draft_id").cloned().unwrap_or_default();
+    let (action, draft_key, editing) = match mode {
+        FormMode::New => ("/encounters/new".to_string(), "field-encounter".to_string(), None),
+        FormMode::Edit { href, person_key } => (
+            format!("{href}/edit"),
+            format!("field-edit-{draft_id}"),
+            Some((href.clone(), person_key.clone().unwrap_or_else(|| "not recorded".into()))),
+        ),
+    };
+    Ok(EncounterForm { nav: Nav::new(Some(who), "field"), v: FormValues { draft_id }, fields, errors, services, action, draft_key, editing })
+}
+
+/// The problems of a submitted form: the parser's, then the person's identifiers' (a date of
+/// birth after today on the installation's clock), so that every field is named at once.
+fn form_problems(state: &AppState, values: &HashMap<String, String>) -> Result<pmhc_core::Encounter, Vec<field_form::FieldProblem>> {
+    let person = field_form::person(values).identity(state.cx.clock().local_today());
+    match (field_form::parse(values), person) {
+        (Ok(e), Ok(_)) => Ok(e),
+        (Ok(_), Err(p)) => Err(p),
+        (Err(mut problems), person) => {
+            problems.extend(person.err().unwrap_or_default());
+            Err(problems)
+        }
+    }
 }
 
 pub(super) async fn field_form_page(State(state): State<AppState>, Auth(who): Auth) -> Result<Response, PageError> {
@@ -410,7 +471,7 @@ pub(super) async fn field_form_page(State(state): State<AppState>, Auth(who): Au
     let id = pmhc_service::accounts::new_secret()?;
     values.insert("draft_id".to_string(), format!("F-{}", &id[..20]));
     values.insert("occurred_on".to_string(), state.cx.clock().local_today().to_string());
-    Ok(page(&form_page(&state, &who, &values, &[]).await?))
+    Ok(page(&form_page(&state, &who, &values, &[], &FormMode::New).await?))
 }
 
 pub(super) async fn field_form_submit(
@@ -424,26 +485,95 @@ pub(super) async fn field_form_submit(
         Some(s) => Some(s.parse::<i64>().map_err(|_| AppError::BadRequest(format!("`{s}` is not a service")))?),
         None => None,
     };
-    match field_form::parse(&values) {
+    let person = field_form::person(&values);
+    match form_problems(&state, &values) {
         Ok(e) => {
             // Each partner's field-form records are its own source system; a referral chosen on
             // the form is sent to the provider with the encounter.
             let viewer = who.viewer(&state).await?;
-            match pmhc_service::encounters::record_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, e, refer_to).await {
-                Ok(saved) => Ok(Redirect::to(&format!("{}?saved=1", href(&saved))).into_response()),
-                // Refused (a future date, a blank form): the form again, as typed, with the reasons.
-                Err(pmhc_service::ServiceError::InvalidFields(problems)) => {
-                    Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response())
-                }
-                Err(pmhc_service::ServiceError::InvalidField { field, message }) => {
-                    let problems = [field_form::FieldProblem { field, message }];
-                    Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response())
-                }
-                Err(e) => Err(e.into()),
-            }
+            let saved = pmhc_service::encounters::record_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, e, &person, refer_to).await;
+            saved_or_form(&state, &who, &values, saved, "1", &FormMode::New).await
         }
-        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems).await?)).into_response()),
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems, &FormMode::New).await?)).into_response()),
     }
+}
+
+/// After a save: the record's page (saying it was saved, with its person key); refused (a future
+/// date, a blank form, an identifier that cannot be): the form again, as typed, with the reasons.
+async fn saved_or_form(
+    state: &AppState,
+    who: &Principal,
+    values: &HashMap<String, String>,
+    saved: Result<Encounter, pmhc_service::ServiceError>,
+    how: &str,
+    mode: &FormMode,
+) -> Result<Response, PageError> {
+    let problems = match saved {
+        Ok(saved) => return Ok(Redirect::to(&format!("{}?saved={how}", href(&saved))).into_response()),
+        Err(pmhc_service::ServiceError::InvalidFields(problems)) => problems,
+        Err(pmhc_service::ServiceError::InvalidField { field, message }) => vec![field_form::FieldProblem { field, message }],
+        Err(e) => return Err(e.into()),
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(state, who, values, &problems, mode).await?)).into_response())
+}
+
+/// The field form of a saved field-form record, to complete or correct it (its own partner's
+/// users of the field form): every field as saved, the person's identifiers empty (they are not
+/// stored: left empty, the record keeps its person key).
+pub(super) async fn field_form_edit_page(State(state): State<AppState>, Auth(who): Auth, Path((source, key)): Path<(String, String)>) -> Result<Response, PageError> {
+    who.require(Permission::EditEncounters)?;
+    let viewer = who.viewer(&state).await?;
+    own_field_source(&viewer, &source, &key)?;
+    let e = pmhc_service::encounters::field_record_to_edit(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key).await?;
+    let mode = FormMode::Edit { href: href(&e), person_key: e.subject_key.clone() };
+    Ok(page(&form_page(&state, &who, &field_form::values_of(&e), &[], &mode).await?))
+}
+
+/// A record of the field form is edited there only through its own partner's source.
+fn own_field_source(viewer: &pmhc_service::sharing::Viewer, source: &str, key: &str) -> Result<(), AppError> {
+    if source == field_form::field_source(viewer.partner) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("there is no field-form encounter {source}/{key} of your partner to edit")))
+    }
+}
+
+pub(super) async fn field_form_edit_submit(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+    Path((source, key)): Path<(String, String)>,
+    Form(mut values): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    who.require(Permission::EditEncounters)?;
+    who.check_csrf(values.get("csrf").map(String::as_str).unwrap_or(""))?;
+    let viewer = who.viewer(&state).await?;
+    own_field_source(&viewer, &source, &key)?;
+    // The record's key is its address, whatever the form says.
+    values.insert("draft_id".into(), key.clone());
+    let person = field_form::person(&values);
+    // The form again (refused) names the record's person key: read only then.
+    let mode = || async {
+        let existing = pmhc_service::encounters::field_record_to_edit(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key).await?;
+        Ok::<_, AppError>(FormMode::Edit { href: href(&existing), person_key: existing.subject_key })
+    };
+    match form_problems(&state, &values) {
+        Ok(e) => match pmhc_service::encounters::edit_field_form(&state.cx, &who.actor(), Acting::User(&who.user), &viewer, &key, e, &person).await {
+            Ok(saved) => Ok(Redirect::to(&format!("{}?saved=edited", href(&saved))).into_response()),
+            refused => saved_or_form(&state, &who, &values, refused, "edited", &mode().await?).await,
+        },
+        Err(problems) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&form_page(&state, &who, &values, &problems, &mode().await?).await?)).into_response()),
+    }
+}
+
+/// What changed from one version to the next, as the record's JSON keys.
+fn changed_fields(before: Option<&Encounter>, after: &Encounter) -> String {
+    let Some(before) = before else { return "first saved".into() };
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (serde_json::to_value(before), serde_json::to_value(after)) else {
+        return String::new();
+    };
+    let mut keys: Vec<&str> = b.iter().filter(|(k, v)| a.get(*k) != Some(v)).map(|(k, _)| k.as_str()).collect();
+    keys.extend(a.keys().filter(|k| !b.contains_key(*k)).map(String::as_str));
+    if keys.is_empty() { "nothing".into() } else { keys.join(", ") }
 }
 
 #[cfg(test)]
