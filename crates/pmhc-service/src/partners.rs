@@ -26,16 +26,23 @@ pub async fn add(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, name: &str,
     Ok(store.add_partner(name, sector).await?)
 }
 
-/// Rename a partner or change its sector (the operator, or an administrator of that partner).
-pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: &str, name: Option<&str>, sector: Option<Sector>) -> Result<Partner, ServiceError> {
-    let store = cx.store();
+/// The partner `key` names, when `by` may change it: the operator any partner, a user who manages
+/// agreements only their own.
+async fn managed(cx: &ServiceContext, by: Acting<'_>, key: &str) -> Result<Partner, ServiceError> {
     by.require(Permission::ManageAgreements)?;
-    let p = store.find_partner(partner).await?;
+    let p = cx.store().find_partner(key).await?;
     if let Some(own) = by.partner()
         && own != p.id
     {
         return Err(ServiceError::NotYourPartner(format!("partner {} is changed by its own users", p.id)));
     }
+    Ok(p)
+}
+
+/// Rename a partner or change its sector (the operator, or an administrator of that partner).
+pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: &str, name: Option<&str>, sector: Option<Sector>) -> Result<Partner, ServiceError> {
+    let store = cx.store();
+    let p = managed(cx, by, partner).await?;
     let name = name.map(check_name).transpose()?;
     let what = format!(
         "change:{}{}",
@@ -53,13 +60,7 @@ pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner:
 /// The operator, or an administrator or project coordinator of that partner.
 pub async fn set_person_namespace(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner: &str, namespace: Option<&str>) -> Result<Partner, ServiceError> {
     let store = cx.store();
-    by.require(Permission::ManageAgreements)?;
-    let p = store.find_partner(partner).await?;
-    if let Some(own) = by.partner()
-        && own != p.id
-    {
-        return Err(ServiceError::NotYourPartner(format!("partner {} is changed by its own users", p.id)));
-    }
+    let p = managed(cx, by, partner).await?;
     let namespace = namespace.map(str::trim).filter(|n| !n.is_empty());
     if let Some(n) = namespace
         && (n.chars().count() > 200 || n.chars().any(char::is_control))
