@@ -166,7 +166,8 @@ pub(super) async fn audit_page(State(state): State<AppState>, Auth(who): Auth, Q
                 let ev = e.event;
                 AuditRow {
                     id: e.id,
-                    at: ev.at,
+                    // To the second on the page (`2026-11-27 04:05:06`); the CSV keeps the entry's own.
+                    at: ev.at.get(..19).map_or_else(|| ev.at.clone(), |s| s.replacen('T', " ", 1)),
                     actor: ev.actor,
                     partner: ev.partner.map(|p| names.get(&p).cloned().unwrap_or(p)).unwrap_or_default(),
                     source: ev.source,
