@@ -392,6 +392,9 @@ async function referralsAtScale() {
   await Promise.all([page.waitForURL(/offset=50/), page.getByRole("link", { name: "Older →" }).tap()]);
   check(squash(await page.textContent("#referral-count")).startsWith("Referrals 51–100"), "the second page");
   // Filtered: those waiting for the clinic's answer.
+  // On a phone the filters fold away until opened, so the list comes first.
+  check(!(await page.locator("#referral-filters details.fold").evaluate((d) => d.open)), "the filters start folded on a phone");
+  await page.locator("#referral-filters summary").tap();
   await page.selectOption("select[name=state]", "sent");
   await Promise.all([page.waitForURL(/state=sent/), page.getByRole("button", { name: "Show" }).tap()]);
   const waiting = Number((squash(await page.textContent("#referral-count")).match(/ of ([\d,]+)/) || [, "0"])[1].replace(/,/g, ""))
@@ -411,6 +414,7 @@ async function referralsAtScale() {
   await Promise.all([page.waitForURL(/done=\d+/), button.tap()]);
   // Back on the same filtered page, saying what happened (the referral is no longer "sent").
   check(new URL(page.url()).searchParams.get("state") === "sent", `the list comes back with its filter (${page.url()})`);
+  check(await page.locator("#referral-filters details.fold").evaluate((d) => d.open), "a filter that is set keeps the filters open");
   const done = squash(await page.textContent("#referral-done"));
   check(done === `Referral #${id.replace("referral-", "")} is now accepted.`, `the list says what was done: ${done}`);
   await layoutChecks(page, "referrals at scale (phone)");

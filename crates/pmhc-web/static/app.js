@@ -15,6 +15,16 @@
     });
   }
 
+  // On a phone, a list's filters fold away unless one is set: the list comes first.
+  if (window.matchMedia && window.matchMedia("(max-width: 40rem)").matches) {
+    document.querySelectorAll("form[data-fold] details.fold").forEach(function (d) {
+      var set = Array.prototype.some.call(d.querySelectorAll("input, select"), function (el) {
+        return el.type !== "hidden" && el.type !== "submit" && el.value !== "";
+      });
+      if (!set) d.open = false;
+    });
+  }
+
   // Irreversible moves ask first.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
