@@ -140,6 +140,70 @@ pub enum Command {
     /// evaluations, and the coverage of patrol officers and dispatchers by precinct and shift.
     #[command(subcommand, after_help = TRAINING_HELP)]
     Training(TrainingCommand),
+
+    /// Linking people across partners without sharing identities: encode identifiers into
+    /// hardened Bloom-filter encodings where they are kept, and match the encodings of two
+    /// partners. Needs no database.
+    #[command(subcommand, after_help = LINK_HELP)]
+    Link(LinkCommand),
+}
+
+const LINK_HELP: &str = "\
+Each partner encodes its own people with the linkage project's shared secret (a file of at least
+32 random bytes, raw or hex — e.g. `head -c 32 /dev/urandom > project.key`, handed to the
+partners, never to pmhc's installation); only the .clk files leave a partner. The encodings of
+two partners are then matched where both may send them.
+
+Examples:
+  pmhc link encode people.csv --secret-file project.key --id person_id \\
+      --field given_name=first --field surname=last --field date_of_birth=dob --output police.clk
+  pmhc link match police.clk clinic.clk --output links.csv --review review.csv";
+
+/// `pmhc link`: privacy-preserving record linkage.
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// Encode each row's identifiers (at least two usable of given name, surname, date of birth,
+    /// sex, postcode) into a hardened Bloom-filter encoding. The output holds the row's id and its
+    /// encoding, nothing else of the row; a row with fewer than two usable identifiers is skipped
+    /// and listed in OUTPUT.rejects.csv (exit 3).
+    #[command(after_help = "Example:\n  pmhc link encode people.csv --secret-file project.key --id person_id \\\n      --field given_name=first --field surname=last --field date_of_birth=dob --dob-format %d/%m/%Y --output police.clk")]
+    Encode {
+        /// The CSV file (a header row; header names are trimmed).
+        file: PathBuf,
+        /// The linkage project's secret: at least 32 random bytes, raw or as hex.
+        #[arg(long)]
+        secret_file: PathBuf,
+        /// The column with each row's id (written beside its encoding).
+        #[arg(long)]
+        id: String,
+        /// IDENTIFIER=COLUMN, for given_name, surname, date_of_birth, sex and postcode (at least
+        /// three of them).
+        #[arg(long = "field", value_name = "IDENTIFIER=COLUMN", required = true)]
+        fields: Vec<String>,
+        /// How dates of birth are written: %Y%m%d, %Y-%m-%d (the default) or %d/%m/%Y, or another
+        /// chrono format.
+        #[arg(long, default_value = "%Y-%m-%d")]
+        dob_format: String,
+        /// Where the encodings go (.clk).
+        #[arg(long)]
+        output: PathBuf,
+    },
+    /// Match two encoding files made under the same secret: one-to-one links at or above the
+    /// threshold (from the data unless given; printed on standard error), written as
+    /// a_id,b_id,score sorted by a_id; pairs just below it to --review.
+    #[command(after_help = "Example:\n  pmhc link match police.clk clinic.clk --output links.csv --review review.csv")]
+    Match {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// The Dice score a link needs (0.5 to 1.0); read from the scores when not given.
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// Where the pairs for clerical review go (within 0.05 below the threshold).
+        #[arg(long)]
+        review: Option<PathBuf>,
+    },
 }
 
 const TRAINING_HELP: &str = "\

@@ -21,6 +21,7 @@ pub mod field;
 pub mod field_form;
 pub mod import;
 pub mod limits;
+pub mod linkage;
 pub mod numbers;
 pub mod outcomes;
 pub mod person;

@@ -12,6 +12,7 @@ mod encounters;
 mod import;
 mod imports;
 mod init;
+mod link;
 mod mappings;
 mod partner;
 mod people;
@@ -47,6 +48,8 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
     }
     match cli.command {
         Command::Mappings(cmd) => mappings::mappings(cmd),
+        // Linkage runs where the identities are: no database.
+        Command::Link(cmd) => link::link(cmd),
         Command::Db(DbCommand::Status) => db::db_status(&cli.database).await,
         // Writing CSV needs no database.
         Command::Demo(args) if args.csv.is_some() => demo::demo(None, &cli.database, clock, args).await,
@@ -92,7 +95,7 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
                 Command::Services(cmd) => services::services(&cx, cmd).await,
                 Command::Referrals(cmd) => referrals::referrals(&store, &cx, cmd).await,
                 Command::Training(cmd) => training::training(&store, &cx, cmd).await,
-                Command::Mappings(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
+                Command::Mappings(_) | Command::Link(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;
             code
@@ -114,7 +117,7 @@ fn reads_only(c: &Command) -> bool {
         Command::Partner(p) => matches!(p, PartnerCommand::List),
         Command::Agreement(a) => matches!(a, AgreementCommand::List),
         Command::Consent(c) => matches!(c, ConsentCommand::List { .. } | ConsentCommand::Accounting { .. }),
-        Command::Init | Command::Import(_) | Command::Demo(_) | Command::Db(_) | Command::Mappings(_) | Command::Serve(_) => false,
+        Command::Init | Command::Import(_) | Command::Demo(_) | Command::Db(_) | Command::Mappings(_) | Command::Serve(_) | Command::Link(_) => false,
     }
 }
 
