@@ -214,7 +214,7 @@ fn hostile_minutes_are_refused_and_plain_markdown_is_not() {
         assert!(check_minutes(bad).is_err(), "{bad} is refused: {:?}", check_minutes(bad));
     }
     for good in [
-        "# Minutes\n\n- Item **one**\n- [the toolkit](https://bja.ojp.gov/program/pmhc)\n\n3 < 4 and a<b are fine; so is `code`.",
+        "# Minutes\n\n- Item **one**\n- [the toolkit](https://bja.ojp.gov/program/pmhc)\n\n3 < 4 and 2<3 are fine; so is `code`.",
         "[relative](/workgroup/meetings/2) and [mail](mailto:chair@example.org) and [anchor](#top)",
         "Data: the subcommittee reported",
     ] {
