@@ -120,6 +120,15 @@ fn check_name(out: &mut Vec<FieldProblem>, field: &str, what: &str, value: &str,
     }
 }
 
+/// A day pmhc can hold and a person means: the years 1900 to 2200.
+fn check_day(out: &mut Vec<FieldProblem>, field: &str, d: Option<NaiveDate>) {
+    if let Some(d) = d
+        && !(1900..=2200).contains(&d.year())
+    {
+        out.push(problem(field, format!("{d} is not a day of the years 1900 to 2200")));
+    }
+}
+
 fn check_text(out: &mut Vec<FieldProblem>, field: &str, what: &str, value: &str, limit: usize) {
     if value.len() > limit {
         out.push(problem(field, format!("the {what} is {} bytes long; the limit is {limit} bytes", value.len())));
@@ -208,6 +217,8 @@ impl Member {
         if let Some(u) = &self.username {
             check_name(&mut out, "username", "account name", u, true);
         }
+        check_day(&mut out, "joined_on", Some(self.joined_on));
+        check_day(&mut out, "left_on", self.left_on);
         if let Some(left) = self.left_on
             && left < self.joined_on
         {
@@ -391,6 +402,7 @@ impl Meeting {
         let mut out = Vec::new();
         check_name(&mut out, "title", "meeting's title", &self.title, true);
         check_name(&mut out, "location", "place", &self.location, false);
+        check_day(&mut out, "held_on", Some(self.held_on));
         if self.agenda.len() > ITEMS_LIMIT {
             out.push(problem("agenda", format!("at most {ITEMS_LIMIT} agenda items")));
         }
@@ -485,6 +497,8 @@ impl ActionItem {
         }
         check_text(&mut out, "text", "action", &self.text, TEXT_LIMIT / 4);
         check_text(&mut out, "follow_up", "follow-up notes", &self.follow_up, TEXT_LIMIT);
+        check_day(&mut out, "due_on", Some(self.due_on));
+        check_day(&mut out, "closed_on", self.closed_on);
         match members.iter().find(|m| m.id == self.owner) {
             None => out.push(problem("owner", format!("#{} is not a member", self.owner))),
             Some(m) if m.left_on.is_some_and(|l| l < meeting.held_on) => out.push(problem("owner", format!("{} had left the workgroup by {}", m.name, meeting.held_on))),
