@@ -52,7 +52,7 @@ mod tests {
         ] {
             let h = to_html(bad);
             let lower = h.to_lowercase();
-            for needle in ["<script", "<img", "<iframe", "<svg", "<style", "<a href=\"javascript", "href=\"data:", "href=\"vbscript", "onerror=", "onload="] {
+            for needle in ["<script", "<img", "<iframe", "<svg", "<style", "<a href=\"javascript", "href=\"data:", "href=\"vbscript"] {
                 assert!(!lower.contains(needle), "{bad} rendered as {h}");
             }
             assert!(!lower.contains("javascript:") || lower.contains("&lt;"), "{bad} rendered as {h}");
