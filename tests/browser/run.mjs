@@ -418,6 +418,76 @@ async function referralsAtScale() {
   await ctx.close();
 }
 
+/// The workgroup: the coordinator links a member to an account and adds an action item to the
+/// oldest meeting (refused first with its due day before the meeting: the message beside the field,
+/// what was typed kept), at 1280 px; the member finds it overdue on a phone, marks it done with a
+/// note, and reads the printable meeting page at 375 px.
+async function workgroupMeetingAndActions() {
+  step = "workgroup: a meeting and its action items";
+  const desk = await contextAt(1280);
+  const page = await desk.newPage();
+  watch(page, "workgroup (coordinator)");
+  await signIn(page, "coordinator, workgroup", DEMO_USERS.coordinator, PASSWORD, DEMO);
+  await page.goto(`${DEMO}/workgroup`);
+  check(squash(await page.textContent("main")).includes("fewer than 3"), "the representation table shows a small group as fewer than 3");
+  await page.getByRole("link", { name: "Helen Park" }).click();
+  await page.getByText("Change Helen Park's membership").click();
+  await page.fill("#m-username", DEMO_USERS["workgroup member"]);
+  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Save", exact: true }).click()]);
+  check(squash(await page.textContent("main")).includes("Helen Park is saved."), "the member is linked to the account");
+  await page.goto(`${DEMO}/workgroup/meetings`);
+  const rows = page.locator("#meetings tbody tr");
+  const oldest = rows.last();
+  const day = squash(await oldest.locator("td").first().textContent());
+  await oldest.getByRole("link").click();
+  await page.getByText("Add an action item").click();
+  const text = "Browser test: bring the housing authority to the table";
+  await page.fill("#a-text", text);
+  await page.selectOption("#a-owner", { label: "Helen Park" });
+  const before = new Date(Date.parse(day) - 86400000).toISOString().slice(0, 10);
+  await page.fill("#a-due", before);
+  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Add the action item" }).click()]);
+  const error = squash(await page.textContent("#a-due-error").catch(() => ""));
+  check(error.includes("before the meeting it comes from"), `a due day before the meeting is refused beside the field (${error})`);
+  check((await page.inputValue("#a-text")) === text, "what was typed is kept after the refusal");
+  await layoutChecks(page, "meeting page, refused action item (1280)");
+  await axe(page, "meeting page, refused action item");
+  await shot(page, "workgroup-1280-meeting-refused");
+  const due = new Date(Date.parse(day) + 7 * 86400000).toISOString().slice(0, 10);
+  await page.fill("#a-due", due);
+  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Add the action item" }).click()]);
+  check(squash(await page.textContent("main")).includes("added, due"), "the action item is added");
+  await shot(page, "workgroup-1280-meeting");
+  const meetingUrl = page.url().split("?")[0];
+  await desk.close();
+
+  const phone = await contextAt(375);
+  const mob = await phone.newPage();
+  watch(mob, "workgroup (member)");
+  await signIn(mob, "member, action items", DEMO_USERS["workgroup member"], PASSWORD, DEMO);
+  await mob.goto(`${DEMO}/workgroup/actions`);
+  const item = mob.locator("article.action", { hasText: text });
+  check((await item.count()) === 1 && (await item.getAttribute("class")).includes("overdue"), "the member's new action item is overdue");
+  check(squash(await item.textContent()).includes("(you)"), "marked as the member's own");
+  await layoutChecks(mob, "action items (375)");
+  await axe(mob, "action items (phone)");
+  await shot(mob, "workgroup-375-actions");
+  await item.locator("select[name=status]").selectOption("done");
+  await item.locator("textarea[name=note]").fill("Called the housing authority; they join next month.");
+  await Promise.all([mob.waitForURL(/done=\d+/), item.getByRole("button").click()]);
+  const done = mob.locator("article.action", { hasText: text });
+  check(squash(await done.textContent()).includes("Done"), "the action item is done");
+  check((await mob.locator("article.action.overdue", { hasText: text }).count()) === 0, "no longer overdue");
+  await mob.goto(meetingUrl);
+  check(squash(await mob.textContent("main")).includes("Minutes"), "the meeting page shows its minutes");
+  await layoutChecks(mob, "meeting page (375)");
+  await axe(mob, "meeting page (phone)");
+  await shot(mob, "workgroup-375-meeting");
+  await mob.emulateMedia({ media: "print" });
+  check(!(await mob.locator("header.top").isVisible()), "the printed meeting page has no menu");
+  await phone.close();
+}
+
 /// The sharing form keeps what was typed through a validation error and a password re-check.
 async function sharingSurvivesReauth() {
   step = "the sharing form through a re-authentication";
@@ -932,6 +1002,7 @@ try {
     await sweep();
     await referralsAtScale();
     await sharingSurvivesReauth();
+    await workgroupMeetingAndActions();
   }
 } catch (e) {
   fail(`stopped at "${step}": ${e.stack || e}`);
