@@ -273,6 +273,9 @@ async function compareResults(page, label, report) {
 // ---- The sweep: every page once per width, as a role that may open it ---------------------
 
 const DEMO = (process.env.DEMO_URL || "").replace(/\/$/, "");
+// The servers' today (the tests' one clock: PMHC_NOW when set), as YYYY-MM-DD.
+const TODAY = process.env.PMHC_TODAY || new Date().toISOString().slice(0, 10);
+const dayAfter = (day, n) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86400000).toISOString().slice(0, 10);
 // "coordinator=coord,administrator=boss,…": the demo jurisdiction's users by role.
 const DEMO_USERS = Object.fromEntries((process.env.DEMO_USERS || "").split(",").filter(Boolean).map((kv) => kv.split("=")));
 
@@ -422,6 +425,83 @@ async function referralsAtScale() {
   await ctx.close();
 }
 
+/// The workgroup: the coordinator links a member to an account and adds an action item to the
+/// oldest meeting (refused first with its due day before the meeting: the message beside the field,
+/// what was typed kept), at 1280 px; the member finds it overdue on a phone, marks it done with a
+/// note, and reads the printable meeting page at 375 px.
+async function workgroupMeetingAndActions() {
+  step = "workgroup: a meeting and its action items";
+  const desk = await contextAt(1280);
+  const page = await desk.newPage();
+  watch(page, "workgroup (coordinator)");
+  await signIn(page, "coordinator, workgroup", DEMO_USERS.coordinator, PASSWORD, DEMO);
+  await page.goto(`${DEMO}/workgroup`);
+  check(squash(await page.textContent("main")).includes("fewer than 3"), "the representation table shows a small group as fewer than 3");
+  await page.getByRole("link", { name: "Helen Park" }).click();
+  await page.getByText("Change Helen Park's membership").click();
+  await page.fill("#m-username", DEMO_USERS["workgroup member"]);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.locator("#member-form").getByRole("button", { name: "Save" }).click()]);
+  check(squash(await page.textContent("main")).includes("Helen Park is saved."), "the member is linked to the account");
+  await page.goto(`${DEMO}/workgroup/meetings`);
+  const rows = page.locator("#meetings tbody tr");
+  const oldest = rows.last();
+  const day = squash(await oldest.locator("td").first().textContent());
+  await Promise.all([page.waitForURL(/\/workgroup\/meetings\/\d+$/), oldest.getByRole("link").click()]);
+  const meetingUrl = page.url();
+  await page.getByText("Add an action item").click();
+  const text = "Browser test: bring the housing authority to the table";
+  await page.fill("#a-text", text);
+  await page.selectOption("#a-owner", { label: "Helen Park" });
+  const before = new Date(Date.parse(day) - 86400000).toISOString().slice(0, 10);
+  await page.fill("#a-due", before);
+  expectHttpErrors = true; // the refusal answers 422
+  await Promise.all([
+    page.waitForResponse((r) => /\/workgroup\/meetings\/\d+\/actions$/.test(new URL(r.url()).pathname) && r.request().method() === "POST"),
+    page.getByRole("button", { name: "Add the action item" }).click(),
+  ]);
+  await page.waitForLoadState("load");
+  await page.waitForTimeout(200);
+  expectHttpErrors = false;
+  const error = squash(await page.textContent("#a-due-error").catch(() => ""));
+  check(error.includes("before the meeting it comes from"), `a due day before the meeting is refused beside the field (${error})`);
+  check((await page.inputValue("#a-text")) === text, "what was typed is kept after the refusal");
+  await layoutChecks(page, "meeting page, refused action item (1280)");
+  await axe(page, "meeting page, refused action item");
+  await shot(page, "workgroup-1280-meeting-refused");
+  const due = new Date(Date.parse(day) + 7 * 86400000).toISOString().slice(0, 10);
+  await page.fill("#a-due", due);
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.getByRole("button", { name: "Add the action item" }).click()]);
+  check(squash(await page.textContent("main")).includes("added, due"), "the action item is added");
+  await shot(page, "workgroup-1280-meeting");
+  await desk.close();
+
+  const phone = await contextAt(375);
+  const mob = await phone.newPage();
+  watch(mob, "workgroup (member)");
+  await signIn(mob, "member, action items", DEMO_USERS["workgroup member"], PASSWORD, DEMO);
+  await mob.goto(`${DEMO}/workgroup/actions`);
+  const item = mob.locator("article.action", { hasText: text });
+  check((await item.count()) === 1 && (await item.getAttribute("class")).includes("overdue"), "the member's new action item is overdue");
+  check(squash(await item.textContent()).includes("(you)"), "marked as the member's own");
+  await layoutChecks(mob, "action items (375)");
+  await axe(mob, "action items (phone)");
+  await shot(mob, "workgroup-375-actions");
+  await item.locator("select[name=status]").selectOption("done");
+  await item.locator("textarea[name=note]").fill("Called the housing authority; they join next month.");
+  await Promise.all([mob.waitForURL(/done=\d+/), item.getByRole("button").click()]);
+  const done = mob.locator("article.action", { hasText: text });
+  check(squash(await done.textContent()).includes("Done"), "the action item is done");
+  check((await mob.locator("article.action.overdue", { hasText: text }).count()) === 0, "no longer overdue");
+  await mob.goto(meetingUrl);
+  check(squash(await mob.textContent("main")).includes("Minutes"), "the meeting page shows its minutes");
+  await layoutChecks(mob, "meeting page (375)");
+  await axe(mob, "meeting page (phone)");
+  await shot(mob, "workgroup-375-meeting");
+  await mob.emulateMedia({ media: "print" });
+  check(!(await mob.locator("header.top").isVisible()), "the printed meeting page has no menu");
+  await phone.close();
+}
+
 /// The sharing form keeps what was typed through a validation error and a password re-check.
 async function sharingSurvivesReauth() {
   step = "the sharing form through a re-authentication";
@@ -436,7 +516,7 @@ async function sharingSurvivesReauth() {
     await page.locator("#a-groups input[value=incident_details]").check();
     await page.locator("#a-groups input[value=area_and_time]").check();
     await page.fill("#a-basis", "MOU section 4");
-    await page.fill("#a-from", "2026-01-01");
+    await page.fill("#a-from", TODAY);
     await page.fill("#a-to", expires);
   };
   const kept = async (where) => {
@@ -445,7 +525,7 @@ async function sharingSurvivesReauth() {
     check(await page.locator("#a-groups input[value=area_and_time]").isChecked(), `${where}: the field groups are kept`);
   };
   // A validation error (it ends before it starts): the form comes back as typed.
-  await fill("2025-06-30");
+  await fill(dayAfter(TODAY, -1));
   expectHttpErrors = true;
   const posted = (r) => new URL(r.url()).pathname === "/sharing/agreements" && r.request().method() === "POST";
   await Promise.all([page.waitForResponse(posted), page.getByRole("button", { name: "Propose the agreement" }).click()]);
@@ -459,7 +539,7 @@ async function sharingSurvivesReauth() {
   for (let i = 0; i < 100 && !existsSync(process.env.PMHC_AGED); i++) await new Promise((r) => setTimeout(r, 100));
   check(existsSync(process.env.PMHC_AGED), "the test aged the sign-in");
   unlinkSync(process.env.PMHC_AGED);
-  await page.fill("#a-to", "2026-12-31");
+  await page.fill("#a-to", dayAfter(TODAY, 365));
   await Promise.all([page.waitForSelector("#confirm-password"), page.getByRole("button", { name: "Propose the agreement" }).click()]);
   await shot(page, "sweep-1280-sharing-confirm-password");
   await axe(page, "confirm password");
@@ -1016,6 +1096,7 @@ try {
     await sweep();
     await referralsAtScale();
     await sharingSurvivesReauth();
+    await workgroupMeetingAndActions();
   }
 } catch (e) {
   fail(`stopped at "${step}": ${e.stack || e}`);

@@ -146,6 +146,11 @@ pub enum Command {
     /// partners. Needs no database.
     #[command(subcommand, after_help = LINK_HELP)]
     Link(LinkCommand),
+
+    /// The interagency workgroup: its members, meetings and action items as CSV (export, edit in a
+    /// spreadsheet, import again), the overdue action items and the representation table.
+    #[command(subcommand, after_help = WORKGROUP_HELP)]
+    Workgroup(WorkgroupCommand),
 }
 
 const LINK_HELP: &str = "\
@@ -204,6 +209,77 @@ pub enum LinkCommand {
         #[arg(long)]
         review: Option<PathBuf>,
     },
+}
+
+const WORKGROUP_HELP: &str = "\
+The workgroup (Handbook, Question 1) is kept on the pages /workgroup, /workgroup/meetings and
+/workgroup/actions; these commands move it in and out as CSV. Each file is read whole: one bad row
+imports nothing, and every problem is listed with its line. Export, edit, import: a row with an
+id changes that record, a row without one is matched by its name (members), its day, kind and
+title (meetings), or added. Members are named by their names in every file.
+
+  members   id, name, username (a pmhc account, optional), affiliation, partner (its number),
+            sector, role, substitute_for (the member's name), joined_on, left_on
+            sectors: law_enforcement, behavioral_health, substance_use_treatment, crisis_services,
+            advocacy, housing, lived_experience, families, other
+            roles: chair, co_chair, member, substitute, staff
+  meetings  id, held_on, kind (workgroup, subcommittee, leadership), title, location,
+            agenda (one item per line: title | presenter | minutes), present and excused (names
+            separated by `;`), decisions (one per line, numbered in order), minutes (Markdown, no
+            HTML, links to http, https and mailto only; at most 32 KiB)
+  actions   id, meeting_id (or meeting_on and meeting_title), decision (its number), owner, text,
+            due_on, status (open, done, dropped; empty: open), follow_up, closed_on
+
+What members say of themselves (lived experience, demographics) is personal and is in no file:
+each member enters it on their own page, and the coordinator reads it there. Overdue means open
+past its due day, on pmhc's today (PMHC_NOW moves it).
+
+Examples:
+  pmhc workgroup members export --output members.csv
+  pmhc workgroup members import members.csv
+  pmhc workgroup meetings import meetings.csv
+  pmhc workgroup actions export > actions.csv
+  pmhc workgroup actions overdue
+  pmhc workgroup representation";
+
+#[derive(Debug, Subcommand)]
+pub enum WorkgroupCommand {
+    /// The members as CSV.
+    #[command(subcommand)]
+    Members(WorkgroupFile),
+    /// The meetings (agenda, attendance, decisions, minutes) as CSV.
+    #[command(subcommand)]
+    Meetings(WorkgroupFile),
+    /// The action items as CSV, and those overdue.
+    #[command(subcommand)]
+    Actions(WorkgroupActions),
+    /// The membership against the community's demographics ("fewer than 3" for small groups),
+    /// the sectors missing and the gaps in words.
+    Representation,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkgroupFile {
+    /// Write the CSV (to standard output unless --output).
+    Export {
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Read a CSV file whole: every row saved, or none.
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkgroupActions {
+    /// Write the CSV (to standard output unless --output).
+    Export {
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Read a CSV file whole: every row saved, or none.
+    Import { file: PathBuf },
+    /// The open action items past their due day, longest overdue first.
+    Overdue,
 }
 
 const TRAINING_HELP: &str = "\

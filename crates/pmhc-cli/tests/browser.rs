@@ -171,6 +171,7 @@ fn the_web_application_in_a_browser() {
         .env("SCREENSHOT_DIR", &shots)
         .env("PMHC_CHROMIUM", &chromium)
         .env("DEMO_URL", &demo.base)
+        .env("PMHC_TODAY", today().to_string())
         .env("DEMO_USERS", "coordinator=coord,administrator=boss,clinician=clin,workgroup member=member")
         .env("PMHC_AGE_REQUEST", &age_request)
         .env("PMHC_AGED", &aged)

@@ -80,7 +80,25 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/api/v1/imports", &["administrator", "analyst"]),
     ("GET", "/api/v1/consents", &["administrator", "clinician"]),
     ("GET", "/api/v1/consents/accounting?subject=x", &["administrator", "clinician"]),
+    // The workgroup (the demo makes one): kept by the coordinator and administrators, read by
+    // workgroup members (`viewer`), nothing for anyone else.
+    ("GET", "/workgroup", WORKGROUP),
+    ("GET", "/workgroup/members/1", WORKGROUP),
+    ("GET", "/workgroup/meetings", WORKGROUP),
+    ("GET", "/workgroup/meetings/1", WORKGROUP),
+    ("GET", "/workgroup/actions", WORKGROUP),
+    ("GET", "/api/v1/workgroup", WORKGROUP),
+    ("GET", "/api/v1/workgroup/members", WORKGROUP),
+    ("GET", "/api/v1/workgroup/members/1", WORKGROUP),
+    ("GET", "/api/v1/workgroup/meetings", WORKGROUP),
+    ("GET", "/api/v1/workgroup/meetings/1", WORKGROUP),
+    ("GET", "/api/v1/workgroup/actions", WORKGROUP),
+    ("GET", "/api/v1/workgroup/actions?overdue=true", WORKGROUP),
+    ("GET", "/api/v1/workgroup/participation", WORKGROUP),
 ];
+
+/// Those who read the workgroup.
+const WORKGROUP: &[&str] = &["administrator", "viewer", "project_coordinator"];
 
 #[test]
 fn the_web_application_on_every_backend() {
@@ -265,6 +283,13 @@ fn every_role_is_refused_what_it_may_not_do(s: &Server) {
         assert_eq!(nav.contains("href=\"/encounters\""), READERS.contains(&role), "{role} nav");
         assert_eq!(nav.contains("href=\"/consents\""), ["administrator", "clinician"].contains(&role), "{role} nav");
         assert_eq!(nav.contains("href=\"/users\""), ["administrator", "installation_administrator"].contains(&role), "{role} nav");
+        assert_eq!(nav.contains("href=\"/workgroup\""), WORKGROUP.contains(&role), "{role} nav");
+        // Keeping the workgroup: the coordinator and administrators (a bad body: 422); the rest 403.
+        let r = api_client.send_json("POST", "/api/v1/workgroup/members", &json!({"name": format!("M-{role}"), "sector": "advocacy", "role": "member", "joined_on": "2024-01-01", "left_on": "2023-01-01"}), &[]);
+        let keeps = ["administrator", "project_coordinator"].contains(&role);
+        assert_eq!(r.status, if keeps { 422 } else { 403 }, "{role} POST workgroup member: {}", r.text());
+        let r = api_client.send_json("POST", "/api/v1/workgroup/actions/1", &json!({"note": "x"}), &[]);
+        assert_eq!(r.status, if keeps { 200 } else { 403 }, "{role} note on someone else's action item: {}", r.text());
     }
 }
 

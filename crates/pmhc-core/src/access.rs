@@ -27,7 +27,7 @@ pub enum Role {
     /// and audit entries only.
     Administrator,
     /// Runs the workgroup: outcomes, definitions, records (read), the partners' agreements,
-    /// the audit trail.
+    /// the audit trail, the workgroup itself (members, meetings, action items).
     ProjectCoordinator,
     /// Imports CAD/RMS exports, sets the shared definitions, works with records.
     DataSpecialist,
@@ -36,7 +36,8 @@ pub enum Role {
     /// A co-responder or behavioral-health clinician: records encounters, reads records, and
     /// records the people's consents (42 CFR Part 2).
     Clinician,
-    /// A workgroup member or agency executive: aggregate outcomes and definitions only.
+    /// A workgroup member or agency executive: aggregate outcomes and definitions, and the
+    /// workgroup (read; their own action items kept).
     WorkgroupMember,
     /// Runs the installation: adds partners and creates a partner's first administrator; reads no
     /// records. An account it creates in a partner that has an administrator waits for that
@@ -71,10 +72,16 @@ pub enum Permission {
     ManageAgreements,
     /// Record and revoke consents and read the accounting of disclosures.
     ManageConsents,
+    /// Read the workgroup: its charge, members, representation, meetings and action items (and
+    /// keep one's own action items).
+    ViewWorkgroup,
+    /// Keep the workgroup: its charge, members, the community's demographics, meetings, minutes,
+    /// decisions and everyone's action items.
+    ManageWorkgroup,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ViewOutcomes,
         Permission::ViewDefinitions,
         Permission::EditDefinitions,
@@ -85,6 +92,8 @@ impl Permission {
         Permission::ViewAudit,
         Permission::ManageAgreements,
         Permission::ManageConsents,
+        Permission::ViewWorkgroup,
+        Permission::ManageWorkgroup,
     ];
 
     /// What a refused user is told they lack.
@@ -100,6 +109,8 @@ impl Permission {
             Permission::ViewAudit => "read the audit trail",
             Permission::ManageAgreements => "manage partners and information-sharing agreements",
             Permission::ManageConsents => "record consents and read the accounting of disclosures",
+            Permission::ViewWorkgroup => "read the workgroup's members, meetings and action items",
+            Permission::ManageWorkgroup => "keep the workgroup's members, meetings and action items",
         }
     }
 }
@@ -149,7 +160,7 @@ impl Role {
             Role::Administrator => true,
             Role::ProjectCoordinator => matches!(
                 p,
-                ViewOutcomes | ViewDefinitions | EditDefinitions | ViewEncounters | ManageAgreements | ViewAudit
+                ViewOutcomes | ViewDefinitions | EditDefinitions | ViewEncounters | ManageAgreements | ViewAudit | ViewWorkgroup | ManageWorkgroup
             ),
             Role::DataSpecialist => {
                 matches!(p, ViewOutcomes | ViewDefinitions | EditDefinitions | ViewEncounters | EditEncounters | Import)
@@ -158,7 +169,7 @@ impl Role {
             Role::Clinician => {
                 matches!(p, ViewOutcomes | ViewDefinitions | ViewEncounters | EditEncounters | ManageConsents)
             }
-            Role::WorkgroupMember => matches!(p, ViewOutcomes | ViewDefinitions),
+            Role::WorkgroupMember => matches!(p, ViewOutcomes | ViewDefinitions | ViewWorkgroup),
             Role::InstallationAdministrator => matches!(p, ViewOutcomes | ViewDefinitions | ManageUsers | ManageAgreements),
             Role::Auditor => matches!(p, ViewOutcomes | ViewDefinitions | ViewAudit),
         }
@@ -276,16 +287,16 @@ mod tests {
     fn the_permission_table() {
         // Written out in full so a change to the table is a visible change to this test.
         // Columns: outcomes, definitions, edit definitions, view records, edit records, import,
-        // users, audit, agreements, consents.
+        // users, audit, agreements, consents, view workgroup, manage workgroup.
         let expected = [
-            (Role::Administrator, [true, true, true, true, true, true, true, true, true, true]),
-            (Role::ProjectCoordinator, [true, true, true, true, false, false, false, true, true, false]),
-            (Role::DataSpecialist, [true, true, true, true, true, true, false, false, false, false]),
-            (Role::Officer, [true, true, false, true, true, false, false, false, false, false]),
-            (Role::Clinician, [true, true, false, true, true, false, false, false, false, true]),
-            (Role::WorkgroupMember, [true, true, false, false, false, false, false, false, false, false]),
-            (Role::InstallationAdministrator, [true, true, false, false, false, false, true, false, true, false]),
-            (Role::Auditor, [true, true, false, false, false, false, false, true, false, false]),
+            (Role::Administrator, [true, true, true, true, true, true, true, true, true, true, true, true]),
+            (Role::ProjectCoordinator, [true, true, true, true, false, false, false, true, true, false, true, true]),
+            (Role::DataSpecialist, [true, true, true, true, true, true, false, false, false, false, false, false]),
+            (Role::Officer, [true, true, false, true, true, false, false, false, false, false, false, false]),
+            (Role::Clinician, [true, true, false, true, true, false, false, false, false, true, false, false]),
+            (Role::WorkgroupMember, [true, true, false, false, false, false, false, false, false, false, true, false]),
+            (Role::InstallationAdministrator, [true, true, false, false, false, false, true, false, true, false, false, false]),
+            (Role::Auditor, [true, true, false, false, false, false, false, true, false, false, false, false]),
         ];
         for (role, row) in expected {
             for (p, want) in Permission::ALL.iter().zip(row) {

@@ -33,6 +33,7 @@ pub mod stats;
 pub mod totp;
 pub mod training;
 pub mod visit;
+pub mod workgroup;
 
 pub use codes::{
     AgeBand, CallSource, CodeList, DatePrecision, Disposition, Gender, HousingStatus, RaceEthnicity, ReferralResult,

@@ -33,6 +33,17 @@ pub const FREE_TEXT_FIELDS: &[&str] = &[
     "body",
     "definition",
     "toml",
+    // The workgroup's charge, minutes and notes.
+    "vision",
+    "mission",
+    "principles",
+    "focus_areas",
+    "minutes",
+    "agenda",
+    "decisions",
+    "follow_up",
+    "in_own_words",
+    "community",
 ];
 
 /// The limit of a field by its name (the last segment of a path such as `referrals[0].reason`).

@@ -524,7 +524,7 @@ mod tests {
     fn linking_generated_people_with_typos() {
         let enc = Encoder::new(&secret(5));
         let mut rng = SplitMix(42);
-        let mut word = |rng: &mut SplitMix, n: usize| (0..n).map(|_| (b'a' + rng.below(26) as u8) as char).collect::<String>();
+        let word = |rng: &mut SplitMix, n: usize| (0..n).map(|_| (b'a' + rng.below(26) as u8) as char).collect::<String>();
         let n = 2000;
         let people: Vec<LinkIdentifiers> = (0..n)
             .map(|_| {

@@ -34,6 +34,11 @@ closed_list!(
         CrisisServices = "crisis_services" / "911/988 and crisis services",
         Advocacy = "advocacy" / "Advocacy",
         Housing = "housing" / "Housing",
+        /// People with lived experience of mental illness or of the justice and behavioral-health
+        /// systems, and their peer organizations (seed 000: equal partners from the outset).
+        LivedExperience = "lived_experience" / "People with lived experience",
+        /// Family members of people with mental illness, and family organizations.
+        Families = "families" / "Families",
         Other = "other" / "Other",
     }
 );

@@ -26,6 +26,7 @@ pub mod releases;
 pub mod sharing;
 pub mod signin;
 pub mod training;
+pub mod workgroup;
 
 pub use definitions::definitions_toml;
 

@@ -49,6 +49,7 @@ mod sqlite_text;
 mod training;
 mod referral_history;
 mod releases;
+mod workgroup;
 
 pub use accounts::{ApiTokenInfo, SessionRecord, User};
 pub use audit::{AuditFilter, AuditScope};

@@ -40,6 +40,7 @@ pub mod openapi;
 mod pdf;
 mod present;
 mod statics;
+mod markdown;
 mod views;
 
 // One folder per feature (its routes in `mod.rs`, its pages and its API part); no feature imports
@@ -53,6 +54,7 @@ mod referrals;
 mod services;
 mod sharing;
 mod training;
+mod workgroup;
 
 // The features' router tests share `testing`; `tests` checks the whole application and the layout.
 #[cfg(test)]
@@ -139,6 +141,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sharing::routes())
         .merge(services::routes())
         .merge(training::routes())
+        .merge(workgroup::routes())
         .merge(referrals::routes())
         .merge(audit::routes())
         .route("/healthz", get(|| async { "ok" }))
@@ -197,6 +200,7 @@ fn api_routes() -> Router<AppState> {
         .merge(sharing::api_routes())
         .merge(referrals::api_routes())
         .merge(training::api_routes())
+        .merge(workgroup::api_routes())
         .merge(services::api_routes())
         .fallback(|| async { ApiError(AppError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())) })
 }

@@ -23,7 +23,19 @@ pub(crate) struct TestApp {
 
 impl TestApp {
     pub(crate) async fn new() -> TestApp {
-        let store = Store::open("sqlite::memory:").await.expect("an in-memory store");
+        TestApp::with_clock(pmhc_store::Clock::system()).await
+    }
+
+    /// The application on a day of the test's (noon, UTC): what it considers today.
+    pub(crate) async fn on_day(y: i32, m: u32, d: u32) -> TestApp {
+        use chrono::TimeZone;
+        let at = chrono::Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).single().expect("a day");
+        TestApp::with_clock(pmhc_store::Clock::fixed(at)).await
+    }
+
+    /// The application on a clock of the test's (what it considers today).
+    pub(crate) async fn with_clock(clock: pmhc_store::Clock) -> TestApp {
+        let store = Store::open("sqlite::memory:").await.expect("an in-memory store").with_clock(clock);
         store.migrate().await.expect("migrations");
         let cx = pmhc_service::ServiceContext::new(store.clone());
         let state = crate::AppState::new(cx.clone(), crate::ServeConfig::default()).expect("the application's state");

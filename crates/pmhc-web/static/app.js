@@ -175,3 +175,6 @@
     try { localStorage.removeItem("pmhc-draft-field-encounter"); } catch (e) { /* ignore */ }
   }
 })();
+
+// A print button (the meeting page): the browser's print dialog.
+document.querySelectorAll('[data-print]').forEach(function (b) { b.addEventListener('click', function () { window.print(); }); });

@@ -154,9 +154,9 @@ pub(crate) async fn demo(db: Option<(&Store, &ServiceContext)>, url: &str, clock
         let x = &report.extras;
         println!(
             "Around them: {} services of a demo provider with {} capacity reports, {} closed-loop referrals with their \
-             histories, and a training programme of {} staff with {} completions (see /resources, /referrals, /gaps and \
-             /training in `pmhc {db} serve`).",
-            x.services, x.capacity_reports, x.referrals, x.staff, x.completions
+             histories, a training programme of {} staff with {} completions, and a workgroup of {} members with {} \
+             meetings and {} action items (see /resources, /referrals, /gaps, /training and /workgroup in `pmhc {db} serve`).",
+            x.services, x.capacity_reports, x.referrals, x.staff, x.completions, x.workgroup_members, x.meetings, x.action_items
         );
         println!("The database now holds {total} encounters. The five most recent:\n");
         let latest = store.list_encounters(&EncounterFilter::default(), 5, 0).await?;

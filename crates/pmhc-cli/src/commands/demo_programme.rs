@@ -55,6 +55,9 @@ pub struct Extras {
     pub capacity_reports: u64,
     pub staff: u64,
     pub completions: u64,
+    pub workgroup_members: usize,
+    pub meetings: usize,
+    pub action_items: usize,
 }
 
 /// Add the provider, its services, the referrals and the training programme.
@@ -86,7 +89,8 @@ pub async fn add(
         (0, 0) // a second `pmhc demo` into the same database keeps what it made the first time
     };
     let (staff, completions) = training(store, seed, provider, programme, roster).await?;
-    Ok(Extras { services: services.len(), referrals, capacity_reports, staff, completions })
+    let (workgroup_members, meetings, action_items) = super::demo_workgroup::add(store, seed).await?;
+    Ok(Extras { services: services.len(), referrals, capacity_reports, staff, completions, workgroup_members, meetings, action_items })
 }
 
 /// Referral histories for a sample of the candidates: most are accepted and connected within days,

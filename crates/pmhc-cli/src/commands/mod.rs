@@ -8,6 +8,7 @@ mod db;
 mod definitions;
 mod demo;
 mod demo_programme;
+mod demo_workgroup;
 mod encounters;
 mod import;
 mod imports;
@@ -22,6 +23,7 @@ mod serve;
 mod services;
 mod training;
 mod user;
+mod workgroup;
 
 pub(crate) use mappings::load_mapping;
 
@@ -95,6 +97,7 @@ pub(crate) async fn run(cli: Cli) -> Result<u8> {
                 Command::Services(cmd) => services::services(&cx, cmd).await,
                 Command::Referrals(cmd) => referrals::referrals(&store, &cx, cmd).await,
                 Command::Training(cmd) => training::training(&store, &cx, cmd).await,
+                Command::Workgroup(cmd) => workgroup::workgroup(&cx, cmd).await,
                 Command::Mappings(_) | Command::Link(_) | Command::Db(DbCommand::Status) => unreachable!("handled above"),
             };
             store.close().await;
@@ -114,6 +117,10 @@ fn reads_only(c: &Command) -> bool {
         Command::Services(s) => matches!(s, ServicesCommand::List | ServicesCommand::Export { .. }),
         Command::Training(t) => matches!(t, TrainingCommand::Courses | TrainingCommand::Roster { .. } | TrainingCommand::Coverage { .. }),
         Command::User(u) => matches!(u, UserCommand::List | UserCommand::Tokens),
+        Command::Workgroup(w) => !matches!(
+            w,
+            WorkgroupCommand::Members(WorkgroupFile::Import { .. }) | WorkgroupCommand::Meetings(WorkgroupFile::Import { .. }) | WorkgroupCommand::Actions(WorkgroupActions::Import { .. })
+        ),
         Command::Partner(p) => matches!(p, PartnerCommand::List),
         Command::Agreement(a) => matches!(a, AgreementCommand::List),
         Command::Consent(c) => matches!(c, ConsentCommand::List { .. } | ConsentCommand::Accounting { .. }),
