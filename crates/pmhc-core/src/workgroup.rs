@@ -358,6 +358,41 @@ pub struct AgendaItem {
     pub minutes: Option<u32>,
 }
 
+impl AgendaItem {
+    /// The item as one line, `title | presenter | minutes` (the meeting form's and the CSV's way),
+    /// the presenter by `name`.
+    pub fn line(&self, name: impl Fn(MemberId) -> String) -> String {
+        let mut s = self.title.clone();
+        if self.presenter.is_some() || self.minutes.is_some() {
+            s += &format!(" | {}", self.presenter.map(&name).unwrap_or_default());
+        }
+        if let Some(n) = self.minutes {
+            s += &format!(" | {n}");
+        }
+        s
+    }
+
+    /// Agenda lines `title | presenter | minutes` (presenter and minutes optional), presenters
+    /// found by `member` (a name to its member, or why not); the items read, and a problem per
+    /// item that could not be read whole (`item N: …`).
+    pub fn parse_lines(text: &str, member: impl Fn(&str) -> Result<MemberId, String>) -> (Vec<AgendaItem>, Vec<String>) {
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        for (i, l) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+            let parts: Vec<&str> = l.split('|').map(str::trim).collect();
+            let presenter = match parts.get(1).copied().filter(|s| !s.is_empty()) {
+                None => None,
+                Some(n) => member(n).map_err(|e| problems.push(format!("item {}: {e}", i + 1))).ok(),
+            };
+            let minutes = match parts.get(2).copied().filter(|s| !s.is_empty()) {
+                None => None,
+                Some(n) => n.trim_end_matches("min").trim().parse().map_err(|_| problems.push(format!("item {}: `{n}` is not a number of minutes", i + 1))).ok(),
+            };
+            out.push(AgendaItem { title: parts[0].to_string(), presenter, minutes });
+        }
+        (out, problems)
+    }
+}
+
 /// A decision of a meeting, numbered in the meeting from 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -81,20 +81,7 @@ pub async fn meetings_csv(cx: &ServiceContext, actor: &Actor, by: Acting<'_>) ->
     let mut w = csv::Writer::from_writer(Vec::new());
     write_safe_record(&mut w, MEETING_COLUMNS).map_err(csv_error)?;
     for m in &meetings {
-        let agenda: Vec<String> = m
-            .agenda
-            .iter()
-            .map(|a| {
-                let mut s = a.title.clone();
-                if a.presenter.is_some() || a.minutes.is_some() {
-                    s += &format!(" | {}", a.presenter.map(name).unwrap_or_default());
-                }
-                if let Some(n) = a.minutes {
-                    s += &format!(" | {n}");
-                }
-                s
-            })
-            .collect();
+        let agenda: Vec<String> = m.agenda.iter().map(|a| a.line(name)).collect();
         let who = |k: Attendance| m.attendance.iter().filter(|a| a.attendance == k).map(|a| name(a.member)).collect::<Vec<_>>().join("; ");
         write_safe_record(&mut w, [
             m.id.to_string(),
@@ -361,18 +348,9 @@ fn read_meetings(members: &[Member], existing: &[Meeting], items: &[ActionItem],
         };
         let kind: Option<MeetingKind> = get(row, "kind").parse().map_err(|e| p.push(format!("kind: {e}"))).ok();
         let title = get(row, "title").to_string();
-        let mut agenda = Vec::new();
-        for l in get(row, "agenda").lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let parts: Vec<&str> = l.split('|').map(str::trim).collect();
-            let presenter = match parts.get(1).copied().filter(|s| !s.is_empty()) {
-                Some(n) => member_named(&known, n).map_err(|e| p.push(format!("agenda: {e}"))).ok(),
-                None => None,
-            };
-            let minutes = match parts.get(2).copied().filter(|s| !s.is_empty()) {
-                Some(n) => n.parse().map_err(|_| p.push(format!("agenda: `{n}` is not a number of minutes"))).ok(),
-                None => None,
-            };
-            agenda.push(AgendaItem { title: parts[0].to_string(), presenter, minutes });
+        let (agenda, agenda_problems) = AgendaItem::parse_lines(get(row, "agenda"), |n| member_named(&known, n));
+        for e in agenda_problems {
+            p.push(format!("agenda: {e}"));
         }
         let mut attendance = Vec::new();
         for (col, kind) in [("present", Attendance::Present), ("excused", Attendance::Excused)] {

@@ -657,26 +657,13 @@ pub(super) async fn meetings(State(state): State<AppState>, Auth(who): Auth) -> 
 
 /// Agenda lines `title | presenter | minutes` against the members' names.
 fn parse_agenda(text: &str, members: &[Member], p: &mut Parsed) -> Vec<AgendaItem> {
-    let mut out = Vec::new();
-    for (i, l) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-        let parts: Vec<&str> = l.split('|').map(str::trim).collect();
-        let presenter = match parts.get(1).copied().filter(|s| !s.is_empty()) {
-            None => None,
-            Some(n) => match members.iter().find(|m| m.name.trim().eq_ignore_ascii_case(n)) {
-                Some(m) => Some(m.id),
-                None => {
-                    p.bad("agenda", format!("item {}: `{n}` is not a member of the workgroup", i + 1));
-                    None
-                }
-            },
-        };
-        let minutes = match parts.get(2).copied().filter(|s| !s.is_empty()) {
-            None => None,
-            Some(n) => n.trim_end_matches("min").trim().parse().map_err(|_| p.bad("agenda", format!("item {}: `{n}` is not a number of minutes", i + 1))).ok(),
-        };
-        out.push(AgendaItem { title: parts[0].to_string(), presenter, minutes });
+    let (agenda, problems) = AgendaItem::parse_lines(text, |n| {
+        members.iter().find(|m| m.name.trim().eq_ignore_ascii_case(n)).map(|m| m.id).ok_or_else(|| format!("`{n}` is not a member of the workgroup"))
+    });
+    for e in problems {
+        p.bad("agenda", e);
     }
-    out
+    agenda
 }
 
 /// The meeting form: day, kind, title, place, agenda; attendance (`att:ID`), decisions (one per
@@ -826,21 +813,7 @@ async fn meeting_page(state: &AppState, who: &Principal, id: i64, fb: Feedback) 
     let who_came = |k: Attendance| m.attendance.iter().filter(|a| a.attendance == k).map(|a| name(a.member)).collect::<Vec<_>>();
     let recorded: Vec<MemberId> = m.attendance.iter().map(|a| a.member).collect();
     let absent = v.members.iter().filter(|x| x.current_on(m.held_on) && x.holds_seat() && !recorded.contains(&x.id)).map(|x| x.name.clone()).collect();
-    let agenda_text = m
-        .agenda
-        .iter()
-        .map(|a| {
-            let mut s = a.title.clone();
-            if a.presenter.is_some() || a.minutes.is_some() {
-                s += &format!(" | {}", a.presenter.map(name).unwrap_or_default());
-            }
-            if let Some(n) = a.minutes {
-                s += &format!(" | {n}");
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let agenda_text = m.agenda.iter().map(|a| a.line(name)).collect::<Vec<_>>().join("\n");
     let p = MeetingPage {
         nav: Nav::new(Some(who), "meetings"),
         csrf: who.csrf().to_string(),
