@@ -360,3 +360,17 @@ fn a_partner_names_the_namespace_of_its_person_keys() {
         assert!(!o.status.success() && stderr(&o).contains("person_namespace"), "{}", stderr(&o));
     }
 }
+
+/// People with lived experience and families are sectors of the workgroup's members; a partner
+/// organisation of them is recorded in advocacy — refused with the reason, not a database error.
+#[test]
+fn a_partner_is_an_organisation_of_a_partner_sector() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite:{}", dir.path().join("p.sqlite").display());
+    assert!(run(&db, &["init"]).status.success());
+    let out = run(&db, &["partner", "add", "Peer Support Network", "--sector", "lived_experience"]);
+    assert!(!out.status.success(), "refused");
+    assert!(stderr(&out).contains("a partner in advocacy"), "{}", stderr(&out));
+    let out = run(&db, &["partner", "add", "Peer Support Network", "--sector", "advocacy"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -43,6 +43,25 @@ closed_list!(
     }
 );
 
+impl Sector {
+    /// The sectors a partner organisation is recorded under. People with lived experience and
+    /// families are sectors of the workgroup's members; an organisation of them is a partner in
+    /// `advocacy` (the partners table holds only these, as its check says).
+    pub const OF_PARTNERS: [Sector; 7] = [
+        Sector::LawEnforcement,
+        Sector::BehavioralHealth,
+        Sector::SubstanceUseTreatment,
+        Sector::CrisisServices,
+        Sector::Advocacy,
+        Sector::Housing,
+        Sector::Other,
+    ];
+
+    pub fn of_partners(self) -> bool {
+        Sector::OF_PARTNERS.contains(&self)
+    }
+}
+
 closed_list!(
     /// A group of encounter fields that an agreement shares or withholds as a whole.
     name FieldGroup, "field group" {

@@ -16,12 +16,28 @@ fn check_name(name: &str) -> Result<&str, ServiceError> {
     Ok(name)
 }
 
+/// A partner organisation's sector is one of [`Sector::OF_PARTNERS`].
+fn check_sector(sector: Sector) -> Result<(), ServiceError> {
+    if sector.of_partners() {
+        return Ok(());
+    }
+    Err(ServiceError::InvalidField {
+        field: "sector".into(),
+        message: format!(
+            "“{}” is a sector of the workgroup's members, not of a partner organisation: an organisation of people with lived experience or of families is a partner in advocacy (partners' sectors: {})",
+            sector.label(),
+            Sector::OF_PARTNERS.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
 /// Add a partner (those who manage agreements: project coordinators and administrators; the
 /// operator).
 pub async fn add(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, name: &str, sector: Sector) -> Result<Partner, ServiceError> {
     let store = cx.store();
     by.require(Permission::ManageAgreements)?;
     let name = check_name(name)?;
+    check_sector(sector)?;
     audit::record(cx, actor, AuditAction::Admin, format!("partner:{name}"), &[], AuditOutcome::Success, format!("add ({})", sector.label())).await?;
     Ok(store.add_partner(name, sector).await?)
 }
@@ -44,6 +60,9 @@ pub async fn change(cx: &ServiceContext, actor: &Actor, by: Acting<'_>, partner:
     let store = cx.store();
     let p = managed(cx, by, partner).await?;
     let name = name.map(check_name).transpose()?;
+    if let Some(s) = sector {
+        check_sector(s)?;
+    }
     let what = format!(
         "change:{}{}",
         name.map(|n| format!(" name to {n}")).unwrap_or_default(),

@@ -132,7 +132,7 @@ async fn sharing_view(state: &AppState, who: &Principal, error: Option<String>, 
         directions: named(Direction::ALL, |d| (d.as_str(), d.label())),
         groups: named(FieldGroup::ALL, |g| (g.as_str(), g.label())),
         purposes: named(Purpose::ALL, |p| (p.as_str(), p.label())),
-        sectors: named(Sector::ALL, |s| (s.as_str(), s.label())),
+        sectors: named(&Sector::OF_PARTNERS, |s| (s.as_str(), s.label())),
         kept,
     })
 }
